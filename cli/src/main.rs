@@ -1,1 +1,180 @@
-fn main() {}
+//! The `ledgerless` binary: parses arguments, reads files, calls the libraries, prints.
+//!
+//! Exit codes (DESIGN.md): 0 verified; 1 not verified, with the failing step on stderr;
+//! 2 usage error or unreadable input.
+#![forbid(unsafe_code)]
+
+mod args;
+
+use std::io::{ErrorKind, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use verifier::{Outcome, Report, Trust};
+
+use crate::args::{Cli, Command, OutputArgs, TrustArgs};
+
+/// A failure that is not about the evidence: bad usage, unreadable or malformed trust input.
+#[derive(Debug)]
+struct UsageError {
+    message: String,
+    hint: Option<String>,
+}
+
+impl UsageError {
+    fn new(message: impl Into<String>) -> Self {
+        UsageError {
+            message: message.into(),
+            hint: None,
+        }
+    }
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            if let Some(h) = e.hint {
+                eprintln!("hint: {h}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
+    std::fs::read(path)
+        .map_err(|e| UsageError::new(format!("cannot read {flag} {}: {e}", path.display())))
+}
+
+fn load_key(path: &Path) -> Result<Trust, UsageError> {
+    let bytes = read("--vkey", path)?;
+    verifier::parse_trust_key(&bytes).map_err(|e| {
+        UsageError::new(format!("--vkey {}: {e}", path.display()))
+            .hint("a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub")
+    })
+}
+
+fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
+    match (&t.vkey, &t.policy) {
+        (Some(k), None) => load_key(k),
+        (None, Some(p)) => {
+            let bytes = read("--policy", p)?;
+            let policy = verifier::parse_policy(&bytes).map_err(|e| {
+                UsageError::new(format!("--policy {}: {e}", p.display()))
+                    .hint("see https://c2sp.org/tlog-policy: log, witness, group and quorum lines")
+            })?;
+            if policy.logs.is_empty() {
+                return Err(UsageError::new(format!(
+                    "--policy {}: the policy lists no log",
+                    p.display()
+                )));
+            }
+            Ok(Trust::Policy(policy))
+        }
+        // clap's group makes exactly one of them present.
+        _ => Err(UsageError::new("give exactly one of --vkey or --policy")),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, UsageError> {
+    let (report, output) = match cli.command {
+        Command::VerifyInclusion {
+            vkey,
+            checkpoint,
+            entry,
+            index,
+            proof,
+            output,
+        } => {
+            let trust = load_key(&vkey)?;
+            let (c, e, p) = (
+                read("--checkpoint", &checkpoint)?,
+                read("--entry", &entry)?,
+                read("--proof", &proof)?,
+            );
+            (verifier::check_inclusion(&trust, &c, &e, index, &p), output)
+        }
+        Command::VerifyConsistency {
+            vkey,
+            old,
+            new,
+            proof,
+            output,
+        } => {
+            let trust = load_key(&vkey)?;
+            let (o, n, p) = (
+                read("--old", &old)?,
+                read("--new", &new)?,
+                read("--proof", &proof)?,
+            );
+            (verifier::check_consistency(&trust, &o, &n, &p), output)
+        }
+        Command::VerifyCheckpoint {
+            checkpoint,
+            trust,
+            output,
+        } => {
+            let trust = load_trust(&trust)?;
+            let c = read("CHECKPOINT", &checkpoint)?;
+            (verifier::check_checkpoint(&c, &trust).0, output)
+        }
+        Command::Verify {
+            proof,
+            entry,
+            trust,
+            output,
+        } => {
+            let trust = load_trust(&trust)?;
+            let (p, e) = (read("PROOF", &proof)?, read("--entry", &entry)?);
+            (verifier::check_tlog_proof(&trust, &p, &e), output)
+        }
+    };
+    print_report(&report, &output);
+    Ok(if report.verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr.
+fn print_report(report: &Report, output: &OutputArgs) {
+    let mut out = std::io::stdout().lock();
+    let text = if output.json {
+        // Serialising our own report cannot fail: it holds only strings, bools and enums.
+        serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+    } else {
+        let mut s = String::new();
+        for step in &report.steps {
+            let mark = match step.outcome {
+                Outcome::Pass => "ok  ",
+                Outcome::Fail => "FAIL",
+                Outcome::Skip => "skip",
+            };
+            s.push_str(&format!("{mark} {:<21} {}\n", step.check, step.detail));
+        }
+        s.push_str(if report.verified {
+            "verified\n"
+        } else {
+            "NOT VERIFIED\n"
+        });
+        s
+    };
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != ErrorKind::BrokenPipe
+    {
+        eprintln!("error: writing the report: {e}");
+    }
+    if let Some(f) = report.failure() {
+        eprintln!("not verified: {}: {}", f.check, f.detail);
+    }
+}

@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod example;
+
 use std::path::PathBuf;
 
 use verifier::{Hash, node_hash};

@@ -4,7 +4,9 @@
 //! check with its outcome; the first failure names what is wrong, and later steps are
 //! marked skipped. Nothing here panics on any input.
 
-use crate::checkpoint::{CheckpointError, VerifiedCheckpoint, verify_checkpoint, verify_checkpoint_with_policy};
+use crate::checkpoint::{
+    CheckpointError, VerifiedCheckpoint, verify_checkpoint, verify_checkpoint_with_policy,
+};
 use crate::hash::{Hash, leaf_hash};
 use crate::merkle::{verify_consistency, verify_inclusion};
 use crate::note::{KeyKind, VerifierKey, parse_note};
@@ -57,20 +59,38 @@ pub struct Report {
 
 impl Report {
     fn new() -> Self {
-        Report { verified: true, steps: Vec::new() }
+        Report {
+            verified: true,
+            steps: Vec::new(),
+        }
     }
 
     fn pass(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step { check, title, outcome: Outcome::Pass, detail: detail.into() });
+        self.steps.push(Step {
+            check,
+            title,
+            outcome: Outcome::Pass,
+            detail: detail.into(),
+        });
     }
 
     fn fail(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
         self.verified = false;
-        self.steps.push(Step { check, title, outcome: Outcome::Fail, detail: detail.into() });
+        self.steps.push(Step {
+            check,
+            title,
+            outcome: Outcome::Fail,
+            detail: detail.into(),
+        });
     }
 
     fn skip(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step { check, title, outcome: Outcome::Skip, detail: detail.into() });
+        self.steps.push(Step {
+            check,
+            title,
+            outcome: Outcome::Skip,
+            detail: detail.into(),
+        });
     }
 
     /// Marks the remaining checks as skipped after a failure.
@@ -86,19 +106,40 @@ impl Report {
     }
 }
 
-const SIG: (&str, &str) = ("checkpoint-signature", "the checkpoint is signed by a trusted log key");
-const QUORUM: (&str, &str) = ("witness-quorum", "witnesses cosigned the checkpoint as the policy requires");
+const SIG: (&str, &str) = (
+    "checkpoint-signature",
+    "the checkpoint is signed by a trusted log key",
+);
+const QUORUM: (&str, &str) = (
+    "witness-quorum",
+    "witnesses cosigned the checkpoint as the policy requires",
+);
 const PROOF_FORMAT: (&str, &str) = ("proof-format", "the proof is well-formed");
 const INCLUSION: (&str, &str) = ("inclusion", "the entry is in the log at the given index");
 
 /// Checks a signed checkpoint against `trust`, adding the signature and quorum steps.
-fn checkpoint_steps(report: &mut Report, signed: &[u8], trust: &Trust, which: &str) -> Option<VerifiedCheckpoint> {
-    let label = |s: &str| if which.is_empty() { s.to_owned() } else { format!("{which}: {s}") };
+fn checkpoint_steps(
+    report: &mut Report,
+    signed: &[u8],
+    trust: &Trust,
+    which: &str,
+) -> Option<VerifiedCheckpoint> {
+    let label = |s: &str| {
+        if which.is_empty() {
+            s.to_owned()
+        } else {
+            format!("{which}: {s}")
+        }
+    };
     match trust {
         Trust::Key(key) => match verify_checkpoint(signed, key) {
             Ok(v) => {
                 report.pass(SIG.0, SIG.1, label(&describe(&v)));
-                report.skip(QUORUM.0, QUORUM.1, label("no policy given: witness cosignatures not required"));
+                report.skip(
+                    QUORUM.0,
+                    QUORUM.1,
+                    label("no policy given: witness cosignatures not required"),
+                );
                 Some(v)
             }
             Err(e) => {
@@ -115,14 +156,32 @@ fn checkpoint_steps(report: &mut Report, signed: &[u8], trust: &Trust, which: &s
                     .filter_map(|c| policy.witness_named_by_key(&c.name, c.key_id))
                     .map(str::to_owned)
                     .collect();
-                let who = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
-                report.pass(QUORUM.0, QUORUM.1, label(&format!("{}; cosigned by: {who}", policy.describe_quorum())));
+                let who = if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                };
+                report.pass(
+                    QUORUM.0,
+                    QUORUM.1,
+                    label(&format!("{}; cosigned by: {who}", policy.describe_quorum())),
+                );
                 Some(v)
             }
             Err(CheckpointError::QuorumNotMet { quorum, cosigners }) => {
                 report.pass(SIG.0, SIG.1, label("signed by a log in the policy"));
-                let who = if cosigners.is_empty() { "none".to_owned() } else { cosigners.join(", ") };
-                report.fail(QUORUM.0, QUORUM.1, label(&format!("quorum not met: {quorum}; valid cosignatures from: {who}")));
+                let who = if cosigners.is_empty() {
+                    "none".to_owned()
+                } else {
+                    cosigners.join(", ")
+                };
+                report.fail(
+                    QUORUM.0,
+                    QUORUM.1,
+                    label(&format!(
+                        "quorum not met: {quorum}; valid cosignatures from: {who}"
+                    )),
+                );
                 None
             }
             Err(e) => {
@@ -131,6 +190,10 @@ fn checkpoint_steps(report: &mut Report, signed: &[u8], trust: &Trust, which: &s
             }
         },
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn describe(v: &VerifiedCheckpoint) -> String {
@@ -149,7 +212,13 @@ pub fn check_checkpoint(signed: &[u8], trust: &Trust) -> (Report, Option<Verifie
 
 /// Verifies that `entry` is at `index` in the log, given a signed checkpoint and a proof file
 /// (one base64 hash per line).
-pub fn check_inclusion(trust: &Trust, checkpoint: &[u8], entry: &[u8], index: u64, proof_file: &[u8]) -> Report {
+pub fn check_inclusion(
+    trust: &Trust,
+    checkpoint: &[u8],
+    entry: &[u8],
+    index: u64,
+    proof_file: &[u8],
+) -> Report {
     let mut report = Report::new();
     let Some(v) = checkpoint_steps(&mut report, checkpoint, trust, "") else {
         report.skip_rest(&[PROOF_FORMAT, INCLUSION]);
@@ -157,7 +226,11 @@ pub fn check_inclusion(trust: &Trust, checkpoint: &[u8], entry: &[u8], index: u6
     };
     let proof = match parse_proof_hashes(proof_file) {
         Ok(p) => {
-            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, format!("{} hashes", p.len()));
+            report.pass(
+                PROOF_FORMAT.0,
+                PROOF_FORMAT.1,
+                plural(p.len(), "hash", "hashes"),
+            );
             p
         }
         Err(e) => {
@@ -170,16 +243,29 @@ pub fn check_inclusion(trust: &Trust, checkpoint: &[u8], entry: &[u8], index: u6
     report
 }
 
-fn inclusion_step(report: &mut Report, v: &VerifiedCheckpoint, entry: &[u8], index: u64, proof: &[Hash]) {
+fn inclusion_step(
+    report: &mut Report,
+    v: &VerifiedCheckpoint,
+    entry: &[u8],
+    index: u64,
+    proof: &[Hash],
+) {
     let leaf = leaf_hash(entry);
     let c = &v.checkpoint;
     match verify_inclusion(index, c.size, &leaf, proof, &c.root_hash) {
         Ok(()) => report.pass(
             INCLUSION.0,
             INCLUSION.1,
-            format!("entry (leaf hash {leaf}) is at index {index} of {} entries", c.size),
+            format!(
+                "entry (leaf hash {leaf}) is at index {index} of {} entries",
+                c.size
+            ),
         ),
-        Err(e) => report.fail(INCLUSION.0, INCLUSION.1, format!("entry (leaf hash {leaf}) at index {index}: {e}")),
+        Err(e) => report.fail(
+            INCLUSION.0,
+            INCLUSION.1,
+            format!("entry (leaf hash {leaf}) at index {index}: {e}"),
+        ),
     }
 }
 
@@ -187,7 +273,10 @@ fn inclusion_step(report: &mut Report, v: &VerifiedCheckpoint, entry: &[u8], ind
 /// file. Both must be signed by trusted keys and share the origin.
 pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8]) -> Report {
     const ORIGIN: (&str, &str) = ("same-log", "both checkpoints are from the same log");
-    const CONSISTENCY: (&str, &str) = ("consistency", "the new tree extends the old tree (append-only)");
+    const CONSISTENCY: (&str, &str) = (
+        "consistency",
+        "the new tree extends the old tree (append-only)",
+    );
     let mut report = Report::new();
     let Some(o) = checkpoint_steps(&mut report, old, trust, "old checkpoint") else {
         report.skip_rest(&[ORIGIN, PROOF_FORMAT, CONSISTENCY]);
@@ -199,14 +288,25 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
     };
     let (oc, nc) = (&o.checkpoint, &n.checkpoint);
     if oc.origin != nc.origin {
-        report.fail(ORIGIN.0, ORIGIN.1, format!("old origin {:?} differs from new origin {:?}", oc.origin, nc.origin));
+        report.fail(
+            ORIGIN.0,
+            ORIGIN.1,
+            format!(
+                "old origin {:?} differs from new origin {:?}",
+                oc.origin, nc.origin
+            ),
+        );
         report.skip_rest(&[PROOF_FORMAT, CONSISTENCY]);
         return report;
     }
     report.pass(ORIGIN.0, ORIGIN.1, format!("origin {}", oc.origin));
     let proof = match parse_proof_hashes(proof_file) {
         Ok(p) => {
-            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, format!("{} hashes", p.len()));
+            report.pass(
+                PROOF_FORMAT.0,
+                PROOF_FORMAT.1,
+                plural(p.len(), "hash", "hashes"),
+            );
             p
         }
         Err(e) => {
@@ -217,18 +317,31 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
     };
     if oc.size == 0 && proof.is_empty() {
         // docs/design/0002: an empty old tree has nothing to be consistent with.
-        report.pass(CONSISTENCY.0, CONSISTENCY.1, format!("old tree is empty; any tree (size {}) extends it", nc.size));
+        report.pass(
+            CONSISTENCY.0,
+            CONSISTENCY.1,
+            format!("old tree is empty; any tree (size {}) extends it", nc.size),
+        );
         return report;
     }
     match verify_consistency(oc.size, nc.size, &proof, &oc.root_hash, &nc.root_hash) {
-        Ok(()) => report.pass(CONSISTENCY.0, CONSISTENCY.1, format!("size {} extends size {}", nc.size, oc.size)),
-        Err(e @ crate::merkle::ProofError::SizeOrder { .. }) => {
-            report.fail(CONSISTENCY.0, CONSISTENCY.1, format!("{e}: the \"new\" checkpoint is older than the \"old\" one"))
-        }
+        Ok(()) => report.pass(
+            CONSISTENCY.0,
+            CONSISTENCY.1,
+            format!("size {} extends size {}", nc.size, oc.size),
+        ),
+        Err(e @ crate::merkle::ProofError::SizeOrder { .. }) => report.fail(
+            CONSISTENCY.0,
+            CONSISTENCY.1,
+            format!("{e}: the \"new\" checkpoint is older than the \"old\" one"),
+        ),
         Err(e) => report.fail(
             CONSISTENCY.0,
             CONSISTENCY.1,
-            format!("from size {} to {}: {e}; if both checkpoints are genuine, the log has forked", oc.size, nc.size),
+            format!(
+                "from size {} to {}: {e}; if both checkpoints are genuine, the log has forked",
+                oc.size, nc.size
+            ),
         ),
     }
     report
@@ -252,7 +365,12 @@ pub fn check_tlog_proof(trust: &Trust, tlog_proof: &[u8], entry: &[u8]) -> Repor
             report.pass(
                 FORMAT.0,
                 FORMAT.1,
-                format!("index {}, {} proof hashes, checkpoint with {} signatures", p.index, p.hashes.len(), note.signatures.len()),
+                format!(
+                    "index {}, {} proof hashes, checkpoint with {} signatures",
+                    p.index,
+                    p.hashes.len(),
+                    note.signatures.len()
+                ),
             );
             p
         }
@@ -278,7 +396,10 @@ pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
     let s = core::str::from_utf8(text).map_err(|_| "verifier key is not UTF-8".to_owned())?;
     let key = crate::note::parse_verifier_key(s.trim()).map_err(|e| e.to_string())?;
     if key.kind != KeyKind::Ed25519 {
-        return Err(format!("{} is a witness (cosignature) key, not a log key", key.label()));
+        return Err(format!(
+            "{} is a witness (cosignature) key, not a log key",
+            key.label()
+        ));
     }
     Ok(Trust::Key(key))
 }

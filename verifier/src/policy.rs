@@ -76,7 +76,10 @@ pub struct PolicyError {
 }
 
 fn err(line: usize, reason: impl Into<String>) -> PolicyError {
-    PolicyError { line, reason: reason.into() }
+    PolicyError {
+        line,
+        reason: reason.into(),
+    }
 }
 
 /// Parses a tlog-policy file.
@@ -92,8 +95,14 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
     if bytes.len() > MAX_POLICY_SIZE {
         return Err(err(0, "policy file is larger than 256 KiB"));
     }
-    if let Some(b) = bytes.iter().find(|&&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f) {
-        return Err(err(0, format!("control character 0x{b:02x} (only tab and newline are allowed)")));
+    if let Some(b) = bytes
+        .iter()
+        .find(|&&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f)
+    {
+        return Err(err(
+            0,
+            format!("control character 0x{b:02x} (only tab and newline are allowed)"),
+        ));
     }
     let text = core::str::from_utf8(bytes).map_err(|_| err(0, "policy is not UTF-8"))?;
     let mut logs: Vec<PolicyLog> = Vec::new();
@@ -137,7 +146,10 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                     _ => return Err(err(n, "want: witness <name> <vkey> [<url>]")),
                 };
                 if name == "none" || defined(name, &witnesses, &groups) {
-                    return Err(err(n, format!("name {name:?} is reserved or already defined")));
+                    return Err(err(
+                        n,
+                        format!("name {name:?} is reserved or already defined"),
+                    ));
                 }
                 let key = parse_verifier_key(vkey).map_err(|e| err(n, e.to_string()))?;
                 let key = match key.kind {
@@ -150,7 +162,11 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 if witnesses.len() == MAX_POLICY_ITEMS {
                     return Err(err(n, "more than 256 witnesses"));
                 }
-                witnesses.push(PolicyWitness { name: name.to_owned(), key, url });
+                witnesses.push(PolicyWitness {
+                    name: name.to_owned(),
+                    key,
+                    url,
+                });
             }
             "group" => {
                 if words.len() < 4 {
@@ -158,12 +174,18 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 }
                 let name = words[1];
                 if name == "none" || defined(name, &witnesses, &groups) {
-                    return Err(err(n, format!("name {name:?} is reserved or already defined")));
+                    return Err(err(
+                        n,
+                        format!("name {name:?} is reserved or already defined"),
+                    ));
                 }
                 let members: Vec<String> = words[3..].iter().map(|s| (*s).to_owned()).collect();
                 for (j, m) in members.iter().enumerate() {
                     if !defined(m, &witnesses, &groups) {
-                        return Err(err(n, format!("member {m:?} is not defined on an earlier line")));
+                        return Err(err(
+                            n,
+                            format!("member {m:?} is not defined on an earlier line"),
+                        ));
                     }
                     if members[..j].contains(m) {
                         return Err(err(n, format!("member {m:?} is listed twice")));
@@ -173,10 +195,14 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                     "all" => Threshold::All,
                     "any" => Threshold::Any,
                     k => {
-                        let k = crate::checkpoint::parse_decimal(k)
-                            .ok_or_else(|| err(n, "threshold must be all, any or a decimal number"))?;
+                        let k = crate::checkpoint::parse_decimal(k).ok_or_else(|| {
+                            err(n, "threshold must be all, any or a decimal number")
+                        })?;
                         if k == 0 || k > members.len() as u64 {
-                            return Err(err(n, format!("threshold {k} is not between 1 and {}", members.len())));
+                            return Err(err(
+                                n,
+                                format!("threshold {k} is not between 1 and {}", members.len()),
+                            ));
                         }
                         // Fits: k <= members.len().
                         Threshold::AtLeast(k as usize)
@@ -185,7 +211,11 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 if groups.len() == MAX_POLICY_ITEMS {
                     return Err(err(n, "more than 256 groups"));
                 }
-                groups.push(PolicyGroup { name: name.to_owned(), threshold, members });
+                groups.push(PolicyGroup {
+                    name: name.to_owned(),
+                    threshold,
+                    members,
+                });
             }
             "quorum" => {
                 if words.len() != 2 {
@@ -200,14 +230,32 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 } else if defined(name, &witnesses, &groups) {
                     quorum = Some(Some(name.to_owned()));
                 } else {
-                    return Err(err(n, format!("quorum {name:?} is not defined on an earlier line")));
+                    return Err(err(
+                        n,
+                        format!("quorum {name:?} is not defined on an earlier line"),
+                    ));
                 }
             }
-            other => return Err(err(n, format!("unknown keyword {other:?} (want log, witness, group or quorum)"))),
+            other => {
+                return Err(err(
+                    n,
+                    format!("unknown keyword {other:?} (want log, witness, group or quorum)"),
+                ));
+            }
         }
     }
-    let quorum = quorum.ok_or_else(|| err(0, "no quorum line (write `quorum none` to require no witnesses)"))?;
-    Ok(Policy { logs, witnesses, groups, quorum })
+    let quorum = quorum.ok_or_else(|| {
+        err(
+            0,
+            "no quorum line (write `quorum none` to require no witnesses)",
+        )
+    })?;
+    Ok(Policy {
+        logs,
+        witnesses,
+        groups,
+        quorum,
+    })
 }
 
 /// Formats a policy; [`parse_policy`] reads it back to an equal value.
@@ -222,7 +270,11 @@ pub fn format_policy(p: &Policy) -> String {
         out.push('\n');
     }
     for w in &p.witnesses {
-        out.push_str(&format!("witness {} {}", w.name, format_verifier_key(&w.key)));
+        out.push_str(&format!(
+            "witness {} {}",
+            w.name,
+            format_verifier_key(&w.key)
+        ));
         if let Some(u) = &w.url {
             out.push_str(&format!(" {u}"));
         }
@@ -236,7 +288,10 @@ pub fn format_policy(p: &Policy) -> String {
         };
         out.push_str(&format!("group {} {t} {}\n", g.name, g.members.join(" ")));
     }
-    out.push_str(&format!("quorum {}\n", p.quorum.as_deref().unwrap_or("none")));
+    out.push_str(&format!(
+        "quorum {}\n",
+        p.quorum.as_deref().unwrap_or("none")
+    ));
     out
 }
 
@@ -300,11 +355,19 @@ mod tests {
     use crate::note::{KeyKind, SignerKey, format_verifier_key};
 
     fn wkey(seed: u8, name: &str) -> String {
-        format_verifier_key(&SignerKey::from_seed(name, KeyKind::CosignatureV1, &[seed; 32]).unwrap().verifier)
+        format_verifier_key(
+            &SignerKey::from_seed(name, KeyKind::CosignatureV1, &[seed; 32])
+                .unwrap()
+                .verifier,
+        )
     }
 
     fn lkey() -> String {
-        format_verifier_key(&SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap().verifier)
+        format_verifier_key(
+            &SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32])
+                .unwrap()
+                .verifier,
+        )
     }
 
     #[test]
@@ -334,13 +397,25 @@ mod tests {
         let w = wkey(2, "w");
         for (bad, why) in [
             (format!("log {l}\n"), "no quorum"),
-            (format!("log {l}\nquorum none\nquorum none\n"), "two quorums"),
+            (
+                format!("log {l}\nquorum none\nquorum none\n"),
+                "two quorums",
+            ),
             (format!("log {l}\nlog {l}\nquorum none\n"), "duplicate log"),
-            (format!("witness A {w}\nwitness B {w}\nquorum A\n"), "duplicate witness"),
+            (
+                format!("witness A {w}\nwitness B {w}\nquorum A\n"),
+                "duplicate witness",
+            ),
             (format!("witness A {w}\ngroup G 2 A\nquorum G\n"), "k > n"),
             (format!("witness A {w}\ngroup G 0 A\nquorum G\n"), "k = 0"),
-            (format!("witness A {w}\ngroup G any A A\nquorum G\n"), "member twice"),
-            (format!("group G any A\nwitness A {w}\nquorum G\n"), "forward reference"),
+            (
+                format!("witness A {w}\ngroup G any A A\nquorum G\n"),
+                "member twice",
+            ),
+            (
+                format!("group G any A\nwitness A {w}\nquorum G\n"),
+                "forward reference",
+            ),
             (format!("witness none {w}\nquorum none\n"), "reserved"),
             (format!("log {w}\nquorum none\n"), "witness key as log"),
             (format!("frobnicate\nquorum none\n"), "keyword"),
