@@ -24,10 +24,7 @@ struct UsageError {
 
 impl UsageError {
     fn new(message: impl Into<String>) -> Self {
-        UsageError {
-            message: message.into(),
-            hint: None,
-        }
+        UsageError { message: message.into(), hint: None }
     }
     fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -50,15 +47,15 @@ fn main() -> ExitCode {
 }
 
 fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
-    std::fs::read(path)
-        .map_err(|e| UsageError::new(format!("cannot read {flag} {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| UsageError::new(format!("cannot read {flag} {}: {e}", path.display())))
 }
 
 fn load_key(path: &Path) -> Result<Trust, UsageError> {
     let bytes = read("--vkey", path)?;
     verifier::parse_trust_key(&bytes).map_err(|e| {
-        UsageError::new(format!("--vkey {}: {e}", path.display()))
-            .hint("a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub")
+        UsageError::new(format!("--vkey {}: {e}", path.display())).hint(
+            "a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub",
+        )
     })
 }
 
@@ -72,10 +69,7 @@ fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
                     .hint("see https://c2sp.org/tlog-policy: log, witness, group and quorum lines")
             })?;
             if policy.logs.is_empty() {
-                return Err(UsageError::new(format!(
-                    "--policy {}: the policy lists no log",
-                    p.display()
-                )));
+                return Err(UsageError::new(format!("--policy {}: the policy lists no log", p.display())));
             }
             Ok(Trust::Policy(policy))
         }
@@ -86,63 +80,30 @@ fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
 
 fn run(cli: Cli) -> Result<ExitCode, UsageError> {
     let (report, output) = match cli.command {
-        Command::VerifyInclusion {
-            vkey,
-            checkpoint,
-            entry,
-            index,
-            proof,
-            output,
-        } => {
+        Command::VerifyInclusion { vkey, checkpoint, entry, index, proof, output } => {
             let trust = load_key(&vkey)?;
-            let (c, e, p) = (
-                read("--checkpoint", &checkpoint)?,
-                read("--entry", &entry)?,
-                read("--proof", &proof)?,
-            );
+            let (c, e, p) =
+                (read("--checkpoint", &checkpoint)?, read("--entry", &entry)?, read("--proof", &proof)?);
             (verifier::check_inclusion(&trust, &c, &e, index, &p), output)
         }
-        Command::VerifyConsistency {
-            vkey,
-            old,
-            new,
-            proof,
-            output,
-        } => {
+        Command::VerifyConsistency { vkey, old, new, proof, output } => {
             let trust = load_key(&vkey)?;
-            let (o, n, p) = (
-                read("--old", &old)?,
-                read("--new", &new)?,
-                read("--proof", &proof)?,
-            );
+            let (o, n, p) = (read("--old", &old)?, read("--new", &new)?, read("--proof", &proof)?);
             (verifier::check_consistency(&trust, &o, &n, &p), output)
         }
-        Command::VerifyCheckpoint {
-            checkpoint,
-            trust,
-            output,
-        } => {
+        Command::VerifyCheckpoint { checkpoint, trust, output } => {
             let trust = load_trust(&trust)?;
             let c = read("CHECKPOINT", &checkpoint)?;
             (verifier::check_checkpoint(&c, &trust).0, output)
         }
-        Command::Verify {
-            proof,
-            entry,
-            trust,
-            output,
-        } => {
+        Command::Verify { proof, entry, trust, output } => {
             let trust = load_trust(&trust)?;
             let (p, e) = (read("PROOF", &proof)?, read("--entry", &entry)?);
             (verifier::check_tlog_proof(&trust, &p, &e), output)
         }
     };
     print_report(&report, &output);
-    Ok(if report.verified {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr.
@@ -161,11 +122,7 @@ fn print_report(report: &Report, output: &OutputArgs) {
             };
             s.push_str(&format!("{mark} {:<21} {}\n", step.check, step.detail));
         }
-        s.push_str(if report.verified {
-            "verified\n"
-        } else {
-            "NOT VERIFIED\n"
-        });
+        s.push_str(if report.verified { "verified\n" } else { "NOT VERIFIED\n" });
         s
     };
     // A closed pipe (e.g. `| head`) is not an error worth reporting.

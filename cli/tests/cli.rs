@@ -55,14 +55,7 @@ fn shipped_example_is_up_to_date() {
 
 #[test]
 fn verify_tlog_proof_with_policy_and_key() {
-    let o = ledgerless(&[
-        "verify",
-        "entry-2.tlog-proof",
-        "--entry",
-        "entry-2.json",
-        "--policy",
-        "policy",
-    ]);
+    let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--policy", "policy"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("verified\n"));
     let o = ledgerless(&[
@@ -77,21 +70,9 @@ fn verify_tlog_proof_with_policy_and_key() {
     assert_eq!(code(&o), 0);
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
     assert_eq!(r["verified"], true);
-    let checks: Vec<&str> = r["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| s["check"].as_str().expect("c"))
-        .collect();
-    assert_eq!(
-        checks,
-        [
-            "format",
-            "checkpoint-signature",
-            "witness-quorum",
-            "inclusion"
-        ]
-    );
+    let checks: Vec<&str> =
+        r["steps"].as_array().expect("steps").iter().map(|s| s["check"].as_str().expect("c")).collect();
+    assert_eq!(checks, ["format", "checkpoint-signature", "witness-quorum", "inclusion"]);
     assert_eq!(r["steps"][2]["outcome"], "skip");
 }
 
@@ -99,63 +80,21 @@ fn verify_tlog_proof_with_policy_and_key() {
 fn verify_rejects_each_failing_step() {
     // Wrong entry: inclusion fails.
     let other = temp("other.json", b"{\"name\":\"Dr Mallory\"}");
-    let o = ledgerless(&[
-        "verify",
-        "entry-2.tlog-proof",
-        "--entry",
-        s(&other),
-        "--vkey",
-        "log.pub",
-    ]);
+    let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", s(&other), "--vkey", "log.pub"]);
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).starts_with("not verified: inclusion: "),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).starts_with("not verified: inclusion: "), "{}", stderr(&o));
     // Not a tlog-proof: format fails.
-    let o = ledgerless(&[
-        "verify",
-        "entry-2.json",
-        "--entry",
-        "entry-2.json",
-        "--vkey",
-        "log.pub",
-    ]);
+    let o = ledgerless(&["verify", "entry-2.json", "--entry", "entry-2.json", "--vkey", "log.pub"]);
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("not verified: format: malformed tlog-proof: first line"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("not verified: format: malformed tlog-proof: first line"), "{}", stderr(&o));
     // Another log's key: signature fails, naming the key we wanted.
-    let o = ledgerless(&[
-        "verify",
-        "entry-2.tlog-proof",
-        "--entry",
-        "entry-2.json",
-        "--vkey",
-        "witness.pub",
-    ]);
+    let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--vkey", "witness.pub"]);
     assert_eq!(code(&o), 2, "a witness key is not a log key: usage error");
-    let stranger = verifier::SignerKey::from_seed(
-        "register.example.org/log",
-        verifier::KeyKind::Ed25519,
-        &[1; 32],
-    )
-    .expect("key");
-    let vk = temp(
-        "stranger.pub",
-        verifier::format_verifier_key(&stranger.verifier).as_bytes(),
-    );
-    let o = ledgerless(&[
-        "verify",
-        "entry-2.tlog-proof",
-        "--entry",
-        "entry-2.json",
-        "--vkey",
-        s(&vk),
-    ]);
+    let stranger =
+        verifier::SignerKey::from_seed("register.example.org/log", verifier::KeyKind::Ed25519, &[1; 32])
+            .expect("key");
+    let vk = temp("stranger.pub", verifier::format_verifier_key(&stranger.verifier).as_bytes());
+    let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--vkey", s(&vk)]);
     assert_eq!(code(&o), 1);
     assert!(
         stderr(&o).contains("checkpoint-signature: no signature by register.example.org/log+"),
@@ -165,24 +104,11 @@ fn verify_rejects_each_failing_step() {
     // Policy whose witness did not cosign this checkpoint: quorum fails.
     let o = ledgerless(&["verify-checkpoint", "checkpoint.4", "--policy", "policy"]);
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("witness-quorum: quorum not met"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("witness-quorum: quorum not met"), "{}", stderr(&o));
     // Tampered checkpoint inside the proof: signature fails.
-    let tampered = String::from_utf8(read("entry-2.tlog-proof"))
-        .expect("utf8")
-        .replace("\n6\n", "\n7\n");
+    let tampered = String::from_utf8(read("entry-2.tlog-proof")).expect("utf8").replace("\n6\n", "\n7\n");
     let t = temp("tampered.tlog-proof", tampered.as_bytes());
-    let o = ledgerless(&[
-        "verify",
-        s(&t),
-        "--entry",
-        "entry-2.json",
-        "--policy",
-        "policy",
-    ]);
+    let o = ledgerless(&["verify", s(&t), "--entry", "entry-2.json", "--policy", "policy"]);
     assert_eq!(code(&o), 1);
     assert!(
         stderr(&o).contains("checkpoint-signature: bad signature by register.example.org/log+"),
@@ -193,57 +119,30 @@ fn verify_rejects_each_failing_step() {
 
 #[test]
 fn verify_inclusion_and_its_rejections() {
-    let ok = [
-        "verify-inclusion",
-        "--vkey",
-        "log.pub",
-        "--checkpoint",
-        "checkpoint",
-        "--entry",
-        "entry-2.json",
-    ];
+    let ok =
+        ["verify-inclusion", "--vkey", "log.pub", "--checkpoint", "checkpoint", "--entry", "entry-2.json"];
     let o = ledgerless(&[&ok[..], &["--index", "2", "--proof", "entry-2.proof"]].concat());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = ledgerless(&[&ok[..], &["--index", "3", "--proof", "entry-2.proof"]].concat());
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("inclusion: entry (leaf hash"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("inclusion: entry (leaf hash"), "{}", stderr(&o));
     let o = ledgerless(&[&ok[..], &["--index", "6", "--proof", "entry-2.proof"]].concat());
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("index 6 is beyond tree size 6"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("index 6 is beyond tree size 6"), "{}", stderr(&o));
     let mut long = read("entry-2.proof");
     long.extend_from_slice(&read("entry-2.proof")[..45]);
     let p = temp("long.proof", &long);
     let o = ledgerless(&[&ok[..], &["--index", "2", "--proof", s(&p)]].concat());
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("proof has 4 hashes, want 3"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("proof has 4 hashes, want 3"), "{}", stderr(&o));
     let p = temp("bad.proof", b"not base64\n");
     let o = ledgerless(&[&ok[..], &["--index", "2", "--proof", s(&p)]].concat());
     assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("proof-format: malformed proof file: line 1"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("proof-format: malformed proof file: line 1"), "{}", stderr(&o));
     // Unreadable file and bad usage: exit 2.
     let o = ledgerless(&[&ok[..], &["--index", "2", "--proof", "missing.proof"]].concat());
     assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).starts_with("error: cannot read --proof missing.proof"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).starts_with("error: cannot read --proof missing.proof"), "{}", stderr(&o));
     let o = ledgerless(&[&ok[..], &["--index", "-1", "--proof", "entry-2.proof"]].concat());
     assert_eq!(code(&o), 2);
 }
@@ -289,12 +188,7 @@ fn verify_consistency_and_its_rejections() {
         root_hash: forked_root,
         extensions: vec![],
     });
-    let fork = temp(
-        "fork.checkpoint",
-        verifier::sign_note(&text, &[&key])
-            .expect("sign")
-            .as_bytes(),
-    );
+    let fork = temp("fork.checkpoint", verifier::sign_note(&text, &[&key]).expect("sign").as_bytes());
     let o = ledgerless(&[
         "verify-consistency",
         "--vkey",
@@ -315,12 +209,7 @@ fn verify_consistency_and_its_rejections() {
         root_hash: forked_root,
         extensions: vec![],
     });
-    let other = temp(
-        "other.checkpoint",
-        verifier::sign_note(&text, &[&key])
-            .expect("sign")
-            .as_bytes(),
-    );
+    let other = temp("other.checkpoint", verifier::sign_note(&text, &[&key]).expect("sign").as_bytes());
     let o = ledgerless(&[
         "verify-consistency",
         "--vkey",
@@ -334,8 +223,7 @@ fn verify_consistency_and_its_rejections() {
     ]);
     assert_eq!(code(&o), 1);
     assert!(
-        stderr(&o)
-            .contains("checkpoint origin \"other.example/log\" is not the name of its log key"),
+        stderr(&o).contains("checkpoint origin \"other.example/log\" is not the name of its log key"),
         "{}",
         stderr(&o)
     );
@@ -345,13 +233,7 @@ fn verify_consistency_and_its_rejections() {
 fn verify_checkpoint_modes_and_usage_errors() {
     let o = ledgerless(&["verify-checkpoint", "checkpoint", "--vkey", "log.pub"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let o = ledgerless(&[
-        "verify-checkpoint",
-        "checkpoint",
-        "--policy",
-        "policy",
-        "--json",
-    ]);
+    let o = ledgerless(&["verify-checkpoint", "checkpoint", "--policy", "policy", "--json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(r["steps"][1]["check"], "witness-quorum");
@@ -359,14 +241,7 @@ fn verify_checkpoint_modes_and_usage_errors() {
     // Neither or both trust flags: usage error.
     assert_eq!(code(&ledgerless(&["verify-checkpoint", "checkpoint"])), 2);
     assert_eq!(
-        code(&ledgerless(&[
-            "verify-checkpoint",
-            "checkpoint",
-            "--vkey",
-            "log.pub",
-            "--policy",
-            "policy"
-        ])),
+        code(&ledgerless(&["verify-checkpoint", "checkpoint", "--vkey", "log.pub", "--policy", "policy"])),
         2
     );
     // Malformed key and policy files: usage error naming the file.

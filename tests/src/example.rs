@@ -6,9 +6,9 @@
 //! The seeds are public: these keys are for the example only and must never sign anything real.
 
 use verifier::{
-    Checkpoint, KeyKind, SignerKey, TlogProof, cosign, format_checkpoint, format_note,
-    format_policy, format_proof_hashes, format_tlog_proof, format_verifier_key, leaf_hash,
-    parse_note, parse_policy, sign_note,
+    Checkpoint, KeyKind, SignerKey, TlogProof, cosign, format_checkpoint, format_note, format_policy,
+    format_proof_hashes, format_tlog_proof, format_verifier_key, leaf_hash, parse_note, parse_policy,
+    sign_note,
 };
 
 use crate::{naive_consistency_proof, naive_inclusion_proof, naive_root};
@@ -50,10 +50,7 @@ pub fn witness_key() -> SignerKey {
 }
 
 fn signed_checkpoint(size: usize, cosigned: bool) -> String {
-    let leaves: Vec<_> = ENTRIES[..size]
-        .iter()
-        .map(|e| leaf_hash(e.as_bytes()))
-        .collect();
+    let leaves: Vec<_> = ENTRIES[..size].iter().map(|e| leaf_hash(e.as_bytes())).collect();
     let text = format_checkpoint(&Checkpoint {
         origin: ORIGIN.to_owned(),
         size: size as u64,
@@ -65,8 +62,7 @@ fn signed_checkpoint(size: usize, cosigned: bool) -> String {
         return signed;
     }
     let mut note = parse_note(signed.as_bytes()).expect("own note parses");
-    note.signatures
-        .push(cosign(&witness_key(), &text, COSIGNED_AT).expect("witness cosigns"));
+    note.signatures.push(cosign(&witness_key(), &text, COSIGNED_AT).expect("witness cosigns"));
     format_note(&note)
 }
 
@@ -93,23 +89,14 @@ pub fn build() -> Vec<(&'static str, String)> {
         checkpoint: checkpoint.clone(),
     });
     vec![
-        (
-            "log.pub",
-            format!("{}\n", format_verifier_key(&log_key().verifier)),
-        ),
-        (
-            "witness.pub",
-            format!("{}\n", format_verifier_key(&witness_key().verifier)),
-        ),
+        ("log.pub", format!("{}\n", format_verifier_key(&log_key().verifier))),
+        ("witness.pub", format!("{}\n", format_verifier_key(&witness_key().verifier))),
         ("policy", policy_text),
         ("checkpoint", checkpoint),
         ("checkpoint.4", signed_checkpoint(4, false)),
         ("entry-2.json", ENTRIES[PROVEN_INDEX].to_owned()),
         ("entry-2.proof", format_proof_hashes(&proof)),
         ("entry-2.tlog-proof", tlog_proof),
-        (
-            "consistency-4-6.proof",
-            format_proof_hashes(&naive_consistency_proof(4, &leaves)),
-        ),
+        ("consistency-4-6.proof", format_proof_hashes(&naive_consistency_proof(4, &leaves))),
     ]
 }

@@ -25,15 +25,9 @@ pub fn shared_vectors(test: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{test}: shared vectors not found at {} (CI must have ../shared)",
-            dir.display()
-        );
+        panic!("{test}: shared vectors not found at {} (CI must have ../shared)", dir.display());
     }
-    eprintln!(
-        "skipped {test}: shared vectors not found at {}",
-        dir.display()
-    );
+    eprintln!("skipped {test}: shared vectors not found at {}", dir.display());
     None
 }
 
@@ -93,11 +87,7 @@ pub fn naive_consistency_proof(m: usize, leaves: &[Hash]) -> Vec<Hash> {
     fn subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
         let n = leaves.len();
         if m == n {
-            return if b {
-                Vec::new()
-            } else {
-                vec![naive_root(leaves)]
-            };
+            return if b { Vec::new() } else { vec![naive_root(leaves)] };
         }
         let k = split(n);
         if m <= k {

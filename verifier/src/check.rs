@@ -59,38 +59,20 @@ pub struct Report {
 
 impl Report {
     fn new() -> Self {
-        Report {
-            verified: true,
-            steps: Vec::new(),
-        }
+        Report { verified: true, steps: Vec::new() }
     }
 
     fn pass(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step {
-            check,
-            title,
-            outcome: Outcome::Pass,
-            detail: detail.into(),
-        });
+        self.steps.push(Step { check, title, outcome: Outcome::Pass, detail: detail.into() });
     }
 
     fn fail(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
         self.verified = false;
-        self.steps.push(Step {
-            check,
-            title,
-            outcome: Outcome::Fail,
-            detail: detail.into(),
-        });
+        self.steps.push(Step { check, title, outcome: Outcome::Fail, detail: detail.into() });
     }
 
     fn skip(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step {
-            check,
-            title,
-            outcome: Outcome::Skip,
-            detail: detail.into(),
-        });
+        self.steps.push(Step { check, title, outcome: Outcome::Skip, detail: detail.into() });
     }
 
     /// Marks the remaining checks as skipped after a failure.
@@ -106,14 +88,8 @@ impl Report {
     }
 }
 
-const SIG: (&str, &str) = (
-    "checkpoint-signature",
-    "the checkpoint is signed by a trusted log key",
-);
-const QUORUM: (&str, &str) = (
-    "witness-quorum",
-    "witnesses cosigned the checkpoint as the policy requires",
-);
+const SIG: (&str, &str) = ("checkpoint-signature", "the checkpoint is signed by a trusted log key");
+const QUORUM: (&str, &str) = ("witness-quorum", "witnesses cosigned the checkpoint as the policy requires");
 const PROOF_FORMAT: (&str, &str) = ("proof-format", "the proof is well-formed");
 const INCLUSION: (&str, &str) = ("inclusion", "the entry is in the log at the given index");
 
@@ -125,21 +101,13 @@ fn checkpoint_steps(
     which: &str,
 ) -> Option<VerifiedCheckpoint> {
     let label = |s: &str| {
-        if which.is_empty() {
-            s.to_owned()
-        } else {
-            format!("{which}: {s}")
-        }
+        if which.is_empty() { s.to_owned() } else { format!("{which}: {s}") }
     };
     match trust {
         Trust::Key(key) => match verify_checkpoint(signed, key) {
             Ok(v) => {
                 report.pass(SIG.0, SIG.1, label(&describe(&v)));
-                report.skip(
-                    QUORUM.0,
-                    QUORUM.1,
-                    label("no policy given: witness cosignatures not required"),
-                );
+                report.skip(QUORUM.0, QUORUM.1, label("no policy given: witness cosignatures not required"));
                 Some(v)
             }
             Err(e) => {
@@ -156,11 +124,7 @@ fn checkpoint_steps(
                     .filter_map(|c| policy.witness_named_by_key(&c.name, c.key_id))
                     .map(str::to_owned)
                     .collect();
-                let who = if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                };
+                let who = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
                 report.pass(
                     QUORUM.0,
                     QUORUM.1,
@@ -170,17 +134,11 @@ fn checkpoint_steps(
             }
             Err(CheckpointError::QuorumNotMet { quorum, cosigners }) => {
                 report.pass(SIG.0, SIG.1, label("signed by a log in the policy"));
-                let who = if cosigners.is_empty() {
-                    "none".to_owned()
-                } else {
-                    cosigners.join(", ")
-                };
+                let who = if cosigners.is_empty() { "none".to_owned() } else { cosigners.join(", ") };
                 report.fail(
                     QUORUM.0,
                     QUORUM.1,
-                    label(&format!(
-                        "quorum not met: {quorum}; valid cosignatures from: {who}"
-                    )),
+                    label(&format!("quorum not met: {quorum}; valid cosignatures from: {who}")),
                 );
                 None
             }
@@ -226,11 +184,7 @@ pub fn check_inclusion(
     };
     let proof = match parse_proof_hashes(proof_file) {
         Ok(p) => {
-            report.pass(
-                PROOF_FORMAT.0,
-                PROOF_FORMAT.1,
-                plural(p.len(), "hash", "hashes"),
-            );
+            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
             p
         }
         Err(e) => {
@@ -243,29 +197,18 @@ pub fn check_inclusion(
     report
 }
 
-fn inclusion_step(
-    report: &mut Report,
-    v: &VerifiedCheckpoint,
-    entry: &[u8],
-    index: u64,
-    proof: &[Hash],
-) {
+fn inclusion_step(report: &mut Report, v: &VerifiedCheckpoint, entry: &[u8], index: u64, proof: &[Hash]) {
     let leaf = leaf_hash(entry);
     let c = &v.checkpoint;
     match verify_inclusion(index, c.size, &leaf, proof, &c.root_hash) {
         Ok(()) => report.pass(
             INCLUSION.0,
             INCLUSION.1,
-            format!(
-                "entry (leaf hash {leaf}) is at index {index} of {} entries",
-                c.size
-            ),
+            format!("entry (leaf hash {leaf}) is at index {index} of {} entries", c.size),
         ),
-        Err(e) => report.fail(
-            INCLUSION.0,
-            INCLUSION.1,
-            format!("entry (leaf hash {leaf}) at index {index}: {e}"),
-        ),
+        Err(e) => {
+            report.fail(INCLUSION.0, INCLUSION.1, format!("entry (leaf hash {leaf}) at index {index}: {e}"))
+        }
     }
 }
 
@@ -273,10 +216,7 @@ fn inclusion_step(
 /// file. Both must be signed by trusted keys and share the origin.
 pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8]) -> Report {
     const ORIGIN: (&str, &str) = ("same-log", "both checkpoints are from the same log");
-    const CONSISTENCY: (&str, &str) = (
-        "consistency",
-        "the new tree extends the old tree (append-only)",
-    );
+    const CONSISTENCY: (&str, &str) = ("consistency", "the new tree extends the old tree (append-only)");
     let mut report = Report::new();
     let Some(o) = checkpoint_steps(&mut report, old, trust, "old checkpoint") else {
         report.skip_rest(&[ORIGIN, PROOF_FORMAT, CONSISTENCY]);
@@ -291,10 +231,7 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
         report.fail(
             ORIGIN.0,
             ORIGIN.1,
-            format!(
-                "old origin {:?} differs from new origin {:?}",
-                oc.origin, nc.origin
-            ),
+            format!("old origin {:?} differs from new origin {:?}", oc.origin, nc.origin),
         );
         report.skip_rest(&[PROOF_FORMAT, CONSISTENCY]);
         return report;
@@ -302,11 +239,7 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
     report.pass(ORIGIN.0, ORIGIN.1, format!("origin {}", oc.origin));
     let proof = match parse_proof_hashes(proof_file) {
         Ok(p) => {
-            report.pass(
-                PROOF_FORMAT.0,
-                PROOF_FORMAT.1,
-                plural(p.len(), "hash", "hashes"),
-            );
+            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
             p
         }
         Err(e) => {
@@ -325,11 +258,9 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
         return report;
     }
     match verify_consistency(oc.size, nc.size, &proof, &oc.root_hash, &nc.root_hash) {
-        Ok(()) => report.pass(
-            CONSISTENCY.0,
-            CONSISTENCY.1,
-            format!("size {} extends size {}", nc.size, oc.size),
-        ),
+        Ok(()) => {
+            report.pass(CONSISTENCY.0, CONSISTENCY.1, format!("size {} extends size {}", nc.size, oc.size))
+        }
         Err(e @ crate::merkle::ProofError::SizeOrder { .. }) => report.fail(
             CONSISTENCY.0,
             CONSISTENCY.1,
@@ -396,10 +327,7 @@ pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
     let s = core::str::from_utf8(text).map_err(|_| "verifier key is not UTF-8".to_owned())?;
     let key = crate::note::parse_verifier_key(s.trim()).map_err(|e| e.to_string())?;
     if key.kind != KeyKind::Ed25519 {
-        return Err(format!(
-            "{} is a witness (cosignature) key, not a log key",
-            key.label()
-        ));
+        return Err(format!("{} is a witness (cosignature) key, not a log key", key.label()));
     }
     Ok(Trust::Key(key))
 }

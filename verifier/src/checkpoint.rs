@@ -61,12 +61,10 @@ pub enum CheckpointError {
 impl From<NoteError> for CheckpointError {
     fn from(e: NoteError) -> Self {
         match e {
-            NoteError::InvalidSignature { name, key_id } => CheckpointError::BadSignature {
-                name: format!("{name}+{key_id:08x}"),
-            },
-            NoteError::NoTrustedSignature { wanted } => {
-                CheckpointError::NoTrustedSignature { wanted }
+            NoteError::InvalidSignature { name, key_id } => {
+                CheckpointError::BadSignature { name: format!("{name}+{key_id:08x}") }
             }
+            NoteError::NoTrustedSignature { wanted } => CheckpointError::NoTrustedSignature { wanted },
             other => CheckpointError::Malformed(other.to_string()),
         }
     }
@@ -91,9 +89,7 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
 /// line is empty, or the text does not end in a newline.
 pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, CheckpointError> {
     let malformed = |s: &str| CheckpointError::Malformed(s.to_owned());
-    let body = text
-        .strip_suffix('\n')
-        .ok_or_else(|| malformed("checkpoint does not end in a newline"))?;
+    let body = text.strip_suffix('\n').ok_or_else(|| malformed("checkpoint does not end in a newline"))?;
     let mut lines = body.split('\n');
     let origin = lines.next().unwrap_or_default();
     if origin.is_empty() {
@@ -111,12 +107,7 @@ pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, CheckpointError> {
         }
         extensions.push(line.to_owned());
     }
-    Ok(Checkpoint {
-        origin: origin.to_owned(),
-        size,
-        root_hash,
-        extensions,
-    })
+    Ok(Checkpoint { origin: origin.to_owned(), size, root_hash, extensions })
 }
 
 /// Formats a checkpoint body, ready to be signed as a note.
@@ -165,17 +156,9 @@ pub fn verify_checkpoint(
     verify_note(&note, &verifiers)?;
     let checkpoint = parse_checkpoint(&note.text)?;
     if checkpoint.origin != log_key.name {
-        return Err(CheckpointError::OriginMismatch {
-            origin: checkpoint.origin,
-            key: log_key.label(),
-        });
+        return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log_key.label() });
     }
-    Ok(VerifiedCheckpoint {
-        checkpoint,
-        note,
-        log_key: log_key.label(),
-        cosignatures: Vec::new(),
-    })
+    Ok(VerifiedCheckpoint { checkpoint, note, log_key: log_key.label(), cosignatures: Vec::new() })
 }
 
 /// Verifies a signed checkpoint under a C2SP tlog-policy: signed by one of its logs, and
@@ -199,40 +182,25 @@ pub fn verify_checkpoint_with_policy(
         }
         other => other?,
     };
-    let log_sig = verified
-        .iter()
-        .find(|v| v.kind == KeyKind::Ed25519)
-        .ok_or_else(|| CheckpointError::NoTrustedSignature {
-            wanted: policy.logs.iter().map(|l| l.key.label()).collect(),
-        })?;
+    let log_sig = verified.iter().find(|v| v.kind == KeyKind::Ed25519).ok_or_else(|| {
+        CheckpointError::NoTrustedSignature { wanted: policy.logs.iter().map(|l| l.key.label()).collect() }
+    })?;
     let log_key = format!("{}+{:08x}", log_sig.name, log_sig.key_id);
     let checkpoint = parse_checkpoint(&note.text)?;
     if checkpoint.origin != log_sig.name {
-        return Err(CheckpointError::OriginMismatch {
-            origin: checkpoint.origin,
-            key: log_key,
-        });
+        return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log_key });
     }
-    let cosignatures: Vec<VerifiedSignature> = verified
-        .into_iter()
-        .filter(|v| v.kind == KeyKind::CosignatureV1)
-        .collect();
-    let cosigners: Vec<&str> = cosignatures
-        .iter()
-        .filter_map(|c| policy.witness_named_by_key(&c.name, c.key_id))
-        .collect();
+    let cosignatures: Vec<VerifiedSignature> =
+        verified.into_iter().filter(|v| v.kind == KeyKind::CosignatureV1).collect();
+    let cosigners: Vec<&str> =
+        cosignatures.iter().filter_map(|c| policy.witness_named_by_key(&c.name, c.key_id)).collect();
     if !policy.quorum_met(&cosigners) {
         return Err(CheckpointError::QuorumNotMet {
             quorum: policy.describe_quorum(),
             cosigners: cosigners.iter().map(|s| (*s).to_owned()).collect(),
         });
     }
-    Ok(VerifiedCheckpoint {
-        checkpoint,
-        note,
-        log_key,
-        cosignatures,
-    })
+    Ok(VerifiedCheckpoint { checkpoint, note, log_key, cosignatures })
 }
 
 #[cfg(test)]
@@ -244,8 +212,7 @@ mod tests {
         let text = "Log\n9944\ndGhlIHZpZXcgZnJvbSB0aGUgdHJlZSB0b3BzIGlzIGdyZWF0IQ==\n";
         // 37-byte root: malformed for SHA-256 logs.
         assert!(parse_checkpoint(text).is_err());
-        let text =
-            "example.com/log\n123\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\nlots\nof\nlines\n";
+        let text = "example.com/log\n123\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\nlots\nof\nlines\n";
         let c = parse_checkpoint(text).unwrap();
         assert_eq!(c.size, 123);
         assert_eq!(c.extensions, ["lots", "of", "lines"]);

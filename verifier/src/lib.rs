@@ -14,36 +14,31 @@ mod tlog_proof;
 
 // The public interface is:
 pub use crate::check::{
-    Outcome, Report, Step, Trust, check_checkpoint, check_consistency, check_inclusion,
-    check_tlog_proof, parse_trust_key,
+    Outcome, Report, Step, Trust, check_checkpoint, check_consistency, check_inclusion, check_tlog_proof,
+    parse_trust_key,
 };
 pub use crate::checkpoint::{
-    Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint,
-    verify_checkpoint, verify_checkpoint_with_policy,
+    Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,
+    verify_checkpoint_with_policy,
 };
 pub use crate::hash::{HASH_SIZE, Hash, HashParseError, Rfc9162Hasher, leaf_hash, node_hash};
 pub use crate::merkle::{
-    MAX_MULTIPROOF_LEAVES, ProofError, consistency_proof_len, inclusion_proof_len,
-    is_valid_subtree, multiproof_len, prove_multi, root_from_inclusion_proof,
-    root_from_subtree_consistency_proof, roots_from_consistency_proof, tree_root,
-    verify_consistency, verify_inclusion, verify_multiproof, verify_subtree_consistency,
-    verify_subtree_inclusion,
+    MAX_MULTIPROOF_LEAVES, ProofError, consistency_proof_len, inclusion_proof_len, is_valid_subtree,
+    multiproof_len, prove_multi, root_from_inclusion_proof, root_from_subtree_consistency_proof,
+    roots_from_consistency_proof, tree_root, verify_consistency, verify_inclusion, verify_multiproof,
+    verify_subtree_consistency, verify_subtree_inclusion,
 };
 pub use crate::note::{
-    ALG_COSIGNATURE_V1, ALG_ED25519, KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError,
-    NoteSignature, SignerKey, VerifiedSignature, VerifierKey, Verifiers, cosign,
-    cosignature_message, format_note, format_signer_key, format_verifier_key, is_valid_key_name,
-    key_id, parse_note, parse_signer_key, parse_verifier_key, sign_note, split_cosignature,
-    verify_note,
+    ALG_COSIGNATURE_V1, ALG_ED25519, KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature,
+    SignerKey, VerifiedSignature, VerifierKey, Verifiers, cosign, cosignature_message, format_note,
+    format_signer_key, format_verifier_key, is_valid_key_name, key_id, parse_note, parse_signer_key,
+    parse_verifier_key, sign_note, split_cosignature, verify_note,
 };
 pub use crate::policy::{
-    MAX_POLICY_ITEMS, MAX_POLICY_SIZE, Policy, PolicyError, PolicyGroup, PolicyLog, PolicyWitness,
-    Threshold, format_policy, parse_policy,
+    MAX_POLICY_ITEMS, MAX_POLICY_SIZE, Policy, PolicyError, PolicyGroup, PolicyLog, PolicyWitness, Threshold,
+    format_policy, parse_policy,
 };
-pub use crate::proof_file::{
-    MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes,
-};
+pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
 pub use crate::tlog_proof::{
-    MAX_PROOF_HASHES, TLOG_PROOF_HEADER, TlogProof, TlogProofError, format_tlog_proof,
-    parse_tlog_proof,
+    MAX_PROOF_HASHES, TLOG_PROOF_HEADER, TlogProof, TlogProofError, format_tlog_proof, parse_tlog_proof,
 };

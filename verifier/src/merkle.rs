@@ -45,9 +45,7 @@ pub enum ProofError {
     ///
     /// See `docs/design/0002-consistency-from-size-zero.md`: callers that hold no earlier
     /// checkpoint (or one of size 0) skip the consistency check explicitly instead.
-    #[error(
-        "consistency proof from tree size 0 proves nothing; there is no earlier tree to compare"
-    )]
+    #[error("consistency proof from tree size 0 proves nothing; there is no earlier tree to compare")]
     EmptyOldTree,
     /// The range `[start, end)` is not a subtree (draft-ietf-plants-merkle-tree-certs §4.1).
     #[error("[{start}, {end}) is not a valid subtree of a tree of size {size}")]
@@ -122,20 +120,14 @@ pub fn root_from_inclusion_proof(
     }
     let want = inclusion_proof_len(index, size);
     if proof.len() != want {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     // RFC 9162 §2.1.3.2 step 2-4, with `fnode`/`snode` for the RFC's `fn`/`sn`.
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r = *leaf_hash;
     for p in proof {
         if snode == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want });
         }
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
@@ -150,10 +142,7 @@ pub fn root_from_inclusion_proof(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     Ok(r)
 }
@@ -215,20 +204,14 @@ pub fn roots_from_consistency_proof(
     root1: &Hash,
 ) -> Result<(Hash, Hash), ProofError> {
     if size1 > size2 {
-        return Err(ProofError::SizeOrder {
-            old: size1,
-            new: size2,
-        });
+        return Err(ProofError::SizeOrder { old: size1, new: size2 });
     }
     if size1 == 0 {
         return Err(ProofError::EmptyOldTree);
     }
     let want = consistency_proof_len(size1, size2);
     if proof.len() != want {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     if size1 == size2 {
         return Ok((*root1, *root1));
@@ -250,10 +233,7 @@ pub fn roots_from_consistency_proof(
     let (mut fr, mut sr) = (seed, seed);
     for c in rest {
         if snode == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want });
         }
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
@@ -270,10 +250,7 @@ pub fn roots_from_consistency_proof(
     }
     // Step 7.
     if snode != 0 {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     Ok((fr, sr))
 }
@@ -311,11 +288,7 @@ impl SubtreeWalk {
     /// Steps 2-4: start at the highest node on the subtree's right edge that is also a node
     /// of the tree of size `size`.
     fn new(start: u64, end: u64, size: u64) -> SubtreeWalk {
-        let mut w = SubtreeWalk {
-            fnode: start,
-            snode: end - 1,
-            tnode: size - 1,
-        };
+        let mut w = SubtreeWalk { fnode: start, snode: end - 1, tnode: size - 1 };
         if w.snode == w.tnode {
             while w.fnode != w.snode {
                 w.shift();
@@ -369,10 +342,7 @@ pub fn root_from_subtree_consistency_proof(
     let seeded_by_proof = w.fnode != w.snode;
     let want = usize::from(seeded_by_proof) + w.steps();
     if proof.len() != want {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     // Steps 5-6.
     let (seed, rest) = if seeded_by_proof {
@@ -385,10 +355,7 @@ pub fn root_from_subtree_consistency_proof(
     // Step 7.
     for p in rest {
         if w.tnode == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want });
         }
         if w.snode & 1 == 1 || w.snode == w.tnode {
             if w.fnode < w.snode {
@@ -405,10 +372,7 @@ pub fn root_from_subtree_consistency_proof(
     }
     // Step 8.
     if w.tnode != 0 {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     if fr != *subtree_hash {
         return Err(ProofError::RootMismatch { size: end });
@@ -456,11 +420,7 @@ pub fn verify_subtree_inclusion(
     subtree_hash: &Hash,
 ) -> Result<(), ProofError> {
     if !is_valid_subtree(start, end) {
-        return Err(ProofError::InvalidSubtree {
-            start,
-            end,
-            size: end,
-        });
+        return Err(ProofError::InvalidSubtree { start, end, size: end });
     }
     if index < start || index >= end {
         return Err(ProofError::IndexOutOfRange { index, size: end });
@@ -495,27 +455,18 @@ pub fn prove_multi(leaf_hashes: &[Hash], indices: &[u64]) -> Result<Vec<Hash>, P
     let idx = check_multi_indices(indices, size)?;
     let leaves: Vec<[u8; 32]> = leaf_hashes.iter().map(|h| h.0).collect();
     let tree = rs_merkle::MerkleTree::<Rfc9162Hasher>::from_leaves(&leaves);
-    Ok(tree
-        .proof(&idx)
-        .proof_hashes()
-        .iter()
-        .map(|h| Hash(*h))
-        .collect())
+    Ok(tree.proof(&idx).proof_hashes().iter().map(|h| Hash(*h)).collect())
 }
 
 fn check_multi_indices(indices: &[u64], size: u64) -> Result<Vec<usize>, ProofError> {
     if size == 0 || size > MAX_MULTIPROOF_LEAVES {
-        return Err(ProofError::Malformed(
-            "tree must have between 1 and 2^20 leaves",
-        ));
+        return Err(ProofError::Malformed("tree must have between 1 and 2^20 leaves"));
     }
     if indices.is_empty() {
         return Err(ProofError::Malformed("no leaf indices"));
     }
     if indices.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(ProofError::Malformed(
-            "leaf indices are not strictly increasing",
-        ));
+        return Err(ProofError::Malformed("leaf indices are not strictly increasing"));
     }
     let mut out = Vec::with_capacity(indices.len());
     for &index in indices {
@@ -535,12 +486,7 @@ fn check_multi_indices(indices: &[u64], size: u64) -> Result<Vec<usize>, ProofEr
 pub fn multiproof_len(indices: &[u64], size: u64) -> Result<usize, ProofError> {
     let idx = check_multi_indices(indices, size)?;
     // `size` fits in usize: it is at most 2^20.
-    Ok(
-        rs_merkle::utils::indices::proof_indices_by_layers(&idx, size as usize)
-            .iter()
-            .map(Vec::len)
-            .sum(),
-    )
+    Ok(rs_merkle::utils::indices::proof_indices_by_layers(&idx, size as usize).iter().map(Vec::len).sum())
 }
 
 /// Checks an rs_merkle multi-proof that the leaves `leaf_hashes` sit at `indices` in the tree
@@ -561,16 +507,11 @@ pub fn verify_multiproof(
     root: &Hash,
 ) -> Result<(), ProofError> {
     if indices.len() != leaf_hashes.len() {
-        return Err(ProofError::Malformed(
-            "leaf index and leaf hash counts differ",
-        ));
+        return Err(ProofError::Malformed("leaf index and leaf hash counts differ"));
     }
     let want = multiproof_len(indices, size)?;
     if proof.len() != want {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     let idx = check_multi_indices(indices, size)?;
     let leaves: Vec<[u8; 32]> = leaf_hashes.iter().map(|h| h.0).collect();

@@ -113,27 +113,16 @@ impl VerifierKey {
     /// [`NoteError::MalformedKey`] if the name is not a valid key name.
     pub fn new(name: &str, kind: KeyKind, public_key: VerifyingKey) -> Result<Self, NoteError> {
         if !is_valid_key_name(name) {
-            return Err(NoteError::MalformedKey(
-                "key name is empty or has a space or '+'",
-            ));
+            return Err(NoteError::MalformedKey("key name is empty or has a space or '+'"));
         }
         let key_id = key_id(name, kind.alg(), public_key.as_bytes());
-        Ok(VerifierKey {
-            name: name.to_owned(),
-            key_id,
-            kind,
-            public_key,
-        })
+        Ok(VerifierKey { name: name.to_owned(), key_id, kind, public_key })
     }
 
     /// The same public key as a cosignature/v1 key, with its key ID recomputed for type 0x04.
     pub fn to_cosignature_key(&self) -> VerifierKey {
         let key_id = key_id(&self.name, ALG_COSIGNATURE_V1, self.public_key.as_bytes());
-        VerifierKey {
-            kind: KeyKind::CosignatureV1,
-            key_id,
-            ..self.clone()
-        }
+        VerifierKey { kind: KeyKind::CosignatureV1, key_id, ..self.clone() }
     }
 
     /// `name+keyid`, how keys are named in messages.
@@ -150,9 +139,7 @@ impl VerifierKey {
         let Ok(sig) = <[u8; 64]>::try_from(sig) else {
             return false;
         };
-        self.public_key
-            .verify(msg, &Signature::from_bytes(&sig))
-            .is_ok()
+        self.public_key.verify(msg, &Signature::from_bytes(&sig)).is_ok()
     }
 }
 
@@ -165,49 +152,30 @@ impl VerifierKey {
 /// or the type is unsupported.
 pub fn parse_verifier_key(vkey: &str) -> Result<VerifierKey, NoteError> {
     let vkey = vkey.trim_end_matches(['\n', '\r']);
-    let (name, rest) = vkey
-        .split_once('+')
-        .ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
-    let (id_hex, key_b64) = rest
-        .split_once('+')
-        .ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
+    let (name, rest) = vkey.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
+    let (id_hex, key_b64) = rest.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
     if !is_valid_key_name(name) {
-        return Err(NoteError::MalformedKey(
-            "key name is empty or has a space or '+'",
-        ));
+        return Err(NoteError::MalformedKey("key name is empty or has a space or '+'"));
     }
     let id = parse_key_id_hex(id_hex)?;
-    let key = STANDARD
-        .decode(key_b64)
-        .map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
-    let (&alg, pubkey) = key
-        .split_first()
-        .ok_or(NoteError::MalformedKey("key is empty"))?;
+    let key =
+        STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
+    let (&alg, pubkey) = key.split_first().ok_or(NoteError::MalformedKey("key is empty"))?;
     if key_id(name, alg, pubkey) != id {
-        return Err(NoteError::MalformedKey(
-            "key ID does not match the name and key",
-        ));
+        return Err(NoteError::MalformedKey("key ID does not match the name and key"));
     }
     let kind = match alg {
         ALG_ED25519 => KeyKind::Ed25519,
         ALG_COSIGNATURE_V1 => KeyKind::CosignatureV1,
         _ => {
-            return Err(NoteError::MalformedKey(
-                "unsupported signature type (want 0x01 or 0x04)",
-            ));
+            return Err(NoteError::MalformedKey("unsupported signature type (want 0x01 or 0x04)"));
         }
     };
-    let bytes: [u8; 32] = pubkey
-        .try_into()
-        .map_err(|_| NoteError::MalformedKey("Ed25519 public key is not 32 bytes"))?;
+    let bytes: [u8; 32] =
+        pubkey.try_into().map_err(|_| NoteError::MalformedKey("Ed25519 public key is not 32 bytes"))?;
     let public_key = VerifyingKey::from_bytes(&bytes)
         .map_err(|_| NoteError::MalformedKey("not a valid Ed25519 public key"))?;
-    Ok(VerifierKey {
-        name: name.to_owned(),
-        key_id: id,
-        kind,
-        public_key,
-    })
+    Ok(VerifierKey { name: name.to_owned(), key_id: id, kind, public_key })
 }
 
 /// Formats a verifier key as `name+hex8+base64(type ‖ public key)`.
@@ -220,14 +188,8 @@ pub fn format_verifier_key(key: &VerifierKey) -> String {
 
 fn parse_key_id_hex(id_hex: &str) -> Result<u32, NoteError> {
     // Exactly 8 lowercase hex digits, as every implementation formats them.
-    if id_hex.len() != 8
-        || !id_hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(NoteError::MalformedKey(
-            "key ID is not 8 lowercase hex digits",
-        ));
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(NoteError::MalformedKey("key ID is not 8 lowercase hex digits"));
     }
     u32::from_str_radix(id_hex, 16).map_err(|_| NoteError::MalformedKey("key ID is not hex"))
 }
@@ -255,10 +217,7 @@ impl SignerKey {
     pub fn from_seed(name: &str, kind: KeyKind, seed: &[u8; 32]) -> Result<Self, NoteError> {
         let signing_key = SigningKey::from_bytes(seed);
         let verifier = VerifierKey::new(name, kind, signing_key.verifying_key())?;
-        Ok(SignerKey {
-            verifier,
-            signing_key,
-        })
+        Ok(SignerKey { verifier, signing_key })
     }
 
     /// Signs `msg` with Ed25519 (deterministic, RFC 8032).
@@ -280,39 +239,25 @@ pub fn parse_signer_key(skey: &str) -> Result<SignerKey, NoteError> {
     let skey = skey.trim_end_matches(['\n', '\r']);
     let rest = skey
         .strip_prefix("PRIVATE+KEY+")
-        .ok_or(NoteError::MalformedKey(
-            "private key does not start with PRIVATE+KEY+",
-        ))?;
-    let (name, rest) = rest
-        .split_once('+')
-        .ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
-    let (id_hex, key_b64) = rest
-        .split_once('+')
-        .ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
+        .ok_or(NoteError::MalformedKey("private key does not start with PRIVATE+KEY+"))?;
+    let (name, rest) = rest.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
+    let (id_hex, key_b64) = rest.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
     let id = parse_key_id_hex(id_hex)?;
-    let key = STANDARD
-        .decode(key_b64)
-        .map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
-    let (&alg, seed) = key
-        .split_first()
-        .ok_or(NoteError::MalformedKey("key is empty"))?;
+    let key =
+        STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
+    let (&alg, seed) = key.split_first().ok_or(NoteError::MalformedKey("key is empty"))?;
     let kind = match alg {
         ALG_ED25519 => KeyKind::Ed25519,
         ALG_COSIGNATURE_V1 => KeyKind::CosignatureV1,
         _ => {
-            return Err(NoteError::MalformedKey(
-                "unsupported signature type (want 0x01 or 0x04)",
-            ));
+            return Err(NoteError::MalformedKey("unsupported signature type (want 0x01 or 0x04)"));
         }
     };
-    let seed: [u8; 32] = seed
-        .try_into()
-        .map_err(|_| NoteError::MalformedKey("Ed25519 seed is not 32 bytes"))?;
+    let seed: [u8; 32] =
+        seed.try_into().map_err(|_| NoteError::MalformedKey("Ed25519 seed is not 32 bytes"))?;
     let signer = SignerKey::from_seed(name, kind, &seed)?;
     if signer.verifier.key_id != id {
-        return Err(NoteError::MalformedKey(
-            "key ID does not match the name and key",
-        ));
+        return Err(NoteError::MalformedKey("key ID does not match the name and key"));
     }
     Ok(signer)
 }
@@ -322,12 +267,7 @@ pub fn format_signer_key(key: &SignerKey) -> String {
     let mut bytes = Vec::with_capacity(33);
     bytes.push(key.verifier.kind.alg());
     bytes.extend_from_slice(&key.seed());
-    format!(
-        "PRIVATE+KEY+{}+{:08x}+{}",
-        key.verifier.name,
-        key.verifier.key_id,
-        STANDARD.encode(bytes)
-    )
+    format!("PRIVATE+KEY+{}+{:08x}+{}", key.verifier.name, key.verifier.key_id, STANDARD.encode(bytes))
 }
 
 /// One signature line of a note.
@@ -378,16 +318,14 @@ pub fn parse_note(msg: &[u8]) -> Result<Note, NoteError> {
     if msg.bytes().any(|b| b < 0x20 && b != b'\n') {
         return Err(NoteError::Malformed("note has a control character"));
     }
-    let split = msg
-        .rfind("\n\n")
-        .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+    let split = msg.rfind("\n\n").ok_or(NoteError::Malformed("no blank line before the signatures"))?;
     let (text, sigs) = (&msg[..=split], &msg[split + 2..]);
     if sigs.is_empty() {
         return Err(NoteError::Malformed("no signatures"));
     }
-    let sigs = sigs.strip_suffix('\n').ok_or(NoteError::Malformed(
-        "last signature line does not end in a newline",
-    ))?;
+    let sigs = sigs
+        .strip_suffix('\n')
+        .ok_or(NoteError::Malformed("last signature line does not end in a newline"))?;
     let mut signatures = Vec::new();
     for line in sigs.split('\n') {
         if signatures.len() == MAX_SIGNATURES {
@@ -395,31 +333,22 @@ pub fn parse_note(msg: &[u8]) -> Result<Note, NoteError> {
         }
         signatures.push(parse_signature_line(line)?);
     }
-    Ok(Note {
-        text: text.to_owned(),
-        signatures,
-    })
+    Ok(Note { text: text.to_owned(), signatures })
 }
 
 fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
-    let line = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed(
-        "signature line does not start with an em dash and space",
-    ))?;
-    let (name, b64) = line.split_once(' ').ok_or(NoteError::Malformed(
-        "signature line has no space after the key name",
-    ))?;
+    let line = line
+        .strip_prefix(SIG_PREFIX)
+        .ok_or(NoteError::Malformed("signature line does not start with an em dash and space"))?;
+    let (name, b64) =
+        line.split_once(' ').ok_or(NoteError::Malformed("signature line has no space after the key name"))?;
     if !is_valid_key_name(name) {
-        return Err(NoteError::Malformed(
-            "signature key name is empty or has a space or '+'",
-        ));
+        return Err(NoteError::Malformed("signature key name is empty or has a space or '+'"));
     }
-    let sig = STANDARD
-        .decode(b64)
-        .map_err(|_| NoteError::Malformed("signature is not valid standard base64"))?;
+    let sig =
+        STANDARD.decode(b64).map_err(|_| NoteError::Malformed("signature is not valid standard base64"))?;
     if sig.len() < 5 {
-        return Err(NoteError::Malformed(
-            "signature is shorter than a key ID and one byte",
-        ));
+        return Err(NoteError::Malformed("signature is shorter than a key ID and one byte"));
     }
     Ok(NoteSignature {
         name: name.to_owned(),
@@ -465,10 +394,7 @@ pub fn sign_note(text: &str, signers: &[&SignerKey]) -> Result<String, NoteError
             signature: s.sign_raw(text.as_bytes()).to_vec(),
         });
     }
-    Ok(format_note(&Note {
-        text: text.to_owned(),
-        signatures,
-    }))
+    Ok(format_note(&Note { text: text.to_owned(), signatures }))
 }
 
 /// A set of trusted keys, each identified by its (name, key ID).
@@ -484,14 +410,8 @@ impl Verifiers {
     /// [`NoteError::AmbiguousKey`] if two keys share a name and key ID.
     pub fn new(keys: Vec<VerifierKey>) -> Result<Self, NoteError> {
         for (i, k) in keys.iter().enumerate() {
-            if keys[..i]
-                .iter()
-                .any(|o| o.name == k.name && o.key_id == k.key_id)
-            {
-                return Err(NoteError::AmbiguousKey {
-                    name: k.name.clone(),
-                    key_id: k.key_id,
-                });
+            if keys[..i].iter().any(|o| o.name == k.name && o.key_id == k.key_id) {
+                return Err(NoteError::AmbiguousKey { name: k.name.clone(), key_id: k.key_id });
             }
         }
         Ok(Verifiers { keys })
@@ -499,9 +419,7 @@ impl Verifiers {
 
     /// Finds the key with this name and key ID.
     pub fn get(&self, name: &str, key_id: u32) -> Option<&VerifierKey> {
-        self.keys
-            .iter()
-            .find(|k| k.name == name && k.key_id == key_id)
+        self.keys.iter().find(|k| k.name == name && k.key_id == key_id)
     }
 
     /// The keys, in the order given.
@@ -533,25 +451,16 @@ pub struct VerifiedSignature {
 /// [`NoteError::InvalidSignature`] if any signature by a trusted key fails (the note was
 /// altered or forged: C2SP says such notes should be rejected whole), and
 /// [`NoteError::NoTrustedSignature`] if no trusted key signed at all.
-pub fn verify_note(
-    note: &Note,
-    verifiers: &Verifiers,
-) -> Result<Vec<VerifiedSignature>, NoteError> {
+pub fn verify_note(note: &Note, verifiers: &Verifiers) -> Result<Vec<VerifiedSignature>, NoteError> {
     let mut verified: Vec<VerifiedSignature> = Vec::new();
     for sig in &note.signatures {
         let Some(key) = verifiers.get(&sig.name, sig.key_id) else {
             continue;
         };
-        if verified
-            .iter()
-            .any(|v| v.name == sig.name && v.key_id == sig.key_id)
-        {
+        if verified.iter().any(|v| v.name == sig.name && v.key_id == sig.key_id) {
             continue;
         }
-        let invalid = || NoteError::InvalidSignature {
-            name: sig.name.clone(),
-            key_id: sig.key_id,
-        };
+        let invalid = || NoteError::InvalidSignature { name: sig.name.clone(), key_id: sig.key_id };
         let timestamp = match key.kind {
             KeyKind::Ed25519 => {
                 if !key.verify_raw(note.text.as_bytes(), &sig.signature) {
@@ -617,24 +526,16 @@ pub fn cosign(
     timestamp: u64,
 ) -> Result<NoteSignature, NoteError> {
     if witness.verifier.kind != KeyKind::CosignatureV1 {
-        return Err(NoteError::MalformedKey(
-            "only type 0x04 keys make cosignatures",
-        ));
+        return Err(NoteError::MalformedKey("only type 0x04 keys make cosignatures"));
     }
     if timestamp > i64::MAX as u64 {
-        return Err(NoteError::Malformed(
-            "cosignature timestamp exceeds 2^63 - 1",
-        ));
+        return Err(NoteError::Malformed("cosignature timestamp exceeds 2^63 - 1"));
     }
     let raw = witness.sign_raw(cosignature_message(timestamp, checkpoint_text).as_bytes());
     let mut signature = Vec::with_capacity(72);
     signature.extend_from_slice(&timestamp.to_be_bytes());
     signature.extend_from_slice(&raw);
-    Ok(NoteSignature {
-        name: witness.verifier.name.clone(),
-        key_id: witness.verifier.key_id,
-        signature,
-    })
+    Ok(NoteSignature { name: witness.verifier.name.clone(), key_id: witness.verifier.key_id, signature })
 }
 
 #[cfg(test)]
@@ -642,8 +543,7 @@ mod tests {
     use super::*;
 
     const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-    const PETER_SKEY: &str =
-        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 
     #[test]
     fn keys_roundtrip() {
@@ -662,11 +562,7 @@ mod tests {
                 if (i, j) == (0, PETER_VKEY.len()) {
                     continue;
                 }
-                assert!(
-                    parse_verifier_key(&PETER_VKEY[i..j]).is_err(),
-                    "{}",
-                    &PETER_VKEY[i..j]
-                );
+                assert!(parse_verifier_key(&PETER_VKEY[i..j]).is_err(), "{}", &PETER_VKEY[i..j]);
             }
         }
         let bytes = PETER_VKEY.as_bytes();
@@ -681,13 +577,11 @@ mod tests {
 
     #[test]
     fn cosignature_roundtrip() {
-        let w =
-            SignerKey::from_seed("witness.example/w1", KeyKind::CosignatureV1, &[9; 32]).unwrap();
+        let w = SignerKey::from_seed("witness.example/w1", KeyKind::CosignatureV1, &[9; 32]).unwrap();
         let text = "example.com/log\n1\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n";
         let log = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[7; 32]).unwrap();
         let mut note = parse_note(sign_note(text, &[&log]).unwrap().as_bytes()).unwrap();
-        note.signatures
-            .push(cosign(&w, text, 1_700_000_000).unwrap());
+        note.signatures.push(cosign(&w, text, 1_700_000_000).unwrap());
         let reparsed = parse_note(format_note(&note).as_bytes()).unwrap();
         let vs = Verifiers::new(vec![log.verifier.clone(), w.verifier.clone()]).unwrap();
         let got = verify_note(&reparsed, &vs).unwrap();
@@ -696,9 +590,6 @@ mod tests {
         // A cosignature made for another time does not verify.
         let mut bad = reparsed.clone();
         bad.signatures[1].signature[7] ^= 1;
-        assert!(matches!(
-            verify_note(&bad, &vs),
-            Err(NoteError::InvalidSignature { .. })
-        ));
+        assert!(matches!(verify_note(&bad, &vs), Err(NoteError::InvalidSignature { .. })));
     }
 }

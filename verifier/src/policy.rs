@@ -76,10 +76,7 @@ pub struct PolicyError {
 }
 
 fn err(line: usize, reason: impl Into<String>) -> PolicyError {
-    PolicyError {
-        line,
-        reason: reason.into(),
-    }
+    PolicyError { line, reason: reason.into() }
 }
 
 /// Parses a tlog-policy file.
@@ -95,14 +92,8 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
     if bytes.len() > MAX_POLICY_SIZE {
         return Err(err(0, "policy file is larger than 256 KiB"));
     }
-    if let Some(b) = bytes
-        .iter()
-        .find(|&&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f)
-    {
-        return Err(err(
-            0,
-            format!("control character 0x{b:02x} (only tab and newline are allowed)"),
-        ));
+    if let Some(b) = bytes.iter().find(|&&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f) {
+        return Err(err(0, format!("control character 0x{b:02x} (only tab and newline are allowed)")));
     }
     let text = core::str::from_utf8(bytes).map_err(|_| err(0, "policy is not UTF-8"))?;
     let mut logs: Vec<PolicyLog> = Vec::new();
@@ -146,10 +137,7 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                     _ => return Err(err(n, "want: witness <name> <vkey> [<url>]")),
                 };
                 if name == "none" || defined(name, &witnesses, &groups) {
-                    return Err(err(
-                        n,
-                        format!("name {name:?} is reserved or already defined"),
-                    ));
+                    return Err(err(n, format!("name {name:?} is reserved or already defined")));
                 }
                 let key = parse_verifier_key(vkey).map_err(|e| err(n, e.to_string()))?;
                 let key = match key.kind {
@@ -162,11 +150,7 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 if witnesses.len() == MAX_POLICY_ITEMS {
                     return Err(err(n, "more than 256 witnesses"));
                 }
-                witnesses.push(PolicyWitness {
-                    name: name.to_owned(),
-                    key,
-                    url,
-                });
+                witnesses.push(PolicyWitness { name: name.to_owned(), key, url });
             }
             "group" => {
                 if words.len() < 4 {
@@ -174,18 +158,12 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 }
                 let name = words[1];
                 if name == "none" || defined(name, &witnesses, &groups) {
-                    return Err(err(
-                        n,
-                        format!("name {name:?} is reserved or already defined"),
-                    ));
+                    return Err(err(n, format!("name {name:?} is reserved or already defined")));
                 }
                 let members: Vec<String> = words[3..].iter().map(|s| (*s).to_owned()).collect();
                 for (j, m) in members.iter().enumerate() {
                     if !defined(m, &witnesses, &groups) {
-                        return Err(err(
-                            n,
-                            format!("member {m:?} is not defined on an earlier line"),
-                        ));
+                        return Err(err(n, format!("member {m:?} is not defined on an earlier line")));
                     }
                     if members[..j].contains(m) {
                         return Err(err(n, format!("member {m:?} is listed twice")));
@@ -195,9 +173,8 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                     "all" => Threshold::All,
                     "any" => Threshold::Any,
                     k => {
-                        let k = crate::checkpoint::parse_decimal(k).ok_or_else(|| {
-                            err(n, "threshold must be all, any or a decimal number")
-                        })?;
+                        let k = crate::checkpoint::parse_decimal(k)
+                            .ok_or_else(|| err(n, "threshold must be all, any or a decimal number"))?;
                         if k == 0 || k > members.len() as u64 {
                             return Err(err(
                                 n,
@@ -211,11 +188,7 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 if groups.len() == MAX_POLICY_ITEMS {
                     return Err(err(n, "more than 256 groups"));
                 }
-                groups.push(PolicyGroup {
-                    name: name.to_owned(),
-                    threshold,
-                    members,
-                });
+                groups.push(PolicyGroup { name: name.to_owned(), threshold, members });
             }
             "quorum" => {
                 if words.len() != 2 {
@@ -230,10 +203,7 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
                 } else if defined(name, &witnesses, &groups) {
                     quorum = Some(Some(name.to_owned()));
                 } else {
-                    return Err(err(
-                        n,
-                        format!("quorum {name:?} is not defined on an earlier line"),
-                    ));
+                    return Err(err(n, format!("quorum {name:?} is not defined on an earlier line")));
                 }
             }
             other => {
@@ -244,18 +214,9 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
             }
         }
     }
-    let quorum = quorum.ok_or_else(|| {
-        err(
-            0,
-            "no quorum line (write `quorum none` to require no witnesses)",
-        )
-    })?;
-    Ok(Policy {
-        logs,
-        witnesses,
-        groups,
-        quorum,
-    })
+    let quorum =
+        quorum.ok_or_else(|| err(0, "no quorum line (write `quorum none` to require no witnesses)"))?;
+    Ok(Policy { logs, witnesses, groups, quorum })
 }
 
 /// Formats a policy; [`parse_policy`] reads it back to an equal value.
@@ -270,11 +231,7 @@ pub fn format_policy(p: &Policy) -> String {
         out.push('\n');
     }
     for w in &p.witnesses {
-        out.push_str(&format!(
-            "witness {} {}",
-            w.name,
-            format_verifier_key(&w.key)
-        ));
+        out.push_str(&format!("witness {} {}", w.name, format_verifier_key(&w.key)));
         if let Some(u) = &w.url {
             out.push_str(&format!(" {u}"));
         }
@@ -288,10 +245,7 @@ pub fn format_policy(p: &Policy) -> String {
         };
         out.push_str(&format!("group {} {t} {}\n", g.name, g.members.join(" ")));
     }
-    out.push_str(&format!(
-        "quorum {}\n",
-        p.quorum.as_deref().unwrap_or("none")
-    ));
+    out.push_str(&format!("quorum {}\n", p.quorum.as_deref().unwrap_or("none")));
     out
 }
 
@@ -310,17 +264,10 @@ impl Policy {
             return true;
         };
         // Groups only refer to earlier names, so one pass in definition order settles all.
-        let mut met: Vec<(&str, bool)> = self
-            .witnesses
-            .iter()
-            .map(|w| (w.name.as_str(), cosigned.contains(&w.name.as_str())))
-            .collect();
+        let mut met: Vec<(&str, bool)> =
+            self.witnesses.iter().map(|w| (w.name.as_str(), cosigned.contains(&w.name.as_str()))).collect();
         for g in &self.groups {
-            let count = g
-                .members
-                .iter()
-                .filter(|m| met.iter().any(|(name, ok)| *ok && name == m))
-                .count();
+            let count = g.members.iter().filter(|m| met.iter().any(|(name, ok)| *ok && name == m)).count();
             let need = match g.threshold {
                 Threshold::All => g.members.len(),
                 Threshold::Any => 1,
@@ -356,17 +303,13 @@ mod tests {
 
     fn wkey(seed: u8, name: &str) -> String {
         format_verifier_key(
-            &SignerKey::from_seed(name, KeyKind::CosignatureV1, &[seed; 32])
-                .unwrap()
-                .verifier,
+            &SignerKey::from_seed(name, KeyKind::CosignatureV1, &[seed; 32]).unwrap().verifier,
         )
     }
 
     fn lkey() -> String {
         format_verifier_key(
-            &SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32])
-                .unwrap()
-                .verifier,
+            &SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap().verifier,
         )
     }
 
@@ -397,25 +340,13 @@ mod tests {
         let w = wkey(2, "w");
         for (bad, why) in [
             (format!("log {l}\n"), "no quorum"),
-            (
-                format!("log {l}\nquorum none\nquorum none\n"),
-                "two quorums",
-            ),
+            (format!("log {l}\nquorum none\nquorum none\n"), "two quorums"),
             (format!("log {l}\nlog {l}\nquorum none\n"), "duplicate log"),
-            (
-                format!("witness A {w}\nwitness B {w}\nquorum A\n"),
-                "duplicate witness",
-            ),
+            (format!("witness A {w}\nwitness B {w}\nquorum A\n"), "duplicate witness"),
             (format!("witness A {w}\ngroup G 2 A\nquorum G\n"), "k > n"),
             (format!("witness A {w}\ngroup G 0 A\nquorum G\n"), "k = 0"),
-            (
-                format!("witness A {w}\ngroup G any A A\nquorum G\n"),
-                "member twice",
-            ),
-            (
-                format!("group G any A\nwitness A {w}\nquorum G\n"),
-                "forward reference",
-            ),
+            (format!("witness A {w}\ngroup G any A A\nquorum G\n"), "member twice"),
+            (format!("group G any A\nwitness A {w}\nquorum G\n"), "forward reference"),
             (format!("witness none {w}\nquorum none\n"), "reserved"),
             (format!("log {w}\nquorum none\n"), "witness key as log"),
             (format!("frobnicate\nquorum none\n"), "keyword"),

@@ -19,9 +19,7 @@ pub struct ProofFileError(pub String);
 /// or has more than 65 hashes.
 pub fn parse_proof_hashes(bytes: &[u8]) -> Result<Vec<Hash>, ProofFileError> {
     if bytes.len() > MAX_PROOF_FILE_HASHES * 46 {
-        return Err(ProofFileError(format!(
-            "more than {MAX_PROOF_FILE_HASHES} hashes"
-        )));
+        return Err(ProofFileError(format!("more than {MAX_PROOF_FILE_HASHES} hashes")));
     }
     let text = core::str::from_utf8(bytes).map_err(|_| ProofFileError("not UTF-8".to_owned()))?;
     let body = text.strip_suffix('\n').unwrap_or(text);
@@ -31,12 +29,9 @@ pub fn parse_proof_hashes(bytes: &[u8]) -> Result<Vec<Hash>, ProofFileError> {
     let mut out = Vec::new();
     for (i, line) in body.split('\n').enumerate() {
         if out.len() == MAX_PROOF_FILE_HASHES {
-            return Err(ProofFileError(format!(
-                "more than {MAX_PROOF_FILE_HASHES} hashes"
-            )));
+            return Err(ProofFileError(format!("more than {MAX_PROOF_FILE_HASHES} hashes")));
         }
-        let h =
-            Hash::parse_base64(line).map_err(|e| ProofFileError(format!("line {}: {e}", i + 1)))?;
+        let h = Hash::parse_base64(line).map_err(|e| ProofFileError(format!("line {}: {e}", i + 1)))?;
         out.push(h);
     }
     Ok(out)
@@ -61,10 +56,7 @@ mod tests {
         let h = crate::hash::leaf_hash(b"a");
         let f = format_proof_hashes(&[h, h]);
         assert_eq!(parse_proof_hashes(f.as_bytes()).unwrap(), vec![h, h]);
-        assert_eq!(
-            parse_proof_hashes(f.trim_end().as_bytes()).unwrap(),
-            vec![h, h]
-        );
+        assert_eq!(parse_proof_hashes(f.trim_end().as_bytes()).unwrap(), vec![h, h]);
         assert_eq!(parse_proof_hashes(b"").unwrap(), vec![]);
         assert_eq!(parse_proof_hashes(b"\n").unwrap(), vec![]);
         let e = parse_proof_hashes(format!("{h}\n\n{h}\n").as_bytes()).unwrap_err();

@@ -50,25 +50,15 @@ pub fn parse_tlog_proof(bytes: &[u8]) -> Result<TlogProof, TlogProofError> {
     let (mut line, mut rest) = rest.split_once('\n').ok_or_else(|| bad("no index line"))?;
     let mut extra = None;
     if let Some(b64) = line.strip_prefix("extra ") {
-        extra = Some(
-            STANDARD
-                .decode(b64)
-                .map_err(|_| bad("extra data is not valid standard base64"))?,
-        );
+        extra = Some(STANDARD.decode(b64).map_err(|_| bad("extra data is not valid standard base64"))?);
         (line, rest) = rest.split_once('\n').ok_or_else(|| bad("no index line"))?;
     }
-    let index = line
-        .strip_prefix("index ")
-        .ok_or_else(|| bad("no index line"))
-        .and_then(|n| {
-            parse_decimal(n)
-                .ok_or_else(|| bad("index is not a decimal number without leading zeros"))
-        })?;
+    let index = line.strip_prefix("index ").ok_or_else(|| bad("no index line")).and_then(|n| {
+        parse_decimal(n).ok_or_else(|| bad("index is not a decimal number without leading zeros"))
+    })?;
     let mut hashes = Vec::new();
     loop {
-        let (line, next) = rest
-            .split_once('\n')
-            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
+        let (line, next) = rest.split_once('\n').ok_or_else(|| bad("no blank line before the checkpoint"))?;
         rest = next;
         if line.is_empty() {
             break;
@@ -84,12 +74,7 @@ pub fn parse_tlog_proof(bytes: &[u8]) -> Result<TlogProof, TlogProofError> {
     if rest.is_empty() {
         return Err(bad("no checkpoint after the blank line"));
     }
-    Ok(TlogProof {
-        extra,
-        index,
-        hashes,
-        checkpoint: rest.to_owned(),
-    })
+    Ok(TlogProof { extra, index, hashes, checkpoint: rest.to_owned() })
 }
 
 /// Formats a tlog-proof; [`parse_tlog_proof`] reads it back to an equal value.

@@ -26,9 +26,7 @@ fn speccheck_cases_match_go() {
     let cases = cases.as_array().expect("cases");
     assert_eq!(go.len(), cases.len());
     for (i, (case, want)) in cases.iter().zip(&go).enumerate() {
-        let pk: [u8; 32] = tests::hex(case["pub_key"].as_str().expect("pk"))
-            .try_into()
-            .expect("32");
+        let pk: [u8; 32] = tests::hex(case["pub_key"].as_str().expect("pk")).try_into().expect("32");
         let msg = tests::hex(case["message"].as_str().expect("msg"));
         let sig = tests::hex(case["signature"].as_str().expect("sig"));
         let got = VerifyingKey::from_bytes(&pk)

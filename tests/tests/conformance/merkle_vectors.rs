@@ -5,8 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use verifier::{
-    ProofError, verify_consistency, verify_inclusion, verify_subtree_consistency,
-    verify_subtree_inclusion,
+    ProofError, verify_consistency, verify_inclusion, verify_subtree_consistency, verify_subtree_inclusion,
 };
 
 use crate::{b64_hash, json};
@@ -54,21 +53,13 @@ fn run(kind: &str, v: &Value) -> Result<(), String> {
         "subtreeinclusion" => {
             let root = b64_hash(&v["root"]).ok_or_else(malformed)?;
             let leaf = b64_hash(&v["leafHash"]).ok_or_else(malformed)?;
-            verify_subtree_inclusion(
-                u(v, "leafIdx"),
-                u(v, "start"),
-                u(v, "end"),
-                &leaf,
-                &proof,
-                &root,
-            )
-            .map_err(e)
+            verify_subtree_inclusion(u(v, "leafIdx"), u(v, "start"), u(v, "end"), &leaf, &proof, &root)
+                .map_err(e)
         }
         "subtreeconsistency" => {
             let r1 = b64_hash(&v["root1"]).ok_or_else(malformed)?;
             let r2 = b64_hash(&v["root2"]).ok_or_else(malformed)?;
-            verify_subtree_consistency(u(v, "start"), u(v, "end"), u(v, "size"), &r1, &proof, &r2)
-                .map_err(e)
+            verify_subtree_consistency(u(v, "start"), u(v, "end"), u(v, "size"), &r1, &proof, &r2).map_err(e)
         }
         other => panic!("unknown vector kind {other}"),
     }
@@ -86,14 +77,8 @@ const PLACEHOLDER_ROOTS: &str = "roots are 12-byte placeholders ('don't care 2')
      32 bytes cannot be represented in our typed API and is rejected as malformed";
 
 const DEVIATIONS: &[(&str, &str)] = &[
-    (
-        "consistency/additional/sizes-are-equal-one-and-proof-is-empty.json",
-        PLACEHOLDER_ROOTS,
-    ),
-    (
-        "subtreeconsistency/additional/sizes-are-equal-one-and-proof-is-empty.json",
-        PLACEHOLDER_ROOTS,
-    ),
+    ("consistency/additional/sizes-are-equal-one-and-proof-is-empty.json", PLACEHOLDER_ROOTS),
+    ("subtreeconsistency/additional/sizes-are-equal-one-and-proof-is-empty.json", PLACEHOLDER_ROOTS),
     (
         "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-proof-is-empty.json",
         EMPTY_SUBTREE,
@@ -110,10 +95,7 @@ const DEVIATIONS: &[(&str, &str)] = &[
         "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-tree-root-random-proof-is-empty.json",
         EMPTY_SUBTREE,
     ),
-    (
-        "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-proof-is-empty.json",
-        EMPTY_SUBTREE,
-    ),
+    ("subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-proof-is-empty.json", EMPTY_SUBTREE),
     (
         "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-tree-root-random-proof-is-empty.json",
         EMPTY_SUBTREE,
@@ -133,11 +115,7 @@ fn all_transparency_dev_merkle_vectors() {
     let (mut ok, mut must_fail, mut deviations) = (0, 0, 0);
     let mut failures = Vec::new();
     for p in &paths {
-        let rel = p
-            .strip_prefix(&root)
-            .expect("under root")
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = p.strip_prefix(&root).expect("under root").to_string_lossy().replace('\\', "/");
         let kind = rel.split('/').next().expect("kind dir");
         let v = json(&root, &rel);
         let want_err = v["wantErr"].as_bool().expect("wantErr");
@@ -153,22 +131,14 @@ fn all_transparency_dev_merkle_vectors() {
             eprintln!("documented deviation: {rel}: {why}");
             deviations += 1;
         } else {
-            failures.push(format!(
-                "{rel}: wantErr={want_err}, got {got:?} ({})",
-                v["desc"]
-            ));
+            failures.push(format!("{rel}: wantErr={want_err}, got {got:?} ({})", v["desc"]));
         }
     }
     eprintln!(
         "transparency-dev/merkle: {} files, {ok} verified, {must_fail} rejected as required, {deviations} documented deviation(s)",
         paths.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} vectors disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} vectors disagree:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(deviations, DEVIATIONS.len());
 }
 
@@ -176,12 +146,6 @@ fn all_transparency_dev_merkle_vectors() {
 fn old_size_zero_is_rejected_by_the_primitive() {
     // docs/design/0002: verify_consistency never accepts size1 = 0, whatever the proof.
     let h = verifier::Hash::EMPTY_TREE;
-    assert_eq!(
-        verify_consistency(0, 0, &[], &h, &h),
-        Err(ProofError::EmptyOldTree)
-    );
-    assert_eq!(
-        verify_consistency(0, 5, &[], &h, &h),
-        Err(ProofError::EmptyOldTree)
-    );
+    assert_eq!(verify_consistency(0, 0, &[], &h, &h), Err(ProofError::EmptyOldTree));
+    assert_eq!(verify_consistency(0, 5, &[], &h, &h), Err(ProofError::EmptyOldTree));
 }

@@ -4,8 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use verifier::{
-    Hash, KeyKind, TlogProof, format_tlog_proof, parse_checkpoint, parse_tlog_proof,
-    parse_verifier_key, split_cosignature,
+    Hash, KeyKind, TlogProof, format_tlog_proof, parse_checkpoint, parse_tlog_proof, parse_verifier_key,
+    split_cosignature,
 };
 
 use crate::json;
@@ -40,15 +40,8 @@ fn checkpoint_bodies() {
         let text = case["text"].as_str().expect("text");
         assert!(parse_checkpoint(text).is_err(), "{}", case["desc"]);
         // Still invalid with a good root, where the root line exists.
-        let fixed = text.replace(
-            "dGhlIHZpZXcgZnJvbSB0aGUgdHJlZSB0b3BzIGlzIGdyZWF0IQ==",
-            ROOT32,
-        );
-        assert!(
-            parse_checkpoint(&fixed).is_err(),
-            "{} (32-byte root)",
-            case["desc"]
-        );
+        let fixed = text.replace("dGhlIHZpZXcgZnJvbSB0aGUgdHJlZSB0b3BzIGlzIGdyZWF0IQ==", ROOT32);
+        assert!(parse_checkpoint(&fixed).is_err(), "{} (32-byte root)", case["desc"]);
     }
     let lz = format!("Log\n0123\n{ROOT32}\n");
     assert!(parse_checkpoint(&lz).is_err(), "leading zeros");
@@ -62,9 +55,7 @@ fn tlog_proof_marshal_unmarshal() {
     let v = json(&dir, "parse-vectors/checkpoint-tlogproof-vkey-parse.json");
     for case in v["tlog_proof"]["marshal"].as_array().expect("marshal") {
         let p = TlogProof {
-            extra: case
-                .get("extra_ascii")
-                .map(|e| e.as_str().expect("e").as_bytes().to_vec()),
+            extra: case.get("extra_ascii").map(|e| e.as_str().expect("e").as_bytes().to_vec()),
             index: case["index"].as_u64().expect("index"),
             hashes: case["hashes_b64"]
                 .as_array()
@@ -78,15 +69,8 @@ fn tlog_proof_marshal_unmarshal() {
         assert_eq!(format_tlog_proof(&p), want);
         assert_eq!(parse_tlog_proof(want.as_bytes()).expect("unmarshal"), p);
     }
-    for case in v["tlog_proof"]["unmarshal_errors"]
-        .as_array()
-        .expect("errors")
-    {
-        assert!(
-            parse_tlog_proof(case["proof"].as_str().expect("p").as_bytes()).is_err(),
-            "{}",
-            case["desc"]
-        );
+    for case in v["tlog_proof"]["unmarshal_errors"].as_array().expect("errors") {
+        assert!(parse_tlog_proof(case["proof"].as_str().expect("p").as_bytes()).is_err(), "{}", case["desc"]);
     }
 }
 
@@ -101,36 +85,20 @@ fn cosignature_keys_and_timestamps() {
         let key = parse_verifier_key(k.as_str().expect("k")).expect("valid cosignature vkey");
         assert_eq!(key.kind, KeyKind::CosignatureV1);
     }
-    for k in c["valid_after_conversion_from_type_0x01"]
-        .as_array()
-        .expect("conv")
-    {
+    for k in c["valid_after_conversion_from_type_0x01"].as_array().expect("conv") {
         let key = parse_verifier_key(k.as_str().expect("k")).expect("valid note vkey");
         assert_eq!(key.kind, KeyKind::Ed25519);
         let cosig = key.to_cosignature_key();
         assert_eq!(cosig.kind, KeyKind::CosignatureV1);
-        assert_eq!(
-            cosig.key_id,
-            verifier::key_id(&key.name, 0x04, key.public_key.as_bytes())
-        );
+        assert_eq!(cosig.key_id, verifier::key_id(&key.name, 0x04, key.public_key.as_bytes()));
     }
     for k in c["invalid"].as_array().expect("invalid") {
-        assert!(
-            parse_verifier_key(k["vkey"].as_str().expect("k")).is_err(),
-            "{}",
-            k["why"]
-        );
+        assert!(parse_verifier_key(k["vkey"].as_str().expect("k")).is_err(), "{}", k["why"]);
     }
     for t in c["timestamp_extraction"].as_array().expect("ts") {
-        let sig = STANDARD
-            .decode(t["sig_b64"].as_str().expect("sig"))
-            .expect("b64");
+        let sig = STANDARD.decode(t["sig_b64"].as_str().expect("sig")).expect("b64");
         let got = split_cosignature(&sig[4..]).map(|(ts, _)| ts);
-        assert_eq!(
-            got,
-            t.get("want_unix").and_then(serde_json::Value::as_u64),
-            "{t}"
-        );
+        assert_eq!(got, t.get("want_unix").and_then(serde_json::Value::as_u64), "{t}");
     }
 }
 
@@ -141,14 +109,8 @@ fn known_public_log_keys_parse() {
     };
     let text = String::from_utf8(crate::read(&dir, "log-keys/known-vkeys.txt")).expect("utf8");
     let mut n = 0;
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let alg = STANDARD
-            .decode(line.splitn(3, '+').nth(2).expect("key"))
-            .map(|k| k[0])
-            .expect("b64");
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let alg = STANDARD.decode(line.splitn(3, '+').nth(2).expect("key")).map(|k| k[0]).expect("b64");
         match alg {
             0x01 | 0x04 => {
                 parse_verifier_key(line).unwrap_or_else(|e| panic!("{line}: {e}"));

@@ -4,15 +4,12 @@
 
 use proptest::prelude::*;
 use verifier::{
-    Hash, leaf_hash, prove_multi, root_from_subtree_consistency_proof, tree_root,
-    verify_consistency, verify_inclusion, verify_multiproof, verify_subtree_consistency,
-    verify_subtree_inclusion,
+    Hash, leaf_hash, prove_multi, root_from_subtree_consistency_proof, tree_root, verify_consistency,
+    verify_inclusion, verify_multiproof, verify_subtree_consistency, verify_subtree_inclusion,
 };
 
 fn leaves(seed: u64, n: usize) -> Vec<Hash> {
-    (0..n as u64)
-        .map(|i| leaf_hash(&[seed.to_be_bytes(), i.to_be_bytes()].concat()))
-        .collect()
+    (0..n as u64).map(|i| leaf_hash(&[seed.to_be_bytes(), i.to_be_bytes()].concat())).collect()
 }
 
 fn flip(h: &Hash, bit: usize) -> Hash {

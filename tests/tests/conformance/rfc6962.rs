@@ -19,19 +19,10 @@ fn reference_tree_roots_nodes_and_proofs() {
         .collect();
 
     // Roots of every prefix, built by rs_merkle (tree_root) and by the naive recursion.
-    for (n, want) in v["root_hashes_by_size_hex"]
-        .as_array()
-        .expect("roots")
-        .iter()
-        .enumerate()
-    {
+    for (n, want) in v["root_hashes_by_size_hex"].as_array().expect("roots").iter().enumerate() {
         let want = hex_hash(want.as_str().expect("hex"));
         assert_eq!(tree_root(&leaves[..n]), want, "rs_merkle root of size {n}");
-        assert_eq!(
-            tests::naive_root(&leaves[..n]),
-            want,
-            "naive root of size {n}"
-        );
+        assert_eq!(tests::naive_root(&leaves[..n]), want, "naive root of size {n}");
     }
     // Every stored node at every level.
     let levels = v["node_hashes_by_level_hex"].as_array().expect("levels");
@@ -39,11 +30,7 @@ fn reference_tree_roots_nodes_and_proofs() {
         for (i, want) in nodes.as_array().expect("nodes").iter().enumerate() {
             let width = 1usize << level;
             let got = tree_root(&leaves[i * width..(i + 1) * width]);
-            assert_eq!(
-                got,
-                hex_hash(want.as_str().expect("hex")),
-                "node level {level} index {i}"
-            );
+            assert_eq!(got, hex_hash(want.as_str().expect("hex")), "node level {level} index {i}");
         }
     }
     // Hasher vectors.
@@ -67,48 +54,21 @@ fn reference_tree_roots_nodes_and_proofs() {
     }
     // The transcribed inclusion and consistency proofs.
     for p in v["inclusion_proofs"].as_array().expect("incl") {
-        let (m, n) = (
-            p["leaf_index"].as_u64().expect("m"),
-            p["tree_size"].as_u64().expect("n"),
-        );
-        let proof: Vec<Hash> = p["proof"]
-            .as_array()
-            .expect("p")
-            .iter()
-            .map(|h| hex_hash(h.as_str().expect("h")))
-            .collect();
+        let (m, n) = (p["leaf_index"].as_u64().expect("m"), p["tree_size"].as_u64().expect("n"));
+        let proof: Vec<Hash> =
+            p["proof"].as_array().expect("p").iter().map(|h| hex_hash(h.as_str().expect("h"))).collect();
         let root = tree_root(&leaves[..n as usize]);
-        verify_inclusion(m, n, &leaves[m as usize], &proof, &root)
-            .expect("reference inclusion proof");
-        assert_eq!(
-            tests::naive_inclusion_proof(m as usize, &leaves[..n as usize]),
-            proof
-        );
+        verify_inclusion(m, n, &leaves[m as usize], &proof, &root).expect("reference inclusion proof");
+        assert_eq!(tests::naive_inclusion_proof(m as usize, &leaves[..n as usize]), proof);
     }
     for p in v["consistency_proofs"].as_array().expect("cons") {
-        let (m, n) = (
-            p["size1"].as_u64().expect("m"),
-            p["size2"].as_u64().expect("n"),
-        );
-        let proof: Vec<Hash> = p["proof"]
-            .as_array()
-            .expect("p")
-            .iter()
-            .map(|h| hex_hash(h.as_str().expect("h")))
-            .collect();
-        let (r1, r2) = (
-            tree_root(&leaves[..m as usize]),
-            tree_root(&leaves[..n as usize]),
-        );
+        let (m, n) = (p["size1"].as_u64().expect("m"), p["size2"].as_u64().expect("n"));
+        let proof: Vec<Hash> =
+            p["proof"].as_array().expect("p").iter().map(|h| hex_hash(h.as_str().expect("h"))).collect();
+        let (r1, r2) = (tree_root(&leaves[..m as usize]), tree_root(&leaves[..n as usize]));
         verify_consistency(m, n, &proof, &r1, &r2).expect("reference consistency proof");
-        assert_eq!(
-            tests::naive_consistency_proof(m as usize, &leaves[..n as usize]),
-            proof
-        );
+        assert_eq!(tests::naive_consistency_proof(m as usize, &leaves[..n as usize]), proof);
     }
     // node_hash is the same function the hasher applies.
-    assert_eq!(
-        node_hash(&leaves[0], &leaves[1]),
-        hex_hash(levels[1][0].as_str().expect("hex"))
-    );
+    assert_eq!(node_hash(&leaves[0], &leaves[1]), hex_hash(levels[1][0].as_str().expect("hex")));
 }

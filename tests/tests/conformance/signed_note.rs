@@ -24,24 +24,15 @@ fn valid_notes_verify_and_resign_byte_for_byte() {
     for case in v["valid_notes"].as_array().expect("cases") {
         let file = case["file"].as_str().expect("file");
         let bytes = read(&dir, &format!("signed-note/{file}"));
-        let names: Vec<&str> = case["verifiers"]
-            .as_array()
-            .expect("v")
-            .iter()
-            .map(|n| n.as_str().expect("n"))
-            .collect();
+        let names: Vec<&str> =
+            case["verifiers"].as_array().expect("v").iter().map(|n| n.as_str().expect("n")).collect();
         let note = parse_note(&bytes).expect(file);
         let got = verify_note(&note, &verifiers(&names, keys).expect("keys")).expect(file);
         if let Some(t) = case.get("want_text") {
             assert_eq!(note.text, t.as_str().expect("text"), "{file}");
         }
         if let Some(w) = case.get("want_verified") {
-            let want: Vec<&str> = w
-                .as_array()
-                .expect("w")
-                .iter()
-                .map(|s| s.as_str().expect("s"))
-                .collect();
+            let want: Vec<&str> = w.as_array().expect("w").iter().map(|s| s.as_str().expect("s")).collect();
             assert_eq!(got.len(), want.len(), "{file}");
             for (g, w) in got.iter().zip(&want) {
                 assert!(w.starts_with(&g.name), "{file}: {} vs {w}", g.name);
@@ -51,23 +42,15 @@ fn valid_notes_verify_and_resign_byte_for_byte() {
             // Signatures by keys not in the list are ignored, not errors.
             for name in u.as_array().expect("u") {
                 assert!(got.iter().all(|g| g.name != name.as_str().expect("n")));
-                assert!(
-                    note.signatures
-                        .iter()
-                        .any(|s| s.name == name.as_str().expect("n"))
-                );
+                assert!(note.signatures.iter().any(|s| s.name == name.as_str().expect("n")));
             }
         }
     }
     // Ed25519 is deterministic: re-signing reproduces Go's note byte for byte (TestSign).
-    let skey =
-        parse_signer_key(keys["PeterNeumann"]["skey"].as_str().expect("skey")).expect("skey");
+    let skey = parse_signer_key(keys["PeterNeumann"]["skey"].as_str().expect("skey")).expect("skey");
     let file = read(&dir, "signed-note/go-peterneumann.note");
     let note = parse_note(&file).expect("note");
-    assert_eq!(
-        sign_note(&note.text, &[&skey]).expect("sign").as_bytes(),
-        &file[..]
-    );
+    assert_eq!(sign_note(&note.text, &[&skey]).expect("sign").as_bytes(), &file[..]);
 }
 
 #[test]
@@ -105,52 +88,25 @@ fn must_reject_constructions() {
     for (bad, why) in [
         (text.clone(), "text only"),
         (format!("{text}\n"), "no signatures"),
-        (
-            format!("{text}\n{}", &peter_sig[..peter_sig.len() - 1]),
-            "no final newline",
-        ),
+        (format!("{text}\n{}", &peter_sig[..peter_sig.len() - 1]), "no final newline"),
         (format!("\x01{text}\n{peter_sig}"), "control char"),
-        (
-            format!(
-                "{text}\n{}",
-                peter_sig.replacen("PeterNeumann", "Bad Name", 1)
-            ),
-            "space in name",
-        ),
-        (
-            format!("{text}\n{peter_sig}Unexpected line.\n"),
-            "junk after signatures",
-        ),
+        (format!("{text}\n{}", peter_sig.replacen("PeterNeumann", "Bad Name", 1)), "space in name"),
+        (format!("{text}\n{peter_sig}Unexpected line.\n"), "junk after signatures"),
     ] {
-        assert!(
-            matches!(open(&bad, &peter), Err(NoteError::Malformed(_))),
-            "{why}"
-        );
+        assert!(matches!(open(&bad, &peter), Err(NoteError::Malformed(_))), "{why}");
     }
     let mut invalid_utf8 = vec![0xff];
     invalid_utf8.extend_from_slice(format!("{text}\n{peter_sig}").as_bytes());
-    assert_eq!(
-        parse_note(&invalid_utf8),
-        Err(NoteError::Malformed("note is not UTF-8"))
-    );
+    assert_eq!(parse_note(&invalid_utf8), Err(NoteError::Malformed("note is not UTF-8")));
     // Ambiguous verifier list.
     let e = verifiers(&["EnochRoot", "PeterNeumann", "EnochRoot"], keys).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "ambiguous key EnochRoot+af0cfe78: listed more than once"
-    );
+    assert_eq!(e.to_string(), "ambiguous key EnochRoot+af0cfe78: listed more than once");
     // A signature from a trusted key that fails rejects the whole note even if another verifies.
     let mut bad_enoch = enoch_sig.clone().into_bytes();
     let k = bad_enoch.len() - 20; // inside the Ed25519 signature, past the key ID
     bad_enoch[k] = if bad_enoch[k] == b'A' { b'B' } else { b'A' };
-    let tampered = format!(
-        "{text}\n{peter_sig}{}",
-        String::from_utf8(bad_enoch).expect("ascii")
-    );
-    assert!(matches!(
-        open(&tampered, &both),
-        Err(NoteError::InvalidSignature { .. })
-    ));
+    let tampered = format!("{text}\n{peter_sig}{}", String::from_utf8(bad_enoch).expect("ascii"));
+    assert!(matches!(open(&tampered, &both), Err(NoteError::InvalidSignature { .. })));
 }
 
 #[test]
@@ -161,16 +117,11 @@ fn bad_verifier_keys() {
     let v = json(&dir, "signed-note/signed-note-vectors.json");
     for b in v["bad_vkeys"].as_array().expect("bad") {
         if let Some(k) = b.get("vkey") {
-            assert!(
-                parse_verifier_key(k.as_str().expect("k")).is_err(),
-                "{}",
-                b["why"]
-            );
+            assert!(parse_verifier_key(k.as_str().expect("k")).is_err(), "{}", b["why"]);
         }
     }
     // The C2SP example key verifies the C2SP example note.
-    let k =
-        parse_verifier_key(v["keys"]["example.com/foo"]["vkey"].as_str().expect("k")).expect("key");
+    let k = parse_verifier_key(v["keys"]["example.com/foo"]["vkey"].as_str().expect("k")).expect("key");
     let note = parse_note(&read(&dir, "signed-note/c2sp-example-com-foo.note")).expect("note");
     verify_note(&note, &Verifiers::new(vec![k]).expect("ks")).expect("c2sp example verifies");
 }

@@ -40,24 +40,16 @@ fn tessera_log() {
         } else {
             let tile = read(&log, &format!("tile/0/000.p/{n}"));
             assert_eq!(tile.len(), 32 * n as usize);
-            let hashes: Vec<Hash> = tile
-                .chunks(32)
-                .map(|c| Hash::from_slice(c).expect("32"))
-                .collect();
+            let hashes: Vec<Hash> = tile.chunks(32).map(|c| Hash::from_slice(c).expect("32")).collect();
             let bundle = entries(&read(&log, &format!("tile/entries/000.p/{n}")));
             let from_entries: Vec<Hash> = bundle.iter().map(|e| leaf_hash(e)).collect();
             assert_eq!(from_entries, hashes, "entry bundle {n} matches hash tile");
             hashes
         };
-        assert_eq!(
-            tree_root(&leaves),
-            v.checkpoint.root_hash,
-            "root of checkpoint.{n} from tiles"
-        );
+        assert_eq!(tree_root(&leaves), v.checkpoint.root_hash, "root of checkpoint.{n} from tiles");
         for (i, leaf) in leaves.iter().enumerate() {
             let proof = tests::naive_inclusion_proof(i, &leaves);
-            verify_inclusion(i as u64, n, leaf, &proof, &v.checkpoint.root_hash)
-                .expect("inclusion");
+            verify_inclusion(i as u64, n, leaf, &proof, &v.checkpoint.root_hash).expect("inclusion");
         }
         checkpoints.push((signed, v, leaves));
     }
@@ -70,38 +62,20 @@ fn tessera_log() {
     for (i, (old_signed, old, _)) in checkpoints.iter().enumerate() {
         for (new_signed, new, leaves) in &checkpoints[i..] {
             let (m, n) = (old.checkpoint.size, new.checkpoint.size);
-            let proof = if m == 0 {
-                Vec::new()
-            } else {
-                tests::naive_consistency_proof(m as usize, leaves)
-            };
+            let proof = if m == 0 { Vec::new() } else { tests::naive_consistency_proof(m as usize, leaves) };
             if m > 0 {
-                verify_consistency(
-                    m,
-                    n,
-                    &proof,
-                    &old.checkpoint.root_hash,
-                    &new.checkpoint.root_hash,
-                )
-                .unwrap_or_else(|e| panic!("{m} -> {n}: {e}"));
+                verify_consistency(m, n, &proof, &old.checkpoint.root_hash, &new.checkpoint.root_hash)
+                    .unwrap_or_else(|e| panic!("{m} -> {n}: {e}"));
             }
             // The CLI-level check also accepts it, including from the empty checkpoint.
-            let report = check_consistency(
-                &trust,
-                old_signed,
-                new_signed,
-                format_proof_hashes(&proof).as_bytes(),
-            );
+            let report =
+                check_consistency(&trust, old_signed, new_signed, format_proof_hashes(&proof).as_bytes());
             assert!(report.verified, "{m} -> {n}: {report:?}");
             pairs += 1;
             // Swapping old and new must fail unless they are equal.
             if m != n {
-                let report = check_consistency(
-                    &trust,
-                    new_signed,
-                    old_signed,
-                    format_proof_hashes(&proof).as_bytes(),
-                );
+                let report =
+                    check_consistency(&trust, new_signed, old_signed, format_proof_hashes(&proof).as_bytes());
                 assert!(!report.verified, "{n} -> {m} accepted");
             }
         }
@@ -122,10 +96,7 @@ fn tessera_checkpoint_mutations_rejected() {
         for bit in 0..8 {
             let mut m = signed.clone();
             m[i] ^= 1 << bit;
-            assert!(
-                verify_checkpoint(&m, &key).is_err(),
-                "byte {i} bit {bit} accepted"
-            );
+            assert!(verify_checkpoint(&m, &key).is_err(), "byte {i} bit {bit} accepted");
         }
     }
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# One command on a fresh machine: installs every tool ledgerless needs, builds it, and runs
+# the main job. Idempotent: tools already at the right version are not reinstalled.
+#
+#   scripts/setup.sh            set up, build, run the main job
+#   scripts/setup.sh --tools    set up only (scripts/test.sh uses this)
+#
+# Until the end-to-end demo exists, the main job is the CLI verifying the shipped example
+# register in examples/registry/: a C2SP tlog-proof under a witness policy, an inclusion
+# proof, a consistency proof, and a tampered proof that must be rejected.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# 1. Rust: rust-toolchain.toml pins 1.95.0 with the wasm32 target, clippy and rustfmt;
+#    rustup installs them on first use. The fuzz smoke test needs a nightly toolchain.
+say "Rust toolchain"
+rustup show active-toolchain >/dev/null
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+
+# 2. Debian packages: Chromium and its driver run the verifier's wasm tests in a browser.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "Installing Debian chromium and chromium-driver"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 3. cargo tools, at exact versions.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+if [ -z "$WB_VERSION" ]; then WB_VERSION=0.2.130; fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
+  say "Installing wasm-bindgen-cli $WB_VERSION (about 8 minutes)"
+  # Not --locked: the registry here lacks a crate version its lockfile names (TOOLCHAIN.md).
+  cargo install --quiet --force "wasm-bindgen-cli@$WB_VERSION"
+fi
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
+  say "Installing cargo-fuzz 0.13.2"
+  cargo install --quiet --locked cargo-fuzz@0.13.2
+fi
+
+[ "${1:-}" = "--tools" ] && exit 0
+
+# 4. Build and run the main job.
+say "Building ledgerless"
+cargo build --quiet -p cli
+L=target/debug/ledgerless
+EX=examples/registry
+run() { printf '\n$ ledgerless %s\n' "$*"; "$L" "$@"; }
+
+say "Main job: verifying the shipped example register (examples/registry)"
+run verify "$EX/entry-2.tlog-proof" --entry "$EX/entry-2.json" --policy "$EX/policy"
+run verify-inclusion --vkey "$EX/log.pub" --checkpoint "$EX/checkpoint" --entry "$EX/entry-2.json" \
+  --index 2 --proof "$EX/entry-2.proof"
+run verify-consistency --vkey "$EX/log.pub" --old "$EX/checkpoint.4" --new "$EX/checkpoint" \
+  --proof "$EX/consistency-4-6.proof"
+
+say "A tampered entry must be rejected (exit 1)"
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+sed 's/suspended/licensed/; s/registered/licensed/' "$EX/entry-2.json" > "$TMP/forged.json"
+set +e
+run verify "$EX/entry-2.tlog-proof" --entry "$TMP/forged.json" --policy "$EX/policy"
+code=$?
+set -e
+if [ "$code" -ne 1 ]; then echo "expected exit 1 for the forged entry, got $code" >&2; exit 1; fi
+say "Done: the genuine entry verified and the forged one was rejected."

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly what CI runs (.ci/run). Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+scripts/setup.sh --tools
+
+say "Formatting"
+cargo fmt --all --check
+
+say "Clippy (native, warnings denied)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+say "Clippy and build for wasm32-unknown-unknown (verifier)"
+cargo clippy --quiet -p verifier --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo build --quiet -p verifier --target wasm32-unknown-unknown
+
+say "Benchmarks compile"
+cargo bench --quiet -p verifier --no-run
+
+say "Fuzz smoke run (every parser of untrusted input)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz-smoke.sh
+
+say "Native tests (unit, conformance vectors, property tests, CLI)"
+cargo test --workspace
+
+say "verifier tests under wasm32 in headless Chromium"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
+  cargo test -p verifier --target wasm32-unknown-unknown
