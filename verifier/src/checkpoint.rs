@@ -182,11 +182,16 @@ pub fn verify_checkpoint_with_policy(
         }
         other => other?,
     };
-    let log_sig = verified.iter().find(|v| v.kind == KeyKind::Ed25519).ok_or_else(|| {
-        CheckpointError::NoTrustedSignature { wanted: policy.logs.iter().map(|l| l.key.label()).collect() }
-    })?;
-    let log_key = format!("{}+{:08x}", log_sig.name, log_sig.key_id);
     let checkpoint = parse_checkpoint(&note.text)?;
+    // Prefer the log whose key name is the origin; any other log signature is a mismatch.
+    let log_sigs: Vec<&VerifiedSignature> = verified.iter().filter(|v| v.kind == KeyKind::Ed25519).collect();
+    let log_sig =
+        log_sigs.iter().find(|v| v.name == checkpoint.origin).or_else(|| log_sigs.first()).ok_or_else(
+            || CheckpointError::NoTrustedSignature {
+                wanted: policy.logs.iter().map(|l| l.key.label()).collect(),
+            },
+        )?;
+    let log_key = format!("{}+{:08x}", log_sig.name, log_sig.key_id);
     if checkpoint.origin != log_sig.name {
         return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log_key });
     }
@@ -227,5 +232,71 @@ mod tests {
         }
         assert_eq!(parse_decimal("0"), Some(0));
         assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+    }
+
+    mod policy {
+        use super::super::*;
+        use crate::note::{SignerKey, cosign, format_note, format_verifier_key, sign_note};
+        use crate::policy::parse_policy;
+
+        fn key(name: &str, kind: KeyKind, seed: u8) -> SignerKey {
+            SignerKey::from_seed(name, kind, &[seed; 32]).unwrap()
+        }
+
+        /// A checkpoint by `log`, cosigned by `witnesses` (a cosigner with `bad` is corrupted).
+        fn note(log: &SignerKey, origin: &str, witnesses: &[&SignerKey], bad: Option<usize>) -> Vec<u8> {
+            let text = format!("{origin}\n3\n{}\n", Hash::EMPTY_TREE.to_base64());
+            let mut n = parse_note(sign_note(&text, &[log]).unwrap().as_bytes()).unwrap();
+            for (i, w) in witnesses.iter().enumerate() {
+                let mut sig = cosign(w, &text, 1_800_000_000 + i as u64).unwrap();
+                if bad == Some(i) {
+                    sig.signature[20] ^= 1;
+                }
+                n.signatures.push(sig);
+            }
+            format_note(&n).into_bytes()
+        }
+
+        #[test]
+        fn quorum_rules() {
+            let log = key("example.com/log", KeyKind::Ed25519, 1);
+            let ws: Vec<SignerKey> =
+                (0..3).map(|i| key(&format!("w{i}.example"), KeyKind::CosignatureV1, 10 + i)).collect();
+            let stranger = key("w9.example", KeyKind::CosignatureV1, 99);
+            let p = parse_policy(
+                format!(
+                    "log {}\nwitness A {}\nwitness B {}\nwitness C {}\ngroup G 2 A B C\nquorum G\n",
+                    format_verifier_key(&log.verifier),
+                    format_verifier_key(&ws[0].verifier),
+                    format_verifier_key(&ws[1].verifier),
+                    format_verifier_key(&ws[2].verifier)
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+            let o = "example.com/log";
+            let v = verify_checkpoint_with_policy(&note(&log, o, &[&ws[0], &ws[2]], None), &p).unwrap();
+            assert_eq!(v.cosignatures.len(), 2);
+            // One witness twice, plus a stranger: still one cosigner, quorum not met.
+            let e = verify_checkpoint_with_policy(&note(&log, o, &[&ws[1], &ws[1], &stranger], None), &p);
+            assert!(
+                matches!(e, Err(CheckpointError::QuorumNotMet { ref cosigners, .. }) if cosigners == &["B"]),
+                "{e:?}"
+            );
+            // A corrupted cosignature by a policy witness rejects the checkpoint outright.
+            let e = verify_checkpoint_with_policy(&note(&log, o, &[&ws[0], &ws[1]], Some(1)), &p);
+            assert!(matches!(e, Err(CheckpointError::BadSignature { .. })), "{e:?}");
+            // Witness cosignatures alone are not a log signature.
+            let other_log = key("example.com/log", KeyKind::Ed25519, 2);
+            let e =
+                verify_checkpoint_with_policy(&note(&other_log, o, &ws.iter().collect::<Vec<_>>(), None), &p);
+            assert!(matches!(e, Err(CheckpointError::NoTrustedSignature { .. })), "{e:?}");
+            // The log key's name must be the origin.
+            let e =
+                verify_checkpoint_with_policy(&note(&log, "example.com/other", &[&ws[0], &ws[1]], None), &p);
+            assert!(matches!(e, Err(CheckpointError::OriginMismatch { .. })), "{e:?}");
+            let e = verify_checkpoint(&note(&log, "example.com/other", &[], None), &log.verifier);
+            assert!(matches!(e, Err(CheckpointError::OriginMismatch { .. })), "{e:?}");
+        }
     }
 }

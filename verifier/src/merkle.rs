@@ -64,9 +64,11 @@ pub enum ProofError {
 
 /// Returns the number of hashes in the RFC 9162 inclusion proof for `index` in a tree of `size`.
 ///
-/// Requires `index < size`.
+/// Requires `index < size`; returns 0 otherwise (no proof exists).
 pub fn inclusion_proof_len(index: u64, size: u64) -> usize {
-    debug_assert!(index < size);
+    if index >= size {
+        return 0;
+    }
     let (inner, border) = decompose_inclusion(index, size);
     inner + border
 }
@@ -149,10 +151,9 @@ pub fn root_from_inclusion_proof(
 
 /// Returns the number of hashes in the RFC 9162 consistency proof from `size1` to `size2`.
 ///
-/// Requires `0 < size1 <= size2`.
+/// Requires `0 < size1 <= size2`; returns 0 otherwise (no proof exists).
 pub fn consistency_proof_len(size1: u64, size2: u64) -> usize {
-    debug_assert!(0 < size1 && size1 <= size2);
-    if size1 == size2 {
+    if size1 == 0 || size1 >= size2 {
         return 0;
     }
     let (inner, border) = decompose_inclusion(size1 - 1, size2);
