@@ -36,7 +36,7 @@ pub fn shared_vectors(test: &str) -> Option<PathBuf> {
 /// # Panics
 /// On odd length or a non-hex character (test data only).
 pub fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length: {s}");
+    assert!(s.len().is_multiple_of(2), "odd hex length: {s}");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_else(|_| panic!("bad hex: {s}")))

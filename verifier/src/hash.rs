@@ -14,7 +14,7 @@ pub const HASH_SIZE: usize = 32;
 ///
 /// Equality is constant-time, so comparing a computed root with an expected one
 /// leaks nothing about where they differ.
-#[derive(Clone, Copy, Default, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct Hash(pub [u8; HASH_SIZE]);
 
@@ -71,6 +71,13 @@ impl PartialEq for Hash {
     }
 }
 impl Eq for Hash {}
+
+impl core::hash::Hash for Hash {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        // Consistent with the constant-time PartialEq: equal values hash equally.
+        self.0.hash(state);
+    }
+}
 
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -265,7 +265,7 @@ pub fn is_valid_subtree(start: u64, end: u64) -> bool {
         return false;
     }
     match (end - start).checked_next_power_of_two() {
-        Some(width) => start % width == 0,
+        Some(width) => start.is_multiple_of(width),
         // end - start > 2^63: only a subtree starting at 0 is aligned to 2^64.
         None => start == 0,
     }

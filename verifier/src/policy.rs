@@ -349,7 +349,7 @@ mod tests {
             (format!("group G any A\nwitness A {w}\nquorum G\n"), "forward reference"),
             (format!("witness none {w}\nquorum none\n"), "reserved"),
             (format!("log {w}\nquorum none\n"), "witness key as log"),
-            (format!("frobnicate\nquorum none\n"), "keyword"),
+            ("frobnicate\nquorum none\n".to_owned(), "keyword"),
             (format!("log {l}\r\nquorum none\n"), "CR"),
             (format!("witness A {w}\nquorum B\n"), "undefined quorum"),
         ] {
