@@ -10,6 +10,7 @@ mod merkle;
 mod note;
 mod policy;
 mod proof_file;
+mod tiles;
 mod tlog_proof;
 
 // The public interface is:
@@ -39,6 +40,11 @@ pub use crate::policy::{
     format_policy, parse_policy,
 };
 pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
+pub use crate::tiles::{
+    MAX_ENTRY_SIZE, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TileError, TilePath, TileRecorder, TileSource,
+    entries_path, node_from_tiles, parse_entry_bundle, parse_tile_path, prove_consistency, prove_inclusion,
+    push_bundle_entry, root_from_tiles, subtree_hash_from_tiles, tile_path, tile_width,
+};
 pub use crate::tlog_proof::{
     MAX_PROOF_HASHES, TLOG_PROOF_HEADER, TlogProof, TlogProofError, format_tlog_proof, parse_tlog_proof,
 };
