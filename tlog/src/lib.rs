@@ -1,8 +1,26 @@
-//! The ledgerless log writer: appends, C2SP tlog-tiles, checkpoint signing, proofs,
-//! witnesses and audit.
+//! The ledgerless log writer: a C2SP tiled transparency log in a plain directory that any
+//! static host can serve, appended to under a lock, crash-safe, with proofs computed from
+//! the tiles alone.
 //!
-//! Not implemented yet: this crate is planned (issue 3) and exports nothing today. The
-//! formats it will write are already verified by the `verifier` crate.
+//! | you want to | call |
+//! |---|---|
+//! | create a log | [`Log::init`] |
+//! | append entries | [`Log::open`], [`Log::append`] |
+//! | make keys | [`generate_key`] |
+//! | prove inclusion or consistency | [`prove_inclusion`], [`prove_consistency`], [`tlog_proof`] |
+//! | check a whole log (ours or anyone's) | [`audit`] |
+//! | cosign as a witness | [`witness_cosign`] |
+//!
+//! Layout and commit protocol: `docs/formats.md` and the [`Log`] docs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
+
+mod error;
+mod log;
+mod storage;
+
+// The public interface is:
+pub use crate::error::LogError;
+pub use crate::log::{LockMode, Log, Step};
+pub use crate::storage::{DirFetch, Fetch, FetchTiles};

@@ -1,0 +1,148 @@
+//! Files under LOGDIR: atomic writes, durability, and reading tiles back.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use verifier::{TILE_WIDTH, TileError, TileSource, tile_path};
+
+use crate::error::LogError;
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a
+/// rename, so readers see the old file or the new one, never a torn one. With `durable`,
+/// the data is fsynced before the rename (the caller fsyncs the directory).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(), LogError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| LogError::io("create", dir, e))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = File::create(&tmp).map_err(|e| LogError::io("create", &tmp, e))?;
+    f.write_all(bytes).map_err(|e| LogError::io("write", &tmp, e))?;
+    if durable {
+        f.sync_all().map_err(|e| LogError::io("fsync", &tmp, e))?;
+    }
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| LogError::io("rename into place", path, e))
+}
+
+/// Fsyncs a directory, making renames inside it durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| LogError::io("fsync directory", dir, e))
+}
+
+/// Makes every write so far on the filesystem holding `dir` durable, with one `syncfs`
+/// instead of one fsync per tile (thousands of fsyncs would cost seconds per batch).
+pub(crate) fn sync_filesystem(dir: &Path, written: &[PathBuf]) -> Result<(), LogError> {
+    #[cfg(unix)]
+    {
+        let _ = written;
+        let d = File::open(dir).map_err(|e| LogError::io("open", dir, e))?;
+        rustix::fs::syncfs(&d).map_err(|e| LogError::io("syncfs", dir, e.into()))
+    }
+    #[cfg(not(unix))]
+    {
+        for p in written {
+            File::open(p).and_then(|f| f.sync_all()).map_err(|e| LogError::io("fsync", p, e))?;
+        }
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Reads a file, mapping "not found" to `None`.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LogError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LogError::io("read", path, e)),
+    }
+}
+
+/// Where a log's files come from: a directory, or a URL (implemented by the CLI).
+///
+/// `fetch` takes a path relative to the log root (`checkpoint`, `tile/0/000.p/5`) and MUST
+/// return `Ok(None)` when the file does not exist, and `Err` with a readable reason for any
+/// other failure.
+pub trait Fetch {
+    /// Fetches one file of the log.
+    ///
+    /// # Errors
+    /// A readable reason when the file exists but cannot be read.
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, String>;
+
+    /// Describes where the log is, for messages.
+    fn location(&self) -> String;
+}
+
+/// A log in a local directory.
+#[derive(Debug, Clone)]
+pub struct DirFetch(pub PathBuf);
+
+impl Fetch for DirFetch {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        read_optional(&self.0.join(path)).map_err(|e| e.to_string())
+    }
+    fn location(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+/// A [`TileSource`] over any [`Fetch`], with a cache and the C2SP fallback: a missing
+/// partial tile is read as the prefix of the full tile at the same position.
+pub struct FetchTiles<'a> {
+    fetch: &'a dyn Fetch,
+    latest: Option<u64>,
+    cache: RefCell<HashMap<(u8, u64, u16), Vec<u8>>>,
+}
+
+impl std::fmt::Debug for FetchTiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FetchTiles({})", self.fetch.location())
+    }
+}
+
+impl<'a> FetchTiles<'a> {
+    /// Wraps a fetcher.
+    pub fn new(fetch: &'a dyn Fetch) -> Self {
+        FetchTiles { fetch, latest: None, cache: RefCell::new(HashMap::new()) }
+    }
+
+    /// Also reads tiles of older tree sizes as prefixes of the tiles of `latest`, the log's
+    /// current size: proofs at sizes no checkpoint was published for need this.
+    pub fn with_latest(mut self, latest: u64) -> Self {
+        self.latest = Some(latest);
+        self
+    }
+}
+
+impl TileSource for FetchTiles<'_> {
+    fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, TileError> {
+        if let Some(t) = self.cache.borrow().get(&(level, index, width)) {
+            return Ok(t.clone());
+        }
+        let path = tile_path(level, index, width);
+        let unavailable = |reason: String| TileError::Unavailable { path: path.clone(), reason };
+        let mut data = self.fetch.fetch(&path).map_err(unavailable)?;
+        if data.is_none() && u64::from(width) < TILE_WIDTH {
+            let full = tile_path(level, index, TILE_WIDTH as u16);
+            data = self.fetch.fetch(&full).map_err(unavailable)?.map(|mut d| {
+                d.truncate(usize::from(width) * 32);
+                d
+            });
+        }
+        if let (None, Some(latest)) = (&data, self.latest) {
+            let w = verifier::tile_width(latest, level, index);
+            if w > width && u64::from(w) < TILE_WIDTH {
+                data = self.fetch.fetch(&tile_path(level, index, w)).map_err(unavailable)?.map(|mut d| {
+                    d.truncate(usize::from(width) * 32);
+                    d
+                });
+            }
+        }
+        let data = data.ok_or_else(|| unavailable("not found".to_owned()))?;
+        self.cache.borrow_mut().insert((level, index, width), data.clone());
+        Ok(data)
+    }
+}
