@@ -16,11 +16,19 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod audit;
 mod error;
+mod keys;
 mod log;
+mod proofs;
 mod storage;
+mod witness;
 
 // The public interface is:
+pub use crate::audit::{AuditError, AuditReport, audit};
 pub use crate::error::LogError;
+pub use crate::keys::{generate_key, read_signer_key, read_verifier_key, write_key_pair};
 pub use crate::log::{LockMode, Log, Step};
+pub use crate::proofs::{prove_consistency, prove_inclusion, read_checkpoint, tlog_proof};
 pub use crate::storage::{DirFetch, Fetch, FetchTiles};
+pub use crate::witness::{Cosigned, WitnessError, add_cosignature, witness_cosign};

@@ -18,9 +18,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use verifier::{
-    Checkpoint, Hash, KeyKind, MAX_TILE_LEVEL, SignerKey, TILE_HEIGHT, TILE_WIDTH, entries_path, format_checkpoint,
-    leaf_hash, node_hash, parse_entry_bundle, push_bundle_entry, root_from_tiles, sign_note, tile_path,
-    verify_checkpoint,
+    Checkpoint, Hash, KeyKind, MAX_TILE_LEVEL, SignerKey, TILE_HEIGHT, TILE_WIDTH, entries_path,
+    format_checkpoint, leaf_hash, node_hash, parse_entry_bundle, push_bundle_entry, root_from_tiles,
+    sign_note, tile_path, verify_checkpoint,
 };
 
 use crate::error::LogError;
@@ -150,7 +150,8 @@ impl Log {
             root_hash: Hash::EMPTY_TREE,
             extensions: Vec::new(),
         };
-        let signed = sign_note(&format_checkpoint(&checkpoint), &[&key]).map_err(|e| LogError::Verify(e.to_string()))?;
+        let signed = sign_note(&format_checkpoint(&checkpoint), &[&key])
+            .map_err(|e| LogError::Verify(e.to_string()))?;
         write_atomic(&dir.join(CHECKPOINT), signed.as_bytes(), true)?;
         sync_dir(dir)?;
         Ok(Log { dir: dir.to_owned(), key, _lock: lock_file, checkpoint, stop_after: None })
@@ -163,7 +164,12 @@ impl Log {
     /// [`LogError::NotALog`] without a checkpoint; [`LogError::WrongKey`] if the checkpoint is
     /// not signed by `key` for its origin; [`LogError::Locked`] under [`LockMode::Fail`];
     /// [`LogError::Corrupt`] if the tiles do not give the signed root.
-    pub fn open(dir: &Path, key: SignerKey, mode: LockMode, on_wait: &mut dyn FnMut()) -> Result<Log, LogError> {
+    pub fn open(
+        dir: &Path,
+        key: SignerKey,
+        mode: LockMode,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<Log, LogError> {
         check_log_key(&key)?;
         if !dir.join(CHECKPOINT).is_file() {
             return Err(LogError::NotALog(format!(
@@ -176,12 +182,17 @@ impl Log {
             dir: dir.to_owned(),
             key,
             _lock: lock_file,
-            checkpoint: Checkpoint { origin: String::new(), size: 0, root_hash: Hash::EMPTY_TREE, extensions: vec![] },
+            checkpoint: Checkpoint {
+                origin: String::new(),
+                size: 0,
+                root_hash: Hash::EMPTY_TREE,
+                extensions: vec![],
+            },
             stop_after: None,
         };
-        log.checkpoint = log.read_own_checkpoint(&dir.join(CHECKPOINT))?.ok_or_else(|| {
-            LogError::NotALog(format!("{} has no checkpoint", dir.display()))
-        })?;
+        log.checkpoint = log
+            .read_own_checkpoint(&dir.join(CHECKPOINT))?
+            .ok_or_else(|| LogError::NotALog(format!("{} has no checkpoint", dir.display())))?;
         log.recover()?;
         let fetch = DirFetch(dir.to_owned());
         let tiles = FetchTiles::new(&fetch);
@@ -267,7 +278,11 @@ impl Log {
     /// # Errors
     /// [`LogError::BadEntry`] for an entry over 65,535 bytes, an error from `entries`, or an
     /// I/O error; in every case the published checkpoint is unchanged.
-    pub fn append<I>(&mut self, entries: I, on_entry: &mut dyn FnMut(u64, &Hash)) -> Result<Checkpoint, LogError>
+    pub fn append<I>(
+        &mut self,
+        entries: I,
+        on_entry: &mut dyn FnMut(u64, &Hash),
+    ) -> Result<Checkpoint, LogError>
     where
         I: IntoIterator<Item = Result<Vec<u8>, LogError>>,
     {
@@ -284,7 +299,10 @@ impl Log {
             let mut written = Vec::new();
             for (path, bytes) in rx {
                 if limit == Some(written.len()) {
-                    return Err(LogError::Verify(format!("stopped after {} tile writes (test hook)", written.len())));
+                    return Err(LogError::Verify(format!(
+                        "stopped after {} tile writes (test hook)",
+                        written.len()
+                    )));
                 }
                 write_atomic(&path, &bytes, false)?;
                 written.push(path);
@@ -293,7 +311,8 @@ impl Log {
         });
         let result = self.hash_entries(entries, n0, &mut edge, &mut bundle, &tx, on_entry);
         drop(tx);
-        let written = writer.join().map_err(|_| LogError::Verify("tile writer thread panicked".to_owned()))??;
+        let written =
+            writer.join().map_err(|_| LogError::Verify("tile writer thread panicked".to_owned()))??;
         let size = result?;
         if size == n0 {
             return Ok(self.checkpoint.clone());
@@ -310,7 +329,9 @@ impl Log {
         if on_disk != root {
             return Err(LogError::Corrupt {
                 dir: self.dir.clone(),
-                detail: format!("tiles read back give root {on_disk} for size {size}, but {root} was written"),
+                detail: format!(
+                    "tiles read back give root {on_disk} for size {size}, but {root} was written"
+                ),
             });
         }
 
@@ -321,8 +342,8 @@ impl Log {
             root_hash: root,
             extensions: Vec::new(),
         };
-        let signed =
-            sign_note(&format_checkpoint(&checkpoint), &[&self.key]).map_err(|e| LogError::Verify(e.to_string()))?;
+        let signed = sign_note(&format_checkpoint(&checkpoint), &[&self.key])
+            .map_err(|e| LogError::Verify(e.to_string()))?;
         write_atomic(&self.dir.join(STAGED), signed.as_bytes(), true)?;
         sync_dir(&self.dir)?;
         self.stop(Step::Staged)?;
@@ -355,9 +376,15 @@ impl Log {
                 continue;
             }
             let path = self.dir.join(tile_path(level, nodes / TILE_WIDTH, width));
-            let data = read_optional(&path)?.ok_or_else(|| corrupt(format!("{} is missing", path.display())))?;
+            let data =
+                read_optional(&path)?.ok_or_else(|| corrupt(format!("{} is missing", path.display())))?;
             if data.len() != usize::from(width) * 32 {
-                return Err(corrupt(format!("{} is {} bytes, want {}", path.display(), data.len(), usize::from(width) * 32)));
+                return Err(corrupt(format!(
+                    "{} is {} bytes, want {}",
+                    path.display(),
+                    data.len(),
+                    usize::from(width) * 32
+                )));
             }
             edge.push(data.chunks_exact(32).filter_map(Hash::from_slice).collect());
         }
@@ -367,7 +394,8 @@ impl Log {
         } else {
             let rel = entries_path(size / TILE_WIDTH, width);
             let path = self.dir.join(&rel);
-            let data = read_optional(&path)?.ok_or_else(|| corrupt(format!("{} is missing", path.display())))?;
+            let data =
+                read_optional(&path)?.ok_or_else(|| corrupt(format!("{} is missing", path.display())))?;
             let n = parse_entry_bundle(&rel, &data)?.len();
             if n != usize::from(width) {
                 return Err(corrupt(format!("{} holds {n} entries, want {width}", path.display())));
@@ -397,8 +425,10 @@ impl Log {
         let mut size = n0;
         for entry in entries {
             let entry = entry?;
-            push_bundle_entry(bundle, &entry)
-                .map_err(|_| LogError::BadEntry { index: size, reason: format!("{} bytes is over the 65,535-byte limit of tlog-tiles entries", entry.len()) })?;
+            push_bundle_entry(bundle, &entry).map_err(|_| LogError::BadEntry {
+                index: size,
+                reason: format!("{} bytes is over the 65,535-byte limit of tlog-tiles entries", entry.len()),
+            })?;
             let mut node = leaf_hash(&entry);
             on_entry(size, &node);
             size += 1;
@@ -532,8 +562,7 @@ mod tests {
 
     #[test]
     fn interrupted_appends_leave_old_or_new_size() {
-        let steps =
-            [Step::TileWritten(1), Step::TileWritten(3), Step::Synced, Step::Staged, Step::Published];
+        let steps = [Step::TileWritten(1), Step::TileWritten(3), Step::Synced, Step::Staged, Step::Published];
         for step in steps {
             let dir = tempfile::tempdir().unwrap();
             let mut log = Log::init(dir.path(), key()).unwrap();

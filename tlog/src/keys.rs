@@ -1,0 +1,109 @@
+//! Key generation and key files.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use verifier::{KeyKind, SignerKey, VerifierKey, format_signer_key, format_verifier_key, is_valid_key_name};
+
+use crate::error::LogError;
+
+/// Generates a new key pair named `name` from the operating system's random number generator.
+///
+/// # Errors
+/// [`LogError::WrongKey`] if the name is not a valid key name (empty, spaces or `+`), or
+/// [`LogError::Verify`] if the system has no randomness.
+pub fn generate_key(name: &str, kind: KeyKind) -> Result<SignerKey, LogError> {
+    if !is_valid_key_name(name) {
+        return Err(LogError::WrongKey(format!(
+            "key name {name:?} is not valid: it must be non-empty with no spaces and no '+' (e.g. register.example.org/log)"
+        )));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| LogError::Verify(format!("no system randomness: {e}")))?;
+    SignerKey::from_seed(name, kind, &seed).map_err(|e| LogError::WrongKey(e.to_string()))
+}
+
+/// Writes `PREFIX.key` (the private key, mode 0600) and `PREFIX.pub` (the verifier key),
+/// refusing to overwrite either.
+///
+/// # Errors
+/// [`LogError::Io`] if either file exists or cannot be written; nothing is left half-written.
+pub fn write_key_pair(prefix: &Path, key: &SignerKey) -> Result<(PathBuf, PathBuf), LogError> {
+    let private = PathBuf::from(format!("{}.key", prefix.display()));
+    let public = PathBuf::from(format!("{}.pub", prefix.display()));
+    for p in [&private, &public] {
+        if p.exists() {
+            return Err(LogError::io(
+                "create",
+                p,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "file exists; refusing to overwrite a key",
+                ),
+            ));
+        }
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let write = |path: &Path, opts: &std::fs::OpenOptions, text: String| -> Result<(), LogError> {
+        let mut f = opts.open(path).map_err(|e| LogError::io("create", path, e))?;
+        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| LogError::io("write", path, e))
+    };
+    write(&private, &opts, format!("{}\n", format_signer_key(key)))?;
+    let mut pub_opts = std::fs::OpenOptions::new();
+    pub_opts.write(true).create_new(true);
+    if let Err(e) = write(&public, &pub_opts, format!("{}\n", format_verifier_key(&key.verifier))) {
+        let _ = std::fs::remove_file(&private);
+        return Err(e);
+    }
+    Ok((private, public))
+}
+
+/// Reads a private key file.
+///
+/// # Errors
+/// [`LogError::Io`] if unreadable, [`LogError::WrongKey`] if malformed.
+pub fn read_signer_key(path: &Path) -> Result<SignerKey, LogError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LogError::io("read", path, e))?;
+    verifier::parse_signer_key(text.trim()).map_err(|e| {
+        LogError::WrongKey(format!(
+            "{}: {e} (want PRIVATE+KEY+name+keyid+base64, as `ledgerless keygen` writes)",
+            path.display()
+        ))
+    })
+}
+
+/// Reads a verifier key file.
+///
+/// # Errors
+/// [`LogError::Io`] if unreadable, [`LogError::WrongKey`] if malformed.
+pub fn read_verifier_key(path: &Path) -> Result<VerifierKey, LogError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LogError::io("read", path, e))?;
+    verifier::parse_verifier_key(text.trim())
+        .map_err(|e| LogError::WrongKey(format!("{}: {e} (want name+keyid+base64)", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keygen_writes_0600_and_refuses_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("issuer");
+        let k = generate_key("gmc.example.org/register", KeyKind::Ed25519).unwrap();
+        let (private, public) = write_key_pair(&prefix, &k).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(read_signer_key(&private).unwrap().verifier, k.verifier);
+        assert_eq!(read_verifier_key(&public).unwrap(), k.verifier);
+        assert!(write_key_pair(&prefix, &k).is_err());
+        assert!(generate_key("bad name", KeyKind::Ed25519).is_err());
+        assert_ne!(generate_key("a", KeyKind::Ed25519).unwrap().seed(), k.seed());
+    }
+}

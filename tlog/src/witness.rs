@@ -1,0 +1,279 @@
+//! A witness: cosigns a log's checkpoint only after proving it consistent with the last one
+//! it cosigned for that log, so a log cannot show different histories to different people.
+//!
+//! SPEC: <https://c2sp.org/tlog-witness> (semantics), <https://c2sp.org/tlog-cosignature>.
+
+use std::path::{Path, PathBuf};
+
+use verifier::{
+    Checkpoint, KeyKind, SignerKey, VerifierKey, cosign, format_note, parse_note, verify_checkpoint,
+    verify_consistency,
+};
+
+use crate::error::LogError;
+use crate::log::LockMode;
+use crate::storage::{Fetch, FetchTiles, read_optional, sync_dir, write_atomic};
+
+/// Why a witness did not cosign.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WitnessError {
+    /// The log misbehaved (fork, rollback, bad signature, failed proof): the evidence, with
+    /// both checkpoints, is in `evidence`.
+    #[error("refusing to cosign: {reason}")]
+    Refused {
+        /// What the log did wrong.
+        reason: String,
+        /// The checkpoints and proof that show it, ready to publish.
+        evidence: String,
+    },
+    /// The witness could not do its job (unreadable log, bad key, I/O).
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+/// A checkpoint the witness cosigned.
+#[derive(Debug, Clone)]
+pub struct Cosigned {
+    /// The checkpoint body.
+    pub checkpoint: Checkpoint,
+    /// The size this witness had cosigned before (0 if none).
+    pub previous_size: u64,
+    /// The signed note with this witness's cosignature added.
+    pub note: String,
+}
+
+/// A file name for an origin: the origin with every byte outside `[A-Za-z0-9.-]` hex-escaped.
+fn origin_file_name(origin: &str) -> String {
+    let mut s = String::new();
+    for b in origin.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("_{b:02x}"));
+        }
+    }
+    s + ".checkpoint"
+}
+
+/// Verifies the log's newest checkpoint with `log_key`, proves it consistent with the last
+/// checkpoint this witness cosigned for the origin (kept in `state_dir`), records it, and
+/// returns the note with a `cosignature/v1` by `witness` at time `now` added.
+///
+/// # Errors
+/// [`WitnessError::Refused`] on a bad signature, a rollback, a fork or a failed consistency
+/// proof (nothing is recorded); [`WitnessError::Log`] when the log or state is unreadable.
+pub fn witness_cosign(
+    witness: &SignerKey,
+    log_key: &VerifierKey,
+    fetch: &dyn Fetch,
+    state_dir: &Path,
+    now: u64,
+) -> Result<Cosigned, WitnessError> {
+    if witness.verifier.kind != KeyKind::CosignatureV1 {
+        return Err(LogError::WrongKey(format!(
+            "{} is not a witness key; make one with `ledgerless keygen --witness`",
+            witness.verifier.label()
+        ))
+        .into());
+    }
+    let bytes = fetch
+        .fetch("checkpoint")
+        .map_err(|e| LogError::NotALog(format!("{}: couldn't read the checkpoint: {e}", fetch.location())))?
+        .ok_or_else(|| LogError::NotALog(format!("{} is not a log (no checkpoint)", fetch.location())))?;
+    let new = verify_checkpoint(&bytes, log_key).map_err(|e| WitnessError::Refused {
+        reason: format!("the log's checkpoint does not verify: {e}"),
+        evidence: String::from_utf8_lossy(&bytes).into_owned(),
+    })?;
+    std::fs::create_dir_all(state_dir).map_err(|e| LogError::io("create", state_dir, e))?;
+    // One witness process per state directory at a time.
+    let _lock = state_lock(state_dir)?;
+    let state_path: PathBuf = state_dir.join(origin_file_name(&new.checkpoint.origin));
+    let (n, new_text) = (&new.checkpoint, String::from_utf8_lossy(&bytes).into_owned());
+    let mut previous_size = 0;
+    if let Some(old_bytes) = read_optional(&state_path)? {
+        let old = verify_checkpoint(&old_bytes, log_key).map_err(|e| LogError::Corrupt {
+            dir: state_path.clone(),
+            detail: format!("the witness's own state does not verify: {e}"),
+        })?;
+        let o = &old.checkpoint;
+        previous_size = o.size;
+        let evidence = || {
+            format!(
+                "previously cosigned:\n{}\nnow served by {}:\n{}",
+                String::from_utf8_lossy(&old_bytes),
+                fetch.location(),
+                new_text
+            )
+        };
+        if n.size < o.size {
+            return Err(WitnessError::Refused {
+                reason: format!(
+                    "rollback: the log now shows size {}, but size {} was already cosigned",
+                    n.size, o.size
+                ),
+                evidence: evidence(),
+            });
+        }
+        if n.size == o.size && n.root_hash != o.root_hash {
+            return Err(WitnessError::Refused {
+                reason: format!("fork: two different roots for size {}", n.size),
+                evidence: evidence(),
+            });
+        }
+        if n.size > o.size && o.size > 0 {
+            let tiles = FetchTiles::new(fetch).with_latest(n.size);
+            let proof =
+                verifier::prove_consistency(&tiles, o.size, n.size).map_err(|e| WitnessError::Refused {
+                    reason: format!(
+                        "cannot build a consistency proof from size {} to {} from the log's tiles: {e}",
+                        o.size, n.size
+                    ),
+                    evidence: evidence(),
+                })?;
+            if let Err(e) = verify_consistency(o.size, n.size, &proof, &o.root_hash, &n.root_hash) {
+                let proof_text = verifier::format_proof_hashes(&proof);
+                return Err(WitnessError::Refused {
+                    reason: format!(
+                        "fork: size {} is not consistent with the cosigned size {}: {e}",
+                        n.size, o.size
+                    ),
+                    evidence: format!("{}consistency proof from the log's tiles:\n{proof_text}", evidence()),
+                });
+            }
+        }
+    }
+    // Record before releasing the cosignature: the witness must never cosign a fork of this.
+    write_atomic(&state_path, &bytes, true)?;
+    sync_dir(state_dir)?;
+    let mut note = parse_note(&bytes).map_err(|e| LogError::Verify(e.to_string()))?;
+    let sig = cosign(witness, &note.text, now).map_err(|e| LogError::Verify(e.to_string()))?;
+    note.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
+    note.signatures.push(sig);
+    Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note: format_note(&note) })
+}
+
+fn state_lock(dir: &Path) -> Result<std::fs::File, LogError> {
+    let path = dir.join(".lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LogError::io("open the lock file", &path, e))?;
+    f.lock().map_err(|e| LogError::io("lock", &path, e))?;
+    Ok(f)
+}
+
+/// Writes a cosigned checkpoint back into a local log, if the log still serves the same
+/// checkpoint (else an append happened meanwhile and the cosignature is simply not added).
+/// Returns whether it was written.
+///
+/// # Errors
+/// [`LogError`] on I/O failure or if `cosigned` is not a note.
+pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
+    let lock_path = dir.join(".lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| LogError::io("open the lock file", &lock_path, e))?;
+    match mode {
+        LockMode::Wait => f.lock().map_err(|e| LogError::io("lock", &lock_path, e))?,
+        LockMode::Fail => f.try_lock().map_err(|_| LogError::Locked { dir: dir.to_owned() })?,
+    }
+    let path = dir.join("checkpoint");
+    let current = std::fs::read(&path).map_err(|e| LogError::io("read", &path, e))?;
+    let cur = parse_note(&current).map_err(|e| LogError::Verify(e.to_string()))?;
+    let new = parse_note(cosigned.as_bytes()).map_err(|e| LogError::Verify(e.to_string()))?;
+    if cur.text != new.text {
+        return Ok(false);
+    }
+    // Keep every signature already there and add the new ones.
+    let mut merged = cur.clone();
+    for s in new.signatures {
+        if !merged.signatures.iter().any(|m| m.name == s.name && m.key_id == s.key_id) {
+            merged.signatures.push(s);
+        } else if let Some(m) =
+            merged.signatures.iter_mut().find(|m| m.name == s.name && m.key_id == s.key_id)
+        {
+            *m = s;
+        }
+    }
+    write_atomic(&path, format_note(&merged).as_bytes(), true)?;
+    sync_dir(dir)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::Log;
+    use crate::storage::DirFetch;
+    use verifier::{Policy, parse_policy};
+
+    fn log_key() -> SignerKey {
+        SignerKey::from_seed("example.com/wlog", KeyKind::Ed25519, &[5; 32]).unwrap()
+    }
+
+    fn witness() -> SignerKey {
+        SignerKey::from_seed("witness.example/w", KeyKind::CosignatureV1, &[6; 32]).unwrap()
+    }
+
+    fn policy() -> Policy {
+        let text = format!(
+            "log {}\nwitness W {}\nquorum W\n",
+            verifier::format_verifier_key(&log_key().verifier),
+            verifier::format_verifier_key(&witness().verifier)
+        );
+        parse_policy(text.as_bytes()).unwrap()
+    }
+
+    fn append(dir: &Path, from: u64, n: u64, tag: &str) {
+        let mut log = Log::open(dir, log_key(), LockMode::Fail, &mut || {}).unwrap();
+        log.append((from..from + n).map(|i| Ok(format!("{tag}{i}").into_bytes())), &mut |_, _| {}).unwrap();
+    }
+
+    #[test]
+    fn cosigns_consistent_growth_and_refuses_forks_and_rollbacks() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, state) = (root.path().join("log"), root.path().join("state"));
+        drop(Log::init(&dir, log_key()).unwrap());
+        append(&dir, 0, 300, "e");
+        let fetch = DirFetch(dir.clone());
+        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_000).unwrap();
+        assert_eq!((c.previous_size, c.checkpoint.size), (0, 300));
+        assert!(add_cosignature(&dir, &c.note, LockMode::Fail).unwrap());
+        let bytes = std::fs::read(dir.join("checkpoint")).unwrap();
+        verifier::verify_checkpoint_with_policy(&bytes, &policy()).unwrap();
+
+        append(&dir, 300, 10, "e");
+        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_100).unwrap();
+        assert_eq!((c.previous_size, c.checkpoint.size), (300, 310));
+
+        // A fork: the same key signs a different history of a larger size.
+        let forked = root.path().join("fork");
+        drop(Log::init(&forked, log_key()).unwrap());
+        append(&forked, 0, 320, "x");
+        let e =
+            witness_cosign(&witness(), &log_key().verifier, &DirFetch(forked.clone()), &state, 1_800_000_200)
+                .unwrap_err();
+        assert!(matches!(e, WitnessError::Refused { ref reason, .. } if reason.starts_with("fork")), "{e}");
+        // A rollback: an older checkpoint.
+        let old = root.path().join("old");
+        drop(Log::init(&old, log_key()).unwrap());
+        append(&old, 0, 300, "e");
+        let e = witness_cosign(&witness(), &log_key().verifier, &DirFetch(old), &state, 1_800_000_300)
+            .unwrap_err();
+        assert!(
+            matches!(e, WitnessError::Refused { ref reason, .. } if reason.starts_with("rollback")),
+            "{e}"
+        );
+        // Same size, different root.
+        let e = witness_cosign(&witness(), &log_key().verifier, &DirFetch(forked), &state, 1_800_000_400);
+        assert!(e.is_err());
+        // The honest log still gets cosigned.
+        witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_500).unwrap();
+    }
+}
