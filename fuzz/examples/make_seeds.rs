@@ -1,0 +1,88 @@
+//! Writes seed inputs signed by the fixture keys into `<corpus>/<target>/fixture-*`.
+//!
+//! Usage: `cargo +nightly run --example make_seeds -- <corpus dir>` (seed.sh runs it).
+//! A fuzzer cannot forge an Ed25519 signature, so without these seeds the code after a
+//! successful signature check (origin, quorum, inclusion) would never run.
+
+use std::fs;
+use std::path::Path;
+
+use ledgerless_fuzz::{ENTRY, LOG_ORIGIN, log_signer, policy_text, witness_signers};
+use verifier::{
+    Checkpoint, Hash, TlogProof, Trust, check_tlog_proof, cosign, format_checkpoint, format_note,
+    format_proof_hashes, format_signer_key, format_tlog_proof, format_verifier_key, inclusion_proof_len,
+    leaf_hash, parse_note, parse_policy, root_from_inclusion_proof, sign_note, verify_checkpoint_with_policy,
+};
+
+fn write(dir: &Path, target: &str, name: &str, data: &[u8]) {
+    let d = dir.join(target);
+    fs::create_dir_all(&d).expect("create corpus directory");
+    fs::write(d.join(format!("fixture-{name}")), data).expect("write seed");
+}
+
+/// A checkpoint note signed by the fixture log and cosigned by the witnesses `cosigners`
+/// (indices into `witness_signers()`).
+fn signed(body: &str, cosigners: &[usize]) -> String {
+    let log = log_signer();
+    let mut note = parse_note(sign_note(body, &[log]).expect("sign").as_bytes()).expect("parse");
+    for &i in cosigners {
+        note.signatures.push(cosign(&witness_signers()[i], body, 1_700_000_000 + i as u64).expect("cosign"));
+    }
+    format_note(&note)
+}
+
+fn main() {
+    let dir = std::env::args().nth(1).expect("usage: make_seeds <corpus dir>");
+    let dir = Path::new(&dir);
+
+    // A tree of 5 entries with ENTRY at index 2; its other nodes are made-up hashes, and the
+    // root is whatever they give.
+    let (index, size) = (2u64, 5u64);
+    let proof: Vec<Hash> =
+        (0..inclusion_proof_len(index, size)).map(|i| leaf_hash(format!("node {i}").as_bytes())).collect();
+    let root = root_from_inclusion_proof(index, size, &leaf_hash(ENTRY), &proof).expect("root");
+    let checkpoint = Checkpoint { origin: LOG_ORIGIN.to_owned(), size, root_hash: root, extensions: vec![] };
+    let body = format_checkpoint(&checkpoint);
+    let with_ext =
+        Checkpoint { extensions: vec!["ext one".to_owned(), "— two".to_owned()], ..checkpoint.clone() };
+    let body_ext = format_checkpoint(&with_ext);
+
+    write(dir, "checkpoint_parse", "body", body.as_bytes());
+    write(dir, "checkpoint_parse", "body-ext", body_ext.as_bytes());
+
+    let notes = [
+        ("log-only", signed(&body, &[])),
+        ("quorum", signed(&body, &[0, 1])),
+        ("no-quorum", signed(&body, &[2])),
+        ("all", signed(&body_ext, &[0, 1, 2])),
+    ];
+    // The seeds are only useful if they verify (or, for no-quorum, fail only the quorum).
+    let policy = parse_policy(policy_text().as_bytes()).expect("fixture policy");
+    assert!(verify_checkpoint_with_policy(notes[1].1.as_bytes(), &policy).is_ok());
+    assert!(verify_checkpoint_with_policy(notes[2].1.as_bytes(), &policy).is_err());
+    assert!(verify_checkpoint_with_policy(notes[3].1.as_bytes(), &policy).is_ok());
+    for (name, note) in &notes {
+        write(dir, "note_parse", name, note.as_bytes());
+        write(dir, "signed_checkpoint", name, note.as_bytes());
+    }
+
+    for (name, extra, note) in
+        [("log-only", None, &notes[0].1), ("quorum-extra", Some(b"extra".to_vec()), &notes[1].1)]
+    {
+        let p = TlogProof { extra, index, hashes: proof.clone(), checkpoint: note.clone() };
+        let text = format_tlog_proof(&p);
+        assert!(
+            check_tlog_proof(&Trust::Key(log_signer().verifier.clone()), text.as_bytes(), ENTRY).verified
+        );
+        write(dir, "tlog_proof_parse", name, format_tlog_proof(&p).as_bytes());
+    }
+
+    write(dir, "proof_file_parse", "proof", format_proof_hashes(&proof).as_bytes());
+    write(dir, "policy_parse", "policy", policy_text().as_bytes());
+
+    let w = &witness_signers()[0];
+    write(dir, "verifier_key_parse", "log-vkey", format_verifier_key(&log_signer().verifier).as_bytes());
+    write(dir, "verifier_key_parse", "witness-vkey", format_verifier_key(&w.verifier).as_bytes());
+    write(dir, "verifier_key_parse", "log-skey", format_signer_key(log_signer()).as_bytes());
+    write(dir, "verifier_key_parse", "witness-skey", format_signer_key(w).as_bytes());
+}
