@@ -32,8 +32,135 @@ pub(crate) struct OutputArgs {
     pub(crate) json: bool,
 }
 
+/// Where a log is: a directory, or an http(s) URL of a static log.
+#[derive(Debug, Clone)]
+pub(crate) enum LogLocation {
+    Dir(PathBuf),
+    Url(String),
+}
+
+impl std::str::FromStr for LogLocation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Ok(LogLocation::Url(s.trim_end_matches('/').to_owned()))
+        } else {
+            Ok(LogLocation::Dir(PathBuf::from(s)))
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogCommand {
+    /// Create a new, empty log in LOGDIR whose origin is the key's name.
+    Init {
+        /// The log directory (created if missing; must be empty).
+        logdir: PathBuf,
+        /// The log's private key file (PREFIX.key from `ledgerless keygen`).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+    },
+    /// Append one entry per FILE (or per line with --lines), then sign a new checkpoint.
+    Append {
+        /// The log directory.
+        logdir: PathBuf,
+        /// The log's private key file.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// Append each line of each FILE (without its newline) as an entry.
+        #[arg(long)]
+        lines: bool,
+        /// Fail at once if another append holds the log's lock, instead of waiting.
+        #[arg(long)]
+        no_wait: bool,
+        /// Print nothing per entry (only the new checkpoint's size and root).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Files whose bytes are the entries ("-" reads standard input).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the inclusion proof for entry N (one base64 hash per line), from the tiles.
+    Prove {
+        /// The log directory.
+        logdir: PathBuf,
+        /// The entry's index.
+        #[arg(long, value_name = "N")]
+        index: u64,
+        /// The tree size to prove against (default: the current checkpoint's).
+        #[arg(long, value_name = "M")]
+        size: Option<u64>,
+    },
+    /// Print the consistency proof from size M to size N (default: current), from the tiles.
+    Consistency {
+        /// The log directory.
+        logdir: PathBuf,
+        /// The older tree size.
+        #[arg(long, value_name = "M")]
+        from: u64,
+        /// The newer tree size (default: the current checkpoint's).
+        #[arg(long, value_name = "N")]
+        to: Option<u64>,
+    },
+    /// Print a C2SP tlog-proof for entry N against the current checkpoint.
+    Proof {
+        /// The log directory.
+        logdir: PathBuf,
+        /// The entry's index.
+        #[arg(long, value_name = "N")]
+        index: u64,
+        /// Write the proof to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WitnessCommand {
+    /// Cosign a log's newest checkpoint after proving it consistent with the last one cosigned.
+    Cosign {
+        /// The witness's private key (from `ledgerless keygen --witness`).
+        #[arg(long, value_name = "F")]
+        key: PathBuf,
+        /// The log: a directory (the cosignature is added to its checkpoint) or a URL.
+        #[arg(long, value_name = "LOGDIR|URL")]
+        log: LogLocation,
+        /// The log's verifier key: a witness trusts a log key given to it, never one the log serves.
+        #[arg(long, value_name = "F")]
+        vkey: PathBuf,
+        /// Directory keeping the last checkpoint cosigned per log.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Make a key pair: PREFIX.key (private, mode 0600) and PREFIX.pub (verifier key).
+    Keygen {
+        /// The key's name; for a log, its origin (e.g. register.example.org/log).
+        #[arg(long)]
+        name: String,
+        /// Path prefix of the two files.
+        #[arg(long, value_name = "PREFIX")]
+        out: PathBuf,
+        /// Make a witness cosigning key (cosignature/v1) instead of a log key.
+        #[arg(long)]
+        witness: bool,
+    },
+    /// Run a tiled transparency log in a directory.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Re-derive a whole tiled log (directory or URL) and check it against its checkpoint.
+    Audit {
+        /// The log: a directory or an http(s) URL.
+        log: LogLocation,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Act as a witness for a log.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Verify that an entry is in a log: checkpoint signature, then RFC 9162 inclusion proof.
     VerifyInclusion {
         /// The log's verifier key file.

@@ -1,10 +1,12 @@
 //! The `ledgerless` binary: parses arguments, reads files, calls the libraries, prints.
 //!
-//! Exit codes (DESIGN.md): 0 verified; 1 not verified, with the failing step on stderr;
-//! 2 usage error or unreadable input.
+//! Exit codes (DESIGN.md): 0 success or verified; 1 not verified (a failed audit, a witness
+//! refusing a fork), with the failing step on stderr; 2 usage error or unreadable input.
 #![forbid(unsafe_code)]
 
 mod args;
+mod fetch;
+mod log_cmd;
 
 use std::io::{ErrorKind, Write as _};
 use std::path::Path;
@@ -17,16 +19,16 @@ use crate::args::{Cli, Command, OutputArgs, TrustArgs};
 
 /// A failure that is not about the evidence: bad usage, unreadable or malformed trust input.
 #[derive(Debug)]
-struct UsageError {
+pub(crate) struct UsageError {
     message: String,
     hint: Option<String>,
 }
 
 impl UsageError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         UsageError { message: message.into(), hint: None }
     }
-    fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
@@ -96,6 +98,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let c = read("CHECKPOINT", &checkpoint)?;
             (verifier::check_checkpoint(&c, &trust).0, output)
         }
+        Command::Keygen { name, out, witness } => return log_cmd::keygen(&name, &out, witness),
+        Command::Log(cmd) => return log_cmd::log(cmd),
+        Command::Audit { log, trust } => return log_cmd::audit(&log, &load_trust(&trust)?),
+        Command::Witness(cmd) => return log_cmd::witness(cmd),
         Command::Verify { proof, entry, trust, output } => {
             let trust = load_trust(&trust)?;
             let (p, e) = (read("PROOF", &proof)?, read("--entry", &entry)?);

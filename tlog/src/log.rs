@@ -461,7 +461,7 @@ impl Log {
                 send(tile_path(level as u8, tile, nodes.len() as u16), hashes_to_bytes(nodes))?;
             }
         }
-        if size % TILE_WIDTH != 0 {
+        if !size.is_multiple_of(TILE_WIDTH) {
             send(entries_path(size / TILE_WIDTH, (size % TILE_WIDTH) as u16), bundle.clone())?;
         }
         Ok(size)

@@ -1,0 +1,248 @@
+//! Wiring for `keygen`, `log ...`, `audit` and `witness cosign`.
+
+use std::io::{BufRead as _, BufWriter, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tlog::{DirFetch, Fetch, LockMode, Log, LogError};
+use verifier::KeyKind;
+
+use crate::UsageError;
+use crate::args::{LogCommand, LogLocation, WitnessCommand};
+use crate::fetch::HttpFetch;
+
+impl From<LogError> for UsageError {
+    fn from(e: LogError) -> Self {
+        UsageError::new(e.to_string())
+    }
+}
+
+fn fetcher(loc: &LogLocation) -> Box<dyn Fetch> {
+    match loc {
+        LogLocation::Dir(d) => Box::new(DirFetch(d.clone())),
+        LogLocation::Url(u) => Box::new(HttpFetch::new(u)),
+    }
+}
+
+fn spinner(msg: &'static str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {human_pos} ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg);
+    pb
+}
+
+pub(crate) fn keygen(name: &str, out: &Path, witness: bool) -> Result<ExitCode, UsageError> {
+    let kind = if witness { KeyKind::CosignatureV1 } else { KeyKind::Ed25519 };
+    let key = tlog::generate_key(name, kind)?;
+    let (private, public) = tlog::write_key_pair(out, &key)?;
+    println!("{}", verifier::format_verifier_key(&key.verifier));
+    eprintln!("wrote {} (private, mode 0600) and {}", private.display(), public.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The entries of an append, streamed: whole files, or their lines.
+fn entries(files: &[PathBuf], lines: bool) -> impl Iterator<Item = Result<Vec<u8>, LogError>> + '_ {
+    files.iter().flat_map(move |path| -> Box<dyn Iterator<Item = Result<Vec<u8>, LogError>>> {
+        let open = || -> Result<Box<dyn std::io::BufRead>, LogError> {
+            if path.as_os_str() == "-" {
+                Ok(Box::new(std::io::BufReader::new(std::io::stdin())))
+            } else {
+                let f = std::fs::File::open(path).map_err(|e| LogError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source: e,
+                })?;
+                Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, f)))
+            }
+        };
+        match open() {
+            Err(e) => Box::new(std::iter::once(Err(e))),
+            Ok(mut r) if !lines => {
+                let mut buf = Vec::new();
+                let res = r.read_to_end(&mut buf).map(|_| buf).map_err(|e| LogError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source: e,
+                });
+                Box::new(std::iter::once(res))
+            }
+            Ok(r) => Box::new(r.split(b'\n').map(move |l| {
+                l.map(|mut l| {
+                    if l.last() == Some(&b'\r') {
+                        l.pop();
+                    }
+                    l
+                })
+                .map_err(|e| LogError::Io { action: "read", path: path.clone(), source: e })
+            })),
+        }
+    })
+}
+
+/// Checks every entry fits before anything is written (files by size; lines by a first pass).
+fn precheck(files: &[PathBuf], lines: bool) -> Result<(), UsageError> {
+    for path in files.iter().filter(|p| p.as_os_str() != "-") {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
+        if !lines && meta.len() > verifier::MAX_ENTRY_SIZE as u64 {
+            return Err(UsageError::new(format!(
+                "{} is {} bytes; a log entry is at most 65,535 bytes (C2SP tlog-tiles)",
+                path.display(),
+                meta.len()
+            ))
+            .hint("log a hash or a small manifest of large files instead of the files themselves"));
+        }
+        if lines {
+            let f = std::fs::File::open(path)
+                .map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
+            for (i, l) in std::io::BufReader::new(f).split(b'\n').enumerate() {
+                let l = l.map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
+                if l.len() > verifier::MAX_ENTRY_SIZE + 1 {
+                    return Err(UsageError::new(format!(
+                        "{} line {} is {} bytes; a log entry is at most 65,535 bytes",
+                        path.display(),
+                        i + 1,
+                        l.len()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
+    match cmd {
+        LogCommand::Init { logdir, key } => {
+            let key = tlog::read_signer_key(&key)?;
+            let log = Log::init(&logdir, key)?;
+            println!("created log {} in {}", log.checkpoint().origin, logdir.display());
+        }
+        LogCommand::Append { logdir, key, lines, no_wait, quiet, files } => {
+            let key = tlog::read_signer_key(&key)?;
+            precheck(&files, lines)?;
+            let mode = if no_wait { LockMode::Fail } else { LockMode::Wait };
+            let mut log = Log::open(&logdir, key, mode, &mut || {
+                eprintln!("waiting for another append to {} to finish...", logdir.display());
+            })?;
+            let pb = spinner("appending");
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut write_err = None;
+            let mut n = 0u64;
+            let c = log.append(entries(&files, lines), &mut |index, hash| {
+                if !quiet
+                    && write_err.is_none()
+                    && let Err(e) = writeln!(out, "{index} {hash}")
+                {
+                    write_err = Some(e);
+                }
+                n += 1;
+                if n.is_multiple_of(4096) {
+                    pb.set_position(n);
+                }
+            });
+            pb.finish_and_clear();
+            let c = c?;
+            if let Some(e) = write_err.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
+                return Err(UsageError::new(format!("writing to standard output: {e}")));
+            }
+            let _ = out.flush();
+            eprintln!("appended {n} entries; checkpoint {} size {} root {}", c.origin, c.size, c.root_hash);
+        }
+        LogCommand::Prove { logdir, index, size } => {
+            let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;
+            print!("{}", verifier::format_proof_hashes(&p));
+        }
+        LogCommand::Consistency { logdir, from, to } => {
+            let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
+            print!("{}", verifier::format_proof_hashes(&p));
+        }
+        LogCommand::Proof { logdir, index, out } => {
+            let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
+            match out {
+                Some(path) => std::fs::write(&path, p)
+                    .map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))?,
+                None => print!("{p}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCode, UsageError> {
+    let fetch = fetcher(loc);
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} tiles ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let r = tlog::audit(fetch.as_ref(), trust, &mut |done, total| {
+        if done % 64 == 0 || done == total {
+            pb.set_length(total);
+            pb.set_position(done);
+        }
+    });
+    pb.finish_and_clear();
+    match r {
+        Ok(r) => {
+            let c = &r.checkpoint;
+            println!(
+                "ok: {} entries of {} verified against checkpoint size {} root {} signed by {}{}",
+                c.size,
+                fetch.location(),
+                c.size,
+                c.root_hash,
+                r.log_key,
+                if r.cosigners.is_empty() {
+                    String::new()
+                } else {
+                    format!(", cosigned by {}", r.cosigners.join(", "))
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(tlog::AuditError::Log(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("audit failed: {}: {e}", fetch.location());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
+    let WitnessCommand::Cosign { key, log, vkey, state } = cmd;
+    let witness = tlog::read_signer_key(&key)?;
+    let log_key = tlog::read_verifier_key(&vkey)?;
+    let fetch = fetcher(&log);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| UsageError::new("the system clock is before 1970"))?
+        .as_secs();
+    match tlog::witness_cosign(&witness, &log_key, fetch.as_ref(), &state, now) {
+        Ok(c) => {
+            let written = match &log {
+                LogLocation::Dir(d) => tlog::add_cosignature(d, &c.note, LockMode::Wait)?,
+                LogLocation::Url(_) => false,
+            };
+            print!("{}", c.note);
+            eprintln!(
+                "cosigned {} size {} (previously cosigned size {}){}",
+                c.checkpoint.origin,
+                c.checkpoint.size,
+                c.previous_size,
+                if written { "; added to the log's checkpoint" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(tlog::WitnessError::Refused { reason, evidence }) => {
+            eprintln!("{reason}\n\nevidence:\n{evidence}");
+            Ok(ExitCode::from(1))
+        }
+        Err(tlog::WitnessError::Log(e)) => Err(e.into()),
+        Err(e) => Err(UsageError::new(e.to_string())),
+    }
+}
