@@ -304,3 +304,100 @@ fn kill_9_at_random_moments_never_breaks_the_log() {
     eprintln!("kill -9 trials: 100 ({old_sizes} left the old size, {new_sizes} the new one)");
     assert!(old_sizes > 0 && new_sizes > 0, "kills should land both before and after the commit");
 }
+
+#[test]
+fn concurrent_appenders_are_serialised() {
+    let (_t, d) = setup();
+    let lines: String = (0..20_000).map(|i| format!("concurrent {i}\n")).collect();
+    std::fs::write(d.join("many.txt"), lines).expect("write");
+    let spawn = |extra: &[&str]| {
+        bin()
+            .args(["log", "append", "logdir", "--key", "issuer.key", "--lines", "-q", "many.txt"])
+            .args(extra)
+            .current_dir(&d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(&[]), spawn(&[]));
+    let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    let a = ok(&d, &["audit", "logdir", "--vkey", "issuer.pub"]);
+    assert!(a.starts_with("ok: 40000 entries"), "{a}");
+    // With --no-wait, a second appender fails clearly while the first holds the lock.
+    let first = spawn(&[]);
+    let started = Instant::now();
+    let mut saw_lock = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        let o = run(
+            &d,
+            &["log", "append", "logdir", "--key", "issuer.key", "--no-wait", "--lines", "-q", "many.txt"],
+        );
+        if o.status.code() == Some(2) {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("another process is appending"), "{err}");
+            saw_lock = true;
+            break;
+        }
+    }
+    assert!(first.wait_with_output().expect("first").status.success());
+    assert!(saw_lock, "never observed the lock held");
+}
+
+/// Serves `dir` on loopback with Python's static file server, if python3 is installed.
+fn serve(dir: &Path) -> Option<(std::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let child = Command::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((child, url));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn audit_and_witness_over_http_and_the_tessera_log() {
+    let (_t, d) = setup();
+    let lines: String = (0..700).map(|i| format!("served {i}\n")).collect();
+    std::fs::write(d.join("l.txt"), lines).expect("write");
+    ok(&d, &["log", "append", "logdir", "--key", "issuer.key", "--lines", "-q", "l.txt"]);
+    let Some((mut server, url)) = serve(&d.join("logdir")) else {
+        eprintln!("skipped: python3 -m http.server is not available to serve the log");
+        return;
+    };
+    let a = ok(&d, &["audit", &url, "--vkey", "issuer.pub"]);
+    assert!(a.starts_with(&format!("ok: 700 entries of {url}")), "{a}");
+    let note = ok(
+        &d,
+        &["witness", "cosign", "--key", "w1.key", "--log", &url, "--vkey", "issuer.pub", "--state", "ws"],
+    );
+    assert!(note.contains("witness.example.net/w1 "), "{note}");
+    // A tampered tile is caught over HTTP too.
+    let tile = d.join("logdir/tile/0/002.p/188");
+    let mut t = std::fs::read(&tile).expect("tile");
+    t[0] ^= 1;
+    std::fs::write(&tile, &t).expect("write");
+    fails(&d, &["audit", &url, "--vkey", "issuer.pub"], 1, "tile/0/002.p/188");
+    let _ = server.kill();
+    let _ = server.wait();
+    fails(&d, &["audit", &url, "--vkey", "issuer.pub"], 2, "GET");
+
+    if let Some(v) = tests::shared_vectors("tessera log audit") {
+        let log = v.join("tessera-testdata-log");
+        let o =
+            bin().args(["audit"]).arg(&log).arg("--vkey").arg(log.join("log.vkey")).output().expect("run");
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok: 15 entries"));
+    }
+}

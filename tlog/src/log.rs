@@ -561,19 +561,52 @@ mod tests {
     }
 
     #[test]
+    fn logs_of_tile_boundary_sizes_give_the_naive_proofs() {
+        for n in [255u64, 256, 257, 65_535, 65_536, 65_537] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut log = Log::init(dir.path(), key()).unwrap();
+            // Two batches, so the second starts mid-tile.
+            let half = n / 2 + 1;
+            log.append((0..half).map(|i| Ok(entry(i))), &mut |_, _| {}).unwrap();
+            log.append((half..n).map(|i| Ok(entry(i))), &mut |_, _| {}).unwrap();
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&entry(i))).collect();
+            let fetch = DirFetch(dir.path().to_owned());
+            let tiles = FetchTiles::new(&fetch).with_latest(n);
+            assert_eq!(log.checkpoint().root_hash, ::tests::naive_root(&leaves), "root of {n}");
+            for i in [0, 1, 254, 255, 256, n / 2, n - 2, n - 1].into_iter().filter(|&i| i < n) {
+                let p = prove_inclusion(&tiles, n, i).unwrap();
+                assert_eq!(p, ::tests::naive_inclusion_proof(i as usize, &leaves), "inclusion {i} of {n}");
+            }
+            for m in [1, 2, 255, 256, 257, half, n - 1, n].into_iter().filter(|&m| m >= 1 && m <= n) {
+                let p = prove_consistency(&tiles, m, n).unwrap();
+                assert_eq!(
+                    p,
+                    ::tests::naive_consistency_proof(m as usize, &leaves),
+                    "consistency {m} -> {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn interrupted_appends_leave_old_or_new_size() {
-        let steps = [Step::TileWritten(1), Step::TileWritten(3), Step::Synced, Step::Staged, Step::Published];
+        // The second batch writes a handful of files (full tile and bundle 001, partial tiles
+        // and bundle): stop before each of them, and after each later step.
+        let mut steps: Vec<Step> = (0..=8).map(Step::TileWritten).collect();
+        steps.extend([Step::Synced, Step::Staged, Step::Published]);
         for step in steps {
             let dir = tempfile::tempdir().unwrap();
             let mut log = Log::init(dir.path(), key()).unwrap();
             log.append((0..300).map(|i| Ok(entry(i))), &mut |_, _| {}).unwrap();
             log.stop_after(step);
-            assert!(log.append((300..700).map(|i| Ok(entry(i))), &mut |_, _| {}).is_err());
+            let stopped = log.append((300..700).map(|i| Ok(entry(i))), &mut |_, _| {}).is_err();
+            // The batch writes 5 files; a limit past that never triggers.
+            assert_eq!(stopped, !matches!(step, Step::TileWritten(k) if k >= 5), "{step:?}");
             drop(log);
             let mut log = Log::open(dir.path(), key(), LockMode::Fail, &mut || {}).unwrap();
             let size = log.checkpoint().size;
             // Staged checkpoints roll forward; earlier stops leave the old size.
-            let want = if matches!(step, Step::Staged | Step::Published) { 700 } else { 300 };
+            let want = if !stopped || matches!(step, Step::Staged | Step::Published) { 700 } else { 300 };
             assert_eq!(size, want, "{step:?}");
             let c = log.append((size..size + 5).map(|i| Ok(entry(i))), &mut |_, _| {}).unwrap();
             let leaves: Vec<Hash> = (0..size + 5).map(|i| leaf_hash(&entry(i))).collect();
