@@ -127,13 +127,30 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     Hash(h.finalize().into())
 }
 
+/// SHA-256's initial state (FIPS 180-4 §5.3.3).
+const SHA256_H0: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
 /// Computes the RFC 9162 §2.1.1 interior node hash `SHA-256(0x01 ‖ left ‖ right)`.
+///
+/// Proof verification is almost entirely this function, so it feeds sha2's compression
+/// function the two padded blocks of the 65-byte message directly (FIPS 180-4 §5.1.1),
+/// skipping the streaming API's buffering; tests check it against `Sha256::digest`.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0x01]);
-    h.update(left.0);
-    h.update(right.0);
-    Hash(h.finalize().into())
+    let mut blocks = [[0u8; 64]; 2];
+    blocks[0][0] = 0x01;
+    blocks[0][1..33].copy_from_slice(&left.0);
+    blocks[0][33..].copy_from_slice(&right.0[..31]);
+    blocks[1][0] = right.0[31];
+    blocks[1][1] = 0x80;
+    blocks[1][56..].copy_from_slice(&(65u64 * 8).to_be_bytes());
+    let mut state = SHA256_H0;
+    sha2::block_api::compress256(&mut state, &blocks);
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    Hash(out)
 }
 
 /// The [`rs_merkle::Hasher`] that makes rs_merkle build RFC 9162 trees.
@@ -166,6 +183,18 @@ mod tests {
     #[test]
     fn empty_tree_is_sha256_of_nothing() {
         assert_eq!(Hash(Sha256::digest(b"").into()), Hash::EMPTY_TREE);
+    }
+
+    #[test]
+    fn node_hash_is_sha256_of_the_prefixed_pair() {
+        for seed in 0u8..=255 {
+            let (l, r) = (leaf_hash(&[seed]), leaf_hash(&[seed, 1]));
+            let mut h = Sha256::new();
+            h.update([0x01]);
+            h.update(l.0);
+            h.update(r.0);
+            assert_eq!(node_hash(&l, &r), Hash(h.finalize().into()));
+        }
     }
 
     #[test]
