@@ -12,7 +12,7 @@
 //! Opening a log rolls a valid `checkpoint.new` forward (its tiles are durable by step 2),
 //! so a signature once made is always the one published for its size.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
@@ -24,7 +24,9 @@ use verifier::{
 };
 
 use crate::error::LogError;
-use crate::storage::{DirFetch, FetchTiles, read_optional, sync_dir, sync_filesystem, write_atomic};
+use crate::storage::{
+    DirFetch, FetchTiles, lock_file, read_optional, sync_dir, sync_filesystem, write_atomic,
+};
 
 /// What to do when another process holds the log's lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +64,9 @@ pub struct Log {
 const CHECKPOINT: &str = "checkpoint";
 const STAGED: &str = "checkpoint.new";
 
-fn lock(dir: &Path, mode: LockMode, on_wait: &mut dyn FnMut()) -> Result<File, LogError> {
+pub(crate) fn lock(dir: &Path, mode: LockMode, on_wait: &mut dyn FnMut()) -> Result<File, LogError> {
     let path = dir.join(".lock");
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| LogError::io("open the lock file", &path, e))?;
+    let f = lock_file(dir)?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => match mode {

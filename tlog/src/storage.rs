@@ -51,6 +51,17 @@ pub(crate) fn sync_filesystem(dir: &Path, written: &[PathBuf]) -> Result<(), Log
     }
 }
 
+/// Opens (creating if needed) the `.lock` file in `dir`, without locking it yet.
+pub(crate) fn lock_file(dir: &Path) -> Result<File, LogError> {
+    let path = dir.join(".lock");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LogError::io("open the lock file", &path, e))
+}
+
 /// Reads a file, mapping "not found" to `None`.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LogError> {
     match std::fs::read(path) {

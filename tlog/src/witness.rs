@@ -87,7 +87,7 @@ pub fn witness_cosign(
     })?;
     std::fs::create_dir_all(state_dir).map_err(|e| LogError::io("create", state_dir, e))?;
     // One witness process per state directory at a time.
-    let _lock = state_lock(state_dir)?;
+    let _lock = crate::log::lock(state_dir, LockMode::Wait, &mut || {})?;
     let state_path: PathBuf = state_dir.join(origin_file_name(&new.checkpoint.origin));
     let (n, new_text) = (&new.checkpoint, String::from_utf8_lossy(&bytes).into_owned());
     let mut previous_size = 0;
@@ -153,18 +153,6 @@ pub fn witness_cosign(
     Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note: format_note(&note) })
 }
 
-fn state_lock(dir: &Path) -> Result<std::fs::File, LogError> {
-    let path = dir.join(".lock");
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| LogError::io("open the lock file", &path, e))?;
-    f.lock().map_err(|e| LogError::io("lock", &path, e))?;
-    Ok(f)
-}
-
 /// Writes a cosigned checkpoint back into a local log, if the log still serves the same
 /// checkpoint (else an append happened meanwhile and the cosignature is simply not added).
 /// Returns whether it was written.
@@ -172,17 +160,7 @@ fn state_lock(dir: &Path) -> Result<std::fs::File, LogError> {
 /// # Errors
 /// [`LogError`] on I/O failure or if `cosigned` is not a note.
 pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
-    let lock_path = dir.join(".lock");
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| LogError::io("open the lock file", &lock_path, e))?;
-    match mode {
-        LockMode::Wait => f.lock().map_err(|e| LogError::io("lock", &lock_path, e))?,
-        LockMode::Fail => f.try_lock().map_err(|_| LogError::Locked { dir: dir.to_owned() })?,
-    }
+    let _lock = crate::log::lock(dir, mode, &mut || {})?;
     let path = dir.join("checkpoint");
     let current = std::fs::read(&path).map_err(|e| LogError::io("read", &path, e))?;
     let cur = parse_note(&current).map_err(|e| LogError::Verify(e.to_string()))?;

@@ -150,6 +150,20 @@ fn checkpoint_steps(
     }
 }
 
+/// Parses a proof file as the `proof-format` step.
+fn proof_format_step(report: &mut Report, proof_file: &[u8]) -> Option<Vec<Hash>> {
+    match parse_proof_hashes(proof_file) {
+        Ok(p) => {
+            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
+            Some(p)
+        }
+        Err(e) => {
+            report.fail(PROOF_FORMAT.0, PROOF_FORMAT.1, e.to_string());
+            None
+        }
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -182,16 +196,9 @@ pub fn check_inclusion(
         report.skip_rest(&[PROOF_FORMAT, INCLUSION]);
         return report;
     };
-    let proof = match parse_proof_hashes(proof_file) {
-        Ok(p) => {
-            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
-            p
-        }
-        Err(e) => {
-            report.fail(PROOF_FORMAT.0, PROOF_FORMAT.1, e.to_string());
-            report.skip_rest(&[INCLUSION]);
-            return report;
-        }
+    let Some(proof) = proof_format_step(&mut report, proof_file) else {
+        report.skip_rest(&[INCLUSION]);
+        return report;
     };
     inclusion_step(&mut report, &v, entry, index, &proof);
     report
@@ -237,16 +244,9 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
         return report;
     }
     report.pass(ORIGIN.0, ORIGIN.1, format!("origin {}", oc.origin));
-    let proof = match parse_proof_hashes(proof_file) {
-        Ok(p) => {
-            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
-            p
-        }
-        Err(e) => {
-            report.fail(PROOF_FORMAT.0, PROOF_FORMAT.1, e.to_string());
-            report.skip_rest(&[CONSISTENCY]);
-            return report;
-        }
+    let Some(proof) = proof_format_step(&mut report, proof_file) else {
+        report.skip_rest(&[CONSISTENCY]);
+        return report;
     };
     if oc.size == 0 && proof.is_empty() {
         // docs/design/0002: an empty old tree has nothing to be consistent with.

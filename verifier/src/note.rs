@@ -157,22 +157,11 @@ pub fn parse_verifier_key(vkey: &str) -> Result<VerifierKey, NoteError> {
     if !is_valid_key_name(name) {
         return Err(NoteError::MalformedKey("key name is empty or has a space or '+'"));
     }
-    let id = parse_key_id_hex(id_hex)?;
-    let key =
-        STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
-    let (&alg, pubkey) = key.split_first().ok_or(NoteError::MalformedKey("key is empty"))?;
-    if key_id(name, alg, pubkey) != id {
+    let (id, kind, bytes, alg_and_key) =
+        parse_key_material(id_hex, key_b64, "Ed25519 public key is not 32 bytes")?;
+    if key_id(name, alg_and_key[0], &alg_and_key[1..]) != id {
         return Err(NoteError::MalformedKey("key ID does not match the name and key"));
     }
-    let kind = match alg {
-        ALG_ED25519 => KeyKind::Ed25519,
-        ALG_COSIGNATURE_V1 => KeyKind::CosignatureV1,
-        _ => {
-            return Err(NoteError::MalformedKey("unsupported signature type (want 0x01 or 0x04)"));
-        }
-    };
-    let bytes: [u8; 32] =
-        pubkey.try_into().map_err(|_| NoteError::MalformedKey("Ed25519 public key is not 32 bytes"))?;
     let public_key = VerifyingKey::from_bytes(&bytes)
         .map_err(|_| NoteError::MalformedKey("not a valid Ed25519 public key"))?;
     Ok(VerifierKey { name: name.to_owned(), key_id: id, kind, public_key })
@@ -184,6 +173,26 @@ pub fn format_verifier_key(key: &VerifierKey) -> String {
     bytes.push(key.kind.alg());
     bytes.extend_from_slice(key.public_key.as_bytes());
     format!("{}+{:08x}+{}", key.name, key.key_id, STANDARD.encode(bytes))
+}
+
+/// Parses the `hex8+base64(type ‖ 32 bytes)` part shared by verifier and private keys:
+/// returns the key ID, the kind, the 32 key bytes and the decoded `type ‖ bytes`.
+fn parse_key_material(
+    id_hex: &str,
+    key_b64: &str,
+    wrong_length: &'static str,
+) -> Result<(u32, KeyKind, [u8; 32], Vec<u8>), NoteError> {
+    let id = parse_key_id_hex(id_hex)?;
+    let key =
+        STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
+    let (&alg, material) = key.split_first().ok_or(NoteError::MalformedKey("key is empty"))?;
+    let kind = match alg {
+        ALG_ED25519 => KeyKind::Ed25519,
+        ALG_COSIGNATURE_V1 => KeyKind::CosignatureV1,
+        _ => return Err(NoteError::MalformedKey("unsupported signature type (want 0x01 or 0x04)")),
+    };
+    let bytes: [u8; 32] = material.try_into().map_err(|_| NoteError::MalformedKey(wrong_length))?;
+    Ok((id, kind, bytes, key))
 }
 
 fn parse_key_id_hex(id_hex: &str) -> Result<u32, NoteError> {
@@ -242,19 +251,7 @@ pub fn parse_signer_key(skey: &str) -> Result<SignerKey, NoteError> {
         .ok_or(NoteError::MalformedKey("private key does not start with PRIVATE+KEY+"))?;
     let (name, rest) = rest.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
     let (id_hex, key_b64) = rest.split_once('+').ok_or(NoteError::MalformedKey("want name+keyid+key"))?;
-    let id = parse_key_id_hex(id_hex)?;
-    let key =
-        STANDARD.decode(key_b64).map_err(|_| NoteError::MalformedKey("key is not valid standard base64"))?;
-    let (&alg, seed) = key.split_first().ok_or(NoteError::MalformedKey("key is empty"))?;
-    let kind = match alg {
-        ALG_ED25519 => KeyKind::Ed25519,
-        ALG_COSIGNATURE_V1 => KeyKind::CosignatureV1,
-        _ => {
-            return Err(NoteError::MalformedKey("unsupported signature type (want 0x01 or 0x04)"));
-        }
-    };
-    let seed: [u8; 32] =
-        seed.try_into().map_err(|_| NoteError::MalformedKey("Ed25519 seed is not 32 bytes"))?;
+    let (id, kind, seed, _) = parse_key_material(id_hex, key_b64, "Ed25519 seed is not 32 bytes")?;
     let signer = SignerKey::from_seed(name, kind, &seed)?;
     if signer.verifier.key_id != id {
         return Err(NoteError::MalformedKey("key ID does not match the name and key"));
