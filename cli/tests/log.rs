@@ -257,7 +257,7 @@ fn next(seed: &mut u64) -> u64 {
 #[test]
 fn kill_9_at_random_moments_never_breaks_the_log() {
     let (_t, d) = setup();
-    let batch = 5_000u64;
+    let batch = 2_000u64;
     let lines: String = (0..batch).map(|i| format!("crash-test entry {i:08}\n")).collect();
     std::fs::write(d.join("batch.txt"), lines).expect("write");
     // How long one append takes, to spread the kills over it.
@@ -268,6 +268,7 @@ fn kill_9_at_random_moments_never_breaks_the_log() {
         verifier::parse_verifier_key(std::fs::read_to_string(d.join("issuer.pub")).expect("pub").trim())
             .expect("vkey");
     let trust = verifier::Trust::Key(vkey);
+    let key = tlog::read_signer_key(&d.join("issuer.key")).expect("key");
     let fetch = tlog::DirFetch(d.join("logdir"));
     let mut size = batch;
     let (mut seed, mut old_sizes, mut new_sizes) = (7u64, 0, 0);
@@ -282,9 +283,25 @@ fn kill_9_at_random_moments_never_breaks_the_log() {
         std::thread::sleep(Duration::from_micros(next(&mut seed) % (span * 5 / 4)));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        // What readers see right after the crash: the old or the new size, and it audits.
         let r = tlog::audit(&fetch, &trust, &mut |_, _| {})
             .unwrap_or_else(|e| panic!("trial {trial}: audit rejects the log after kill -9: {e}"));
+        let seen = r.checkpoint.size;
+        assert!(
+            seen == size || seen == size + batch,
+            "trial {trial}: size {seen}, want {size} or {}",
+            size + batch
+        );
+        // Opening the log for writing recovers: a checkpoint that was signed and staged when
+        // the writer died is published (its tiles are durable), never replaced by another.
+        drop(
+            tlog::Log::open(&d.join("logdir"), key.clone(), tlog::LockMode::Fail, &mut || {})
+                .expect("reopen"),
+        );
+        let r = tlog::audit(&fetch, &trust, &mut |_, _| {})
+            .unwrap_or_else(|e| panic!("trial {trial}: audit rejects the recovered log: {e}"));
         let got = r.checkpoint.size;
+        assert!(got >= seen, "trial {trial}: recovery went back from {seen} to {got}");
         assert!(
             got == size || got == size + batch,
             "trial {trial}: size {got}, want {size} or {}",
