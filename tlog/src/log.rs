@@ -2,7 +2,7 @@
 //!
 //! Commit protocol, so the log never signs what it has not stored and never signs two roots
 //! for one size:
-//! 1. write new full and partial tiles and entry bundles (atomic renames, no fsync each);
+//! 1. write new full and partial tiles and entry bundles (new paths only, no fsync each);
 //! 2. `syncfs` once, making them all durable;
 //! 3. read the root back from the tiles on disk and check it against the in-memory root;
 //! 4. sign the checkpoint and store it durably as `checkpoint.new` (the intent);
@@ -25,7 +25,7 @@ use verifier::{
 
 use crate::error::LogError;
 use crate::storage::{
-    DirFetch, FetchTiles, lock_file, read_optional, sync_dir, sync_filesystem, write_atomic,
+    DirFetch, FetchTiles, lock_file, read_optional, sync_dir, sync_filesystem, write_atomic, write_tile_file,
 };
 
 /// What to do when another process holds the log's lock.
@@ -301,7 +301,7 @@ impl Log {
                         written.len()
                     )));
                 }
-                write_atomic(&path, &bytes, false)?;
+                write_tile_file(&path, &bytes)?;
                 written.push(path);
             }
             Ok(written)

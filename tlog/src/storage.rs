@@ -27,6 +27,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
     std::fs::rename(&tmp, path).map_err(|e| LogError::io("rename into place", path, e))
 }
 
+/// Writes a tile or entry bundle in place (no temporary file): every tile path an append
+/// writes is absent from, or unreferenced by, the published checkpoint, so no reader can see
+/// it half-written; the commit protocol makes it durable before any checkpoint names it.
+pub(crate) fn write_tile_file(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let mut f = match File::create(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir).map_err(|e| LogError::io("create", dir, e))?;
+            File::create(path).map_err(|e| LogError::io("create", path, e))?
+        }
+        Err(e) => return Err(LogError::io("create", path, e)),
+    };
+    f.write_all(bytes).map_err(|e| LogError::io("write", path, e))
+}
+
 /// Fsyncs a directory, making renames inside it durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| LogError::io("fsync directory", dir, e))
