@@ -122,6 +122,7 @@ pub struct FetchTiles<'a> {
     fetch: &'a dyn Fetch,
     latest: Option<u64>,
     cache: RefCell<HashMap<(u8, u64, u16), Vec<u8>>>,
+    nodes: RefCell<HashMap<(u32, u64), verifier::Hash>>,
 }
 
 impl std::fmt::Debug for FetchTiles<'_> {
@@ -133,7 +134,12 @@ impl std::fmt::Debug for FetchTiles<'_> {
 impl<'a> FetchTiles<'a> {
     /// Wraps a fetcher.
     pub fn new(fetch: &'a dyn Fetch) -> Self {
-        FetchTiles { fetch, latest: None, cache: RefCell::new(HashMap::new()) }
+        FetchTiles {
+            fetch,
+            latest: None,
+            cache: RefCell::new(HashMap::new()),
+            nodes: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Also reads tiles of older tree sizes as prefixes of the tiles of `latest`, the log's
@@ -145,6 +151,14 @@ impl<'a> FetchTiles<'a> {
 }
 
 impl TileSource for FetchTiles<'_> {
+    fn cached_node(&self, level: u32, index: u64) -> Option<verifier::Hash> {
+        self.nodes.borrow().get(&(level, index)).copied()
+    }
+
+    fn cache_node(&self, level: u32, index: u64, hash: verifier::Hash) {
+        self.nodes.borrow_mut().insert((level, index), hash);
+    }
+
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, TileError> {
         if let Some(t) = self.cache.borrow().get(&(level, index, width)) {
             return Ok(t.clone());

@@ -4,9 +4,12 @@
 //! check with its outcome; the first failure names what is wrong, and later steps are
 //! marked skipped. Nothing here panics on any input.
 
+use std::collections::BTreeMap;
+
 use crate::checkpoint::{
     CheckpointError, VerifiedCheckpoint, verify_checkpoint, verify_checkpoint_with_policy,
 };
+use crate::credential::{Bundle, format_time, parse_status_list_credential, parse_time, status_list_entry};
 use crate::hash::{Hash, leaf_hash};
 use crate::merkle::{verify_consistency, verify_inclusion};
 use crate::note::{KeyKind, VerifierKey, parse_note};
@@ -330,4 +333,333 @@ pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
         return Err(format!("{} is a witness (cosignature) key, not a log key", key.label()));
     }
     Ok(Trust::Key(key))
+}
+
+/// A site's or user's list of trusted issuers and publishers (`trust.json`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustList {
+    /// Credential issuers.
+    #[serde(default)]
+    pub issuers: Vec<TrustedParty>,
+    /// Dataset publishers.
+    #[serde(default)]
+    pub publishers: Vec<TrustedParty>,
+}
+
+/// One trusted issuer or publisher.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedParty {
+    /// The name people see, e.g. "General Medical Council".
+    pub name: String,
+    /// Its log's verifier key; the key name is the log origin.
+    pub vkey: String,
+    /// Where its log is served, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// A C2SP tlog-policy (its text) requiring witness cosignatures, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+impl TrustList {
+    /// Parses a `trust.json`.
+    ///
+    /// # Errors
+    /// A message naming what is wrong, including a bad key or policy inside.
+    pub fn parse(bytes: &[u8]) -> Result<TrustList, String> {
+        let t: TrustList = serde_json::from_slice(bytes).map_err(|e| format!("trust list: {e}"))?;
+        for p in t.issuers.iter().chain(&t.publishers) {
+            p.trust().map_err(|e| format!("trust list entry {:?}: {e}", p.name))?;
+        }
+        Ok(t)
+    }
+
+    /// The trusted party whose log origin is `origin`, and the trust to verify it with.
+    pub fn find(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
+        self.issuers
+            .iter()
+            .chain(&self.publishers)
+            .find_map(|p| p.trust().ok().filter(|(k, _)| k.name == origin).map(|(_, t)| (p, t)))
+    }
+}
+
+impl TrustedParty {
+    fn trust(&self) -> Result<(VerifierKey, Trust), String> {
+        let key = crate::note::parse_verifier_key(&self.vkey).map_err(|e| e.to_string())?;
+        let trust = match &self.policy {
+            Some(p) => {
+                let policy = crate::policy::parse_policy(p.as_bytes()).map_err(|e| e.to_string())?;
+                if !policy.logs.iter().any(|l| l.key == key) {
+                    return Err("its policy does not list its own log key".to_owned());
+                }
+                Trust::Policy(policy)
+            }
+            None => Trust::Key(key.clone()),
+        };
+        Ok((key, trust))
+    }
+}
+
+/// How a bundle's issuer is trusted.
+#[derive(Debug, Clone)]
+pub enum BundleTrust {
+    /// Exactly this log key or policy; the issuer must be its log.
+    Direct(Trust),
+    /// Any issuer in the list.
+    List(TrustList),
+}
+
+/// Evidence of a credential's current revocation status, fetched from the issuer's log.
+#[derive(Debug, Clone)]
+pub struct StatusEvidence {
+    /// The log's current signed checkpoint.
+    pub latest_checkpoint: Vec<u8>,
+    /// The `status/revocation.json` file.
+    pub list: Vec<u8>,
+    /// The `status/revocation.tlog-proof` file.
+    pub list_proof: Vec<u8>,
+    /// Consistency proof from the bundle's tree size to the latest (built from the log's
+    /// tiles; empty when the sizes are equal), or `None` if it could not be built.
+    pub consistency: Option<Vec<Hash>>,
+}
+
+/// What a verified (or partly verified) bundle says, for display.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BundleSummary {
+    /// The issuer's display name, from the trust list (or the origin).
+    pub issuer_name: String,
+    /// The issuer's log origin.
+    pub issuer: String,
+    /// Credential type.
+    pub credential_type: String,
+    /// Disclosed claims.
+    pub claims: BTreeMap<String, String>,
+    /// Number of claims the credential has in all.
+    pub claims_count: u64,
+    /// Validity window.
+    pub valid_from: Option<String>,
+    /// Validity window.
+    pub valid_until: Option<String>,
+    /// Whether the revocation status was checked and found clear.
+    pub status_checked: bool,
+}
+
+const FMT: (&str, &str) = ("format", "the file is a ledgerless credential bundle (v1)");
+const ISSUER: (&str, &str) = ("issuer", "the issuer is trusted");
+const CLAIMS: (&str, &str) = ("claims", "the disclosed claims are the ones the issuer committed to");
+const VALIDITY: (&str, &str) = ("validity", "the credential is within its validity window");
+const REVOCATION: (&str, &str) = ("revocation", "the issuer has not revoked the credential");
+
+/// Verifies a credential bundle at POSIX time `at`, step by step: format, trusted issuer,
+/// checkpoint signature (and witness quorum), inclusion of the entry rebuilt from the bundle,
+/// disclosed claims, validity window, and revocation when `status` evidence is given (else the
+/// step is skipped and says the status was not checked).
+pub fn check_bundle(
+    bundle: &[u8],
+    trust: &BundleTrust,
+    at: i64,
+    status: Option<&StatusEvidence>,
+) -> (Report, Option<BundleSummary>) {
+    let mut r = Report::new();
+    let rest = [ISSUER, SIG, QUORUM, INCLUSION, CLAIMS, VALIDITY, REVOCATION];
+    let parsed = Bundle::parse(bundle).and_then(|b| b.entry().map(|e| (b, e)));
+    let (b, entry) = match parsed {
+        Ok(x) => x,
+        Err(e) => {
+            r.fail(FMT.0, FMT.1, e.to_string());
+            r.skip_rest(&rest);
+            return (r, None);
+        }
+    };
+    let proof = match parse_tlog_proof(b.tlog_proof.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            r.fail(FMT.0, FMT.1, format!("tlogProof: {e}"));
+            r.skip_rest(&rest);
+            return (r, None);
+        }
+    };
+    let c = &b.credential;
+    r.pass(
+        FMT.0,
+        FMT.1,
+        format!(
+            "{} from {}, {}",
+            b.credential_type(),
+            c.issuer,
+            plural(c.credential_subject.len(), "claim shown", "claims shown")
+        ),
+    );
+    let mut summary = BundleSummary {
+        issuer_name: c.issuer.clone(),
+        issuer: c.issuer.clone(),
+        credential_type: b.credential_type().to_owned(),
+        claims: c.credential_subject.clone(),
+        claims_count: b.disclosure.claims_count,
+        valid_from: c.valid_from.clone(),
+        valid_until: c.valid_until.clone(),
+        status_checked: false,
+    };
+    // Issuer: the trust anchor is chosen by the issuer named in the bundle, never taken from it.
+    let resolved = match trust {
+        BundleTrust::Direct(t) => {
+            let key_name = match t {
+                Trust::Key(k) => Some(k.name.clone()),
+                Trust::Policy(p) => p.logs.iter().map(|l| l.key.name.clone()).find(|n| *n == c.issuer),
+            };
+            match key_name {
+                Some(n) if n == c.issuer => Some((c.issuer.clone(), t.clone())),
+                _ => None,
+            }
+        }
+        BundleTrust::List(list) => list.find(&c.issuer).map(|(p, t)| (p.name.clone(), t)),
+    };
+    let Some((name, t)) = resolved else {
+        r.fail(
+            ISSUER.0,
+            ISSUER.1,
+            format!("{} is not a trusted issuer: no trusted key for that log", c.issuer),
+        );
+        r.skip_rest(&rest[1..]);
+        return (r, Some(summary));
+    };
+    summary.issuer_name = name.clone();
+    r.pass(ISSUER.0, ISSUER.1, format!("{name} ({})", c.issuer));
+    let Some(v) = checkpoint_steps(&mut r, proof.checkpoint.as_bytes(), &t, "") else {
+        r.skip_rest(&rest[3..]);
+        return (r, Some(summary));
+    };
+    if v.checkpoint.origin != c.issuer {
+        r.fail(
+            INCLUSION.0,
+            INCLUSION.1,
+            format!("the proof is from log {}, not the issuer's", v.checkpoint.origin),
+        );
+        r.skip_rest(&rest[4..]);
+        return (r, Some(summary));
+    }
+    inclusion_step(&mut r, &v, &entry, proof.index, &proof.hashes);
+    if !r.verified {
+        r.skip_rest(&rest[4..]);
+        return (r, Some(summary));
+    }
+    match b.check_claims() {
+        Ok(()) => r.pass(
+            CLAIMS.0,
+            CLAIMS.1,
+            format!(
+                "{} of {} committed claims disclosed and proven",
+                c.credential_subject.len(),
+                b.disclosure.claims_count
+            ),
+        ),
+        Err(e) => {
+            r.fail(CLAIMS.0, CLAIMS.1, e.to_string());
+            r.skip_rest(&rest[5..]);
+            return (r, Some(summary));
+        }
+    }
+    validity_step(&mut r, c, at);
+    match status {
+        None => r.skip(
+            REVOCATION.0,
+            REVOCATION.1,
+            "not checked: verified offline (give the issuer's log to check revocation)",
+        ),
+        Some(s) => {
+            // The status list is only as good as the checkpoint it is proven against.
+            match revocation_step(&b, &v.checkpoint, &t, s) {
+                Ok(detail) => {
+                    summary.status_checked = true;
+                    r.pass(REVOCATION.0, REVOCATION.1, detail);
+                }
+                Err(detail) => r.fail(REVOCATION.0, REVOCATION.1, detail),
+            }
+        }
+    }
+    (r, Some(summary))
+}
+
+fn validity_step(r: &mut Report, c: &crate::credential::Credential, at: i64) {
+    let when = format_time(at);
+    let parse = |s: &Option<String>| s.as_deref().map(parse_time).transpose();
+    match (parse(&c.valid_from), parse(&c.valid_until)) {
+        (Err(e), _) | (_, Err(e)) => r.fail(VALIDITY.0, VALIDITY.1, e.to_string()),
+        (Ok(Some(from)), _) if at < from => r.fail(
+            VALIDITY.0,
+            VALIDITY.1,
+            format!("not yet valid: valid from {} (checked at {when})", format_time(from)),
+        ),
+        (_, Ok(Some(until))) if at > until => r.fail(
+            VALIDITY.0,
+            VALIDITY.1,
+            format!("expired: valid until {} (checked at {when})", format_time(until)),
+        ),
+        (Ok(from), Ok(until)) => r.pass(
+            VALIDITY.0,
+            VALIDITY.1,
+            format!(
+                "valid at {when} (from {}, until {})",
+                from.map_or("any time".to_owned(), format_time),
+                until.map_or("no end date".to_owned(), format_time)
+            ),
+        ),
+    }
+}
+
+fn revocation_step(
+    b: &Bundle,
+    bundle_checkpoint: &crate::checkpoint::Checkpoint,
+    trust: &Trust,
+    s: &StatusEvidence,
+) -> Result<String, String> {
+    let verify = |bytes: &[u8]| match trust {
+        Trust::Key(k) => verify_checkpoint(bytes, k),
+        Trust::Policy(p) => verify_checkpoint_with_policy(bytes, p),
+    };
+    let latest =
+        verify(&s.latest_checkpoint).map_err(|e| format!("the log's current checkpoint: {e}"))?.checkpoint;
+    let p = parse_tlog_proof(&s.list_proof).map_err(|e| format!("status list proof: {e}"))?;
+    let proven = verify(p.checkpoint.as_bytes()).map_err(|e| format!("status list proof: {e}"))?.checkpoint;
+    if (proven.size, proven.root_hash) != (latest.size, latest.root_hash) || p.index + 1 != latest.size {
+        return Err(format!(
+            "cannot tell the status list is current: it is proven at entry {} of size {}, but the log is at size {}",
+            p.index, proven.size, latest.size
+        ));
+    }
+    let entry = status_list_entry(&b.credential.issuer, &s.list).map_err(|e| e.to_string())?;
+    verify_inclusion(p.index, proven.size, &leaf_hash(&entry), &p.hashes, &proven.root_hash)
+        .map_err(|e| format!("the status list is not the one committed to the log: {e}"))?;
+    if bundle_checkpoint.size > latest.size {
+        return Err(format!(
+            "the log now shows size {}, smaller than the bundle's {}: a rollback or fork",
+            latest.size, bundle_checkpoint.size
+        ));
+    }
+    if bundle_checkpoint.size > 0 {
+        let proof =
+            s.consistency.as_deref().ok_or("could not get a consistency proof from the log's tiles")?;
+        verify_consistency(bundle_checkpoint.size, latest.size, proof, &bundle_checkpoint.root_hash, &latest.root_hash)
+            .map_err(|e| {
+                format!(
+                    "the log's current tree (size {}) does not extend the bundle's (size {}): {e}; the log has forked",
+                    latest.size, bundle_checkpoint.size
+                )
+            })?;
+    }
+    let list = parse_status_list_credential(&s.list, &b.credential.issuer).map_err(|e| e.to_string())?;
+    let index = crate::checkpoint::parse_decimal(&b.credential.credential_status.status_list_index)
+        .unwrap_or(u64::MAX);
+    match list.get(index) {
+        Some(false) => {
+            Ok(format!("not revoked (status list committed at entry {} of {})", p.index, latest.size))
+        }
+        Some(true) => Err(format!(
+            "revoked: the issuer set status bit {index} in its status list committed at entry {}",
+            p.index
+        )),
+        None => Err(format!("status bit {index} is beyond the issuer's status list")),
+    }
 }

@@ -5,6 +5,7 @@
 
 mod check;
 mod checkpoint;
+mod credential;
 mod hash;
 mod merkle;
 mod note;
@@ -15,12 +16,19 @@ mod tlog_proof;
 
 // The public interface is:
 pub use crate::check::{
-    Outcome, Report, Step, Trust, check_checkpoint, check_consistency, check_inclusion, check_tlog_proof,
-    parse_trust_key,
+    BundleSummary, BundleTrust, Outcome, Report, StatusEvidence, Step, Trust, TrustList, TrustedParty,
+    check_bundle, check_checkpoint, check_consistency, check_inclusion, check_tlog_proof, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,
     verify_checkpoint_with_policy,
+};
+pub use crate::credential::{
+    BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,
+    Disclosure, ENTRY_FORMAT, MAX_BUNDLE_SIZE, MAX_CLAIM_SIZE, MAX_CLAIMS, MIN_STATUS_BITS,
+    STATUS_ENTRY_FORMAT, STATUS_LIST_PATH, STATUS_PROOF_PATH, StatusList, StatusListEntry, VC_CONTEXT,
+    canonical_json, claim_leaf, format_time, parse_status_list_credential, parse_time,
+    status_list_credential, status_list_entry,
 };
 pub use crate::hash::{HASH_SIZE, Hash, HashParseError, Rfc9162Hasher, leaf_hash, node_hash};
 pub use crate::merkle::{

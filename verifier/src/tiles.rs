@@ -149,6 +149,15 @@ pub trait TileSource {
     /// # Errors
     /// [`TileError::Unavailable`] when the tile cannot be read.
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, TileError>;
+
+    /// A complete node's hash computed earlier, if this source caches them (building many
+    /// proofs against one tree then costs each node once). Default: no cache.
+    fn cached_node(&self, _level: u32, _index: u64) -> Option<Hash> {
+        None
+    }
+
+    /// Offers a computed complete node's hash to the cache. Default: ignored.
+    fn cache_node(&self, _level: u32, _index: u64, _hash: Hash) {}
 }
 
 /// Width of tile `tile` at `level` in a tree of `size` leaves (0 if it does not exist yet).
@@ -199,6 +208,9 @@ pub fn node_from_tiles(src: &dyn TileSource, size: u64, level: u32, index: u64) 
     if level >= 64 {
         return Err(TileError::OutOfRange(format!("tree level {level} is too high")));
     }
+    if let Some(h) = src.cached_node(level, index) {
+        return Ok(h);
+    }
     let tile_level = (level / TILE_HEIGHT) as u8;
     let sub = level % TILE_HEIGHT;
     let first = index
@@ -208,6 +220,7 @@ pub fn node_from_tiles(src: &dyn TileSource, size: u64, level: u32, index: u64) 
     while hashes.len() > 1 {
         hashes = hashes.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
     }
+    src.cache_node(level, index, hashes[0]);
     Ok(hashes[0])
 }
 

@@ -1,0 +1,16 @@
+//! Issuing ledgerless credentials: synthetic registrants, issuance of salted, logged
+//! credentials with offline bundles, selective disclosure, revocation through a status list
+//! committed to the log, and share links with QR codes.
+//!
+//! Formats: `docs/formats.md` ("Credentials"); verification lives in `verifier`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod issue;
+mod share;
+pub mod synth;
+
+// The public interface is:
+pub use crate::issue::{IssueError, IssueSummary, Row, disclose, issue, open_log, read_rows, revoke};
+pub use crate::share::{QR_MAX_BYTES, qr_svg, share_link, status_evidence};

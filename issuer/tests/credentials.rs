@@ -1,0 +1,298 @@
+//! The credential "must hold" properties: bundles verify; the log holds no personal data;
+//! every field of a bundle is covered; other keys and issuers are refused; revocation is
+//! exact; disclosure hides values; hostile claims are data.
+
+use std::path::Path;
+
+use serde_json::Value;
+use verifier::{
+    Bundle, BundleTrust, KeyKind, Outcome, Report, SignerKey, Trust, TrustList, TrustedParty, check_bundle,
+    format_verifier_key, parse_time,
+};
+
+const ISSUER: &str = "register.example.org/log";
+const NOW: i64 = 1_795_000_000; // 2026-11-18
+
+fn key() -> SignerKey {
+    SignerKey::from_seed(ISSUER, KeyKind::Ed25519, &[0x11; 32]).unwrap()
+}
+
+fn csv() -> String {
+    let mut s = String::from("id,type,valid_from,valid_until,name,register_number,profession,notes\n");
+    s.push_str("cred-1,LicenceToPractise,2024-01-01,2029-01-01,Dr Amara Okafor,7012345,doctor,\n");
+    s.push_str("cred-2,RegisterEntry,2023-09-15,,Priya Raman RN,19A2345E,nurse,\n");
+    s.push_str("cred-3,MandatoryTraining,2020-01-01,2021-01-01,Dr Sean Murphy,7034567,doctor,\n");
+    s.push_str("cred-4,OccupationalHealthClearance,2026-01-01,2030-01-01,Grace Mensah RN,21B9876C,nurse,\"<script>alert(1)</script>, \u{7}bell\"\n");
+    s
+}
+
+struct Fixture {
+    _t: tempfile::TempDir,
+    log: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+fn issue_fixture(extra_rows: &str) -> Fixture {
+    let t = tempfile::tempdir().unwrap();
+    let (log, out) = (t.path().join("log"), t.path().join("bundles"));
+    drop(tlog::Log::init(&log, key()).unwrap());
+    let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
+    let rows = issuer::read_rows(format!("{}{extra_rows}", csv()).as_bytes()).unwrap();
+    issuer::issue(&mut l, &key(), rows, &out, NOW, &mut |_, _| {}).unwrap();
+    Fixture { _t: t, log, out }
+}
+
+fn trust() -> BundleTrust {
+    BundleTrust::Direct(Trust::Key(key().verifier.clone()))
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
+
+fn check(bundle: &[u8], log: Option<&Path>) -> Report {
+    // A mutated bundle may not parse; it is then checked offline (and fails at "format").
+    let status = log.and_then(|l| {
+        let b = Bundle::parse(bundle).ok()?;
+        issuer::status_evidence(&tlog::DirFetch(l.to_owned()), &b).ok()
+    });
+    check_bundle(bundle, &trust(), NOW, status.as_ref()).0
+}
+
+fn failed(r: &Report) -> &str {
+    r.failure().map_or("(verified)", |s| s.check)
+}
+
+#[test]
+fn issued_bundles_verify_online_and_offline() {
+    let f = issue_fixture("");
+    for id in ["cred-1", "cred-2", "cred-4"] {
+        let b = read(&f.out.join(format!("{id}.json")));
+        let r = check(&b, Some(&f.log));
+        assert!(r.verified, "{id}: {r:#?}");
+        let offline = check(&b, None);
+        assert!(offline.verified);
+        let rev = offline.steps.iter().find(|s| s.check == "revocation").unwrap();
+        assert_eq!(rev.outcome, Outcome::Skip);
+        assert!(rev.detail.contains("not checked"));
+    }
+    // cred-3 expired in 2021.
+    let r = check(&read(&f.out.join("cred-3.json")), Some(&f.log));
+    assert_eq!(failed(&r), "validity");
+    assert!(r.failure().unwrap().detail.starts_with("expired"), "{r:#?}");
+}
+
+#[test]
+fn the_log_holds_no_personal_data() {
+    let f = issue_fixture("");
+    let mut all = Vec::new();
+    for e in walk(&f.log.join("tile/entries")) {
+        all.extend(read(&e));
+    }
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.contains("ledgerless-credential/v1"));
+    for secret in
+        ["Okafor", "Amara", "7012345", "19A2345E", "Priya", "Murphy", "Grace", "cred-1", "doctor", "nurse"]
+    {
+        assert!(!text.contains(secret), "{secret} appears in the log's entries");
+    }
+    // Nor in anything else the log serves.
+    for p in walk(&f.log) {
+        let s = String::from_utf8_lossy(&read(&p)).into_owned();
+        for secret in ["Okafor", "7012345", "cred-1"] {
+            assert!(!s.contains(secret), "{secret} appears in {}", p.display());
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// Every way of changing one field of a JSON value: each string, number and bool changed,
+/// each object key renamed or removed, each array element removed or duplicated.
+fn mutations(v: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    match v {
+        Value::String(s) => {
+            out.push(Value::String(format!("{s}x")));
+            if !s.is_empty() {
+                let mut c: Vec<char> = s.chars().collect();
+                c[0] = if c[0] == 'A' { 'B' } else { 'A' };
+                out.push(Value::String(c.into_iter().collect()));
+            }
+        }
+        Value::Number(n) => {
+            out.push(Value::from(n.as_u64().unwrap_or(0) + 1));
+            out.push(Value::String(n.to_string()));
+        }
+        Value::Bool(b) => out.push(Value::Bool(!b)),
+        Value::Null => out.push(Value::from(0)),
+        Value::Array(a) => {
+            for i in 0..a.len() {
+                let mut r = a.clone();
+                r.remove(i);
+                out.push(Value::Array(r));
+                let mut d = a.clone();
+                d.insert(i, a[i].clone());
+                out.push(Value::Array(d));
+                for m in mutations(&a[i]) {
+                    let mut c = a.clone();
+                    c[i] = m;
+                    out.push(Value::Array(c));
+                }
+            }
+        }
+        Value::Object(o) => {
+            for (k, val) in o {
+                let mut r = o.clone();
+                r.remove(k);
+                out.push(Value::Object(r));
+                let mut renamed = o.clone();
+                let moved = renamed.remove(k).unwrap();
+                renamed.insert(format!("{k}_"), moved);
+                out.push(Value::Object(renamed));
+                for m in mutations(val) {
+                    let mut c = o.clone();
+                    c.insert(k.clone(), m);
+                    out.push(Value::Object(c));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_field_of_a_bundle_is_covered() {
+    let f = issue_fixture("");
+    for id in ["cred-1", "cred-4"] {
+        let b: Value = serde_json::from_slice(&read(&f.out.join(format!("{id}.json")))).unwrap();
+        // The disclosed variant too: its multi-proof is non-empty.
+        let full = Bundle::parse(&serde_json::to_vec(&b).unwrap()).unwrap();
+        let partial = issuer::disclose(&full, &["name".to_owned()]).unwrap();
+        for v in [b, serde_json::to_value(&partial).unwrap()] {
+            assert!(check(&serde_json::to_vec(&v).unwrap(), Some(&f.log)).verified);
+            let ms = mutations(&v);
+            assert!(ms.len() > 50, "{} mutations", ms.len());
+            for (i, m) in ms.iter().enumerate() {
+                let bytes = serde_json::to_vec(m).unwrap();
+                let r = check(&bytes, Some(&f.log));
+                assert!(!r.verified, "{id} mutation {i} still verifies: {m}");
+            }
+        }
+    }
+}
+
+#[test]
+fn other_keys_and_issuers_are_refused() {
+    let f = issue_fixture("");
+    let b = read(&f.out.join("cred-1.json"));
+    // Same name, other bytes.
+    let impostor = SignerKey::from_seed(ISSUER, KeyKind::Ed25519, &[0x22; 32]).unwrap();
+    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(impostor.verifier.clone())), NOW, None).0;
+    assert_eq!(failed(&r), "checkpoint-signature", "{r:#?}");
+    assert!(r.failure().unwrap().detail.contains("no signature by register.example.org/log+"));
+    // Another issuer's key.
+    let other = SignerKey::from_seed("college.example.org/log", KeyKind::Ed25519, &[0x33; 32]).unwrap();
+    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(other.verifier.clone())), NOW, None).0;
+    assert_eq!(failed(&r), "issuer");
+    // A trust list that does not list this issuer; then one that does.
+    let list = |vkey: String| TrustList {
+        issuers: vec![TrustedParty { name: "Royal College (example)".into(), vkey, log: None, policy: None }],
+        publishers: vec![],
+    };
+    let r = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&other.verifier))), NOW, None).0;
+    assert_eq!(failed(&r), "issuer");
+    let (r, s) = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&key().verifier))), NOW, None);
+    assert!(r.verified);
+    assert_eq!(s.unwrap().issuer_name, "Royal College (example)");
+}
+
+#[test]
+fn revocation_is_exact() {
+    let f = issue_fixture("");
+    let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
+    let idx = issuer::revoke(&mut l, &key(), "cred-2", NOW).unwrap();
+    drop(l);
+    let r = check(&read(&f.out.join("cred-2.json")), Some(&f.log));
+    assert_eq!(failed(&r), "revocation");
+    assert!(r.failure().unwrap().detail.starts_with("revoked"), "{r:#?}");
+    for id in ["cred-1", "cred-4"] {
+        let r = check(&read(&f.out.join(format!("{id}.json"))), Some(&f.log));
+        assert!(r.verified, "{id} affected by revoking cred-2 (bit {idx}): {r:#?}");
+    }
+    let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
+    assert!(issuer::revoke(&mut l, &key(), "nobody", NOW).is_err());
+    // A stale status list (an old list with a valid old proof) is not accepted as current.
+    drop(l);
+    let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
+    let before =
+        (read(&f.log.join("status/revocation.json")), read(&f.log.join("status/revocation.tlog-proof")));
+    issuer::revoke(&mut l, &key(), "cred-1", NOW).unwrap();
+    drop(l);
+    std::fs::write(f.log.join("status/revocation.json"), &before.0).unwrap();
+    std::fs::write(f.log.join("status/revocation.tlog-proof"), &before.1).unwrap();
+    let r = check(&read(&f.out.join("cred-1.json")), Some(&f.log));
+    assert_eq!(failed(&r), "revocation");
+    assert!(r.failure().unwrap().detail.contains("cannot tell the status list is current"), "{r:#?}");
+}
+
+#[test]
+fn disclosure_hides_the_rest() {
+    let f = issue_fixture("");
+    let full = Bundle::parse(&read(&f.out.join("cred-1.json"))).unwrap();
+    let d = issuer::disclose(&full, &["profession".to_owned(), "register_number".to_owned()]).unwrap();
+    let bytes = serde_json::to_vec_pretty(&d).unwrap();
+    assert!(check(&bytes, Some(&f.log)).verified);
+    let text = String::from_utf8_lossy(&bytes);
+    for hidden in ["Okafor", "Amara", "cred-1"] {
+        assert!(!text.contains(hidden), "{hidden} still in the disclosed bundle");
+    }
+    // Hidden salts are gone too, and a partial bundle cannot be narrowed further.
+    assert_eq!(d.disclosure.claims.len(), 2);
+    assert!(issuer::disclose(&d, &["profession".to_owned()]).is_err());
+    assert!(issuer::disclose(&full, &["shoe_size".to_owned()]).is_err());
+}
+
+#[test]
+fn hostile_claims_are_data() {
+    let big = "A".repeat(1 << 20);
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let rows = format!("h-1,Hostile,,,\"{big}\",1,x,\"{deep}\"\n");
+    let f = issue_fixture(&rows);
+    let b = read(&f.out.join("h-1.json"));
+    assert!(check(&b, Some(&f.log)).verified);
+    let parsed = Bundle::parse(&b).unwrap();
+    assert_eq!(parsed.credential.credential_subject["notes"], deep);
+    let b4 = Bundle::parse(&read(&f.out.join("cred-4.json"))).unwrap();
+    assert!(b4.credential.credential_subject["notes"].contains("<script>"));
+    // A claim over 1 MiB is refused at issuance, naming the cell.
+    let too_big = format!("h-2,Hostile,,,\"{}A\",1,x,\n", big);
+    let e = issuer::read_rows(format!("{}{too_big}", csv()).as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("row 6, column name"), "{e}");
+    // Deeply nested bundle JSON is refused by the parser, not a stack overflow.
+    let nested = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+    assert_eq!(failed(&check(nested.as_bytes(), None)), "format");
+}
+
+#[test]
+fn bad_csv_is_refused_with_row_and_column() {
+    for (csv, want) in [
+        ("name\nx\n", "needs columns 'id' and 'type'"),
+        ("id,type\na,T\na,T\n", "row 3, column id"),
+        ("id,type\n../x,T\n", "row 2, column id"),
+        ("id,type,valid_from\na,T,yesterday\n", "row 2, column valid_from"),
+        ("id,type,valid_from,valid_until\na,T,2026-01-02,2026-01-01\n", "is after valid_until"),
+        ("id,type\n", "no rows"),
+    ] {
+        let e = issuer::read_rows(csv.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains(want), "{csv:?}: {e}");
+    }
+    assert!(parse_time("2026-01-01T00:00:00Z").is_ok());
+}
