@@ -1,0 +1,1 @@
+//! Synthetic registrants (being written).
