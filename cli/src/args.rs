@@ -207,16 +207,113 @@ pub(crate) enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Verify a C2SP tlog-proof (.tlog-proof) for an entry, offline.
+    /// Verify credential bundles (several at once form a portfolio), or a C2SP .tlog-proof
+    /// for an entry.
     Verify {
-        /// The .tlog-proof file.
-        proof: PathBuf,
-        /// The entry's exact bytes.
+        /// Bundle files (ledgerless-bundle/v1 JSON), or one .tlog-proof file with --entry.
+        #[arg(required = true, value_name = "BUNDLE|PROOF")]
+        files: Vec<PathBuf>,
+        /// With a .tlog-proof: the entry's exact bytes.
         #[arg(long, value_name = "FILE")]
-        entry: PathBuf,
+        entry: Option<PathBuf>,
         #[command(flatten)]
-        trust: TrustArgs,
+        trust: VerifyTrustArgs,
+        /// The issuer's log (directory or URL): checks revocation and that the log has not forked.
+        #[arg(long, value_name = "LOGDIR|URL")]
+        log: Option<LogLocation>,
+        /// Check validity at this time (RFC 3339 or YYYY-MM-DD; default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Make synthetic input data, deterministic for a seed.
+    Synth {
+        /// What to make.
+        #[arg(value_enum)]
+        kind: SynthKind,
+        /// Number of rows.
+        #[arg(long)]
+        rows: u64,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (CSV).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Issue one credential per CSV row into the issuer's log; one bundle per row in DIR/<id>.json.
+    Issue {
+        /// The issuer's log directory.
+        #[arg(long, value_name = "LOGDIR")]
+        log: PathBuf,
+        /// The log's private key.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// CSV with columns id, type, optional valid_from/valid_until, and claims.
+        #[arg(long, value_name = "CSV")]
+        input: PathBuf,
+        /// Where to write the bundles.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Derive a bundle that discloses only the chosen claims.
+    Disclose {
+        /// A full bundle from the issuer.
+        bundle: PathBuf,
+        /// Claims to keep, comma-separated (e.g. name,profession,status).
+        #[arg(long, value_delimiter = ',', required = true)]
+        claims: Vec<String>,
+        /// Output bundle file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Revoke a credential: set its status bit and commit the new status list to the log.
+    Revoke {
+        /// The issuer's log directory.
+        #[arg(long, value_name = "LOGDIR")]
+        log: PathBuf,
+        /// The log's private key.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// The credential's id (the CSV id).
+        #[arg(long)]
+        id: String,
+        /// Why (kept privately beside the key file, never published).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Print a verification link for a bundle (the bundle travels in the URL fragment).
+    Share {
+        /// The bundle to share (disclose first to share fewer claims).
+        bundle: PathBuf,
+        /// The verifier site's URL.
+        #[arg(long, value_name = "URL")]
+        site: String,
+        /// Also write the link as a QR code (SVG).
+        #[arg(long, value_name = "FILE.svg")]
+        qr: Option<PathBuf>,
+    },
+}
+
+/// Synthetic data sets.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum SynthKind {
+    /// Health-care registrants holding several credentials each (issuer CSV).
+    Registrants,
+}
+
+/// Trust for `verify`: a log key, a trust list of issuers, or a tlog-policy.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct VerifyTrustArgs {
+    /// The issuer's log verifier key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vkey: Option<PathBuf>,
+    /// A trust.json listing trusted issuers (display name, key, log, policy).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trust: Option<PathBuf>,
+    /// A C2SP tlog-policy file (log key, witnesses, quorum).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
 }

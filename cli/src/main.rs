@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cred_cmd;
 mod fetch;
 mod log_cmd;
 
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
+pub(crate) fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
     std::fs::read(path).map_err(|e| UsageError::new(format!("cannot read {flag} {}: {e}", path.display())))
 }
 
@@ -61,7 +62,7 @@ fn load_key(path: &Path) -> Result<Trust, UsageError> {
     })
 }
 
-fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
+pub(crate) fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
     match (&t.vkey, &t.policy) {
         (Some(k), None) => load_key(k),
         (None, Some(p)) => {
@@ -102,18 +103,45 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Log(cmd) => return log_cmd::log(cmd),
         Command::Audit { log, trust } => return log_cmd::audit(&log, &load_trust(&trust)?),
         Command::Witness(cmd) => return log_cmd::witness(cmd),
-        Command::Verify { proof, entry, trust, output } => {
-            let trust = load_trust(&trust)?;
-            let (p, e) = (read("PROOF", &proof)?, read("--entry", &entry)?);
-            (verifier::check_tlog_proof(&trust, &p, &e), output)
+        Command::Verify { files, entry, trust, log, at, output } => {
+            let first = read("PROOF", &files[0])?;
+            if !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
+                return cred_cmd::verify_bundles(&files, &trust, log.as_ref(), at.as_deref(), &output);
+            }
+            let Some(entry) = entry else {
+                return Err(UsageError::new(format!(
+                    "{} is a tlog-proof: give the entry with --entry FILE",
+                    files[0].display()
+                )));
+            };
+            if files.len() > 1 {
+                return Err(UsageError::new("give one .tlog-proof at a time"));
+            }
+            let trust = load_trust(&TrustArgs { vkey: trust.vkey, policy: trust.policy }).map_err(|e| {
+                if trust.trust.is_some() {
+                    UsageError::new("a .tlog-proof is verified with --vkey or --policy, not --trust")
+                } else {
+                    e
+                }
+            })?;
+            let e = read("--entry", &entry)?;
+            (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
+        Command::Synth { kind, rows, seed, out } => return cred_cmd::synth(kind, rows, seed, &out),
+        Command::Issue { log, key, input, out } => return cred_cmd::issue(&log, &key, &input, &out),
+        Command::Disclose { bundle, claims, out } => return cred_cmd::disclose(&bundle, &claims, &out),
+        Command::Revoke { log, key, id, reason } => {
+            return cred_cmd::revoke(&log, &key, &id, reason.as_deref());
+        }
+        Command::Share { bundle, site, qr } => return cred_cmd::share(&bundle, &site, qr.as_deref()),
     };
     print_report(&report, &output);
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr.
-fn print_report(report: &Report, output: &OutputArgs) {
+#[allow(clippy::print_stdout)]
+pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
     let mut out = std::io::stdout().lock();
     let text = if output.json {
         // Serialising our own report cannot fail: it holds only strings, bools and enums.

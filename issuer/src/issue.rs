@@ -250,7 +250,7 @@ pub fn issue(
     rows: Vec<Row>,
     out: &Path,
     now: i64,
-    progress: &mut dyn FnMut(&str, u64),
+    progress: &mut (dyn FnMut(&str, u64) + Send),
 ) -> Result<IssueSummary, IssueError> {
     let dir = log.dir().to_owned();
     let issuer = log.checkpoint().origin.clone();
@@ -276,12 +276,18 @@ pub fn issue(
     let total_claims: usize = rows.iter().map(|r| r.claims.len()).sum();
     let mut random = vec![0u8; 16 * total_claims];
     getrandom::fill(&mut random).map_err(|e| IssueError::Input(format!("no system randomness: {e}")))?;
-    let mut salt_chunks = random.chunks_exact(16);
-    let mut prepared = Vec::with_capacity(rows.len());
-    let mut id_lines = String::new();
-    for row in rows {
-        let salts: Vec<String> =
-            row.claims.keys().map(|_| STANDARD.encode(salt_chunks.next().unwrap_or(&[0; 16]))).collect();
+    // Each row's salts start at the sum of the claim counts before it.
+    let mut offsets = Vec::with_capacity(rows.len());
+    let mut acc = 0usize;
+    for r in &rows {
+        offsets.push(acc);
+        acc += r.claims.len();
+    }
+    let first_index = next_index;
+    let prepare = |i: usize, row: Row| -> Result<Prepared, IssueError> {
+        let salts: Vec<String> = (0..row.claims.len())
+            .map(|k| STANDARD.encode(&random[16 * (offsets[i] + k)..16 * (offsets[i] + k + 1)]))
+            .collect();
         let leaves: Vec<Hash> = row
             .claims
             .iter()
@@ -290,30 +296,53 @@ pub fn issue(
             .collect::<Result<_, _>>()
             .map_err(|e| IssueError::Input(e.to_string()))?;
         let root = tree_root(&leaves);
-        let all: Vec<u64> = (0..leaves.len() as u64).collect();
-        let proof = if leaves.is_empty() {
-            Vec::new()
-        } else {
-            prove_multi(&leaves, &all).map_err(|e| IssueError::Input(e.to_string()))?
-        };
+        let status_index = first_index + i as u64;
         let entry = canonical_json(&CredentialEntry {
             format: ENTRY_FORMAT.to_owned(),
             issuer: issuer.clone(),
             credential_type: row.credential_type.clone(),
             valid_from: row.valid_from.clone(),
             valid_until: row.valid_until.clone(),
-            status_index: next_index,
+            status_index,
             claims_root: root,
             claims_count: leaves.len() as u64,
         })
         .map_err(|e| IssueError::Input(e.to_string()))?;
-        id_lines.push_str(&format!("{} {next_index}\n", id_tag(&secret, &row.id)));
-        prepared.push(Prepared { row, salts, status_index: next_index, root, proof, entry });
-        next_index += 1;
-        if prepared.len().is_multiple_of(4096) {
-            progress("prepared", prepared.len() as u64);
+        // Full disclosure: every leaf is shown, so the multi-proof is empty.
+        Ok(Prepared { row, salts, status_index, root, proof: Vec::new(), entry })
+    };
+    // Rows are independent: prepare them on every core.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let per = rows.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<(usize, Row)>> = Vec::new();
+    for (i, r) in rows.into_iter().enumerate() {
+        if i % per == 0 {
+            parts.push(Vec::with_capacity(per));
+        }
+        if let Some(last) = parts.last_mut() {
+            last.push((i, r));
         }
     }
+    let prepare = &prepare;
+    let results: Vec<Result<Vec<Prepared>, IssueError>> = std::thread::scope(|scope| {
+        let hs: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(|(i, r)| prepare(i, r)).collect()))
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(IssueError::Input("a worker panicked".to_owned()))))
+            .collect()
+    });
+    let mut prepared = Vec::new();
+    for r in results {
+        prepared.extend(r?);
+    }
+    progress("prepared", prepared.len() as u64);
+    let mut id_lines = String::with_capacity(prepared.len() * 72);
+    for p in &prepared {
+        id_lines.push_str(&format!("{} {}\n", id_tag(&secret, &p.row.id), p.status_index));
+    }
+    next_index = first_index + prepared.len() as u64;
     // 1. Record the status indices first: a crash after this never reuses one.
     let ids_path = dir.join("status/ids");
     let mut ids = std::fs::read(&ids_path).unwrap_or_default();
@@ -343,62 +372,100 @@ pub fn issue(
     // 3. Proofs against the new checkpoint, from the tiles; bundles; the status proof.
     let signed = std::fs::read_to_string(dir.join("checkpoint"))
         .map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
-    let fetch = DirFetch(dir.clone());
-    let tiles = FetchTiles::new(&fetch);
     let size = checkpoint.size;
-    let tlog_proof = |index: u64| -> Result<String, IssueError> {
-        let hashes = verifier::prove_inclusion(&tiles, size, index).map_err(LogError::from)?;
+    let tlog_proof = |tiles: &FetchTiles<'_>, index: u64| -> Result<String, IssueError> {
+        let hashes = verifier::prove_inclusion(tiles, size, index).map_err(LogError::from)?;
         Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: signed.clone() }))
     };
-    write_file(&dir.join(STATUS_PROOF_PATH), tlog_proof(size - 1)?.as_bytes())?;
+    let fetch = DirFetch(dir.clone());
+    write_file(&dir.join(STATUS_PROOF_PATH), tlog_proof(&FetchTiles::new(&fetch), size - 1)?.as_bytes())?;
     std::fs::create_dir_all(out).map_err(|e| IssueError::Io("create", out.to_owned(), e))?;
-    let mut bundles = Vec::with_capacity(prepared.len());
-    for (i, p) in prepared.into_iter().enumerate() {
-        let bundle = Bundle {
-            format: BUNDLE_FORMAT.to_owned(),
-            credential: Credential {
-                context: vec![VC_CONTEXT.to_owned()],
-                types: vec!["VerifiableCredential".to_owned(), p.row.credential_type.clone()],
-                issuer: issuer.clone(),
-                valid_from: p.row.valid_from.clone(),
-                valid_until: p.row.valid_until.clone(),
-                credential_subject: p.row.claims.clone(),
-                credential_status: CredentialStatus {
-                    status_type: "BitstringStatusListEntry".to_owned(),
-                    status_purpose: "revocation".to_owned(),
-                    status_list_index: p.status_index.to_string(),
-                    status_list_credential: STATUS_LIST_PATH.to_owned(),
-                },
-            },
-            disclosure: Disclosure {
-                claims_root: p.root,
-                claims_count: p.row.claims.len() as u64,
-                claims: p
-                    .row
-                    .claims
-                    .keys()
-                    .zip(&p.salts)
-                    .enumerate()
-                    .map(|(j, (name, salt))| DisclosedClaim {
-                        name: name.clone(),
-                        salt: salt.clone(),
-                        index: j as u64,
-                    })
-                    .collect(),
-                proof: p.proof,
-            },
-            tlog_proof: tlog_proof(first + i as u64)?,
-        };
-        let path = out.join(format!("{}.json", p.row.id));
-        let mut json = serde_json::to_vec_pretty(&bundle).map_err(|e| IssueError::Input(e.to_string()))?;
-        json.push(b'\n');
-        std::fs::write(&path, json).map_err(|e| IssueError::Io("write", path.clone(), e))?;
-        bundles.push(path);
-        if bundles.len().is_multiple_of(4096) {
-            progress("bundles", bundles.len() as u64);
-        }
+    // Bundles are independent: build and write them on every core (each thread with its own
+    // tile cache), since creating 100,000 files costs as much as the hashing.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let chunk = prepared.len().div_ceil(threads).max(1);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let progress = std::sync::Mutex::new(progress);
+    let issuer_ref = &issuer;
+    let results: Vec<Result<Vec<PathBuf>, IssueError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = prepared
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                let (fetch, done, progress, tlog_proof) = (&fetch, &done, &progress, &tlog_proof);
+                scope.spawn(move || -> Result<Vec<PathBuf>, IssueError> {
+                    let tiles = FetchTiles::new(fetch);
+                    let mut paths = Vec::with_capacity(part.len());
+                    for (i, p) in part.iter().enumerate() {
+                        let index = first + (c * chunk + i) as u64;
+                        let bundle = make_bundle(issuer_ref, p, tlog_proof(&tiles, index)?);
+                        let path = out.join(format!("{}.json", p.row.id));
+                        let mut json = serde_json::to_vec_pretty(&bundle)
+                            .map_err(|e| IssueError::Input(e.to_string()))?;
+                        json.push(b'\n');
+                        std::fs::write(&path, json).map_err(|e| IssueError::Io("write", path.clone(), e))?;
+                        paths.push(path);
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(4096)
+                            && let Ok(mut p) = progress.lock()
+                        {
+                            (*p)("bundles", n);
+                        }
+                    }
+                    Ok(paths)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(IssueError::Input("a bundle writer panicked".to_owned())))
+            })
+            .collect()
+    });
+    let mut bundles = Vec::new();
+    for r in results {
+        bundles.extend(r?);
     }
     Ok(IssueSummary { issued: bundles.len() as u64, log_size: size, bundles })
+}
+
+fn make_bundle(issuer: &str, p: &Prepared, tlog_proof: String) -> Bundle {
+    Bundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        credential: Credential {
+            context: vec![VC_CONTEXT.to_owned()],
+            types: vec!["VerifiableCredential".to_owned(), p.row.credential_type.clone()],
+            issuer: issuer.to_owned(),
+            valid_from: p.row.valid_from.clone(),
+            valid_until: p.row.valid_until.clone(),
+            credential_subject: p.row.claims.clone(),
+            credential_status: CredentialStatus {
+                status_type: "BitstringStatusListEntry".to_owned(),
+                status_purpose: "revocation".to_owned(),
+                status_list_index: p.status_index.to_string(),
+                status_list_credential: STATUS_LIST_PATH.to_owned(),
+            },
+        },
+        disclosure: Disclosure {
+            claims_root: p.root,
+            claims_count: p.row.claims.len() as u64,
+            claims: p
+                .row
+                .claims
+                .keys()
+                .zip(&p.salts)
+                .enumerate()
+                .map(|(j, (name, salt))| DisclosedClaim {
+                    name: name.clone(),
+                    salt: salt.clone(),
+                    index: j as u64,
+                })
+                .collect(),
+            proof: p.proof.clone(),
+        },
+        tlog_proof,
+    }
 }
 
 /// Derives a bundle that discloses only `names`: values and salts of the others are left

@@ -2,6 +2,9 @@
 //! every field of a bundle is covered; other keys and issuers are refused; revocation is
 //! exact; disclosure hides values; hostile claims are data.
 
+// Test code: an unwrap that fails is a test failure with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use serde_json::Value;

@@ -182,16 +182,25 @@ pub fn canonical_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Credent
 
 /// The leaf hash of a salted claim: `leaf_hash(JCS({"name","salt","value"}))`.
 ///
+/// The canonical form is written directly (the keys are already in RFC 8785 order and
+/// JSON string escaping is the same as RFC 8785's); a test checks it against a general JCS
+/// implementation on hostile strings.
+///
 /// # Errors
 /// Never for valid strings; kept fallible for the serialiser.
 pub fn claim_leaf(name: &str, salt_b64: &str, value: &str) -> Result<Hash, CredentialError> {
-    #[derive(serde::Serialize)]
-    struct Leaf<'a> {
-        name: &'a str,
-        salt: &'a str,
-        value: &'a str,
-    }
-    Ok(leaf_hash(&canonical_json(&Leaf { name, salt: salt_b64, value })?))
+    let mut buf = Vec::with_capacity(32 + name.len() + salt_b64.len() + value.len());
+    let json_str = |buf: &mut Vec<u8>, s: &str| {
+        serde_json::to_writer(&mut *buf, s).map_err(|e| CredentialError(format!("canonical JSON: {e}")))
+    };
+    buf.extend_from_slice(b"{\"name\":");
+    json_str(&mut buf, name)?;
+    buf.extend_from_slice(b",\"salt\":");
+    json_str(&mut buf, salt_b64)?;
+    buf.extend_from_slice(b",\"value\":");
+    json_str(&mut buf, value)?;
+    buf.push(b'}');
+    Ok(leaf_hash(&buf))
 }
 
 /// The canonical bytes of a status-list log entry for `list_bytes`.
@@ -474,6 +483,38 @@ mod tests {
         assert_eq!(w3c.bits.len(), 16_384);
         assert!(w3c.bits.iter().all(|&b| b == 0));
         assert!(StatusList::decode("zabc").is_err());
+    }
+
+    #[test]
+    fn claim_leaf_is_jcs() {
+        #[derive(serde::Serialize)]
+        struct Leaf<'a> {
+            value: &'a str,
+            name: &'a str,
+            salt: &'a str,
+        }
+        let hostile = [
+            "",
+            "plain",
+            "quote\" back\\slash",
+            "\u{0}\u{1f}\u{7f}\u{80}\u{2028}\u{2029}",
+            "<script>alert(1)</script>",
+            "\t\n\r\u{8}\u{c}",
+            "émoji 😀 𝄞",
+            "\u{ffff}\u{10ffff}",
+            "{\"deep\":[[[[]]]]}",
+        ];
+        for n in hostile {
+            for v in hostile {
+                let jcs =
+                    canonical_json(&Leaf { value: v, name: n, salt: "AAAAAAAAAAAAAAAAAAAAAA==" }).unwrap();
+                assert_eq!(
+                    claim_leaf(n, "AAAAAAAAAAAAAAAAAAAAAA==", v).unwrap(),
+                    leaf_hash(&jcs),
+                    "{n:?} {v:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,287 @@
+//! Wiring for `synth`, `issue`, `disclose`, `revoke`, `share` and `verify BUNDLE...`.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use verifier::{Bundle, BundleSummary, BundleTrust, Outcome, Report, Trust, TrustList};
+
+use crate::args::{LogLocation, OutputArgs, SynthKind, TrustArgs, VerifyTrustArgs};
+use crate::{UsageError, read};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn synth(kind: SynthKind, rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
+    let SynthKind::Registrants = kind;
+    let tmp = out.with_extension("csv.tmp");
+    let f = std::fs::File::create(&tmp)
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
+    let mut w = std::io::BufWriter::new(f);
+    issuer::synth::registrants_csv(rows, seed, &mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
+    drop(w);
+    std::fs::rename(&tmp, out)
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", out.display())))?;
+    eprintln!("wrote {rows} synthetic registrant credentials (seed {seed}) to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<ExitCode, UsageError> {
+    let key = tlog::read_signer_key(key)?;
+    let csv = read("--input", input)?;
+    let rows = issuer::read_rows(&csv).map_err(|e| UsageError::new(format!("{}: {e}", input.display())))?;
+    let n = rows.len() as u64;
+    let mut l =
+        issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
+            .map_err(|e| UsageError::new(e.to_string()))?;
+    let pb = indicatif::ProgressBar::new(n * 3);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {msg} ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let t = std::time::Instant::now();
+    let mut stages: Vec<(String, f64)> = Vec::new();
+    let s = issuer::issue(&mut l, &key, rows, out, now(), &mut |stage, done| {
+        if stages.last().is_none_or(|(s, _)| s != stage) {
+            stages.push((stage.to_owned(), t.elapsed().as_secs_f64()));
+        }
+        let base = match stage {
+            "prepared" => 0,
+            "logged" => n,
+            _ => 2 * n,
+        };
+        pb.set_position(base + done.min(n));
+        pb.set_message(format!("{stage} {done}/{n}"));
+    })
+    .map_err(|e| UsageError::new(e.to_string()))?;
+    pb.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
+    if std::env::var_os("LEDGERLESS_TIMINGS").is_some() {
+        eprintln!("stage start times (s): {stages:?}");
+    }
+    eprintln!(
+        "issued {} credentials in {secs:.2} s ({:.0}/s); log size {}; bundles in {}",
+        s.issued,
+        s.issued as f64 / secs.max(1e-9),
+        s.log_size,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn disclose(bundle: &Path, claims: &[String], out: &Path) -> Result<ExitCode, UsageError> {
+    let b = Bundle::parse(&read("BUNDLE", bundle)?)
+        .map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
+    let d =
+        issuer::disclose(&b, claims).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
+    let mut json = serde_json::to_vec_pretty(&d).map_err(|e| UsageError::new(e.to_string()))?;
+    json.push(b'\n');
+    std::fs::write(out, json).map_err(|e| UsageError::new(format!("cannot write {}: {e}", out.display())))?;
+    eprintln!(
+        "wrote {} disclosing {} of {} claims: {}",
+        out.display(),
+        d.disclosure.claims.len(),
+        d.disclosure.claims_count,
+        claims.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn revoke(
+    log: &Path,
+    key_path: &Path,
+    id: &str,
+    reason: Option<&str>,
+) -> Result<ExitCode, UsageError> {
+    let key = tlog::read_signer_key(key_path)?;
+    let mut l =
+        issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
+            .map_err(|e| UsageError::new(e.to_string()))?;
+    let index = issuer::revoke(&mut l, &key, id, now()).map_err(|e| UsageError::new(e.to_string()))?;
+    // The reason may be personal: it stays beside the private key, never in the public log.
+    let record = PathBuf::from(format!("{}.revocations", key_path.display()));
+    let line = serde_json::json!({"time": verifier::format_time(now()), "id": id, "statusIndex": index, "reason": reason});
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&record)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| {
+            UsageError::new(format!("revoked, but couldn't record the reason in {}: {e}", record.display()))
+        })?;
+    eprintln!("revoked {id} (status bit {index}); new status list committed to {}", log.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) fn share(bundle: &Path, site: &str, qr: Option<&Path>) -> Result<ExitCode, UsageError> {
+    let bytes = read("BUNDLE", bundle)?;
+    Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
+    let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
+    println!("{link}");
+    if let Some(q) = qr {
+        let svg = issuer::qr_svg(&link).map_err(UsageError::new)?;
+        std::fs::write(q, svg).map_err(|e| UsageError::new(format!("cannot write {}: {e}", q.display())))?;
+        eprintln!("wrote the QR code to {}", q.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bundle_trust(t: &VerifyTrustArgs) -> Result<BundleTrust, UsageError> {
+    if let Some(p) = &t.trust {
+        let list = TrustList::parse(&read("--trust", p)?)
+            .map_err(|e| UsageError::new(format!("--trust {}: {e}", p.display())))?;
+        return Ok(BundleTrust::List(list));
+    }
+    let trust: Trust = crate::load_trust(&TrustArgs { vkey: t.vkey.clone(), policy: t.policy.clone() })?;
+    Ok(BundleTrust::Direct(trust))
+}
+
+fn parse_at(at: Option<&str>) -> Result<i64, UsageError> {
+    let Some(s) = at else { return Ok(now()) };
+    let full = if s.len() == 10 { format!("{s}T00:00:00Z") } else { s.to_owned() };
+    verifier::parse_time(&full).map_err(|e| UsageError::new(format!("--at: {e}")))
+}
+
+#[derive(serde::Serialize)]
+struct BundleResult {
+    file: String,
+    #[serde(flatten)]
+    report: Report,
+    summary: Option<BundleSummary>,
+}
+
+#[derive(serde::Serialize)]
+struct Portfolio {
+    verified: bool,
+    bundles: Vec<BundleResult>,
+    /// Subject name → files naming them.
+    subjects: BTreeMap<String, Vec<String>>,
+    warnings: Vec<String>,
+}
+
+/// The person a bundle names: its `name` claim, normalised (case and spacing; titles kept).
+fn subject_of(s: &BundleSummary) -> Option<String> {
+    s.claims.get("name").map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) fn verify_bundles(
+    files: &[PathBuf],
+    trust: &VerifyTrustArgs,
+    log: Option<&LogLocation>,
+    at: Option<&str>,
+    output: &OutputArgs,
+) -> Result<ExitCode, UsageError> {
+    let trust = bundle_trust(trust)?;
+    let at = parse_at(at)?;
+    let fetch: Option<Box<dyn tlog::Fetch>> = log.map(|l| -> Box<dyn tlog::Fetch> {
+        match l {
+            LogLocation::Dir(d) => Box::new(tlog::DirFetch(d.clone())),
+            LogLocation::Url(u) => Box::new(crate::fetch::HttpFetch::new(u)),
+        }
+    });
+    let mut results = Vec::new();
+    let mut warnings = Vec::new();
+    for f in files {
+        let bytes = read("BUNDLE", f)?;
+        // Revocation evidence from the given log, for bundles of that log's issuer.
+        let evidence = match (&fetch, Bundle::parse(&bytes)) {
+            (Some(fe), Ok(b)) => match issuer::status_evidence(fe.as_ref(), &b) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    warnings.push(format!("{}: revocation not checked: {e}", f.display()));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let (report, summary) = verifier::check_bundle(&bytes, &trust, at, evidence.as_ref());
+        results.push(BundleResult { file: f.display().to_string(), report, summary });
+    }
+    let mut subjects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &results {
+        let who =
+            r.summary.as_ref().and_then(subject_of).unwrap_or_else(|| "(name not disclosed)".to_owned());
+        subjects.entry(who).or_default().push(r.file.clone());
+    }
+    if results.len() > 1 && subjects.len() > 1 {
+        warnings.push(format!(
+            "these bundles do not all name the same person: {}",
+            subjects.keys().cloned().collect::<Vec<_>>().join(" / ")
+        ));
+    }
+    let verified = results.iter().all(|r| r.report.verified);
+    if output.json {
+        let p = Portfolio { verified, bundles: results, subjects, warnings };
+        println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+        for b in p.bundles.iter().filter(|b| !b.report.verified) {
+            if let Some(f) = b.report.failure() {
+                eprintln!("not verified: {}: {}: {}", b.file, f.check, f.detail);
+            }
+        }
+        for w in &p.warnings {
+            eprintln!("warning: {w}");
+        }
+    } else {
+        let mut out = String::new();
+        for r in &results {
+            let verdict = verdict(&r.report);
+            out.push_str(&format!("== {} — {verdict}\n", r.file));
+            if let Some(s) = &r.summary {
+                out.push_str(&format!("   {} issued by {}\n", s.credential_type, s.issuer_name));
+                for (k, v) in &s.claims {
+                    // Claims are data: show them escaped, never interpreted.
+                    out.push_str(&format!("   {k}: {}\n", v.escape_debug()));
+                }
+            }
+            for step in &r.report.steps {
+                let mark = match step.outcome {
+                    Outcome::Pass => "ok  ",
+                    Outcome::Fail => "FAIL",
+                    Outcome::Skip => "skip",
+                };
+                out.push_str(&format!("   {mark} {:<21} {}\n", step.check, step.detail));
+            }
+        }
+        if results.len() > 1 {
+            out.push_str(&format!(
+                "portfolio: {} of {} verified\n",
+                results.iter().filter(|r| r.report.verified).count(),
+                results.len()
+            ));
+            for (who, fs) in &subjects {
+                out.push_str(&format!("   {who}: {}\n", fs.join(", ")));
+            }
+        }
+        out.push_str(if verified { "verified\n" } else { "NOT VERIFIED\n" });
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        for r in results.iter().filter(|r| !r.report.verified) {
+            if let Some(f) = r.report.failure() {
+                eprintln!("not verified: {}: {}: {}", r.file, f.check, f.detail);
+            }
+        }
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The one-word verdict people see.
+fn verdict(r: &Report) -> &'static str {
+    match r.failure().map(|f| (f.check, f.detail.as_str())) {
+        None => "VALID",
+        Some(("revocation", d)) if d.starts_with("revoked") => "REVOKED",
+        Some(("validity", d)) if d.starts_with("expired") => "EXPIRED",
+        Some(("issuer", _)) => "UNTRUSTED ISSUER",
+        Some(_) => "INVALID",
+    }
+}
