@@ -150,6 +150,13 @@ fn parse_at(at: Option<&str>) -> Result<i64, UsageError> {
     verifier::parse_time(&full).map_err(|e| UsageError::new(format!("--at: {e}")))
 }
 
+fn log_fetch(l: &LogLocation) -> Box<dyn tlog::Fetch> {
+    match l {
+        LogLocation::Dir(d) => Box::new(tlog::DirFetch(d.clone())),
+        LogLocation::Url(u) => Box::new(crate::fetch::HttpFetch::new(u)),
+    }
+}
+
 #[derive(serde::Serialize)]
 struct BundleResult {
     file: String,
@@ -182,19 +189,22 @@ pub(crate) fn verify_bundles(
 ) -> Result<ExitCode, UsageError> {
     let trust = bundle_trust(trust)?;
     let at = parse_at(at)?;
-    let fetch: Option<Box<dyn tlog::Fetch>> = log.map(|l| -> Box<dyn tlog::Fetch> {
-        match l {
-            LogLocation::Dir(d) => Box::new(tlog::DirFetch(d.clone())),
-            LogLocation::Url(u) => Box::new(crate::fetch::HttpFetch::new(u)),
-        }
-    });
+    let fetch: Option<Box<dyn tlog::Fetch>> = log.map(log_fetch);
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for f in files {
         let bytes = read("BUNDLE", f)?;
-        // Revocation evidence from the given log, for bundles of that log's issuer.
-        let evidence = match (&fetch, Bundle::parse(&bytes)) {
-            (Some(fe), Ok(b)) => match issuer::status_evidence(fe.as_ref(), &b) {
+        // Revocation evidence from --log, or else from the issuer's log in the trust list.
+        let parsed = Bundle::parse(&bytes).ok();
+        let listed: Option<Box<dyn tlog::Fetch>> = match (&trust, &parsed, &fetch) {
+            (BundleTrust::List(list), Some(b), None) => list
+                .find(&b.credential.issuer)
+                .and_then(|(p, _)| p.log.as_deref())
+                .map(|l| log_fetch(&l.parse().unwrap_or(LogLocation::Dir(PathBuf::from(l))))),
+            _ => None,
+        };
+        let evidence = match (fetch.as_deref().or(listed.as_deref()), &parsed) {
+            (Some(fe), Some(b)) => match issuer::status_evidence(fe, b) {
                 Ok(e) => Some(e),
                 Err(e) => {
                     warnings.push(format!("{}: revocation not checked: {e}", f.display()));

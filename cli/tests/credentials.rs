@@ -5,7 +5,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).current_dir(dir).output().expect("run ledgerless")
+    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ledgerless")
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -42,7 +46,10 @@ fn issue_verify_disclose_share_revoke() {
     ok(d, &["synth", "registrants", "--rows", "300", "--seed", "42", "--out", "reg.csv"]);
     let again = tempfile::tempdir().expect("tempdir");
     ok(again.path(), &["synth", "registrants", "--rows", "300", "--seed", "42", "--out", "reg.csv"]);
-    assert_eq!(std::fs::read(d.join("reg.csv")).expect("csv"), std::fs::read(again.path().join("reg.csv")).expect("csv"));
+    assert_eq!(
+        std::fs::read(d.join("reg.csv")).expect("csv"),
+        std::fs::read(again.path().join("reg.csv")).expect("csv")
+    );
     ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles"]);
     let csv = std::fs::read_to_string(d.join("reg.csv")).expect("csv");
     let rs = rows(&csv);
@@ -50,7 +57,8 @@ fn issue_verify_disclose_share_revoke() {
 
     // A valid register entry, checked at a fixed time inside its window.
     let valid = |r: &&(String, String, String, String)| r.3.is_empty() || r.3.as_str() > "2027";
-    let (id, _, name, _) = rs.iter().filter(valid).find(|r| r.1 == "RegisterEntry").expect("a register entry");
+    let (id, _, name, _) =
+        rs.iter().filter(valid).find(|r| r.1 == "RegisterEntry").expect("a register entry");
     let b = format!("bundles/{id}.json");
     let at = ["--at", "2026-11-21"];
     let out = ok(d, &[&["verify", &b, "--vkey", "gmc.pub", "--log", "log"][..], &at].concat());
@@ -64,14 +72,24 @@ fn issue_verify_disclose_share_revoke() {
     // Expired at a later time; untrusted with another key.
     fails(d, &["verify", &b, "--vkey", "gmc.pub", "--at", "2099-01-01"], 1, "validity: expired");
     ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "impostor"]);
-    fails(d, &[&["verify", &b, "--vkey", "impostor.pub"][..], &at].concat(), 1, "checkpoint-signature: no signature by");
+    fails(
+        d,
+        &[&["verify", &b, "--vkey", "impostor.pub"][..], &at].concat(),
+        1,
+        "checkpoint-signature: no signature by",
+    );
 
     // Disclose two claims: the name is gone, it still verifies; asking for a missing claim fails.
     ok(d, &["disclose", &b, "--claims", "profession,status", "--out", "small.json"]);
     let small = std::fs::read_to_string(d.join("small.json")).expect("small");
     assert!(!small.contains(name.as_str()), "the name leaked into the disclosed bundle");
     ok(d, &[&["verify", "small.json", "--vkey", "gmc.pub", "--log", "log"][..], &at].concat());
-    fails(d, &["disclose", &b, "--claims", "shoe_size", "--out", "x.json"], 2, "no claim named \"shoe_size\"");
+    fails(
+        d,
+        &["disclose", &b, "--claims", "shoe_size", "--out", "x.json"],
+        2,
+        "no claim named \"shoe_size\"",
+    );
 
     // Share: a link carrying the bundle in the fragment, and a QR code for the small bundle.
     let link = ok(d, &["share", "small.json", "--site", "https://verify.example.org/", "--qr", "small.svg"]);
@@ -79,7 +97,8 @@ fn issue_verify_disclose_share_revoke() {
     assert!(std::fs::read_to_string(d.join("small.svg")).expect("svg").starts_with("<?xml"));
 
     // A portfolio: the same person's credentials verify together; another person is flagged.
-    let same: Vec<String> = rs.iter().filter(valid).filter(|r| r.2 == *name).map(|r| format!("bundles/{}.json", r.0)).collect();
+    let same: Vec<String> =
+        rs.iter().filter(valid).filter(|r| r.2 == *name).map(|r| format!("bundles/{}.json", r.0)).collect();
     let other = rs.iter().filter(valid).find(|r| r.2 != *name).expect("another person");
     let mut args: Vec<&str> = vec!["verify", "--vkey", "gmc.pub", "--log", "log", "--at", "2026-11-21"];
     args.extend(same.iter().map(String::as_str));
@@ -92,23 +111,107 @@ fn issue_verify_disclose_share_revoke() {
     assert!(err.contains("do not all name the same person"), "{err}");
 
     // Revoke: that credential fails with "revoked"; another is unaffected; unknown ids refused.
-    ok(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", id, "--reason", "erased from the register"]);
-    fails(d, &[&["verify", &b, "--vkey", "gmc.pub", "--log", "log"][..], &at].concat(), 1, "revocation: revoked");
+    ok(
+        d,
+        &["revoke", "--log", "log", "--key", "gmc.key", "--id", id, "--reason", "erased from the register"],
+    );
+    fails(
+        d,
+        &[&["verify", &b, "--vkey", "gmc.pub", "--log", "log"][..], &at].concat(),
+        1,
+        "revocation: revoked",
+    );
     let o = run(d, &[&["verify", &b, "--vkey", "gmc.pub", "--log", "log"][..], &at].concat());
     assert!(String::from_utf8_lossy(&o.stdout).contains("REVOKED"));
     ok(d, &[&["verify", &other_b, "--vkey", "gmc.pub", "--log", "log"][..], &at].concat());
     fails(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", "nobody"], 2, "never issued");
-    assert!(std::fs::read_to_string(d.join("gmc.key.revocations")).expect("record").contains("erased from the register"));
+    assert!(
+        std::fs::read_to_string(d.join("gmc.key.revocations"))
+            .expect("record")
+            .contains("erased from the register")
+    );
     // The reason is not in anything the log serves.
-    let served = String::from_utf8_lossy(&std::fs::read(d.join("log/status/revocation.json")).expect("list")).into_owned();
+    let served = String::from_utf8_lossy(&std::fs::read(d.join("log/status/revocation.json")).expect("list"))
+        .into_owned();
     assert!(!served.contains("erased"));
 
     // Re-issuing an id, or overwriting a bundle, is refused before anything is written.
     let before = std::fs::read(d.join("log/checkpoint")).expect("checkpoint");
-    fails(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles2"], 2, "already issued");
+    fails(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles2"],
+        2,
+        "already issued",
+    );
     assert_eq!(std::fs::read(d.join("log/checkpoint")).expect("checkpoint"), before);
     // A tampered bundle: one claim value changed.
-    let tampered = std::fs::read_to_string(d.join(&b)).expect("bundle").replacen("registered", "Registered", 1);
+    let tampered =
+        std::fs::read_to_string(d.join(&b)).expect("bundle").replacen("registered", "Registered", 1);
     std::fs::write(d.join("tampered.json"), tampered).expect("write");
-    fails(d, &[&["verify", "tampered.json", "--vkey", "gmc.pub"][..], &at].concat(), 1, "claims: disclosed claims do not match");
+    fails(
+        d,
+        &[&["verify", "tampered.json", "--vkey", "gmc.pub"][..], &at].concat(),
+        1,
+        "claims: disclosed claims do not match",
+    );
+}
+
+#[test]
+fn portfolio_across_issuers_with_a_trust_list() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    for (name, key) in [("gmc.example.org/register", "gmc"), ("rcp.example.org/exams", "rcp")] {
+        ok(d, &["keygen", "--name", name, "--out", key]);
+        ok(d, &["log", "init", &format!("{key}-log"), "--key", &format!("{key}.key")]);
+    }
+    std::fs::write(
+        d.join("gmc.csv"),
+        "id,type,valid_from,name,register_number\ng-1,RegisterEntry,2020-01-01,Dr Wing Wong,3523225\n",
+    )
+    .expect("csv");
+    std::fs::write(d.join("rcp.csv"), "id,type,valid_from,name,qualification\nr-1,PostgraduateQualification,2019-06-01,Dr  wing WONG,MRCP(UK)\nr-2,PostgraduateQualification,2019-06-01,Dr Other Person,MRCP(UK)\n").expect("csv");
+    ok(d, &["issue", "--log", "gmc-log", "--key", "gmc.key", "--input", "gmc.csv", "--out", "b"]);
+    ok(d, &["issue", "--log", "rcp-log", "--key", "rcp.key", "--input", "rcp.csv", "--out", "b"]);
+    let pubkey =
+        |k: &str| std::fs::read_to_string(d.join(format!("{k}.pub"))).expect("pub").trim().to_owned();
+    let trust = serde_json::json!({"issuers": [
+        {"name": "General Medical Council (example)", "vkey": pubkey("gmc"), "log": d.join("gmc-log")},
+        {"name": "Royal College of Physicians (example)", "vkey": pubkey("rcp"), "log": d.join("rcp-log")},
+    ]});
+    std::fs::write(d.join("trust.json"), trust.to_string()).expect("trust");
+    let out = ok(d, &["verify", "b/g-1.json", "b/r-1.json", "--trust", "trust.json", "--at", "2026-11-21"]);
+    assert!(out.contains("portfolio: 2 of 2 verified"), "{out}");
+    assert!(out.contains("issued by Royal College of Physicians (example)"), "{out}");
+    assert!(
+        !out.contains("not checked"),
+        "revocation should be checked through the trust list's logs: {out}"
+    );
+    // One subject despite spacing and case; a third bundle naming someone else is flagged.
+    let o = run(
+        d,
+        &[
+            "verify",
+            "b/g-1.json",
+            "b/r-1.json",
+            "b/r-2.json",
+            "--trust",
+            "trust.json",
+            "--at",
+            "2026-11-21",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["subjects"].as_object().expect("subjects").len(), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("do not all name the same person"));
+    // An issuer missing from the trust list is untrusted.
+    let only_gmc = serde_json::json!({"issuers": [{"name": "GMC", "vkey": pubkey("gmc")}]});
+    std::fs::write(d.join("gmc-only.json"), only_gmc.to_string()).expect("trust");
+    let out = fails(
+        d,
+        &["verify", "b/r-1.json", "--trust", "gmc-only.json", "--at", "2026-11-21"],
+        1,
+        "issuer: rcp.example.org/exams is not a trusted issuer",
+    );
+    assert!(out.contains("UNTRUSTED ISSUER"), "{out}");
 }

@@ -85,4 +85,60 @@ fn main() {
     write(dir, "verifier_key_parse", "witness-vkey", format_verifier_key(&w.verifier).as_bytes());
     write(dir, "verifier_key_parse", "log-skey", format_signer_key(log_signer()).as_bytes());
     write(dir, "verifier_key_parse", "witness-skey", format_signer_key(w).as_bytes());
+
+    // A valid credential bundle: a one-entry log holding the credential.
+    write_bundle_seed(dir);
+}
+
+fn write_bundle_seed(dir: &Path) {
+    use std::collections::BTreeMap;
+    use verifier::{
+        BUNDLE_FORMAT, Bundle, BundleTrust, Credential, CredentialStatus, DisclosedClaim, Disclosure,
+        STATUS_LIST_PATH, VC_CONTEXT, check_bundle, claim_leaf, tree_root,
+    };
+    let claims: BTreeMap<String, String> =
+        [("name", "Dr Example"), ("profession", "doctor")].iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let salt = "AAAAAAAAAAAAAAAAAAAAAA==".to_owned();
+    let leaves: Vec<Hash> = claims.iter().map(|(k, v)| claim_leaf(k, &salt, v).expect("leaf")).collect();
+    let mut bundle = Bundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        credential: Credential {
+            context: vec![VC_CONTEXT.to_owned()],
+            types: vec!["VerifiableCredential".to_owned(), "RegisterEntry".to_owned()],
+            issuer: LOG_ORIGIN.to_owned(),
+            valid_from: Some("2020-01-01T00:00:00Z".to_owned()),
+            valid_until: None,
+            credential_subject: claims.clone(),
+            credential_status: CredentialStatus {
+                status_type: "BitstringStatusListEntry".to_owned(),
+                status_purpose: "revocation".to_owned(),
+                status_list_index: "0".to_owned(),
+                status_list_credential: STATUS_LIST_PATH.to_owned(),
+            },
+        },
+        disclosure: Disclosure {
+            claims_root: tree_root(&leaves),
+            claims_count: 2,
+            claims: claims
+                .keys()
+                .enumerate()
+                .map(|(i, k)| DisclosedClaim { name: k.clone(), salt: salt.clone(), index: i as u64 })
+                .collect(),
+            proof: vec![],
+        },
+        tlog_proof: String::new(),
+    };
+    let entry = bundle.entry().expect("entry");
+    let body = format_checkpoint(&Checkpoint {
+        origin: LOG_ORIGIN.to_owned(),
+        size: 1,
+        root_hash: leaf_hash(&entry),
+        extensions: vec![],
+    });
+    bundle.tlog_proof =
+        format_tlog_proof(&TlogProof { extra: None, index: 0, hashes: vec![], checkpoint: signed(&body, &[]) });
+    let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
+    let trust = BundleTrust::Direct(Trust::Key(log_signer().verifier.clone()));
+    assert!(check_bundle(&bytes, &trust, 1_800_000_000, None).0.verified, "bundle seed must verify");
+    write(dir, "bundle_parse", "bundle", &bytes);
 }
