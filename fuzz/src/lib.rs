@@ -481,10 +481,10 @@ pub fn bundle_parse(data: &[u8]) {
         let again = serde_json::to_vec(&b).expect("a parsed bundle serialises");
         assert_eq!(Bundle::parse(&again).expect("round trip"), b);
     }
-    if let Ok(s) = std::str::from_utf8(data) {
-        if let Ok(l) = StatusList::decode(s) {
-            assert_eq!(StatusList::decode(&l.encode()).expect("re-encode"), l);
-        }
+    if let Ok(s) = std::str::from_utf8(data)
+        && let Ok(l) = StatusList::decode(s)
+    {
+        assert_eq!(StatusList::decode(&l.encode()).expect("re-encode"), l);
     }
     let _ = TrustList::parse(data);
     let _ = verifier::parse_status_list_credential(data, "example.com/log");
