@@ -6,8 +6,9 @@
 #   scripts/setup.sh --tools    set up only (scripts/test.sh uses this)
 #
 # Until the end-to-end demo exists, the main job is the CLI verifying the shipped example
-# register in examples/registry/: a C2SP tlog-proof under a witness policy, an inclusion
-# proof, a consistency proof, and a tampered proof that must be rejected.
+# register in examples/registry/ (a C2SP tlog-proof under a witness policy, an inclusion
+# proof, a consistency proof, a forged entry that must be rejected), then issuing, disclosing,
+# verifying and revoking credentials for 200 synthetic registrants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,4 +68,19 @@ run verify "$EX/entry-2.tlog-proof" --entry "$TMP/forged.json" --policy "$EX/pol
 code=$?
 set -e
 if [ "$code" -ne 1 ]; then echo "expected exit 1 for the forged entry, got $code" >&2; exit 1; fi
-say "Done: the genuine entry verified and the forged one was rejected."
+say "Credentials: issue 200 synthetic registrants' credentials, disclose, verify, revoke"
+W="$TMP/credentials"; mkdir -p "$W"
+run keygen --name register.example.org/gmc --out "$W/issuer" >/dev/null
+run log init "$W/log" --key "$W/issuer.key"
+run synth registrants --rows 200 --seed 7 --out "$W/registrants.csv"
+run issue --log "$W/log" --key "$W/issuer.key" --input "$W/registrants.csv" --out "$W/bundles"
+ID=$(awk -F, 'NR>1 && $2=="RegisterEntry" && ($4=="" || $4>"2027") {print $1; exit}' "$W/registrants.csv")
+run disclose "$W/bundles/$ID.json" --claims name,register,status --out "$W/mine.json"
+run verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
+run revoke --log "$W/log" --key "$W/issuer.key" --id "$ID" --reason "demo"
+set +e
+run verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
+code=$?
+set -e
+if [ "$code" -ne 1 ]; then echo "expected exit 1 for the revoked credential, got $code" >&2; exit 1; fi
+say "Done: the genuine entry verified, the forged one was rejected, and the revoked credential failed."

@@ -105,7 +105,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Witness(cmd) => return log_cmd::witness(cmd),
         Command::Verify { files, entry, trust, log, at, output } => {
             let first = read("PROOF", &files[0])?;
-            if !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
+            // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
+            if entry.is_none() && !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
                 return cred_cmd::verify_bundles(&files, &trust, log.as_ref(), at.as_deref(), &output);
             }
             let Some(entry) = entry else {
