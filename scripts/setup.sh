@@ -39,12 +39,25 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; th
   # Not --locked: the registry here lacks a crate version its lockfile names (TOOLCHAIN.md).
   cargo install --quiet --force "wasm-bindgen-cli@$WB_VERSION"
 fi
+if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+  say "Installing trunk 0.21.14 (about 10 minutes; newer trunk needs a newer rustc)"
+  cargo install --quiet --locked trunk@0.21.14
+fi
+# wasm-opt from npm binaryen 132 (Debian's binaryen is too old for Rust 1.95's wasm).
+if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
+  say "Installing wasm-opt (npm binaryen 132)"
+  npm ci --prefix tools --no-audit --no-fund --silent
+fi
 if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
   say "Installing cargo-fuzz 0.13.2"
   cargo install --quiet --locked cargo-fuzz@0.13.2
 fi
 
 [ "${1:-}" = "--tools" ] && exit 0
+
+# 4a. Build the browser app into dist/.
+say "Building the browser app (trunk build --release)"
+PATH="$PWD/tools/node_modules/.bin:$PATH" trunk build --release >/dev/null
 
 # 4. Build and run the main job.
 say "Building ledgerless"
@@ -83,4 +96,7 @@ run verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
 code=$?
 set -e
 if [ "$code" -ne 1 ]; then echo "expected exit 1 for the revoked credential, got $code" >&2; exit 1; fi
-say "Done: the genuine entry verified, the forged one was rejected, and the revoked credential failed."
+say "The demo: an issuer log, 300 credentials (one revoked, one expired), a witness, the site"
+run demo --out "$TMP/demo" --app dist --site-url http://127.0.0.1:8080/
+say "Done: the genuine entry verified, the forged one was rejected, the revoked credential failed,"
+say "and the demo site was built. To open it: ledgerless demo --out demo --serve  (then open a link above)"

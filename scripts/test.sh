@@ -13,7 +13,7 @@ say "Clippy (native, warnings denied)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 say "Clippy and build for wasm32-unknown-unknown (verifier)"
-cargo clippy --quiet -p verifier --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy --quiet -p verifier -p www --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo build --quiet -p verifier --target wasm32-unknown-unknown
 
 say "Benchmarks compile"
@@ -22,7 +22,10 @@ cargo bench --quiet -p verifier --no-run
 say "Fuzz smoke run (every parser of untrusted input)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz-smoke.sh
 
-say "Native tests (unit, conformance vectors, property tests, CLI)"
+say "Browser app (trunk build --release into dist/, used by the browser test)"
+PATH="$PWD/tools/node_modules/.bin:$PATH" trunk build --release
+
+say "Native tests (unit, conformance vectors, property tests, CLI, demo in headless Chromium)"
 cargo test --workspace
 
 say "verifier tests under wasm32 in headless Chromium"

@@ -283,6 +283,30 @@ pub(crate) enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Build the end-to-end demo on synthetic data: logs, credentials (one revoked, one
+    /// expired), a witness cosignature, the site and DIR/links.txt.
+    Demo {
+        /// Where to build it (must be new or empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The URL the site will be served at (the links point there).
+        #[arg(long, value_name = "URL")]
+        site_url: Option<String>,
+        /// Serve DIR/site on this loopback address afterwards.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_ADDR)]
+        serve: Option<String>,
+        /// The built app (trunk's dist/).
+        #[arg(long, value_name = "DIST", default_value = "dist")]
+        app: PathBuf,
+    },
+    /// Serve a directory (a demo site, a log) as static files on loopback.
+    Serve {
+        /// The directory.
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = DEFAULT_ADDR)]
+        addr: String,
+    },
     /// Print a verification link for a bundle (the bundle travels in the URL fragment).
     Share {
         /// The bundle to share (disclose first to share fewer claims).
@@ -295,6 +319,9 @@ pub(crate) enum Command {
         qr: Option<PathBuf>,
     },
 }
+
+/// Default address of `serve` and `demo --serve`.
+pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 /// Synthetic data sets.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -295,3 +295,59 @@ fn verdict(r: &Report) -> &'static str {
         Some(_) => "INVALID",
     }
 }
+
+#[allow(clippy::print_stdout)]
+pub(crate) fn demo(
+    out: &Path,
+    site_url: Option<String>,
+    serve_addr: Option<String>,
+    app: &Path,
+) -> Result<ExitCode, UsageError> {
+    let url = site_url
+        .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
+    let d = issuer::demo::build(out, app, &url, now()).map_err(|e| UsageError::new(e.to_string()))?;
+    eprintln!(
+        "demo built in {}: site in {}, links in {}",
+        out.display(),
+        d.site.display(),
+        out.join("links.txt").display()
+    );
+    for (label, link) in &d.links {
+        println!("{label} {link}");
+    }
+    match serve_addr {
+        Some(addr) => serve(&d.site, &addr),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Serves `dir` as static files on a loopback address until interrupted.
+pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
+    let sock: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| UsageError::new(format!("--addr {addr:?} is not an address like 127.0.0.1:8080")))?;
+    if !sock.ip().is_loopback() {
+        return Err(UsageError::new(format!(
+            "refusing to serve on {addr}: only loopback addresses (127.0.0.0/8, ::1)"
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(UsageError::new(format!("{} is not a directory", dir.display())));
+    }
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(sock)
+            .await
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        eprintln!("serving {} at http://{addr}/ (Ctrl-C to stop)", dir.display());
+        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| UsageError::new(format!("server error: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

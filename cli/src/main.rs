@@ -135,6 +135,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return cred_cmd::revoke(&log, &key, &id, reason.as_deref());
         }
         Command::Share { bundle, site, qr } => return cred_cmd::share(&bundle, &site, qr.as_deref()),
+        Command::Demo { out, site_url, serve, app } => return cred_cmd::demo(&out, site_url, serve, &app),
+        Command::Serve { dir, addr } => return cred_cmd::serve(&dir, &addr),
     };
     print_report(&report, &output);
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -336,7 +336,7 @@ pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
 }
 
 /// A site's or user's list of trusted issuers and publishers (`trust.json`).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustList {
     /// Credential issuers.
@@ -348,7 +348,7 @@ pub struct TrustList {
 }
 
 /// One trusted issuer or publisher.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedParty {
     /// The name people see, e.g. "General Medical Council".

@@ -1,8 +1,17 @@
-//! The ledgerless browser verifier (a Yew single-page app built by Trunk).
+//! The ledgerless browser verifier: a Yew single-page app that verifies credential bundles
+//! entirely in the browser through the `verifier` crate (never re-implementing a check).
 //!
-//! Not implemented yet: the app is planned (issue 5) and this crate exports nothing today.
-//! What it will call, the `verifier` crate, is already built and tested for
-//! wasm32-unknown-unknown in headless Chromium.
+//! `state` is pure and tested natively; the components and browser I/O build for wasm32.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod net;
+
+#[cfg(target_arch = "wasm32")]
+pub use app::App;

@@ -1,0 +1,168 @@
+//! The end-to-end demo on synthetic data: an issuer log with a few hundred credentials (one
+//! revoked, one expired), a witness cosignature, the site with `trust.json`, and four links.
+
+use std::path::{Path, PathBuf};
+
+use verifier::{Bundle, KeyKind, TlogProof, format_tlog_proof, format_verifier_key, parse_tlog_proof};
+
+use crate::issue::{IssueError, issue, read_rows, revoke};
+
+/// The demo issuer's log origin.
+pub const DEMO_ISSUER: &str = "demo.gmc.example/register";
+/// The demo witness.
+pub const DEMO_WITNESS: &str = "witness.demo.example/w1";
+
+/// What the demo made.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// The static site (app, `trust.json`, `log/`).
+    pub site: PathBuf,
+    /// `(label, link)` for `valid`, `revoked`, `expired`, `tampered`.
+    pub links: Vec<(String, String)>,
+}
+
+fn io<'a>(what: &'static str, p: &'a Path) -> impl FnOnce(std::io::Error) -> IssueError + 'a {
+    move |e| IssueError::Io(what, p.to_owned(), e)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), IssueError> {
+    std::fs::create_dir_all(to).map_err(io("create", to))?;
+    for e in std::fs::read_dir(from).map_err(io("read", from))? {
+        let e = e.map_err(io("read", from))?;
+        let p = e.path();
+        let target = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &target)?;
+        } else {
+            std::fs::copy(&p, &target).map_err(io("copy", &p))?;
+        }
+    }
+    Ok(())
+}
+
+/// Re-proves a bundle (and nothing else) against the log's current checkpoint, as a holder
+/// refreshing their proof would: same entry and index, newer (here: witnessed) checkpoint.
+fn refresh(log: &Path, bundle: &mut Bundle) -> Result<(), IssueError> {
+    let index =
+        parse_tlog_proof(bundle.tlog_proof.as_bytes()).map_err(|e| IssueError::Input(e.to_string()))?.index;
+    bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.to_owned()), index)?;
+    Ok(())
+}
+
+/// Builds the demo in `out`: keys in `out/keys` (never served), the site in `out/site`
+/// (a copy of the built app in `app`, plus `trust.json` and the issuer's `log/`), bundles in
+/// `out/bundles`, and `out/links.txt`. `now` is POSIX seconds.
+///
+/// # Errors
+/// [`IssueError`] if `app` is not a built app or anything cannot be written.
+pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, IssueError> {
+    if !app.join("index.html").is_file() {
+        return Err(IssueError::Input(format!(
+            "{} is not a built app (no index.html); build it first with `trunk build --release` (scripts/setup.sh does)",
+            app.display()
+        )));
+    }
+    if out.exists() && std::fs::read_dir(out).map_err(io("read", out))?.next().is_some() {
+        return Err(IssueError::Input(format!("{} is not empty; give a new directory", out.display())));
+    }
+    let (site, keys, bundles) = (out.join("site"), out.join("keys"), out.join("bundles"));
+    copy_dir(app, &site)?;
+    std::fs::create_dir_all(&keys).map_err(io("create", &keys))?;
+    let key = tlog::generate_key(DEMO_ISSUER, KeyKind::Ed25519)?;
+    let witness = tlog::generate_key(DEMO_WITNESS, KeyKind::CosignatureV1)?;
+    tlog::write_key_pair(&keys.join("issuer"), &key)?;
+    tlog::write_key_pair(&keys.join("witness"), &witness)?;
+    let log = site.join("log");
+    drop(tlog::Log::init(&log, key.clone())?);
+
+    let mut csv = Vec::new();
+    crate::synth::registrants_csv(300, 2026, &mut csv).map_err(io("generate", out))?;
+    let rows = read_rows(&csv)?;
+    let valid_now = |r: &crate::issue::Row| {
+        let t = |s: &Option<String>| s.as_deref().and_then(|s| verifier::parse_time(s).ok());
+        t(&r.valid_from).is_none_or(|f| f <= now) && t(&r.valid_until).is_none_or(|u| u >= now)
+    };
+    let pick = |want: &dyn Fn(&crate::issue::Row) -> bool, skip: &[String]| {
+        rows.iter().find(|r| want(r) && !skip.contains(&r.id)).map(|r| r.id.clone())
+    };
+    let is_entry = |r: &crate::issue::Row| r.credential_type == "RegisterEntry" && valid_now(r);
+    let valid =
+        pick(&is_entry, &[]).ok_or_else(|| IssueError::Input("no valid register entry".to_owned()))?;
+    let revoked = pick(&is_entry, std::slice::from_ref(&valid))
+        .ok_or_else(|| IssueError::Input("no second entry".to_owned()))?;
+    let expired = pick(
+        &|r: &crate::issue::Row| {
+            r.valid_until.as_deref().and_then(|u| verifier::parse_time(u).ok()).is_some_and(|u| u < now)
+        },
+        &[],
+    )
+    .ok_or_else(|| IssueError::Input("no expired credential in the synthetic data".to_owned()))?;
+
+    let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
+    issue(&mut l, &key, rows, &bundles, now, &mut |_, _| {})?;
+    revoke(&mut l, &key, &revoked, now)?;
+    drop(l);
+    // A witness cosigns the final checkpoint; proofs are refreshed to carry it.
+    let c = tlog::witness_cosign(
+        &witness,
+        &key.verifier,
+        &tlog::DirFetch(log.clone()),
+        &keys.join("witness-state"),
+        now as u64,
+    )
+    .map_err(|e| IssueError::Input(e.to_string()))?;
+    tlog::add_cosignature(&log, &c.note, tlog::LockMode::Fail)?;
+    let status_proof = log.join(verifier::STATUS_PROOF_PATH);
+    let p = parse_tlog_proof(&std::fs::read(&status_proof).map_err(io("read", &status_proof))?)
+        .map_err(|e| IssueError::Input(e.to_string()))?;
+    let checkpoint = std::fs::read_to_string(log.join("checkpoint")).map_err(io("read", &log))?;
+    std::fs::write(&status_proof, format_tlog_proof(&TlogProof { checkpoint, ..p }))
+        .map_err(io("write", &status_proof))?;
+
+    let policy = format!(
+        "log {}\nwitness w1 {}\nquorum w1\n",
+        format_verifier_key(&key.verifier),
+        format_verifier_key(&witness.verifier)
+    );
+    let trust = serde_json::json!({
+        "issuers": [{
+            "name": "General Medical Council (demo)",
+            "vkey": format_verifier_key(&key.verifier),
+            "log": "log",
+            "policy": policy,
+        }],
+        "publishers": [],
+    });
+    let trust_path = site.join("trust.json");
+    std::fs::write(
+        &trust_path,
+        serde_json::to_vec_pretty(&trust).map_err(|e| IssueError::Input(e.to_string()))?,
+    )
+    .map_err(io("write", &trust_path))?;
+
+    let load = |id: &str| -> Result<Bundle, IssueError> {
+        let p = bundles.join(format!("{id}.json"));
+        let mut b = Bundle::parse(&std::fs::read(&p).map_err(io("read", &p))?)
+            .map_err(|e| IssueError::Input(e.to_string()))?;
+        refresh(&log, &mut b)?;
+        Ok(b)
+    };
+    let mut tampered = load(&valid)?;
+    if let Some(v) = tampered.credential.credential_subject.get_mut("status") {
+        *v = "licensed without conditions".to_owned();
+    }
+    let mut links = Vec::new();
+    for (label, b) in [
+        ("valid", load(&valid)?),
+        ("revoked", load(&revoked)?),
+        ("expired", load(&expired)?),
+        ("tampered", tampered),
+    ] {
+        let json = serde_json::to_vec(&b).map_err(|e| IssueError::Input(e.to_string()))?;
+        links.push((label.to_owned(), crate::share::share_link(site_url, &json).map_err(IssueError::Input)?));
+    }
+    let text: String = links.iter().map(|(l, u)| format!("{l} {u}\n")).collect();
+    let links_path = out.join("links.txt");
+    std::fs::write(&links_path, text).map_err(io("write", &links_path))?;
+    Ok(Demo { site, links })
+}

@@ -1,0 +1,214 @@
+//! The components: inputs (link, paste, files, drop) and the verdicts.
+
+use verifier::{Bundle, BundleTrust, Outcome, TrustList, check_bundle};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use yew::prelude::*;
+
+use crate::net;
+use crate::state::{Action, Shown, State, Verdict, advice, bundles_from_fragment, bundles_from_text};
+
+/// The reducer, as Yew wants it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Store(State);
+
+impl Reducible for Store {
+    type Action = Action;
+    fn reduce(self: std::rc::Rc<Self>, action: Action) -> std::rc::Rc<Self> {
+        std::rc::Rc::new(Store(self.0.clone().reduce(action)))
+    }
+}
+
+/// Verifies bundles against the site's trust list, fetching revocation evidence from each
+/// trusted issuer's log when it has one.
+async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, String>)>) -> Vec<Shown> {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let mut out = Vec::new();
+    for (source, bytes) in inputs {
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => format!("not a bundle: {e}").into_bytes(),
+        };
+        let mut evidence = None;
+        if let Ok(b) = Bundle::parse(&bytes)
+            && let Some((party, _)) = trust.find(&b.credential.issuer)
+            && let Some(log) = &party.log
+        {
+            evidence = net::status_evidence(log, &b).await.ok();
+        }
+        let (report, summary) =
+            check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, evidence.as_ref());
+        let verdict = Verdict::of(&report);
+        out.push(Shown { source, report, summary, verdict });
+    }
+    out
+}
+
+fn start(store: &UseReducerHandle<Store>, inputs: Vec<(String, Result<Vec<u8>, String>)>) {
+    let Some(trust) = store.0.trust.clone() else {
+        store.dispatch(Action::InputError("the site's trust list has not loaded yet".to_owned()));
+        return;
+    };
+    store.dispatch(Action::Busy);
+    let store = store.clone();
+    spawn_local(async move {
+        let shown = verify_all(trust, inputs).await;
+        store.dispatch(Action::Shown(shown));
+    });
+}
+
+async fn read_files(files: web_sys::FileList) -> Vec<(String, Result<Vec<u8>, String>)> {
+    let mut out = Vec::new();
+    for i in 0..files.length() {
+        let Some(f) = files.get(i) else { continue };
+        let bytes = match JsFuture::from(f.array_buffer()).await {
+            Ok(buf) => Ok(js_sys::Uint8Array::new(&buf).to_vec()),
+            Err(_) => Err(format!("could not read {}", f.name())),
+        };
+        out.push((f.name(), bytes));
+    }
+    out
+}
+
+/// The whole app.
+#[function_component(App)]
+pub fn app() -> Html {
+    let store = use_reducer(Store::default);
+    let paste = use_node_ref();
+
+    // Load trust.json from our own origin (a relative URL works from any sub-path).
+    {
+        let store = store.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                let r = match net::get("trust.json").await {
+                    Ok(Some(b)) => TrustList::parse(&b),
+                    Ok(None) => Err("this site has no trust.json".to_owned()),
+                    Err(e) => Err(e),
+                };
+                store.dispatch(Action::Trust(r));
+            });
+        });
+    }
+    // A #bundle= link verifies on load, once the trust list is in.
+    {
+        let store = store.clone();
+        let loaded = store.0.trust.is_some();
+        use_effect_with(loaded, move |loaded| {
+            if *loaded {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                let found = bundles_from_fragment(&hash);
+                if !found.is_empty() {
+                    start(&store, found.into_iter().map(|b| ("link".to_owned(), b)).collect());
+                }
+            }
+        });
+    }
+
+    let on_paste = {
+        let (store, paste) = (store.clone(), paste.clone());
+        Callback::from(move |_: MouseEvent| {
+            let text = paste.cast::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
+            start(&store, bundles_from_text(&text).into_iter().map(|b| ("pasted".to_owned(), b)).collect());
+        })
+    };
+    let on_files = {
+        let store = store.clone();
+        Callback::from(move |e: Event| {
+            let Some(files) = e.target_dyn_into::<web_sys::HtmlInputElement>().and_then(|i| i.files()) else {
+                return;
+            };
+            let store = store.clone();
+            spawn_local(async move {
+                let inputs = read_files(files).await;
+                start(&store, inputs);
+            });
+        })
+    };
+    let on_drop = {
+        let store = store.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            let Some(files) = e.data_transfer().and_then(|d| d.files()) else { return };
+            let store = store.clone();
+            spawn_local(async move {
+                let inputs = read_files(files).await;
+                start(&store, inputs);
+            });
+        })
+    };
+    let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
+
+    let s = &store.0;
+    let all_valid = !s.shown.is_empty() && s.shown.iter().all(|r| r.verdict == Verdict::Valid);
+    let subjects = s.subjects();
+    html! {
+        <main ondrop={on_drop} ondragover={on_dragover}>
+            <header>
+                <h1>{ "Verify a credential" }</h1>
+                <p class="lede">{ "Everything is checked in this browser against the issuers' public logs. Nothing you open here is uploaded." }</p>
+            </header>
+            if let Some(e) = &s.trust_error {
+                <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
+            }
+            <section class="inputs" aria-label="Credential to verify">
+                <label for="paste">{ "Paste a verification link or a bundle" }</label>
+                <textarea id="paste" ref={paste} rows="4" placeholder="https://…#bundle=…" />
+                <button id="verify-paste" onclick={on_paste}>{ "Verify" }</button>
+                <label for="file">{ "Or choose bundle files (or drop them anywhere on this page)" }</label>
+                <input id="file" type="file" accept=".json,application/json" multiple=true onchange={on_files} />
+            </section>
+            if s.busy {
+                <p id="busy" aria-live="polite">{ "Checking…" }</p>
+            }
+            if let Some(e) = &s.input_error {
+                <p class="error" role="alert">{ e.clone() }</p>
+            }
+            if !s.shown.is_empty() {
+                <section id="verdict" data-verdict={ if all_valid { "valid" } else { "invalid" } } aria-live="polite">
+                    if s.shown.len() > 1 {
+                        <h2>{ format!("{} of {} credentials valid", s.shown.iter().filter(|r| r.verdict == Verdict::Valid).count(), s.shown.len()) }</h2>
+                        if subjects.len() > 1 {
+                            <p class="warning" role="alert">{ format!("Warning: these credentials do not all name the same person ({}).", subjects.join(" / ")) }</p>
+                        }
+                    }
+                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r)) }
+                </section>
+            }
+        </main>
+    }
+}
+
+fn view_result(i: usize, r: &Shown) -> Html {
+    let title = r.summary.as_ref().map(|s| format!("{} issued by {}", s.credential_type, s.issuer_name));
+    html! {
+        <article class={classes!("result", r.verdict.data())} id={format!("result-{i}")} data-verdict={r.verdict.data()}>
+            <h2 class="verdict-word">{ r.verdict.word() }</h2>
+            if let Some(t) = title { <p class="what">{ t }</p> }
+            if let Some(s) = &r.summary {
+                <dl class="claims">
+                    { for s.claims.iter().map(|(k, v)| html! { <><dt>{ k.clone() }</dt><dd>{ v.clone() }</dd></> }) }
+                </dl>
+                if (s.claims.len() as u64) < s.claims_count {
+                    <p class="note">{ format!("{} further claims were not disclosed by the holder.", s.claims_count - s.claims.len() as u64) }</p>
+                }
+            }
+            if let Some(f) = r.report.failure() {
+                <p class="advice">{ advice(f.check) }</p>
+            }
+            <details>
+                <summary>{ "How this was checked" }</summary>
+                <ol class="steps">
+                    { for r.report.steps.iter().map(|st| {
+                        let (cls, mark) = match st.outcome {
+                            Outcome::Pass => ("pass", "✓"),
+                            Outcome::Fail => ("fail", "✗"),
+                            Outcome::Skip => ("skip", "–"),
+                        };
+                        html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
+                    }) }
+                </ol>
+            </details>
+            <p class="source">{ format!("From: {}", r.source) }</p>
+        </article>
+    }
+}

@@ -1,0 +1,83 @@
+//! Browser I/O: fetching the trust list, an issuer's log files and tiles.
+
+use std::collections::HashMap;
+
+use verifier::{Bundle, StatusEvidence, TILE_WIDTH, TileError, TileRecorder, TileSource, tile_path};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen_futures::JsFuture;
+
+/// GETs `url`; `Ok(None)` on 404.
+pub(crate) async fn get(url: &str) -> Result<Option<Vec<u8>>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp =
+        JsFuture::from(window.fetch_with_str(url)).await.map_err(|_| format!("could not reach {url}"))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch returned no response".to_owned())?;
+    if resp.status() == 404 {
+        return Ok(None);
+    }
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|_| "no body".to_owned())?)
+        .await
+        .map_err(|_| format!("{url}: reading the body failed"))?;
+    Ok(Some(js_sys::Uint8Array::new(&buf).to_vec()))
+}
+
+/// Tiles fetched ahead of a proof, served synchronously to the proof builder.
+struct Fetched(HashMap<(u8, u64, u16), Vec<u8>>);
+
+impl TileSource for Fetched {
+    fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, TileError> {
+        self.0.get(&(level, index, width)).cloned().ok_or_else(|| TileError::Unavailable {
+            path: tile_path(level, index, width),
+            reason: "not fetched".to_owned(),
+        })
+    }
+}
+
+fn size_of(checkpoint: &[u8]) -> Option<u64> {
+    let n = verifier::parse_note(checkpoint).ok()?;
+    Some(verifier::parse_checkpoint(&n.text).ok()?.size)
+}
+
+/// Fetches revocation evidence for `bundle` from the issuer's log at `log`: the current
+/// checkpoint, the status list and its proof, and the tiles for a consistency proof from the
+/// bundle's tree. Nothing fetched is trusted; `verifier::check_bundle` checks it all.
+pub(crate) async fn status_evidence(log: &str, bundle: &Bundle) -> Result<StatusEvidence, String> {
+    let log = log.trim_end_matches('/');
+    let need = |p: &str, v: Option<Vec<u8>>| v.ok_or_else(|| format!("{log}/{p} not found"));
+    let latest_checkpoint = need("checkpoint", get(&format!("{log}/checkpoint")).await?)?;
+    let list =
+        need(verifier::STATUS_LIST_PATH, get(&format!("{log}/{}", verifier::STATUS_LIST_PATH)).await?)?;
+    let list_proof =
+        need(verifier::STATUS_PROOF_PATH, get(&format!("{log}/{}", verifier::STATUS_PROOF_PATH)).await?)?;
+    let latest = size_of(&latest_checkpoint).ok_or("the log's checkpoint is malformed")?;
+    let old = verifier::parse_tlog_proof(bundle.tlog_proof.as_bytes())
+        .ok()
+        .and_then(|p| size_of(p.checkpoint.as_bytes()))
+        .unwrap_or(0);
+    let consistency = if old == 0 || old >= latest {
+        Some(Vec::new())
+    } else {
+        let rec = TileRecorder::default();
+        let _ = verifier::prove_consistency(&rec, old, latest);
+        let mut tiles = HashMap::new();
+        for (level, index, width) in rec.wanted() {
+            let mut t = get(&format!("{log}/{}", tile_path(level, index, width))).await?;
+            if t.is_none() && u64::from(width) < TILE_WIDTH {
+                t = get(&format!("{log}/{}", tile_path(level, index, TILE_WIDTH as u16))).await?.map(
+                    |mut d| {
+                        d.truncate(usize::from(width) * 32);
+                        d
+                    },
+                );
+            }
+            if let Some(t) = t {
+                tiles.insert((level, index, width), t);
+            }
+        }
+        verifier::prove_consistency(&Fetched(tiles), old, latest).ok()
+    };
+    Ok(StatusEvidence { latest_checkpoint, list, list_proof, consistency })
+}
