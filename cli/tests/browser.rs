@@ -67,6 +67,14 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         .expect("demo");
     assert!(o.status.success(), "demo failed: {}", String::from_utf8_lossy(&o.stderr));
     let links = std::fs::read_to_string(demo.join("links.txt")).expect("links.txt");
+    // The site runs under a Content-Security-Policy without 'unsafe-inline': the verdicts
+    // below can only appear if the policy lets exactly our scripts run.
+    let index = std::fs::read_to_string(demo.join("site/index.html")).expect("index.html");
+    assert!(
+        index.contains("http-equiv=\"Content-Security-Policy\"") && !index.contains("unsafe-inline"),
+        "{index}"
+    );
+    assert!(index.contains("connect-src 'self';"), "fetches limited to the site's origin: {index}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
         .arg("serve")
         .arg(demo.join("site"))

@@ -40,6 +40,51 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), IssueError> {
     Ok(())
 }
 
+/// Adds a Content-Security-Policy to the app's `index.html`: no inline script runs except
+/// Trunk's loader, allowed by its SHA-256 hash (not `unsafe-inline`); scripts, styles and
+/// fetches only from the site's own origin, plus `connect_to` (issuer log origins elsewhere).
+///
+/// # Errors
+/// [`IssueError::Input`] if the page has no `<meta charset>` to anchor the policy.
+pub fn add_csp(html: &str, connect_to: &[String]) -> Result<String, IssueError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<script") {
+        let after = &rest[i..];
+        let open_end =
+            after.find('>').ok_or_else(|| IssueError::Input("unterminated <script> tag".to_owned()))?;
+        let body_and_more = &after[open_end + 1..];
+        let close =
+            body_and_more.find("</script>").ok_or_else(|| IssueError::Input("no </script>".to_owned()))?;
+        let tag = &after[..open_end];
+        if !tag.contains("src=") {
+            let digest = sha2::Sha256::digest(body_and_more[..close].as_bytes());
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &body_and_more[close..];
+    }
+    let policy = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{}{}; base-uri 'none'; form-action 'none'; object-src 'none'",
+        hashes.join(" "),
+        if connect_to.is_empty() { "" } else { " " },
+        connect_to.join(" ")
+    );
+    let anchor = "<meta charset=\"utf-8\" />";
+    if !html.contains(anchor) {
+        return Err(IssueError::Input(
+            "index.html has no <meta charset=\"utf-8\" /> to put the policy after".to_owned(),
+        ));
+    }
+    Ok(html.replacen(
+        anchor,
+        &format!("{anchor}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" />"),
+        1,
+    ))
+}
+
 /// Re-proves a bundle (and nothing else) against the log's current checkpoint, as a holder
 /// refreshing their proof would: same entry and index, newer (here: witnessed) checkpoint.
 fn refresh(log: &Path, bundle: &mut Bundle) -> Result<(), IssueError> {
@@ -67,6 +112,10 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
     }
     let (site, keys, bundles) = (out.join("site"), out.join("keys"), out.join("bundles"));
     copy_dir(app, &site)?;
+    // The demo's log is served from the site's own origin, so 'self' is the only connect-src.
+    let index = site.join("index.html");
+    let html = std::fs::read_to_string(&index).map_err(io("read", &index))?;
+    std::fs::write(&index, add_csp(&html, &[])?).map_err(io("write", &index))?;
     std::fs::create_dir_all(&keys).map_err(io("create", &keys))?;
     let key = tlog::generate_key(DEMO_ISSUER, KeyKind::Ed25519)?;
     let witness = tlog::generate_key(DEMO_WITNESS, KeyKind::CosignatureV1)?;
@@ -165,4 +214,20 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
     let links_path = out.join("links.txt");
     std::fs::write(&links_path, text).map_err(io("write", &links_path))?;
     Ok(Demo { site, links })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_hashes_inline_scripts_only() {
+        let html = "<head><meta charset=\"utf-8\" /><script type=\"module\">go()</script><script src=\"x.js\"></script></head>";
+        let out = add_csp(html, &["https://log.example".to_owned()]).unwrap();
+        assert!(out.contains("'sha256-"));
+        assert_eq!(out.matches("'sha256-").count(), 1);
+        assert!(out.contains("connect-src 'self' https://log.example"));
+        assert!(!out.contains("unsafe-inline"));
+        assert!(add_csp("<head></head>", &[]).is_err());
+    }
 }
