@@ -60,7 +60,7 @@ pub fn add_csp(html: &str, connect_to: &[String]) -> Result<String, IssueError> 
             body_and_more.find("</script>").ok_or_else(|| IssueError::Input("no </script>".to_owned()))?;
         let tag = &after[..open_end];
         if !tag.contains("src=") {
-            let digest = sha2::Sha256::digest(body_and_more[..close].as_bytes());
+            let digest = sha2::Sha256::digest(&body_and_more.as_bytes()[..close]);
             hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
         rest = &body_and_more[close..];
