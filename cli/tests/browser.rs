@@ -100,6 +100,9 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         let ok = dom.contains("id=\"verdict\"")
             && dom.contains(want)
             && dom.contains(&format!("class=\"verdict-word\">{word}<"));
+        if let Some(ms) = dom.split("data-ms=\"").nth(1).and_then(|r| r.split('"').next()) {
+            eprintln!("{label}: navigation to verdict {ms} ms (headless Chromium, loopback)");
+        }
         if !ok {
             let excerpt: String = dom.chars().take(3000).collect();
             failures.push(format!("{label}: want {want} and {word}; page was:\n{excerpt}"));

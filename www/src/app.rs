@@ -52,7 +52,8 @@ fn start(store: &UseReducerHandle<Store>, inputs: Vec<(String, Result<Vec<u8>, S
     let store = store.clone();
     spawn_local(async move {
         let shown = verify_all(trust, inputs).await;
-        store.dispatch(Action::Shown(shown));
+        let ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
+        store.dispatch(Action::Shown(shown, ms));
     });
 }
 
@@ -164,7 +165,8 @@ pub fn app() -> Html {
                 <p class="error" role="alert">{ e.clone() }</p>
             }
             if !s.shown.is_empty() {
-                <section id="verdict" data-verdict={ if all_valid { "valid" } else { "invalid" } } aria-live="polite">
+                <section id="verdict" data-verdict={ if all_valid { "valid" } else { "invalid" } }
+                    data-ms={ s.verdict_ms.map(|m| format!("{m:.0}")).unwrap_or_default() } aria-live="polite">
                     if s.shown.len() > 1 {
                         <h2>{ format!("{} of {} credentials valid", s.shown.iter().filter(|r| r.verdict == Verdict::Valid).count(), s.shown.len()) }</h2>
                         if subjects.len() > 1 {

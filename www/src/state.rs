@@ -134,6 +134,8 @@ pub struct State {
     pub shown: Vec<Shown>,
     /// A problem with the input itself.
     pub input_error: Option<String>,
+    /// Milliseconds from navigation to the latest verdict (shown as `data-ms`).
+    pub verdict_ms: Option<f64>,
 }
 
 /// What can happen.
@@ -143,8 +145,8 @@ pub enum Action {
     Trust(Result<TrustList, String>),
     /// Verification started.
     Busy,
-    /// Verification finished.
-    Shown(Vec<Shown>),
+    /// Verification finished, at this many milliseconds after navigation.
+    Shown(Vec<Shown>, Option<f64>),
     /// The input could not be read.
     InputError(String),
 }
@@ -162,9 +164,10 @@ impl State {
                 self.busy = true;
                 self.input_error = None;
             }
-            Action::Shown(s) => {
+            Action::Shown(s, ms) => {
                 self.busy = false;
                 self.shown = s;
+                self.verdict_ms = ms;
             }
             Action::InputError(e) => {
                 self.busy = false;
