@@ -21,8 +21,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Loads `url` in headless Chromium and returns the DOM after scripts ran.
-fn dump_dom(chrome: &Path, url: &str) -> String {
-    let profile = tempfile::tempdir().expect("profile dir");
+fn dump_dom(chrome: &Path, url: &str, profile: &Path) -> String {
     let out = Command::new(chrome)
         .args([
             "--headless",
@@ -37,7 +36,7 @@ fn dump_dom(chrome: &Path, url: &str) -> String {
             "--virtual-time-budget=15000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
         .arg(url)
         .stderr(Stdio::null())
         .output()
@@ -89,7 +88,20 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
     let mut failures = Vec::new();
     for line in links.lines() {
         let (label, url) = line.split_once(' ').expect("label url");
-        let dom = dump_dom(&chrome, url);
+        let profile = tempfile::tempdir().expect("profile dir");
+        let dom = dump_dom(&chrome, url, profile.path());
+        if label == "valid" {
+            // The same bundle twice in one link: the first verification remembers the log's
+            // checkpoint (local storage), the second compares the log with it: unchanged.
+            let b64 = url.split("#bundle=").nth(1).expect("fragment");
+            let twice = dump_dom(&chrome, &format!("{url}&bundle={b64}"), profile.path());
+            if !twice.contains("data-check=\"log-history\" class=\"pass\"") {
+                failures.push(format!(
+                    "no passing log-history check:\n{}",
+                    twice.chars().take(4000).collect::<String>()
+                ));
+            }
+        }
         let want = if label == "valid" { "data-verdict=\"valid\"" } else { "data-verdict=\"invalid\"" };
         let word = match label {
             "valid" => "Valid",

@@ -663,3 +663,97 @@ fn revocation_step(
         None => Err(format!("status bit {index} is beyond the issuer's status list")),
     }
 }
+
+const HISTORY: (&str, &str) = ("log-history", "the log is consistent with what this verifier saw before");
+
+/// Compares a log's current checkpoint with the last one this verifier saw for it (e.g. kept
+/// in browser storage): the log may only have grown, proven by `proof` (a consistency proof
+/// from the old size to the new, built from the log's tiles). This is what catches a log
+/// showing different histories to different people over time.
+///
+/// A stored checkpoint that does not verify is ignored (skipped), never trusted.
+pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Option<&[Hash]>) -> Step {
+    let verify = |bytes: &[u8]| match trust {
+        Trust::Key(k) => verify_checkpoint(bytes, k),
+        Trust::Policy(p) => verify_checkpoint_with_policy(bytes, p),
+    };
+    let step = |outcome, detail: String| Step { check: HISTORY.0, title: HISTORY.1, outcome, detail };
+    let Ok(old) = verify(last_seen) else {
+        return step(Outcome::Skip, "ignored a remembered checkpoint that does not verify".to_owned());
+    };
+    let new = match verify(latest) {
+        Ok(v) => v,
+        Err(e) => return step(Outcome::Fail, format!("the log's current checkpoint: {e}")),
+    };
+    let (o, n) = (&old.checkpoint, &new.checkpoint);
+    if o.origin != n.origin {
+        return step(Outcome::Skip, "the remembered checkpoint is for another log".to_owned());
+    }
+    let evidence = || {
+        format!("remembered: size {} root {}; now: size {} root {}", o.size, o.root_hash, n.size, n.root_hash)
+    };
+    if n.size < o.size {
+        return step(
+            Outcome::Fail,
+            format!("rollback: the log now shows fewer entries than before ({})", evidence()),
+        );
+    }
+    if n.size == o.size {
+        return if n.root_hash == o.root_hash {
+            step(Outcome::Pass, format!("unchanged since last seen (size {})", n.size))
+        } else {
+            step(Outcome::Fail, format!("fork: two different trees of the same size ({})", evidence()))
+        };
+    }
+    if o.size == 0 {
+        return step(Outcome::Pass, format!("grown from empty to size {}", n.size));
+    }
+    let Some(proof) = proof else {
+        return step(
+            Outcome::Fail,
+            format!("could not get a consistency proof from the log's tiles ({})", evidence()),
+        );
+    };
+    match verify_consistency(o.size, n.size, proof, &o.root_hash, &n.root_hash) {
+        Ok(()) => {
+            step(Outcome::Pass, format!("grown from size {} to {} without rewriting history", o.size, n.size))
+        }
+        Err(e) => step(
+            Outcome::Fail,
+            format!("fork: the current tree does not extend the one seen before: {e} ({})", evidence()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod last_seen_tests {
+    use super::*;
+    use crate::checkpoint::{Checkpoint, format_checkpoint};
+    use crate::hash::{leaf_hash, node_hash};
+    use crate::note::{KeyKind, SignerKey, sign_note};
+
+    fn signed(key: &SignerKey, size: u64, root: Hash) -> Vec<u8> {
+        let c = Checkpoint { origin: key.verifier.name.clone(), size, root_hash: root, extensions: vec![] };
+        sign_note(&format_checkpoint(&c), &[key]).unwrap().into_bytes()
+    }
+
+    #[test]
+    fn growth_fork_and_rollback() {
+        let key = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[4; 32]).unwrap();
+        let trust = Trust::Key(key.verifier.clone());
+        let l: Vec<Hash> = (0..4u8).map(|i| leaf_hash(&[i])).collect();
+        let (r2, right) = (node_hash(&l[0], &l[1]), node_hash(&l[2], &l[3]));
+        let r4 = node_hash(&r2, &right);
+        let (c2, c4) = (signed(&key, 2, r2), signed(&key, 4, r4));
+        assert_eq!(check_last_seen(&trust, &c2, &c4, Some(&[right])).outcome, Outcome::Pass);
+        assert_eq!(check_last_seen(&trust, &c4, &c4, None).outcome, Outcome::Pass);
+        let rollback = check_last_seen(&trust, &c4, &c2, None);
+        assert!(rollback.outcome == Outcome::Fail && rollback.detail.starts_with("rollback"));
+        let forked = signed(&key, 4, node_hash(&r2, &l[0]));
+        let f = check_last_seen(&trust, &c4, &forked, None);
+        assert!(f.outcome == Outcome::Fail && f.detail.starts_with("fork"));
+        let f = check_last_seen(&trust, &c2, &forked, Some(&[right]));
+        assert!(f.outcome == Outcome::Fail && f.detail.starts_with("fork"), "{f:?}");
+        assert_eq!(check_last_seen(&trust, b"junk", &c4, None).outcome, Outcome::Skip);
+    }
+}

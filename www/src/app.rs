@@ -29,14 +29,38 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
             Err(e) => format!("not a bundle: {e}").into_bytes(),
         };
         let mut evidence = None;
+        let mut history = None;
         if let Ok(b) = Bundle::parse(&bytes)
-            && let Some((party, _)) = trust.find(&b.credential.issuer)
+            && let Some((party, t)) = trust.find(&b.credential.issuer)
             && let Some(log) = &party.log
         {
             evidence = net::status_evidence(log, &b).await.ok();
+            // Compare with the last checkpoint this browser saw for the log, then remember it.
+            if let Some(e) = &evidence {
+                let origin = b.credential.issuer.clone();
+                if let Some(seen) = net::last_seen(&origin) {
+                    let (old, new) =
+                        (net::checkpoint_size(&seen), net::checkpoint_size(&e.latest_checkpoint));
+                    let proof = match (old, new) {
+                        (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
+                        _ => None,
+                    };
+                    history =
+                        Some(verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()));
+                }
+                if history.as_ref().is_none_or(|h| h.outcome != Outcome::Fail) {
+                    net::remember(&origin, &e.latest_checkpoint);
+                }
+            }
         }
-        let (report, summary) =
+        let (mut report, summary) =
             check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, evidence.as_ref());
+        if let Some(step) = history {
+            if step.outcome == Outcome::Fail {
+                report.verified = false;
+            }
+            report.steps.push(step);
+        }
         let verdict = Verdict::of(&report);
         out.push(Shown { source, report, summary, verdict });
     }

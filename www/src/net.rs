@@ -41,6 +41,51 @@ fn size_of(checkpoint: &[u8]) -> Option<u64> {
     Some(verifier::parse_checkpoint(&n.text).ok()?.size)
 }
 
+/// Builds a consistency proof from `old` to `new` from the log's tiles: fetches exactly the
+/// tiles the proof needs (learned with a [`TileRecorder`]). Empty when there is nothing to
+/// prove; `None` if tiles are missing.
+pub(crate) async fn consistency_proof(log: &str, old: u64, new: u64) -> Option<Vec<verifier::Hash>> {
+    if old == 0 || old >= new {
+        return Some(Vec::new());
+    }
+    let rec = TileRecorder::default();
+    let _ = verifier::prove_consistency(&rec, old, new);
+    let mut tiles = HashMap::new();
+    for (level, index, width) in rec.wanted() {
+        let mut t = get(&format!("{log}/{}", tile_path(level, index, width))).await.ok()?;
+        if t.is_none() && u64::from(width) < TILE_WIDTH {
+            t = get(&format!("{log}/{}", tile_path(level, index, TILE_WIDTH as u16))).await.ok()?.map(
+                |mut d| {
+                    d.truncate(usize::from(width) * 32);
+                    d
+                },
+            );
+        }
+        tiles.insert((level, index, width), t?);
+    }
+    verifier::prove_consistency(&Fetched(tiles), old, new).ok()
+}
+
+/// The size in a signed checkpoint (unverified; for choosing which proof to fetch).
+pub(crate) fn checkpoint_size(checkpoint: &[u8]) -> Option<u64> {
+    size_of(checkpoint)
+}
+
+/// This browser's memory of the last checkpoint seen per log (local storage).
+pub(crate) fn last_seen(origin: &str) -> Option<Vec<u8>> {
+    let s = web_sys::window()?.local_storage().ok()??;
+    s.get_item(&format!("ledgerless:last-seen:{origin}")).ok()?.map(String::into_bytes)
+}
+
+/// Remembers `checkpoint` as the last one seen for `origin`.
+pub(crate) fn remember(origin: &str, checkpoint: &[u8]) {
+    if let (Some(s), Ok(text)) =
+        (web_sys::window().and_then(|w| w.local_storage().ok().flatten()), std::str::from_utf8(checkpoint))
+    {
+        let _ = s.set_item(&format!("ledgerless:last-seen:{origin}"), text);
+    }
+}
+
 /// Fetches revocation evidence for `bundle` from the issuer's log at `log`: the current
 /// checkpoint, the status list and its proof, and the tiles for a consistency proof from the
 /// bundle's tree. Nothing fetched is trusted; `verifier::check_bundle` checks it all.
@@ -57,27 +102,6 @@ pub(crate) async fn status_evidence(log: &str, bundle: &Bundle) -> Result<Status
         .ok()
         .and_then(|p| size_of(p.checkpoint.as_bytes()))
         .unwrap_or(0);
-    let consistency = if old == 0 || old >= latest {
-        Some(Vec::new())
-    } else {
-        let rec = TileRecorder::default();
-        let _ = verifier::prove_consistency(&rec, old, latest);
-        let mut tiles = HashMap::new();
-        for (level, index, width) in rec.wanted() {
-            let mut t = get(&format!("{log}/{}", tile_path(level, index, width))).await?;
-            if t.is_none() && u64::from(width) < TILE_WIDTH {
-                t = get(&format!("{log}/{}", tile_path(level, index, TILE_WIDTH as u16))).await?.map(
-                    |mut d| {
-                        d.truncate(usize::from(width) * 32);
-                        d
-                    },
-                );
-            }
-            if let Some(t) = t {
-                tiles.insert((level, index, width), t);
-            }
-        }
-        verifier::prove_consistency(&Fetched(tiles), old, latest).ok()
-    };
+    let consistency = consistency_proof(log, old, latest).await;
     Ok(StatusEvidence { latest_checkpoint, list, list_proof, consistency })
 }
