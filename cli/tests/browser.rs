@@ -61,7 +61,7 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         .arg(&demo)
         .arg("--app")
         .arg(&dist)
-        .args(["--site-url", &format!("http://{addr}/")])
+        .args(["--site-url", &format!("http://{addr}/site/")])
         .output()
         .expect("demo");
     assert!(o.status.success(), "demo failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -74,9 +74,10 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         "{index}"
     );
     assert!(index.contains("connect-src 'self';"), "fetches limited to the site's origin: {index}");
+    // Served from a sub-path (/site/): the app uses relative URLs only.
     let mut server = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
         .arg("serve")
-        .arg(demo.join("site"))
+        .arg(&demo)
         .args(["--addr", &addr])
         .stderr(Stdio::null())
         .spawn()
