@@ -65,6 +65,13 @@ cargo build --quiet -p cli
 L=target/debug/ledgerless
 EX=examples/registry
 run() { printf '\n$ ledgerless %s\n' "$*"; "$L" "$@"; }
+# must_fail WHAT ARGS...: runs ledgerless and requires exit 1 (not verified).
+must_fail() {
+  local what=$1 code=0
+  shift
+  run "$@" || code=$?
+  if [ "$code" -ne 1 ]; then echo "expected exit 1 for the $what, got $code" >&2; exit 1; fi
+}
 
 say "Main job: verifying the shipped example register (examples/registry)"
 run verify "$EX/entry-2.tlog-proof" --entry "$EX/entry-2.json" --policy "$EX/policy"
@@ -76,11 +83,7 @@ run verify-consistency --vkey "$EX/log.pub" --old "$EX/checkpoint.4" --new "$EX/
 say "A tampered entry must be rejected (exit 1)"
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 sed 's/suspended/licensed/; s/registered/licensed/' "$EX/entry-2.json" > "$TMP/forged.json"
-set +e
-run verify "$EX/entry-2.tlog-proof" --entry "$TMP/forged.json" --policy "$EX/policy"
-code=$?
-set -e
-if [ "$code" -ne 1 ]; then echo "expected exit 1 for the forged entry, got $code" >&2; exit 1; fi
+must_fail "forged entry" verify "$EX/entry-2.tlog-proof" --entry "$TMP/forged.json" --policy "$EX/policy"
 say "Credentials: issue 200 synthetic registrants' credentials, disclose, verify, revoke"
 W="$TMP/credentials"; mkdir -p "$W"
 run keygen --name register.example.org/gmc --out "$W/issuer" >/dev/null
@@ -91,11 +94,7 @@ ID=$(awk -F, 'NR>1 && $2=="RegisterEntry" && ($4=="" || $4>"2027") {print $1; ex
 run disclose "$W/bundles/$ID.json" --claims name,register,status --out "$W/mine.json"
 run verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
 run revoke --log "$W/log" --key "$W/issuer.key" --id "$ID" --reason "demo"
-set +e
-run verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
-code=$?
-set -e
-if [ "$code" -ne 1 ]; then echo "expected exit 1 for the revoked credential, got $code" >&2; exit 1; fi
+must_fail "revoked credential" verify "$W/mine.json" --vkey "$W/issuer.pub" --log "$W/log"
 say "The demo: an issuer log, 300 credentials (one revoked, one expired), a witness, the site"
 run demo --out "$TMP/demo" --app dist --site-url http://127.0.0.1:8080/
 say "Done: the genuine entry verified, the forged one was rejected, the revoked credential failed,"
