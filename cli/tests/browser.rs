@@ -6,15 +6,10 @@
 //! skips with a reason when either is missing, except under `CI=true`, where it fails.
 
 use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("browser test cannot run: {why}");
-    }
-    eprintln!("skipped browser test: {why}");
-}
 
 fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists())
@@ -46,26 +41,15 @@ fn dump_dom(chrome: &Path, url: &str, profile: &Path) -> String {
 
 #[test]
 fn demo_links_give_the_right_verdicts_in_chromium() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dist = root.join("dist");
-    if !dist.join("index.html").is_file() {
-        return skip_or_fail("dist/ is not built (run `trunk build --release`)");
-    }
-    let Some(chrome) = chromium() else { return skip_or_fail("chromium is not installed") };
+    let Some(dist) = common::dist() else {
+        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+    };
+    let Some(chrome) = chromium() else { return common::skip_or_fail("chromium is not installed") };
     let t = tempfile::tempdir().expect("tempdir");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let addr = format!("127.0.0.1:{port}");
     let demo = t.path().join("demo");
-    let o = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
-        .args(["demo", "--out"])
-        .arg(&demo)
-        .arg("--app")
-        .arg(&dist)
-        .args(["--site-url", &format!("http://{addr}/site/")])
-        .output()
-        .expect("demo");
-    assert!(o.status.success(), "demo failed: {}", String::from_utf8_lossy(&o.stderr));
-    let links = std::fs::read_to_string(demo.join("links.txt")).expect("links.txt");
+    let links = common::build_demo(&dist, &demo, &format!("http://{addr}/site/"));
     // The site runs under a Content-Security-Policy without 'unsafe-inline': the verdicts
     // below can only appear if the policy lets exactly our scripts run.
     let index = std::fs::read_to_string(demo.join("site/index.html")).expect("index.html");

@@ -4,17 +4,12 @@
 //! `CI=true`).
 
 use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("webdriver test cannot run: {why}");
-    }
-    eprintln!("skipped webdriver test: {why}");
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
@@ -37,27 +32,16 @@ impl Drop for Kill {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paste_and_pick_files_in_the_app() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dist = root.join("dist");
-    if !dist.join("index.html").is_file() {
-        return skip_or_fail("dist/ is not built (run `trunk build --release`)");
-    }
+    let Some(dist) = common::dist() else {
+        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+    };
     let driver_bin = ["/usr/bin/chromedriver"].iter().map(PathBuf::from).find(|p| p.exists());
-    let Some(driver_bin) = driver_bin else { return skip_or_fail("chromedriver is not installed") };
+    let Some(driver_bin) = driver_bin else { return common::skip_or_fail("chromedriver is not installed") };
     let t = tempfile::tempdir().expect("tempdir");
     let (site_port, driver_port) = (free_port(), free_port());
     let site = format!("http://127.0.0.1:{site_port}/");
     let demo = t.path().join("demo");
-    let o = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
-        .args(["demo", "--out"])
-        .arg(&demo)
-        .arg("--app")
-        .arg(&dist)
-        .args(["--site-url", &site])
-        .output()
-        .expect("demo");
-    assert!(o.status.success(), "demo failed: {}", String::from_utf8_lossy(&o.stderr));
-    let links = std::fs::read_to_string(demo.join("links.txt")).expect("links");
+    let links = common::build_demo(&dist, &demo, &site);
     let link = |label: &str| {
         links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link").to_owned()
     };
