@@ -174,11 +174,6 @@ struct Portfolio {
     warnings: Vec<String>,
 }
 
-/// The person a bundle names: its `name` claim, normalised (case and spacing; titles kept).
-fn subject_of(s: &BundleSummary) -> Option<String> {
-    s.claims.get("name").map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) fn verify_bundles(
     files: &[PathBuf],
@@ -218,8 +213,11 @@ pub(crate) fn verify_bundles(
     }
     let mut subjects: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &results {
-        let who =
-            r.summary.as_ref().and_then(subject_of).unwrap_or_else(|| "(name not disclosed)".to_owned());
+        let who = r
+            .summary
+            .as_ref()
+            .and_then(BundleSummary::subject)
+            .unwrap_or_else(|| "(name not disclosed)".to_owned());
         subjects.entry(who).or_default().push(r.file.clone());
     }
     if results.len() > 1 && subjects.len() > 1 {
@@ -243,7 +241,7 @@ pub(crate) fn verify_bundles(
     } else {
         let mut out = String::new();
         for r in &results {
-            let verdict = verdict(&r.report);
+            let verdict = r.report.verdict().word().to_uppercase();
             out.push_str(&format!("== {} — {verdict}\n", r.file));
             if let Some(s) = &r.summary {
                 out.push_str(&format!("   {} issued by {}\n", s.credential_type, s.issuer_name));
@@ -283,17 +281,6 @@ pub(crate) fn verify_bundles(
         }
     }
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// The one-word verdict people see.
-fn verdict(r: &Report) -> &'static str {
-    match r.failure().map(|f| (f.check, f.detail.as_str())) {
-        None => "VALID",
-        Some(("revocation", d)) if d.starts_with("revoked") => "REVOKED",
-        Some(("validity", d)) if d.starts_with("expired") => "EXPIRED",
-        Some(("issuer", _)) => "UNTRUSTED ISSUER",
-        Some(_) => "INVALID",
-    }
 }
 
 #[allow(clippy::print_stdout)]

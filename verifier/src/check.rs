@@ -51,6 +51,35 @@ pub struct Step {
     pub detail: String,
 }
 
+/// The one-word verdict people see for a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every check passed.
+    Valid,
+    /// The issuer revoked it.
+    Revoked,
+    /// Outside its validity window.
+    Expired,
+    /// Not from a trusted issuer.
+    UntrustedIssuer,
+    /// Anything else failed: forged, altered, malformed.
+    Invalid,
+}
+
+impl Verdict {
+    /// The word shown, e.g. "Untrusted issuer".
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Valid => "Valid",
+            Verdict::Revoked => "Revoked",
+            Verdict::Expired => "Expired",
+            Verdict::UntrustedIssuer => "Untrusted issuer",
+            Verdict::Invalid => "Invalid",
+        }
+    }
+}
+
 /// The result of verifying one piece of evidence, step by step.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Report {
@@ -88,6 +117,17 @@ impl Report {
     /// The first failed step, if any.
     pub fn failure(&self) -> Option<&Step> {
         self.steps.iter().find(|s| s.outcome == Outcome::Fail)
+    }
+
+    /// The verdict the first failed step (or none) amounts to.
+    pub fn verdict(&self) -> Verdict {
+        match self.failure().map(|f| (f.check, f.detail.as_str())) {
+            None => Verdict::Valid,
+            Some(("revocation", d)) if d.starts_with("revoked") => Verdict::Revoked,
+            Some(("validity", d)) if d.starts_with("expired") => Verdict::Expired,
+            Some(("issuer", _)) => Verdict::UntrustedIssuer,
+            Some(_) => Verdict::Invalid,
+        }
     }
 }
 
@@ -444,6 +484,14 @@ pub struct BundleSummary {
     pub valid_until: Option<String>,
     /// Whether the revocation status was checked and found clear.
     pub status_checked: bool,
+}
+
+impl BundleSummary {
+    /// The person the bundle names: its `name` claim with spacing and case normalised
+    /// (titles kept), for grouping a portfolio; `None` if the name is not disclosed.
+    pub fn subject(&self) -> Option<String> {
+        self.claims.get("name").map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+    }
 }
 
 const FMT: (&str, &str) = ("format", "the file is a ledgerless credential bundle (v1)");

@@ -17,8 +17,8 @@ mod tlog_proof;
 // The public interface is:
 pub use crate::check::{
     BundleSummary, BundleTrust, Outcome, Report, StatusEvidence, Step, Trust, TrustList, TrustedParty,
-    check_bundle, check_checkpoint, check_consistency, check_inclusion, check_last_seen, check_tlog_proof,
-    parse_trust_key,
+    Verdict, check_bundle, check_checkpoint, check_consistency, check_inclusion, check_last_seen,
+    check_tlog_proof, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,

@@ -5,7 +5,9 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
 use crate::net;
-use crate::state::{Action, Shown, State, Verdict, advice, bundles_from_fragment, bundles_from_text};
+use verifier::Verdict;
+
+use crate::state::{Action, Shown, State, advice, bundles_from_fragment, bundles_from_text, data_verdict};
 
 /// The reducer, as Yew wants it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,7 +63,7 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
             }
             report.steps.push(step);
         }
-        let verdict = Verdict::of(&report);
+        let verdict = report.verdict();
         out.push(Shown { source, report, summary, verdict });
     }
     out
@@ -207,7 +209,7 @@ pub fn app() -> Html {
 fn view_result(i: usize, r: &Shown) -> Html {
     let title = r.summary.as_ref().map(|s| format!("{} issued by {}", s.credential_type, s.issuer_name));
     html! {
-        <article class={classes!("result", r.verdict.data())} id={format!("result-{i}")} data-verdict={r.verdict.data()}>
+        <article class={classes!("result", data_verdict(r.verdict))} id={format!("result-{i}")} data-verdict={data_verdict(r.verdict)}>
             <h2 class="verdict-word">{ r.verdict.word() }</h2>
             if let Some(t) = title { <p class="what">{ t }</p> }
             if let Some(s) = &r.summary {

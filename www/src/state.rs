@@ -3,50 +3,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use verifier::{BundleSummary, Report, TrustList};
+use verifier::{BundleSummary, Report, TrustList, Verdict};
 
-/// The one-word verdict people see, and what `data-verdict` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every check passed.
-    Valid,
-    /// The issuer revoked it.
-    Revoked,
-    /// Outside its validity window.
-    Expired,
-    /// Not from an issuer in the trust list.
-    UntrustedIssuer,
-    /// Anything else failed: forged, altered, malformed.
-    Invalid,
-}
-
-impl Verdict {
-    /// Reads the verdict off a report.
-    pub fn of(r: &Report) -> Verdict {
-        match r.failure().map(|f| (f.check, f.detail.as_str())) {
-            None => Verdict::Valid,
-            Some(("revocation", d)) if d.starts_with("revoked") => Verdict::Revoked,
-            Some(("validity", d)) if d.starts_with("expired") => Verdict::Expired,
-            Some(("issuer", _)) => Verdict::UntrustedIssuer,
-            Some(_) => Verdict::Invalid,
-        }
-    }
-
-    /// The word shown.
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Valid => "Valid",
-            Verdict::Revoked => "Revoked",
-            Verdict::Expired => "Expired",
-            Verdict::UntrustedIssuer => "Untrusted issuer",
-            Verdict::Invalid => "Invalid",
-        }
-    }
-
-    /// `data-verdict`: `valid` or `invalid`, for people and tests alike.
-    pub fn data(self) -> &'static str {
-        if self == Verdict::Valid { "valid" } else { "invalid" }
-    }
+/// `data-verdict` for a verdict: `valid` or `invalid`, for people and tests alike.
+pub fn data_verdict(v: Verdict) -> &'static str {
+    if v == Verdict::Valid { "valid" } else { "invalid" }
 }
 
 /// A sentence a recruiter can act on, for a failed check.
@@ -179,12 +140,7 @@ impl State {
 
     /// People named by the shown bundles (normalised `name` claims); more than one is a warning.
     pub fn subjects(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .shown
-            .iter()
-            .filter_map(|s| s.summary.as_ref()?.claims.get("name"))
-            .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
-            .collect();
+        let mut v: Vec<String> = self.shown.iter().filter_map(|s| s.summary.as_ref()?.subject()).collect();
         v.sort();
         v.dedup();
         v
@@ -219,7 +175,7 @@ mod tests {
         assert_eq!(s.input_error.as_deref(), Some("bad"));
         let s = s.reduce(Action::Trust(Err("404".into())));
         assert_eq!(s.trust_error.as_deref(), Some("404"));
-        assert_eq!(Verdict::Valid.data(), "valid");
-        assert_eq!(Verdict::Revoked.data(), "invalid");
+        assert_eq!(data_verdict(Verdict::Valid), "valid");
+        assert_eq!(data_verdict(Verdict::Revoked), "invalid");
     }
 }
