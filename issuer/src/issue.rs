@@ -257,8 +257,10 @@ pub fn issue(
     let secret = id_secret(key);
     let known = read_ids(&dir)?;
     let mut next_index = known.values().map(|i| i + 1).max().unwrap_or(0);
-    for r in &rows {
-        if known.contains_key(&id_tag(&secret, &r.id)) {
+    // Each id's tag is computed once: to refuse reissues now, and for status/ids below.
+    let tags: Vec<String> = rows.iter().map(|r| id_tag(&secret, &r.id)).collect();
+    for (r, tag) in rows.iter().zip(&tags) {
+        if known.contains_key(tag) {
             return Err(IssueError::Input(format!(
                 "id {:?} was already issued by this log; ids are never reused",
                 r.id
@@ -339,8 +341,8 @@ pub fn issue(
     }
     progress("prepared", prepared.len() as u64);
     let mut id_lines = String::with_capacity(prepared.len() * 72);
-    for p in &prepared {
-        id_lines.push_str(&format!("{} {}\n", id_tag(&secret, &p.row.id), p.status_index));
+    for (p, tag) in prepared.iter().zip(&tags) {
+        id_lines.push_str(&format!("{tag} {}\n", p.status_index));
     }
     next_index = first_index + prepared.len() as u64;
     // 1. Record the status indices first: a crash after this never reuses one.

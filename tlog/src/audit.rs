@@ -3,11 +3,12 @@
 
 use verifier::{
     Checkpoint, Hash, TILE_WIDTH, TileSource as _, Trust, VerifiedCheckpoint, entries_path, leaf_hash,
-    node_hash, parse_entry_bundle, root_from_tiles, tile_path, tile_width, verify_checkpoint,
+    parse_entry_bundle, root_from_tiles, tile_path, tile_width, verify_checkpoint,
     verify_checkpoint_with_policy,
 };
 
 use crate::error::LogError;
+use crate::log::fold_perfect;
 use crate::storage::{Fetch, FetchTiles};
 
 /// What an audit established.
@@ -36,14 +37,6 @@ pub enum AuditError {
     /// A file could not be read.
     #[error(transparent)]
     Log(#[from] LogError),
-}
-
-fn fold(nodes: &[Hash]) -> Hash {
-    let mut v = nodes.to_vec();
-    while v.len() > 1 {
-        v = v.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
-    }
-    v[0]
 }
 
 /// Reads a whole log and checks it: the checkpoint under `trust`, every entry bundle against
@@ -99,7 +92,7 @@ pub fn audit(
         }
         checked += 2;
         if u64::from(w) == TILE_WIDTH {
-            push_expected(&tiles, &mut pending, 1, fold(&hashes), &mut checked)?;
+            push_expected(&tiles, &mut pending, 1, fold_perfect(&hashes), &mut checked)?;
         }
         progress(t + 1, level0_tiles);
     }
@@ -182,7 +175,7 @@ fn push_expected(
         compare(tiles, level as u8, p.done[level], TILE_WIDTH as u16, &nodes)?;
         p.done[level] += 1;
         *checked += 1;
-        push_expected(tiles, p, level + 1, fold(&nodes), checked)?;
+        push_expected(tiles, p, level + 1, fold_perfect(&nodes), checked)?;
     }
     Ok(())
 }

@@ -92,7 +92,7 @@ fn check_log_key(key: &SignerKey) -> Result<(), LogError> {
 }
 
 /// Folds a perfect run of 2^k node hashes into their subtree's hash.
-fn fold_perfect(nodes: &[Hash]) -> Hash {
+pub(crate) fn fold_perfect(nodes: &[Hash]) -> Hash {
     let mut v = nodes.to_vec();
     while v.len() > 1 {
         v = v.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();

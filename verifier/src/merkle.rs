@@ -510,11 +510,13 @@ pub fn verify_multiproof(
     if indices.len() != leaf_hashes.len() {
         return Err(ProofError::Malformed("leaf index and leaf hash counts differ"));
     }
-    let want = multiproof_len(indices, size)?;
+    let idx = check_multi_indices(indices, size)?;
+    // `size` fits in usize: check_multi_indices bounds it by 2^20.
+    let want: usize =
+        rs_merkle::utils::indices::proof_indices_by_layers(&idx, size as usize).iter().map(Vec::len).sum();
     if proof.len() != want {
         return Err(ProofError::WrongLength { got: proof.len(), want });
     }
-    let idx = check_multi_indices(indices, size)?;
     let leaves: Vec<[u8; 32]> = leaf_hashes.iter().map(|h| h.0).collect();
     let hashes: Vec<[u8; 32]> = proof.iter().map(|h| h.0).collect();
     let computed = rs_merkle::MerkleProof::<Rfc9162Hasher>::new(hashes)
