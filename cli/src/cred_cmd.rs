@@ -292,7 +292,14 @@ pub(crate) fn demo(
 ) -> Result<ExitCode, UsageError> {
     let url = site_url
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
-    let d = issuer::demo::build(out, app, &url, now()).map_err(|e| UsageError::new(e.to_string()))?;
+    // The demo only builds into a new or empty directory, so on failure everything in it is
+    // ours: remove it rather than leave a half-built site.
+    let d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
+        if !matches!(e, issuer::IssueError::Input(ref m) if m.contains("is not empty")) {
+            let _ = std::fs::remove_dir_all(out);
+        }
+        UsageError::new(e.to_string())
+    })?;
     eprintln!(
         "demo built in {}: site in {}, links in {}",
         out.display(),

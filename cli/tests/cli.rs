@@ -179,48 +179,34 @@ fn verify_consistency_and_its_rejections() {
         "{}",
         stderr(&o)
     );
+    // Signs a checkpoint of size 6 with the example log's own key, and checks it as "new".
+    let forged_new = |name: &str, origin: &str| {
+        let text = verifier::format_checkpoint(&verifier::Checkpoint {
+            origin: origin.to_owned(),
+            size: 6,
+            root_hash: verifier::leaf_hash(b"a different history"),
+            extensions: vec![],
+        });
+        let signed = verifier::sign_note(&text, &[&tests::example::log_key()]).expect("sign");
+        let file = temp(name, signed.as_bytes());
+        ledgerless(&[
+            "verify-consistency",
+            "--vkey",
+            "log.pub",
+            "--old",
+            "checkpoint.4",
+            "--new",
+            s(&file),
+            "--proof",
+            "consistency-4-6.proof",
+        ])
+    };
     // A fork: a checkpoint of size 6 over different entries, signed by the same key.
-    let key = tests::example::log_key();
-    let forked_root = verifier::leaf_hash(b"a different history");
-    let text = verifier::format_checkpoint(&verifier::Checkpoint {
-        origin: tests::example::ORIGIN.to_owned(),
-        size: 6,
-        root_hash: forked_root,
-        extensions: vec![],
-    });
-    let fork = temp("fork.checkpoint", verifier::sign_note(&text, &[&key]).expect("sign").as_bytes());
-    let o = ledgerless(&[
-        "verify-consistency",
-        "--vkey",
-        "log.pub",
-        "--old",
-        "checkpoint.4",
-        "--new",
-        s(&fork),
-        "--proof",
-        "consistency-4-6.proof",
-    ]);
+    let o = forged_new("fork.checkpoint", tests::example::ORIGIN);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("the log has forked"), "{}", stderr(&o));
     // A checkpoint for another origin, signed by this log's key, is refused.
-    let text = verifier::format_checkpoint(&verifier::Checkpoint {
-        origin: "other.example/log".to_owned(),
-        size: 6,
-        root_hash: forked_root,
-        extensions: vec![],
-    });
-    let other = temp("other.checkpoint", verifier::sign_note(&text, &[&key]).expect("sign").as_bytes());
-    let o = ledgerless(&[
-        "verify-consistency",
-        "--vkey",
-        "log.pub",
-        "--old",
-        "checkpoint.4",
-        "--new",
-        s(&other),
-        "--proof",
-        "consistency-4-6.proof",
-    ]);
+    let o = forged_new("other.checkpoint", "other.example/log");
     assert_eq!(code(&o), 1);
     assert!(
         stderr(&o).contains("checkpoint origin \"other.example/log\" is not the name of its log key"),
