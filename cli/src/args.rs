@@ -238,9 +238,28 @@ pub(crate) enum Command {
         /// Seed of the generator.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Output file (CSV).
+        /// Output file: CSV, or Parquet for patients when it ends in .parquet.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Turn patient-level records into a k-anonymous release: microdata with generalised
+    /// quasi-identifiers, small-number-suppressed tables, report.json and report.html.
+    Anonymise {
+        /// Input records (.csv or .parquet).
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// The anonymisation policy (TOML; docs/formats.md).
+        #[arg(long, value_name = "POLICY.toml")]
+        policy: PathBuf,
+        /// The release directory to create (must not exist).
+        #[arg(long, value_name = "RELEASEDIR")]
+        out: PathBuf,
+        /// No progress display.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print the report as JSON on stdout (with timings) instead of a summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Issue one credential per CSV row into the issuer's log; one bundle per row in DIR/<id>.json.
     Issue {
@@ -328,6 +347,8 @@ pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub(crate) enum SynthKind {
     /// Health-care registrants holding several credentials each (issuer CSV).
     Registrants,
+    /// Patient-level hospital admissions (input for `anonymise`).
+    Patients,
 }
 
 /// Trust for `verify`: a log key, a trust list of issuers, or a tlog-policy.

@@ -18,7 +18,9 @@ fn now() -> i64 {
 }
 
 pub(crate) fn synth(kind: SynthKind, rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
-    let SynthKind::Registrants = kind;
+    if !matches!(kind, SynthKind::Registrants) {
+        return Err(UsageError::new("internal: only registrants are made here"));
+    }
     let tmp = out.with_extension("csv.tmp");
     let f = std::fs::File::create(&tmp)
         .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;

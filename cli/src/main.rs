@@ -4,6 +4,7 @@
 //! refusing a fork), with the failing step on stderr; 2 usage error or unreadable input.
 #![forbid(unsafe_code)]
 
+mod analytics_cmd;
 mod args;
 mod cred_cmd;
 mod fetch;
@@ -128,7 +129,13 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
+        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out } => {
+            return analytics_cmd::synth_patients(rows, seed, &out);
+        }
         Command::Synth { kind, rows, seed, out } => return cred_cmd::synth(kind, rows, seed, &out),
+        Command::Anonymise { input, policy, out, quiet, json } => {
+            return analytics_cmd::anonymise(&input, &policy, &out, quiet, json);
+        }
         Command::Issue { log, key, input, out } => return cred_cmd::issue(&log, &key, &input, &out),
         Command::Disclose { bundle, claims, out } => return cred_cmd::disclose(&bundle, &claims, &out),
         Command::Revoke { log, key, id, reason } => {

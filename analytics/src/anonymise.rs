@@ -1,0 +1,359 @@
+//! `ledgerless anonymise`: input + policy → a release directory, written atomically.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sha2::Digest;
+
+use crate::data::{Input, write_both};
+use crate::hierarchy::{Generalisation, HierarchyError};
+use crate::policy::{Diversity, Policy};
+use crate::report::{self, Report};
+use crate::risk;
+use crate::search::{Base, Criteria, Problem, SearchError, SearchStats};
+use crate::tables;
+use crate::Error;
+
+/// Stages reported to a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading the input and counting combinations.
+    Reading,
+    /// Searching the lattice.
+    Searching,
+    /// Writing microdata.
+    Writing,
+    /// Writing tables and the report.
+    Tables,
+}
+
+/// What a run produced, with timings (which are not part of the release).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The report written to the release.
+    pub report: Report,
+    /// Seconds per stage: reading, search, writing microdata, tables and report.
+    pub seconds: [f64; 4],
+}
+
+/// Anonymises `input` under the policy at `policy_path` into the new directory `out`.
+///
+/// Nothing is left at `out` unless everything succeeded: the release is built in a temporary
+/// sibling directory and renamed at the end.
+pub fn anonymise(
+    input: &Path,
+    policy_path: &Path,
+    out: &Path,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<Outcome, Error> {
+    let policy = Policy::load(policy_path)?;
+    if out.exists() {
+        return Err(Error::Output {
+            path: out.into(),
+            message: "already exists; name a new directory for the release".into(),
+        });
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::Output { path: out.into(), message: format!("its folder {} does not exist", parent.display()) });
+    }
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "release".into());
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("tables")).map_err(|e| Error::io(&tmp, e))?;
+    let result = build(input, &policy, &tmp, progress);
+    match result {
+        Ok(outcome) => {
+            std::fs::rename(&tmp, out).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&tmp);
+                Error::io(out, e)
+            })?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMut(Stage)) -> Result<Outcome, Error> {
+    let t0 = Instant::now();
+    progress(Stage::Reading);
+    let input = Input::open(input_path)?;
+    input.require(&refs(&policy.drop), "drop")?;
+    let qi_cols: Vec<String> = policy.quasi_identifiers.iter().map(|q| q.column.clone()).collect();
+    let sens_cols: Vec<String> = policy.sensitive.iter().map(|s| s.column.clone()).collect();
+    input.require(&refs(&qi_cols), "quasi_identifier")?;
+    input.require(&refs(&sens_cols), "sensitive")?;
+    for t in &policy.tables {
+        input.require(&refs(&t.group_by), &format!("group_by of table '{}'", t.name))?;
+    }
+    let key_cols: Vec<String> = qi_cols.iter().chain(&sens_cols).cloned().collect();
+    let combos = input.combinations(&key_cols)?;
+    let counts: Vec<u64> = column_u64(&combos, "__n")?;
+    let rows: u64 = counts.iter().sum();
+    if rows == 0 {
+        return Err(Error::Input { path: input.path.clone(), message: "has no rows".into() });
+    }
+    if policy.k > rows {
+        return Err(Error::Input {
+            path: input.path.clone(),
+            message: format!("k = {} is larger than the number of rows ({rows}); no release can be k-anonymous", policy.k),
+        });
+    }
+    // Hierarchies over the observed values.
+    let mut gens = Vec::new();
+    let mut qi_codes = Vec::new();
+    for q in &policy.quasi_identifiers {
+        let values = column_str(&combos, &q.column)?;
+        let distinct: Vec<String> = {
+            let mut d: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        };
+        let g = Generalisation::build(&q.column, &q.hierarchy, &distinct).map_err(|e| match e {
+            HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
+            HierarchyError::Missing { value, reason } => Error::Hierarchy {
+                column: q.column.clone(),
+                message: format!("value {value:?} ({} of {}) {reason}", input.locate(&q.column, &value), file_name(&input.path)),
+            },
+        })?;
+        let index: std::collections::HashMap<&str, u32> =
+            g.values.iter().enumerate().map(|(i, v)| (v.as_str(), i as u32)).collect();
+        qi_codes.push(values.iter().map(|v| index.get(v.as_str()).copied().unwrap_or(0)).collect::<Vec<u32>>());
+        gens.push(g);
+    }
+    let mut sens_codes = Vec::new();
+    let mut sens_card = Vec::new();
+    for c in &sens_cols {
+        let values = column_str(&combos, c)?;
+        let mut d: Vec<&str> = values.iter().map(String::as_str).collect();
+        d.sort_unstable();
+        d.dedup();
+        sens_card.push(d.len() as u32);
+        sens_codes.push(values.iter().map(|v| d.binary_search(&v.as_str()).unwrap_or(0) as u32).collect::<Vec<u32>>());
+    }
+    drop(combos);
+    // A fixed order of combinations makes every sum, and so every output, deterministic.
+    let mut order: Vec<u32> = (0..counts.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        for col in qi_codes.iter().chain(&sens_codes) {
+            match col[a].cmp(&col[b]) {
+                std::cmp::Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    let permute = |v: &Vec<u32>| order.iter().map(|&i| v[i as usize]).collect::<Vec<u32>>();
+    let base = Base {
+        qi: qi_codes.iter().map(permute).collect(),
+        sensitive: sens_codes.iter().map(permute).collect(),
+        sensitive_card: sens_card,
+        count: order.iter().map(|&i| counts[i as usize]).collect(),
+    };
+    drop(qi_codes);
+    drop(sens_codes);
+    let t_read = t0.elapsed().as_secs_f64();
+
+    progress(Stage::Searching);
+    let t1 = Instant::now();
+    let criteria = Criteria {
+        k: policy.k,
+        max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
+        diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
+    };
+    let problem = Problem::new(&gens, &base, criteria);
+    let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
+    let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
+    let before_sizes = problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?;
+    let t_search = t1.elapsed().as_secs_f64();
+
+    progress(Stage::Writing);
+    let t2 = Instant::now();
+    let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
+    let lf = input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?;
+    let written = write_both(lf, &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
+    if written != rows {
+        return Err(Error::Output {
+            path: dir.join("microdata.csv"),
+            message: format!("wrote {written} rows but the input has {rows}"),
+        });
+    }
+    let t_write = t2.elapsed().as_secs_f64();
+
+    progress(Stage::Tables);
+    let t3 = Instant::now();
+    let mut files = vec!["microdata.csv".to_string(), "microdata.parquet".to_string()];
+    let mut table_summaries = Vec::new();
+    for t in &policy.tables {
+        let df = input.counts(&t.group_by, &gens, &best.node)?;
+        let n = column_u64(&df, "__n")?;
+        let cols: Vec<Vec<String>> = t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
+        let raw: Vec<(Vec<String>, u64)> =
+            (0..n.len()).map(|i| (cols.iter().map(|c| c[i].clone()).collect(), n[i])).collect();
+        let p = tables::protect(t, &raw).map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
+        let rel = format!("tables/{}.csv", t.name);
+        let path = dir.join(&rel);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
+        for row in std::iter::once(&p.header).chain(&p.rows) {
+            w.write_record(row).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
+        }
+        w.flush().map_err(|e| Error::io(&path, e))?;
+        table_summaries.push(report::TableSummary {
+            name: t.name.clone(),
+            file: rel.clone(),
+            group_by: t.group_by.clone(),
+            cells: p.cells,
+            primary_suppressed: p.primary,
+            secondary_suppressed: p.secondary,
+        });
+        files.push(rel);
+    }
+    files.push("report.json".into());
+    files.push("report.html".into());
+
+    let mut after_sizes = classes.kept_sizes.clone();
+    if eval.suppressed > 0 {
+        after_sizes.push(eval.suppressed);
+    }
+    let per_attr = problem.attribute_metrics(&best.node, &classes);
+    let attributes = gens
+        .iter()
+        .enumerate()
+        .map(|(j, g)| {
+            let l = best.node[j] as usize;
+            let mut after = classes.kept_label_rows[j].len() as u64;
+            if eval.suppressed > 0 && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*") {
+                after += 1;
+            }
+            report::Attribute {
+                column: g.column.clone(),
+                hierarchy: g.description.clone(),
+                level: best.node[j],
+                height: g.height(),
+                distinct_before: g.values.len() as u64,
+                distinct_after: after,
+                example: (
+                    g.values.first().cloned().unwrap_or_default(),
+                    g.codes[l].first().map(|&c| g.labels[l][c as usize].clone()).unwrap_or_default(),
+                ),
+                loss: per_attr[j].0,
+                entropy_bits: per_attr[j].1,
+            }
+        })
+        .collect();
+    let max_entropy = problem.max_entropy();
+    let report = Report {
+        tool: format!("ledgerless {}", env!("CARGO_PKG_VERSION")),
+        input: report::InputSummary {
+            file: file_name(&input.path),
+            rows,
+            columns: input.columns.clone(),
+        },
+        policy: report::PolicySummary {
+            k: policy.k,
+            suppression_limit: policy.suppression_limit,
+            metric: policy.metric.name().into(),
+            dropped: policy.drop.clone(),
+            sha256: hex(&sha2::Sha256::digest(policy.text.as_bytes())),
+        },
+        result: report::ResultSummary {
+            node: best.node.clone(),
+            achieved_k: eval.min_class,
+            achieved_l: policy
+                .sensitive
+                .iter()
+                .enumerate()
+                .map(|(s, p)| report::Diversity {
+                    column: p.column.clone(),
+                    required_l: p.l,
+                    variant: match p.diversity {
+                        Diversity::Distinct => "distinct".into(),
+                        Diversity::Entropy => "entropy".into(),
+                        Diversity::Recursive { c } => format!("recursive (c = {c})"),
+                    },
+                    distinct_l: eval.l_distinct[s],
+                    entropy_l: eval.l_entropy[s],
+                })
+                .collect(),
+            records_suppressed: eval.suppressed,
+            suppressed_share: eval.suppressed as f64 / rows as f64,
+            classes: eval.classes,
+            average_class_size: if eval.classes > 0 {
+                (rows - eval.suppressed) as f64 / eval.classes as f64
+            } else {
+                0.0
+            },
+        },
+        information_loss: report::Loss {
+            discernibility: eval.discernibility,
+            loss: eval.loss,
+            entropy_bits: eval.entropy,
+            entropy_share: if max_entropy > 0.0 { eval.entropy / max_entropy } else { 0.0 },
+        },
+        risk: report::BeforeAfter {
+            before: risk::risk(&before_sizes, policy.sampling_fraction),
+            after: risk::risk(&after_sizes, policy.sampling_fraction),
+        },
+        class_sizes: report::BeforeAfter {
+            before: risk::distribution(&before_sizes),
+            after: risk::distribution(&after_sizes),
+        },
+        attributes,
+        search: stats,
+        tables: table_summaries,
+        files,
+    };
+    write(dir, "report.json", report.to_json())?;
+    write(dir, "report.html", report.to_html())?;
+    let t_tables = t3.elapsed().as_secs_f64();
+    Ok(Outcome { report, seconds: [t_read, t_search, t_write, t_tables] })
+}
+
+/// Runs only the search on an already-prepared problem (benchmarks).
+pub fn search_only(problem: &Problem<'_>, metric: crate::policy::Metric) -> Result<SearchStats, Error> {
+    problem.search(metric).map(|(_, s)| s).map_err(search_error)
+}
+
+fn search_error(e: SearchError) -> Error {
+    match e {
+        SearchError::NoSolution(m) => Error::NoSolution(m),
+        SearchError::TooLarge(m) => Error::NoSolution(m),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: String) -> Result<(), Error> {
+    let p = dir.join(name);
+    std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn column_u64(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<u64>, Error> {
+    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
+    let ca = c.u64().map_err(|e| Error::Polars(e.to_string()))?;
+    Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+fn column_str(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>, Error> {
+    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
+    let ca = c.str().map_err(|e| Error::Polars(e.to_string()))?;
+    Ok(ca.iter().map(|v| v.unwrap_or("").to_string()).collect())
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}

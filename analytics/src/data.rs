@@ -1,0 +1,399 @@
+//! Reading inputs and writing releases with polars (lazy, streaming where it matters).
+//!
+//! Every column is read as text so the release keeps the input's exact values; empty fields
+//! are treated as the empty string.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use crate::Error;
+use crate::hierarchy::{Generalisation, KEY_SEPARATOR};
+
+/// The input's format, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-, semicolon- or tab-separated text with a header line.
+    Csv(u8),
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// An input file opened lazily.
+pub struct Input {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// Column names in file order.
+    pub columns: Vec<String>,
+    lf: LazyFrame,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input").field("path", &self.path).field("format", &self.format).finish_non_exhaustive()
+    }
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Input { path: path.to_path_buf(), message: message.into() }
+}
+
+impl Input {
+    /// Opens a CSV or Parquet file, checking that CSV lines are well formed first.
+    pub fn open(path: &Path) -> Result<Input, Error> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_file() {
+            return Err(input_err(path, "is not a file"));
+        }
+        if meta.len() == 0 {
+            return Err(input_err(path, "is empty (no header line, no rows)"));
+        }
+        let text_path =
+            path.to_str().ok_or_else(|| input_err(path, "the path is not valid UTF-8; rename the file"))?;
+        let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Format::Csv(sniff_separator(path)?),
+            Some("parquet") => Format::Parquet,
+            _ => return Err(input_err(path, "must end in .csv or .parquet")),
+        };
+        let lf = match format {
+            Format::Csv(sep) => {
+                check_csv(path, sep)?;
+                LazyCsvReader::new(PlRefPath::new(text_path))
+                    .with_has_header(true)
+                    .with_separator(sep)
+                    .with_infer_schema_length(Some(0))
+                    .finish()
+                    .map_err(|e| input_err(path, e.to_string()))?
+            }
+            Format::Parquet => LazyFrame::scan_parquet(PlRefPath::new(text_path), ScanArgsParquet::default())
+                .map_err(|e| input_err(path, e.to_string()))?,
+        };
+        let mut lf = lf;
+        let schema = lf.collect_schema().map_err(|e| input_err(path, e.to_string()))?;
+        let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        // Everything as text (Parquet may carry numbers and dates).
+        let lf = lf.select(columns.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>());
+        Ok(Input { path: path.to_path_buf(), format, columns, lf })
+    }
+
+    /// Fails naming the first of `wanted` that the input lacks.
+    pub fn require(&self, wanted: &[&str], role: &str) -> Result<(), Error> {
+        for w in wanted {
+            if !self.columns.iter().any(|c| c == w) {
+                return Err(input_err(
+                    &self.path,
+                    format!("has no column '{w}' (named as {role}); its columns are: {}", self.columns.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn text(c: &str) -> Expr {
+        col(c).fill_null(lit(""))
+    }
+
+    /// Distinct combinations of `columns` with their row counts (column `__n`, u64).
+    pub fn combinations(&self, columns: &[String]) -> Result<DataFrame, Error> {
+        let keys: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
+        let lf = self
+            .lf
+            .clone()
+            .select(columns.iter().map(|c| Self::text(c)).collect::<Vec<_>>())
+            .group_by(keys)
+            .agg([len().cast(DataType::UInt64).alias("__n")]);
+        collect(lf).map_err(|e| input_err(&self.path, e.to_string()))
+    }
+
+    /// Where `value` first occurs in `column`, as a human line reference.
+    pub fn locate(&self, column: &str, value: &str) -> String {
+        let lf = self
+            .lf
+            .clone()
+            .with_row_index("__row", None)
+            .filter(Self::text(column).eq(lit(value)))
+            .select([col("__row").cast(DataType::UInt64)])
+            .limit(1);
+        let row = collect(lf).ok().and_then(|df| df.column("__row").ok()?.u64().ok()?.get(0));
+        match (row, self.format) {
+            (Some(r), Format::Csv(_)) => format!("line {}", r + 2),
+            (Some(r), Format::Parquet) => format!("row {}", r + 1),
+            (None, _) => "the input".to_string(),
+        }
+    }
+
+    /// The input with `keep` columns, quasi-identifiers replaced by their labels at `node`, and
+    /// rows of `suppressed` classes (label tuples) set to `*` in every quasi-identifier.
+    pub fn transformed(
+        &self,
+        keep: &[String],
+        gens: &[Generalisation],
+        node: &[u8],
+        suppressed: &[Vec<u32>],
+    ) -> Result<LazyFrame, Error> {
+        let mut exprs = Vec::new();
+        for c in keep {
+            match gens.iter().position(|g| &g.column == c) {
+                Some(j) => exprs.push(generalise(c, &gens[j], node[j] as usize)?.alias(c.as_str())),
+                None => exprs.push(Self::text(c)),
+            }
+        }
+        let mut lf = self.lf.clone().select(exprs);
+        if !suppressed.is_empty() {
+            let keys: Vec<String> = suppressed
+                .iter()
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &l)| gens[j].labels[node[j] as usize][l as usize].as_str())
+                        .collect::<Vec<_>>()
+                        .join(&KEY_SEPARATOR.to_string())
+                })
+                .collect();
+            let qi_cols: Vec<Expr> = gens.iter().map(|g| col(g.column.as_str())).collect();
+            let set = Series::new("__keys".into(), keys);
+            let flag = concat_str(qi_cols, &KEY_SEPARATOR.to_string(), false)
+                .is_in(lit(set).implode(false), false)
+                .alias("__suppressed");
+            let blank: Vec<Expr> = keep
+                .iter()
+                .map(|c| {
+                    if gens.iter().any(|g| &g.column == c) {
+                        when(col("__suppressed")).then(lit("*")).otherwise(col(c.as_str())).alias(c.as_str())
+                    } else {
+                        col(c.as_str())
+                    }
+                })
+                .collect();
+            lf = lf.with_column(flag).select(blank);
+        }
+        Ok(lf)
+    }
+
+    /// Counts by `group_by` over all rows, quasi-identifiers at their released level.
+    pub fn counts(&self, group_by: &[String], gens: &[Generalisation], node: &[u8]) -> Result<DataFrame, Error> {
+        let mut exprs = Vec::new();
+        for c in group_by {
+            match gens.iter().position(|g| &g.column == c) {
+                Some(j) => exprs.push(generalise(c, &gens[j], node[j] as usize)?.alias(c.as_str())),
+                None => exprs.push(Self::text(c)),
+            }
+        }
+        let lf = self
+            .lf
+            .clone()
+            .select(exprs)
+            .group_by(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+            .agg([len().cast(DataType::UInt64).alias("__n")]);
+        collect(lf).map_err(|e| input_err(&self.path, e.to_string()))
+    }
+}
+
+/// The expression replacing a column's values by their labels at `level`.
+fn generalise(column: &str, g: &Generalisation, level: usize) -> Result<Expr, Error> {
+    if level == 0 {
+        return Ok(Input::text(column));
+    }
+    let new: Vec<&str> = g.codes[level].iter().map(|&c| g.labels[level][c as usize].as_str()).collect();
+    let old = Series::new("__old".into(), g.values.clone());
+    let new = Series::new("__new".into(), new);
+    Ok(Input::text(column).replace_strict(lit(old), lit(new), None::<Expr>, Some(DataType::String)))
+}
+
+/// Runs a query on the streaming engine.
+pub fn collect(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    // One query, one sink: the result is always a single frame.
+    lf.collect_with_engine(Engine::Streaming).map(|r| r.unwrap_single())
+}
+
+/// Streams `lf` into a CSV file and a Parquet file at once; returns the rows written.
+pub fn write_both(lf: LazyFrame, csv_path: &Path, parquet_path: &Path) -> Result<u64, Error> {
+    let out_err = |p: &Path, e: String| Error::Output { path: p.to_path_buf(), message: e };
+    let mut lf = lf;
+    let schema = lf.collect_schema().map_err(|e| out_err(csv_path, e.to_string()))?;
+    let csv_file = File::create(csv_path).map_err(|e| Error::io(csv_path, e))?;
+    let pq_file = File::create(parquet_path).map_err(|e| Error::io(parquet_path, e))?;
+    let csv = CsvWriter::new(std::io::BufWriter::with_capacity(1 << 20, csv_file))
+        .include_header(true)
+        .batched(&schema)
+        .map_err(|e| out_err(csv_path, e.to_string()))?;
+    let pq = ParquetWriter::new(pq_file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .batched(&schema)
+        .map_err(|e| out_err(parquet_path, e.to_string()))?;
+    struct Sinks<W: std::io::Write> {
+        csv: polars::io::csv::write::BatchedWriter<W>,
+        pq: polars::io::parquet::write::BatchedWriter<File>,
+        rows: u64,
+    }
+    let sinks = Arc::new(Mutex::new(Sinks { csv, pq, rows: 0 }));
+    let s2 = Arc::clone(&sinks);
+    let callback = PlanCallback::new(move |df: DataFrame| -> PolarsResult<bool> {
+        let mut s = s2.lock().map_err(|_| PolarsError::ComputeError("writer lock poisoned".into()))?;
+        s.csv.write_batch(&df)?;
+        s.pq.write_batch(&df)?;
+        s.rows += df.height() as u64;
+        Ok(false)
+    });
+    let lf = lf
+        .sink_batches(callback, true, NonZeroUsize::new(50_000))
+        .map_err(|e| out_err(csv_path, e.to_string()))?;
+    lf.collect_with_engine(Engine::Streaming).map_err(|e| out_err(csv_path, e.to_string()))?;
+    let mut s = sinks.lock().map_err(|_| out_err(csv_path, "writer lock poisoned".into()))?;
+    s.csv.finish().map_err(|e| out_err(csv_path, e.to_string()))?;
+    s.pq.finish().map_err(|e| out_err(parquet_path, e.to_string()))?;
+    Ok(s.rows)
+}
+
+use std::num::NonZeroUsize;
+
+/// Picks `,`, `;` or tab from the header line (the one that occurs most, `,` on a tie).
+fn sniff_separator(path: &Path) -> Result<u8, Error> {
+    let mut first = String::new();
+    BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?)
+        .read_line(&mut first)
+        .map_err(|e| input_err(path, format!("line 1: {e}")))?;
+    let count = |b: u8| first.bytes().filter(|&c| c == b).count();
+    let best = [b',', b';', b'\t'].into_iter().max_by_key(|&b| (count(b), b == b',')).unwrap_or(b',');
+    Ok(if count(best) == 0 { b',' } else { best })
+}
+
+/// Reads the whole CSV once with the csv crate, naming the first malformed line.
+fn check_csv(path: &Path, sep: u8) -> Result<(), Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let header = reader.byte_headers().map_err(|e| csv_err(path, e))?.clone();
+    let mut seen: HashMap<&[u8], usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            return Err(input_err(path, format!("line 1: column {} has an empty name", i + 1)));
+        }
+        if let Some(j) = seen.insert(h, i) {
+            return Err(input_err(
+                path,
+                format!("line 1: column name '{}' is used twice (columns {} and {})", String::from_utf8_lossy(h), j + 1, i + 1),
+            ));
+        }
+    }
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                rows += 1;
+                if std::str::from_utf8(record.as_slice()).is_err() {
+                    let line = record.position().map(|p| p.line()).unwrap_or(rows + 1);
+                    return Err(input_err(path, format!("line {line}: not valid UTF-8")));
+                }
+            }
+            Err(e) => return Err(csv_err(path, e)),
+        }
+    }
+    if rows == 0 {
+        return Err(input_err(path, "has a header line but no rows"));
+    }
+    Ok(())
+}
+
+fn csv_err(path: &Path, e: csv::Error) -> Error {
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
+            "line {}: expected {expected_len} fields (as in the header), found {len}",
+            pos.as_ref().map(|p| p.line()).unwrap_or(0)
+        ),
+        csv::ErrorKind::Utf8 { pos, .. } => {
+            format!("line {}: not valid UTF-8", pos.as_ref().map(|p| p.line()).unwrap_or(0))
+        }
+        _ => e.to_string(),
+    };
+    input_err(path, message)
+}
+
+/// Writes `rows` synthetic patients for `seed` to `out` (CSV, or Parquet by extension), through a
+/// temporary file renamed at the end; memory does not grow with `rows`.
+pub fn write_patients(out: &Path, rows: u64, seed: u64) -> Result<(), Error> {
+    let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let tmp = out.with_extension(format!("{}.partial", ext.as_deref().unwrap_or("out")));
+    let result = match ext.as_deref() {
+        Some("csv") => File::create(&tmp).map_err(|e| Error::io(&tmp, e)).and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            crate::synth::write_patients_csv(&mut w, rows, seed)
+                .and_then(|()| std::io::Write::flush(&mut w))
+                .map_err(|e| Error::io(&tmp, e))
+        }),
+        Some("parquet") => write_patients_parquet(&tmp, rows, seed),
+        _ => {
+            return Err(Error::Output { path: out.into(), message: "must end in .csv or .parquet".into() });
+        }
+    };
+    match result.and_then(|()| std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn write_patients_parquet(path: &Path, rows: u64, seed: u64) -> Result<(), Error> {
+    let err = |e: PolarsError| Error::Output { path: path.into(), message: e.to_string() };
+    let generator = crate::synth::PatientGenerator::new(seed);
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut writer: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
+    let mut file = Some(file);
+    const BATCH: u64 = 200_000;
+    let mut start = 0u64;
+    while start < rows || (rows == 0 && writer.is_none()) {
+        let len = BATCH.min(rows - start) as usize;
+        let c = generator.columns(start, len);
+        let df = DataFrame::new(
+            len,
+            vec![
+                Column::new("nhs_number".into(), c.nhs_number),
+                Column::new("name".into(), c.name),
+                Column::new("date_of_birth".into(), c.date_of_birth),
+                Column::new("age".into(), c.age),
+                Column::new("sex".into(), c.sex),
+                Column::new("ethnicity".into(), c.ethnicity),
+                Column::new("postcode".into(), c.postcode),
+                Column::new("region".into(), c.region),
+                Column::new("admission_date".into(), c.admission_date),
+                Column::new("diagnosis".into(), c.diagnosis),
+                Column::new("length_of_stay".into(), c.length_of_stay),
+            ],
+        )
+        .map_err(err)?;
+        if writer.is_none() {
+            let f = file.take().ok_or_else(|| Error::Polars("parquet writer already made".into()))?;
+            writer = Some(
+                ParquetWriter::new(f)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(df.schema())
+                    .map_err(err)?,
+            );
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_batch(&df).map_err(err)?;
+        }
+        start += len as u64;
+        if rows == 0 {
+            break;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish().map_err(err)?;
+    }
+    Ok(())
+}

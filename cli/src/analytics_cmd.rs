@@ -1,0 +1,95 @@
+//! `synth patients` and `anonymise`: wiring to the analytics crate.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use analytics::anonymise::Stage;
+
+use crate::UsageError;
+
+pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
+    let t = std::time::Instant::now();
+    analytics::data::write_patients(out, rows, seed).map_err(|e| UsageError::new(e.to_string()))?;
+    eprintln!(
+        "wrote {rows} synthetic patients (seed {seed}) to {} in {:.1} s",
+        out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn anonymise(
+    input: &Path,
+    policy: &Path,
+    out: &Path,
+    quiet: bool,
+    json: bool,
+) -> Result<ExitCode, UsageError> {
+    let show = !quiet && std::io::stderr().is_terminal();
+    let pb = indicatif::ProgressBar::new_spinner();
+    if show {
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut progress = |s: Stage| {
+        pb.set_message(match s {
+            Stage::Reading => "reading the input and counting combinations",
+            Stage::Searching => "searching for the optimal generalisation",
+            Stage::Writing => "writing microdata (CSV and Parquet)",
+            Stage::Tables => "writing tables and the report",
+        })
+    };
+    let result = analytics::anonymise::anonymise(input, policy, out, &mut progress);
+    pb.finish_and_clear();
+    let outcome = result.map_err(|e| UsageError::new(e.to_string()))?;
+    let r = &outcome.report;
+    let [read, search, write, tables] = outcome.seconds;
+    if json {
+        let mut v = serde_json::to_value(r).map_err(|e| UsageError::new(e.to_string()))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "seconds".into(),
+                serde_json::json!({"read": read, "search": search, "write": write, "tables_and_report": tables}),
+            );
+        }
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !quiet {
+        let levels: Vec<String> =
+            r.attributes.iter().map(|a| format!("{}={}/{}", a.column, a.level, a.height)).collect();
+        println!("release written to {}", out.display());
+        println!(
+            "  k = {} achieved (policy {}), {} of {} records suppressed ({:.2}%), {} classes",
+            r.result.achieved_k,
+            r.policy.k,
+            r.result.records_suppressed,
+            r.input.rows,
+            r.result.suppressed_share * 100.0,
+            r.result.classes
+        );
+        for d in &r.result.achieved_l {
+            println!("  l = {} distinct values of {} in every class (policy {} {})", d.distinct_l, d.column, d.required_l, d.variant);
+        }
+        println!("  generalisation: {}", levels.join(", "));
+        println!(
+            "  loss {:.4}, entropy {:.1} bits, discernibility {}; highest prosecutor risk {:.4} → {:.4}",
+            r.information_loss.loss,
+            r.information_loss.entropy_bits,
+            r.information_loss.discernibility,
+            r.risk.before.prosecutor_highest,
+            r.risk.after.prosecutor_highest
+        );
+        println!(
+            "  search: {} nodes, {} checked, {} tagged, {} pruned; {:.3} s read, {:.3} s search, {:.3} s write, {:.3} s tables",
+            r.search.lattice_size, r.search.checked, r.search.tagged, r.search.pruned, read, search, write, tables
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
