@@ -14,6 +14,9 @@ use crate::policy::Table;
 /// The label of marginal totals.
 pub const TOTAL: &str = "Total";
 
+/// The code of a total in a cell key: after every category, so totals sort last.
+const TOTAL_CODE: u32 = u32::MAX;
+
 /// A protected table, ready to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Protected {
@@ -35,7 +38,7 @@ pub fn protect(table: &Table, counts: &[(Vec<String>, u64)]) -> Result<Protected
     if d > 8 {
         return Err(format!("table '{}' groups by {d} columns; at most 8 are supported", table.name));
     }
-    // Category codes per dimension, sorted; None = Total (sorts last).
+    // Category codes per dimension, sorted.
     let mut cats: Vec<Vec<&str>> = vec![Vec::new(); d];
     for (values, _) in counts {
         for (i, v) in values.iter().enumerate() {
@@ -54,26 +57,26 @@ pub fn protect(table: &Table, counts: &[(Vec<String>, u64)]) -> Result<Protected
     }
     let code = |i: usize, v: &str| cats[i].binary_search(&v).unwrap_or(0) as u32;
     // Unrounded counts of every cell and every marginal.
-    let mut cells: BTreeMap<Vec<Option<u32>>, u64> = BTreeMap::new();
+    let mut cells: BTreeMap<Vec<u32>, u64> = BTreeMap::new();
     for (values, n) in counts {
         let coords: Vec<u32> = values.iter().enumerate().map(|(i, v)| code(i, v)).collect();
         for mask in 0u32..(1 << d) {
-            let key: Vec<Option<u32>> =
-                (0..d).map(|i| if mask & (1 << i) != 0 { None } else { Some(coords[i]) }).collect();
+            let key: Vec<u32> =
+                (0..d).map(|i| if mask & (1 << i) != 0 { TOTAL_CODE } else { coords[i] }).collect();
             *cells.entry(key).or_insert(0) += n;
         }
     }
-    let mut suppressed: BTreeMap<Vec<Option<u32>>, bool> =
+    let mut suppressed: BTreeMap<Vec<u32>, bool> =
         cells.iter().map(|(k, &n)| (k.clone(), n >= 1 && n < table.suppress_below)).collect();
     let primary = suppressed.values().filter(|&&s| s).count() as u64;
     // Secondary suppression until every line has zero or at least two suppressed cells.
     loop {
         let mut changed = false;
         for i in 0..d {
-            let mut lines: BTreeMap<Vec<Option<u32>>, Vec<Vec<Option<u32>>>> = BTreeMap::new();
-            for key in cells.keys().filter(|k| k[i].is_some()) {
+            let mut lines: BTreeMap<Vec<u32>, Vec<Vec<u32>>> = BTreeMap::new();
+            for key in cells.keys().filter(|k| k[i] != TOTAL_CODE) {
                 let mut total = key.clone();
-                total[i] = None;
+                total[i] = TOTAL_CODE;
                 lines.entry(total).or_default().push(key.clone());
             }
             for (total, members) in lines {
@@ -106,10 +109,7 @@ pub fn protect(table: &Table, counts: &[(Vec<String>, u64)]) -> Result<Protected
             let mut row: Vec<String> = key
                 .iter()
                 .enumerate()
-                .map(|(i, c)| match c {
-                    Some(c) => cats[i][*c as usize].to_string(),
-                    None => TOTAL.to_string(),
-                })
+                .map(|(i, &c)| if c == TOTAL_CODE { TOTAL.to_string() } else { cats[i][c as usize].to_string() })
                 .collect();
             row.push(if suppressed[key] { "*".into() } else { round(n, table.round_to).to_string() });
             row

@@ -1,0 +1,305 @@
+//! `ledgerless anonymise` and `synth patients` end to end: optima on Adult, determinism, an
+//! independent k and l check with pycanon (PyPI), and bad input (exit 2, no RELEASEDIR).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn ledgerless(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run ledgerless")
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), out(o), err(o));
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn adult() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/adult");
+    if dir.join("adult.csv").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI: ../shared/data/adult is missing");
+    }
+    eprintln!("skipped: ../shared/data/adult is absent");
+    None
+}
+
+const ADULT_QIS: [&str; 8] =
+    ["age", "education", "marital-status", "native-country", "race", "salary-class", "sex", "workclass"];
+
+fn adult_policy(dir: &Path, adult: &Path, k: u64, limit: f64, metric: &str) -> PathBuf {
+    let mut p = format!("k = {k}\nsuppression_limit = {limit}\nmetric = \"{metric}\"\n");
+    for q in ADULT_QIS {
+        p += &format!(
+            "[[quasi_identifier]]\ncolumn = \"{q}\"\nhierarchy = \"{}\"\n",
+            adult.join(format!("adult_hierarchy_{q}.csv")).display()
+        );
+    }
+    p += "[[sensitive]]\ncolumn = \"occupation\"\nl = 2\n";
+    p += "[[table]]\nname = \"by_sex_race_salary\"\ngroup_by = [\"sex\", \"race\", \"salary-class\"]\n";
+    let path = dir.join(format!("adult-{k}-{limit}-{metric}.toml"));
+    std::fs::write(&path, p).unwrap();
+    path
+}
+
+fn report(rel: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(rel.join("report.json")).unwrap()).unwrap()
+}
+
+fn optimum_dm(adult: &Path, k: u64, limit: &str) -> u64 {
+    let text = std::fs::read_to_string(adult.join("OPTIMA.md")).unwrap();
+    let table = text.split("## all 9").next().unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&format!("| {k} | {limit} |")))
+        .unwrap_or_else(|| panic!("OPTIMA.md has no row k={k} limit={limit}"));
+    row.split('|').nth(4).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn adult_release_is_optimal_complete_and_deterministic() {
+    let Some(adult) = adult() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = adult_policy(tmp.path(), &adult, 5, 0.01, "discernibility");
+    let input = adult.join("adult.csv");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for rel in [&a, &b] {
+        let o = ledgerless(&[
+            "anonymise",
+            "--input",
+            input.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--out",
+            rel.to_str().unwrap(),
+        ]);
+        ok(&o);
+    }
+    let r = report(&a);
+    assert_eq!(r["information_loss"]["discernibility"].as_u64().unwrap(), optimum_dm(&adult, 5, "0.01"));
+    assert_eq!(r["result"]["achieved_k"], 5);
+    assert!(r["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap() >= 2);
+    // Byte-identical files from the same input and policy.
+    let mut files: Vec<String> = r["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().into()).collect();
+    files.sort();
+    assert_eq!(files.len(), 5, "{files:?}");
+    for f in &files {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs");
+    }
+    // Every input row is released, in order, with the QIs generalised or all `*`.
+    let mut rdr = csv::ReaderBuilder::new().from_path(a.join("microdata.csv")).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 30_162);
+    let qi_idx: Vec<usize> = ADULT_QIS.iter().map(|q| header.iter().position(|h| h == q).unwrap()).collect();
+    let suppressed = rows.iter().filter(|r| qi_idx.iter().all(|&i| &r[i] == "*")).count() as u64;
+    assert_eq!(suppressed, r["result"]["records_suppressed"].as_u64().unwrap());
+    assert!(suppressed as f64 <= 0.01 * 30_162.0);
+    let mut input_rdr = csv::ReaderBuilder::new().delimiter(b';').from_path(&input).unwrap();
+    let occupation: Vec<String> = input_rdr.records().map(|r| r.unwrap()[7].to_string()).collect();
+    let occ = header.iter().position(|h| h == "occupation").unwrap();
+    assert!(rows.iter().zip(&occupation).all(|(r, o)| &r[occ] == o), "non-QI columns are kept as given, in order");
+    // The HTML report is a static page.
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(!html.contains("<script") && html.contains("Re-identification risk"));
+    // Table totals: the grand total is the rounded row count.
+    let table = std::fs::read_to_string(a.join("tables/by_sex_race_salary.csv")).unwrap();
+    assert!(table.lines().any(|l| l == "Total,Total,Total,30160"), "{table}");
+}
+
+/// pycanon (PyPI) installed once into target/pycanon-venv; None when pip cannot reach PyPI.
+fn pycanon() -> Option<PathBuf> {
+    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pycanon-venv");
+        let python = venv.join("bin/python");
+        let ready = venv.join(".installed-pycanon-1.3.6");
+        if !ready.exists() {
+            let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+                && Command::new(&python)
+                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pycanon==1.3.6"])
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if !made {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("CI: could not install pycanon from PyPI");
+                }
+                eprintln!("skipped: could not install pycanon from PyPI");
+                return None;
+            }
+            std::fs::write(&ready, b"").unwrap();
+        }
+        Some(python)
+    })
+    .clone()
+}
+
+/// pycanon's k and l of a release (suppressed rows, all QIs `*`, left out as they are withheld).
+fn pycanon_k_l(python: &Path, microdata: &Path, qis: &[&str], sensitive: &str) -> (u64, u64) {
+    let script = r#"
+import json, sys
+import pandas as pd
+from pycanon import anonymity
+df = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+qi = json.loads(sys.argv[2])
+df = df[~(df[qi] == "*").all(axis=1)].reset_index(drop=True)
+print(json.dumps([int(anonymity.k_anonymity(df, qi)), int(anonymity.l_diversity(df, qi, [sys.argv[3]]))]))
+"#;
+    let o = Command::new(python)
+        .args(["-c", script])
+        .arg(microdata)
+        .arg(serde_json::to_string(qis).unwrap())
+        .arg(sensitive)
+        .output()
+        .unwrap();
+    ok(&o);
+    let v: (u64, u64) = serde_json::from_str(out(&o).trim().lines().last().unwrap()).unwrap();
+    v
+}
+
+#[test]
+fn pycanon_agrees_on_k_and_l() {
+    let Some(python) = pycanon() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(PathBuf, Vec<&str>, &str)> = Vec::new();
+    // Synthetic patients with the shipped policy.
+    let patients = tmp.path().join("patients.csv");
+    ok(&ledgerless(&["synth", "patients", "--rows", "30000", "--seed", "7", "--out", patients.to_str().unwrap()]));
+    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
+    let rel = tmp.path().join("patients-release");
+    ok(&ledgerless(&[
+        "anonymise",
+        "--input",
+        patients.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--out",
+        rel.to_str().unwrap(),
+        "--quiet",
+    ]));
+    cases.push((rel, vec!["age", "sex", "ethnicity", "postcode", "region", "admission_date"], "diagnosis"));
+    if let Some(adult) = adult() {
+        for (k, limit, metric) in [(5, 0.01, "loss"), (10, 0.05, "entropy"), (2, 0.0, "discernibility")] {
+            let policy = adult_policy(tmp.path(), &adult, k, limit, metric);
+            let rel = tmp.path().join(format!("adult-{k}-{metric}"));
+            ok(&ledgerless(&[
+                "anonymise",
+                "--input",
+                adult.join("adult.csv").to_str().unwrap(),
+                "--policy",
+                policy.to_str().unwrap(),
+                "--out",
+                rel.to_str().unwrap(),
+                "--quiet",
+            ]));
+            cases.push((rel, ADULT_QIS.to_vec(), "occupation"));
+        }
+    }
+    for (rel, qis, sensitive) in cases {
+        let r = report(&rel);
+        let (k, l) = pycanon_k_l(&python, &rel.join("microdata.csv"), &qis, sensitive);
+        eprintln!("{}: pycanon k={k} l={l}; report k={} l={}", rel.display(), r["result"]["achieved_k"], r["result"]["achieved_l"][0]["distinct_l"]);
+        assert_eq!(k, r["result"]["achieved_k"].as_u64().unwrap(), "{}", rel.display());
+        assert_eq!(l, r["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap(), "{}", rel.display());
+    }
+}
+
+/// Runs anonymise expecting exit 2 with `want` in stderr and no RELEASEDIR (nor temporary) left.
+fn refused(dir: &Path, input: &Path, policy: &Path, want: &str) {
+    let rel = dir.join("release");
+    let o = ledgerless(&[
+        "anonymise",
+        "--input",
+        input.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--out",
+        rel.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "want exit 2 for {want:?}; stderr: {}", err(&o));
+    assert!(err(&o).contains(want), "stderr {:?} lacks {want:?}", err(&o));
+    assert!(!rel.exists(), "RELEASEDIR written despite {want:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary output left behind: {leftovers:?}");
+}
+
+#[test]
+fn bad_input_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let w = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let csv = w("in.csv", "id,age,colour,town\n1,34,red,Leeds\n2,35,blue,York\n3,36,red,Leeds\n4,37,blue,York\n");
+    w("colour.csv", "red;warm;*\nblue;cool;*\n");
+    let good = w(
+        "good.toml",
+        "k = 2\ndrop = [\"id\"]\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n\
+         [[quasi_identifier]]\ncolumn = \"colour\"\nhierarchy = \"colour.csv\"\n",
+    );
+    // The good policy works (so the refusals below are about the one thing changed).
+    let rel = d.join("ok-release");
+    ok(&ledgerless(&["anonymise", "--input", csv.to_str().unwrap(), "--policy", good.to_str().unwrap(), "--out", rel.to_str().unwrap(), "-q"]));
+    let policy_with = |name: &str, text: &str| w(name, &std::fs::read_to_string(&good).unwrap().replace("colour.csv", text));
+
+    let unknown = w("unknown.toml", "k = 2\n[[quasi_identifier]]\ncolumn = \"height\"\nhierarchy = { builtin = \"age\" }\n");
+    refused(d, &csv, &unknown, "has no column 'height' (named as quasi_identifier)");
+    w("incomplete.csv", "red;warm;*\n");
+    refused(d, &csv, &policy_with("missing.toml", "incomplete.csv"), "value \"blue\" (line 3 of in.csv) is not in the hierarchy");
+    w("ragged.csv", "red;warm;*\nblue;*\n");
+    refused(d, &csv, &policy_with("ragged.toml", "ragged.csv"), "inconsistent levels: row 2 has 2 levels but row 1 has 3");
+    w("notfn.csv", "red;warm;A\nblue;warm;B\n");
+    refused(d, &csv, &policy_with("notfn.toml", "notfn.csv"), "'warm' at level 1 generalises to 'A' (row 1) and to 'B' (row 2)");
+    refused(d, &w("empty.csv", ""), &good, "is empty");
+    refused(d, &w("header.csv", "id,age,colour\n"), &good, "has a header line but no rows");
+    refused(d, &w("ragged-line.csv", "id,age,colour\n1,34,red\n2,35,blue,extra\n"), &good, "line 3: expected 3 fields (as in the header), found 4");
+    refused(d, &csv, &w("bigk.toml", &std::fs::read_to_string(&good).unwrap().replace("k = 2", "k = 5")), "k = 5 is larger than the number of rows (4)");
+    refused(d, &w("bad-age.csv", "id,age,colour\n1,old,red\n2,35,blue\n"), &good, "value \"old\" (line 2 of bad-age.csv) is not a whole number");
+    refused(d, &csv, &w("typo.toml", "k = 2\nsupression_limit = 0.1\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n"), "unknown field `supression_limit`");
+    refused(d, &w("in.txt", "a\n1\n"), &good, "must end in .csv or .parquet");
+    let l_impossible = w("l.toml", "k = 2\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n[[sensitive]]\ncolumn = \"town\"\nl = 3\n");
+    refused(d, &csv, &l_impossible, "no transformation satisfies the policy");
+    // An existing RELEASEDIR is never overwritten.
+    let o = ledgerless(&["anonymise", "--input", csv.to_str().unwrap(), "--policy", good.to_str().unwrap(), "--out", rel.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("already exists"), "{}", err(&o));
+}
+
+#[test]
+fn synth_patients_csv_and_parquet_release_the_same_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("p.csv");
+    let pq = tmp.path().join("p.parquet");
+    for f in [&csv, &pq] {
+        ok(&ledgerless(&["synth", "patients", "--rows", "5000", "--seed", "3", "--out", f.to_str().unwrap()]));
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 5001);
+    assert!(text.starts_with(
+        "nhs_number,name,date_of_birth,age,sex,ethnicity,postcode,region,admission_date,diagnosis,length_of_stay\n"
+    ));
+    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
+    let (a, b) = (tmp.path().join("from-csv"), tmp.path().join("from-parquet"));
+    for (input, rel) in [(&csv, &a), (&pq, &b)] {
+        ok(&ledgerless(&["anonymise", "--input", input.to_str().unwrap(), "--policy", policy.to_str().unwrap(), "--out", rel.to_str().unwrap(), "-q"]));
+    }
+    assert_eq!(std::fs::read(a.join("microdata.csv")).unwrap(), std::fs::read(b.join("microdata.csv")).unwrap());
+    let (ra, rb) = (report(&a), report(&b));
+    assert_eq!(ra["result"], rb["result"]);
+    assert!(!text.contains("nhs_number,name") || !std::fs::read_to_string(a.join("microdata.csv")).unwrap().contains("nhs_number"));
+}
