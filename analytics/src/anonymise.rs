@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use sha2::Digest;
 
+use crate::Error;
 use crate::data::{Input, write_both};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::policy::{Diversity, Policy};
@@ -12,7 +13,6 @@ use crate::report::{self, Report};
 use crate::risk;
 use crate::search::{Base, Criteria, Problem, SearchError, SearchStats};
 use crate::tables;
-use crate::Error;
 
 /// Stages reported to a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,10 @@ pub fn anonymise(
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        return Err(Error::Output { path: out.into(), message: format!("its folder {} does not exist", parent.display()) });
+        return Err(Error::Output {
+            path: out.into(),
+            message: format!("its folder {} does not exist", parent.display()),
+        });
     }
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "release".into());
     let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
@@ -80,7 +83,12 @@ pub fn anonymise(
     }
 }
 
-fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMut(Stage)) -> Result<Outcome, Error> {
+fn build(
+    input_path: &Path,
+    policy: &Policy,
+    dir: &Path,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<Outcome, Error> {
     let t0 = Instant::now();
     progress(Stage::Reading);
     let input = Input::open(input_path)?;
@@ -102,7 +110,10 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
     if policy.k > rows {
         return Err(Error::Input {
             path: input.path.clone(),
-            message: format!("k = {} is larger than the number of rows ({rows}); no release can be k-anonymous", policy.k),
+            message: format!(
+                "k = {} is larger than the number of rows ({rows}); no release can be k-anonymous",
+                policy.k
+            ),
         });
     }
     // Hierarchies over the observed values.
@@ -120,12 +131,17 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
             HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
             HierarchyError::Missing { value, reason } => Error::Hierarchy {
                 column: q.column.clone(),
-                message: format!("value {value:?} ({} of {}) {reason}", input.locate(&q.column, &value), file_name(&input.path)),
+                message: format!(
+                    "value {value:?} ({} of {}) {reason}",
+                    input.locate(&q.column, &value),
+                    file_name(&input.path)
+                ),
             },
         })?;
         let index: std::collections::HashMap<&str, u32> =
             g.values.iter().enumerate().map(|(i, v)| (v.as_str(), i as u32)).collect();
-        qi_codes.push(values.iter().map(|v| index.get(v.as_str()).copied().unwrap_or(0)).collect::<Vec<u32>>());
+        qi_codes
+            .push(values.iter().map(|v| index.get(v.as_str()).copied().unwrap_or(0)).collect::<Vec<u32>>());
         gens.push(g);
     }
     let mut sens_codes = Vec::new();
@@ -136,7 +152,9 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
         d.sort_unstable();
         d.dedup();
         sens_card.push(d.len() as u32);
-        sens_codes.push(values.iter().map(|v| d.binary_search(&v.as_str()).unwrap_or(0) as u32).collect::<Vec<u32>>());
+        sens_codes.push(
+            values.iter().map(|v| d.binary_search(&v.as_str()).unwrap_or(0) as u32).collect::<Vec<u32>>(),
+        );
     }
     drop(combos);
     // A fixed order of combinations makes every sum, and so every output, deterministic.
@@ -195,13 +213,16 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
     for t in &policy.tables {
         let df = input.counts(&t.group_by, &gens, &best.node)?;
         let n = column_u64(&df, "__n")?;
-        let cols: Vec<Vec<String>> = t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
+        let cols: Vec<Vec<String>> =
+            t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
         let raw: Vec<(Vec<String>, u64)> =
             (0..n.len()).map(|i| (cols.iter().map(|c| c[i].clone()).collect(), n[i])).collect();
-        let p = tables::protect(t, &raw).map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
+        let p = tables::protect(t, &raw)
+            .map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
         let rel = format!("tables/{}.csv", t.name);
         let path = dir.join(&rel);
-        let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
+        let mut w = csv::Writer::from_path(&path)
+            .map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
         for row in std::iter::once(&p.header).chain(&p.rows) {
             w.write_record(row).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
         }
@@ -230,7 +251,9 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
         .map(|(j, g)| {
             let l = best.node[j] as usize;
             let mut after = classes.kept_label_rows[j].len() as u64;
-            if eval.suppressed > 0 && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*") {
+            if eval.suppressed > 0
+                && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*")
+            {
                 after += 1;
             }
             report::Attribute {
@@ -252,11 +275,7 @@ fn build(input_path: &Path, policy: &Policy, dir: &Path, progress: &mut dyn FnMu
     let max_entropy = problem.max_entropy();
     let report = Report {
         tool: format!("ledgerless {}", env!("CARGO_PKG_VERSION")),
-        input: report::InputSummary {
-            file: file_name(&input.path),
-            rows,
-            columns: input.columns.clone(),
-        },
+        input: report::InputSummary { file: file_name(&input.path), rows, columns: input.columns.clone() },
         policy: report::PolicySummary {
             k: policy.k,
             suppression_limit: policy.suppression_limit,

@@ -36,7 +36,10 @@ pub struct Input {
 
 impl std::fmt::Debug for Input {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Input").field("path", &self.path).field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("Input")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +81,8 @@ impl Input {
         let schema = lf.collect_schema().map_err(|e| input_err(path, e.to_string()))?;
         let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         // Everything as text (Parquet may carry numbers and dates).
-        let lf = lf.select(columns.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>());
+        let lf =
+            lf.select(columns.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>());
         Ok(Input { path: path.to_path_buf(), format, columns, lf })
     }
 
@@ -88,7 +92,10 @@ impl Input {
             if !self.columns.iter().any(|c| c == w) {
                 return Err(input_err(
                     &self.path,
-                    format!("has no column '{w}' (named as {role}); its columns are: {}", self.columns.join(", ")),
+                    format!(
+                        "has no column '{w}' (named as {role}); its columns are: {}",
+                        self.columns.join(", ")
+                    ),
                 ));
             }
         }
@@ -178,7 +185,12 @@ impl Input {
     }
 
     /// Counts by `group_by` over all rows, quasi-identifiers at their released level.
-    pub fn counts(&self, group_by: &[String], gens: &[Generalisation], node: &[u8]) -> Result<DataFrame, Error> {
+    pub fn counts(
+        &self,
+        group_by: &[String],
+        gens: &[Generalisation],
+        node: &[u8],
+    ) -> Result<DataFrame, Error> {
         let mut exprs = Vec::new();
         for c in group_by {
             match gens.iter().position(|g| &g.column == c) {
@@ -282,7 +294,12 @@ fn check_csv(path: &Path, sep: u8) -> Result<(), Error> {
         if let Some(j) = seen.insert(h, i) {
             return Err(input_err(
                 path,
-                format!("line 1: column name '{}' is used twice (columns {} and {})", String::from_utf8_lossy(h), j + 1, i + 1),
+                format!(
+                    "line 1: column name '{}' is used twice (columns {} and {})",
+                    String::from_utf8_lossy(h),
+                    j + 1,
+                    i + 1
+                ),
             ));
         }
     }

@@ -94,10 +94,18 @@ impl Generalisation {
                 )));
             }
             if let Some(l) = r.iter().find(|l| l.contains(KEY_SEPARATOR)) {
-                return Err(invalid(format!("row {}: label {l:?} contains the control character U+001F", i + 1)));
+                return Err(invalid(format!(
+                    "row {}: label {l:?} contains the control character U+001F",
+                    i + 1
+                )));
             }
             if let Some(j) = row_of.insert(r[0].as_str(), i) {
-                return Err(invalid(format!("value '{}' appears twice (rows {} and {})", r[0], j + 1, i + 1)));
+                return Err(invalid(format!(
+                    "value '{}' appears twice (rows {} and {})",
+                    r[0],
+                    j + 1,
+                    i + 1
+                )));
             }
         }
         // Every level must be a function of the level below.
@@ -180,7 +188,8 @@ fn read_arx(path: &Path) -> Result<Vec<Vec<String>>, HierarchyError> {
         .map_err(|e| HierarchyError::Invalid(format!("cannot read {}: {e}", path.display())))?;
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| HierarchyError::Invalid(format!("{} row {}: {e}", path.display(), i + 1)))?;
+        let rec =
+            rec.map_err(|e| HierarchyError::Invalid(format!("{} row {}: {e}", path.display(), i + 1)))?;
         if rec.len() == 1 && rec[0].is_empty() {
             continue;
         }
@@ -215,7 +224,12 @@ fn builtin_row(spec: &HierarchySpec, v: &str) -> Result<Vec<String>, HierarchyEr
         HierarchySpec::Date => {
             let b = v.as_bytes();
             let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-            let ok = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10);
+            let ok = b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && digits(0..4)
+                && digits(5..7)
+                && digits(8..10);
             let month: u32 = if ok { v[5..7].parse().unwrap_or(0) } else { 0 };
             let day: u32 = if ok { v[8..10].parse().unwrap_or(0) } else { 0 };
             if !ok || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
@@ -225,7 +239,8 @@ fn builtin_row(spec: &HierarchySpec, v: &str) -> Result<Vec<String>, HierarchyEr
             row.push(v[..4].to_string());
         }
         HierarchySpec::UkPostcode => {
-            let (outward, inward) = split_postcode(v).ok_or_else(|| miss("is not a full UK postcode like 'LS6 2QT'"))?;
+            let (outward, inward) =
+                split_postcode(v).ok_or_else(|| miss("is not a full UK postcode like 'LS6 2QT'"))?;
             let area: String = outward.chars().take_while(char::is_ascii_alphabetic).collect();
             row.push(format!("{outward} {}", &inward[..1]));
             row.push(outward.to_string());
@@ -247,7 +262,8 @@ fn split_postcode(v: &str) -> Option<(&str, &str)> {
         && (1..=2).contains(&letters)
         && o.get(letters).is_some_and(u8::is_ascii_digit)
         && o[letters + 1..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
-    let shape_in = i.len() == 3 && i[0].is_ascii_digit() && i[1].is_ascii_uppercase() && i[2].is_ascii_uppercase();
+    let shape_in =
+        i.len() == 3 && i[0].is_ascii_digit() && i[1].is_ascii_uppercase() && i[2].is_ascii_uppercase();
     (shape_out && shape_in).then_some((outward, inward))
 }
 
@@ -295,7 +311,8 @@ mod tests {
         let g = Generalisation::build("d", &HierarchySpec::Date, &vals(&["2025-04-30"])).unwrap();
         assert_eq!(labels_of(&g, "2025-04-30"), vals(&["2025-04-30", "2025-04", "2025", "*"]));
         assert!(Generalisation::build("d", &HierarchySpec::Date, &vals(&["2025-13-01"])).is_err());
-        let g = Generalisation::build("p", &HierarchySpec::UkPostcode, &vals(&["SW1A 1AA", "LS6 2QT"])).unwrap();
+        let g =
+            Generalisation::build("p", &HierarchySpec::UkPostcode, &vals(&["SW1A 1AA", "LS6 2QT"])).unwrap();
         assert_eq!(labels_of(&g, "SW1A 1AA"), vals(&["SW1A 1AA", "SW1A 1", "SW1A", "SW", "*"]));
         for bad in ["LS6", "ls6 2qt", "LS6  2QT", "6LS 2QT", "LS6 QT2"] {
             assert!(Generalisation::build("p", &HierarchySpec::UkPostcode, &vals(&[bad])).is_err(), "{bad}");
@@ -317,10 +334,16 @@ mod tests {
         assert!(matches!(e, HierarchyError::Missing { ref value, .. } if value == "z"));
         let ragged = rows(&[&["a", "ab", "*"], &["b", "*"]]);
         let e = Generalisation::from_rows("x", "t".into(), ragged, vals(&["a"])).unwrap_err();
-        assert_eq!(e, HierarchyError::Invalid("inconsistent levels: row 2 has 2 levels but row 1 has 3".into()));
+        assert_eq!(
+            e,
+            HierarchyError::Invalid("inconsistent levels: row 2 has 2 levels but row 1 has 3".into())
+        );
         let not_function = rows(&[&["a", "ab", "X"], &["b", "ab", "Y"]]);
         let e = Generalisation::from_rows("x", "t".into(), not_function, vals(&["a"])).unwrap_err();
-        assert!(matches!(e, HierarchyError::Invalid(ref m) if m.contains("'ab' at level 1 generalises to 'X' (row 1) and to 'Y' (row 2)")), "{e:?}");
+        assert!(
+            matches!(e, HierarchyError::Invalid(ref m) if m.contains("'ab' at level 1 generalises to 'X' (row 1) and to 'Y' (row 2)")),
+            "{e:?}"
+        );
         let dup = rows(&[&["a", "*"], &["a", "*"]]);
         assert!(Generalisation::from_rows("x", "t".into(), dup, vals(&["a"])).is_err());
     }

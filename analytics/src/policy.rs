@@ -92,10 +92,9 @@ impl HierarchySpec {
                 "ARX hierarchy {}",
                 p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
             ),
-            HierarchySpec::Interval { widths, .. } => format!(
-                "bands of {}",
-                widths.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-            ),
+            HierarchySpec::Interval { widths, .. } => {
+                format!("bands of {}", widths.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))
+            }
             HierarchySpec::Date => "dates: day, month, year".into(),
             HierarchySpec::UkPostcode => "UK postcodes: sector, district, area".into(),
             HierarchySpec::Mask => "masking from the right".into(),
@@ -259,7 +258,10 @@ impl Policy {
                 }
             };
             if s.c.is_some() && !matches!(diversity, Diversity::Recursive { .. }) {
-                return Err(format!("sensitive column '{}': c applies only to diversity = \"recursive\"", s.column));
+                return Err(format!(
+                    "sensitive column '{}': c applies only to diversity = \"recursive\"",
+                    s.column
+                ));
             }
             sensitive.push(Sensitive { column: s.column.clone(), l: s.l as u64, diversity });
         }
@@ -280,8 +282,7 @@ impl Policy {
         }
         let mut tables = Vec::new();
         for t in &raw.table {
-            if t.name.is_empty()
-                || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            if t.name.is_empty() || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(format!(
                     "table name '{}' must be letters, digits, '_' or '-' (it names tables/<name>.csv)",

@@ -310,7 +310,13 @@ impl Report {
             let max = dist.iter().map(|d| d.records as f64).fold(0.0, f64::max);
             let rows: Vec<(String, f64, String)> = dist
                 .iter()
-                .map(|d| (format!("group of {}", d.sizes), d.records as f64, format!("{} records, {} groups", d.records, d.classes)))
+                .map(|d| {
+                    (
+                        format!("group of {}", d.sizes),
+                        d.records as f64,
+                        format!("{} records, {} groups", d.records, d.classes),
+                    )
+                })
                 .collect();
             h.push_str(&bars(&rows, max, "#00703c"));
         }
@@ -333,7 +339,11 @@ impl Report {
             for t in &self.tables {
                 h.push_str(&format!(
                     "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&t.file), esc(&t.group_by.join(", ")), t.cells, t.primary_suppressed, t.secondary_suppressed
+                    esc(&t.file),
+                    esc(&t.group_by.join(", ")),
+                    t.cells,
+                    t.primary_suppressed,
+                    t.secondary_suppressed
                 ));
             }
             h.push_str("</table>");

@@ -124,6 +124,13 @@ pub enum SearchError {
     TooLarge(String),
 }
 
+/// The classes of a node: the class of each combination, rows and first combination of each class.
+struct Grouping {
+    class_of: Vec<u32>,
+    size: Vec<u64>,
+    first: Vec<u32>,
+}
+
 /// Per-attribute tables the search and the metrics use.
 #[derive(Debug)]
 pub struct Problem<'a> {
@@ -233,9 +240,8 @@ impl<'a> Problem<'a> {
         Ok(mult)
     }
 
-    /// Groups combinations into the classes of `node`: (class of each combination, rows and
-    /// first combination of each class).
-    fn group(&self, node: &[u8]) -> Result<(Vec<u32>, Vec<u64>, Vec<u32>), SearchError> {
+    /// Groups combinations into the classes of `node`.
+    fn group(&self, node: &[u8]) -> Result<Grouping, SearchError> {
         let mult = self.key_multipliers(node)?;
         let maps: Vec<&[u32]> =
             node.iter().enumerate().map(|(j, &l)| self.gens[j].codes[l as usize].as_slice()).collect();
@@ -258,7 +264,7 @@ impl<'a> Problem<'a> {
             size[c as usize] += self.base.count[r];
             class_of.push(c);
         }
-        Ok((class_of, size, first))
+        Ok(Grouping { class_of, size, first })
     }
 
     /// Which classes fail the criteria, with per-class achieved l (distinct, entropy).
@@ -274,7 +280,8 @@ impl<'a> Problem<'a> {
                 *pairs.entry(c as u64 * card + self.base.sensitive[s][r] as u64).or_insert(0) +=
                     self.base.count[r];
             }
-            let mut hist: Vec<(u32, u64)> = pairs.into_iter().map(|(key, n)| ((key / card) as u32, n)).collect();
+            let mut hist: Vec<(u32, u64)> =
+                pairs.into_iter().map(|(key, n)| ((key / card) as u32, n)).collect();
             hist.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
             let mut distinct = vec![0u64; classes];
             let mut entropy = vec![0f64; classes];
@@ -322,7 +329,7 @@ impl<'a> Problem<'a> {
 
     /// As [`Problem::evaluate`], also returning the classes.
     pub fn evaluate_full(&self, node: &[u8]) -> Result<(Evaluation, Classes), SearchError> {
-        let (class_of, size, first) = self.group(node)?;
+        let Grouping { class_of, size, first } = self.group(node)?;
         let (fail, distinct, entropy_l) = self.failing(&class_of, &size);
         let n = self.rows;
         let m = self.gens.len();
@@ -374,7 +381,11 @@ impl<'a> Problem<'a> {
             classes: kept,
             min_class,
             discernibility: sum_sq + suppressed as u128 * n as u128,
-            loss: if n == 0 { 0.0 } else { (kept_loss + (suppressed * m as u64) as f64) / (n as f64 * m as f64) },
+            loss: if n == 0 {
+                0.0
+            } else {
+                (kept_loss + (suppressed * m as u64) as f64) / (n as f64 * m as f64)
+            },
             entropy: gen_entropy + suppressed_bits,
             l_distinct,
             l_entropy,
@@ -413,14 +424,18 @@ impl<'a> Problem<'a> {
                 .iter()
                 .map(|f| {
                     let top = f.len() - 1;
-                    f[top].iter().filter(|&&x| x > 0).map(|&x| x as f64 * (self.rows as f64 / x as f64).log2()).sum::<f64>()
+                    f[top]
+                        .iter()
+                        .filter(|&&x| x > 0)
+                        .map(|&x| x as f64 * (self.rows as f64 / x as f64).log2())
+                        .sum::<f64>()
                 })
                 .sum::<f64>()
     }
 
     /// Sizes of all classes at `node`, nothing suppressed (for risk before anonymisation).
     pub fn class_sizes(&self, node: &[u8]) -> Result<Vec<u64>, SearchError> {
-        Ok(self.group(node)?.1)
+        Ok(self.group(node)?.size)
     }
 
     /// Finds the optimal node for `metric`.
@@ -540,7 +555,9 @@ impl<'a> Problem<'a> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(SearchError::TooLarge("a search thread panicked".into()))))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(SearchError::TooLarge("a search thread panicked".into())))
+                })
                 .collect()
         });
         let mut all = Vec::with_capacity(nodes.len());

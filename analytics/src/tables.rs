@@ -103,27 +103,24 @@ pub fn protect(table: &Table, counts: &[(Vec<String>, u64)]) -> Result<Protected
         }
     }
     let total_suppressed = suppressed.values().filter(|&&s| s).count() as u64;
-    let rows = cells
-        .iter()
-        .map(|(key, &n)| {
-            let mut row: Vec<String> = key
-                .iter()
-                .enumerate()
-                .map(|(i, &c)| if c == TOTAL_CODE { TOTAL.to_string() } else { cats[i][c as usize].to_string() })
-                .collect();
-            row.push(if suppressed[key] { "*".into() } else { round(n, table.round_to).to_string() });
-            row
-        })
-        .collect();
+    let rows =
+        cells
+            .iter()
+            .map(|(key, &n)| {
+                let mut row: Vec<String> =
+                    key.iter()
+                        .enumerate()
+                        .map(|(i, &c)| {
+                            if c == TOTAL_CODE { TOTAL.to_string() } else { cats[i][c as usize].to_string() }
+                        })
+                        .collect();
+                row.push(if suppressed[key] { "*".into() } else { round(n, table.round_to).to_string() });
+                row
+            })
+            .collect();
     let mut header = table.group_by.clone();
     header.push("count".into());
-    Ok(Protected {
-        header,
-        rows,
-        cells: cells.len() as u64,
-        primary,
-        secondary: total_suppressed - primary,
-    })
+    Ok(Protected { header, rows, cells: cells.len() as u64, primary, secondary: total_suppressed - primary })
 }
 
 /// Rounds to the nearest multiple of `to`, halves up.
@@ -169,7 +166,11 @@ mod tests {
     #[test]
     fn no_line_has_exactly_one_hidden_cell() {
         let rows: Vec<(Vec<String>, u64)> = (0..6)
-            .flat_map(|r| (0..5).map(move |c| (vec![format!("r{r}"), format!("c{c}")], ((r * 7 + c * 13) % 23) as u64 + 1)))
+            .flat_map(|r| {
+                (0..5).map(move |c| {
+                    (vec![format!("r{r}"), format!("c{c}")], ((r * 7 + c * 13) % 23) as u64 + 1)
+                })
+            })
             .collect();
         let p = protect(&table(&["r", "c"]), &rows).unwrap();
         assert!(p.primary > 0);

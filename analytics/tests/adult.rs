@@ -1,5 +1,6 @@
 //! The optimal search reaches the exact optima of `../shared/data/adult/OPTIMA.md` (full lattice
 //! enumeration by an independent reference) on ARX's Adult data and hierarchies.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the test failing
 
 use std::path::{Path, PathBuf};
 
@@ -30,8 +31,16 @@ struct Optimum {
 fn optima(text: &str) -> Vec<(Vec<String>, Vec<Optimum>)> {
     let mut sections = Vec::new();
     for block in text.split("\nqis: ").skip(1) {
-        let qis: Vec<String> =
-            block.lines().next().unwrap().split(';').next().unwrap().split(", ").map(str::to_string).collect();
+        let qis: Vec<String> = block
+            .lines()
+            .next()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(str::to_string)
+            .collect();
         let rows = block
             .lines()
             .filter(|l| l.starts_with("| ") && l.chars().nth(2).unwrap().is_ascii_digit())
@@ -151,7 +160,10 @@ fn pruned_search_equals_exhaustive_for_every_metric() {
                 node[j] += 1;
             }
             let got = best.cost(metric);
-            assert!((got - min).abs() <= min.abs() * 1e-9, "k={k} {metric:?}: search {got}, exhaustive {min}");
+            assert!(
+                (got - min).abs() <= min.abs() * 1e-9,
+                "k={k} {metric:?}: search {got}, exhaustive {min}"
+            );
             // And the bound never exceeds the true value.
             assert!(p.lower_bound(&best.node, metric) <= got * (1.0 + 1e-12));
         }

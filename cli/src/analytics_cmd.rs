@@ -75,7 +75,10 @@ pub(crate) fn anonymise(
             r.result.classes
         );
         for d in &r.result.achieved_l {
-            println!("  l = {} distinct values of {} in every class (policy {} {})", d.distinct_l, d.column, d.required_l, d.variant);
+            println!(
+                "  l = {} distinct values of {} in every class (policy {} {})",
+                d.distinct_l, d.column, d.required_l, d.variant
+            );
         }
         println!("  generalisation: {}", levels.join(", "));
         println!(
@@ -88,7 +91,14 @@ pub(crate) fn anonymise(
         );
         println!(
             "  search: {} nodes, {} checked, {} tagged, {} pruned; {:.3} s read, {:.3} s search, {:.3} s write, {:.3} s tables",
-            r.search.lattice_size, r.search.checked, r.search.tagged, r.search.pruned, read, search, write, tables
+            r.search.lattice_size,
+            r.search.checked,
+            r.search.tagged,
+            r.search.pruned,
+            read,
+            search,
+            write,
+            tables
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! `ledgerless anonymise` and `synth patients` end to end: optima on Adult, determinism, an
 //! independent k and l check with pycanon (PyPI), and bad input (exit 2, no RELEASEDIR).
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the test failing
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -89,11 +90,16 @@ fn adult_release_is_optimal_complete_and_deterministic() {
     assert_eq!(r["result"]["achieved_k"], 5);
     assert!(r["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap() >= 2);
     // Byte-identical files from the same input and policy.
-    let mut files: Vec<String> = r["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().into()).collect();
+    let mut files: Vec<String> =
+        r["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().into()).collect();
     files.sort();
     assert_eq!(files.len(), 5, "{files:?}");
     for f in &files {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs");
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
     }
     // Every input row is released, in order, with the QIs generalised or all `*`.
     let mut rdr = csv::ReaderBuilder::new().from_path(a.join("microdata.csv")).unwrap();
@@ -107,7 +113,10 @@ fn adult_release_is_optimal_complete_and_deterministic() {
     let mut input_rdr = csv::ReaderBuilder::new().delimiter(b';').from_path(&input).unwrap();
     let occupation: Vec<String> = input_rdr.records().map(|r| r.unwrap()[7].to_string()).collect();
     let occ = header.iter().position(|h| h == "occupation").unwrap();
-    assert!(rows.iter().zip(&occupation).all(|(r, o)| &r[occ] == o), "non-QI columns are kept as given, in order");
+    assert!(
+        rows.iter().zip(&occupation).all(|(r, o)| &r[occ] == o),
+        "non-QI columns are kept as given, in order"
+    );
     // The HTML report is a static page.
     let html = std::fs::read_to_string(a.join("report.html")).unwrap();
     assert!(!html.contains("<script") && html.contains("Re-identification risk"));
@@ -124,11 +133,19 @@ fn pycanon() -> Option<PathBuf> {
         let python = venv.join("bin/python");
         let ready = venv.join(".installed-pycanon-1.3.6");
         if !ready.exists() {
-            let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
-                && Command::new(&python)
-                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pycanon==1.3.6"])
-                    .status()
-                    .is_ok_and(|s| s.success());
+            let made =
+                Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+                    && Command::new(&python)
+                        .args([
+                            "-m",
+                            "pip",
+                            "install",
+                            "--quiet",
+                            "--disable-pip-version-check",
+                            "pycanon==1.3.6",
+                        ])
+                        .status()
+                        .is_ok_and(|s| s.success());
             if !made {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
                     panic!("CI: could not install pycanon from PyPI");
@@ -173,7 +190,16 @@ fn pycanon_agrees_on_k_and_l() {
     let mut cases: Vec<(PathBuf, Vec<&str>, &str)> = Vec::new();
     // Synthetic patients with the shipped policy.
     let patients = tmp.path().join("patients.csv");
-    ok(&ledgerless(&["synth", "patients", "--rows", "30000", "--seed", "7", "--out", patients.to_str().unwrap()]));
+    ok(&ledgerless(&[
+        "synth",
+        "patients",
+        "--rows",
+        "30000",
+        "--seed",
+        "7",
+        "--out",
+        patients.to_str().unwrap(),
+    ]));
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let rel = tmp.path().join("patients-release");
     ok(&ledgerless(&[
@@ -207,7 +233,12 @@ fn pycanon_agrees_on_k_and_l() {
     for (rel, qis, sensitive) in cases {
         let r = report(&rel);
         let (k, l) = pycanon_k_l(&python, &rel.join("microdata.csv"), &qis, sensitive);
-        eprintln!("{}: pycanon k={k} l={l}; report k={} l={}", rel.display(), r["result"]["achieved_k"], r["result"]["achieved_l"][0]["distinct_l"]);
+        eprintln!(
+            "{}: pycanon k={k} l={l}; report k={} l={}",
+            rel.display(),
+            r["result"]["achieved_k"],
+            r["result"]["achieved_l"][0]["distinct_l"]
+        );
         assert_eq!(k, r["result"]["achieved_k"].as_u64().unwrap(), "{}", rel.display());
         assert_eq!(l, r["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap(), "{}", rel.display());
     }
@@ -245,7 +276,8 @@ fn bad_input_is_refused_by_name() {
         std::fs::write(&p, text).unwrap();
         p
     };
-    let csv = w("in.csv", "id,age,colour,town\n1,34,red,Leeds\n2,35,blue,York\n3,36,red,Leeds\n4,37,blue,York\n");
+    let csv =
+        w("in.csv", "id,age,colour,town\n1,34,red,Leeds\n2,35,blue,York\n3,36,red,Leeds\n4,37,blue,York\n");
     w("colour.csv", "red;warm;*\nblue;cool;*\n");
     let good = w(
         "good.toml",
@@ -254,28 +286,91 @@ fn bad_input_is_refused_by_name() {
     );
     // The good policy works (so the refusals below are about the one thing changed).
     let rel = d.join("ok-release");
-    ok(&ledgerless(&["anonymise", "--input", csv.to_str().unwrap(), "--policy", good.to_str().unwrap(), "--out", rel.to_str().unwrap(), "-q"]));
-    let policy_with = |name: &str, text: &str| w(name, &std::fs::read_to_string(&good).unwrap().replace("colour.csv", text));
+    ok(&ledgerless(&[
+        "anonymise",
+        "--input",
+        csv.to_str().unwrap(),
+        "--policy",
+        good.to_str().unwrap(),
+        "--out",
+        rel.to_str().unwrap(),
+        "-q",
+    ]));
+    let policy_with = |name: &str, text: &str| {
+        w(name, &std::fs::read_to_string(&good).unwrap().replace("colour.csv", text))
+    };
 
-    let unknown = w("unknown.toml", "k = 2\n[[quasi_identifier]]\ncolumn = \"height\"\nhierarchy = { builtin = \"age\" }\n");
+    let unknown = w(
+        "unknown.toml",
+        "k = 2\n[[quasi_identifier]]\ncolumn = \"height\"\nhierarchy = { builtin = \"age\" }\n",
+    );
     refused(d, &csv, &unknown, "has no column 'height' (named as quasi_identifier)");
     w("incomplete.csv", "red;warm;*\n");
-    refused(d, &csv, &policy_with("missing.toml", "incomplete.csv"), "value \"blue\" (line 3 of in.csv) is not in the hierarchy");
+    refused(
+        d,
+        &csv,
+        &policy_with("missing.toml", "incomplete.csv"),
+        "value \"blue\" (line 3 of in.csv) is not in the hierarchy",
+    );
     w("ragged.csv", "red;warm;*\nblue;*\n");
-    refused(d, &csv, &policy_with("ragged.toml", "ragged.csv"), "inconsistent levels: row 2 has 2 levels but row 1 has 3");
+    refused(
+        d,
+        &csv,
+        &policy_with("ragged.toml", "ragged.csv"),
+        "inconsistent levels: row 2 has 2 levels but row 1 has 3",
+    );
     w("notfn.csv", "red;warm;A\nblue;warm;B\n");
-    refused(d, &csv, &policy_with("notfn.toml", "notfn.csv"), "'warm' at level 1 generalises to 'A' (row 1) and to 'B' (row 2)");
+    refused(
+        d,
+        &csv,
+        &policy_with("notfn.toml", "notfn.csv"),
+        "'warm' at level 1 generalises to 'A' (row 1) and to 'B' (row 2)",
+    );
     refused(d, &w("empty.csv", ""), &good, "is empty");
     refused(d, &w("header.csv", "id,age,colour\n"), &good, "has a header line but no rows");
-    refused(d, &w("ragged-line.csv", "id,age,colour\n1,34,red\n2,35,blue,extra\n"), &good, "line 3: expected 3 fields (as in the header), found 4");
-    refused(d, &csv, &w("bigk.toml", &std::fs::read_to_string(&good).unwrap().replace("k = 2", "k = 5")), "k = 5 is larger than the number of rows (4)");
-    refused(d, &w("bad-age.csv", "id,age,colour\n1,old,red\n2,35,blue\n"), &good, "value \"old\" (line 2 of bad-age.csv) is not a whole number");
-    refused(d, &csv, &w("typo.toml", "k = 2\nsupression_limit = 0.1\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n"), "unknown field `supression_limit`");
+    refused(
+        d,
+        &w("ragged-line.csv", "id,age,colour\n1,34,red\n2,35,blue,extra\n"),
+        &good,
+        "line 3: expected 3 fields (as in the header), found 4",
+    );
+    refused(
+        d,
+        &csv,
+        &w("bigk.toml", &std::fs::read_to_string(&good).unwrap().replace("k = 2", "k = 5")),
+        "k = 5 is larger than the number of rows (4)",
+    );
+    refused(
+        d,
+        &w("bad-age.csv", "id,age,colour\n1,old,red\n2,35,blue\n"),
+        &good,
+        "value \"old\" (line 2 of bad-age.csv) is not a whole number",
+    );
+    refused(
+        d,
+        &csv,
+        &w(
+            "typo.toml",
+            "k = 2\nsupression_limit = 0.1\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n",
+        ),
+        "unknown field `supression_limit`",
+    );
     refused(d, &w("in.txt", "a\n1\n"), &good, "must end in .csv or .parquet");
-    let l_impossible = w("l.toml", "k = 2\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n[[sensitive]]\ncolumn = \"town\"\nl = 3\n");
+    let l_impossible = w(
+        "l.toml",
+        "k = 2\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\n[[sensitive]]\ncolumn = \"town\"\nl = 3\n",
+    );
     refused(d, &csv, &l_impossible, "no transformation satisfies the policy");
     // An existing RELEASEDIR is never overwritten.
-    let o = ledgerless(&["anonymise", "--input", csv.to_str().unwrap(), "--policy", good.to_str().unwrap(), "--out", rel.to_str().unwrap()]);
+    let o = ledgerless(&[
+        "anonymise",
+        "--input",
+        csv.to_str().unwrap(),
+        "--policy",
+        good.to_str().unwrap(),
+        "--out",
+        rel.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("already exists"), "{}", err(&o));
 }
@@ -286,7 +381,16 @@ fn synth_patients_csv_and_parquet_release_the_same_data() {
     let csv = tmp.path().join("p.csv");
     let pq = tmp.path().join("p.parquet");
     for f in [&csv, &pq] {
-        ok(&ledgerless(&["synth", "patients", "--rows", "5000", "--seed", "3", "--out", f.to_str().unwrap()]));
+        ok(&ledgerless(&[
+            "synth",
+            "patients",
+            "--rows",
+            "5000",
+            "--seed",
+            "3",
+            "--out",
+            f.to_str().unwrap(),
+        ]));
     }
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 5001);
@@ -296,10 +400,25 @@ fn synth_patients_csv_and_parquet_release_the_same_data() {
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let (a, b) = (tmp.path().join("from-csv"), tmp.path().join("from-parquet"));
     for (input, rel) in [(&csv, &a), (&pq, &b)] {
-        ok(&ledgerless(&["anonymise", "--input", input.to_str().unwrap(), "--policy", policy.to_str().unwrap(), "--out", rel.to_str().unwrap(), "-q"]));
+        ok(&ledgerless(&[
+            "anonymise",
+            "--input",
+            input.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--out",
+            rel.to_str().unwrap(),
+            "-q",
+        ]));
     }
-    assert_eq!(std::fs::read(a.join("microdata.csv")).unwrap(), std::fs::read(b.join("microdata.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(a.join("microdata.csv")).unwrap(),
+        std::fs::read(b.join("microdata.csv")).unwrap()
+    );
     let (ra, rb) = (report(&a), report(&b));
     assert_eq!(ra["result"], rb["result"]);
-    assert!(!text.contains("nhs_number,name") || !std::fs::read_to_string(a.join("microdata.csv")).unwrap().contains("nhs_number"));
+    assert!(
+        !text.contains("nhs_number,name")
+            || !std::fs::read_to_string(a.join("microdata.csv")).unwrap().contains("nhs_number")
+    );
 }
