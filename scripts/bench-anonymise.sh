@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Anonymisation benchmarks (release build; figures in the issue notes):
+#  1. ARX Adult, 8 quasi-identifiers, k=5, 1% suppression, the whole CLI run (3 runs), with the
+#     search alone as `ledgerless anonymise --json` reports it (compare: ARX's Flash, 27 ms in
+#     ../shared/data/anonbench).
+#  2. Synthetic patients, 6 quasi-identifiers, k=10 (examples/patients/policy.toml):
+#     1,000,000 rows, and 10,000,000 with --10m. Wall time and peak memory (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TEN_M=0
+[ "${1:-}" = "--10m" ] && TEN_M=1
+cargo build --quiet --release -p cli
+L=$PWD/target/release/ledgerless
+W=$(mktemp -d "${TMPDIR:-/tmp}/bench-anonymise.XXXXXX"); trap 'rm -rf "$W"' EXIT
+measure() { # measure NAME CMD...: prints wall seconds and peak RSS
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$W/time" "$@" >"$W/out.json"
+  read -r secs kb <"$W/time"
+  printf '%-40s %8.2f s  peak %7.1f MiB' "$name" "$secs" "$(echo "$kb / 1024" | bc -l)"
+  if grep -q '"seconds"' "$W/out.json"; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["seconds"]; print("  (read %.3f, search %.3f, write %.3f, tables+report %.3f; checked %d of %d nodes)" % (s["read"], s["search"], s["write"], s["tables_and_report"], d["search"]["checked"], d["search"]["lattice_size"]))' "$W/out.json"
+  else
+    echo
+  fi
+}
+
+ADULT=../shared/data/adult
+if [ -f "$ADULT/adult.csv" ]; then
+  {
+    printf 'k = 5\nsuppression_limit = 0.01\nmetric = "discernibility"\n'
+    for q in age education marital-status native-country race salary-class sex workclass; do
+      printf '[[quasi_identifier]]\ncolumn = "%s"\nhierarchy = "%s"\n' "$q" "$(realpath "$ADULT/adult_hierarchy_$q.csv")"
+    done
+  } >"$W/adult.toml"
+  echo "== ARX Adult (30,162 rows), 8 QIs, k=5, 1% suppression, minimising discernibility"
+  for i in 1 2 3; do
+    rm -rf "$W/adult-release"
+    measure "adult run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult.toml" --out "$W/adult-release" --json
+  done
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   DM %d, node %s, suppressed %d" % (d["information_loss"]["discernibility"], d["result"]["node"], d["result"]["records_suppressed"]))' "$W/out.json"
+else
+  echo "skipped Adult: $ADULT is absent"
+fi
+
+for rows in 1000000 $([ "$TEN_M" = 1 ] && echo 10000000); do
+  echo "== $rows synthetic patients, 6 QIs, k=10, l=2, 2% suppression (examples/patients/policy.toml)"
+  measure "synth patients $rows (parquet)" "$L" synth patients --rows "$rows" --seed 1 --out "$W/p.parquet"
+  rm -rf "$W/release"
+  measure "anonymise $rows" "$L" anonymise --input "$W/p.parquet" --policy examples/patients/policy.toml --out "$W/release" --json
+  ls -l "$W/release" | awk 'NR>1 {print "   " $5, $9}'
+  rm -rf "$W/release" "$W/p.parquet"
+done
