@@ -120,13 +120,7 @@ fn build(
     let mut gens = Vec::new();
     let mut qi_codes = Vec::new();
     for q in &policy.quasi_identifiers {
-        let values = column_str(&combos, &q.column)?;
-        let distinct: Vec<String> = {
-            let mut d: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-            d.sort_unstable();
-            d.dedup();
-            d
-        };
+        let (distinct, codes) = encode(&combos, &q.column)?;
         let g = Generalisation::build(&q.column, &q.hierarchy, &distinct).map_err(|e| match e {
             HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
             HierarchyError::Missing { value, reason } => Error::Hierarchy {
@@ -138,23 +132,19 @@ fn build(
                 ),
             },
         })?;
-        let index: std::collections::HashMap<&str, u32> =
-            g.values.iter().enumerate().map(|(i, v)| (v.as_str(), i as u32)).collect();
-        qi_codes
-            .push(values.iter().map(|v| index.get(v.as_str()).copied().unwrap_or(0)).collect::<Vec<u32>>());
+        // `build` sorts and deduplicates exactly as `encode` did, so the codes line up.
+        if g.values != distinct {
+            return Err(Error::Polars(format!("internal: value order of column '{}' differs", q.column)));
+        }
+        qi_codes.push(codes);
         gens.push(g);
     }
     let mut sens_codes = Vec::new();
     let mut sens_card = Vec::new();
     for c in &sens_cols {
-        let values = column_str(&combos, c)?;
-        let mut d: Vec<&str> = values.iter().map(String::as_str).collect();
-        d.sort_unstable();
-        d.dedup();
-        sens_card.push(d.len() as u32);
-        sens_codes.push(
-            values.iter().map(|v| d.binary_search(&v.as_str()).unwrap_or(0) as u32).collect::<Vec<u32>>(),
-        );
+        let (distinct, codes) = encode(&combos, c)?;
+        sens_card.push(distinct.len() as u32);
+        sens_codes.push(codes);
     }
     drop(combos);
     // A fixed order of combinations makes every sum, and so every output, deterministic.
@@ -365,6 +355,23 @@ fn column_u64(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<u64>, E
     let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
     let ca = c.u64().map_err(|e| Error::Polars(e.to_string()))?;
     Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// The sorted distinct values of a text column and each row's code (index into them), without
+/// copying every row's string.
+fn encode(df: &polars::prelude::DataFrame, name: &str) -> Result<(Vec<String>, Vec<u32>), Error> {
+    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
+    let ca = c.str().map_err(|e| Error::Polars(e.to_string()))?;
+    let mut set: rustc_hash::FxHashSet<&str> = Default::default();
+    for v in ca.iter() {
+        set.insert(v.unwrap_or(""));
+    }
+    let mut distinct: Vec<&str> = set.into_iter().collect();
+    distinct.sort_unstable();
+    let index: rustc_hash::FxHashMap<&str, u32> =
+        distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
+    let codes = ca.iter().map(|v| index.get(v.unwrap_or("")).copied().unwrap_or(0)).collect();
+    Ok((distinct.into_iter().map(str::to_string).collect(), codes))
 }
 
 fn column_str(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>, Error> {
