@@ -180,12 +180,12 @@ fn pct(x: f64) -> String {
 fn bars(rows: &[(String, f64, String)], max: f64, colour: &str) -> String {
     let h = 22;
     let mut s = format!(
-        "<svg role=\"img\" viewBox=\"0 0 640 {}\" width=\"640\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        "<svg role=\"img\" viewBox=\"0 0 760 {}\" width=\"760\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
         rows.len() * h + 4,
         rows.len() * h + 4
     );
     for (i, (label, v, text)) in rows.iter().enumerate() {
-        let w = if max > 0.0 { (v / max * 380.0).max(if *v > 0.0 { 1.0 } else { 0.0 }) } else { 0.0 };
+        let w = if max > 0.0 { (v / max * 330.0).max(if *v > 0.0 { 1.0 } else { 0.0 }) } else { 0.0 };
         let y = i * h + 2;
         s.push_str(&format!(
             "<text x=\"150\" y=\"{}\" text-anchor=\"end\" font-size=\"13\">{}</text>\

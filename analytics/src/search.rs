@@ -587,3 +587,70 @@ fn better(a: &Evaluation, b: &Evaluation, metric: Metric) -> bool {
     }
     a.node < b.node
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::HierarchySpec;
+
+    /// One quasi-identifier (a, b → *), one sensitive attribute; class a holds x, x, y and
+    /// class b holds x, y, z (one row each).
+    fn fixture() -> (Vec<Generalisation>, Base) {
+        let g = Generalisation::build("q", &HierarchySpec::Suppress, &["a".into(), "b".into()]).unwrap();
+        let base = Base {
+            qi: vec![vec![0, 0, 1, 1, 1]],
+            sensitive: vec![vec![0, 1, 0, 1, 2]],
+            sensitive_card: vec![3],
+            count: vec![2, 1, 1, 1, 1],
+        };
+        (vec![g], base)
+    }
+
+    fn check(k: u64, diversity: Diversity, l: u64) -> Evaluation {
+        let (gens, base) = fixture();
+        let p =
+            Problem::new(&gens, &base, Criteria { k, max_suppressed: 6, diversity: vec![(l, diversity)] });
+        p.evaluate(&[0]).unwrap()
+    }
+
+    #[test]
+    fn diversity_variants() {
+        // Distinct l = 2: both classes pass (2 and 3 values).
+        let e = check(3, Diversity::Distinct, 2);
+        assert_eq!((e.suppressed, e.classes, e.l_distinct[0]), (0, 2, 2));
+        // Entropy l = 2: class a has entropy ln(3) - (2/3) ln 2 < ln 2, so it is suppressed.
+        let e = check(3, Diversity::Entropy, 2);
+        assert_eq!((e.suppressed, e.classes), (3, 1));
+        assert!((e.l_entropy[0] - 3.0).abs() < 1e-9);
+        // Recursive (c=1, l=2): a has r1 = 2 >= 1 x r2 = 1, fails; b has 1 < 1 x (1 + 1), passes.
+        let e = check(3, Diversity::Recursive { c: 1.0 }, 2);
+        assert_eq!((e.suppressed, e.classes), (3, 1));
+        // k = 4 fails both classes; at the top node they merge into one class of 6.
+        let e = check(4, Diversity::Distinct, 2);
+        assert_eq!(e.suppressed, 6);
+        let (gens, base) = fixture();
+        let p = Problem::new(&gens, &base, Criteria { k: 4, max_suppressed: 0, diversity: vec![] });
+        let top = p.evaluate(&[1]).unwrap();
+        assert!(top.anonymous);
+        assert_eq!((top.classes, top.min_class, top.discernibility), (1, 6, 36));
+        // Loss: at the top every cell covers the whole 2-value domain.
+        assert!((top.loss - 1.0).abs() < 1e-12);
+        let (best, stats) = p.search(Metric::Loss).unwrap();
+        assert_eq!(best.node, vec![1]);
+        assert_eq!(stats.lattice_size, 2);
+    }
+
+    #[test]
+    fn no_solution_is_explained() {
+        let (gens, base) = fixture();
+        let p = Problem::new(
+            &gens,
+            &base,
+            Criteria { k: 2, max_suppressed: 0, diversity: vec![(4, Diversity::Distinct)] },
+        );
+        match p.search(Metric::Loss) {
+            Err(SearchError::NoSolution(m)) => assert!(m.contains("leaves 6 of 6 rows"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
