@@ -272,6 +272,7 @@ fn build(
             metric: policy.metric.name().into(),
             dropped: policy.drop.clone(),
             sha256: hex(&sha2::Sha256::digest(policy.text.as_bytes())),
+            text: policy.text.clone(),
         },
         result: report::ResultSummary {
             node: best.node.clone(),

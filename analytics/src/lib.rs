@@ -21,6 +21,8 @@ pub mod tables;
 pub mod anonymise;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod publish;
 
 /// Why an anonymisation could not be done; every message names the file, column, value or line.
 #[derive(Debug, thiserror::Error)]

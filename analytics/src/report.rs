@@ -59,6 +59,8 @@ pub struct PolicySummary {
     pub dropped: Vec<String>,
     /// SHA-256 (hex) of the policy file's bytes.
     pub sha256: String,
+    /// The policy file's text.
+    pub text: String,
 }
 
 /// The chosen transformation and what it achieves.

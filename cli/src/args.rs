@@ -207,11 +207,11 @@ pub(crate) enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Verify credential bundles (several at once form a portfolio), or a C2SP .tlog-proof
-    /// for an entry.
+    /// Verify credential bundles (several at once form a portfolio), a published release
+    /// directory (its bundle, then every file), a row proof, or a C2SP .tlog-proof for an entry.
     Verify {
-        /// Bundle files (ledgerless-bundle/v1 JSON), or one .tlog-proof file with --entry.
-        #[arg(required = true, value_name = "BUNDLE|PROOF")]
+        /// Bundle files, one RELEASEDIR, one row proof, or one .tlog-proof file with --entry.
+        #[arg(required = true, value_name = "BUNDLE|RELEASEDIR|PROOF")]
         files: Vec<PathBuf>,
         /// With a .tlog-proof: the entry's exact bytes.
         #[arg(long, value_name = "FILE")]
@@ -260,6 +260,34 @@ pub(crate) enum Command {
         /// Print the report as JSON on stdout (with timings) instead of a summary.
         #[arg(long)]
         json: bool,
+    },
+    /// Publish a release: write RELEASEDIR/manifest.json (every file's size, SHA-256, rows and
+    /// rows root; the policy; k, l and metrics), append it to the publisher's log, and write the
+    /// offline bundle RELEASEDIR/manifest.bundle.json.
+    Publish {
+        /// The release directory (made by `anonymise`).
+        release: PathBuf,
+        /// The publisher's log directory.
+        #[arg(long, value_name = "LOGDIR")]
+        log: PathBuf,
+        /// The publisher's log key (private).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+    },
+    /// Write a proof that one row of a published table (or of the microdata) is in the release;
+    /// `ledgerless verify PROOF` and the browser verify it on its own.
+    ProveRow {
+        /// The published release directory.
+        release: PathBuf,
+        /// The table name (tables/NAME.csv), or `microdata`.
+        #[arg(long)]
+        table: String,
+        /// Zero-based data row (the header is not a row).
+        #[arg(long, value_name = "N")]
+        row: u64,
+        /// Where to write the proof (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Issue one credential per CSV row into the issuer's log; one bundle per row in DIR/<id>.json.
     Issue {

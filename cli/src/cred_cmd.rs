@@ -136,7 +136,7 @@ pub(crate) fn share(bundle: &Path, site: &str, qr: Option<&Path>) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-fn bundle_trust(t: &VerifyTrustArgs) -> Result<BundleTrust, UsageError> {
+pub(crate) fn bundle_trust(t: &VerifyTrustArgs) -> Result<BundleTrust, UsageError> {
     if let Some(p) = &t.trust {
         let list = TrustList::parse(&read("--trust", p)?)
             .map_err(|e| UsageError::new(format!("--trust {}: {e}", p.display())))?;
@@ -152,7 +152,7 @@ fn parse_at(at: Option<&str>) -> Result<i64, UsageError> {
     verifier::parse_time(&full).map_err(|e| UsageError::new(format!("--at: {e}")))
 }
 
-fn log_fetch(l: &LogLocation) -> Box<dyn tlog::Fetch> {
+pub(crate) fn log_fetch(l: &LogLocation) -> Box<dyn tlog::Fetch> {
     match l {
         LogLocation::Dir(d) => Box::new(tlog::DirFetch(d.clone())),
         LogLocation::Url(u) => Box::new(crate::fetch::HttpFetch::new(u)),

@@ -9,6 +9,7 @@ mod args;
 mod cred_cmd;
 mod fetch;
 mod log_cmd;
+mod release_cmd;
 
 use std::io::{ErrorKind, Write as _};
 use std::path::Path;
@@ -105,7 +106,16 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Audit { log, trust } => return log_cmd::audit(&log, &load_trust(&trust)?),
         Command::Witness(cmd) => return log_cmd::witness(cmd),
         Command::Verify { files, entry, trust, log, at, output } => {
+            if files[0].is_dir() {
+                if files.len() > 1 || entry.is_some() {
+                    return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
+                }
+                return release_cmd::verify_release(&files[0], &trust, log.as_ref(), &output);
+            }
             let first = read("PROOF", &files[0])?;
+            if release_cmd::is_row_proof(&first) {
+                return release_cmd::verify_row_proof(&files[0], &first, &trust, &output);
+            }
             // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
             if entry.is_none() && !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
                 return cred_cmd::verify_bundles(&files, &trust, log.as_ref(), at.as_deref(), &output);
@@ -133,6 +143,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return analytics_cmd::synth_patients(rows, seed, &out);
         }
         Command::Synth { kind, rows, seed, out } => return cred_cmd::synth(kind, rows, seed, &out),
+        Command::Publish { release, log, key } => return release_cmd::publish(&release, &log, &key),
+        Command::ProveRow { release, table, row, out } => {
+            return release_cmd::prove_row(&release, &table, row, out.as_deref());
+        }
         Command::Anonymise { input, policy, out, quiet, json } => {
             return analytics_cmd::anonymise(&input, &policy, &out, quiet, json);
         }

@@ -425,6 +425,15 @@ impl TrustList {
     }
 }
 
+impl TrustList {
+    /// The trusted *publisher* whose log origin is `origin`.
+    pub fn find_publisher(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
+        self.publishers
+            .iter()
+            .find_map(|p| p.trust().ok().filter(|(k, _)| k.name == origin).map(|(_, t)| (p, t)))
+    }
+}
+
 impl TrustedParty {
     fn trust(&self) -> Result<(VerifierKey, Trust), String> {
         let key = crate::note::parse_verifier_key(&self.vkey).map_err(|e| e.to_string())?;
@@ -771,6 +780,142 @@ pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Op
             format!("fork: the current tree does not extend the one seen before: {e} ({})", evidence()),
         ),
     }
+}
+
+const RELEASE_FMT: (&str, &str) = ("format", "the file is a ledgerless release bundle (v1)");
+const PUBLISHER: (&str, &str) = ("publisher", "the publisher is trusted");
+const ROW: (&str, &str) = ("row", "the row is in the published file");
+
+/// Verifies a release bundle: format, publisher trusted (by the manifest's publisher, never a
+/// key from the bundle), checkpoint signature, witness quorum, and inclusion of the manifest.
+/// Returns the manifest and the publisher's display name when the bundle parsed.
+pub fn check_release(bundle: &[u8], trust: &BundleTrust) -> (Report, Option<(crate::Manifest, String)>) {
+    let mut r = Report::new();
+    match crate::ReleaseBundle::parse(bundle) {
+        Ok(b) => release_steps(&mut r, &b, trust),
+        Err(e) => {
+            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
+            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            (r, None)
+        }
+    }
+}
+
+fn release_steps(
+    r: &mut Report,
+    b: &crate::ReleaseBundle,
+    trust: &BundleTrust,
+) -> (Report, Option<(crate::Manifest, String)>) {
+    let m = &b.manifest;
+    let out = |r: &mut Report, name: String| (core::mem::replace(r, Report::new()), Some((m.clone(), name)));
+    let (proof, entry) = match (parse_tlog_proof(b.tlog_proof.as_bytes()), m.entry()) {
+        (Ok(p), Ok(e)) => (p, e),
+        (Err(e), _) => {
+            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, format!("tlogProof: {e}"));
+            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            return out(r, m.publisher.clone());
+        }
+        (_, Err(e)) => {
+            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
+            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            return out(r, m.publisher.clone());
+        }
+    };
+    r.pass(
+        RELEASE_FMT.0,
+        RELEASE_FMT.1,
+        format!(
+            "release {:?} from {}, {}",
+            m.name,
+            m.publisher,
+            plural(m.related_resource.len(), "file", "files")
+        ),
+    );
+    let resolved = match trust {
+        BundleTrust::Direct(t) => {
+            let ok = match t {
+                Trust::Key(k) => k.name == m.publisher,
+                Trust::Policy(p) => p.logs.iter().any(|l| l.key.name == m.publisher),
+            };
+            ok.then(|| (m.publisher.clone(), t.clone()))
+        }
+        BundleTrust::List(list) => list.find_publisher(&m.publisher).map(|(p, t)| (p.name.clone(), t)),
+    };
+    let Some((name, t)) = resolved else {
+        r.fail(
+            PUBLISHER.0,
+            PUBLISHER.1,
+            format!("{} is not a trusted publisher: no trusted key for that log", m.publisher),
+        );
+        r.skip_rest(&[SIG, QUORUM, INCLUSION]);
+        return out(r, m.publisher.clone());
+    };
+    r.pass(PUBLISHER.0, PUBLISHER.1, format!("{name} ({})", m.publisher));
+    let Some(v) = checkpoint_steps(r, proof.checkpoint.as_bytes(), &t, "") else {
+        r.skip_rest(&[INCLUSION]);
+        return out(r, name);
+    };
+    if v.checkpoint.origin != m.publisher {
+        r.fail(
+            INCLUSION.0,
+            INCLUSION.1,
+            format!("the proof is from log {}, not the publisher's", v.checkpoint.origin),
+        );
+        return out(r, name);
+    }
+    inclusion_step(r, &v, &entry, proof.index, &proof.hashes);
+    out(r, name)
+}
+
+/// Verifies a row proof on its own: the release bundle it carries, then the row's inclusion
+/// under the file's `rowsRoot`.
+pub fn check_row_proof(proof: &[u8], trust: &BundleTrust) -> (Report, Option<crate::RowProof>) {
+    let p = match crate::RowProof::parse(proof) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut r = Report::new();
+            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
+            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION, ROW]);
+            return (r, None);
+        }
+    };
+    let mut r = Report::new();
+    let (mut r, _) = release_steps(&mut r, &p.release, trust);
+    if !r.verified {
+        r.skip_rest(&[ROW]);
+        return (r, Some(p));
+    }
+    let m = &p.release.manifest;
+    let step = (|| -> Result<String, String> {
+        let res = m.resource(&p.file).ok_or_else(|| format!("{:?} is not a file of the release", p.file))?;
+        let (Some(columns), Some(rows), Some(root)) =
+            (&res.columns, res.rows, res.root().map_err(|e| e.to_string())?)
+        else {
+            return Err(format!("{:?} is not a table (no rowsRoot)", p.file));
+        };
+        if p.values.len() != columns.len() {
+            return Err(format!(
+                "the row has {} values but {:?} has {} columns",
+                p.values.len(),
+                p.file,
+                columns.len()
+            ));
+        }
+        let hashes: Vec<Hash> = p
+            .proof
+            .iter()
+            .map(|h| Hash::parse_base64(h).map_err(|e| format!("proof hash: {e}")))
+            .collect::<Result<_, _>>()?;
+        let leaf = crate::row_leaf(columns, &p.values).map_err(|e| e.to_string())?;
+        verify_inclusion(p.row, rows, &leaf, &hashes, &root)
+            .map_err(|e| format!("row {} of {:?}: {e}", p.row, p.file))?;
+        Ok(format!("row {} of {} in {:?}", p.row, rows, p.file))
+    })();
+    match step {
+        Ok(d) => r.pass(ROW.0, ROW.1, d),
+        Err(d) => r.fail(ROW.0, ROW.1, d),
+    }
+    (r, Some(p))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod merkle;
 mod note;
 mod policy;
 mod proof_file;
+mod release;
 mod tiles;
 mod tlog_proof;
 
@@ -18,7 +19,7 @@ mod tlog_proof;
 pub use crate::check::{
     BundleSummary, BundleTrust, Outcome, Report, StatusEvidence, Step, Trust, TrustList, TrustedParty,
     Verdict, check_bundle, check_checkpoint, check_consistency, check_inclusion, check_last_seen,
-    check_tlog_proof, parse_trust_key,
+    check_release, check_row_proof, check_tlog_proof, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,
@@ -49,6 +50,11 @@ pub use crate::policy::{
     format_policy, parse_policy,
 };
 pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
+pub use crate::release::{
+    MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
+    ROW_PROOF_FORMAT, ReleaseBundle, Resource, RowProof, digest_sri, row_leaf, row_leaf_bytes,
+    safe_relative_path,
+};
 pub use crate::tiles::{
     MAX_ENTRY_SIZE, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TileError, TilePath, TileRecorder, TileSource,
     entries_path, node_from_tiles, parse_entry_bundle, parse_tile_path, prove_consistency, prove_inclusion,

@@ -1,0 +1,218 @@
+//! `publish`, `prove-row`, and `verify RELEASEDIR|ROWPROOF`: wiring of analytics::publish,
+//! the log writer and the verifier.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use analytics::publish::{BUNDLE_FILE, FileStatus, MANIFEST_FILE};
+use verifier::{BundleTrust, ROW_PROOF_FORMAT};
+
+use crate::UsageError;
+use crate::args::{LogLocation, OutputArgs, VerifyTrustArgs};
+
+pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode, UsageError> {
+    if !release.join("report.json").is_file() {
+        return Err(UsageError::new(format!(
+            "{} is not a release directory (no report.json); make one with `ledgerless anonymise`",
+            release.display()
+        )));
+    }
+    for f in [MANIFEST_FILE, BUNDLE_FILE] {
+        if release.join(f).exists() {
+            return Err(UsageError::new(format!("{} is already published ({f} exists)", release.display())));
+        }
+    }
+    let key = tlog::read_signer_key(key)?;
+    let publisher = key.verifier.name.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let t = std::time::Instant::now();
+    let manifest = analytics::publish::build_manifest(release, &publisher, &verifier::format_time(now))
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    let hashed = t.elapsed().as_secs_f64();
+    let entry = manifest.entry().map_err(|e| UsageError::new(e.to_string()))?;
+    let mut l = tlog::Log::open(log, key, tlog::LockMode::Wait, &mut || {
+        eprintln!("waiting for another writer to finish...")
+    })?;
+    let c = l.append(std::iter::once(Ok(entry.clone())), &mut |_, _| {})?;
+    let proof = tlog::tlog_proof(&tlog::DirFetch(log.to_path_buf()), c.size - 1)?;
+    drop(l);
+    let bundle = analytics::publish::bundle(manifest, proof);
+    let bundle_json = serde_json::to_vec_pretty(&bundle).map_err(|e| UsageError::new(e.to_string()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let p = release.join(name);
+        std::fs::write(&p, bytes).map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))
+    };
+    write(MANIFEST_FILE, &entry)?;
+    write(BUNDLE_FILE, &bundle_json)?;
+    eprintln!(
+        "published {} ({} files, hashed in {hashed:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
+        release.display(),
+        bundle.manifest.related_resource.len(),
+        c.size - 1,
+        c.origin
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn prove_row(
+    release: &Path,
+    table: &str,
+    row: u64,
+    out: Option<&Path>,
+) -> Result<ExitCode, UsageError> {
+    let file = if table == "microdata" { "microdata.csv".to_string() } else { format!("tables/{table}.csv") };
+    let proof =
+        analytics::publish::prove_row(release, &file, row).map_err(|e| UsageError::new(e.to_string()))?;
+    let mut json = serde_json::to_vec_pretty(&proof).map_err(|e| UsageError::new(e.to_string()))?;
+    json.push(b'\n');
+    match out {
+        Some(p) => std::fs::write(p, &json)
+            .map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))?,
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&json).map_err(|e| UsageError::new(e.to_string()))?;
+        }
+    }
+    eprintln!("row {row} of {file}: {}", proof.values.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn is_row_proof(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(|f| f == ROW_PROOF_FORMAT))
+        .unwrap_or(false)
+}
+
+pub(crate) fn verify_row_proof(
+    file: &Path,
+    bytes: &[u8],
+    trust: &VerifyTrustArgs,
+    output: &OutputArgs,
+) -> Result<ExitCode, UsageError> {
+    let trust = crate::cred_cmd::bundle_trust(trust)?;
+    let (report, proof) = verifier::check_row_proof(bytes, &trust);
+    crate::print_report(&report, output);
+    if report.verified
+        && !output.json
+        && let Some(p) = proof
+    {
+        let cols = p.release.manifest.resource(&p.file).and_then(|r| r.columns.clone()).unwrap_or_default();
+        let shown: Vec<String> = cols.iter().zip(&p.values).map(|(c, v)| format!("{c}={v:?}")).collect();
+        println!("{}: {} row {}: {}", file.display(), p.file, p.row, shown.join(", "));
+    }
+    Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+pub(crate) fn verify_release(
+    dir: &Path,
+    trust: &VerifyTrustArgs,
+    log: Option<&LogLocation>,
+    output: &OutputArgs,
+) -> Result<ExitCode, UsageError> {
+    let trust: BundleTrust = crate::cred_cmd::bundle_trust(trust)?;
+    let bundle_path = dir.join(BUNDLE_FILE);
+    let bytes = std::fs::read(&bundle_path).map_err(|e| {
+        UsageError::new(format!("cannot read {}: {e}", bundle_path.display()))
+            .hint("a published release has manifest.bundle.json; make one with `ledgerless publish`")
+    })?;
+    let (report, manifest) = verifier::check_release(&bytes, &trust);
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    if let Some((m, _)) = manifest.as_ref().filter(|_| report.verified) {
+        // manifest.json, if present, must be the manifest's exact entry bytes.
+        if let Ok(on_disk) = std::fs::read(dir.join(MANIFEST_FILE))
+            && m.entry().ok().as_deref() != Some(on_disk.as_slice())
+        {
+            problems.push(format!("{MANIFEST_FILE}: differs from the manifest in {BUNDLE_FILE}"));
+        }
+        files = analytics::publish::check_files(dir, m).map_err(|e| UsageError::new(e.to_string()))?;
+        for (f, s) in &files {
+            match s {
+                FileStatus::Verified => {}
+                FileStatus::Altered(why) => problems.push(format!("{f}: altered ({why})")),
+                FileStatus::Missing => problems.push(format!("{f}: missing")),
+                FileStatus::Extra => problems.push(format!("{f}: extra (not in the published manifest)")),
+            }
+        }
+    }
+    let fork = match (log, manifest.as_ref(), report.verified) {
+        (Some(l), Some(_), true) => Some(log_history(&bytes, &trust, l)),
+        _ => None,
+    };
+    if let Some(Err(e)) = &fork {
+        problems.push(e.clone());
+    }
+    let verified = report.verified && problems.is_empty();
+    if output.json {
+        let v = serde_json::json!({
+            "verified": verified,
+            "release": report,
+            "files": files.iter().map(|(f, s)| serde_json::json!({"file": f, "status": s})).collect::<Vec<_>>(),
+            "log": fork.as_ref().map(|r| match r { Ok(s) => s.clone(), Err(e) => e.clone() }),
+            "problems": problems,
+        });
+        println!("{v:#}");
+    } else {
+        crate::print_report(&report, &OutputArgs { json: false });
+        for (f, s) in &files {
+            let word = match s {
+                FileStatus::Verified => "verified".to_string(),
+                FileStatus::Altered(why) => format!("ALTERED: {why}"),
+                FileStatus::Missing => "MISSING".to_string(),
+                FileStatus::Extra => "EXTRA: not in the published manifest".to_string(),
+            };
+            println!("  {f}: {word}");
+        }
+        match &fork {
+            Some(Ok(s)) => println!("  log: {s}"),
+            Some(Err(e)) => println!("  log: FAIL {e}"),
+            None if report.verified => println!("  log: not checked (no --log): verified offline"),
+            None => {}
+        }
+        if let Some((m, name)) = &manifest
+            && report.verified
+        {
+            println!(
+                "release {:?} by {name}: k = {} (policy {}), {} records, {} suppressed",
+                m.name, m.privacy.achieved_k, m.privacy.k, m.privacy.records, m.privacy.suppressed
+            );
+        }
+        println!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" });
+    }
+    for p in &problems {
+        eprintln!("not verified: {p}");
+    }
+    Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The publisher's log now is consistent with the checkpoint the release was proven under.
+fn log_history(bundle: &[u8], trust: &BundleTrust, l: &LogLocation) -> Result<String, String> {
+    let b = verifier::ReleaseBundle::parse(bundle).map_err(|e| e.to_string())?;
+    let p = verifier::parse_tlog_proof(b.tlog_proof.as_bytes()).map_err(|e| e.to_string())?;
+    let t = match trust {
+        BundleTrust::Direct(t) => t.clone(),
+        BundleTrust::List(list) => {
+            list.find_publisher(&b.manifest.publisher).map(|(_, t)| t).ok_or("untrusted")?
+        }
+    };
+    let fetch = crate::cred_cmd::log_fetch(l);
+    let (latest, c) = tlog::read_checkpoint(fetch.as_ref()).map_err(|e| format!("publisher's log: {e}"))?;
+    let old = verifier::parse_note(p.checkpoint.as_bytes())
+        .ok()
+        .and_then(|n| verifier::parse_checkpoint(&n.text).ok())
+        .ok_or("release checkpoint unreadable")?;
+    let proof = if old.size == 0 || old.size >= c.size {
+        None
+    } else {
+        Some(tlog::prove_consistency(fetch.as_ref(), old.size, Some(c.size)).map_err(|e| e.to_string())?)
+    };
+    let step = verifier::check_last_seen(&t, p.checkpoint.as_bytes(), &latest, proof.as_deref());
+    match step.outcome {
+        verifier::Outcome::Pass => Ok(step.detail),
+        _ => Err(format!("log history: {}", step.detail)),
+    }
+}

@@ -1,0 +1,211 @@
+//! `publish`, `verify RELEASEDIR`, `prove-row` and row-proof verification: every changed byte,
+//! renamed, dropped or added file is caught and named; untrusted publishers and manifests not in
+//! the log are refused.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the test failing
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ledgerless(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run ledgerless")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\n{}", o.status.code(), text(o));
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A published release of 3,000 synthetic patients; returns (release dir, log dir, vkey).
+fn published(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let input = dir.join("patients.csv");
+    ok(&ledgerless(&["synth", "patients", "--rows", "3000", "--seed", "5", "--out", s(&input)]));
+    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
+    let rel = dir.join("release");
+    ok(&ledgerless(&["anonymise", "--input", s(&input), "--policy", s(&policy), "--out", s(&rel), "-q"]));
+    let prefix = dir.join("publisher");
+    ok(&ledgerless(&["keygen", "--name", "stats.example.nhs.uk/releases", "--out", s(&prefix)]));
+    let log = dir.join("log");
+    ok(&ledgerless(&["log", "init", s(&log), "--key", s(&prefix.with_extension("key"))]));
+    ok(&ledgerless(&["publish", s(&rel), "--log", s(&log), "--key", s(&prefix.with_extension("key"))]));
+    (rel, log, prefix.with_extension("pub"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn tampering_is_caught_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, vkey) = published(tmp.path());
+    let verify = |dir: &Path| ledgerless(&["verify", s(dir), "--vkey", s(&vkey), "--log", s(&log)]);
+    let o = verify(&rel);
+    ok(&o);
+    assert!(
+        text(&o).contains("RELEASE VERIFIED") && text(&o).contains("microdata.parquet: verified"),
+        "{}",
+        text(&o)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rel.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<String> = manifest["relatedResource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(files.len(), 6, "{files:?}");
+    // One changed byte in every file, at its start, middle and end.
+    for (i, f) in files.iter().enumerate() {
+        let bytes = std::fs::read(rel.join(f)).unwrap();
+        for at in [0, bytes.len() / 2, bytes.len() - 1] {
+            let copy = tmp.path().join(format!("t-{i}-{at}"));
+            copy_dir(&rel, &copy);
+            let mut b = bytes.clone();
+            b[at] ^= 0x01;
+            std::fs::write(copy.join(f), &b).unwrap();
+            let o = verify(&copy);
+            assert_eq!(o.status.code(), Some(1), "{f} byte {at}: {}", text(&o));
+            assert!(text(&o).contains(&format!("{f}: altered")), "{f} byte {at}: {}", text(&o));
+            std::fs::remove_dir_all(&copy).unwrap();
+        }
+    }
+    // Renamed, dropped and added files.
+    let copy = tmp.path().join("renamed");
+    copy_dir(&rel, &copy);
+    std::fs::rename(copy.join("microdata.csv"), copy.join("microdata-v2.csv")).unwrap();
+    let o = verify(&copy);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("microdata.csv: missing") && text(&o).contains("microdata-v2.csv: extra"),
+        "{}",
+        text(&o)
+    );
+    let copy = tmp.path().join("dropped");
+    copy_dir(&rel, &copy);
+    std::fs::remove_file(copy.join("tables/admissions_by_region_age_sex.csv")).unwrap();
+    let o = verify(&copy);
+    assert!(text(&o).contains("tables/admissions_by_region_age_sex.csv: missing"), "{}", text(&o));
+    let copy = tmp.path().join("added");
+    copy_dir(&rel, &copy);
+    std::fs::write(copy.join("tables/extra.csv"), "a,count\nx,10\n").unwrap();
+    let o = verify(&copy);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("tables/extra.csv: extra"), "{}", text(&o));
+}
+
+#[test]
+fn untrusted_or_unlogged_releases_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, _log, vkey) = published(tmp.path());
+    // Another key with the same name.
+    let other = tmp.path().join("other");
+    ok(&ledgerless(&["keygen", "--name", "stats.example.nhs.uk/releases", "--out", s(&other)]));
+    let o = ledgerless(&["verify", s(&rel), "--vkey", s(&other.with_extension("pub"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("FAIL checkpoint-signature"), "{}", text(&o));
+    // A trust list naming the key only as a credential issuer, not a publisher.
+    let vk = std::fs::read_to_string(&vkey).unwrap();
+    let as_issuer = tmp.path().join("issuers.json");
+    std::fs::write(
+        &as_issuer,
+        serde_json::json!({"issuers": [{"name": "Stats", "vkey": vk.trim()}]}).to_string(),
+    )
+    .unwrap();
+    let o = ledgerless(&["verify", s(&rel), "--trust", s(&as_issuer)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("is not a trusted publisher"), "{}", text(&o));
+    let as_publisher = tmp.path().join("publishers.json");
+    std::fs::write(
+        &as_publisher,
+        serde_json::json!({"publishers": [{"name": "NHS Statistics", "vkey": vk.trim()}]}).to_string(),
+    )
+    .unwrap();
+    let o = ledgerless(&["verify", s(&rel), "--trust", s(&as_publisher)]);
+    ok(&o);
+    assert!(text(&o).contains("NHS Statistics"), "{}", text(&o));
+    // A manifest edited after publishing (claims k = 50): not the entry in the log.
+    let copy = tmp.path().join("edited");
+    copy_dir(&rel, &copy);
+    let b = std::fs::read_to_string(copy.join("manifest.bundle.json")).unwrap();
+    let edited = b.replacen("\"achievedK\": 10", "\"achievedK\": 50", 1);
+    assert_ne!(b, edited);
+    std::fs::write(copy.join("manifest.bundle.json"), edited).unwrap();
+    let o = ledgerless(&["verify", s(&copy), "--vkey", s(&vkey)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("FAIL inclusion"), "{}", text(&o));
+    // An unpublished directory is a usage error.
+    let o = ledgerless(&["verify", s(tmp.path()), "--vkey", s(&vkey)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Publishing twice is refused.
+    let o = ledgerless(&[
+        "publish",
+        s(&rel),
+        "--log",
+        s(&tmp.path().join("log")),
+        "--key",
+        s(&tmp.path().join("publisher.key")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("already published"), "{}", text(&o));
+}
+
+#[test]
+fn row_proofs_verify_on_their_own_and_reject_edits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, _log, vkey) = published(tmp.path());
+    let proof = tmp.path().join("row.json");
+    ok(&ledgerless(&[
+        "prove-row",
+        s(&rel),
+        "--table",
+        "admissions_by_region_age_sex",
+        "--row",
+        "4",
+        "--out",
+        s(&proof),
+    ]));
+    // On its own: the release directory is not needed.
+    let moved = tmp.path().join("elsewhere.json");
+    std::fs::rename(&proof, &moved).unwrap();
+    std::fs::remove_dir_all(&rel).unwrap();
+    let o = ledgerless(&["verify", s(&moved), "--vkey", s(&vkey)]);
+    ok(&o);
+    assert!(text(&o).contains("ok   row") && text(&o).contains("row 4"), "{}", text(&o));
+    let original = std::fs::read_to_string(&moved).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    // A changed figure, another row number, a row from another file: all refused at `row`.
+    let count = v["values"].as_array().unwrap().len() - 1;
+    for edit in 0..3 {
+        let mut w = v.clone();
+        match edit {
+            0 => w["values"][count] = serde_json::json!("99999"),
+            1 => w["row"] = serde_json::json!(5),
+            _ => w["file"] = serde_json::json!("tables/admissions_by_ethnicity_diagnosis.csv"),
+        }
+        let f = tmp.path().join(format!("edit-{edit}.json"));
+        std::fs::write(&f, w.to_string()).unwrap();
+        let o = ledgerless(&["verify", s(&f), "--vkey", s(&vkey)]);
+        assert_eq!(o.status.code(), Some(1), "edit {edit}: {}", text(&o));
+        assert!(text(&o).contains("FAIL row"), "edit {edit}: {}", text(&o));
+    }
+    // A row past the end is refused when proving.
+    v["row"] = serde_json::json!(0);
+    let o = ledgerless(&["prove-row", s(tmp.path()), "--table", "x", "--row", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -1,0 +1,256 @@
+//! Release manifests: what a data publisher commits to its log for each anonymised release,
+//! the bundle that proves a manifest is in the log, and proofs that one row is in a release.
+//! Formats in docs/formats.md ("Releases").
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::credential::{CredentialError, VC_CONTEXT, canonical_json};
+use crate::hash::{Hash, leaf_hash};
+
+/// `format` of a release manifest.
+pub const MANIFEST_FORMAT: &str = "ledgerless-release-manifest/1";
+/// `format` of a release bundle (manifest + tlog-proof).
+pub const RELEASE_BUNDLE_FORMAT: &str = "ledgerless-release-bundle/1";
+/// `format` of a row proof.
+pub const ROW_PROOF_FORMAT: &str = "ledgerless-row-proof/1";
+/// Largest release bundle or row proof accepted (bytes).
+pub const MAX_RELEASE_SIZE: usize = 4 << 20;
+
+/// A release manifest: the log entry (its RFC 8785 canonical JSON) a publisher appends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Manifest {
+    /// JSON-LD context: the W3C VC 2.0 context (for `relatedResource` and `digestSRI`).
+    #[serde(rename = "@context")]
+    pub context: Vec<String>,
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// The publisher: its log's origin.
+    pub publisher: String,
+    /// The release's name (its directory name when published).
+    pub name: String,
+    /// When it was published (RFC 3339, UTC).
+    pub created: String,
+    /// The tool and version that made it.
+    pub tool: String,
+    /// The anonymisation policy.
+    pub policy: PolicyRecord,
+    /// What the release achieves.
+    pub privacy: Privacy,
+    /// Every file of the release.
+    pub related_resource: Vec<Resource>,
+}
+
+/// The policy a release was made with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicyRecord {
+    /// SHA-256 (hex) of `text`.
+    pub sha256: String,
+    /// The policy file's text.
+    pub text: String,
+}
+
+/// The privacy and utility figures of a release (from its report).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Privacy {
+    /// The policy's k.
+    pub k: u64,
+    /// The smallest released class.
+    pub achieved_k: u64,
+    /// Per sensitive attribute: `[column, achieved distinct l]`.
+    pub achieved_l: Vec<(String, u64)>,
+    /// Rows released.
+    pub records: u64,
+    /// Rows whose quasi-identifiers are all `*`.
+    pub suppressed: u64,
+    /// The metric minimised.
+    pub metric: String,
+    /// Generalisation intensity, 0..1.
+    pub loss: f64,
+    /// Non-uniform entropy, bits.
+    pub entropy_bits: f64,
+    /// Discernibility (as a decimal string: it can exceed 2^53).
+    pub discernibility: String,
+}
+
+/// One file of a release.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resource {
+    /// Path relative to the release directory, `/`-separated.
+    pub id: String,
+    /// Media type.
+    pub media_type: String,
+    /// Subresource-integrity digest: `sha256-<base64>`.
+    pub digest_sri: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// For CSV: data rows (the header excluded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// For CSV: the header's column names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// For CSV: RFC 9162 root (base64) over the rows' leaves ([`row_leaf`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_root: Option<String>,
+}
+
+impl Resource {
+    /// The SHA-256 this resource's `digestSRI` names.
+    pub fn sha256(&self) -> Result<[u8; 32], CredentialError> {
+        let b64 = self
+            .digest_sri
+            .strip_prefix("sha256-")
+            .ok_or_else(|| CredentialError(format!("{}: digestSRI must start with sha256-", self.id)))?;
+        let bytes = STANDARD
+            .decode(b64)
+            .map_err(|_| CredentialError(format!("{}: digestSRI is not base64", self.id)))?;
+        bytes.try_into().map_err(|_| CredentialError(format!("{}: digestSRI is not 32 bytes", self.id)))
+    }
+
+    /// The rows root, if this is a table.
+    pub fn root(&self) -> Result<Option<Hash>, CredentialError> {
+        self.rows_root
+            .as_deref()
+            .map(|r| {
+                Hash::parse_base64(r).map_err(|e| CredentialError(format!("{}: rowsRoot: {e}", self.id)))
+            })
+            .transpose()
+    }
+}
+
+/// `sha256-<base64>` of a digest.
+pub fn digest_sri(sha256: &[u8; 32]) -> String {
+    format!("sha256-{}", STANDARD.encode(sha256))
+}
+
+/// The bytes whose RFC 9162 leaf hash commits to one CSV row:
+/// `JCS({"columns": [...header...], "values": [...row...]})`.
+pub fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, CredentialError> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        columns: &'a [String],
+        values: &'a [String],
+    }
+    canonical_json(&Row { columns, values })
+}
+
+/// The RFC 9162 leaf hash of one CSV row.
+pub fn row_leaf(columns: &[String], values: &[String]) -> Result<Hash, CredentialError> {
+    Ok(leaf_hash(&row_leaf_bytes(columns, values)?))
+}
+
+impl Manifest {
+    /// Checks the manifest's own shape (not its files).
+    pub fn validate(&self) -> Result<(), CredentialError> {
+        let err = |m: String| Err(CredentialError(m));
+        if self.format != MANIFEST_FORMAT {
+            return err(format!("format is {:?}, want {MANIFEST_FORMAT:?}", self.format));
+        }
+        if self.context.first().map(String::as_str) != Some(VC_CONTEXT) {
+            return err(format!("@context must start with {VC_CONTEXT}"));
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for r in &self.related_resource {
+            if !safe_relative_path(&r.id) {
+                return err(format!("file {:?} is not a safe relative path", r.id));
+            }
+            if seen.contains(&r.id.as_str()) {
+                return err(format!("file {:?} is listed twice", r.id));
+            }
+            seen.push(&r.id);
+            r.sha256()?;
+            r.root()?;
+            if r.rows_root.is_some() != r.rows.is_some() || r.rows_root.is_some() != r.columns.is_some() {
+                return err(format!("file {:?}: rows, columns and rowsRoot go together", r.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// The log entry: the manifest's canonical JSON.
+    pub fn entry(&self) -> Result<Vec<u8>, CredentialError> {
+        canonical_json(self)
+    }
+
+    /// The resource with this path.
+    pub fn resource(&self, id: &str) -> Option<&Resource> {
+        self.related_resource.iter().find(|r| r.id == id)
+    }
+}
+
+/// True for `a/b.csv`-style paths: no empty, `.` or `..` parts, no leading `/`, no `\`.
+pub fn safe_relative_path(p: &str) -> bool {
+    !p.is_empty()
+        && !p.contains('\\')
+        && p.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\0'))
+}
+
+/// A manifest with the tlog-proof of its entry: verifiable offline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReleaseBundle {
+    /// Always [`RELEASE_BUNDLE_FORMAT`].
+    pub format: String,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// C2SP tlog-proof of the manifest's entry.
+    pub tlog_proof: String,
+}
+
+impl ReleaseBundle {
+    /// Parses and checks the shape of a release bundle.
+    pub fn parse(bytes: &[u8]) -> Result<ReleaseBundle, CredentialError> {
+        if bytes.len() > MAX_RELEASE_SIZE {
+            return Err(CredentialError(format!("larger than {MAX_RELEASE_SIZE} bytes")));
+        }
+        let b: ReleaseBundle =
+            serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("release bundle: {e}")))?;
+        if b.format != RELEASE_BUNDLE_FORMAT {
+            return Err(CredentialError(format!("format is {:?}, want {RELEASE_BUNDLE_FORMAT:?}", b.format)));
+        }
+        b.manifest.validate()?;
+        Ok(b)
+    }
+}
+
+/// A proof that one row is in a published release: the release bundle, the row and its path.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RowProof {
+    /// Always [`ROW_PROOF_FORMAT`].
+    pub format: String,
+    /// The release it is from.
+    pub release: ReleaseBundle,
+    /// The file (a CSV resource of the manifest).
+    pub file: String,
+    /// Zero-based data row (the header is not a row).
+    pub row: u64,
+    /// The row's values, in the file's column order.
+    pub values: Vec<String>,
+    /// RFC 9162 inclusion proof of the row's leaf under the file's `rowsRoot` (base64 hashes).
+    pub proof: Vec<String>,
+}
+
+impl RowProof {
+    /// Parses a row proof.
+    pub fn parse(bytes: &[u8]) -> Result<RowProof, CredentialError> {
+        if bytes.len() > MAX_RELEASE_SIZE {
+            return Err(CredentialError(format!("larger than {MAX_RELEASE_SIZE} bytes")));
+        }
+        let p: RowProof =
+            serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("row proof: {e}")))?;
+        if p.format != ROW_PROOF_FORMAT {
+            return Err(CredentialError(format!("format is {:?}, want {ROW_PROOF_FORMAT:?}", p.format)));
+        }
+        if p.release.format != RELEASE_BUNDLE_FORMAT {
+            return Err(CredentialError("release: not a release bundle".into()));
+        }
+        p.release.manifest.validate()?;
+        Ok(p)
+    }
+}
