@@ -310,25 +310,36 @@ pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
             format!("{file:?} has {rows} rows (0 to {}); there is no row {row}", rows - 1),
         ));
     }
+    // One streaming pass: the whole root (to check the file) and each sibling subtree of the
+    // row's RFC 9162 audit path, so memory does not grow with the number of rows.
     let path = dir.join(file);
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| out_err(&path, e.to_string()))?;
-    let mut leaves = Vec::with_capacity(rows as usize);
+    let ranges = audit_path_ranges(row, rows);
+    let mut siblings: Vec<RootBuilder> = ranges.iter().map(|_| RootBuilder::default()).collect();
+    let mut whole = RootBuilder::default();
     let mut values = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| out_err(&path, e.to_string()))?;
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| out_err(&path, e.to_string()))?;
+    let mut rec = csv::StringRecord::new();
+    let mut i = 0u64;
+    while rdr.read_record(&mut rec).map_err(|e| out_err(&path, e.to_string()))? {
         let v: Vec<String> = rec.iter().map(str::to_string).collect();
-        leaves.push(row_leaf(&columns, &v).map_err(|e| out_err(&path, e.to_string()))?);
-        if i as u64 == row {
+        let leaf = row_leaf(&columns, &v).map_err(|e| out_err(&path, e.to_string()))?;
+        whole.push(leaf);
+        if let Some(k) = ranges.iter().position(|&(a, b)| a <= i && i < b) {
+            siblings[k].push(leaf);
+        }
+        if i == row {
             values = v;
         }
+        i += 1;
     }
-    if verifier::tree_root(&leaves).to_base64() != res.rows_root.clone().unwrap_or_default() {
+    let (root, n) = whole.finish();
+    if n != rows || root.to_base64() != res.rows_root.clone().unwrap_or_default() {
         return Err(out_err(
             &path,
             "its rows differ from the published ones; run `ledgerless verify` on the release",
         ));
     }
-    let proof = verifier::prove_multi(&leaves, &[row]).map_err(|e| out_err(&path, e.to_string()))?;
+    let proof: Vec<Hash> = siblings.into_iter().map(|b| b.finish().0).collect();
     Ok(RowProof {
         format: ROW_PROOF_FORMAT.to_string(),
         release,
@@ -337,6 +348,28 @@ pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
         values,
         proof: proof.iter().map(Hash::to_base64).collect(),
     })
+}
+
+/// The leaf ranges whose subtree hashes form the RFC 9162 audit path of leaf `m` in a tree of
+/// `n` leaves, in proof order (nearest sibling first).
+fn audit_path_ranges(m: u64, n: u64) -> Vec<(u64, u64)> {
+    fn go(m: u64, lo: u64, hi: u64, out: &mut Vec<(u64, u64)>) {
+        let n = hi - lo;
+        if n <= 1 {
+            return;
+        }
+        let k = if n.is_power_of_two() { n / 2 } else { 1 << (63 - (n - 1).leading_zeros()) };
+        if m < lo + k {
+            go(m, lo, lo + k, out);
+            out.push((lo + k, hi));
+        } else {
+            go(m, lo + k, hi, out);
+            out.push((lo, lo + k));
+        }
+    }
+    let mut out = Vec::new();
+    go(m, 0, n, &mut out);
+    out
 }
 
 /// The release bundle of a manifest and its tlog-proof.
@@ -355,6 +388,21 @@ mod tests {
             let mut b = RootBuilder::default();
             leaves.iter().for_each(|l| b.push(*l));
             assert_eq!(b.finish(), (verifier::tree_root(&leaves), n as u64), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn streamed_audit_paths_verify() {
+        for n in [1u64, 2, 3, 5, 8, 13, 100] {
+            let leaves: Vec<Hash> = (0..n).map(|i| verifier::leaf_hash(&i.to_le_bytes())).collect();
+            let root = verifier::tree_root(&leaves);
+            for m in 0..n {
+                let proof: Vec<Hash> = audit_path_ranges(m, n)
+                    .iter()
+                    .map(|&(a, b)| verifier::tree_root(&leaves[a as usize..b as usize]))
+                    .collect();
+                verifier::verify_inclusion(m, n, &leaves[m as usize], &proof, &root).unwrap();
+            }
         }
     }
 }
