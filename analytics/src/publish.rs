@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use verifier::{
     Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT, ROW_PROOF_FORMAT,
-    ReleaseBundle, Resource, RowProof, VC_CONTEXT, digest_sri, node_hash, row_leaf,
+    ReleaseBundle, Resource, RowLeafWriter, RowProof, VC_CONTEXT, digest_sri, node_hash,
 };
 
 use crate::Error;
@@ -88,12 +88,12 @@ pub struct FileFacts {
     pub table: Option<(Vec<String>, u64, Hash)>,
 }
 
-/// Hashes a file once, streaming; CSV files are also parsed into their rows root.
-pub fn file_facts(path: &Path) -> Result<FileFacts, Error> {
+/// Hashes a file once, streaming; with `tables`, CSV files are also parsed into their rows root.
+pub fn file_facts(path: &Path, tables: bool) -> Result<FileFacts, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut h =
         Hashing { inner: std::io::BufReader::with_capacity(1 << 20, file), sha: Sha256::new(), bytes: 0 };
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let is_csv = tables && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let table = if is_csv {
         let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&mut h);
         let columns: Vec<String> = rdr
@@ -103,13 +103,13 @@ pub fn file_facts(path: &Path) -> Result<FileFacts, Error> {
             .map(str::to_string)
             .collect();
         let mut root = RootBuilder::default();
+        let mut leaves = RowLeafWriter::new(&columns).map_err(|e| out_err(path, e.to_string()))?;
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {
-                    let values: Vec<String> = rec.iter().map(str::to_string).collect();
-                    root.push(row_leaf(&columns, &values).map_err(|e| out_err(path, e.to_string()))?);
+                    root.push(leaves.leaf(rec.iter()).map_err(|e| out_err(path, e.to_string()))?);
                 }
                 Err(e) => return Err(out_err(path, format!("CSV: {e}"))),
             }
@@ -204,7 +204,7 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
     };
     let mut resources = Vec::new();
     for rel in release_files(dir)? {
-        let facts = file_facts(&dir.join(&rel))?;
+        let facts = file_facts(&dir.join(&rel), true)?;
         let (columns, rows, rows_root) = match facts.table {
             Some((c, n, r)) => (Some(c), Some(n), Some(r.to_base64())),
             None => (None, None, None),
@@ -269,7 +269,8 @@ pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<Vec<(String, FileS
             out.push((r.id.clone(), FileStatus::Missing));
             continue;
         }
-        let facts = file_facts(&path);
+        // Same bytes means same rows: only the digest is needed here.
+        let facts = file_facts(&path, false);
         let want = r.sha256().map_err(|e| out_err(&path, e.to_string()))?;
         let status = match facts {
             Err(e) => FileStatus::Altered(e.to_string()),
@@ -319,16 +320,16 @@ pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
     let mut values = Vec::new();
     let mut rdr = csv::Reader::from_path(&path).map_err(|e| out_err(&path, e.to_string()))?;
     let mut rec = csv::StringRecord::new();
+    let mut writer = RowLeafWriter::new(&columns).map_err(|e| out_err(&path, e.to_string()))?;
     let mut i = 0u64;
     while rdr.read_record(&mut rec).map_err(|e| out_err(&path, e.to_string()))? {
-        let v: Vec<String> = rec.iter().map(str::to_string).collect();
-        let leaf = row_leaf(&columns, &v).map_err(|e| out_err(&path, e.to_string()))?;
+        let leaf = writer.leaf(rec.iter()).map_err(|e| out_err(&path, e.to_string()))?;
         whole.push(leaf);
         if let Some(k) = ranges.iter().position(|&(a, b)| a <= i && i < b) {
             siblings[k].push(leaf);
         }
         if i == row {
-            values = v;
+            values = rec.iter().map(str::to_string).collect();
         }
         i += 1;
     }

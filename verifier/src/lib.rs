@@ -52,7 +52,7 @@ pub use crate::policy::{
 pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
 pub use crate::release::{
     MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
-    ROW_PROOF_FORMAT, ReleaseBundle, Resource, RowProof, digest_sri, row_leaf, row_leaf_bytes,
+    ROW_PROOF_FORMAT, ReleaseBundle, Resource, RowLeafWriter, RowProof, digest_sri, row_leaf, row_leaf_bytes,
     safe_relative_path,
 };
 pub use crate::tiles::{

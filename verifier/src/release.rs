@@ -131,17 +131,59 @@ pub fn digest_sri(sha256: &[u8; 32]) -> String {
 /// The bytes whose RFC 9162 leaf hash commits to one CSV row:
 /// `JCS({"columns": [...header...], "values": [...row...]})`.
 pub fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, CredentialError> {
-    #[derive(serde::Serialize)]
-    struct Row<'a> {
-        columns: &'a [String],
-        values: &'a [String],
-    }
-    canonical_json(&Row { columns, values })
+    let mut w = RowLeafWriter::new(columns)?;
+    w.write(values.iter().map(String::as_str))?;
+    Ok(w.buf)
 }
 
 /// The RFC 9162 leaf hash of one CSV row.
 pub fn row_leaf(columns: &[String], values: &[String]) -> Result<Hash, CredentialError> {
     Ok(leaf_hash(&row_leaf_bytes(columns, values)?))
+}
+
+/// Writes row leaves of one table quickly: the canonical JSON is written directly (keys in
+/// RFC 8785 order, strings escaped as RFC 8785 does; a test compares it with a general JCS
+/// implementation), reusing one buffer and the header's bytes.
+#[derive(Debug, Clone)]
+pub struct RowLeafWriter {
+    prefix: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl RowLeafWriter {
+    /// A writer for rows of a table with these columns.
+    pub fn new(columns: &[String]) -> Result<Self, CredentialError> {
+        let mut prefix = b"{\"columns\":[".to_vec();
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                prefix.push(b',');
+            }
+            serde_json::to_writer(&mut prefix, c)
+                .map_err(|e| CredentialError(format!("canonical JSON: {e}")))?;
+        }
+        prefix.extend_from_slice(b"],\"values\":[");
+        Ok(RowLeafWriter { prefix, buf: Vec::new() })
+    }
+
+    fn write<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<(), CredentialError> {
+        self.buf.clear();
+        self.buf.extend_from_slice(&self.prefix);
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            serde_json::to_writer(&mut self.buf, v)
+                .map_err(|e| CredentialError(format!("canonical JSON: {e}")))?;
+        }
+        self.buf.extend_from_slice(b"]}");
+        Ok(())
+    }
+
+    /// The leaf hash of one row.
+    pub fn leaf<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<Hash, CredentialError> {
+        self.write(values)?;
+        Ok(leaf_hash(&self.buf))
+    }
 }
 
 impl Manifest {
@@ -252,5 +294,28 @@ impl RowProof {
         }
         p.release.manifest.validate()?;
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_leaf_bytes_are_jcs() {
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            columns: &'a [String],
+            values: &'a [String],
+        }
+        let hostile = ["", "a\"b", "\\", "\u{0}\u{1f}\u{7f}", "é€😀", "</script>", "\u{2028}\u{2029}", "1e3"];
+        let columns: Vec<String> = hostile.iter().map(|s| format!("c{s}")).collect();
+        let values: Vec<String> = hostile.iter().map(|s| s.to_string()).collect();
+        let want = canonical_json(&Row { columns: &columns, values: &values }).unwrap();
+        assert_eq!(row_leaf_bytes(&columns, &values).unwrap(), want);
+        assert_eq!(
+            row_leaf_bytes(&[], &[]).unwrap(),
+            canonical_json(&Row { columns: &[], values: &[] }).unwrap()
+        );
     }
 }
