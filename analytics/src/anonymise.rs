@@ -11,7 +11,7 @@ use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::policy::{Diversity, Policy};
 use crate::report::{self, Report};
 use crate::risk;
-use crate::search::{Base, Criteria, Problem, SearchError, SearchStats};
+use crate::search::{Base, Criteria, Problem, SearchError};
 use crate::tables;
 
 /// Stages reported to a progress display.
@@ -271,7 +271,7 @@ fn build(
             suppression_limit: policy.suppression_limit,
             metric: policy.metric.name().into(),
             dropped: policy.drop.clone(),
-            sha256: hex(&sha2::Sha256::digest(policy.text.as_bytes())),
+            sha256: verifier::Hash(sha2::Sha256::digest(policy.text.as_bytes()).into()).to_hex(),
             text: policy.text.clone(),
         },
         result: report::ResultSummary {
@@ -327,11 +327,6 @@ fn build(
     Ok(Outcome { report, seconds: [t_read, t_search, t_write, t_tables] })
 }
 
-/// Runs only the search on an already-prepared problem (benchmarks).
-pub fn search_only(problem: &Problem<'_>, metric: crate::policy::Metric) -> Result<SearchStats, Error> {
-    problem.search(metric).map(|(_, s)| s).map_err(search_error)
-}
-
 fn search_error(e: SearchError) -> Error {
     match e {
         SearchError::NoSolution(m) => Error::NoSolution(m),
@@ -346,10 +341,6 @@ fn write(dir: &Path, name: &str, text: String) -> Result<(), Error> {
 
 fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn column_u64(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<u64>, Error> {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -264,8 +265,6 @@ pub fn write_both(lf: LazyFrame, csv_path: &Path, parquet_path: &Path) -> Result
     s.pq.finish().map_err(|e| out_err(parquet_path, e.to_string()))?;
     Ok(s.rows)
 }
-
-use std::num::NonZeroUsize;
 
 /// Picks `,`, `;` or tab from the header line (the one that occurs most, `,` on a tie).
 fn sniff_separator(path: &Path) -> Result<u8, Error> {

@@ -232,7 +232,7 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
         created: created.to_string(),
         tool: format!("ledgerless {}", env!("CARGO_PKG_VERSION")),
         policy: PolicyRecord {
-            sha256: hex(&Sha256::digest(policy_text.as_bytes())),
+            sha256: Hash(Sha256::digest(policy_text.as_bytes()).into()).to_hex(),
             text: policy_text.to_string(),
         },
         privacy,
@@ -240,10 +240,6 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
     };
     m.validate().map_err(|e| out_err(dir, e.to_string()))?;
     Ok(m)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The verdict on one file of a release.

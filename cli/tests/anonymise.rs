@@ -10,6 +10,20 @@ fn ledgerless(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run ledgerless")
 }
 
+/// `ledgerless anonymise --quiet` on these files.
+fn anonymise(input: &Path, policy: &Path, out: &Path) -> Output {
+    ledgerless(&[
+        "anonymise",
+        "--quiet",
+        "--input",
+        input.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn ok(o: &Output) {
     assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), out(o), err(o));
 }
@@ -74,15 +88,7 @@ fn adult_release_is_optimal_complete_and_deterministic() {
     let input = adult.join("adult.csv");
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     for rel in [&a, &b] {
-        let o = ledgerless(&[
-            "anonymise",
-            "--input",
-            input.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--out",
-            rel.to_str().unwrap(),
-        ]);
+        let o = anonymise(&input, &policy, rel);
         ok(&o);
     }
     let r = report(&a);
@@ -202,31 +208,13 @@ fn pycanon_agrees_on_k_and_l() {
     ]));
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let rel = tmp.path().join("patients-release");
-    ok(&ledgerless(&[
-        "anonymise",
-        "--input",
-        patients.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--out",
-        rel.to_str().unwrap(),
-        "--quiet",
-    ]));
+    ok(&anonymise(&patients, &policy, &rel));
     cases.push((rel, vec!["age", "sex", "ethnicity", "postcode", "region", "admission_date"], "diagnosis"));
     if let Some(adult) = adult() {
         for (k, limit, metric) in [(5, 0.01, "loss"), (10, 0.05, "entropy"), (2, 0.0, "discernibility")] {
             let policy = adult_policy(tmp.path(), &adult, k, limit, metric);
             let rel = tmp.path().join(format!("adult-{k}-{metric}"));
-            ok(&ledgerless(&[
-                "anonymise",
-                "--input",
-                adult.join("adult.csv").to_str().unwrap(),
-                "--policy",
-                policy.to_str().unwrap(),
-                "--out",
-                rel.to_str().unwrap(),
-                "--quiet",
-            ]));
+            ok(&anonymise(&adult.join("adult.csv"), &policy, &rel));
             cases.push((rel, ADULT_QIS.to_vec(), "occupation"));
         }
     }
@@ -247,15 +235,7 @@ fn pycanon_agrees_on_k_and_l() {
 /// Runs anonymise expecting exit 2 with `want` in stderr and no RELEASEDIR (nor temporary) left.
 fn refused(dir: &Path, input: &Path, policy: &Path, want: &str) {
     let rel = dir.join("release");
-    let o = ledgerless(&[
-        "anonymise",
-        "--input",
-        input.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--out",
-        rel.to_str().unwrap(),
-    ]);
+    let o = anonymise(input, policy, &rel);
     assert_eq!(o.status.code(), Some(2), "want exit 2 for {want:?}; stderr: {}", err(&o));
     assert!(err(&o).contains(want), "stderr {:?} lacks {want:?}", err(&o));
     assert!(!rel.exists(), "RELEASEDIR written despite {want:?}");
@@ -286,16 +266,7 @@ fn bad_input_is_refused_by_name() {
     );
     // The good policy works (so the refusals below are about the one thing changed).
     let rel = d.join("ok-release");
-    ok(&ledgerless(&[
-        "anonymise",
-        "--input",
-        csv.to_str().unwrap(),
-        "--policy",
-        good.to_str().unwrap(),
-        "--out",
-        rel.to_str().unwrap(),
-        "-q",
-    ]));
+    ok(&anonymise(&csv, &good, &rel));
     let policy_with = |name: &str, text: &str| {
         w(name, &std::fs::read_to_string(&good).unwrap().replace("colour.csv", text))
     };
@@ -362,15 +333,7 @@ fn bad_input_is_refused_by_name() {
     );
     refused(d, &csv, &l_impossible, "no transformation satisfies the policy");
     // An existing RELEASEDIR is never overwritten.
-    let o = ledgerless(&[
-        "anonymise",
-        "--input",
-        csv.to_str().unwrap(),
-        "--policy",
-        good.to_str().unwrap(),
-        "--out",
-        rel.to_str().unwrap(),
-    ]);
+    let o = anonymise(&csv, &good, &rel);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("already exists"), "{}", err(&o));
 }
@@ -400,16 +363,7 @@ fn synth_patients_csv_and_parquet_release_the_same_data() {
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let (a, b) = (tmp.path().join("from-csv"), tmp.path().join("from-parquet"));
     for (input, rel) in [(&csv, &a), (&pq, &b)] {
-        ok(&ledgerless(&[
-            "anonymise",
-            "--input",
-            input.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--out",
-            rel.to_str().unwrap(),
-            "-q",
-        ]));
+        ok(&anonymise(input, &policy, rel));
     }
     assert_eq!(
         std::fs::read(a.join("microdata.csv")).unwrap(),

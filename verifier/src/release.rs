@@ -232,6 +232,14 @@ pub fn safe_relative_path(p: &str) -> bool {
         && p.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\0'))
 }
 
+/// Parses JSON of at most [`MAX_RELEASE_SIZE`] bytes, naming `what` in errors.
+fn parse_bounded<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CredentialError> {
+    if bytes.len() > MAX_RELEASE_SIZE {
+        return Err(CredentialError(format!("{what}: larger than {MAX_RELEASE_SIZE} bytes")));
+    }
+    serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("{what}: {e}")))
+}
+
 /// A manifest with the tlog-proof of its entry: verifiable offline.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -247,11 +255,7 @@ pub struct ReleaseBundle {
 impl ReleaseBundle {
     /// Parses and checks the shape of a release bundle.
     pub fn parse(bytes: &[u8]) -> Result<ReleaseBundle, CredentialError> {
-        if bytes.len() > MAX_RELEASE_SIZE {
-            return Err(CredentialError(format!("larger than {MAX_RELEASE_SIZE} bytes")));
-        }
-        let b: ReleaseBundle =
-            serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("release bundle: {e}")))?;
+        let b: ReleaseBundle = parse_bounded(bytes, "release bundle")?;
         if b.format != RELEASE_BUNDLE_FORMAT {
             return Err(CredentialError(format!("format is {:?}, want {RELEASE_BUNDLE_FORMAT:?}", b.format)));
         }
