@@ -192,6 +192,11 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
                     .collect()
             })
             .unwrap_or_default(),
+        quasi_identifiers: report
+            .pointer("/attributes")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|d| Some(d.get("column")?.as_str()?.to_string())).collect())
+            .ok_or_else(|| missing("/attributes"))?,
         records: num("/input/rows").ok_or_else(|| missing("/input/rows"))?,
         suppressed: num("/result/records_suppressed").ok_or_else(|| missing("/result/records_suppressed"))?,
         metric: report.pointer("/policy/metric").and_then(|v| v.as_str()).unwrap_or_default().to_string(),

@@ -296,12 +296,21 @@ pub(crate) fn demo(
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
     // The demo only builds into a new or empty directory, so on failure everything in it is
     // ours: remove it rather than leave a half-built site.
-    let d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
+    let mut d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
         if !matches!(e, issuer::IssueError::Input(ref m) if m.contains("is not empty")) {
             let _ = std::fs::remove_dir_all(out);
         }
         UsageError::new(e.to_string())
     })?;
+    // The dataset half: an anonymised release published to its own log, and its link.
+    let release = crate::release_cmd::demo_release(out, &d.site, &url, now()).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(out);
+    })?;
+    d.links.push(("release".to_owned(), release));
+    let links_path = out.join("links.txt");
+    let text: String = d.links.iter().map(|(l, u)| format!("{l} {u}\n")).collect();
+    std::fs::write(&links_path, text)
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", links_path.display())))?;
     eprintln!(
         "demo built in {}: site in {}, links in {}",
         out.display(),

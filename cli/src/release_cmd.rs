@@ -11,6 +11,23 @@ use crate::UsageError;
 use crate::args::{LogLocation, OutputArgs, VerifyTrustArgs};
 
 pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode, UsageError> {
+    let key = tlog::read_signer_key(key)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    publish_release(release, log, key, now)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds RELEASEDIR's manifest, appends it to the log and writes `manifest.json` (the entry's
+/// exact bytes) and `manifest.bundle.json`; returns the bundle.
+fn publish_release(
+    release: &Path,
+    log: &Path,
+    key: verifier::SignerKey,
+    now: i64,
+) -> Result<verifier::ReleaseBundle, UsageError> {
     if !release.join("report.json").is_file() {
         return Err(UsageError::new(format!(
             "{} is not a release directory (no report.json); make one with `ledgerless anonymise`",
@@ -22,12 +39,7 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
             return Err(UsageError::new(format!("{} is already published ({f} exists)", release.display())));
         }
     }
-    let key = tlog::read_signer_key(key)?;
     let publisher = key.verifier.name.clone();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
     let t = std::time::Instant::now();
     let manifest = analytics::publish::build_manifest(release, &publisher, &verifier::format_time(now))
         .map_err(|e| UsageError::new(e.to_string()))?;
@@ -40,13 +52,9 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
     let proof = tlog::tlog_proof(&tlog::DirFetch(log.to_path_buf()), c.size - 1)?;
     drop(l);
     let bundle = analytics::publish::bundle(manifest, proof);
-    let bundle_json = serde_json::to_vec_pretty(&bundle).map_err(|e| UsageError::new(e.to_string()))?;
-    let write = |name: &str, bytes: &[u8]| {
-        let p = release.join(name);
-        std::fs::write(&p, bytes).map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))
-    };
-    write(MANIFEST_FILE, &entry)?;
-    write(BUNDLE_FILE, &bundle_json)?;
+    write_json(&release.join(BUNDLE_FILE), &bundle)?;
+    let p = release.join(MANIFEST_FILE);
+    std::fs::write(&p, &entry).map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))?;
     eprintln!(
         "published {} ({} files, hashed in {hashed:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
         release.display(),
@@ -54,7 +62,92 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
         c.size - 1,
         c.origin
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(bundle)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), UsageError> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(|e| UsageError::new(e.to_string()))?;
+    json.push(b'\n');
+    std::fs::write(path, json).map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The demo's data publisher (its log origin).
+pub(crate) const DEMO_PUBLISHER: &str = "demo.nhs.example/releases";
+/// Where the demo's release lives in the site.
+pub(crate) const DEMO_RELEASE: &str = "releases/patients-2026";
+/// Synthetic patients in the demo release.
+const DEMO_PATIENTS: u64 = 20_000;
+
+/// The demo's dataset half: synthetic patients (kept out of the site, in `out/work`)
+/// anonymised with the example policy into `site/releases/patients-2026`, published to the
+/// publisher's log in `site/releases/log`, cosigned by the demo witness, and trusted in
+/// `trust.json`. Also writes `out/row-proof.json` (one cited table row). Returns the link.
+pub(crate) fn demo_release(out: &Path, site: &Path, site_url: &str, now: i64) -> Result<String, UsageError> {
+    let io = |what: &str, p: &Path, e: std::io::Error| {
+        UsageError::new(format!("cannot {what} {}: {e}", p.display()))
+    };
+    let work = out.join("work");
+    let hierarchies = work.join("hierarchies");
+    std::fs::create_dir_all(&hierarchies).map_err(|e| io("create", &hierarchies, e))?;
+    let policy = work.join("policy.toml");
+    std::fs::write(&policy, include_str!("../../examples/patients/policy.toml"))
+        .map_err(|e| io("write", &policy, e))?;
+    let eth = hierarchies.join("ethnicity.csv");
+    std::fs::write(&eth, include_str!("../../examples/patients/hierarchies/ethnicity.csv"))
+        .map_err(|e| io("write", &eth, e))?;
+    let patients = work.join("patients.csv");
+    analytics::data::write_patients(&patients, DEMO_PATIENTS, 1)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    let release = site.join(DEMO_RELEASE);
+    let parent = release.parent().unwrap_or(site);
+    std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    let made = analytics::anonymise::anonymise(&patients, &policy, &release, &mut |_| {})
+        .map_err(|e| UsageError::new(e.to_string()))?;
+
+    let keys = out.join("keys");
+    let key = tlog::generate_key(DEMO_PUBLISHER, verifier::KeyKind::Ed25519)?;
+    tlog::write_key_pair(&keys.join("publisher"), &key)?;
+    let log = parent.join("log");
+    drop(tlog::Log::init(&log, key.clone())?);
+    let mut bundle = publish_release(&release, &log, key.clone(), now)?;
+    // The demo witness cosigns the publisher's log too; the bundle is re-proved to carry it.
+    let witness = tlog::read_signer_key(&keys.join("witness.key"))?;
+    let c = tlog::witness_cosign(
+        &witness,
+        &key.verifier,
+        &tlog::DirFetch(log.clone()),
+        &keys.join("witness-state"),
+        now as u64,
+    )
+    .map_err(|e| UsageError::new(e.to_string()))?;
+    tlog::add_cosignature(&log, &c.note, tlog::LockMode::Fail)?;
+    bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), 0)?;
+    write_json(&release.join(BUNDLE_FILE), &bundle)?;
+
+    let trust_path = site.join("trust.json");
+    let mut trust: verifier::TrustList =
+        verifier::TrustList::parse(&std::fs::read(&trust_path).map_err(|e| io("read", &trust_path, e))?)
+            .map_err(UsageError::new)?;
+    let policy_text = format!(
+        "log {}\nwitness w1 {}\nquorum w1\n",
+        verifier::format_verifier_key(&key.verifier),
+        verifier::format_verifier_key(&witness.verifier)
+    );
+    trust.publishers.push(verifier::TrustedParty {
+        name: "NHS England, synthetic data (demo)".to_owned(),
+        vkey: verifier::format_verifier_key(&key.verifier),
+        log: Some("releases/log".to_owned()),
+        policy: Some(policy_text),
+    });
+    write_json(&trust_path, &trust)?;
+
+    // A row someone might cite: the first figure of the first table.
+    let table =
+        made.report.tables.first().map(|t| t.file.clone()).unwrap_or_else(|| "microdata.csv".to_owned());
+    let proof =
+        analytics::publish::prove_row(&release, &table, 0).map_err(|e| UsageError::new(e.to_string()))?;
+    write_json(&out.join("row-proof.json"), &proof)?;
+    Ok(format!("{site_url}#release={DEMO_RELEASE}/{BUNDLE_FILE}"))
 }
 
 pub(crate) fn prove_row(

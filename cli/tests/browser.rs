@@ -1,6 +1,6 @@
 //! End to end in a real browser: `ledgerless demo` builds the site from the app trunk built
 //! (`dist/`), `ledgerless serve` serves it on loopback, and headless Chromium opens each of
-//! the four demo links; the verdict element must say what the link is.
+//! the four demo links and the release link; the verdict element must say what the link is.
 //!
 //! Needs `dist/` (scripts/test.sh runs `trunk build --release` first) and Debian's chromium;
 //! skips with a reason when either is missing, except under `CI=true`, where it fails.
@@ -75,6 +75,16 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         let (label, url) = line.split_once(' ').expect("label url");
         let profile = tempfile::tempdir().expect("profile dir");
         let dom = dump_dom(&chrome, url, profile.path());
+        if label == "release" {
+            // The release link: its manifest verifies against the publisher's log.
+            if !(dom.contains("id=\"release-verdict\"") && dom.contains("data-verdict=\"valid\"")) {
+                failures.push(format!(
+                    "release: want a valid manifest; page was:\n{}",
+                    dom.chars().take(3000).collect::<String>()
+                ));
+            }
+            continue;
+        }
         if label == "valid" {
             // The same bundle twice in one link: the first verification remembers the log's
             // checkpoint (local storage), the second compares the log with it: unchanged.

@@ -1,9 +1,10 @@
 //! The browser app driven like a person would, through WebDriver (fantoccini + Debian's
 //! chromedriver + headless Chromium): paste a link, paste a bundle's JSON, pick bundle files;
-//! the verdicts must be right. Skips without `dist/`, chromium or chromedriver (fails under
-//! `CI=true`).
+//! open a release link, check its files (fetched from the site, or picked), paste row proofs;
+//! the verdicts must be right, and the page must fetch nothing from any other origin. Skips
+//! without `dist/`, chromium or chromedriver (fails under `CI=true`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 mod common;
 
 use std::process::{Command, Stdio};
@@ -30,53 +31,82 @@ impl Drop for Kill {
     }
 }
 
+fn driver() -> Option<PathBuf> {
+    ["/usr/bin/chromedriver"].iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// Serves `dir` on loopback with `ledgerless serve`.
+fn serve(dir: &Path, port: u16) -> Kill {
+    let k = Kill(
+        Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+            .arg("serve")
+            .arg(dir)
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    wait_for_port(port);
+    k
+}
+
+/// Starts chromedriver and a headless Chromium session using `profile`.
+async fn session(profile: &Path) -> (Kill, fantoccini::Client) {
+    let port = free_port();
+    let driver = Kill(
+        Command::new(driver().expect("chromedriver"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
+    wait_for_port(port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({"args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", format!("--user-data-dir={}", profile.display())]}),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("webdriver session");
+    (driver, c)
+}
+
+/// Every resource the page loaded (Resource Timing), which must all be on `origin`.
+async fn foreign_requests(c: &fantoccini::Client, origin: &str) -> Vec<String> {
+    let v = c
+        .execute("return performance.getEntriesByType('resource').map(e => e.name)", vec![])
+        .await
+        .expect("resource timing");
+    let names: Vec<String> = serde_json::from_value(v).expect("names");
+    assert!(!names.is_empty(), "the page loaded no resources?");
+    names.into_iter().filter(|n| !n.starts_with(origin)).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paste_and_pick_files_in_the_app() {
     let Some(dist) = common::dist() else {
         return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
     };
-    let driver_bin = ["/usr/bin/chromedriver"].iter().map(PathBuf::from).find(|p| p.exists());
-    let Some(driver_bin) = driver_bin else { return common::skip_or_fail("chromedriver is not installed") };
+    if driver().is_none() {
+        return common::skip_or_fail("chromedriver is not installed");
+    }
     let t = tempfile::tempdir().expect("tempdir");
-    let (site_port, driver_port) = (free_port(), free_port());
+    let site_port = free_port();
     let site = format!("http://127.0.0.1:{site_port}/");
     let demo = t.path().join("demo");
     let links = common::build_demo(&dist, &demo, &site);
     let link = |label: &str| {
         links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link").to_owned()
     };
-    let _server = Kill(
-        Command::new(env!("CARGO_BIN_EXE_ledgerless"))
-            .arg("serve")
-            .arg(demo.join("site"))
-            .args(["--addr", &format!("127.0.0.1:{site_port}")])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
-    let _driver = Kill(
-        Command::new(&driver_bin)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver"),
-    );
-    wait_for_port(site_port);
-    wait_for_port(driver_port);
+    let _server = serve(&demo.join("site"), site_port);
     let profile = tempfile::tempdir().expect("profile");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({"args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", format!("--user-data-dir={}", profile.path().display())]}),
-    );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("webdriver session");
+    let (_driver, c) = session(profile.path()).await;
 
     // Waits for the verdict element and returns (data-verdict, the first verdict word).
     async fn verdict(c: &fantoccini::Client) -> (String, String) {
@@ -123,5 +153,176 @@ async fn paste_and_pick_files_in_the_app() {
     paste.send_keys(&text).await.expect("type");
     c.find(Locator::Css("#verify-paste")).await.expect("button").click().await.expect("click");
     assert_eq!(verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
+    // Everything the page fetched (app, trust.json, the issuer's log tiles and status list)
+    // came from the site itself.
+    assert_eq!(foreign_requests(&c, &site).await, Vec::<String>::new());
+    c.close().await.expect("close");
+}
+
+/// Waits until `css` matches an element whose attribute `attr` is `want`; panics with the
+/// page's text otherwise.
+async fn wait_attr(c: &fantoccini::Client, css: &str, attr: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && el.attr(attr).await.ok().flatten().as_deref() == Some(want)
+        {
+            return;
+        }
+        if Instant::now() > deadline {
+            let body = match c.find(Locator::Css("body")).await {
+                Ok(b) => b.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("{css} never had {attr}={want:?}; the page said:\n{body}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The status the page shows for each file, by path.
+async fn statuses(c: &fantoccini::Client) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for row in c.find_all(Locator::Css("#files tr[data-file]")).await.expect("rows") {
+        let f = row.attr("data-file").await.expect("attr").unwrap_or_default();
+        let s = row.attr("data-status").await.expect("attr").unwrap_or_default();
+        out.push((f, s));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_are_verified_file_by_file_in_the_app() {
+    let Some(dist) = common::dist() else {
+        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+    };
+    if driver().is_none() {
+        return common::skip_or_fail("chromedriver is not installed");
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    let site_port = free_port();
+    // Served from a sub-path, as a static host might.
+    let origin = format!("http://127.0.0.1:{site_port}/");
+    let site = format!("{origin}site/");
+    let demo = t.path().join("demo");
+    let links = common::build_demo(&dist, &demo, &site);
+    let link = links.lines().find_map(|l| l.strip_prefix("release ")).expect("release link").to_owned();
+    assert_eq!(link, format!("{site}#release=releases/patients-2026/manifest.bundle.json"));
+    let release = demo.join("site/releases/patients-2026");
+    let _server = serve(&demo, site_port);
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    let all = [
+        "microdata.csv",
+        "microdata.parquet",
+        "report.html",
+        "report.json",
+        "tables/admissions_by_ethnicity_diagnosis.csv",
+        "tables/admissions_by_region_age_sex.csv",
+    ];
+    let want = |status: &dyn Fn(&str) -> &'static str| -> Vec<(String, String)> {
+        all.iter().map(|f| (f.to_string(), status(f).to_owned())).collect()
+    };
+
+    // 1. The link verifies the manifest; the files on the site are fetched, hashed in the
+    //    worker, and the microdata's classes recounted: k confirmed on this machine.
+    c.goto(&link).await.expect("goto");
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    c.wait()
+        .for_element(Locator::Css("#fetch-files"))
+        .await
+        .expect("fetch button")
+        .click()
+        .await
+        .expect("click");
+    wait_attr(&c, "#files", "data-done", "6").await;
+    assert_eq!(statuses(&c).await, want(&|_| "verified"));
+    wait_attr(&c, "#files", "data-all-verified", "true").await;
+    let recount = c.find(Locator::Css("[data-confirmed]")).await.expect("recount");
+    assert_eq!(recount.attr("data-confirmed").await.expect("attr").as_deref(), Some("true"));
+    let said = recount.text().await.expect("text");
+    assert!(said.contains("20000 rows") && said.contains("(k = 10)"), "{said}");
+    assert_eq!(foreign_requests(&c, &origin).await, Vec::<String>::new());
+
+    // 2. Downloaded files picked by the user: one byte changed in the microdata, a genuine
+    //    report, and a file the manifest does not list.
+    let mut csv = std::fs::read(release.join("microdata.csv")).expect("read");
+    let mid = csv.len() / 2;
+    csv[mid] = if csv[mid] == b'1' { b'2' } else { b'1' };
+    let picked = t.path().join("picked");
+    std::fs::create_dir_all(&picked).expect("mkdir");
+    std::fs::write(picked.join("microdata.csv"), &csv).expect("write");
+    std::fs::copy(release.join("report.json"), picked.join("report.json")).expect("copy");
+    std::fs::write(picked.join("notes.txt"), "not part of the release").expect("write");
+    c.goto(&link).await.expect("goto");
+    c.refresh().await.expect("reload"); // same URL: start afresh
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    let input = c.wait().for_element(Locator::Css("#data-files")).await.expect("file input");
+    let paths: Vec<String> = ["microdata.csv", "report.json", "notes.txt"]
+        .iter()
+        .map(|f| picked.join(f).display().to_string())
+        .collect();
+    input.send_keys(&paths.join("\n")).await.expect("pick");
+    wait_attr(&c, "#files", "data-done", "3").await;
+    let got = statuses(&c).await;
+    let mut expected = want(&|f| match f {
+        "microdata.csv" => "altered",
+        "report.json" => "verified",
+        _ => "waiting",
+    });
+    expected.push(("notes.txt".to_owned(), "extra".to_owned()));
+    assert_eq!(got, expected);
+    wait_attr(&c, "#files", "data-all-verified", "false").await;
+
+    // 3. A file deleted from the site is reported missing.
+    std::fs::remove_file(release.join("report.html")).expect("rm");
+    c.goto(&link).await.expect("goto");
+    c.refresh().await.expect("reload");
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    c.wait()
+        .for_element(Locator::Css("#fetch-files"))
+        .await
+        .expect("fetch button")
+        .click()
+        .await
+        .expect("click");
+    wait_attr(&c, "#files", "data-done", "6").await;
+    assert_eq!(statuses(&c).await, want(&|f| if f == "report.html" { "missing" } else { "verified" }));
+
+    // 4. Row proofs pasted on their own: the genuine one verifies; a changed figure does not.
+    let proof = std::fs::read_to_string(demo.join("row-proof.json")).expect("row proof");
+    let v: serde_json::Value = serde_json::from_str(&proof).expect("json");
+    let count =
+        v["values"].as_array().and_then(|a| a.last()).and_then(|x| x.as_str()).expect("count").to_owned();
+    let forged = proof.replacen(&format!("\"{count}\""), &format!("\"{}5\"", count), 1);
+    assert_ne!(forged, proof);
+    for (text, want) in [(&proof, "valid"), (&forged, "invalid")] {
+        c.goto(&format!("{site}#release")).await.expect("goto");
+        c.refresh().await.expect("reload");
+        let area = c.wait().for_element(Locator::Css("#row-proof")).await.expect("row box");
+        area.send_keys(text).await.expect("type");
+        c.find(Locator::Css("#verify-row")).await.expect("button").click().await.expect("click");
+        wait_attr(&c, "#row-verdict", "data-verdict", want).await;
+    }
+
+    // 5. A manifest from a publisher the site does not trust, and a link to another origin.
+    let bundle = std::fs::read_to_string(release.join("manifest.bundle.json")).expect("bundle");
+    let untrusted = bundle.replace("demo.nhs.example/releases", "evil.example/releases");
+    std::fs::write(release.join("untrusted.bundle.json"), untrusted).expect("write");
+    c.goto(&format!("{site}#release=releases/patients-2026/untrusted.bundle.json")).await.expect("goto");
+    c.refresh().await.expect("reload");
+    wait_attr(&c, "#release-verdict", "data-verdict", "invalid").await;
+    let word =
+        c.find(Locator::Css("#release-verdict .verdict-word")).await.expect("word").text().await.expect("t");
+    assert_eq!(word, "Untrusted publisher");
+    assert!(
+        c.find(Locator::Css("#fetch-files")).await.is_err(),
+        "no files are checked against an unverified manifest"
+    );
+    c.goto(&format!("{site}#release=https://evil.example/manifest.bundle.json")).await.expect("goto");
+    c.refresh().await.expect("reload");
+    let err = c.wait().for_element(Locator::Css(".error")).await.expect("error").text().await.expect("text");
+    assert!(err.contains("must name a file on this site"), "{err}");
+    assert_eq!(foreign_requests(&c, &origin).await, Vec::<String>::new());
     c.close().await.expect("close");
 }

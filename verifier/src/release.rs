@@ -62,6 +62,9 @@ pub struct Privacy {
     pub achieved_k: u64,
     /// Per sensitive attribute: `[column, achieved distinct l]`.
     pub achieved_l: Vec<(String, u64)>,
+    /// The quasi-identifier columns, in policy order: a class is the rows sharing their
+    /// values, so anyone can recount the classes of the microdata and confirm `achievedK`.
+    pub quasi_identifiers: Vec<String>,
     /// Rows released.
     pub records: u64,
     /// Rows whose quasi-identifiers are all `*`.
@@ -84,7 +87,8 @@ pub struct Resource {
     pub id: String,
     /// Media type.
     pub media_type: String,
-    /// Subresource-integrity digest: `sha256-<base64>`.
+    /// Subresource-integrity digest: `sha256-<base64>` (VC 2.0 spells it `digestSRI`).
+    #[serde(rename = "digestSRI")]
     pub digest_sri: String,
     /// Size in bytes.
     pub bytes: u64,
@@ -321,5 +325,22 @@ mod tests {
             row_leaf_bytes(&[], &[]).unwrap(),
             canonical_json(&Row { columns: &[], values: &[] }).unwrap()
         );
+    }
+
+    #[test]
+    fn resources_use_the_vc_spelling_digest_sri() {
+        let r = Resource {
+            id: "a.csv".into(),
+            media_type: "text/csv".into(),
+            digest_sri: digest_sri(&[0; 32]),
+            bytes: 1,
+            rows: None,
+            columns: None,
+            rows_root: None,
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"digestSRI\":\"sha256-"), "{json}");
+        assert_eq!(serde_json::from_str::<Resource>(&json).unwrap(), r);
+        assert!(serde_json::from_str::<Resource>(&json.replace("digestSRI", "digestSri")).is_err());
     }
 }

@@ -5,7 +5,10 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
 use crate::net;
+use crate::release_page::ReleasePage;
 use verifier::Verdict;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::Closure;
 
 use crate::state::{Action, Shown, State, advice, bundles_from_fragment, bundles_from_text, data_verdict};
 
@@ -96,11 +99,27 @@ async fn read_files(files: web_sys::FileList) -> Vec<(String, Result<Vec<u8>, St
     out
 }
 
+fn fragment() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
 /// The whole app.
 #[function_component(App)]
 pub fn app() -> Html {
     let store = use_reducer(Store::default);
     let paste = use_node_ref();
+    // The page follows the fragment: `#release…` is the dataset page, anything else credentials.
+    let hash = use_state(fragment);
+    {
+        let hash = hash.clone();
+        use_effect_with((), move |_| {
+            let on_change = Closure::<dyn FnMut()>::new(move || hash.set(fragment()));
+            if let Some(w) = web_sys::window() {
+                let _ = w.add_event_listener_with_callback("hashchange", on_change.as_ref().unchecked_ref());
+            }
+            on_change.forget();
+        });
+    }
 
     // Load trust.json from our own origin (a relative URL works from any sub-path).
     {
@@ -166,10 +185,28 @@ pub fn app() -> Html {
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
     let s = &store.0;
+    let nav = html! {
+        <nav aria-label="What to verify">
+            <a href="#" aria-current={ (!hash.starts_with("#release")).then_some("page") }>{ "Credentials" }</a>
+            <a href="#release" id="nav-release" aria-current={ hash.starts_with("#release").then_some("page") }>{ "Datasets" }</a>
+        </nav>
+    };
+    if hash.starts_with("#release") {
+        return html! {
+            <main>
+                { nav }
+                if let Some(e) = &s.trust_error {
+                    <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
+                }
+                <ReleasePage trust={s.trust.clone()} fragment={(*hash).clone()} />
+            </main>
+        };
+    }
     let all_valid = !s.shown.is_empty() && s.shown.iter().all(|r| r.verdict == Verdict::Valid);
     let subjects = s.subjects();
     html! {
         <main ondrop={on_drop} ondragover={on_dragover}>
+            { nav }
             <header>
                 <h1>{ "Verify a credential" }</h1>
                 <p class="lede">{ "Everything is checked in this browser against the issuers' public logs. Nothing you open here is uploaded." }</p>

@@ -1,0 +1,425 @@
+//! The release page: verifies a published release's manifest (from a `#release=` link or a
+//! picked `manifest.bundle.json`), then its files, fetched from this site or dropped by the
+//! user, each hashed in the Web Worker; and row proofs pasted on their own.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use verifier::{BundleTrust, Outcome, Report, TrustList, check_release, check_row_proof};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use yew::prelude::*;
+
+use crate::dataset::{
+    FileState, Job, ReleaseAction, ReleaseState, Reply, match_file, recount_spec, release_path,
+};
+use crate::net;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Store(ReleaseState);
+
+impl Reducible for Store {
+    type Action = ReleaseAction;
+    fn reduce(self: Rc<Self>, action: ReleaseAction) -> Rc<Self> {
+        Rc::new(Store(self.0.clone().reduce(action)))
+    }
+}
+
+/// The page's properties.
+#[derive(Debug, Clone, PartialEq, Properties)]
+pub(crate) struct Props {
+    /// The site's trust list, once loaded.
+    pub trust: Option<TrustList>,
+    /// The URL fragment (`#release=…`).
+    pub fragment: String,
+}
+
+/// The hashing worker, the closure that receives its replies (kept alive together), and the
+/// jobs waiting for it to load.
+struct Hasher {
+    worker: web_sys::Worker,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    ready: bool,
+    queue: Vec<js_sys::Object>,
+}
+
+type Slot = Rc<RefCell<Option<Hasher>>>;
+
+/// The worker's script, built by Trunk next to the app (a relative URL: works from a sub-path).
+const WORKER_URL: &str = "./hasher_loader.js";
+
+/// Starts the worker on first use.
+fn hasher(slot: &Slot, store: &UseReducerHandle<Store>) -> bool {
+    if slot.borrow().is_some() {
+        return true;
+    }
+    let worker = match web_sys::Worker::new(WORKER_URL) {
+        Ok(w) => w,
+        Err(_) => {
+            store.dispatch(ReleaseAction::Error("this browser cannot start the hashing worker".to_owned()));
+            return false;
+        }
+    };
+    let (s, weak) = (store.clone(), Rc::downgrade(slot));
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let Some(reply) = e.data().as_string().and_then(|j| serde_json::from_str::<Reply>(&j).ok()) else {
+            return;
+        };
+        if reply == Reply::Ready {
+            if let Some(slot) = weak.upgrade()
+                && let Some(h) = slot.borrow_mut().as_mut()
+            {
+                h.ready = true;
+                for msg in h.queue.drain(..) {
+                    let _ = h.worker.post_message(&msg);
+                }
+            }
+            return;
+        }
+        s.dispatch(ReleaseAction::Worker(reply));
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    *slot.borrow_mut() = Some(Hasher { worker, _on_message: on_message, ready: false, queue: Vec::new() });
+    true
+}
+
+/// Sends a job to the worker, or queues it until the worker has loaded.
+fn send(slot: &Slot, job: &Job, file: Option<&web_sys::File>) {
+    let msg = js_sys::Object::new();
+    let json = serde_json::to_string(job).unwrap_or_default();
+    let _ = js_sys::Reflect::set(&msg, &"job".into(), &JsValue::from_str(&json));
+    if let Some(f) = file {
+        let _ = js_sys::Reflect::set(&msg, &"file".into(), f);
+    }
+    if let Some(h) = slot.borrow_mut().as_mut() {
+        if h.ready {
+            let _ = h.worker.post_message(&msg);
+        } else {
+            h.queue.push(msg);
+        }
+    }
+}
+
+/// Resolves `path` against `base` (a URL).
+fn resolve(path: &str, base: &str) -> Option<String> {
+    web_sys::Url::new_with_base(path, base).ok().map(|u| u.href())
+}
+
+fn verify_bundle(
+    store: &UseReducerHandle<Store>,
+    trust: &TrustList,
+    source: String,
+    bytes: &[u8],
+    base: Option<String>,
+) {
+    let (report, found) = check_release(bytes, &BundleTrust::List(trust.clone()));
+    store.dispatch(ReleaseAction::Loaded(source, report, found.map(|(m, _)| m), base));
+}
+
+/// The release page.
+#[function_component(ReleasePage)]
+pub(crate) fn release_page(props: &Props) -> Html {
+    let store = use_reducer(Store::default);
+    let worker: Slot = use_mut_ref(|| None);
+    let row_text = use_node_ref();
+
+    // A #release= link: fetch the bundle from this site and verify it.
+    {
+        let store = store.clone();
+        let trust = props.trust.clone();
+        use_effect_with((props.fragment.clone(), trust.is_some()), move |(fragment, _)| {
+            let fragment = fragment.clone();
+            if let Some(trust) = trust {
+                match release_path(&fragment) {
+                    Err(e) => store.dispatch(ReleaseAction::Error(e)),
+                    Ok(None) => {}
+                    Ok(Some(path)) => {
+                        let base = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| d.base_uri().ok().flatten());
+                        let url = base.as_deref().and_then(|b| resolve(&path, b));
+                        spawn_local(async move {
+                            let Some(url) = url else {
+                                store.dispatch(ReleaseAction::Error(format!("{path:?} is not a valid path")));
+                                return;
+                            };
+                            match net::get(&url).await {
+                                Ok(Some(b)) => verify_bundle(&store, &trust, path, &b, Some(url)),
+                                Ok(None) => {
+                                    store.dispatch(ReleaseAction::Error(format!("this site has no {path}")))
+                                }
+                                Err(e) => store.dispatch(ReleaseAction::Error(e)),
+                            }
+                        });
+                    }
+                }
+            }
+        });
+    }
+
+    let on_bundle_file = {
+        let (store, trust) = (store.clone(), props.trust.clone());
+        Callback::from(move |e: Event| {
+            let Some(f) = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .and_then(|i| i.files())
+                .and_then(|l| l.get(0))
+            else {
+                return;
+            };
+            let Some(trust) = trust.clone() else {
+                store.dispatch(ReleaseAction::Error("the site's trust list has not loaded yet".to_owned()));
+                return;
+            };
+            let store = store.clone();
+            spawn_local(async move {
+                match JsFuture::from(f.array_buffer()).await {
+                    Ok(buf) => {
+                        let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                        verify_bundle(&store, &trust, f.name(), &bytes, None);
+                    }
+                    Err(_) => store.dispatch(ReleaseAction::Error(format!("could not read {}", f.name()))),
+                }
+            });
+        })
+    };
+
+    let on_fetch = {
+        let (store, worker) = (store.clone(), worker.clone());
+        Callback::from(move |_: MouseEvent| {
+            let s = &store.0;
+            let (Some(m), Some(base)) = (&s.manifest, &s.base) else { return };
+            if !hasher(&worker, &store) {
+                return;
+            }
+            for (i, f) in s.files.iter().enumerate() {
+                let Some(res) = &f.listed else { continue };
+                let Some(url) = resolve(&res.id, base) else { continue };
+                store.dispatch(ReleaseAction::Start(i as u32));
+                send(&worker, &Job { id: i as u32, url: Some(url), recount: recount_spec(m, res) }, None);
+            }
+        })
+    };
+
+    let check_files = {
+        let (store, worker) = (store.clone(), worker.clone());
+        move |files: web_sys::FileList| {
+            let s = &store.0;
+            let Some(m) = &s.manifest else {
+                store.dispatch(ReleaseAction::Error("verify the release's manifest first".to_owned()));
+                return;
+            };
+            if !hasher(&worker, &store) {
+                return;
+            }
+            let mut next_extra = s.files.len() as u32;
+            for i in 0..files.length() {
+                let Some(f) = files.get(i) else { continue };
+                let name = f.name();
+                let (id, spec) = match match_file(m, &name) {
+                    Some(i) => (i as u32, recount_spec(m, &m.related_resource[i])),
+                    None => {
+                        store.dispatch(ReleaseAction::Extra(name.clone()));
+                        next_extra += 1;
+                        (next_extra - 1, None)
+                    }
+                };
+                store.dispatch(ReleaseAction::Start(id));
+                send(&worker, &Job { id, url: None, recount: spec }, Some(&f));
+            }
+        }
+    };
+    let on_files = {
+        let check_files = check_files.clone();
+        Callback::from(move |e: Event| {
+            if let Some(files) = e.target_dyn_into::<web_sys::HtmlInputElement>().and_then(|i| i.files()) {
+                check_files(files);
+            }
+        })
+    };
+    let on_drop = Callback::from(move |e: DragEvent| {
+        e.prevent_default();
+        if let Some(files) = e.data_transfer().and_then(|d| d.files()) {
+            check_files(files);
+        }
+    });
+    let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
+
+    let on_row = {
+        let (store, trust, row_text) = (store.clone(), props.trust.clone(), row_text.clone());
+        Callback::from(move |_: MouseEvent| {
+            let text = row_text.cast::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
+            let Some(trust) = &trust else {
+                store.dispatch(ReleaseAction::Error("the site's trust list has not loaded yet".to_owned()));
+                return;
+            };
+            let (report, proof) = check_row_proof(text.trim().as_bytes(), &BundleTrust::List(trust.clone()));
+            store.dispatch(ReleaseAction::Row(report, proof));
+        })
+    };
+
+    let s = &store.0;
+    let publisher = s.manifest.as_ref().and_then(|m| {
+        props.trust.as_ref().and_then(|t| t.find_publisher(&m.publisher)).map(|(p, _)| p.name.clone())
+    });
+    html! {
+        <section class="release" ondrop={on_drop} ondragover={on_dragover}>
+            <header>
+                <h1>{ "Verify a published dataset" }</h1>
+                <p class="lede">{ "The release's manifest is checked against the publisher's public log, then each file is hashed on this computer. Nothing is uploaded." }</p>
+            </header>
+            if let Some(e) = &s.error {
+                <p class="error" role="alert">{ e.clone() }</p>
+            }
+            if s.report.is_none() {
+                <section class="inputs" aria-label="Release to verify">
+                    <label for="bundle-file">{ "Choose the release's manifest.bundle.json" }</label>
+                    <input id="bundle-file" type="file" accept=".json,application/json" onchange={on_bundle_file} />
+                </section>
+            }
+            if let Some(r) = &s.report {
+                { view_release(s, r, publisher.as_deref()) }
+            }
+            if s.manifest.is_some() && s.report.as_ref().is_some_and(|r| r.verified) {
+                <section class="inputs" aria-label="Files to check">
+                    if s.base.is_some() {
+                        <button id="fetch-files" onclick={on_fetch}>{ "Check the files on this site" }</button>
+                    }
+                    <label for="data-files">{ "Or choose downloaded files of this release (or drop them anywhere on this page)" }</label>
+                    <input id="data-files" type="file" multiple=true onchange={on_files} />
+                </section>
+                { view_files(s) }
+            }
+            <section class="inputs" aria-label="Row proof to verify">
+                <label for="row-proof">{ "Paste a row proof (from `ledgerless prove-row`) to check one cited row" }</label>
+                <textarea id="row-proof" ref={row_text} rows="3" placeholder="{\"format\": \"ledgerless-row-proof/1\", …}" />
+                <button id="verify-row" onclick={on_row}>{ "Verify the row" }</button>
+            </section>
+            if let Some((report, proof)) = &s.row {
+                { view_row(report, proof.as_ref()) }
+            }
+        </section>
+    }
+}
+
+fn verdict_word(r: &Report) -> &'static str {
+    match r.failure().map(|f| f.check) {
+        None => "Valid",
+        Some("publisher") => "Untrusted publisher",
+        Some(_) => "Invalid",
+    }
+}
+
+fn view_steps(r: &Report) -> Html {
+    html! {
+        <details>
+            <summary>{ "How this was checked" }</summary>
+            <ol class="steps">
+                { for r.steps.iter().map(|st| {
+                    let (cls, mark) = match st.outcome {
+                        Outcome::Pass => ("pass", "✓"),
+                        Outcome::Fail => ("fail", "✗"),
+                        Outcome::Skip => ("skip", "–"),
+                    };
+                    html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
+                }) }
+            </ol>
+        </details>
+    }
+}
+
+fn view_release(s: &crate::dataset::ReleaseState, r: &Report, publisher: Option<&str>) -> Html {
+    let v = if r.verified { "valid" } else { "invalid" };
+    html! {
+        <article id="release-verdict" class={classes!("result", v)} data-verdict={v} aria-live="polite">
+            <h2 class="verdict-word">{ verdict_word(r) }</h2>
+            if let Some(m) = &s.manifest {
+                <p class="what">{ format!("Release {:?} published by {} on {}", m.name, publisher.unwrap_or(&m.publisher), m.created) }</p>
+                <dl class="claims">
+                    <dt>{ "Anonymity" }</dt>
+                    <dd>{ format!("every released person shares their quasi-identifiers ({}) with at least {} others (k = {}, policy k = {})",
+                        m.privacy.quasi_identifiers.join(", "), m.privacy.achieved_k.saturating_sub(1), m.privacy.achieved_k, m.privacy.k) }</dd>
+                    { for m.privacy.achieved_l.iter().map(|(c, l)| html! { <><dt>{ format!("Diversity of {c}") }</dt><dd>{ format!("at least {l} distinct values in every class (l = {l})") }</dd></> }) }
+                    <dt>{ "Rows" }</dt><dd>{ format!("{} released, {} with all quasi-identifiers suppressed", m.privacy.records, m.privacy.suppressed) }</dd>
+                    <dt>{ "Made by" }</dt><dd>{ m.tool.clone() }</dd>
+                    <dt>{ "Policy" }</dt><dd><details><summary>{ format!("SHA-256 {}…", m.policy.sha256.get(..16).unwrap_or_default()) }</summary><pre>{ m.policy.text.clone() }</pre></details></dd>
+                </dl>
+            }
+            if let Some(f) = r.failure() {
+                <p class="advice">{ format!("Do not rely on these files: {}", f.detail) }</p>
+            }
+            { view_steps(r) }
+            <p class="source">{ format!("From: {}", s.source) }</p>
+        </article>
+    }
+}
+
+fn view_files(s: &crate::dataset::ReleaseState) -> Html {
+    let done =
+        s.files.iter().filter(|f| !matches!(f.state, FileState::Waiting | FileState::Hashing(..))).count();
+    let all = s.all_verified();
+    html! {
+        <section id="files" data-all-verified={ if all { "true" } else { "false" } } data-done={done.to_string()}>
+            <h2>{ if all { "Every file is exactly as published".to_owned() } else { format!("Files ({done} of {} checked)", s.files.len()) } }</h2>
+            <table class="files">
+                <thead><tr><th scope="col">{ "File" }</th><th scope="col">{ "Size" }</th><th scope="col">{ "Status" }</th></tr></thead>
+                <tbody>
+                { for s.files.iter().map(|f| {
+                    let status = if f.listed.is_none() { "extra" } else { f.state.word() };
+                    let detail = match (&f.state, f.listed.is_none()) {
+                        (_, true) => "not listed in the manifest".to_owned(),
+                        (FileState::Hashing(d, t), _) => if *t > 0 { format!("{:.0}%", *d as f64 * 100.0 / *t as f64) } else { format!("{} MB", d >> 20) },
+                        (FileState::Altered(why), _) => why.clone(),
+                        (FileState::Failed(why), _) => why.clone(),
+                        (FileState::Missing, _) => "not on this site".to_owned(),
+                        _ => String::new(),
+                    };
+                    html! {
+                        <tr data-file={f.id.clone()} data-status={status} class={status}>
+                            <td>{ f.id.clone() }</td>
+                            <td>{ f.listed.as_ref().map(|r| r.bytes.to_string()).unwrap_or_default() }</td>
+                            <td>
+                                { status }{ if detail.is_empty() { String::new() } else { format!(": {detail}") } }
+                                if let FileState::Hashing(d, t) = f.state {
+                                    if t > 0 { <progress value={d.to_string()} max={t.to_string()} aria-label={format!("hashing {}", f.id)} /> }
+                                }
+                                if let Some(rc) = &f.recount {
+                                    { match rc {
+                                        Ok((ok, why)) => html! { <p class={ if *ok { "recount pass" } else { "recount fail" } } data-confirmed={ok.to_string()}>{ why.clone() }</p> },
+                                        Err(e) => html! { <p class="recount fail" data-confirmed="false">{ format!("Could not recount: {e}") }</p> },
+                                    } }
+                                }
+                            </td>
+                        </tr>
+                    }
+                }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn view_row(r: &Report, proof: Option<&verifier::RowProof>) -> Html {
+    let v = if r.verified { "valid" } else { "invalid" };
+    let columns =
+        proof.and_then(|p| p.release.manifest.resource(&p.file).and_then(|res| res.columns.clone()));
+    html! {
+        <article id="row-verdict" class={classes!("result", v)} data-verdict={v} aria-live="polite">
+            <h2 class="verdict-word">{ verdict_word(r) }</h2>
+            if let Some(p) = proof {
+                <p class="what">{ format!("Row {} of {} in release {:?}", p.row, p.file, p.release.manifest.name) }</p>
+                <dl class="claims">
+                    { for p.values.iter().enumerate().map(|(i, v)| {
+                        let c = columns.as_ref().and_then(|c| c.get(i)).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+                        html! { <><dt>{ c }</dt><dd>{ v.clone() }</dd></> }
+                    }) }
+                </dl>
+            }
+            if let Some(f) = r.failure() {
+                <p class="advice">{ format!("Do not cite this row: {}", f.detail) }</p>
+            }
+            { view_steps(r) }
+        </article>
+    }
+}
