@@ -17,7 +17,7 @@ corpus=${1:-$here/corpus}
 vectors=${SHARED_VECTORS:-$here/../../shared/vectors}
 
 targets=(checkpoint_parse note_parse signed_checkpoint proof_file_parse tlog_proof_parse policy_parse
-         verifier_key_parse merkle_proofs)
+         verifier_key_parse merkle_proofs dataset_recount)
 for t in "${targets[@]}"; do
     mkdir -p "$corpus/$t"
 done

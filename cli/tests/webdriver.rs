@@ -23,12 +23,21 @@ fn wait_for_port(port: u16) {
     }
 }
 
+/// A child process killed when dropped, with its whole process group (chromedriver's
+/// Chromium processes too, even when a failed assertion skips `close()`).
 struct Kill(std::process::Child);
 impl Drop for Kill {
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `cmd` in a process group of its own, so [`Kill`] can end everything it starts.
+fn own_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    cmd.process_group(0)
 }
 
 fn driver() -> Option<PathBuf> {
@@ -38,7 +47,7 @@ fn driver() -> Option<PathBuf> {
 /// Serves `dir` on loopback with `ledgerless serve`.
 fn serve(dir: &Path, port: u16) -> Kill {
     let k = Kill(
-        Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        own_group(&mut Command::new(env!("CARGO_BIN_EXE_ledgerless")))
             .arg("serve")
             .arg(dir)
             .args(["--addr", &format!("127.0.0.1:{port}")])
@@ -54,7 +63,7 @@ fn serve(dir: &Path, port: u16) -> Kill {
 async fn session(profile: &Path) -> (Kill, fantoccini::Client) {
     let port = free_port();
     let driver = Kill(
-        Command::new(driver().expect("chromedriver"))
+        own_group(&mut Command::new(driver().expect("chromedriver")))
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -510,3 +510,29 @@ pub fn release_parse(data: &[u8]) {
         assert_eq!(RowProof::parse(&again).expect("round trip"), p);
     }
 }
+
+/// The browser's streaming file check (hash + class recount of a CSV it did not make): no
+/// panic on any bytes, and the result does not depend on where the chunks are cut. The first
+/// byte picks the cut.
+pub fn dataset_recount(data: &[u8]) {
+    use www::dataset::{FileCheck, RecountSpec};
+    let Some((&cut, csv)) = data.split_first() else { return };
+    let spec = RecountSpec { quasi_identifiers: vec!["a".into(), "b".into()], sensitive: vec!["c".into()] };
+    let whole = {
+        let mut f = FileCheck::new(Some(spec.clone()));
+        f.update(csv);
+        f.finish()
+    };
+    let cut = usize::from(cut).min(csv.len());
+    let mut f = FileCheck::new(Some(spec));
+    let (x, y) = csv.split_at(cut);
+    f.update(x);
+    f.update(&[]);
+    f.update(y);
+    let parts = f.finish();
+    assert_eq!(whole, parts, "the cut at {cut} changed the result");
+    assert_eq!(whole.bytes, csv.len() as u64);
+    if let Some(Ok(r)) = &whole.recount {
+        assert!(r.suppressed + r.classes <= r.rows && r.smallest <= r.rows);
+    }
+}

@@ -53,6 +53,9 @@ pub struct Recounter {
     rows: u64,
     suppressed: u64,
     error: Option<String>,
+    /// The file's first bytes, held until there are 3: csv-core strips a UTF-8 byte-order
+    /// mark only when it arrives whole, and the result must not depend on chunking.
+    head: Option<Vec<u8>>,
 }
 
 impl Recounter {
@@ -71,11 +74,26 @@ impl Recounter {
             rows: 0,
             suppressed: 0,
             error: None,
+            head: Some(Vec::new()),
         }
     }
 
-    /// Feeds the next bytes of the file.
-    pub fn update(&mut self, mut input: &[u8]) {
+    /// Feeds the next bytes of the file (an empty chunk is no signal: see [`Recounter::finish`]).
+    pub fn update(&mut self, input: &[u8]) {
+        if let Some(mut head) = self.head.take() {
+            head.extend_from_slice(input);
+            if head.len() < 3 {
+                self.head = Some(head);
+            } else {
+                self.parse(&head);
+            }
+        } else if !input.is_empty() {
+            self.parse(input);
+        }
+    }
+
+    /// Runs csv-core over `input`; an empty `input` tells it the file has ended.
+    fn parse(&mut self, mut input: &[u8]) {
         while self.error.is_none() {
             let (res, nin, nout, nend) = self.reader.read_record(
                 input,
@@ -166,7 +184,10 @@ impl Recounter {
     /// # Errors
     /// A message naming what is wrong: a missing column, a ragged row, malformed CSV.
     pub fn finish(mut self) -> Result<Recount, String> {
-        self.update(&[]);
+        if let Some(head) = self.head.take() {
+            self.parse(&head);
+        }
+        self.parse(&[]);
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -566,6 +587,21 @@ mod tests {
                 },
                 "chunk {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn empty_chunks_and_a_split_byte_order_mark_change_nothing() {
+        let csv = format!("\u{feff}{}", CSV.replace("I10\n", "I10,9\n"));
+        let want = run(&csv, 4096).expect("recount");
+        assert_eq!(want.rows, 7);
+        for cut in 0..8 {
+            let mut r = Recounter::new(spec());
+            let (a, b) = csv.as_bytes().split_at(cut);
+            for part in [&[][..], a, &[], &[], b, &[]] {
+                r.update(part);
+            }
+            assert_eq!(r.finish().expect("recount"), want, "cut at {cut}");
         }
     }
 
