@@ -209,3 +209,58 @@ fn row_proofs_verify_on_their_own_and_reject_edits() {
     let o = ledgerless(&["prove-row", s(tmp.path()), "--table", "x", "--row", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// Serves `dir` on loopback with `ledgerless serve`; killed on drop.
+struct Served(std::process::Child, String);
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Served {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .arg("serve")
+        .arg(dir)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Served(child, format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_publishers_log_is_checked_over_http_and_a_fork_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, vkey) = published(tmp.path());
+    let key = tmp.path().join("publisher.key");
+    // The log grows after the release was published (later entries).
+    let later = tmp.path().join("later.txt");
+    std::fs::write(&later, (0..40).map(|i| format!("later release {i}\n")).collect::<String>()).unwrap();
+    ok(&ledgerless(&["log", "append", s(&log), "--key", s(&key), "--lines", "-q", s(&later)]));
+    let served = serve(&log);
+    let o = ledgerless(&["verify", s(&rel), "--vkey", s(&vkey), "--log", &served.1]);
+    ok(&o);
+    assert!(text(&o).contains("log: grown from size 1 to 41 without rewriting history"), "{}", text(&o));
+
+    // A fork: another log under the same key, whose history does not contain the release's
+    // checkpoint (same size reached with different entries).
+    let fork = tmp.path().join("fork");
+    ok(&ledgerless(&["log", "init", s(&fork), "--key", s(&key)]));
+    std::fs::write(&later, (0..41).map(|i| format!("forked {i}\n")).collect::<String>()).unwrap();
+    ok(&ledgerless(&["log", "append", s(&fork), "--key", s(&key), "--lines", "-q", s(&later)]));
+    let forked = serve(&fork);
+    let o = ledgerless(&["verify", s(&rel), "--vkey", s(&vkey), "--log", &forked.1]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("log history"), "{}", text(&o));
+    // An unreachable log is reported, not skipped.
+    drop(forked);
+    let o = ledgerless(&["verify", s(&rel), "--vkey", s(&vkey), "--log", "http://127.0.0.1:9/"]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+}
