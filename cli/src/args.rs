@@ -331,7 +331,8 @@ pub(crate) enum Command {
         reason: Option<String>,
     },
     /// Build the end-to-end demo on synthetic data: logs, credentials (one revoked, one
-    /// expired), a witness cosignature, the site and DIR/links.txt.
+    /// expired), a witness cosignature, a published anonymised release of synthetic patients,
+    /// the site and DIR/links.txt.
     Demo {
         /// Where to build it (must be new or empty).
         #[arg(long, value_name = "DIR")]
