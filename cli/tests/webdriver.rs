@@ -86,6 +86,20 @@ async fn session(profile: &Path) -> (Kill, fantoccini::Client) {
     (driver, c)
 }
 
+/// Drops a file (made in the page from `text`) on `css`, as a drag and drop from the desktop
+/// would: a `drop` event whose DataTransfer holds the File.
+async fn drop_file(c: &fantoccini::Client, css: &str, name: &str, text: &str) {
+    c.execute(
+        "const [css, name, text] = arguments;
+         const dt = new DataTransfer();
+         dt.items.add(new File([text], name, {type: 'application/octet-stream'}));
+         document.querySelector(css).dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+        vec![css.into(), name.into(), text.into()],
+    )
+    .await
+    .expect("drop");
+}
+
 /// Every resource the page loaded (Resource Timing), which must all be on `origin`.
 async fn foreign_requests(c: &fantoccini::Client, origin: &str) -> Vec<String> {
     let v = c
@@ -156,7 +170,14 @@ async fn paste_and_pick_files_in_the_app() {
         assert_eq!(verdict(&c).await.0, want, "{}", file.display());
     }
 
-    // 3. Paste a bundle's JSON.
+    // 3. Drop a bundle file on the page.
+    c.goto(&site).await.expect("goto");
+    c.refresh().await.expect("reload");
+    c.wait().for_element(Locator::Css("#paste")).await.expect("page");
+    drop_file(&c, "main", "dropped.json", &text).await;
+    assert_eq!(verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
+
+    // 4. Paste a bundle's JSON.
     c.goto(&site).await.expect("goto");
     let paste = c.wait().for_element(Locator::Css("#paste")).await.expect("paste box");
     paste.send_keys(&text).await.expect("type");
@@ -282,6 +303,17 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     expected.push(("notes.txt".to_owned(), "extra".to_owned()));
     assert_eq!(got, expected);
     wait_attr(&c, "#files", "data-all-verified", "false").await;
+
+    // A file dropped on the page is checked too (here: the genuine table).
+    let table = "tables/admissions_by_region_age_sex.csv";
+    drop_file(
+        &c,
+        ".release",
+        "admissions_by_region_age_sex.csv",
+        &std::fs::read_to_string(release.join(table)).expect("table"),
+    )
+    .await;
+    wait_attr(&c, &format!("tr[data-file=\"{table}\"]"), "data-status", "verified").await;
 
     // 3. A file deleted from the site is reported missing.
     std::fs::remove_file(release.join("report.html")).expect("rm");
