@@ -28,6 +28,6 @@ PATH="$PWD/tools/node_modules/.bin:$PATH" trunk build --release
 say "Native tests (unit, conformance vectors, property tests, CLI, demo in headless Chromium)"
 cargo test --workspace
 
-say "verifier tests under wasm32 in headless Chromium"
+say "verifier and app tests under wasm32 in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
-  cargo test -p verifier --target wasm32-unknown-unknown
+  cargo test -p verifier -p www --target wasm32-unknown-unknown

@@ -61,6 +61,11 @@ fn serve(dir: &Path, port: u16) -> Kill {
 
 /// Starts chromedriver and a headless Chromium session using `profile`.
 async fn session(profile: &Path) -> (Kill, fantoccini::Client) {
+    session_with(profile, &[]).await
+}
+
+/// [`session`] with extra Chromium flags.
+async fn session_with(profile: &Path, extra: &[String]) -> (Kill, fantoccini::Client) {
     let port = free_port();
     let driver = Kill(
         own_group(&mut Command::new(driver().expect("chromedriver")))
@@ -71,13 +76,23 @@ async fn session(profile: &Path) -> (Kill, fantoccini::Client) {
             .expect("chromedriver"),
     );
     wait_for_port(port);
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend_from_slice(extra);
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({"args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", format!("--user-data-dir={}", profile.display())]}),
-    );
+    caps.insert("goog:chromeOptions".to_owned(), serde_json::json!({ "args": args }));
     let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
@@ -268,6 +283,8 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     wait_attr(&c, "#files", "data-done", "6").await;
     assert_eq!(statuses(&c).await, want(&|_| "verified"));
     wait_attr(&c, "#files", "data-all-verified", "true").await;
+    // The publisher's log was fetched and has only grown since the release.
+    wait_attr(&c, "#release-verdict li[data-check=\"log-history\"]", "class", "pass").await;
     let recount = c.find(Locator::Css("[data-confirmed]")).await.expect("recount");
     assert_eq!(recount.attr("data-confirmed").await.expect("attr").as_deref(), Some("true"));
     let said = recount.text().await.expect("text");
@@ -365,5 +382,98 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     let err = c.wait().for_element(Locator::Css(".error")).await.expect("error").text().await.expect("text");
     assert!(err.contains("must name a file on this site"), "{err}");
     assert_eq!(foreign_requests(&c, &origin).await, Vec::<String>::new());
+
+    // 6. A split view: the site now serves a different history for the publisher's log (same
+    //    key, a witness with fresh state cosigned it), not containing the release's checkpoint.
+    let keys = demo.join("keys");
+    let fork = t.path().join("fork");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run");
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let p = |p: &Path| p.display().to_string();
+    run(&["log", "init", &p(&fork), "--key", &p(&keys.join("publisher.key"))]);
+    let lines = t.path().join("lines.txt");
+    std::fs::write(&lines, "another history\nwith two entries\n").expect("write");
+    run(&["log", "append", &p(&fork), "--key", &p(&keys.join("publisher.key")), "--lines", "-q", &p(&lines)]);
+    let state = t.path().join("fresh-witness-state");
+    run(&[
+        "witness",
+        "cosign",
+        "--key",
+        &p(&keys.join("witness.key")),
+        "--log",
+        &p(&fork),
+        "--vkey",
+        &p(&keys.join("publisher.pub")),
+        "--state",
+        &p(&state),
+    ]);
+    let served_log = demo.join("site/releases/log");
+    std::fs::remove_dir_all(&served_log).expect("rm log");
+    std::fs::rename(&fork, &served_log).expect("swap in the fork");
+    c.goto(&link).await.expect("goto");
+    c.refresh().await.expect("reload");
+    wait_attr(&c, "#release-verdict", "data-verdict", "invalid").await;
+    wait_attr(&c, "#release-verdict li[data-check=\"log-history\"]", "class", "fail").await;
+    assert!(c.find(Locator::Css("#fetch-files")).await.is_err(), "no files are checked against a forked log");
     c.close().await.expect("close");
+}
+
+/// A one-frame Y4M video of `text` as a QR code (4 px per module, centred on white), for
+/// Chromium's fake camera (`--use-file-for-fake-video-capture`).
+fn qr_video(text: &str, path: &Path) {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L).expect("qr");
+    let (n, colors) = (code.width(), code.to_colors());
+    let (scale, w, h) = (4, 800usize, 800usize);
+    assert!(n * scale + 32 <= w, "the code ({n} modules) does not fit the frame");
+    let (ox, oy) = ((w - n * scale) / 2, (h - n * scale) / 2);
+    let mut luma = vec![235u8; w * h];
+    for y in 0..n * scale {
+        for x in 0..n * scale {
+            if colors[(y / scale) * n + x / scale] == qrcode::Color::Dark {
+                luma[(oy + y) * w + ox + x] = 16;
+            }
+        }
+    }
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    out.extend_from_slice(&luma);
+    out.extend(std::iter::repeat_n(128u8, w * h / 2));
+    std::fs::write(path, out).expect("write video");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qr_code_scanned_with_the_camera_verifies() {
+    let Some(dist) = common::dist() else {
+        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+    };
+    if driver().is_none() {
+        return common::skip_or_fail("chromedriver is not installed");
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    let site_port = free_port();
+    let site = format!("http://127.0.0.1:{site_port}/");
+    let demo = t.path().join("demo");
+    let links = common::build_demo(&dist, &demo, &site);
+    let _server = serve(&demo.join("site"), site_port);
+    let profile = tempfile::tempdir().expect("profile");
+    for (label, want) in [("valid", "valid"), ("tampered", "invalid")] {
+        let link = links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link");
+        let video = t.path().join(format!("{label}.y4m"));
+        qr_video(link, &video);
+        let camera = [
+            "--use-fake-ui-for-media-stream".to_owned(),
+            "--use-fake-device-for-media-stream".to_owned(),
+            format!("--use-file-for-fake-video-capture={}", video.display()),
+        ];
+        let (_driver, c) = session_with(profile.path(), &camera).await;
+        c.goto(&site).await.expect("goto");
+        c.wait().for_element(Locator::Css("#scan")).await.expect("scan button").click().await.expect("click");
+        wait_attr(&c, "#verdict", "data-verdict", want).await;
+        let source = c.find(Locator::Css(".source")).await.expect("source").text().await.expect("text");
+        assert_eq!(source, "From: QR code");
+        // The camera is switched off once a code was read.
+        c.wait().for_element(Locator::Css("#scan")).await.expect("scan button back");
+        c.close().await.expect("close");
+    }
 }

@@ -4,6 +4,7 @@ use verifier::{Bundle, BundleTrust, Outcome, TrustList, check_bundle};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
+use crate::camera::Scanner;
 use crate::net;
 use crate::release_page::ReleasePage;
 use verifier::Verdict;
@@ -183,6 +184,16 @@ pub fn app() -> Html {
         })
     };
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_qr = {
+        let store = store.clone();
+        Callback::from(move |text: String| {
+            start(&store, bundles_from_text(&text).into_iter().map(|b| ("QR code".to_owned(), b)).collect());
+        })
+    };
+    let on_camera_error = {
+        let store = store.clone();
+        Callback::from(move |e: String| store.dispatch(Action::InputError(e)))
+    };
 
     let s = &store.0;
     let nav = html! {
@@ -220,6 +231,7 @@ pub fn app() -> Html {
                 <button id="verify-paste" onclick={on_paste}>{ "Verify" }</button>
                 <label for="file">{ "Or choose bundle files (or drop them anywhere on this page)" }</label>
                 <input id="file" type="file" accept=".json,application/json" multiple=true onchange={on_files} />
+                <Scanner on_text={on_qr} on_error={on_camera_error} />
             </section>
             if s.busy {
                 <p id="busy" aria-live="polite">{ "Checking…" }</p>

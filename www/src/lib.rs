@@ -7,10 +7,13 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod dataset;
+pub mod qr;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod camera;
 #[cfg(target_arch = "wasm32")]
 mod net;
 #[cfg(target_arch = "wasm32")]

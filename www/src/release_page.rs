@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use verifier::{BundleTrust, Outcome, Report, TrustList, check_release, check_row_proof};
+use verifier::{
+    BundleTrust, Outcome, ReleaseBundle, Report, Step, TrustList, check_release, check_row_proof,
+};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -106,14 +108,70 @@ fn resolve(path: &str, base: &str) -> Option<String> {
     web_sys::Url::new_with_base(path, base).ok().map(|u| u.href())
 }
 
-fn verify_bundle(
+const HISTORY_TITLE: &str =
+    "the publisher's log only grew since this release and since this browser last saw it";
+
+/// Checks the publisher's log (when `trust.json` says where it is): it must have grown from
+/// the release's checkpoint, and from the last checkpoint this browser saw for it, without
+/// rewriting history. Returns the steps to add; offline, one skipped step saying so.
+async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
+    let skip =
+        |detail: String| Step { check: "log-history", title: HISTORY_TITLE, outcome: Outcome::Skip, detail };
+    let Ok(b) = ReleaseBundle::parse(bundle) else { return Vec::new() };
+    let Some((party, t)) = trust.find_publisher(&b.manifest.publisher) else { return Vec::new() };
+    let Some(log) = party.log.as_deref().map(|l| l.trim_end_matches('/').to_owned()) else {
+        return vec![skip(
+            "trust.json gives no log URL for this publisher: its later history was not checked".to_owned(),
+        )];
+    };
+    let latest = match net::get(&format!("{log}/checkpoint")).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return vec![skip(format!(
+                "{log}/checkpoint was not found: the log's later history was not checked"
+            ))];
+        }
+        Err(e) => {
+            return vec![skip(format!(
+                "the publisher's log could not be reached ({e}): its later history was not checked"
+            ))];
+        }
+    };
+    let Ok(proof) = verifier::parse_tlog_proof(b.tlog_proof.as_bytes()) else { return Vec::new() };
+    let mut steps = Vec::new();
+    let mut olds = vec![proof.checkpoint.into_bytes()];
+    let origin = b.manifest.publisher.clone();
+    olds.extend(net::last_seen(&origin));
+    for old in olds {
+        let consistency = match (net::checkpoint_size(&old), net::checkpoint_size(&latest)) {
+            (Some(o), Some(n)) => net::consistency_proof(&log, o, n).await,
+            _ => None,
+        };
+        steps.push(verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()));
+    }
+    if steps.iter().all(|s| s.outcome != Outcome::Fail) {
+        net::remember(&origin, &latest);
+    }
+    steps
+}
+
+/// Verifies a release bundle, then (if it verified) the publisher's log history.
+async fn verify_bundle(
     store: &UseReducerHandle<Store>,
     trust: &TrustList,
     source: String,
     bytes: &[u8],
     base: Option<String>,
 ) {
-    let (report, found) = check_release(bytes, &BundleTrust::List(trust.clone()));
+    let (mut report, found) = check_release(bytes, &BundleTrust::List(trust.clone()));
+    if report.verified {
+        for step in log_history(trust, bytes).await {
+            if step.outcome == Outcome::Fail {
+                report.verified = false;
+            }
+            report.steps.push(step);
+        }
+    }
     store.dispatch(ReleaseAction::Loaded(source, report, found.map(|(m, _)| m), base));
 }
 
@@ -145,7 +203,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                                 return;
                             };
                             match net::get(&url).await {
-                                Ok(Some(b)) => verify_bundle(&store, &trust, path, &b, Some(url)),
+                                Ok(Some(b)) => verify_bundle(&store, &trust, path, &b, Some(url)).await,
                                 Ok(None) => {
                                     store.dispatch(ReleaseAction::Error(format!("this site has no {path}")))
                                 }
@@ -177,7 +235,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                 match JsFuture::from(f.array_buffer()).await {
                     Ok(buf) => {
                         let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                        verify_bundle(&store, &trust, f.name(), &bytes, None);
+                        verify_bundle(&store, &trust, f.name(), &bytes, None).await;
                     }
                     Err(_) => store.dispatch(ReleaseAction::Error(format!("could not read {}", f.name()))),
                 }
