@@ -31,3 +31,6 @@ cargo test --workspace
 say "verifier and app tests under wasm32 in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   cargo test -p verifier -p www --target wasm32-unknown-unknown
+
+say "Accessibility audit of the built app (axe-core, WCAG 2.x A/AA; desktop and phone)"
+scripts/a11y.sh

@@ -477,3 +477,110 @@ async fn a_qr_code_scanned_with_the_camera_verifies() {
         c.close().await.expect("close");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_added_on_this_browser_are_used_and_labelled() {
+    let Some(dist) = common::dist() else {
+        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+    };
+    if driver().is_none() {
+        return common::skip_or_fail("chromedriver is not installed");
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    let site_port = free_port();
+    let site = format!("http://127.0.0.1:{site_port}/");
+    let demo = t.path().join("demo");
+    common::build_demo(&dist, &demo, &site);
+    // An issuer the site does not list, with one credential.
+    let d = t.path();
+    let run = |args: &[&str]| {
+        let o =
+            Command::new(env!("CARGO_BIN_EXE_ledgerless")).current_dir(d).args(args).output().expect("run");
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["keygen", "--name", "rcp.example.org/register", "--out", "rcp"]);
+    run(&["log", "init", "rcplog", "--key", "rcp.key"]);
+    run(&["synth", "registrants", "--rows", "20", "--seed", "3", "--out", "rcp.csv"]);
+    run(&["issue", "--log", "rcplog", "--key", "rcp.key", "--input", "rcp.csv", "--out", "rcpb"]);
+    let csv = std::fs::read_to_string(d.join("rcp.csv")).expect("csv");
+    let id = csv
+        .lines()
+        .skip(1)
+        .find(|l| l.split(',').nth(1) == Some("RegisterEntry") && !l.contains(",2025-"))
+        .and_then(|l| l.split(',').next())
+        .expect("a current register entry")
+        .to_owned();
+    let bundle = std::fs::read_to_string(d.join(format!("rcpb/{id}.json"))).expect("bundle");
+    let vkey = std::fs::read_to_string(d.join("rcp.pub")).expect("vkey").trim().to_owned();
+    let _server = serve(&demo.join("site"), site_port);
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+
+    let paste = async |c: &fantoccini::Client| {
+        c.goto(&site).await.expect("goto");
+        c.refresh().await.expect("reload");
+        let area = c.wait().for_element(Locator::Css("#paste")).await.expect("paste box");
+        area.send_keys(&bundle).await.expect("type");
+        c.find(Locator::Css("#verify-paste")).await.expect("button").click().await.expect("click");
+        c.wait().for_element(Locator::Css("#verdict")).await.expect("verdict");
+    };
+    // 1. Not trusted by the site.
+    paste(&c).await;
+    wait_attr(&c, "#result-0", "data-verdict", "invalid").await;
+    let word = c.find(Locator::Css(".verdict-word")).await.expect("word").text().await.expect("text");
+    assert_eq!(word, "Untrusted issuer");
+
+    // 2. A key for an origin the site already trusts is refused, whatever key it is.
+    c.find(Locator::Css("#local-trust summary")).await.expect("details").click().await.expect("open");
+    let demo_vkey = std::fs::read_to_string(demo.join("keys/issuer.pub")).expect("demo vkey");
+    let other = t.path().join("fake");
+    run(&[
+        "keygen",
+        "--name",
+        demo_vkey.split('+').next().expect("origin"),
+        "--out",
+        &other.display().to_string(),
+    ]);
+    let fake = std::fs::read_to_string(other.with_extension("pub")).expect("fake").trim().to_owned();
+    c.find(Locator::Css("#local-name")).await.expect("name").send_keys("Not the GMC").await.expect("type");
+    c.find(Locator::Css("#local-vkey")).await.expect("vkey").send_keys(&fake).await.expect("type");
+    c.find(Locator::Css("#local-add-issuer")).await.expect("add").click().await.expect("click");
+    let err = c
+        .wait()
+        .for_element(Locator::Css("#local-trust .error"))
+        .await
+        .expect("error")
+        .text()
+        .await
+        .expect("t");
+    assert!(err.contains("this site already trusts"), "{err}");
+
+    // 3. The user adds the RCP's key (after reading the warning): now valid, and labelled.
+    for (css, text) in [("#local-name", "Royal College (added by me)"), ("#local-vkey", vkey.as_str())] {
+        let input = c.find(Locator::Css(css)).await.expect("input");
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+    c.find(Locator::Css("#local-add-issuer")).await.expect("add").click().await.expect("click");
+    c.wait().for_element(Locator::Css("li[data-origin=\"rcp.example.org/register\"]")).await.expect("listed");
+    for _ in 0..2 {
+        // Also after a reload: the key is kept in this browser's storage.
+        paste(&c).await;
+        wait_attr(&c, "#result-0", "data-verdict", "valid").await;
+        c.find(Locator::Css("#result-0 .local-note"))
+            .await
+            .expect("labelled as trusted on this browser only");
+    }
+
+    // 4. Removed: untrusted again.
+    c.find(Locator::Css("#local-trust summary")).await.expect("details").click().await.expect("open");
+    c.find(Locator::Css("li[data-origin=\"rcp.example.org/register\"] button"))
+        .await
+        .expect("remove")
+        .click()
+        .await
+        .expect("click");
+    paste(&c).await;
+    wait_attr(&c, "#result-0", "data-verdict", "invalid").await;
+    c.close().await.expect("close");
+}

@@ -11,7 +11,25 @@ use verifier::Verdict;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
-use crate::state::{Action, Shown, State, advice, bundles_from_fragment, bundles_from_text, data_verdict};
+use crate::state::{
+    Action, LOCAL_TRUST_KEY, Role, Shown, State, add_local, advice, bundles_from_fragment, bundles_from_text,
+    data_verdict, local_only, parse_local, remove_local,
+};
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Saves the locally added keys and shows them.
+fn save_local(store: &UseReducerHandle<Store>, t: verifier::TrustList) {
+    match (storage(), serde_json::to_string(&t)) {
+        (Some(s), Ok(json)) if s.set_item(LOCAL_TRUST_KEY, &json).is_ok() => {
+            store.dispatch(Action::LocalTrust(Ok(t)))
+        }
+        _ => store
+            .dispatch(Action::LocalTrust(Err("this browser does not let the page store keys".to_owned()))),
+    }
+}
 
 /// The reducer, as Yew wants it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,7 +92,7 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
 }
 
 fn start(store: &UseReducerHandle<Store>, inputs: Vec<(String, Result<Vec<u8>, String>)>) {
-    let Some(trust) = store.0.trust.clone() else {
+    let Some(trust) = store.0.verifying_trust() else {
         store.dispatch(Action::InputError("the site's trust list has not loaded yet".to_owned()));
         return;
     };
@@ -122,10 +140,13 @@ pub fn app() -> Html {
         });
     }
 
-    // Load trust.json from our own origin (a relative URL works from any sub-path).
+    // Load trust.json from our own origin (a relative URL works from any sub-path), and the
+    // keys this browser's user added.
     {
         let store = store.clone();
         use_effect_with((), move |_| {
+            let stored = storage().and_then(|s| s.get_item(LOCAL_TRUST_KEY).ok().flatten());
+            store.dispatch(Action::LocalTrust(Ok(parse_local(stored.as_deref()))));
             spawn_local(async move {
                 let r = match net::get("trust.json").await {
                     Ok(Some(b)) => TrustList::parse(&b),
@@ -139,7 +160,7 @@ pub fn app() -> Html {
     // A #bundle= link verifies on load, once the trust list is in.
     {
         let store = store.clone();
-        let loaded = store.0.trust.is_some();
+        let loaded = store.0.verifying_trust().is_some();
         use_effect_with(loaded, move |loaded| {
             if *loaded {
                 let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
@@ -195,7 +216,56 @@ pub fn app() -> Html {
         Callback::from(move |e: String| store.dispatch(Action::InputError(e)))
     };
 
+    let (local_name, local_vkey) = (use_node_ref(), use_node_ref());
+    let on_add = |role: Role| {
+        let (store, local_name, local_vkey) = (store.clone(), local_name.clone(), local_vkey.clone());
+        Callback::from(move |_: MouseEvent| {
+            let value =
+                |r: &NodeRef| r.cast::<web_sys::HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            match add_local(
+                &store.0.local_trust,
+                store.0.trust.as_ref(),
+                role,
+                &value(&local_name),
+                &value(&local_vkey),
+            ) {
+                Ok(t) => save_local(&store, t),
+                Err(e) => store.dispatch(Action::LocalTrust(Err(e))),
+            }
+        })
+    };
     let s = &store.0;
+    let site_trust = s.trust.clone().unwrap_or_default();
+    let locally = local_only(&site_trust, &s.local_trust);
+    let local_keys = html! {
+        <details class="local-trust" id="local-trust">
+            <summary>{ "Trust another issuer or publisher on this browser" }</summary>
+            <p class="warning">{ "Only add a key you got from the organisation itself (its website, a letter, its staff), never from the person or file you are checking: anyone can make a key. Keys added here stay in this browser, and every result that relies on one says so." }</p>
+            <label for="local-name">{ "Organisation's name" }</label>
+            <input id="local-name" ref={local_name.clone()} type="text" autocomplete="off" />
+            <label for="local-vkey">{ "Its log's verifier key (name+id+key)" }</label>
+            <input id="local-vkey" ref={local_vkey.clone()} type="text" autocomplete="off" spellcheck="false" />
+            <div class="buttons">
+                <button id="local-add-issuer" type="button" onclick={on_add(Role::Issuer)}>{ "Trust as a credential issuer" }</button>
+                <button id="local-add-publisher" type="button" onclick={on_add(Role::Publisher)}>{ "Trust as a dataset publisher" }</button>
+            </div>
+            if let Some(e) = &s.local_error {
+                <p class="error" role="alert">{ e.clone() }</p>
+            }
+            if !locally.is_empty() {
+                <ul class="local-keys">
+                    { for s.local_trust.issuers.iter().map(|p| ("issuer", p)).chain(s.local_trust.publishers.iter().map(|p| ("publisher", p))).map(|(role, p)| {
+                        let origin = verifier::parse_verifier_key(&p.vkey).map(|k| k.name).unwrap_or_default();
+                        let on_remove = {
+                            let (store, origin) = (store.clone(), origin.clone());
+                            Callback::from(move |_: MouseEvent| save_local(&store, remove_local(&store.0.local_trust, &origin)))
+                        };
+                        html! { <li data-origin={origin.clone()}>{ format!("{} ({role}, {origin}) ", p.name) }<button type="button" class="link" onclick={on_remove} aria-label={format!("Stop trusting {}", p.name)}>{ "Remove" }</button></li> }
+                    }) }
+                </ul>
+            }
+        </details>
+    };
     let nav = html! {
         <nav aria-label="What to verify">
             <a href="#" aria-current={ (!hash.starts_with("#release")).then_some("page") }>{ "Credentials" }</a>
@@ -209,7 +279,8 @@ pub fn app() -> Html {
                 if let Some(e) = &s.trust_error {
                     <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
                 }
-                <ReleasePage trust={s.trust.clone()} fragment={(*hash).clone()} />
+                <ReleasePage trust={s.verifying_trust()} local_only={locally.clone()} fragment={(*hash).clone()} />
+                { local_keys }
             </main>
         };
     }
@@ -233,6 +304,7 @@ pub fn app() -> Html {
                 <input id="file" type="file" accept=".json,application/json" multiple=true onchange={on_files} />
                 <Scanner on_text={on_qr} on_error={on_camera_error} />
             </section>
+            { local_keys }
             if s.busy {
                 <p id="busy" aria-live="polite">{ "Checking…" }</p>
             }
@@ -248,19 +320,23 @@ pub fn app() -> Html {
                             <p class="warning" role="alert">{ format!("Warning: these credentials do not all name the same person ({}).", subjects.join(" / ")) }</p>
                         }
                     }
-                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r)) }
+                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r, &locally)) }
                 </section>
             }
         </main>
     }
 }
 
-fn view_result(i: usize, r: &Shown) -> Html {
+fn view_result(i: usize, r: &Shown, locally: &[String]) -> Html {
+    let local = r.summary.as_ref().is_some_and(|s| locally.contains(&s.issuer));
     let title = r.summary.as_ref().map(|s| format!("{} issued by {}", s.credential_type, s.issuer_name));
     html! {
         <article class={classes!("result", data_verdict(r.verdict))} id={format!("result-{i}")} data-verdict={data_verdict(r.verdict)}>
             <h2 class="verdict-word">{ r.verdict.word() }</h2>
             if let Some(t) = title { <p class="what">{ t }</p> }
+            if local {
+                <p class="warning local-note">{ "This issuer is trusted on this browser only, by a key you added, not by this site." }</p>
+            }
             if let Some(s) = &r.summary {
                 <dl class="claims">
                     { for s.claims.iter().map(|(k, v)| html! { <><dt>{ k.clone() }</dt><dd>{ v.clone() }</dd></> }) }

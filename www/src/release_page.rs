@@ -33,6 +33,8 @@ impl Reducible for Store {
 pub(crate) struct Props {
     /// The site's trust list, once loaded.
     pub trust: Option<TrustList>,
+    /// Publisher origins trusted only by keys added on this browser.
+    pub local_only: Vec<String>,
     /// The URL fragment (`#release=…`).
     pub fragment: String,
 }
@@ -337,7 +339,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                 </section>
             }
             if let Some(r) = &s.report {
-                { view_release(s, r, publisher.as_deref()) }
+                { view_release(s, r, publisher.as_deref(), &props.local_only) }
             }
             if s.manifest.is_some() && s.report.as_ref().is_some_and(|r| r.verified) {
                 <section class="inputs" aria-label="Files to check">
@@ -387,13 +389,21 @@ fn view_steps(r: &Report) -> Html {
     }
 }
 
-fn view_release(s: &crate::dataset::ReleaseState, r: &Report, publisher: Option<&str>) -> Html {
+fn view_release(
+    s: &crate::dataset::ReleaseState,
+    r: &Report,
+    publisher: Option<&str>,
+    local_only: &[String],
+) -> Html {
     let v = if r.verified { "valid" } else { "invalid" };
     html! {
         <article id="release-verdict" class={classes!("result", v)} data-verdict={v} aria-live="polite">
             <h2 class="verdict-word">{ verdict_word(r) }</h2>
             if let Some(m) = &s.manifest {
                 <p class="what">{ format!("Release {:?} published by {} on {}", m.name, publisher.unwrap_or(&m.publisher), m.created) }</p>
+                if local_only.contains(&m.publisher) {
+                    <p class="warning local-note">{ "This publisher is trusted on this browser only, by a key you added, not by this site." }</p>
+                }
                 <dl class="claims">
                     <dt>{ "Anonymity" }</dt>
                     <dd>{ format!("every released person shares their quasi-identifiers ({}) with at least {} others (k = {}, policy k = {})",

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Accessibility audit of the built app with axe-core (npm) in headless Debian chromium: the
+# credential verdict and the release page with its files checked, at desktop and phone sizes.
+# Exit 1 if axe reports any WCAG 2.x A/AA or best-practice violation. Needs dist/ and node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${LEDGERLESS:-target/debug/ledgerless}
+[ -f dist/index.html ] || { echo "dist/ is not built: run trunk build --release" >&2; exit 2; }
+npm ci --prefix bench/browser --no-audit --no-fund >/dev/null
+W=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" demo --out "$W/demo" --app dist --site-url "http://127.0.0.1:$PORT/" >/dev/null 2>&1
+"$BIN" serve "$W/demo/site" --addr "127.0.0.1:$PORT" 2>/dev/null & SERVER=$!
+sleep 1
+node bench/browser/a11y.mjs "$(grep '^valid ' "$W/demo/links.txt" | cut -d' ' -f2)" \
+  "$(grep '^release ' "$W/demo/links.txt" | cut -d' ' -f2)"
