@@ -30,6 +30,7 @@ for (const [vw, vh, name] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
   await page.goto(valid);
   await page.waitForSelector('#verdict');
   await page.click('#verdict details summary');
+  await page.click('#local-trust summary');
   await audit(page, `${name}: credential verdict`);
   await page.goto(release);
   await page.reload();

@@ -1,5 +1,6 @@
-//! The ledgerless browser verifier: a Yew single-page app that verifies credential bundles
-//! entirely in the browser through the `verifier` crate (never re-implementing a check).
+//! The ledgerless browser verifier: a Yew single-page app that verifies credential bundles and
+//! published dataset releases entirely in the browser through the `verifier` crate (never
+//! re-implementing a check).
 //!
 //! `state` is pure and tested natively; the components and browser I/O build for wasm32.
 #![forbid(unsafe_code)]
