@@ -139,6 +139,12 @@ pub fn release_files(dir: &Path) -> Result<Vec<String>, Error> {
                 walk(&e.path(), &rel, out)?;
             } else if ty.is_file() {
                 if rel != MANIFEST_FILE && rel != BUNDLE_FILE {
+                    if !verifier::safe_relative_path(&rel) {
+                        return Err(out_err(
+                            &e.path(),
+                            "has a name a browser would not read as a plain path (one of \\ % : ? # or a control character); rename it",
+                        ));
+                    }
                     out.push(rel);
                 }
             } else {

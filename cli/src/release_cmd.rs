@@ -48,13 +48,37 @@ fn publish_release(
     let mut l = tlog::Log::open(log, key, tlog::LockMode::Wait, &mut || {
         eprintln!("waiting for another writer to finish...")
     })?;
-    let c = l.append(std::iter::once(Ok(entry.clone())), &mut |_, _| {})?;
+    // Under the log's lock, claim the release by creating manifest.json: of two runs on the
+    // same directory, only one appends.
+    let manifest_path = release.join(MANIFEST_FILE);
+    let mut claim =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(&manifest_path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                UsageError::new(format!(
+                    "{} is already published ({MANIFEST_FILE} exists)",
+                    release.display()
+                ))
+            } else {
+                UsageError::new(format!("cannot write {}: {e}", manifest_path.display()))
+            }
+        })?;
+    let c = match l.append(std::iter::once(Ok(entry.clone())), &mut |_, _| {}) {
+        Ok(c) => c,
+        Err(e) => {
+            drop(claim);
+            let _ = std::fs::remove_file(&manifest_path);
+            return Err(e.into());
+        }
+    };
     let proof = tlog::tlog_proof(&tlog::DirFetch(log.to_path_buf()), c.size - 1)?;
     drop(l);
     let bundle = analytics::publish::bundle(manifest, proof);
+    use std::io::Write as _;
+    claim
+        .write_all(&entry)
+        .and_then(|()| claim.sync_all())
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", manifest_path.display())))?;
     write_json(&release.join(BUNDLE_FILE), &bundle)?;
-    let p = release.join(MANIFEST_FILE);
-    std::fs::write(&p, &entry).map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))?;
     eprintln!(
         "published {} ({} files, hashed in {hashed:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
         release.display(),
@@ -65,10 +89,15 @@ fn publish_release(
     Ok(bundle)
 }
 
+/// Writes pretty JSON to `path` through a temporary file renamed over it: readers see the
+/// old file or the whole new one, never a part.
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), UsageError> {
     let mut json = serde_json::to_vec_pretty(value).map_err(|e| UsageError::new(e.to_string()))?;
     json.push(b'\n');
-    std::fs::write(path, json).map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The demo's data publisher (its log origin).
@@ -121,7 +150,10 @@ pub(crate) fn demo_release(out: &Path, site: &Path, site_url: &str, now: i64) ->
     )
     .map_err(|e| UsageError::new(e.to_string()))?;
     tlog::add_cosignature(&log, &c.note, tlog::LockMode::Fail)?;
-    bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), 0)?;
+    let index = verifier::parse_tlog_proof(bundle.tlog_proof.as_bytes())
+        .map_err(|e| UsageError::new(e.to_string()))?
+        .index;
+    bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), index)?;
     write_json(&release.join(BUNDLE_FILE), &bundle)?;
 
     let trust_path = site.join("trust.json");

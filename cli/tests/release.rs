@@ -163,6 +163,23 @@ fn untrusted_or_unlogged_releases_are_refused() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("already published"), "{}", text(&o));
+    // A file whose name a browser would read as something else (here `%2e%2e`) is refused.
+    let odd = tmp.path().join("odd");
+    copy_dir(&rel, &odd);
+    std::fs::remove_file(odd.join("manifest.json")).unwrap();
+    std::fs::remove_file(odd.join("manifest.bundle.json")).unwrap();
+    std::fs::write(odd.join("tables/%2e%2e.csv"), "a\n1\n").unwrap();
+    let o = ledgerless(&[
+        "publish",
+        s(&odd),
+        "--log",
+        s(&tmp.path().join("log")),
+        "--key",
+        s(&tmp.path().join("publisher.key")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("rename it"), "{}", text(&o));
+    assert!(!odd.join("manifest.json").exists(), "nothing written");
 }
 
 #[test]

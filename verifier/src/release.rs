@@ -211,6 +211,11 @@ impl Manifest {
             seen.push(&r.id);
             r.sha256()?;
             r.root()?;
+            if let Some(c) = &r.columns
+                && let Some(dup) = c.iter().enumerate().find(|(i, x)| c[..*i].contains(x)).map(|(_, x)| x)
+            {
+                return err(format!("file {:?} names column {dup:?} twice", r.id));
+            }
             if r.rows_root.is_some() != r.rows.is_some() || r.rows_root.is_some() != r.columns.is_some() {
                 return err(format!("file {:?}: rows, columns and rowsRoot go together", r.id));
             }
@@ -229,11 +234,14 @@ impl Manifest {
     }
 }
 
-/// True for `a/b.csv`-style paths: no empty, `.` or `..` parts, no leading `/`, no `\`.
+/// True for `a/b.csv`-style paths that mean the same as a file path and as a relative URL:
+/// no empty, `.` or `..` parts, no leading `/`, and none of `\ % : ? #` or control characters
+/// (so `%2e%2e`, `http:host` or `data:` cannot reach outside the release when a browser
+/// resolves the path against the bundle's URL).
 pub fn safe_relative_path(p: &str) -> bool {
     !p.is_empty()
-        && !p.contains('\\')
-        && p.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\0'))
+        && !p.chars().any(|c| matches!(c, '\\' | '%' | ':' | '?' | '#') || c.is_control())
+        && p.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// Parses JSON of at most [`MAX_RELEASE_SIZE`] bytes, naming `what` in errors.
@@ -342,5 +350,30 @@ mod tests {
         assert!(json.contains("\"digestSRI\":\"sha256-"), "{json}");
         assert_eq!(serde_json::from_str::<Resource>(&json).unwrap(), r);
         assert!(serde_json::from_str::<Resource>(&json.replace("digestSRI", "digestSri")).is_err());
+    }
+
+    #[test]
+    fn safe_paths_are_safe_as_urls_too() {
+        for ok in ["microdata.csv", "tables/a b.csv", "données/t.csv", "a/b/c.parquet"] {
+            assert!(safe_relative_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "./a",
+            "a/../b",
+            "..",
+            "a\\b",
+            "x/%2e%2e/%2e%2e/y",
+            "http:evil.example/x",
+            "data:text/plain,abc",
+            "a?b",
+            "a#b",
+            "a\0b",
+            "a\nb",
+        ] {
+            assert!(!safe_relative_path(bad), "{bad:?}");
+        }
     }
 }

@@ -118,8 +118,10 @@ async fn read_files(files: web_sys::FileList) -> Vec<(String, Result<Vec<u8>, St
     out
 }
 
+/// The URL fragment, percent-decoded (browsers encode spaces and non-ASCII characters in it).
 fn fragment() -> String {
-    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+    let raw = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    js_sys::decode_uri_component(&raw).ok().and_then(|s| s.as_string()).unwrap_or(raw)
 }
 
 /// The whole app.
@@ -222,6 +224,11 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| {
             let value =
                 |r: &NodeRef| r.cast::<web_sys::HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            if store.0.trust.is_none() && store.0.trust_error.is_none() {
+                // Until the site's list is in, a key for an origin it lists could not be refused.
+                store.dispatch(Action::LocalTrust(Err("wait for the site's trust list to load".to_owned())));
+                return;
+            }
             match add_local(
                 &store.0.local_trust,
                 store.0.trust.as_ref(),

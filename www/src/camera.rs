@@ -26,16 +26,20 @@ struct Running {
     _tick: Closure<dyn FnMut()>,
 }
 
+fn stop_tracks(stream: &web_sys::MediaStream) {
+    for t in stream.get_tracks().iter() {
+        if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
+            t.stop();
+        }
+    }
+}
+
 fn stop(running: &Rc<RefCell<Option<Running>>>) {
     if let Some(r) = running.borrow_mut().take() {
         if let Some(w) = web_sys::window() {
             w.clear_interval_with_handle(r.timer);
         }
-        for t in r.stream.get_tracks().iter() {
-            if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
-                t.stop();
-            }
-        }
+        stop_tracks(&r.stream);
     }
 }
 
@@ -90,11 +94,19 @@ async fn open_camera() -> Result<web_sys::MediaStream, String> {
 pub(crate) fn scanner(props: &Props) -> Html {
     let video = use_node_ref();
     let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    // Bumped by every start, stop and unmount: a camera that opens after its start was
+    // cancelled (Stop pressed during the permission prompt, page left) is switched off at once.
+    let attempt: Rc<RefCell<u32>> = use_mut_ref(|| 0);
     let active = use_state(|| false);
     // Switch the camera off when the component goes away.
     {
-        let running = running.clone();
-        use_effect_with((), move |_| move || stop(&running));
+        let (running, attempt) = (running.clone(), attempt.clone());
+        use_effect_with((), move |_| {
+            move || {
+                *attempt.borrow_mut() += 1;
+                stop(&running);
+            }
+        });
     }
     let supported = web_sys::window().is_some_and(|w| w.navigator().media_devices().is_ok());
     if !supported {
@@ -125,6 +137,7 @@ pub(crate) fn scanner(props: &Props) -> Html {
                         .and_then(|d| d.create_element("canvas").ok())
                         .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok()),
                 ) else {
+                    stop_tracks(&stream);
                     return;
                 };
                 v.set_src_object(Some(&stream));
@@ -162,8 +175,9 @@ pub(crate) fn scanner(props: &Props) -> Html {
         })
     };
     let on_stop = {
-        let (running, active) = (running.clone(), active.clone());
+        let (running, active, attempt) = (running.clone(), active.clone(), attempt.clone());
         Callback::from(move |_: MouseEvent| {
+            *attempt.borrow_mut() += 1;
             stop(&running);
             active.set(false);
         })

@@ -31,6 +31,10 @@ pub struct Recount {
     pub distinct_l: Vec<(String, u64)>,
 }
 
+/// The longest row the recount accepts (bytes); an unclosed quote would otherwise make the
+/// rest of a 1 GB file one row.
+const MAX_RECORD: usize = 16 << 20;
+
 #[derive(Debug, Default)]
 struct Class {
     rows: u64,
@@ -111,6 +115,14 @@ impl Recounter {
                 }
                 csv_core::ReadRecordResult::OutputFull => {
                     let n = self.out.len() * 2;
+                    if n > MAX_RECORD {
+                        self.error = Some(format!(
+                            "row {} is longer than {} MiB (an unclosed quote?): not a table this page can recount",
+                            self.rows + 1,
+                            MAX_RECORD >> 20
+                        ));
+                        return;
+                    }
                     self.out.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::OutputEndsFull => {
@@ -137,6 +149,12 @@ impl Recounter {
         let Some((qi, sens)) = &self.columns else {
             let names: Vec<String> =
                 (0..n).map(|i| String::from_utf8_lossy(self.field(i)).into_owned()).collect();
+            if let Some(dup) = names.iter().enumerate().find(|(i, x)| names[..*i].contains(x)).map(|(_, x)| x)
+            {
+                // Which of two same-named columns is "the" quasi-identifier would be a guess.
+                self.error = Some(format!("the header names column {dup:?} twice"));
+                return;
+            }
             let find = |c: &String| {
                 names.iter().position(|n| n == c).ok_or_else(|| format!("the file has no column {c:?}"))
             };
@@ -310,10 +328,13 @@ pub fn judge(expected: &verifier::Resource, got: &Checked) -> FileState {
 }
 
 /// Which listed file a dropped file is: the one with its exact path, else the only one with
-/// its name (a file dropped on its own has no directory).
+/// its name (a file dropped on its own has no directory). A bare name that several listed
+/// files share (`a.csv`, `t/a.csv`) matches none: judging it against either would be a guess.
 pub fn match_file(manifest: &verifier::Manifest, name: &str) -> Option<usize> {
     let files = &manifest.related_resource;
-    if let Some(i) = files.iter().position(|r| r.id == name) {
+    if name.contains('/')
+        && let Some(i) = files.iter().position(|r| r.id == name)
+    {
         return Some(i);
     }
     let base = name.rsplit('/').next().unwrap_or(name);
@@ -324,12 +345,16 @@ pub fn match_file(manifest: &verifier::Manifest, name: &str) -> Option<usize> {
     }
 }
 
-/// The recount to run for a listed file: for a CSV holding every quasi-identifier (the
-/// microdata), its classes; none for tables and other files.
+/// The recount to run for a listed file: for the microdata (a CSV with every quasi-identifier
+/// and one row per released record), its classes; none for tables (grouped by some
+/// quasi-identifiers, one row per group) and other files.
 pub fn recount_spec(manifest: &verifier::Manifest, file: &verifier::Resource) -> Option<RecountSpec> {
     let p = &manifest.privacy;
     let columns = file.columns.as_ref()?;
-    if p.quasi_identifiers.is_empty() || !p.quasi_identifiers.iter().all(|q| columns.contains(q)) {
+    if p.quasi_identifiers.is_empty()
+        || !p.quasi_identifiers.iter().all(|q| columns.contains(q))
+        || file.rows != Some(p.records)
+    {
         return None;
     }
     Some(RecountSpec {
@@ -350,6 +375,14 @@ pub fn confirm(manifest: &verifier::Manifest, r: &Recount) -> (bool, String) {
     }
     if r.smallest < p.k && r.classes > 0 {
         problems.push(format!("classes smaller than the policy's k = {}", p.k));
+    }
+    if r.rows != p.records {
+        problems.push(format!("{} rows, the manifest claims {}", r.rows, p.records));
+    }
+    for (col, _) in &p.achieved_l {
+        if !r.distinct_l.iter().any(|(c, _)| c == col) {
+            problems.push(format!("the file has no column {col:?}, whose l the manifest claims"));
+        }
     }
     if r.suppressed != p.suppressed {
         problems.push(format!("{} rows suppressed, the manifest claims {}", r.suppressed, p.suppressed));
@@ -441,6 +474,8 @@ pub struct FileRow {
 /// The release page's state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReleaseState {
+    /// Which load this state belongs to: answers for an earlier link are dropped.
+    pub load: u32,
     /// Where the bundle came from.
     pub source: String,
     /// The bundle's verification report.
@@ -451,6 +486,9 @@ pub struct ReleaseState {
     pub base: Option<String>,
     /// Listed files first (in manifest order), then extras.
     pub files: Vec<FileRow>,
+    /// Worker jobs still running: job id → row. A row checked again (fetched, then dropped)
+    /// follows its newest job only; replies for unknown jobs are dropped.
+    pub jobs: std::collections::HashMap<u32, usize>,
     /// The latest row proof checked: its report and the proof.
     pub row: Option<(verifier::Report, Option<verifier::RowProof>)>,
     /// A problem with the input itself.
@@ -460,16 +498,22 @@ pub struct ReleaseState {
 /// What can happen on the release page.
 #[derive(Debug, Clone)]
 pub enum ReleaseAction {
-    /// A bundle was verified: source, report, manifest, base URL.
-    Loaded(String, verifier::Report, Option<verifier::Manifest>, Option<String>),
-    /// The input could not be read.
+    /// Load number `n` started (a new link or bundle): everything shown before goes.
+    Loading(u32),
+    /// Load `n` verified its bundle: source, report, manifest, base URL.
+    Loaded(u32, String, verifier::Report, Option<verifier::Manifest>, Option<String>),
+    /// Load `n` failed before there was a bundle to verify.
+    LoadFailed(u32, String),
+    /// Something the user did could not be done (the page stays as it is).
     Error(String),
-    /// A dropped file the manifest does not list.
-    Extra(String),
-    /// File `id` is being checked.
-    Start(u32),
+    /// Job `job` checks the listed file in row `row`.
+    Start(u32, usize),
+    /// Job `job` checks a dropped file the manifest does not list: a new row.
+    Extra(u32, String),
     /// The worker answered.
     Worker(Reply),
+    /// The worker stopped working (it failed to load or crashed): running jobs fail.
+    WorkerFailed(String),
     /// A row proof was checked.
     Row(verifier::Report, Option<verifier::RowProof>),
 }
@@ -478,7 +522,10 @@ impl ReleaseState {
     /// The reducer.
     pub fn reduce(mut self, action: ReleaseAction) -> ReleaseState {
         match action {
-            ReleaseAction::Loaded(source, report, manifest, base) => {
+            ReleaseAction::Loading(n) => {
+                self = ReleaseState { load: n, row: self.row, ..ReleaseState::default() };
+            }
+            ReleaseAction::Loaded(n, source, report, manifest, base) if n == self.load => {
                 self.files = match (&manifest, report.verified) {
                     (Some(m), true) => m
                         .related_resource
@@ -492,31 +539,54 @@ impl ReleaseState {
                         .collect(),
                     _ => Vec::new(),
                 };
+                self.jobs.clear();
                 (self.source, self.report, self.manifest, self.base, self.error) =
                     (source, Some(report), manifest, base, None);
             }
+            ReleaseAction::LoadFailed(n, e) if n == self.load => self.error = Some(e),
+            ReleaseAction::Loaded(..) | ReleaseAction::LoadFailed(..) => {}
             ReleaseAction::Error(e) => self.error = Some(e),
-            ReleaseAction::Extra(name) => {
-                self.files.push(FileRow { id: name, listed: None, state: FileState::Waiting, recount: None })
-            }
-            ReleaseAction::Start(id) => {
-                if let Some(f) = self.files.get_mut(id as usize) {
+            ReleaseAction::Start(job, row) => {
+                if let Some(f) = self.files.get_mut(row) {
                     (f.state, f.recount) = (FileState::Hashing(0, 0), None);
+                    self.jobs.retain(|_, r| *r != row);
+                    self.jobs.insert(job, row);
                 }
             }
+            ReleaseAction::Extra(job, name) => {
+                self.files.push(FileRow {
+                    id: name,
+                    listed: None,
+                    state: FileState::Hashing(0, 0),
+                    recount: None,
+                });
+                self.jobs.insert(job, self.files.len() - 1);
+            }
             ReleaseAction::Worker(reply) => self.worker(reply),
+            ReleaseAction::WorkerFailed(e) => {
+                for row in std::mem::take(&mut self.jobs).into_values() {
+                    if let Some(f) = self.files.get_mut(row) {
+                        f.state = FileState::Failed(e.clone());
+                    }
+                }
+            }
             ReleaseAction::Row(report, proof) => self.row = Some((report, proof)),
         }
         self
     }
 
     fn worker(&mut self, reply: Reply) {
-        let manifest = self.manifest.clone();
-        let id = match &reply {
+        let job = match &reply {
             Reply::Ready => return,
             Reply::Progress(id, ..) | Reply::Done(id, _) | Reply::Missing(id) | Reply::Failed(id, _) => *id,
         };
-        let Some(f) = self.files.get_mut(id as usize) else { return };
+        let Some(&row) = self.jobs.get(&job) else { return };
+        let finished = !matches!(reply, Reply::Progress(..));
+        if finished {
+            self.jobs.remove(&job);
+        }
+        let manifest = self.manifest.clone();
+        let Some(f) = self.files.get_mut(row) else { return };
         match reply {
             Reply::Ready => {}
             Reply::Progress(_, done, total) => f.state = FileState::Hashing(done, total),
@@ -527,9 +597,10 @@ impl ReleaseState {
                     Some(r) => judge(r, &checked),
                     None => FileState::Verified,
                 };
-                f.recount = match (checked.recount, &manifest) {
-                    (Some(Ok(rc)), Some(m)) => Some(Ok(confirm(m, &rc))),
-                    (Some(Err(e)), _) => Some(Err(e)),
+                // A recount is only worth showing for the file as published.
+                f.recount = match (checked.recount, &manifest, &f.state) {
+                    (Some(Ok(rc)), Some(m), FileState::Verified) => Some(Ok(confirm(m, &rc))),
+                    (Some(Err(e)), _, FileState::Verified) => Some(Err(e)),
                     _ => None,
                 };
             }
@@ -611,6 +682,21 @@ mod tests {
         // "1,2"+"F" and "1"+"2,F" are different classes even though their joined text is equal.
         assert_eq!((r.rows, r.classes, r.smallest), (3, 2, 1));
         assert_eq!(r.distinct_l, vec![("diagnosis".into(), 1)]);
+    }
+
+    #[test]
+    fn a_repeated_column_name_or_an_endless_row_is_refused() {
+        // A decoy first "age" column must not stand in for the real one.
+        assert_eq!(
+            run("age,age,sex,diagnosis\nX,1,F,a\nX,2,F,b\n", 3).unwrap_err(),
+            "the header names column \"age\" twice"
+        );
+        let mut r = Recounter::new(spec());
+        r.update(b"age,sex,diagnosis\n\"");
+        for _ in 0..40 {
+            r.update(&[b'x'; 1 << 20]);
+        }
+        assert!(r.finish().unwrap_err().contains("longer than 16 MiB"));
     }
 
     #[test]
@@ -697,12 +783,8 @@ mod tests {
     fn the_reducer_tracks_each_file_to_its_verdict() {
         let m = manifest();
         let report = verifier::Report { verified: true, steps: Vec::new() };
-        let s = ReleaseState::default().reduce(ReleaseAction::Loaded(
-            "link".into(),
-            report.clone(),
-            Some(m.clone()),
-            None,
-        ));
+        let loaded = |n| ReleaseAction::Loaded(n, "link".into(), report.clone(), Some(m.clone()), None);
+        let s = ReleaseState::default().reduce(ReleaseAction::Loading(1)).reduce(loaded(1));
         assert_eq!(s.files.len(), 4);
         assert!(s.files.iter().all(|f| f.state == FileState::Waiting));
         let good = || {
@@ -710,33 +792,70 @@ mod tests {
             f.update(b"abc");
             f.finish()
         };
-        let mut s = s.reduce(ReleaseAction::Start(0)).reduce(ReleaseAction::Worker(Reply::Progress(0, 1, 3)));
+        let mut s =
+            s.reduce(ReleaseAction::Start(10, 0)).reduce(ReleaseAction::Worker(Reply::Progress(10, 1, 3)));
         assert_eq!(s.files[0].state, FileState::Hashing(1, 3));
-        for id in 0..4 {
-            s = s.reduce(ReleaseAction::Worker(Reply::Done(id, good())));
+        for row in 1..4 {
+            s = s.reduce(ReleaseAction::Start(10 + row as u32, row));
         }
-        assert!(s.all_verified());
+        for job in 10..14 {
+            s = s.reduce(ReleaseAction::Worker(Reply::Done(job, good())));
+        }
+        assert!(s.all_verified() && s.jobs.is_empty());
         // An extra file, a missing one, a recount that does not match: not all verified.
-        let extra = s.clone().reduce(ReleaseAction::Extra("notes.txt".into()));
+        let extra = s.clone().reduce(ReleaseAction::Extra(20, "notes.txt".into()));
+        assert_eq!(extra.jobs.get(&20), Some(&4));
         assert!(!extra.all_verified());
-        let missing = s.clone().reduce(ReleaseAction::Worker(Reply::Missing(2)));
+        let missing =
+            s.clone().reduce(ReleaseAction::Start(21, 2)).reduce(ReleaseAction::Worker(Reply::Missing(21)));
         assert_eq!(missing.files[2].state, FileState::Missing);
         assert!(!missing.all_verified());
         let mut recounted = good();
-        recounted.recount =
-            Some(Ok(Recount { rows: 7, suppressed: 1, classes: 2, smallest: 2, distinct_l: vec![] }));
-        let lie = s.clone().reduce(ReleaseAction::Worker(Reply::Done(0, recounted)));
+        recounted.recount = Some(Ok(Recount {
+            rows: 7,
+            suppressed: 1,
+            classes: 2,
+            smallest: 2,
+            distinct_l: vec![("diagnosis".into(), 2)],
+        }));
+        let lie = s
+            .clone()
+            .reduce(ReleaseAction::Start(22, 0))
+            .reduce(ReleaseAction::Worker(Reply::Done(22, recounted.clone())));
         assert!(
             matches!(&lie.files[0].recount, Some(Ok((false, why))) if why.contains("smallest class has 2"))
         );
         assert!(!lie.all_verified());
+        // A recount of an altered file is not shown (it says nothing about the release).
+        let mut altered = recounted;
+        altered.bytes = 4;
+        let alt = s
+            .clone()
+            .reduce(ReleaseAction::Start(23, 0))
+            .reduce(ReleaseAction::Worker(Reply::Done(23, altered)));
+        assert!(matches!(alt.files[0].state, FileState::Altered(_)) && alt.files[0].recount.is_none());
+        // Checked twice: only the newest job counts; the older one's late answers are dropped.
+        let twice = s.clone().reduce(ReleaseAction::Start(30, 1)).reduce(ReleaseAction::Start(31, 1));
+        let twice = twice.reduce(ReleaseAction::Worker(Reply::Done(31, good())));
+        let twice = twice.reduce(ReleaseAction::Worker(Reply::Progress(30, 1, 3)));
+        assert_eq!(twice.files[1].state, FileState::Verified);
+        // A new link: answers and verdicts for the old one are dropped, nothing old is shown.
+        let next = twice.clone().reduce(ReleaseAction::Start(40, 0)).reduce(ReleaseAction::Loading(2));
+        assert!(next.report.is_none() && next.files.is_empty() && next.manifest.is_none());
+        let next = next.reduce(loaded(1)).reduce(ReleaseAction::LoadFailed(1, "old".into()));
+        assert!(next.report.is_none() && next.error.is_none());
+        let next = next.reduce(loaded(2)).reduce(ReleaseAction::Worker(Reply::Done(40, good())));
+        assert!(next.files.iter().all(|f| f.state == FileState::Waiting));
+        let failed = next.clone().reduce(ReleaseAction::LoadFailed(2, "this site has no x".into()));
+        assert_eq!(failed.error.as_deref(), Some("this site has no x"));
+        // The worker dies: running jobs fail instead of hashing forever.
+        let died = next
+            .reduce(ReleaseAction::Start(50, 3))
+            .reduce(ReleaseAction::WorkerFailed("worker failed".into()));
+        assert_eq!(died.files[3].state, FileState::Failed("worker failed".into()));
         // A bundle that failed verification lists no files to check.
-        let failed = ReleaseState::default().reduce(ReleaseAction::Loaded(
-            "x".into(),
-            verifier::Report { verified: false, steps: Vec::new() },
-            Some(m),
-            None,
-        ));
+        let bad = verifier::Report { verified: false, steps: Vec::new() };
+        let failed = ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), bad, Some(m), None));
         assert!(failed.files.is_empty() && !failed.all_verified());
     }
 

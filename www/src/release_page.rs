@@ -44,11 +44,24 @@ pub(crate) struct Props {
 struct Hasher {
     worker: web_sys::Worker,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
     ready: bool,
     queue: Vec<js_sys::Object>,
 }
 
+impl Drop for Hasher {
+    /// Leaving the page, or a new release, stops whatever the worker was hashing.
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
 type Slot = Rc<RefCell<Option<Hasher>>>;
+
+/// A bundle file the user picked: its name and bytes.
+type Picked = Rc<RefCell<Option<(String, Vec<u8>)>>>;
 
 /// The worker's script, built by Trunk next to the app (a relative URL: works from a sub-path).
 const WORKER_URL: &str = "./hasher_loader.js";
@@ -84,7 +97,27 @@ fn hasher(slot: &Slot, store: &UseReducerHandle<Store>) -> bool {
         s.dispatch(ReleaseAction::Worker(reply));
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    *slot.borrow_mut() = Some(Hasher { worker, _on_message: on_message, ready: false, queue: Vec::new() });
+    // The worker's script failed to load, or its wasm aborted: say so instead of hashing forever.
+    let (s, weak) = (store.clone(), Rc::downgrade(slot));
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+        s.dispatch(ReleaseAction::WorkerFailed(
+            "the hashing worker stopped (see the browser console)".to_owned(),
+        ));
+        if let Some(slot) = weak.upgrade() {
+            // Dropped after this event, so the next check starts a fresh worker.
+            spawn_local(async move {
+                slot.borrow_mut().take();
+            });
+        }
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    *slot.borrow_mut() = Some(Hasher {
+        worker,
+        _on_message: on_message,
+        _on_error: on_error,
+        ready: false,
+        queue: Vec::new(),
+    });
     true
 }
 
@@ -105,9 +138,18 @@ fn send(slot: &Slot, job: &Job, file: Option<&web_sys::File>) {
     }
 }
 
-/// Resolves `path` against `base` (a URL).
+/// Resolves `path` against `base` (a URL); `None` unless the result stays on `base`'s origin
+/// and under its directory (belt and braces: the verifier already refuses ids that could
+/// escape, and `#release=` paths are checked before this).
 fn resolve(path: &str, base: &str) -> Option<String> {
-    web_sys::Url::new_with_base(path, base).ok().map(|u| u.href())
+    let b = web_sys::Url::new(base).ok()?;
+    let u = web_sys::Url::new_with_base(path, base).ok()?;
+    let dir = &b.pathname()[..=b.pathname().rfind('/')?];
+    (u.origin() == b.origin()
+        && u.pathname().starts_with(dir)
+        && u.search().is_empty()
+        && u.hash().is_empty())
+    .then(|| u.href())
 }
 
 const HISTORY_TITLE: &str =
@@ -160,6 +202,7 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
 /// Verifies a release bundle, then (if it verified) the publisher's log history.
 async fn verify_bundle(
     store: &UseReducerHandle<Store>,
+    load: u32,
     trust: &TrustList,
     source: String,
     bytes: &[u8],
@@ -174,7 +217,7 @@ async fn verify_bundle(
             report.steps.push(step);
         }
     }
-    store.dispatch(ReleaseAction::Loaded(source, report, found.map(|(m, _)| m), base));
+    store.dispatch(ReleaseAction::Loaded(load, source, report, found.map(|(m, _)| m), base));
 }
 
 /// The release page.
@@ -184,34 +227,62 @@ pub(crate) fn release_page(props: &Props) -> Html {
     let worker: Slot = use_mut_ref(|| None);
     let row_text = use_node_ref();
 
-    // A #release= link: fetch the bundle from this site and verify it.
+    // Load and job numbers: answers for an earlier link, bundle or job are recognised and dropped.
+    let counter: Rc<RefCell<u32>> = use_mut_ref(|| 0);
+    let next = {
+        let counter = counter.clone();
+        move || {
+            let mut c = counter.borrow_mut();
+            *c += 1;
+            *c
+        }
+    };
+    // A picked bundle file, kept to verify it again when the trust list changes.
+    let picked: Picked = use_mut_ref(|| None);
+
+    // A #release= link (fetched from this site) or a picked bundle: verified on arrival, and
+    // again whenever the trust list changes (a key added or removed on this browser).
     {
-        let store = store.clone();
+        let (store, worker, picked, next) = (store.clone(), worker.clone(), picked.clone(), next.clone());
         let trust = props.trust.clone();
-        use_effect_with((props.fragment.clone(), trust.is_some()), move |(fragment, _)| {
+        use_effect_with((props.fragment.clone(), trust.clone()), move |(fragment, _)| {
             let fragment = fragment.clone();
             if let Some(trust) = trust {
-                match release_path(&fragment) {
-                    Err(e) => store.dispatch(ReleaseAction::Error(e)),
-                    Ok(None) => {}
-                    Ok(Some(path)) => {
-                        let base = web_sys::window()
-                            .and_then(|w| w.document())
-                            .and_then(|d| d.base_uri().ok().flatten());
-                        let url = base.as_deref().and_then(|b| resolve(&path, b));
-                        spawn_local(async move {
-                            let Some(url) = url else {
-                                store.dispatch(ReleaseAction::Error(format!("{path:?} is not a valid path")));
-                                return;
-                            };
-                            match net::get(&url).await {
-                                Ok(Some(b)) => verify_bundle(&store, &trust, path, &b, Some(url)).await,
-                                Ok(None) => {
-                                    store.dispatch(ReleaseAction::Error(format!("this site has no {path}")))
+                let path = release_path(&fragment);
+                let picked = picked.borrow().clone();
+                if matches!(path, Ok(Some(_)) | Err(_)) || picked.is_some() {
+                    worker.borrow_mut().take();
+                    let load = next();
+                    store.dispatch(ReleaseAction::Loading(load));
+                    match (path, picked) {
+                        (Err(e), _) => store.dispatch(ReleaseAction::LoadFailed(load, e)),
+                        (Ok(Some(path)), _) => {
+                            let base = web_sys::window()
+                                .and_then(|w| w.document())
+                                .and_then(|d| d.base_uri().ok().flatten());
+                            let url = base.as_deref().and_then(|b| resolve(&path, b));
+                            spawn_local(async move {
+                                let Some(url) = url else {
+                                    let e = format!("{path:?} is not a file of this site");
+                                    store.dispatch(ReleaseAction::LoadFailed(load, e));
+                                    return;
+                                };
+                                match net::get(&url).await {
+                                    Ok(Some(b)) => {
+                                        verify_bundle(&store, load, &trust, path, &b, Some(url)).await
+                                    }
+                                    Ok(None) => store.dispatch(ReleaseAction::LoadFailed(
+                                        load,
+                                        format!("this site has no {path}"),
+                                    )),
+                                    Err(e) => store.dispatch(ReleaseAction::LoadFailed(load, e)),
                                 }
-                                Err(e) => store.dispatch(ReleaseAction::Error(e)),
-                            }
-                        });
+                            });
+                        }
+                        (Ok(None), Some((name, bytes))) => spawn_local(async move {
+                            verify_bundle(&store, load, &trust, name, &bytes, None).await;
+                        }),
+                        (Ok(None), None) => {}
                     }
                 }
             }
@@ -219,7 +290,8 @@ pub(crate) fn release_page(props: &Props) -> Html {
     }
 
     let on_bundle_file = {
-        let (store, trust) = (store.clone(), props.trust.clone());
+        let (store, trust, worker, picked, next) =
+            (store.clone(), props.trust.clone(), worker.clone(), picked.clone(), next.clone());
         Callback::from(move |e: Event| {
             let Some(f) = e
                 .target_dyn_into::<web_sys::HtmlInputElement>()
@@ -232,61 +304,81 @@ pub(crate) fn release_page(props: &Props) -> Html {
                 store.dispatch(ReleaseAction::Error("the site's trust list has not loaded yet".to_owned()));
                 return;
             };
-            let store = store.clone();
+            worker.borrow_mut().take();
+            let load = next();
+            store.dispatch(ReleaseAction::Loading(load));
+            let (store, picked) = (store.clone(), picked.clone());
             spawn_local(async move {
                 match JsFuture::from(f.array_buffer()).await {
                     Ok(buf) => {
                         let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                        verify_bundle(&store, &trust, f.name(), &bytes, None).await;
+                        *picked.borrow_mut() = Some((f.name(), bytes.clone()));
+                        verify_bundle(&store, load, &trust, f.name(), &bytes, None).await;
                     }
-                    Err(_) => store.dispatch(ReleaseAction::Error(format!("could not read {}", f.name()))),
+                    Err(_) => store
+                        .dispatch(ReleaseAction::LoadFailed(load, format!("could not read {}", f.name()))),
                 }
             });
         })
     };
 
     let on_fetch = {
-        let (store, worker) = (store.clone(), worker.clone());
+        let (store, worker, next) = (store.clone(), worker.clone(), next.clone());
         Callback::from(move |_: MouseEvent| {
             let s = &store.0;
-            let (Some(m), Some(base)) = (&s.manifest, &s.base) else { return };
-            if !hasher(&worker, &store) {
-                return;
-            }
-            for (i, f) in s.files.iter().enumerate() {
-                let Some(res) = &f.listed else { continue };
-                let Some(url) = resolve(&res.id, base) else { continue };
-                store.dispatch(ReleaseAction::Start(i as u32));
-                send(&worker, &Job { id: i as u32, url: Some(url), recount: recount_spec(m, res) }, None);
-            }
-        })
-    };
-
-    let check_files = {
-        let (store, worker) = (store.clone(), worker.clone());
-        move |files: web_sys::FileList| {
-            let s = &store.0;
-            let Some(m) = &s.manifest else {
-                store.dispatch(ReleaseAction::Error("verify the release's manifest first".to_owned()));
+            let (Some(m), Some(base), true) =
+                (&s.manifest, &s.base, s.report.as_ref().is_some_and(|r| r.verified))
+            else {
                 return;
             };
             if !hasher(&worker, &store) {
                 return;
             }
-            let mut next_extra = s.files.len() as u32;
+            for (row, f) in s.files.iter().enumerate() {
+                let Some(res) = &f.listed else { continue };
+                let job = next();
+                store.dispatch(ReleaseAction::Start(job, row));
+                match resolve(&res.id, base) {
+                    Some(url) => {
+                        send(&worker, &Job { id: job, url: Some(url), recount: recount_spec(m, res) }, None)
+                    }
+                    None => store.dispatch(ReleaseAction::Worker(Reply::Failed(
+                        job,
+                        "not a file of this site".to_owned(),
+                    ))),
+                }
+            }
+        })
+    };
+
+    let check_files = {
+        let (store, worker, next) = (store.clone(), worker.clone(), next.clone());
+        move |files: web_sys::FileList| {
+            let s = &store.0;
+            let (Some(m), true) = (&s.manifest, s.report.as_ref().is_some_and(|r| r.verified)) else {
+                store.dispatch(ReleaseAction::Error(
+                    "open a release whose manifest verifies first; files are only compared with a verified manifest"
+                        .to_owned(),
+                ));
+                return;
+            };
+            if !hasher(&worker, &store) {
+                return;
+            }
             for i in 0..files.length() {
                 let Some(f) = files.get(i) else { continue };
-                let name = f.name();
-                let (id, spec) = match match_file(m, &name) {
-                    Some(i) => (i as u32, recount_spec(m, &m.related_resource[i])),
+                let job = next();
+                let spec = match match_file(m, &f.name()) {
+                    Some(row) => {
+                        store.dispatch(ReleaseAction::Start(job, row));
+                        recount_spec(m, &m.related_resource[row])
+                    }
                     None => {
-                        store.dispatch(ReleaseAction::Extra(name.clone()));
-                        next_extra += 1;
-                        (next_extra - 1, None)
+                        store.dispatch(ReleaseAction::Extra(job, f.name()));
+                        None
                     }
                 };
-                store.dispatch(ReleaseAction::Start(id));
-                send(&worker, &Job { id, url: None, recount: spec }, Some(&f));
+                send(&worker, &Job { id: job, url: None, recount: spec }, Some(&f));
             }
         }
     };
@@ -437,7 +529,7 @@ fn view_files(s: &crate::dataset::ReleaseState) -> Html {
                     let status = if f.listed.is_none() { "extra" } else { f.state.word() };
                     let detail = match (&f.state, f.listed.is_none()) {
                         (_, true) => "not listed in the manifest".to_owned(),
-                        (FileState::Hashing(d, t), _) => if *t > 0 { format!("{:.0}%", *d as f64 * 100.0 / *t as f64) } else { format!("{} MB", d >> 20) },
+                        (FileState::Hashing(d, t), _) => if *t >= *d && *t > 0 { format!("{:.0}%", *d as f64 * 100.0 / *t as f64) } else { format!("{} MB", d >> 20) },
                         (FileState::Altered(why), _) => why.clone(),
                         (FileState::Failed(why), _) => why.clone(),
                         (FileState::Missing, _) => "not on this site".to_owned(),
@@ -450,7 +542,7 @@ fn view_files(s: &crate::dataset::ReleaseState) -> Html {
                             <td>
                                 { status }{ if detail.is_empty() { String::new() } else { format!(": {detail}") } }
                                 if let FileState::Hashing(d, t) = f.state {
-                                    if t > 0 { <progress value={d.to_string()} max={t.to_string()} aria-label={format!("hashing {}", f.id)} /> }
+                                    if t >= d && t > 0 { <progress value={d.to_string()} max={t.to_string()} aria-label={format!("hashing {}", f.id)} /> }
                                 }
                                 if let Some(rc) = &f.recount {
                                     { match rc {

@@ -80,8 +80,13 @@ fn read_and_check(f: &web_sys::File, spec: Option<RecountSpec>, id: u32) -> Resu
 
 /// Fetches a file from the site and streams its body through the check.
 async fn fetch_and_check(url: &str, spec: Option<RecountSpec>, id: u32) -> Result<Option<Checked>, String> {
-    let resp =
-        JsFuture::from(scope().fetch_with_str(url)).await.map_err(|_| format!("could not fetch {url}"))?;
+    // `no-store`: hash what the site serves now, not a cached copy, and keep a large file
+    // out of the browser's HTTP cache (in a private window that cache is in memory).
+    let init = web_sys::RequestInit::new();
+    init.set_cache(web_sys::RequestCache::NoStore);
+    let resp = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| format!("could not fetch {url}"))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch returned no response".to_owned())?;
     if resp.status() == 404 {
         return Ok(None);
