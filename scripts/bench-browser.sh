@@ -39,9 +39,9 @@ echo "== native sha256sum of the 1 GiB file"
 "$BIN" serve "$W/demo/site" --addr "127.0.0.1:$PORT" 2>/dev/null & SERVER=$!
 sleep 1
 peak=0
-( while sleep 0.5; do ps -C chromium -o rss= | awk '{s+=$1} END {print s+0}'; done ) > "$W/rss" & SAMPLER=$!
+( set +e +o pipefail; while sleep 0.5; do ps -C chromium -o rss= | awk '{s+=$1} END {print s+0}'; done ) > "$W/rss" & SAMPLER=$!
 node bench/browser/bench.mjs "$SITE" "$(grep '^valid ' "$W/demo/links.txt" | cut -d' ' -f2)" | tee "$W/out.json"
-kill $SAMPLER
+kill $SAMPLER 2>/dev/null || true
 peak=$(sort -n "$W/rss" | tail -1)
 echo "== peak RSS of all chromium processes during the run: $((peak / 1024)) MiB"
 python3 - "$W/out.json" <<'PY'
