@@ -141,15 +141,15 @@ pub(crate) fn demo_release(out: &Path, site: &Path, site_url: &str, now: i64) ->
     let mut bundle = publish_release(&release, &log, key.clone(), now)?;
     // The demo witness cosigns the publisher's log too; the bundle is re-proved to carry it.
     let witness = tlog::read_signer_key(&keys.join("witness.key"))?;
-    let c = tlog::witness_cosign(
+    tlog::cosign_log_dir(
         &witness,
         &key.verifier,
-        &tlog::DirFetch(log.clone()),
+        &log,
         &keys.join("witness-state"),
         now as u64,
+        tlog::LockMode::Fail,
     )
     .map_err(|e| UsageError::new(e.to_string()))?;
-    tlog::add_cosignature(&log, &c.note, tlog::LockMode::Fail)?;
     let index = verifier::parse_tlog_proof(bundle.tlog_proof.as_bytes())
         .map_err(|e| UsageError::new(e.to_string()))?
         .index;

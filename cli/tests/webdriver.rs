@@ -126,23 +126,52 @@ async fn foreign_requests(c: &fantoccini::Client, origin: &str) -> Vec<String> {
     names.into_iter().filter(|n| !n.starts_with(origin)).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paste_and_pick_files_in_the_app() {
+/// The demo built from `dist/` into a temporary directory and served on loopback, as each
+/// test here starts from.
+struct Served {
+    t: tempfile::TempDir,
+    demo: PathBuf,
+    links: String,
+    /// `http://127.0.0.1:PORT/`.
+    origin: String,
+    /// Where the site is: the origin, or `ORIGIN/site/` when served from a sub-path.
+    site: String,
+    _server: Kill,
+}
+
+impl Served {
+    /// The demo link labelled `label` in links.txt.
+    fn link(&self, label: &str) -> String {
+        self.links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link").to_owned()
+    }
+}
+
+/// Builds and serves the demo (the site at a sub-path if `sub_path`); `None` after skipping
+/// (or failing under `CI=true`) when `dist/` or chromedriver is missing.
+fn served_demo(sub_path: bool) -> Option<Served> {
     let Some(dist) = common::dist() else {
-        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+        common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
+        return None;
     };
     if driver().is_none() {
-        return common::skip_or_fail("chromedriver is not installed");
+        common::skip_or_fail("chromedriver is not installed");
+        return None;
     }
     let t = tempfile::tempdir().expect("tempdir");
-    let site_port = free_port();
-    let site = format!("http://127.0.0.1:{site_port}/");
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}/");
+    let site = if sub_path { format!("{origin}site/") } else { origin.clone() };
     let demo = t.path().join("demo");
     let links = common::build_demo(&dist, &demo, &site);
-    let link = |label: &str| {
-        links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link").to_owned()
-    };
-    let _server = serve(&demo.join("site"), site_port);
+    let _server = serve(&if sub_path { demo.clone() } else { demo.join("site") }, port);
+    Some(Served { t, demo, links, origin, site, _server })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paste_and_pick_files_in_the_app() {
+    let Some(served) = served_demo(false) else { return };
+    let (t, site) = (&served.t, &served.site);
+    let link = |label: &str| served.link(label);
     let profile = tempfile::tempdir().expect("profile");
     let (_driver, c) = session(profile.path()).await;
 
@@ -160,7 +189,7 @@ async fn paste_and_pick_files_in_the_app() {
     }
 
     // 1. Paste a verification link.
-    c.goto(&site).await.expect("goto");
+    c.goto(site).await.expect("goto");
     let paste = c.wait().for_element(Locator::Css("#paste")).await.expect("paste box");
     paste.send_keys(&link("valid")).await.expect("type");
     c.find(Locator::Css("#verify-paste")).await.expect("button").click().await.expect("click");
@@ -179,28 +208,28 @@ async fn paste_and_pick_files_in_the_app() {
     std::fs::write(&tampered, text.replacen("\"name\":\"", "\"name\":\"X", 1)).expect("write");
     assert_ne!(std::fs::read(&tampered).expect("read"), text.as_bytes(), "the tampering changed nothing");
     for (file, want) in [(&genuine, "valid"), (&tampered, "invalid")] {
-        c.goto(&site).await.expect("goto");
+        c.goto(site).await.expect("goto");
         let input = c.wait().for_element(Locator::Css("#file")).await.expect("file input");
         input.send_keys(&file.display().to_string()).await.expect("pick");
         assert_eq!(verdict(&c).await.0, want, "{}", file.display());
     }
 
     // 3. Drop a bundle file on the page.
-    c.goto(&site).await.expect("goto");
+    c.goto(site).await.expect("goto");
     c.refresh().await.expect("reload");
     c.wait().for_element(Locator::Css("#paste")).await.expect("page");
     drop_file(&c, "main", "dropped.json", &text).await;
     assert_eq!(verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
 
     // 4. Paste a bundle's JSON.
-    c.goto(&site).await.expect("goto");
+    c.goto(site).await.expect("goto");
     let paste = c.wait().for_element(Locator::Css("#paste")).await.expect("paste box");
     paste.send_keys(&text).await.expect("type");
     c.find(Locator::Css("#verify-paste")).await.expect("button").click().await.expect("click");
     assert_eq!(verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
     // Everything the page fetched (app, trust.json, the issuer's log tiles and status list)
     // came from the site itself.
-    assert_eq!(foreign_requests(&c, &site).await, Vec::<String>::new());
+    assert_eq!(foreign_requests(&c, site).await, Vec::<String>::new());
     c.close().await.expect("close");
 }
 
@@ -238,23 +267,12 @@ async fn statuses(c: &fantoccini::Client) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn releases_are_verified_file_by_file_in_the_app() {
-    let Some(dist) = common::dist() else {
-        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
-    };
-    if driver().is_none() {
-        return common::skip_or_fail("chromedriver is not installed");
-    }
-    let t = tempfile::tempdir().expect("tempdir");
-    let site_port = free_port();
     // Served from a sub-path, as a static host might.
-    let origin = format!("http://127.0.0.1:{site_port}/");
-    let site = format!("{origin}site/");
-    let demo = t.path().join("demo");
-    let links = common::build_demo(&dist, &demo, &site);
-    let link = links.lines().find_map(|l| l.strip_prefix("release ")).expect("release link").to_owned();
+    let Some(served) = served_demo(true) else { return };
+    let (t, demo, origin, site) = (&served.t, &served.demo, &served.origin, &served.site);
+    let link = served.link("release");
     assert_eq!(link, format!("{site}#release=releases/patients-2026/manifest.bundle.json"));
     let release = demo.join("site/releases/patients-2026");
-    let _server = serve(&demo, site_port);
     let profile = tempfile::tempdir().expect("profile");
     let (_driver, c) = session(profile.path()).await;
     let all = [
@@ -289,7 +307,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     assert_eq!(recount.attr("data-confirmed").await.expect("attr").as_deref(), Some("true"));
     let said = recount.text().await.expect("text");
     assert!(said.contains("20000 rows") && said.contains("(k = 10)"), "{said}");
-    assert_eq!(foreign_requests(&c, &origin).await, Vec::<String>::new());
+    assert_eq!(foreign_requests(&c, origin).await, Vec::<String>::new());
 
     // 2. Downloaded files picked by the user: one byte changed in the microdata, a genuine
     //    report, and a file the manifest does not list.
@@ -381,7 +399,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     c.refresh().await.expect("reload");
     let err = c.wait().for_element(Locator::Css(".error")).await.expect("error").text().await.expect("text");
     assert!(err.contains("must name a file on this site"), "{err}");
-    assert_eq!(foreign_requests(&c, &origin).await, Vec::<String>::new());
+    assert_eq!(foreign_requests(&c, origin).await, Vec::<String>::new());
 
     // 6. A split view: the site now serves a different history for the publisher's log (same
     //    key, a witness with fresh state cosigned it), not containing the release's checkpoint.
@@ -444,30 +462,19 @@ fn qr_video(text: &str, path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qr_code_scanned_with_the_camera_verifies() {
-    let Some(dist) = common::dist() else {
-        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
-    };
-    if driver().is_none() {
-        return common::skip_or_fail("chromedriver is not installed");
-    }
-    let t = tempfile::tempdir().expect("tempdir");
-    let site_port = free_port();
-    let site = format!("http://127.0.0.1:{site_port}/");
-    let demo = t.path().join("demo");
-    let links = common::build_demo(&dist, &demo, &site);
-    let _server = serve(&demo.join("site"), site_port);
+    let Some(served) = served_demo(false) else { return };
+    let (t, site) = (&served.t, &served.site);
     let profile = tempfile::tempdir().expect("profile");
     for (label, want) in [("valid", "valid"), ("tampered", "invalid")] {
-        let link = links.lines().find_map(|l| l.strip_prefix(&format!("{label} "))).expect("link");
         let video = t.path().join(format!("{label}.y4m"));
-        qr_video(link, &video);
+        qr_video(&served.link(label), &video);
         let camera = [
             "--use-fake-ui-for-media-stream".to_owned(),
             "--use-fake-device-for-media-stream".to_owned(),
             format!("--use-file-for-fake-video-capture={}", video.display()),
         ];
         let (_driver, c) = session_with(profile.path(), &camera).await;
-        c.goto(&site).await.expect("goto");
+        c.goto(site).await.expect("goto");
         c.wait().for_element(Locator::Css("#scan")).await.expect("scan button").click().await.expect("click");
         wait_attr(&c, "#verdict", "data-verdict", want).await;
         let source = c.find(Locator::Css(".source")).await.expect("source").text().await.expect("text");
@@ -480,17 +487,8 @@ async fn a_qr_code_scanned_with_the_camera_verifies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_added_on_this_browser_are_used_and_labelled() {
-    let Some(dist) = common::dist() else {
-        return common::skip_or_fail("dist/ is not built (run `trunk build --release`)");
-    };
-    if driver().is_none() {
-        return common::skip_or_fail("chromedriver is not installed");
-    }
-    let t = tempfile::tempdir().expect("tempdir");
-    let site_port = free_port();
-    let site = format!("http://127.0.0.1:{site_port}/");
-    let demo = t.path().join("demo");
-    common::build_demo(&dist, &demo, &site);
+    let Some(served) = served_demo(false) else { return };
+    let (t, demo, site) = (&served.t, &served.demo, &served.site);
     // An issuer the site does not list, with one credential.
     let d = t.path();
     let run = |args: &[&str]| {
@@ -512,12 +510,11 @@ async fn keys_added_on_this_browser_are_used_and_labelled() {
         .to_owned();
     let bundle = std::fs::read_to_string(d.join(format!("rcpb/{id}.json"))).expect("bundle");
     let vkey = std::fs::read_to_string(d.join("rcp.pub")).expect("vkey").trim().to_owned();
-    let _server = serve(&demo.join("site"), site_port);
     let profile = tempfile::tempdir().expect("profile");
     let (_driver, c) = session(profile.path()).await;
 
     let paste = async |c: &fantoccini::Client| {
-        c.goto(&site).await.expect("goto");
+        c.goto(site).await.expect("goto");
         c.refresh().await.expect("reload");
         let area = c.wait().for_element(Locator::Css("#paste")).await.expect("paste box");
         area.send_keys(&bundle).await.expect("type");

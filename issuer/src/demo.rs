@@ -152,15 +152,15 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
     revoke(&mut l, &key, &revoked, now)?;
     drop(l);
     // A witness cosigns the final checkpoint; proofs are refreshed to carry it.
-    let c = tlog::witness_cosign(
+    tlog::cosign_log_dir(
         &witness,
         &key.verifier,
-        &tlog::DirFetch(log.clone()),
+        &log,
         &keys.join("witness-state"),
         now as u64,
+        tlog::LockMode::Fail,
     )
     .map_err(|e| IssueError::Input(e.to_string()))?;
-    tlog::add_cosignature(&log, &c.note, tlog::LockMode::Fail)?;
     let status_proof = log.join(verifier::STATUS_PROOF_PATH);
     let p = parse_tlog_proof(&std::fs::read(&status_proof).map_err(io("read", &status_proof))?)
         .map_err(|e| IssueError::Input(e.to_string()))?;

@@ -31,4 +31,4 @@ pub use crate::keys::{generate_key, read_signer_key, read_verifier_key, write_ke
 pub use crate::log::{LockMode, Log, Step};
 pub use crate::proofs::{prove_consistency, prove_inclusion, read_checkpoint, tlog_proof};
 pub use crate::storage::{DirFetch, Fetch, FetchTiles};
-pub use crate::witness::{Cosigned, WitnessError, add_cosignature, witness_cosign};
+pub use crate::witness::{Cosigned, WitnessError, add_cosignature, cosign_log_dir, witness_cosign};

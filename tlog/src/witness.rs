@@ -153,6 +153,25 @@ pub fn witness_cosign(
     Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note: format_note(&note) })
 }
 
+/// Cosigns the newest checkpoint of the log in directory `dir` ([`witness_cosign`]) and adds the
+/// cosignature to its `checkpoint` ([`add_cosignature`]): a witness run beside the log, as the
+/// demo's is.
+///
+/// # Errors
+/// As [`witness_cosign`] and [`add_cosignature`].
+pub fn cosign_log_dir(
+    witness: &SignerKey,
+    log_key: &VerifierKey,
+    dir: &Path,
+    state_dir: &Path,
+    now: u64,
+    mode: LockMode,
+) -> Result<Cosigned, WitnessError> {
+    let c = witness_cosign(witness, log_key, &crate::DirFetch(dir.to_path_buf()), state_dir, now)?;
+    add_cosignature(dir, &c.note, mode)?;
+    Ok(c)
+}
+
 /// Writes a cosigned checkpoint back into a local log, if the log still serves the same
 /// checkpoint (else an append happened meanwhile and the cosignature is simply not added).
 /// Returns whether it was written.

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::camera::Scanner;
 use crate::net;
-use crate::release_page::ReleasePage;
+use crate::release_page::{ReleasePage, view_steps};
 use verifier::Verdict;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
@@ -355,19 +355,7 @@ fn view_result(i: usize, r: &Shown, locally: &[String]) -> Html {
             if let Some(f) = r.report.failure() {
                 <p class="advice">{ advice(f.check) }</p>
             }
-            <details>
-                <summary>{ "How this was checked" }</summary>
-                <ol class="steps">
-                    { for r.report.steps.iter().map(|st| {
-                        let (cls, mark) = match st.outcome {
-                            Outcome::Pass => ("pass", "✓"),
-                            Outcome::Fail => ("fail", "✗"),
-                            Outcome::Skip => ("skip", "–"),
-                        };
-                        html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
-                    }) }
-                </ol>
-            </details>
+            { view_steps(&r.report) }
             <p class="source">{ format!("From: {}", r.source) }</p>
         </article>
     }

@@ -463,7 +463,8 @@ fn verdict_word(r: &Report) -> &'static str {
     }
 }
 
-fn view_steps(r: &Report) -> Html {
+/// A report's steps, each with its outcome, in a collapsed "How this was checked".
+pub(crate) fn view_steps(r: &Report) -> Html {
     html! {
         <details>
             <summary>{ "How this was checked" }</summary>
