@@ -11,6 +11,7 @@ mod merkle;
 mod note;
 mod policy;
 mod proof_file;
+mod recount;
 mod release;
 mod tiles;
 mod tlog_proof;
@@ -50,6 +51,10 @@ pub use crate::policy::{
     format_policy, parse_policy,
 };
 pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
+pub use crate::recount::{
+    MAX_RECOUNT_RECORD, Recount, RecountError, RecountSpec, Recounter, confirm_recount, recount, recount_spec,
+    release_microdata,
+};
 pub use crate::release::{
     MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
     ROW_PROOF_FORMAT, ReleaseBundle, Resource, RowLeafWriter, RowProof, digest_sri, row_leaf, row_leaf_bytes,
