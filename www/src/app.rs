@@ -1,6 +1,6 @@
 //! The components: inputs (link, paste, files, drop) and the verdicts.
 
-use verifier::{Bundle, BundleTrust, Outcome, TrustList, check_bundle};
+use verifier::{Bundle, BundleTrust, Outcome, StatusCheck, TrustList, check_bundle};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
@@ -12,8 +12,9 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
 use crate::state::{
-    Action, LOCAL_TRUST_KEY, Role, Shown, State, add_local, advice, bundles_from_fragment, bundles_from_text,
-    data_verdict, local_only, parse_local, remove_local,
+    Action, LOCAL_TRUST_KEY, Role, Shown, State, add_local, add_step, advice, bundles_from_fragment,
+    bundles_from_text, data_verdict, heading, history_step, local_only, needs_consistency_proof, parse_local,
+    portfolio_verdict, remove_local,
 };
 
 fn storage() -> Option<web_sys::Storage> {
@@ -52,15 +53,15 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
             Ok(b) => b,
             Err(e) => format!("not a bundle: {e}").into_bytes(),
         };
-        let mut evidence = None;
+        let mut evidence: Option<Result<verifier::StatusEvidence, String>> = None;
         let mut history = None;
         if let Ok(b) = Bundle::parse(&bytes)
-            && let Some((party, t)) = trust.find(&b.credential.issuer)
+            && let Some((party, t)) = trust.find_issuer(&b.credential.issuer)
             && let Some(log) = &party.log
         {
-            evidence = net::status_evidence(log, &b).await.ok();
+            evidence = Some(net::status_evidence(log, &b).await);
             // Compare with the last checkpoint this browser saw for the log, then remember it.
-            if let Some(e) = &evidence {
+            if let Some(Ok(e)) = &evidence {
                 let origin = b.credential.issuer.clone();
                 if let Some(seen) = net::last_seen(&origin) {
                     let (old, new) =
@@ -69,21 +70,27 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
                         (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
                         _ => None,
                     };
-                    history =
-                        Some(verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()));
+                    // A proof the comparison needs but the log's tiles did not give: could not check.
+                    let missing = proof.is_none() && needs_consistency_proof(old, new);
+                    history = Some(history_step(
+                        verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()),
+                        missing,
+                    ));
                 }
-                if history.as_ref().is_none_or(|h| h.outcome != Outcome::Fail) {
+                if history.as_ref().is_none_or(|h| h.outcome == Outcome::Pass || h.outcome == Outcome::Skip) {
                     net::remember(&origin, &e.latest_checkpoint);
                 }
             }
         }
-        let (mut report, summary) =
-            check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, evidence.as_ref());
+        // A log the trust list names must answer: anything less is "could not check", never valid.
+        let status = match &evidence {
+            None => StatusCheck::Offline,
+            Some(Ok(e)) => StatusCheck::Evidence(e),
+            Some(Err(why)) => StatusCheck::Unavailable(why),
+        };
+        let (mut report, summary) = check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, status);
         if let Some(step) = history {
-            if step.outcome == Outcome::Fail {
-                report.verified = false;
-            }
-            report.steps.push(step);
+            add_step(&mut report, step);
         }
         let verdict = report.verdict();
         out.push(Shown { source, report, summary, verdict });
@@ -91,17 +98,27 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
     out
 }
 
-fn start(store: &UseReducerHandle<Store>, inputs: Vec<(String, Result<Vec<u8>, String>)>) {
+/// Numbers each verification, so that a late answer for an earlier one is recognised and
+/// dropped (a new link, paste or file always wins).
+type Counter = std::rc::Rc<std::cell::Cell<u32>>;
+
+fn next(counter: &Counter) -> u32 {
+    counter.set(counter.get().wrapping_add(1));
+    counter.get()
+}
+
+fn start(store: &UseReducerHandle<Store>, counter: &Counter, inputs: Vec<(String, Result<Vec<u8>, String>)>) {
     let Some(trust) = store.0.verifying_trust() else {
         store.dispatch(Action::InputError("the site's trust list has not loaded yet".to_owned()));
         return;
     };
-    store.dispatch(Action::Busy);
+    let run = next(counter);
+    store.dispatch(Action::Busy(run));
     let store = store.clone();
     spawn_local(async move {
         let shown = verify_all(trust, inputs).await;
         let ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
-        store.dispatch(Action::Shown(shown, ms));
+        store.dispatch(Action::Shown(run, shown, ms));
     });
 }
 
@@ -128,6 +145,7 @@ fn fragment() -> String {
 #[function_component(App)]
 pub fn app() -> Html {
     let store = use_reducer(Store::default);
+    let counter: Counter = use_memo((), |_| std::cell::Cell::new(0));
     let paste = use_node_ref();
     // The page follows the fragment: `#release…` is the dataset page, anything else credentials.
     let hash = use_state(fragment);
@@ -159,58 +177,71 @@ pub fn app() -> Html {
             });
         });
     }
-    // A #bundle= link verifies on load, once the trust list is in.
+    // A #bundle= link verifies on load, once the trust list is in, and again whenever the
+    // fragment changes in this tab: the old verdict goes at once, so it is never shown beside
+    // another link; a fragment without a bundle clears it.
     {
-        let store = store.clone();
+        let (store, counter) = (store.clone(), counter.clone());
         let loaded = store.0.verifying_trust().is_some();
-        use_effect_with(loaded, move |loaded| {
-            if *loaded {
-                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-                let found = bundles_from_fragment(&hash);
-                if !found.is_empty() {
-                    start(&store, found.into_iter().map(|b| ("link".to_owned(), b)).collect());
+        use_effect_with((loaded, (*hash).clone()), move |(loaded, hash)| {
+            if *loaded && !hash.starts_with("#release") {
+                let found = bundles_from_fragment(hash);
+                if found.is_empty() {
+                    if !store.0.shown.is_empty() || store.0.busy {
+                        store.dispatch(Action::Clear(next(&counter)));
+                    }
+                } else {
+                    start(&store, &counter, found.into_iter().map(|b| ("link".to_owned(), b)).collect());
                 }
             }
         });
     }
 
     let on_paste = {
-        let (store, paste) = (store.clone(), paste.clone());
+        let (store, paste, counter) = (store.clone(), paste.clone(), counter.clone());
         Callback::from(move |_: MouseEvent| {
             let text = paste.cast::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
-            start(&store, bundles_from_text(&text).into_iter().map(|b| ("pasted".to_owned(), b)).collect());
+            start(
+                &store,
+                &counter,
+                bundles_from_text(&text).into_iter().map(|b| ("pasted".to_owned(), b)).collect(),
+            );
         })
     };
     let on_files = {
-        let store = store.clone();
+        let (store, counter) = (store.clone(), counter.clone());
         Callback::from(move |e: Event| {
             let Some(files) = e.target_dyn_into::<web_sys::HtmlInputElement>().and_then(|i| i.files()) else {
                 return;
             };
-            let store = store.clone();
+            let (store, counter) = (store.clone(), counter.clone());
             spawn_local(async move {
                 let inputs = read_files(files).await;
-                start(&store, inputs);
+                start(&store, &counter, inputs);
             });
         })
     };
     let on_drop = {
-        let store = store.clone();
+        let (store, counter) = (store.clone(), counter.clone());
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             let Some(files) = e.data_transfer().and_then(|d| d.files()) else { return };
-            let store = store.clone();
+            let (store, counter) = (store.clone(), counter.clone());
             spawn_local(async move {
                 let inputs = read_files(files).await;
-                start(&store, inputs);
+                start(&store, &counter, inputs);
             });
         })
     };
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
     let on_qr = {
-        let store = store.clone();
+        let (store, counter) = (store.clone(), counter.clone());
         Callback::from(move |text: String| {
-            start(&store, bundles_from_text(&text).into_iter().map(|b| ("QR code".to_owned(), b)).collect());
+            start(
+                &store,
+                &counter,
+                bundles_from_text(&text).into_iter().map(|b| ("QR code".to_owned(), b)).collect(),
+            );
         })
     };
     let on_camera_error = {
@@ -243,7 +274,11 @@ pub fn app() -> Html {
     };
     let s = &store.0;
     let site_trust = s.trust.clone().unwrap_or_default();
-    let locally = local_only(&site_trust, &s.local_trust);
+    // Keys are trusted only for their role: a local publisher key labels no credential.
+    let (local_issuers, local_publishers) = (
+        local_only(&site_trust, &s.local_trust, Role::Issuer),
+        local_only(&site_trust, &s.local_trust, Role::Publisher),
+    );
     let local_keys = html! {
         <details class="local-trust" id="local-trust">
             <summary>{ "Trust another issuer or publisher on this browser" }</summary>
@@ -259,7 +294,7 @@ pub fn app() -> Html {
             if let Some(e) = &s.local_error {
                 <p class="error" role="alert">{ e.clone() }</p>
             }
-            if !locally.is_empty() {
+            if !local_issuers.is_empty() || !local_publishers.is_empty() {
                 <ul class="local-keys">
                     { for s.local_trust.issuers.iter().map(|p| ("issuer", p)).chain(s.local_trust.publishers.iter().map(|p| ("publisher", p))).map(|(role, p)| {
                         let origin = verifier::parse_verifier_key(&p.vkey).map(|k| k.name).unwrap_or_default();
@@ -286,12 +321,12 @@ pub fn app() -> Html {
                 if let Some(e) = &s.trust_error {
                     <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
                 }
-                <ReleasePage trust={s.verifying_trust()} local_only={locally.clone()} fragment={(*hash).clone()} />
+                <ReleasePage trust={s.verifying_trust()} local_only={local_publishers.clone()} fragment={(*hash).clone()} />
                 { local_keys }
             </main>
         };
     }
-    let all_valid = !s.shown.is_empty() && s.shown.iter().all(|r| r.verdict == Verdict::Valid);
+    let verdicts: Vec<Verdict> = s.shown.iter().map(|r| r.verdict).collect();
     let subjects = s.subjects();
     html! {
         <main ondrop={on_drop} ondragover={on_dragover}>
@@ -319,15 +354,18 @@ pub fn app() -> Html {
                 <p class="error" role="alert">{ e.clone() }</p>
             }
             if !s.shown.is_empty() {
-                <section id="verdict" data-verdict={ if all_valid { "valid" } else { "invalid" } }
+                <section id="verdict" data-verdict={ portfolio_verdict(&verdicts) }
                     data-ms={ s.verdict_ms.map(|m| format!("{m:.0}")).unwrap_or_default() } aria-live="polite">
                     if s.shown.len() > 1 {
-                        <h2>{ format!("{} of {} credentials valid", s.shown.iter().filter(|r| r.verdict == Verdict::Valid).count(), s.shown.len()) }</h2>
+                        <h2>{ format!("{} of {} credentials valid", verdicts.iter().filter(|v| **v == Verdict::Valid).count(), verdicts.len()) }</h2>
+                        if verdicts.contains(&Verdict::Unchecked) {
+                            <p class="warning">{ format!("{} could not be fully checked: not counted as valid.", verdicts.iter().filter(|v| **v == Verdict::Unchecked).count()) }</p>
+                        }
                         if subjects.len() > 1 {
                             <p class="warning" role="alert">{ format!("Warning: these credentials do not all name the same person ({}).", subjects.join(" / ")) }</p>
                         }
                     }
-                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r, &locally)) }
+                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r, &local_issuers)) }
                 </section>
             }
         </main>
@@ -339,7 +377,7 @@ fn view_result(i: usize, r: &Shown, locally: &[String]) -> Html {
     let title = r.summary.as_ref().map(|s| format!("{} issued by {}", s.credential_type, s.issuer_name));
     html! {
         <article class={classes!("result", data_verdict(r.verdict))} id={format!("result-{i}")} data-verdict={data_verdict(r.verdict)}>
-            <h2 class="verdict-word">{ r.verdict.word() }</h2>
+            <h2 class="verdict-word">{ heading(&r.report, r.verdict) }</h2>
             if let Some(t) = title { <p class="what">{ t }</p> }
             if local {
                 <p class="warning local-note">{ "This issuer is trusted on this browser only, by a key you added, not by this site." }</p>
@@ -353,7 +391,7 @@ fn view_result(i: usize, r: &Shown, locally: &[String]) -> Html {
                 }
             }
             if let Some(f) = r.report.failure() {
-                <p class="advice">{ advice(f.check) }</p>
+                <p class="advice">{ advice(f) }</p>
             }
             { view_steps(&r.report) }
             <p class="source">{ format!("From: {}", r.source) }</p>

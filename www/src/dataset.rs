@@ -409,6 +409,15 @@ pub fn confirm(manifest: &verifier::Manifest, r: &Recount) -> (bool, String) {
     }
 }
 
+/// What a check is about, in the words of "Could not check …".
+fn check_noun(check: &str) -> &'static str {
+    match check {
+        "log-history" => "the publisher's log",
+        "witness-quorum" => "the witnesses",
+        _ => "everything",
+    }
+}
+
 /// Bytes the worker reads per step: large for throughput, small for smooth progress.
 pub const CHUNK: u64 = 8 << 20;
 
@@ -604,6 +613,67 @@ impl ReleaseState {
                     _ => None,
                 };
             }
+        }
+    }
+
+    /// The headline: `data-verdict` (`valid`, `invalid` or `unchecked`) and its word. The
+    /// manifest's verification alone gives "Manifest verified"; then every file checked counts:
+    /// an altered, missing or unreadable file, or a recount that disagrees with the manifest,
+    /// makes the release invalid; "Valid" only once every listed file is verified and the
+    /// claims recounted. `None` before a bundle was verified.
+    pub fn headline(&self) -> Option<(&'static str, String)> {
+        let r = self.report.as_ref()?;
+        if !r.verified {
+            return Some(match r.failure() {
+                Some(f) if f.outcome == verifier::Outcome::Unchecked => {
+                    ("unchecked", format!("Could not check {}", check_noun(f.check)))
+                }
+                Some(f) if f.check == "publisher" => ("invalid", "Untrusted publisher".to_owned()),
+                _ => ("invalid", "Invalid".to_owned()),
+            });
+        }
+        if !self.problems().is_empty() {
+            return Some(("invalid", "Invalid: the files are not as published".to_owned()));
+        }
+        if self.files.iter().any(|f| matches!(f.recount, Some(Err(_)))) {
+            return Some(("unchecked", "Could not confirm the anonymity claims".to_owned()));
+        }
+        let listed: Vec<&FileRow> = self.files.iter().filter(|f| f.listed.is_some()).collect();
+        if !listed.is_empty() && listed.iter().all(|f| f.state == FileState::Verified) {
+            return Some(("valid", "Valid".to_owned()));
+        }
+        Some(("valid", "Manifest verified; files not all checked yet".to_owned()))
+    }
+
+    /// What is wrong with the files checked so far: each altered, missing or unreadable listed
+    /// file, and each recount that contradicts the manifest.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in self.files.iter().filter(|f| f.listed.is_some()) {
+            match &f.state {
+                FileState::Altered(why) => out.push(format!("{} is altered ({why})", f.id)),
+                FileState::Missing => out.push(format!("{} is missing", f.id)),
+                FileState::Failed(why) => out.push(format!("{} could not be checked ({why})", f.id)),
+                _ => {}
+            }
+            if let Some(Ok((false, why))) = &f.recount {
+                out.push(format!("{}: {why}", f.id));
+            }
+        }
+        out
+    }
+
+    /// Whether a recount on this computer confirmed the manifest's k and l: `Some(true)` once a
+    /// verified file's recount agrees (and none disagrees), `Some(false)` if one disagrees,
+    /// `None` while they are only claimed.
+    pub fn claims_confirmed(&self) -> Option<bool> {
+        let recounts: Vec<_> = self.files.iter().filter_map(|f| f.recount.as_ref()).collect();
+        if recounts.iter().any(|r| matches!(r, Ok((false, _)))) {
+            Some(false)
+        } else if !recounts.is_empty() && recounts.iter().all(|r| matches!(r, Ok((true, _)))) {
+            Some(true)
+        } else {
+            None
         }
     }
 
@@ -857,6 +927,89 @@ mod tests {
         let bad = verifier::Report { verified: false, steps: Vec::new() };
         let failed = ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), bad, Some(m), None));
         assert!(failed.files.is_empty() && !failed.all_verified());
+    }
+
+    #[test]
+    fn the_headline_follows_the_files_and_the_recount() {
+        let m = manifest();
+        let ok = verifier::Report { verified: true, steps: Vec::new() };
+        let load = ReleaseState::default().reduce(ReleaseAction::Loading(1)).reduce(ReleaseAction::Loaded(
+            1,
+            "link".into(),
+            ok,
+            Some(m.clone()),
+            None,
+        ));
+        // The manifest verified, no file checked yet: its claims are only claims.
+        let (v, word) = load.headline().expect("headline");
+        assert_eq!(v, "valid");
+        assert!(word.starts_with("Manifest verified"), "{word}");
+        assert_eq!(load.claims_confirmed(), None);
+        let checked = |bytes: &[u8], recount: Option<Result<Recount, String>>| {
+            let mut f = FileCheck::new(None);
+            f.update(bytes);
+            Checked { recount, ..f.finish() }
+        };
+        let recount = |smallest| Recount {
+            rows: 7,
+            suppressed: 1,
+            classes: 2,
+            smallest,
+            distinct_l: vec![("diagnosis".into(), 2)],
+        };
+        let all = |microdata: Checked, other: &[u8]| {
+            let mut s = load.clone();
+            for row in 0..4u32 {
+                let got = if row == 0 { microdata.clone() } else { checked(other, None) };
+                s = s
+                    .reduce(ReleaseAction::Start(10 + row, row as usize))
+                    .reduce(ReleaseAction::Worker(Reply::Done(10 + row, got)));
+            }
+            s
+        };
+        // Every file as published and the recount agrees: valid, k confirmed.
+        let good = all(checked(b"abc", Some(Ok(recount(3)))), b"abc");
+        assert_eq!(good.headline(), Some(("valid", "Valid".to_owned())));
+        assert_eq!(good.claims_confirmed(), Some(true));
+        // The signed manifest claims k = 3 but the smallest class has 2 rows: not valid, and
+        // the claim is contradicted (issue 12: "k = 50" stayed on screen as if true).
+        let lie = all(checked(b"abc", Some(Ok(recount(2)))), b"abc");
+        assert_eq!(lie.headline().expect("headline").0, "invalid");
+        assert_eq!(lie.claims_confirmed(), Some(false));
+        assert!(lie.problems()[0].contains("the smallest class has 2 rows, the manifest claims k = 3"));
+        // One altered file, one missing file, one unreadable file: each makes it invalid.
+        let altered = all(checked(b"abc", Some(Ok(recount(3)))), b"abd");
+        assert_eq!(altered.headline().expect("headline").0, "invalid");
+        assert!(altered.problems().iter().any(|p| p.starts_with("report.json is altered")));
+        for reply in [Reply::Missing(50), Reply::Failed(50, "reset".into())] {
+            let s = good.clone().reduce(ReleaseAction::Start(50, 2)).reduce(ReleaseAction::Worker(reply));
+            assert_eq!(s.headline().expect("headline").0, "invalid");
+            assert_eq!(s.problems().len(), 1, "{:?}", s.problems());
+        }
+        // Some files checked, none bad: still only the manifest.
+        let partial = load
+            .clone()
+            .reduce(ReleaseAction::Start(60, 3))
+            .reduce(ReleaseAction::Worker(Reply::Done(60, checked(b"abc", None))));
+        assert!(partial.headline().expect("headline").1.starts_with("Manifest verified"));
+        // A recount that could not run: the claims could not be confirmed, not valid.
+        let err = all(checked(b"abc", Some(Err("ragged row".into()))), b"abc");
+        assert_eq!(err.headline().expect("headline").0, "unchecked");
+        assert_eq!(err.claims_confirmed(), None);
+        // A history that could not be checked, an untrusted publisher.
+        let unchecked = verifier::Report {
+            verified: false,
+            steps: vec![verifier::Step {
+                check: "log-history",
+                title: "t",
+                outcome: verifier::Outcome::Unchecked,
+                detail: "could not check".into(),
+            }],
+        };
+        let s =
+            ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), unchecked, Some(m), None));
+        assert_eq!(s.headline(), Some(("unchecked", "Could not check the publisher's log".to_owned())));
+        assert!(s.files.is_empty(), "no files are checked against an unconfirmed log");
     }
 
     #[test]

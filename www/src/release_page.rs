@@ -17,6 +17,7 @@ use crate::dataset::{
     FileState, Job, ReleaseAction, ReleaseState, Reply, match_file, recount_spec, release_path,
 };
 use crate::net;
+use crate::state::{add_step, history_step, needs_consistency_proof};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Store(ReleaseState);
@@ -161,6 +162,13 @@ const HISTORY_TITLE: &str =
 async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
     let skip =
         |detail: String| Step { check: "log-history", title: HISTORY_TITLE, outcome: Outcome::Skip, detail };
+    // trust.json names the log: it must answer, or the history is "could not check", never valid.
+    let unchecked = |detail: String| Step {
+        check: "log-history",
+        title: HISTORY_TITLE,
+        outcome: Outcome::Unchecked,
+        detail,
+    };
     let Ok(b) = ReleaseBundle::parse(bundle) else { return Vec::new() };
     let Some((party, t)) = trust.find_publisher(&b.manifest.publisher) else { return Vec::new() };
     let Some(log) = party.log.as_deref().map(|l| l.trim_end_matches('/').to_owned()) else {
@@ -171,13 +179,13 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
     let latest = match net::get(&format!("{log}/checkpoint")).await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return vec![skip(format!(
-                "{log}/checkpoint was not found: the log's later history was not checked"
+            return vec![unchecked(format!(
+                "could not check: {log}/checkpoint was not found, so the log's later history was not checked"
             ))];
         }
         Err(e) => {
-            return vec![skip(format!(
-                "the publisher's log could not be reached ({e}): its later history was not checked"
+            return vec![unchecked(format!(
+                "could not check: the publisher's log could not be reached ({e}), so its later history was not checked"
             ))];
         }
     };
@@ -187,13 +195,18 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
     let origin = b.manifest.publisher.clone();
     olds.extend(net::last_seen(&origin));
     for old in olds {
-        let consistency = match (net::checkpoint_size(&old), net::checkpoint_size(&latest)) {
+        let (o, n) = (net::checkpoint_size(&old), net::checkpoint_size(&latest));
+        let consistency = match (o, n) {
             (Some(o), Some(n)) => net::consistency_proof(&log, o, n).await,
             _ => None,
         };
-        steps.push(verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()));
+        let missing = consistency.is_none() && needs_consistency_proof(o, n);
+        steps.push(history_step(
+            verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()),
+            missing,
+        ));
     }
-    if steps.iter().all(|s| s.outcome != Outcome::Fail) {
+    if steps.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip)) {
         net::remember(&origin, &latest);
     }
     steps
@@ -211,10 +224,7 @@ async fn verify_bundle(
     let (mut report, found) = check_release(bytes, &BundleTrust::List(trust.clone()));
     if report.verified {
         for step in log_history(trust, bytes).await {
-            if step.outcome == Outcome::Fail {
-                report.verified = false;
-            }
-            report.steps.push(step);
+            add_step(&mut report, step);
         }
     }
     store.dispatch(ReleaseAction::Loaded(load, source, report, found.map(|(m, _)| m), base));
@@ -456,10 +466,21 @@ pub(crate) fn release_page(props: &Props) -> Html {
 }
 
 fn verdict_word(r: &Report) -> &'static str {
-    match r.failure().map(|f| f.check) {
-        None => "Valid",
-        Some("publisher") => "Untrusted publisher",
+    match r.failure().map(|f| (f.check, f.outcome)) {
+        None if r.verified => "Valid",
+        None => "Invalid",
+        Some((_, Outcome::Unchecked)) => "Could not check",
+        Some(("publisher", _)) => "Untrusted publisher",
         Some(_) => "Invalid",
+    }
+}
+
+/// `data-verdict` of a report shown on its own (a row proof).
+fn report_verdict(r: &Report) -> &'static str {
+    match r.failure().map(|f| f.outcome) {
+        _ if r.verified => "valid",
+        Some(Outcome::Unchecked) => "unchecked",
+        _ => "invalid",
     }
 }
 
@@ -474,6 +495,7 @@ pub(crate) fn view_steps(r: &Report) -> Html {
                         Outcome::Pass => ("pass", "✓"),
                         Outcome::Fail => ("fail", "✗"),
                         Outcome::Skip => ("skip", "–"),
+                        Outcome::Unchecked => ("unchecked", "?"),
                     };
                     html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
                 }) }
@@ -488,10 +510,19 @@ fn view_release(
     publisher: Option<&str>,
     local_only: &[String],
 ) -> Html {
-    let v = if r.verified { "valid" } else { "invalid" };
+    let (v, word) = s.headline().unwrap_or(("invalid", "Invalid".to_owned()));
+    let confirmed = s.claims_confirmed();
+    // The manifest's k and l are the publisher's claims until a recount here confirms them.
+    let claimed = match confirmed {
+        Some(true) => "confirmed on this computer by recounting the microdata",
+        Some(false) => "claimed by the publisher, but the recount on this computer does not match",
+        None => "claimed by the publisher, not yet confirmed on this computer",
+    };
+    let problems = s.problems();
     html! {
-        <article id="release-verdict" class={classes!("result", v)} data-verdict={v} aria-live="polite">
-            <h2 class="verdict-word">{ verdict_word(r) }</h2>
+        <article id="release-verdict" class={classes!("result", v)} data-verdict={v}
+            data-claims={ match confirmed { Some(true) => "confirmed", Some(false) => "contradicted", None => "claimed" } } aria-live="polite">
+            <h2 class="verdict-word">{ word }</h2>
             if let Some(m) = &s.manifest {
                 <p class="what">{ format!("Release {:?} published by {} on {}", m.name, publisher.unwrap_or(&m.publisher), m.created) }</p>
                 if local_only.contains(&m.publisher) {
@@ -499,9 +530,10 @@ fn view_release(
                 }
                 <dl class="claims">
                     <dt>{ "Anonymity" }</dt>
-                    <dd>{ format!("every released person shares their quasi-identifiers ({}) with at least {} others (k = {}, policy k = {})",
-                        m.privacy.quasi_identifiers.join(", "), m.privacy.achieved_k.saturating_sub(1), m.privacy.achieved_k, m.privacy.k) }</dd>
-                    { for m.privacy.achieved_l.iter().map(|(c, l)| html! { <><dt>{ format!("Diversity of {c}") }</dt><dd>{ format!("at least {l} distinct values in every class (l = {l})") }</dd></> }) }
+                    <dd id="claim-k">{ format!("every released person shares their quasi-identifiers ({}) with at least {} others ({} k = {}, policy k = {}): {claimed}",
+                        m.privacy.quasi_identifiers.join(", "), m.privacy.achieved_k.saturating_sub(1),
+                        if confirmed == Some(true) { "confirmed" } else { "claimed" }, m.privacy.achieved_k, m.privacy.k) }</dd>
+                    { for m.privacy.achieved_l.iter().map(|(c, l)| html! { <><dt>{ format!("Diversity of {c}") }</dt><dd>{ format!("at least {l} distinct values in every class ({} l = {l}): {claimed}", if confirmed == Some(true) { "confirmed" } else { "claimed" }) }</dd></> }) }
                     <dt>{ "Rows" }</dt><dd>{ format!("{} released, {} with all quasi-identifiers suppressed", m.privacy.records, m.privacy.suppressed) }</dd>
                     <dt>{ "Made by" }</dt><dd>{ m.tool.clone() }</dd>
                     <dt>{ "Policy" }</dt><dd><details><summary>{ format!("SHA-256 {}…", m.policy.sha256.get(..16).unwrap_or_default()) }</summary><pre>{ m.policy.text.clone() }</pre></details></dd>
@@ -509,6 +541,8 @@ fn view_release(
             }
             if let Some(f) = r.failure() {
                 <p class="advice">{ format!("Do not rely on these files: {}", f.detail) }</p>
+            } else if !problems.is_empty() {
+                <p class="advice">{ format!("Do not rely on these files: {}.", problems.join("; ")) }</p>
             }
             { view_steps(r) }
             <p class="source">{ format!("From: {}", s.source) }</p>
@@ -562,7 +596,7 @@ fn view_files(s: &crate::dataset::ReleaseState) -> Html {
 }
 
 fn view_row(r: &Report, proof: Option<&verifier::RowProof>) -> Html {
-    let v = if r.verified { "valid" } else { "invalid" };
+    let v = report_verdict(r);
     let columns =
         proof.and_then(|p| p.release.manifest.resource(&p.file).and_then(|res| res.columns.clone()));
     html! {

@@ -3,16 +3,67 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use verifier::{BundleSummary, Report, TrustList, TrustedParty, Verdict};
+use verifier::{BundleSummary, Outcome, Report, Step, TrustList, TrustedParty, Verdict};
 
-/// `data-verdict` for a verdict: `valid` or `invalid`, for people and tests alike.
+/// `data-verdict` for a verdict: `valid`, `unchecked` (nothing failed, but a check that should
+/// have run could not: never valid) or `invalid`, for people and tests alike.
 pub fn data_verdict(v: Verdict) -> &'static str {
-    if v == Verdict::Valid { "valid" } else { "invalid" }
+    match v {
+        Verdict::Valid => "valid",
+        Verdict::Unchecked => "unchecked",
+        _ => "invalid",
+    }
 }
 
-/// A sentence a recruiter can act on, for a failed check.
-pub fn advice(check: &str) -> &'static str {
+/// `data-verdict` of several results shown together: `valid` only if every one is valid;
+/// `invalid` if any failed; else (some could not be checked) `unchecked`.
+pub fn portfolio_verdict(verdicts: &[Verdict]) -> &'static str {
+    if verdicts.is_empty() || verdicts.iter().any(|v| !matches!(v, Verdict::Valid | Verdict::Unchecked)) {
+        "invalid"
+    } else if verdicts.contains(&Verdict::Unchecked) {
+        "unchecked"
+    } else {
+        "valid"
+    }
+}
+
+/// What a check is about, in the words of "Could not check …".
+fn check_noun(check: &str) -> &'static str {
     match check {
+        "revocation" => "revocation",
+        "log-history" => "the log's history",
+        "witness-quorum" => "the witnesses",
+        _ => "everything",
+    }
+}
+
+/// The heading of a result: the verdict's word, except that "Could not check" names the check
+/// that could not be run ("Could not check revocation").
+pub fn heading(report: &Report, verdict: Verdict) -> String {
+    match (verdict, report.failure()) {
+        (Verdict::Unchecked, Some(s)) if s.outcome == Outcome::Unchecked => {
+            format!("Could not check {}", check_noun(s.check))
+        }
+        _ => verdict.word().to_owned(),
+    }
+}
+
+/// A sentence a recruiter can act on, for the step that failed or could not be checked.
+pub fn advice(step: &Step) -> &'static str {
+    if step.outcome == Outcome::Unchecked {
+        return match step.check {
+            "revocation" => {
+                "This browser could not find out from the issuer's log whether the credential has been revoked. Do not rely on it yet: try again later, or contact the issuer for its current status."
+            }
+            "log-history" => {
+                "This browser could not check that the issuer's log has only grown since it last saw it. Do not rely on it yet: try again later, or contact the issuer."
+            }
+            _ => {
+                "A check that should have run could not be completed. Do not rely on this credential until it can be checked."
+            }
+        };
+    }
+    match step.check {
         "format" => {
             "This is not a ledgerless credential, or it was damaged in transit. Ask the holder to send it again."
         }
@@ -111,6 +162,13 @@ pub fn add_local(
         return Err("give the organisation's name".to_owned());
     }
     let key = verifier::parse_verifier_key(vkey).map_err(|e| format!("not a verifier key: {e}"))?;
+    if key.kind != verifier::KeyKind::Ed25519 {
+        // A witness's key vouches for no entry: it only cosigns other logs' checkpoints.
+        return Err(format!(
+            "{} is a witness's cosigning key, not a log's key: a witness only confirms what it saw of other logs. Ask the organisation for its log's verifier key.",
+            key.name
+        ));
+    }
     let taken = |t: &TrustList| lists(t).any(|p| origin_of(p).as_deref() == Some(key.name.as_str()));
     if site.is_some_and(taken) {
         return Err(format!("this site already trusts a key for {}", key.name));
@@ -147,12 +205,41 @@ pub fn effective_trust(site: &TrustList, local: &TrustList) -> TrustList {
     t
 }
 
-/// The log origins trusted only through keys added on this browser.
-pub fn local_only(site: &TrustList, local: &TrustList) -> Vec<String> {
-    lists(local)
+/// The log origins trusted for `role` only through keys added on this browser.
+pub fn local_only(site: &TrustList, local: &TrustList, role: Role) -> Vec<String> {
+    let mine = match role {
+        Role::Issuer => &local.issuers,
+        Role::Publisher => &local.publishers,
+    };
+    mine.iter()
         .filter_map(origin_of)
         .filter(|o| !lists(site).any(|s| origin_of(s).as_deref() == Some(o.as_str())))
         .collect()
+}
+
+/// A log-history step as the page keeps it: a history check that *should* have been run (the
+/// log grew since the checkpoint it is compared with) but whose consistency proof could not be
+/// fetched is "could not check", never a pass and not evidence of a fork.
+pub fn history_step(mut step: Step, proof_needed_but_missing: bool) -> Step {
+    if proof_needed_but_missing && step.outcome == Outcome::Fail {
+        step.outcome = Outcome::Unchecked;
+    }
+    step
+}
+
+/// Whether a history comparison from a checkpoint of size `old` to one of size `new` (both as
+/// the checkpoints say, before verification) needs a consistency proof.
+pub fn needs_consistency_proof(old: Option<u64>, new: Option<u64>) -> bool {
+    matches!((old, new), (Some(o), Some(n)) if 0 < o && o < n)
+}
+
+/// Adds a step checked beside the verifier's own (the log's history) to a report: a failure
+/// or a check that could not be run clears `verified`.
+pub fn add_step(report: &mut Report, step: Step) {
+    if matches!(step.outcome, Outcome::Fail | Outcome::Unchecked) {
+        report.verified = false;
+    }
+    report.steps.push(step);
 }
 
 /// One verified (or failed) bundle, as shown.
@@ -177,6 +264,8 @@ pub struct State {
     pub trust_error: Option<String>,
     /// Verification in progress.
     pub busy: bool,
+    /// The number of the latest verification started: answers for earlier ones are dropped.
+    pub run: u32,
     /// Results, newest batch.
     pub shown: Vec<Shown>,
     /// A problem with the input itself.
@@ -194,10 +283,14 @@ pub struct State {
 pub enum Action {
     /// `trust.json` loaded, or failed to.
     Trust(Result<TrustList, String>),
-    /// Verification started.
-    Busy,
-    /// Verification finished, at this many milliseconds after navigation.
-    Shown(Vec<Shown>, Option<f64>),
+    /// Verification number `n` started: whatever was shown before goes at once.
+    Busy(u32),
+    /// Verification `n` finished, at this many milliseconds after navigation (dropped unless
+    /// `n` is the latest started).
+    Shown(u32, Vec<Shown>, Option<f64>),
+    /// The page moved on (a new link without a bundle): results shown and running
+    /// verifications up to `n` are forgotten.
+    Clear(u32),
     /// The input could not be read.
     InputError(String),
     /// The locally added keys changed (or were loaded), or a key was refused.
@@ -213,14 +306,25 @@ impl State {
                 self.trust_error = None;
             }
             Action::Trust(Err(e)) => self.trust_error = Some(e),
-            Action::Busy => {
+            Action::Busy(n) => {
+                self.run = n;
                 self.busy = true;
                 self.input_error = None;
+                self.shown.clear();
+                self.verdict_ms = None;
             }
-            Action::Shown(s, ms) => {
+            Action::Shown(n, s, ms) if n == self.run => {
                 self.busy = false;
                 self.shown = s;
                 self.verdict_ms = ms;
+            }
+            Action::Shown(..) => {}
+            Action::Clear(n) => {
+                self.run = n;
+                self.busy = false;
+                self.input_error = None;
+                self.shown.clear();
+                self.verdict_ms = None;
             }
             Action::InputError(e) => {
                 self.busy = false;
@@ -306,15 +410,13 @@ mod tests {
         assert!(add_local(&local, Some(&site), Role::Issuer, " ", &key("x.example/l", 5)).is_err());
         let eff = effective_trust(&site, &local);
         assert_eq!((eff.issuers.len(), eff.publishers.len()), (2, 1));
-        assert_eq!(
-            local_only(&site, &local),
-            vec!["rcp.example/log".to_owned(), "stats.example/r".to_owned()]
-        );
+        assert_eq!(local_only(&site, &local, Role::Issuer), vec!["rcp.example/log".to_owned()]);
+        assert_eq!(local_only(&site, &local, Role::Publisher), vec!["stats.example/r".to_owned()]);
         // A stored entry for an origin the site lists later never overrides the site's key.
         let sneaky =
             TrustList { issuers: vec![party("Fake", key("gmc.example/log", 9))], publishers: vec![] };
         assert_eq!(effective_trust(&site, &sneaky), site);
-        assert!(local_only(&site, &sneaky).is_empty());
+        assert!(local_only(&site, &sneaky, Role::Issuer).is_empty());
         // Round trip through storage; junk in storage trusts nothing.
         let stored = serde_json::to_string(&local).unwrap();
         assert_eq!(parse_local(Some(&stored)), local);
@@ -327,9 +429,119 @@ mod tests {
         assert_eq!(st.verifying_trust(), Some(local.clone()));
     }
 
+    fn step(check: &'static str, outcome: Outcome, detail: &str) -> Step {
+        Step { check, title: "t", outcome, detail: detail.into() }
+    }
+
+    fn shown(verdict: Verdict) -> Shown {
+        Shown {
+            source: "link".into(),
+            report: Report { verified: verdict == Verdict::Valid, steps: Vec::new() },
+            summary: None,
+            verdict,
+        }
+    }
+
+    #[test]
+    fn a_check_that_could_not_run_is_never_valid() {
+        // The page's attribute and the portfolio headline: "unchecked" is its own verdict.
+        assert_eq!(data_verdict(Verdict::Unchecked), "unchecked");
+        assert_eq!(data_verdict(Verdict::Valid), "valid");
+        assert_eq!(data_verdict(Verdict::Expired), "invalid");
+        assert_eq!(portfolio_verdict(&[Verdict::Valid, Verdict::Valid]), "valid");
+        assert_eq!(portfolio_verdict(&[Verdict::Valid, Verdict::Unchecked]), "unchecked");
+        assert_eq!(portfolio_verdict(&[Verdict::Unchecked, Verdict::Revoked]), "invalid");
+        assert_eq!(portfolio_verdict(&[]), "invalid");
+        // The revocation step could not be run: the heading names it, the advice says so.
+        let mut r = Report { verified: true, steps: vec![step("format", Outcome::Pass, "ok")] };
+        add_step(&mut r, step("revocation", Outcome::Unchecked, "could not check revocation: 404"));
+        assert!(!r.verified);
+        assert_eq!(r.verdict(), Verdict::Unchecked);
+        assert_eq!(heading(&r, r.verdict()), "Could not check revocation");
+        let f = r.failure().expect("the unchecked step");
+        assert!(advice(f).contains("could not find out"), "{}", advice(f));
+        assert!(!advice(f).contains("withdrawn"));
+        // A real revocation still reads as one.
+        let revoked = step("revocation", Outcome::Fail, "revoked: bit 3");
+        assert!(advice(&revoked).contains("withdrawn"));
+        // A failure outranks a check that could not be run.
+        add_step(&mut r, step("claims", Outcome::Fail, "altered"));
+        assert_eq!(r.verdict(), Verdict::Invalid);
+        assert_eq!(heading(&r, r.verdict()), "Invalid");
+    }
+
+    #[test]
+    fn a_history_check_without_its_proof_is_unchecked() {
+        // The log grew since it was last seen, but its tiles gave no consistency proof.
+        assert!(needs_consistency_proof(Some(5), Some(9)));
+        assert!(!needs_consistency_proof(Some(0), Some(9)), "from empty: nothing to prove");
+        assert!(!needs_consistency_proof(Some(9), Some(9)));
+        assert!(!needs_consistency_proof(Some(9), Some(5)), "a rollback needs no proof to fail");
+        assert!(!needs_consistency_proof(None, Some(5)));
+        let failed = step("log-history", Outcome::Fail, "could not get a consistency proof");
+        let s = history_step(failed.clone(), true);
+        assert_eq!(s.outcome, Outcome::Unchecked);
+        let mut r = Report { verified: true, steps: Vec::new() };
+        add_step(&mut r, s);
+        assert_eq!((r.verified, r.verdict()), (false, Verdict::Unchecked));
+        assert_eq!(heading(&r, r.verdict()), "Could not check the log's history");
+        // A fork found with the proof in hand stays a failure; a pass stays a pass.
+        assert_eq!(history_step(failed, false).outcome, Outcome::Fail);
+        assert_eq!(history_step(step("log-history", Outcome::Pass, "grown"), true).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn late_answers_for_an_earlier_link_are_dropped() {
+        // Link 1 is verifying when the fragment changes to link 2: its result goes at once.
+        let s = State::default().reduce(Action::Busy(1));
+        let s = s.reduce(Action::Shown(1, vec![shown(Verdict::Valid)], Some(1.0)));
+        assert_eq!(s.shown.len(), 1);
+        let s = s.reduce(Action::Busy(2));
+        assert!(s.busy && s.shown.is_empty(), "the old verdict is not shown beside the new link");
+        // Link 1's verification answers again late (or link 2's answer races it): dropped.
+        let s = s.reduce(Action::Shown(1, vec![shown(Verdict::Valid)], Some(2.0)));
+        assert!(s.busy && s.shown.is_empty());
+        let s = s.reduce(Action::Shown(2, vec![shown(Verdict::Revoked)], Some(3.0)));
+        assert_eq!((s.busy, s.shown[0].verdict, s.verdict_ms), (false, Verdict::Revoked, Some(3.0)));
+        // A fragment without a bundle clears the result and any verification still running.
+        let s = s.reduce(Action::Busy(3)).reduce(Action::Clear(4));
+        assert!(!s.busy && s.shown.is_empty());
+        let s = s.reduce(Action::Shown(3, vec![shown(Verdict::Valid)], None));
+        assert!(s.shown.is_empty());
+    }
+
+    #[test]
+    fn witness_keys_are_refused_where_a_log_key_is_wanted() {
+        let witness =
+            verifier::SignerKey::from_seed("witness.example/w1", verifier::KeyKind::CosignatureV1, &[7; 32])
+                .unwrap();
+        let vkey = verifier::format_verifier_key(&witness.verifier);
+        for role in [Role::Issuer, Role::Publisher] {
+            let e = add_local(&TrustList::default(), None, role, "W", &vkey).unwrap_err();
+            assert!(e.contains("witness's cosigning key, not a log's key"), "{e}");
+        }
+    }
+
+    #[test]
+    fn local_keys_are_labelled_for_their_role_only() {
+        let key = |name: &str, seed: u8| {
+            let k = verifier::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
+            verifier::format_verifier_key(&k.verifier)
+        };
+        let local =
+            add_local(&TrustList::default(), None, Role::Publisher, "P", &key("p.example/r", 1)).unwrap();
+        let site = TrustList::default();
+        assert_eq!(local_only(&site, &local, Role::Publisher), vec!["p.example/r".to_owned()]);
+        assert!(local_only(&site, &local, Role::Issuer).is_empty());
+        // And the verifier trusts it for releases only: it vouches for no credential.
+        let eff = effective_trust(&site, &local);
+        assert!(eff.find_publisher("p.example/r").is_some());
+        assert!(eff.find_issuer("p.example/r").is_none());
+    }
+
     #[test]
     fn reducer() {
-        let s = State::default().reduce(Action::Busy);
+        let s = State::default().reduce(Action::Busy(1));
         assert!(s.busy);
         let s = s.reduce(Action::InputError("bad".into()));
         assert!(!s.busy);
