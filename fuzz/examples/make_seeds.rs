@@ -141,6 +141,6 @@ fn write_bundle_seed(dir: &Path) {
         format_tlog_proof(&TlogProof { extra: None, index: 0, hashes: vec![], checkpoint: signed(&body, &[]) });
     let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
     let trust = BundleTrust::Direct(Trust::Key(log_signer().verifier.clone()));
-    assert!(check_bundle(&bytes, &trust, 1_800_000_000, None).0.verified, "bundle seed must verify");
+    assert!(check_bundle(&bytes, &trust, 1_800_000_000, verifier::StatusCheck::Offline).0.verified, "bundle seed must verify");
     write(dir, "bundle_parse", "bundle", &bytes);
 }

@@ -472,7 +472,7 @@ pub fn bundle_parse(data: &[u8]) {
         list_proof: data.to_vec(),
         consistency: Some(Vec::new()),
     };
-    let (r, _) = check_bundle(data, &trust, 1_800_000_000, Some(&evidence));
+    let (r, _) = check_bundle(data, &trust, 1_800_000_000, verifier::StatusCheck::Evidence(&evidence));
     // Only our fixed log key is trusted and the fuzzer cannot sign with it.
     assert!(!r.verified || r.steps.iter().any(|s| s.check == "checkpoint-signature"));
     if let Ok(b) = Bundle::parse(data) {

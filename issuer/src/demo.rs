@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use verifier::{Bundle, KeyKind, TlogProof, format_tlog_proof, format_verifier_key, parse_tlog_proof};
+use verifier::{Bundle, KeyKind, format_verifier_key, parse_tlog_proof};
 
-use crate::issue::{IssueError, issue, read_rows, revoke};
+use crate::issue::{IssueError, Witnessing, issue, read_rows, revoke};
 
 /// The demo issuer's log origin.
 pub const DEMO_ISSUER: &str = "demo.gmc.example/register";
@@ -147,32 +147,27 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
     )
     .ok_or_else(|| IssueError::Input("no expired credential in the synthetic data".to_owned()))?;
 
-    let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
-    issue(&mut l, &key, rows, &bundles, now, &mut |_, _| {})?;
-    revoke(&mut l, &key, &revoked, now)?;
-    drop(l);
-    // A witness cosigns the final checkpoint; proofs are refreshed to carry it.
-    tlog::cosign_log_dir(
-        &witness,
-        &key.verifier,
-        &log,
-        &keys.join("witness-state"),
-        now as u64,
-        tlog::LockMode::Fail,
-    )
-    .map_err(|e| IssueError::Input(e.to_string()))?;
-    let status_proof = log.join(verifier::STATUS_PROOF_PATH);
-    let p = parse_tlog_proof(&std::fs::read(&status_proof).map_err(io("read", &status_proof))?)
-        .map_err(|e| IssueError::Input(e.to_string()))?;
-    let checkpoint = std::fs::read_to_string(log.join("checkpoint")).map_err(io("read", &log))?;
-    std::fs::write(&status_proof, format_tlog_proof(&TlogProof { checkpoint, ..p }))
-        .map_err(io("write", &status_proof))?;
-
     let policy = format!(
         "log {}\nwitness w1 {}\nquorum w1\n",
         format_verifier_key(&key.verifier),
         format_verifier_key(&witness.verifier)
     );
+    let parsed_policy = verifier::parse_policy(policy.as_bytes()).map_err(|e| IssueError::Input(e.to_string()))?;
+    let state = keys.join("witness-state");
+    let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
+    // Every bundle is handed out under a checkpoint the witness has cosigned.
+    let witnessing = Witnessing { policy: Some(&parsed_policy), local: Some((&witness, &state)) };
+    let input = crate::issue::sha256_hex(&csv);
+    match issue(&mut l, &key, rows, &input, &bundles, now, witnessing, &mut |_, _| {})? {
+        crate::issue::IssueOutcome::Done(_) => {}
+        crate::issue::IssueOutcome::AwaitingWitnesses { detail, .. } => {
+            return Err(IssueError::Input(format!("the demo witness did not cosign: {detail}")));
+        }
+    }
+    revoke(&mut l, &key, &revoked, now)?;
+    // The witness cosigns the checkpoint that commits the revocation.
+    tlog::cosign_open_log(&witness, &l, &state, now as u64).map_err(|e| IssueError::Input(e.to_string()))?;
+    drop(l);
     let trust = serde_json::json!({
         "issuers": [{
             "name": "General Medical Council (demo)",

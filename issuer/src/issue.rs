@@ -7,14 +7,13 @@
 //!   credential's bit without the log naming anyone (the secret derives from the log key).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
 use verifier::{
-    BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialStatus, DisclosedClaim, Disclosure,
+    BUNDLE_FORMAT, Bundle, Checkpoint, Credential, CredentialEntry, CredentialStatus, DisclosedClaim, Disclosure,
     ENTRY_FORMAT, Hash, MAX_CLAIM_SIZE, MAX_CLAIMS, STATUS_LIST_PATH, STATUS_PROOF_PATH, SignerKey,
     StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, format_tlog_proof,
     parse_status_list_credential, parse_time, prove_multi, status_list_credential, status_list_entry,
@@ -149,6 +148,12 @@ pub fn read_rows(csv_bytes: &[u8]) -> Result<Vec<Row>, IssueError> {
     Ok(rows)
 }
 
+/// SHA-256 of an input file, hex: names a batch in the issuance journal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    Hash(sha2::Sha256::digest(bytes).into()).to_hex()
+}
+
 /// The secret that keys `status/ids`, derived from the log's private key.
 fn id_secret(key: &SignerKey) -> [u8; 32] {
     use sha2::Digest as _;
@@ -196,12 +201,7 @@ fn read_ids(dir: &Path) -> Result<HashMap<String, u64>, IssueError> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), IssueError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| IssueError::Io("create", dir.to_owned(), e))?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("f")));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| IssueError::Io("create", tmp.clone(), e))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| IssueError::Io("write", tmp.clone(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| IssueError::Io("rename", path.to_owned(), e))
+    Ok(tlog::write_file_atomic(path, bytes, false)?)
 }
 
 /// The current status list of a log (all clear if none is published yet).
@@ -215,6 +215,109 @@ fn current_list(dir: &Path, issuer: &str) -> Result<StatusList, IssueError> {
     }
 }
 
+/// A status list staged beside the published one until the entry committing it is in the log.
+const STATUS_NEXT: &str = "status/revocation.json.next";
+/// The next free status index (reserved before an append, so no two batches share one).
+const NEXT_INDEX_PATH: &str = "status/next-index";
+
+/// Whether `entry` is the log's entry at `index` (proven from the tiles against the current
+/// checkpoint, so a torn or foreign entry never matches).
+fn entry_at(dir: &Path, size: u64, root: &Hash, index: u64, entry: &[u8]) -> Result<bool, IssueError> {
+    if index >= size {
+        return Ok(false);
+    }
+    let fetch = DirFetch(dir.to_owned());
+    let proof = verifier::prove_inclusion(&FetchTiles::new(&fetch), size, index).map_err(LogError::from)?;
+    Ok(verifier::verify_inclusion(index, size, &verifier::leaf_hash(entry), &proof, root).is_ok())
+}
+
+/// Brings a credential log's public status files up to date after any interruption, under
+/// the log's lock: a staged list whose entry is the log's last is published (else dropped),
+/// and the status proof is rewritten against the current checkpoint (with every cosignature).
+/// Returns whether the published list is the log's last entry (so its status is provable).
+fn recover_status(log: &Log) -> Result<bool, IssueError> {
+    let dir = log.dir().to_owned();
+    let issuer = log.checkpoint().origin.clone();
+    let (size, root) = (log.checkpoint().size, log.checkpoint().root_hash);
+    if size == 0 {
+        return Ok(false);
+    }
+    let next = dir.join(STATUS_NEXT);
+    if let Some(bytes) = read_opt(&next)? {
+        let entry = status_list_entry(&issuer, &bytes).map_err(|e| IssueError::Input(e.to_string()))?;
+        if entry_at(&dir, size, &root, size - 1, &entry)? {
+            std::fs::rename(&next, dir.join(STATUS_LIST_PATH))
+                .map_err(|e| IssueError::Io("rename", dir.join(STATUS_LIST_PATH), e))?;
+        } else {
+            std::fs::remove_file(&next).map_err(|e| IssueError::Io("remove", next.clone(), e))?;
+        }
+    }
+    let Some(list) = read_opt(&dir.join(STATUS_LIST_PATH))? else { return Ok(false) };
+    let entry = status_list_entry(&issuer, &list).map_err(|e| IssueError::Input(e.to_string()))?;
+    if !entry_at(&dir, size, &root, size - 1, &entry)? {
+        return Ok(false);
+    }
+    let proof = tlog::tlog_proof(&DirFetch(dir.clone()), size - 1)?;
+    if read_opt(&dir.join(STATUS_PROOF_PATH))?.as_deref() != Some(proof.as_bytes()) {
+        write_file(&dir.join(STATUS_PROOF_PATH), proof.as_bytes())?;
+    }
+    Ok(true)
+}
+
+fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, IssueError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IssueError::Io("read", path.to_owned(), e)),
+    }
+}
+
+/// The next free status index: past every recorded id and every reservation.
+fn next_status_index(dir: &Path, known: &HashMap<String, u64>) -> Result<u64, IssueError> {
+    let recorded = known.values().map(|i| i + 1).max().unwrap_or(0);
+    let reserved = match read_opt(&dir.join(NEXT_INDEX_PATH))? {
+        Some(b) => String::from_utf8_lossy(&b).trim().parse::<u64>().map_err(|_| {
+            IssueError::Log(LogError::Corrupt {
+                dir: dir.join(NEXT_INDEX_PATH),
+                detail: "not a number".to_owned(),
+            })
+        })?,
+        None => 0,
+    };
+    Ok(recorded.max(reserved))
+}
+
+/// Appends a new status list (built by `make` from the current one) as the log's last entry,
+/// through a staged file, so a crash at any moment leaves the published list matching a
+/// committed entry (or, between the append and the rename, a staged list that
+/// [`recover_status`] publishes).
+fn commit_status_list(
+    log: &mut Log,
+    now: i64,
+    before: Vec<Vec<u8>>,
+    make: impl FnOnce(StatusList) -> StatusList,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Checkpoint, IssueError> {
+    let dir = log.dir().to_owned();
+    let issuer = log.checkpoint().origin.clone();
+    let list = make(current_list(&dir, &issuer)?);
+    let list_bytes = status_list_credential(&issuer, &list, &format_time(now))
+        .map_err(|e| IssueError::Input(e.to_string()))?;
+    let status_entry =
+        status_list_entry(&issuer, &list_bytes).map_err(|e| IssueError::Input(e.to_string()))?;
+    write_file(&dir.join(STATUS_NEXT), &list_bytes)?;
+    let mut appended = 0u64;
+    let entries = before.into_iter().map(Ok).chain(std::iter::once(Ok(status_entry)));
+    let checkpoint = log.append(entries, &mut |_, _| {
+        appended += 1;
+        if appended.is_multiple_of(4096) {
+            progress(appended);
+        }
+    })?;
+    recover_status(log)?;
+    Ok(checkpoint)
+}
+
 /// What an issuance produced.
 #[derive(Debug, Clone)]
 pub struct IssueSummary {
@@ -224,6 +327,33 @@ pub struct IssueSummary {
     pub log_size: u64,
     /// Bundle files written.
     pub bundles: Vec<PathBuf>,
+    /// True when this run found the batch already finished and only checked its bundles.
+    pub already_done: bool,
+}
+
+/// How an issuance ended.
+#[derive(Debug, Clone)]
+pub enum IssueOutcome {
+    /// Every credential is in the log and every bundle is written.
+    Done(IssueSummary),
+    /// The credentials are in the log, but its checkpoint does not meet the witness policy
+    /// yet: no bundle is handed out. Run the witnesses, then the same command again.
+    AwaitingWitnesses {
+        /// The log's size.
+        log_size: u64,
+        /// What the policy requires and who has cosigned.
+        detail: String,
+    },
+}
+
+/// Witnessing for issuance: bundles are handed out only under a checkpoint that meets
+/// `policy`; a `local` witness (key and state directory) beside the issuer may cosign first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Witnessing<'a> {
+    /// The policy the bundles' checkpoint must meet.
+    pub policy: Option<&'a verifier::Policy>,
+    /// A witness run in-process (its key and state directory).
+    pub local: Option<(&'a SignerKey, &'a Path)>,
 }
 
 struct Prepared {
@@ -235,12 +365,138 @@ struct Prepared {
     entry: Vec<u8>,
 }
 
+/// The journal file in OUT that makes an issuance resumable: re-running the same command
+/// after a crash completes it. It holds the salts (private, like the bundles): 0600.
+pub const JOURNAL_NAME: &str = ".ledgerless-issue.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Phase {
+    /// Salts and status indices chosen and reserved; the log may or may not hold the entries.
+    Prepared,
+    /// The entries (and the status list after them) are in the log at `base_size`.
+    Logged,
+    /// Every bundle is written and durable.
+    Done,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Journal {
+    format: String,
+    issuer: String,
+    /// SHA-256 of the input CSV: the same command, the same batch.
+    input: String,
+    phase: Phase,
+    /// The log size the batch's first entry goes (went) to.
+    base_size: u64,
+    first_status_index: u64,
+    rows: Vec<JournalRow>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JournalRow {
+    id: String,
+    credential_type: String,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    claims: BTreeMap<String, String>,
+    salts: Vec<String>,
+}
+
+const JOURNAL_FORMAT: &str = "ledgerless/issue-journal/v1";
+
+fn write_journal(out: &Path, j: &Journal) -> Result<(), IssueError> {
+    let bytes = serde_json::to_vec(j).map_err(|e| IssueError::Input(e.to_string()))?;
+    Ok(tlog::write_file_atomic(&out.join(JOURNAL_NAME), &bytes, true)?)
+}
+
+fn read_journal(out: &Path) -> Result<Option<Journal>, IssueError> {
+    let path = out.join(JOURNAL_NAME);
+    let Some(bytes) = read_opt(&path)? else { return Ok(None) };
+    let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
+        IssueError::Input(format!("{}: not an issuance journal ({e}); move it away to start afresh", path.display()))
+    })?;
+    if j.format != JOURNAL_FORMAT {
+        return Err(IssueError::Input(format!("{}: unknown journal format {:?}", path.display(), j.format)));
+    }
+    Ok(Some(j))
+}
+
+/// Builds a row's log entry from its salts and status index (deterministic: a resumed run
+/// rebuilds exactly the entries it journaled).
+fn prepare_row(issuer: &str, row: Row, salts: Vec<String>, status_index: u64) -> Result<Prepared, IssueError> {
+    let leaves: Vec<Hash> = row
+        .claims
+        .iter()
+        .zip(&salts)
+        .map(|((n, v), s)| claim_leaf(n, s, v))
+        .collect::<Result<_, _>>()
+        .map_err(|e| IssueError::Input(e.to_string()))?;
+    let root = tree_root(&leaves);
+    let entry = canonical_json(&CredentialEntry {
+        format: ENTRY_FORMAT.to_owned(),
+        issuer: issuer.to_owned(),
+        credential_type: row.credential_type.clone(),
+        valid_from: row.valid_from.clone(),
+        valid_until: row.valid_until.clone(),
+        status_index,
+        claims_root: root,
+        claims_count: leaves.len() as u64,
+    })
+    .map_err(|e| IssueError::Input(e.to_string()))?;
+    // Full disclosure: every leaf is shown, so the multi-proof is empty.
+    Ok(Prepared { row, salts, status_index, root, proof: Vec::new(), entry })
+}
+
+/// Runs `f` over `items` on up to 8 threads, keeping order.
+fn par_map<T: Send, U: Send>(
+    items: Vec<T>,
+    f: &(dyn Fn(usize, T) -> Result<U, IssueError> + Sync),
+) -> Result<Vec<U>, IssueError> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let per = items.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<(usize, T)>> = Vec::new();
+    for (i, r) in items.into_iter().enumerate() {
+        if i % per == 0 {
+            parts.push(Vec::with_capacity(per));
+        }
+        if let Some(last) = parts.last_mut() {
+            last.push((i, r));
+        }
+    }
+    let results: Vec<Result<Vec<U>, IssueError>> = std::thread::scope(|scope| {
+        let hs: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(|(i, r)| f(i, r)).collect()))
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(IssueError::Input("a worker panicked".to_owned()))))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// The size a bundle's proof can reach: a checkpoint with a few cosignatures and 64 hashes.
+const PROOF_ALLOWANCE: usize = 16 * 1024;
+
 /// Issues one credential per row into the log opened as `log`, writing `out/<id>.json`
 /// bundles (full disclosure) and re-publishing the status list as the log's last entry.
-/// `now` (POSIX seconds) dates the status list.
+/// `input` is the SHA-256 (hex) of the input file; `now` (POSIX seconds) dates the list.
 ///
-/// Validates everything first: bad rows, ids already issued by this log, or bundle files that
-/// already exist are refused before anything is written.
+/// Crash-safe and resumable: a journal in `out` (written before the log grows) records the
+/// batch, so re-running the same command after a crash at any moment completes it: every id
+/// in the log gets its bundle, no id is burned, no bundle is half-written. Under a witness
+/// policy, bundles are only written once the log's checkpoint meets it.
+///
+/// Validates everything first: bad rows, ids already issued by this log, bundle files that
+/// already exist, bundles too large to verify, or an unusable `out` are refused before the
+/// log grows.
 ///
 /// # Errors
 /// [`IssueError`] naming the problem.
@@ -248,19 +504,163 @@ pub fn issue(
     log: &mut Log,
     key: &SignerKey,
     rows: Vec<Row>,
+    input: &str,
     out: &Path,
     now: i64,
+    witnessing: Witnessing<'_>,
     progress: &mut (dyn FnMut(&str, u64) + Send),
-) -> Result<IssueSummary, IssueError> {
+) -> Result<IssueOutcome, IssueError> {
     let dir = log.dir().to_owned();
     let issuer = log.checkpoint().origin.clone();
+    if log.checkpoint().size > 0 && !dir.join("status").is_dir() {
+        return Err(IssueError::Input(format!(
+            "{} is not a credential log: it has {} entries but no status list; credentials need a log of their own (ledgerless log init)",
+            dir.display(),
+            log.checkpoint().size
+        )));
+    }
+    // --out must be a usable directory before anything else happens.
+    if out.exists() && !out.is_dir() {
+        return Err(IssueError::Input(format!("--out {} exists and is not a directory", out.display())));
+    }
+    std::fs::create_dir_all(out).map_err(|e| IssueError::Io("create", out.to_owned(), e))?;
+    recover_status(log)?;
     let secret = id_secret(key);
+    let journal = match read_journal(out)? {
+        Some(j) if j.issuer == issuer && j.input == input => Some(j),
+        Some(j) if j.phase != Phase::Done => {
+            return Err(IssueError::Input(format!(
+                "{} holds an unfinished issuance of another input into {} ({} credentials); re-run that command to finish it, or choose another --out",
+                out.display(),
+                j.issuer,
+                j.rows.len()
+            )));
+        }
+        _ => None,
+    };
+    let mut journal = match journal {
+        Some(j) => j,
+        None => start_batch(log, &secret, rows, input, out)?,
+    };
+    let n = journal.rows.len() as u64;
+    let prepared: Vec<Prepared> = {
+        let (issuer_ref, first) = (&issuer, journal.first_status_index);
+        let items: Vec<JournalRow> = journal.rows.clone();
+        par_map(items, &|i, r: JournalRow| {
+            let row = Row {
+                id: r.id,
+                credential_type: r.credential_type,
+                valid_from: r.valid_from,
+                valid_until: r.valid_until,
+                claims: r.claims,
+            };
+            prepare_row(issuer_ref, row, r.salts, first + i as u64)
+        })?
+    };
+    progress("prepared", n);
+    let tags: Vec<String> = prepared.iter().map(|p| id_tag(&secret, &p.row.id)).collect();
+    if journal.phase == Phase::Prepared {
+        // Did the crashed run's append land? It holds the lock from the journal to the append,
+        // so its entries are exactly at base_size if anywhere.
+        let (size, root) = (log.checkpoint().size, log.checkpoint().root_hash);
+        let first_in = prepared.first().is_some_and(|p| {
+            entry_at(&dir, size, &root, journal.base_size, &p.entry).unwrap_or(false)
+        });
+        if !first_in {
+            journal.base_size = size;
+            write_journal(out, &journal)?;
+            let entries: Vec<Vec<u8>> = prepared.iter().map(|p| p.entry.clone()).collect();
+            let cover = journal.first_status_index + n;
+            commit_status_list(
+                log,
+                now,
+                entries,
+                |list| grow_list(list, cover),
+                &mut |k| progress("logged", k),
+            )?;
+        }
+        // Only now, with the entries committed, do the ids count as issued.
+        record_ids(&dir, &tags, &prepared)?;
+        journal.phase = Phase::Logged;
+        write_journal(out, &journal)?;
+    }
+    progress("logged", n);
+    // Witnesses: cosign beside the issuer if asked, then hand out bundles only under a
+    // checkpoint that meets the policy.
+    if let Some((w, state)) = witnessing.local {
+        tlog::cosign_open_log(w, log, state, now.max(0) as u64)
+            .map_err(|e| IssueError::Input(format!("the local witness did not cosign: {e}")))?;
+    }
+    let signed = std::fs::read(dir.join("checkpoint")).map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
+    if let Some(policy) = witnessing.policy {
+        match verifier::verify_checkpoint_with_policy(&signed, policy) {
+            Ok(_) => {}
+            Err(e @ verifier::CheckpointError::QuorumNotMet { .. }) => {
+                return Ok(IssueOutcome::AwaitingWitnesses { log_size: log.checkpoint().size, detail: e.to_string() });
+            }
+            Err(e) => {
+                return Err(IssueError::Input(format!(
+                    "the log's checkpoint does not verify under the witness policy: {e}"
+                )));
+            }
+        }
+    }
+    recover_status(log)?;
+    let already_done = journal.phase == Phase::Done;
+    let bundles = write_bundles(&dir, &issuer, &prepared, journal.base_size, out, already_done, progress)?;
+    tlog::sync_all_writes(out)?;
+    if !already_done {
+        journal.phase = Phase::Done;
+        write_journal(out, &journal)?;
+    }
+    Ok(IssueOutcome::Done(IssueSummary {
+        issued: bundles.len() as u64,
+        log_size: log.checkpoint().size,
+        bundles,
+        already_done,
+    }))
+}
+
+fn grow_list(list: StatusList, cover: u64) -> StatusList {
+    if cover == 0 || list.get(cover - 1).is_some() {
+        return list;
+    }
+    let mut grown = StatusList::new(cover as usize);
+    grown.bits[..list.bits.len()].copy_from_slice(&list.bits);
+    grown
+}
+
+/// Appends the batch's id tags to `status/ids` (those not there yet), atomically.
+fn record_ids(dir: &Path, tags: &[String], prepared: &[Prepared]) -> Result<(), IssueError> {
+    let known = read_ids(dir)?;
+    let ids_path = dir.join("status/ids");
+    let mut ids = read_opt(&ids_path)?.unwrap_or_default();
+    let before = ids.len();
+    for (p, tag) in prepared.iter().zip(tags) {
+        if !known.contains_key(tag) {
+            ids.extend_from_slice(format!("{tag} {}\n", p.status_index).as_bytes());
+        }
+    }
+    if ids.len() != before {
+        write_file(&ids_path, &ids)?;
+    }
+    Ok(())
+}
+
+/// A new batch: validates, chooses salts and status indices, reserves the indices and writes
+/// the journal — all before the log grows.
+fn start_batch(
+    log: &Log,
+    secret: &[u8; 32],
+    rows: Vec<Row>,
+    input: &str,
+    out: &Path,
+) -> Result<Journal, IssueError> {
+    let dir = log.dir().to_owned();
+    let issuer = log.checkpoint().origin.clone();
     let known = read_ids(&dir)?;
-    let mut next_index = known.values().map(|i| i + 1).max().unwrap_or(0);
-    // Each id's tag is computed once: to refuse reissues now, and for status/ids below.
-    let tags: Vec<String> = rows.iter().map(|r| id_tag(&secret, &r.id)).collect();
-    for (r, tag) in rows.iter().zip(&tags) {
-        if known.contains_key(tag) {
+    for r in &rows {
+        if known.contains_key(&id_tag(secret, &r.id)) {
             return Err(IssueError::Input(format!(
                 "id {:?} was already issued by this log; ids are never reused",
                 r.id
@@ -278,117 +678,84 @@ pub fn issue(
     let total_claims: usize = rows.iter().map(|r| r.claims.len()).sum();
     let mut random = vec![0u8; 16 * total_claims];
     getrandom::fill(&mut random).map_err(|e| IssueError::Input(format!("no system randomness: {e}")))?;
-    // Each row's salts start at the sum of the claim counts before it.
-    let mut offsets = Vec::with_capacity(rows.len());
-    let mut acc = 0usize;
-    for r in &rows {
-        offsets.push(acc);
-        acc += r.claims.len();
+    let first_status_index = next_status_index(&dir, &known)?;
+    let mut offset = 0usize;
+    let mut jrows = Vec::with_capacity(rows.len());
+    for r in rows {
+        let salts: Vec<String> =
+            (0..r.claims.len()).map(|k| STANDARD.encode(&random[16 * (offset + k)..16 * (offset + k + 1)])).collect();
+        offset += r.claims.len();
+        jrows.push(JournalRow {
+            id: r.id,
+            credential_type: r.credential_type,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            claims: r.claims,
+            salts,
+        });
     }
-    let first_index = next_index;
-    let prepare = |i: usize, row: Row| -> Result<Prepared, IssueError> {
-        let salts: Vec<String> = (0..row.claims.len())
-            .map(|k| STANDARD.encode(&random[16 * (offsets[i] + k)..16 * (offsets[i] + k + 1)]))
-            .collect();
-        let leaves: Vec<Hash> = row
-            .claims
-            .iter()
-            .zip(&salts)
-            .map(|((n, v), s)| claim_leaf(n, s, v))
-            .collect::<Result<_, _>>()
-            .map_err(|e| IssueError::Input(e.to_string()))?;
-        let root = tree_root(&leaves);
-        let status_index = first_index + i as u64;
-        let entry = canonical_json(&CredentialEntry {
-            format: ENTRY_FORMAT.to_owned(),
-            issuer: issuer.clone(),
-            credential_type: row.credential_type.clone(),
-            valid_from: row.valid_from.clone(),
-            valid_until: row.valid_until.clone(),
-            status_index,
-            claims_root: root,
-            claims_count: leaves.len() as u64,
-        })
-        .map_err(|e| IssueError::Input(e.to_string()))?;
-        // Full disclosure: every leaf is shown, so the multi-proof is empty.
-        Ok(Prepared { row, salts, status_index, root, proof: Vec::new(), entry })
+    // A credential whose bundle `verify` would refuse is never issued.
+    for (i, r) in jrows.iter().enumerate() {
+        let row = Row {
+            id: r.id.clone(),
+            credential_type: r.credential_type.clone(),
+            valid_from: r.valid_from.clone(),
+            valid_until: r.valid_until.clone(),
+            claims: r.claims.clone(),
+        };
+        let p = prepare_row(&issuer, row, r.salts.clone(), first_status_index + i as u64)?;
+        let size = serde_json::to_vec_pretty(&make_bundle(&issuer, &p, String::new()))
+            .map_err(|e| IssueError::Input(e.to_string()))?
+            .len();
+        if size + PROOF_ALLOWANCE > verifier::MAX_BUNDLE_SIZE {
+            return Err(IssueError::Input(format!(
+                "row {}, id {:?}: its bundle would be {size} bytes, over the {} MiB a verifier accepts; shorten its claims",
+                i + 2,
+                r.id,
+                verifier::MAX_BUNDLE_SIZE >> 20
+            )));
+        }
+    }
+    let n = jrows.len() as u64;
+    let journal = Journal {
+        format: JOURNAL_FORMAT.to_owned(),
+        issuer,
+        input: input.to_owned(),
+        phase: Phase::Prepared,
+        base_size: log.checkpoint().size,
+        first_status_index,
+        rows: jrows,
     };
-    // Rows are independent: prepare them on every core.
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let per = rows.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<(usize, Row)>> = Vec::new();
-    for (i, r) in rows.into_iter().enumerate() {
-        if i % per == 0 {
-            parts.push(Vec::with_capacity(per));
-        }
-        if let Some(last) = parts.last_mut() {
-            last.push((i, r));
-        }
-    }
-    let prepare = &prepare;
-    let results: Vec<Result<Vec<Prepared>, IssueError>> = std::thread::scope(|scope| {
-        let hs: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(|(i, r)| prepare(i, r)).collect()))
-            .collect();
-        hs.into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(IssueError::Input("a worker panicked".to_owned()))))
-            .collect()
-    });
-    let mut prepared = Vec::new();
-    for r in results {
-        prepared.extend(r?);
-    }
-    progress("prepared", prepared.len() as u64);
-    let mut id_lines = String::with_capacity(prepared.len() * 72);
-    for (p, tag) in prepared.iter().zip(&tags) {
-        id_lines.push_str(&format!("{tag} {}\n", p.status_index));
-    }
-    next_index = first_index + prepared.len() as u64;
-    // 1. Record the status indices first: a crash after this never reuses one.
-    let ids_path = dir.join("status/ids");
-    let mut ids = std::fs::read(&ids_path).unwrap_or_default();
-    ids.extend_from_slice(id_lines.as_bytes());
-    write_file(&ids_path, &ids)?;
-    // 2. The status list, grown to cover the new indices, committed as the batch's last entry.
-    let mut list = current_list(&dir, &issuer)?;
-    if next_index > 0 && list.get(next_index - 1).is_none() {
-        let mut grown = StatusList::new(next_index as usize);
-        grown.bits[..list.bits.len()].copy_from_slice(&list.bits);
-        list = grown;
-    }
-    let list_bytes = status_list_credential(&issuer, &list, &format_time(now))
-        .map_err(|e| IssueError::Input(e.to_string()))?;
-    let status_entry =
-        status_list_entry(&issuer, &list_bytes).map_err(|e| IssueError::Input(e.to_string()))?;
-    write_file(&dir.join(STATUS_LIST_PATH), &list_bytes)?;
-    let first = log.checkpoint().size;
-    let entries = prepared.iter().map(|p| Ok(p.entry.clone())).chain(std::iter::once(Ok(status_entry)));
-    let mut appended = 0u64;
-    let checkpoint = log.append(entries, &mut |_, _| {
-        appended += 1;
-        if appended.is_multiple_of(4096) {
-            progress("logged", appended);
-        }
-    })?;
-    // 3. Proofs against the new checkpoint, from the tiles; bundles; the status proof.
-    let signed = std::fs::read_to_string(dir.join("checkpoint"))
-        .map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
-    let size = checkpoint.size;
+    // The status indices are reserved first (a crash right after only skips them), then the
+    // journal is the commit point: from here on, re-running the command finishes the batch.
+    write_file(&dir.join(NEXT_INDEX_PATH), format!("{}\n", first_status_index + n).as_bytes())?;
+    write_journal(out, &journal)?;
+    Ok(journal)
+}
+
+/// Writes every bundle (or, for a finished batch, those missing) against the log's current
+/// checkpoint, atomically, on up to 8 threads.
+fn write_bundles(
+    dir: &Path,
+    issuer: &str,
+    prepared: &[Prepared],
+    base_size: u64,
+    out: &Path,
+    only_missing: bool,
+    progress: &mut (dyn FnMut(&str, u64) + Send),
+) -> Result<Vec<PathBuf>, IssueError> {
+    let fetch = DirFetch(dir.to_owned());
+    let (signed, cp) = tlog::read_checkpoint(&fetch)?;
+    let signed = String::from_utf8(signed).map_err(|_| IssueError::Input("checkpoint is not UTF-8".to_owned()))?;
+    let size = cp.size;
     let tlog_proof = |tiles: &FetchTiles<'_>, index: u64| -> Result<String, IssueError> {
         let hashes = verifier::prove_inclusion(tiles, size, index).map_err(LogError::from)?;
         Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: signed.clone() }))
     };
-    let fetch = DirFetch(dir.clone());
-    write_file(&dir.join(STATUS_PROOF_PATH), tlog_proof(&FetchTiles::new(&fetch), size - 1)?.as_bytes())?;
-    std::fs::create_dir_all(out).map_err(|e| IssueError::Io("create", out.to_owned(), e))?;
-    // Bundles are independent: build and write them on every core (each thread with its own
-    // tile cache), since creating 100,000 files costs as much as the hashing.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let chunk = prepared.len().div_ceil(threads).max(1);
     let done = std::sync::atomic::AtomicU64::new(0);
     let progress = std::sync::Mutex::new(progress);
-    let issuer_ref = &issuer;
     let results: Vec<Result<Vec<PathBuf>, IssueError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = prepared
             .chunks(chunk)
@@ -399,13 +766,15 @@ pub fn issue(
                     let tiles = FetchTiles::new(fetch);
                     let mut paths = Vec::with_capacity(part.len());
                     for (i, p) in part.iter().enumerate() {
-                        let index = first + (c * chunk + i) as u64;
-                        let bundle = make_bundle(issuer_ref, p, tlog_proof(&tiles, index)?);
+                        let index = base_size + (c * chunk + i) as u64;
                         let path = out.join(format!("{}.json", p.row.id));
-                        let mut json = serde_json::to_vec_pretty(&bundle)
-                            .map_err(|e| IssueError::Input(e.to_string()))?;
-                        json.push(b'\n');
-                        std::fs::write(&path, json).map_err(|e| IssueError::Io("write", path.clone(), e))?;
+                        if !(only_missing && path.is_file()) {
+                            let bundle = make_bundle(issuer, p, tlog_proof(&tiles, index)?);
+                            let mut json = serde_json::to_vec_pretty(&bundle)
+                                .map_err(|e| IssueError::Input(e.to_string()))?;
+                            json.push(b'\n');
+                            tlog::write_file_atomic_no_sync(&path, &json, false)?;
+                        }
                         paths.push(path);
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         if n.is_multiple_of(4096)
@@ -429,7 +798,7 @@ pub fn issue(
     for r in results {
         bundles.extend(r?);
     }
-    Ok(IssueSummary { issued: bundles.len() as u64, log_size: size, bundles })
+    Ok(bundles)
 }
 
 fn make_bundle(issuer: &str, p: &Prepared, tlog_proof: String) -> Bundle {
@@ -521,32 +890,45 @@ pub fn disclose(bundle: &Bundle, names: &[String]) -> Result<Bundle, IssueError>
     Ok(out)
 }
 
+/// What a revocation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The bit was set and a new status list committed; its status index.
+    Now(u64),
+    /// The credential was already revoked: nothing was appended.
+    Already(u64),
+}
+
 /// Revokes the credential with `id`: sets its bit, publishes the new status list and commits
-/// it as the log's last entry. Returns its status index.
+/// it as the log's last entry (through a staged file, see [`recover_status`]). Revoking an
+/// already revoked credential changes nothing.
 ///
 /// # Errors
-/// [`IssueError::Input`] if this log never issued `id`.
-pub fn revoke(log: &mut Log, key: &SignerKey, id: &str, now: i64) -> Result<u64, IssueError> {
+/// [`IssueError::Input`] if this log never issued `id` (or its issuance was interrupted
+/// before the log recorded it: re-run that `issue` first).
+pub fn revoke(log: &mut Log, key: &SignerKey, id: &str, now: i64) -> Result<Revoked, IssueError> {
     let dir = log.dir().to_owned();
     let issuer = log.checkpoint().origin.clone();
-    let index = *read_ids(&dir)?
-        .get(&id_tag(&id_secret(key), id))
-        .ok_or_else(|| IssueError::Input(format!("this log never issued a credential with id {id:?}")))?;
-    let mut list = current_list(&dir, &issuer)?;
-    list.set(index);
-    let list_bytes = status_list_credential(&issuer, &list, &format_time(now))
-        .map_err(|e| IssueError::Input(e.to_string()))?;
-    let entry = status_list_entry(&issuer, &list_bytes).map_err(|e| IssueError::Input(e.to_string()))?;
-    write_file(&dir.join(STATUS_LIST_PATH), &list_bytes)?;
-    let c = log.append(std::iter::once(Ok(entry)), &mut |_, _| {})?;
-    let fetch = DirFetch(dir.clone());
-    let hashes =
-        verifier::prove_inclusion(&FetchTiles::new(&fetch), c.size, c.size - 1).map_err(LogError::from)?;
-    let signed = std::fs::read_to_string(dir.join("checkpoint"))
-        .map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
-    let proof = format_tlog_proof(&TlogProof { extra: None, index: c.size - 1, hashes, checkpoint: signed });
-    write_file(&dir.join(STATUS_PROOF_PATH), proof.as_bytes())?;
-    Ok(index)
+    let index = *read_ids(&dir)?.get(&id_tag(&id_secret(key), id)).ok_or_else(|| {
+        IssueError::Input(format!(
+            "this log never issued a credential with id {id:?} (if an `issue` was interrupted, re-run it first)"
+        ))
+    })?;
+    let current = recover_status(log)?;
+    if current && current_list(&dir, &issuer)?.get(index) == Some(true) {
+        return Ok(Revoked::Already(index));
+    }
+    commit_status_list(
+        log,
+        now,
+        Vec::new(),
+        |mut list| {
+            list.set(index);
+            list
+        },
+        &mut |_| {},
+    )?;
+    Ok(Revoked::Now(index))
 }
 
 /// Opens a log for issuing: its lock held, waiting for other writers.

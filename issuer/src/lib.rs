@@ -13,5 +13,8 @@ mod share;
 pub mod synth;
 
 // The public interface is:
-pub use crate::issue::{IssueError, IssueSummary, Row, disclose, issue, open_log, read_rows, revoke};
-pub use crate::share::{QR_MAX_BYTES, qr_svg, share_link, status_evidence};
+pub use crate::issue::{
+    IssueError, IssueOutcome, IssueSummary, JOURNAL_NAME, Revoked, Row, Witnessing, disclose, issue, open_log,
+    read_rows, revoke, sha256_hex,
+};
+pub use crate::share::{QR_MAX_BYTES, SiteUrlError, check_site_url, qr_svg, share_link, status_evidence};

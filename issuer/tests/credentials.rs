@@ -41,7 +41,9 @@ fn issue_fixture(extra_rows: &str) -> Fixture {
     drop(tlog::Log::init(&log, key()).unwrap());
     let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
     let rows = issuer::read_rows(format!("{}{extra_rows}", csv()).as_bytes()).unwrap();
-    issuer::issue(&mut l, &key(), rows, &out, NOW, &mut |_, _| {}).unwrap();
+    let input = issuer::sha256_hex(csv().as_bytes());
+    let done = issuer::issue(&mut l, &key(), rows, &input, &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
+    assert!(matches!(done.unwrap(), issuer::IssueOutcome::Done(_)));
     Fixture { _t: t, log, out }
 }
 
@@ -57,9 +59,14 @@ fn check(bundle: &[u8], log: Option<&Path>) -> Report {
     // A mutated bundle may not parse; it is then checked offline (and fails at "format").
     let status = log.and_then(|l| {
         let b = Bundle::parse(bundle).ok()?;
-        issuer::status_evidence(&tlog::DirFetch(l.to_owned()), &b).ok()
+        Some(issuer::status_evidence(&tlog::DirFetch(l.to_owned()), &b).map_err(|e| e.to_string()))
     });
-    check_bundle(bundle, &trust(), NOW, status.as_ref()).0
+    let check = match &status {
+        None => verifier::StatusCheck::Offline,
+        Some(Ok(e)) => verifier::StatusCheck::Evidence(e),
+        Some(Err(e)) => verifier::StatusCheck::Unavailable(e),
+    };
+    check_bundle(bundle, &trust(), NOW, check).0
 }
 
 fn failed(r: &Report) -> &str {
@@ -198,21 +205,21 @@ fn other_keys_and_issuers_are_refused() {
     let b = read(&f.out.join("cred-1.json"));
     // Same name, other bytes.
     let impostor = SignerKey::from_seed(ISSUER, KeyKind::Ed25519, &[0x22; 32]).unwrap();
-    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(impostor.verifier.clone())), NOW, None).0;
+    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(impostor.verifier.clone())), NOW, verifier::StatusCheck::Offline).0;
     assert_eq!(failed(&r), "checkpoint-signature", "{r:#?}");
     assert!(r.failure().unwrap().detail.contains("no signature by register.example.org/log+"));
     // Another issuer's key.
     let other = SignerKey::from_seed("college.example.org/log", KeyKind::Ed25519, &[0x33; 32]).unwrap();
-    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(other.verifier.clone())), NOW, None).0;
+    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(other.verifier.clone())), NOW, verifier::StatusCheck::Offline).0;
     assert_eq!(failed(&r), "issuer");
     // A trust list that does not list this issuer; then one that does.
     let list = |vkey: String| TrustList {
         issuers: vec![TrustedParty { name: "Royal College (example)".into(), vkey, log: None, policy: None }],
         publishers: vec![],
     };
-    let r = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&other.verifier))), NOW, None).0;
+    let r = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&other.verifier))), NOW, verifier::StatusCheck::Offline).0;
     assert_eq!(failed(&r), "issuer");
-    let (r, s) = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&key().verifier))), NOW, None);
+    let (r, s) = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&key().verifier))), NOW, verifier::StatusCheck::Offline);
     assert!(r.verified);
     assert_eq!(s.unwrap().issuer_name, "Royal College (example)");
 }
@@ -221,7 +228,12 @@ fn other_keys_and_issuers_are_refused() {
 fn revocation_is_exact() {
     let f = issue_fixture("");
     let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
-    let idx = issuer::revoke(&mut l, &key(), "cred-2", NOW).unwrap();
+    let idx = match issuer::revoke(&mut l, &key(), "cred-2", NOW).unwrap() {
+        issuer::Revoked::Now(i) => i,
+        other => panic!("{other:?}"),
+    };
+    // Revoking again changes nothing.
+    assert_eq!(issuer::revoke(&mut l, &key(), "cred-2", NOW).unwrap(), issuer::Revoked::Already(idx));
     drop(l);
     let r = check(&read(&f.out.join("cred-2.json")), Some(&f.log));
     assert_eq!(failed(&r), "revocation");

@@ -249,7 +249,12 @@ impl Log {
         &self.checkpoint
     }
 
-    /// The log directory.
+    /// The log's verifier key (public half of its signing key).
+    pub fn verifier_key(&self) -> &verifier::VerifierKey {
+        &self.key.verifier
+    }
+
+    /// The log's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -27,6 +27,60 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
     std::fs::rename(&tmp, path).map_err(|e| LogError::io("rename into place", path, e))
 }
 
+/// Writes `bytes` to `path` atomically and durably (a temporary file, fsync, rename, directory
+/// fsync): after a crash the file is the old one or the new one. `private` makes it 0600 from
+/// its creation. For files outside a log too (bundles, journals), under the caller's own lock.
+///
+/// # Errors
+/// [`LogError::Io`] naming the file.
+pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
+    write_file_atomic_no_sync(path, bytes, private)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    sync_dir(dir)
+}
+
+/// As [`write_file_atomic`], but without fsync: for many files made durable together by
+/// [`sync_all_writes`] before any record says they exist.
+///
+/// # Errors
+/// [`LogError::Io`] naming the file.
+pub fn write_file_atomic_no_sync(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut f = match opts.open(&tmp) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| LogError::io("create", dir, e))?;
+            opts.open(&tmp).map_err(|e| LogError::io("create", &tmp, e))?
+        }
+        Err(e) => return Err(LogError::io("create", &tmp, e)),
+    };
+    f.write_all(bytes).map_err(|e| LogError::io("write", &tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        LogError::io("rename into place", path, e)
+    })
+}
+
+/// Makes every write so far on the filesystem holding `dir` durable (one `syncfs`).
+///
+/// # Errors
+/// [`LogError::Io`].
+pub fn sync_all_writes(dir: &Path) -> Result<(), LogError> {
+    sync_filesystem(dir, &[])
+}
+
 /// Writes a tile or entry bundle in place (no temporary file): every tile path an append
 /// writes is absent from, or unreferenced by, the published checkpoint, so no reader can see
 /// it half-written; the commit protocol makes it durable before any checkpoint names it.

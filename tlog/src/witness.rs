@@ -172,6 +172,23 @@ pub fn cosign_log_dir(
     Ok(c)
 }
 
+/// Cosigns the newest checkpoint of `log`, which this process holds open (and so locked), and
+/// adds the cosignature to its `checkpoint`: for an issuer running its own witness beside it.
+///
+/// # Errors
+/// As [`witness_cosign`] and [`add_cosignature`].
+pub fn cosign_open_log(
+    witness: &SignerKey,
+    log: &crate::log::Log,
+    state_dir: &Path,
+    now: u64,
+) -> Result<Cosigned, WitnessError> {
+    let dir = log.dir();
+    let c = witness_cosign(witness, log.verifier_key(), &crate::DirFetch(dir.to_path_buf()), state_dir, now)?;
+    merge_cosignature(dir, &c.note)?;
+    Ok(c)
+}
+
 /// Writes a cosigned checkpoint back into a local log, if the log still serves the same
 /// checkpoint (else an append happened meanwhile and the cosignature is simply not added).
 /// Returns whether it was written.
@@ -180,6 +197,11 @@ pub fn cosign_log_dir(
 /// [`LogError`] on I/O failure or if `cosigned` is not a note.
 pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
     let _lock = crate::log::lock(dir, mode, &mut || {})?;
+    merge_cosignature(dir, cosigned)
+}
+
+/// [`add_cosignature`] for a caller that holds the log's lock.
+fn merge_cosignature(dir: &Path, cosigned: &str) -> Result<bool, LogError> {
     let path = dir.join("checkpoint");
     let current = std::fs::read(&path).map_err(|e| LogError::io("read", &path, e))?;
     let cur = parse_note(&current).map_err(|e| LogError::Verify(e.to_string()))?;

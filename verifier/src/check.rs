@@ -36,6 +36,9 @@ pub enum Outcome {
     Fail,
     /// The check was not run (an earlier one failed, or it does not apply).
     Skip,
+    /// The caller asked for this check but it could not be run (an unreachable log, a missing
+    /// file, evidence that proves nothing current): the evidence is **not** verified.
+    Unchecked,
 }
 
 /// One check in a report.
@@ -65,6 +68,9 @@ pub enum Verdict {
     UntrustedIssuer,
     /// Anything else failed: forged, altered, malformed.
     Invalid,
+    /// Nothing failed, but a check the caller asked for could not be run (e.g. revocation,
+    /// with the issuer's log unreachable). Not valid: fail closed.
+    Unchecked,
 }
 
 impl Verdict {
@@ -76,6 +82,7 @@ impl Verdict {
             Verdict::Expired => "Expired",
             Verdict::UntrustedIssuer => "Untrusted issuer",
             Verdict::Invalid => "Invalid",
+            Verdict::Unchecked => "Could not check",
         }
     }
 }
@@ -103,6 +110,11 @@ impl Report {
         self.steps.push(Step { check, title, outcome: Outcome::Fail, detail: detail.into() });
     }
 
+    fn unchecked(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
+        self.verified = false;
+        self.steps.push(Step { check, title, outcome: Outcome::Unchecked, detail: detail.into() });
+    }
+
     fn skip(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
         self.steps.push(Step { check, title, outcome: Outcome::Skip, detail: detail.into() });
     }
@@ -114,14 +126,24 @@ impl Report {
         }
     }
 
-    /// The first failed step, if any.
+    /// The first failed step, if any; else the first step that could not be checked.
     pub fn failure(&self) -> Option<&Step> {
-        self.steps.iter().find(|s| s.outcome == Outcome::Fail)
+        self.steps
+            .iter()
+            .find(|s| s.outcome == Outcome::Fail)
+            .or_else(|| self.steps.iter().find(|s| s.outcome == Outcome::Unchecked))
     }
 
-    /// The verdict the first failed step (or none) amounts to.
+    /// The verdict the first failed step (or none) amounts to. A failure outranks a check
+    /// that could not be run; a report whose `verified` was cleared by its caller is never
+    /// valid.
     pub fn verdict(&self) -> Verdict {
-        match self.failure().map(|f| (f.check, f.detail.as_str())) {
+        let failure = self.steps.iter().find(|s| s.outcome == Outcome::Fail);
+        if failure.is_none() && self.steps.iter().any(|s| s.outcome == Outcome::Unchecked) {
+            return Verdict::Unchecked;
+        }
+        match failure.map(|f| (f.check, f.detail.as_str())) {
+            None if !self.verified => Verdict::Invalid,
             None => Verdict::Valid,
             Some(("revocation", d)) if d.starts_with("revoked") => Verdict::Revoked,
             Some(("validity", d)) if d.starts_with("expired") => Verdict::Expired,
@@ -416,11 +438,12 @@ impl TrustList {
         Ok(t)
     }
 
-    /// The trusted party whose log origin is `origin`, and the trust to verify it with.
-    pub fn find(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
+    /// The trusted credential *issuer* whose log origin is `origin`, and the trust to verify
+    /// it with. Keys are trusted only for their role: a publisher's key never vouches for a
+    /// credential.
+    pub fn find_issuer(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
         self.issuers
             .iter()
-            .chain(&self.publishers)
             .find_map(|p| p.trust().ok().filter(|(k, _)| k.name == origin).map(|(_, t)| (p, t)))
     }
 }
@@ -474,6 +497,21 @@ pub struct StatusEvidence {
     pub consistency: Option<Vec<Hash>>,
 }
 
+/// Whether, and with what, a bundle's revocation status is checked. The caller decides; the
+/// verifier never silently downgrades a requested check to "skipped".
+#[derive(Debug, Clone, Copy)]
+pub enum StatusCheck<'a> {
+    /// Verify offline, by request (`--offline`) or because no log is known for the issuer: the
+    /// `revocation` step is skipped and says so; the verdict can still be valid.
+    Offline,
+    /// Check against this evidence, fetched from the issuer's log.
+    Evidence(&'a StatusEvidence),
+    /// A log was given or known, but its evidence could not be had (unreachable, missing file,
+    /// timeout): the step is [`Outcome::Unchecked`] with this reason, and the verdict is
+    /// [`Verdict::Unchecked`], never valid.
+    Unavailable(&'a str),
+}
+
 /// What a verified (or partly verified) bundle says, for display.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BundleSummary {
@@ -511,13 +549,14 @@ const REVOCATION: (&str, &str) = ("revocation", "the issuer has not revoked the 
 
 /// Verifies a credential bundle at POSIX time `at`, step by step: format, trusted issuer,
 /// checkpoint signature (and witness quorum), inclusion of the entry rebuilt from the bundle,
-/// disclosed claims, validity window, and revocation when `status` evidence is given (else the
-/// step is skipped and says the status was not checked).
+/// disclosed claims, validity window, and revocation as `status` says: checked against
+/// evidence, skipped when verifying offline, or *unchecked* (not valid) when a log was asked
+/// for and could not be read.
 pub fn check_bundle(
     bundle: &[u8],
     trust: &BundleTrust,
     at: i64,
-    status: Option<&StatusEvidence>,
+    status: StatusCheck<'_>,
 ) -> (Report, Option<BundleSummary>) {
     let mut r = Report::new();
     let rest = [ISSUER, SIG, QUORUM, INCLUSION, CLAIMS, VALIDITY, REVOCATION];
@@ -571,7 +610,7 @@ pub fn check_bundle(
                 _ => None,
             }
         }
-        BundleTrust::List(list) => list.find(&c.issuer).map(|(p, t)| (p.name.clone(), t)),
+        BundleTrust::List(list) => list.find_issuer(&c.issuer).map(|(p, t)| (p.name.clone(), t)),
     };
     let Some((name, t)) = resolved else {
         r.fail(
@@ -620,19 +659,25 @@ pub fn check_bundle(
     }
     validity_step(&mut r, c, at);
     match status {
-        None => r.skip(
+        StatusCheck::Offline => r.skip(
             REVOCATION.0,
             REVOCATION.1,
             "not checked: verified offline (give the issuer's log to check revocation)",
         ),
-        Some(s) => {
+        StatusCheck::Unavailable(why) => {
+            r.unchecked(REVOCATION.0, REVOCATION.1, format!("could not check revocation: {why}"))
+        }
+        StatusCheck::Evidence(s) => {
             // The status list is only as good as the checkpoint it is proven against.
             match revocation_step(&b, &v.checkpoint, &t, s) {
                 Ok(detail) => {
                     summary.status_checked = true;
                     r.pass(REVOCATION.0, REVOCATION.1, detail);
                 }
-                Err(detail) => r.fail(REVOCATION.0, REVOCATION.1, detail),
+                Err(Revocation::Unchecked(detail)) => {
+                    r.unchecked(REVOCATION.0, REVOCATION.1, format!("could not check revocation: {detail}"))
+                }
+                Err(Revocation::Fail(detail)) => r.fail(REVOCATION.0, REVOCATION.1, detail),
             }
         }
     }
@@ -666,58 +711,85 @@ fn validity_step(r: &mut Report, c: &crate::credential::Credential, at: i64) {
     }
 }
 
+/// Why the revocation step did not pass.
+enum Revocation {
+    /// Revoked, or the evidence is forged or shows a fork: not valid.
+    Fail(String),
+    /// The evidence proves nothing current (stale, incomplete): revocation could not be checked.
+    Unchecked(String),
+}
+
 fn revocation_step(
     b: &Bundle,
     bundle_checkpoint: &crate::checkpoint::Checkpoint,
     trust: &Trust,
     s: &StatusEvidence,
-) -> Result<String, String> {
-    let verify = |bytes: &[u8]| match trust {
-        Trust::Key(k) => verify_checkpoint(bytes, k),
-        Trust::Policy(p) => verify_checkpoint_with_policy(bytes, p),
+) -> Result<String, Revocation> {
+    use Revocation::{Fail, Unchecked};
+    let latest = match trust {
+        Trust::Key(k) => verify_checkpoint(&s.latest_checkpoint, k),
+        Trust::Policy(p) => verify_checkpoint_with_policy(&s.latest_checkpoint, p),
     };
-    let latest =
-        verify(&s.latest_checkpoint).map_err(|e| format!("the log's current checkpoint: {e}"))?.checkpoint;
-    let p = parse_tlog_proof(&s.list_proof).map_err(|e| format!("status list proof: {e}"))?;
-    let proven = verify(p.checkpoint.as_bytes()).map_err(|e| format!("status list proof: {e}"))?.checkpoint;
-    if (proven.size, proven.root_hash) != (latest.size, latest.root_hash) || p.index + 1 != latest.size {
-        return Err(format!(
+    let latest = match latest {
+        Ok(v) => v.checkpoint,
+        // A current checkpoint that witnesses have not (yet) cosigned proves nothing current.
+        Err(e @ CheckpointError::QuorumNotMet { .. }) => {
+            return Err(Unchecked(format!("the log's current checkpoint: {e}")));
+        }
+        Err(e) => return Err(Fail(format!("the log's current checkpoint: {e}"))),
+    };
+    let p = parse_tlog_proof(&s.list_proof).map_err(|e| Fail(format!("status list proof: {e}")))?;
+    // The status list proof is checked against the *current* checkpoint, which was verified
+    // above (signature and quorum): the checkpoint embedded in the proof file only has to
+    // name the same tree, so a later cosignature on the log need not be copied into it.
+    let proven = parse_note(p.checkpoint.as_bytes())
+        .map_err(|e| e.to_string())
+        .and_then(|n| crate::checkpoint::parse_checkpoint(&n.text).map_err(|e| e.to_string()))
+        .map_err(|e| Fail(format!("status list proof: {e}")))?;
+    if (proven.origin.as_str(), proven.size, proven.root_hash)
+        != (latest.origin.as_str(), latest.size, latest.root_hash)
+        || p.index + 1 != latest.size
+    {
+        return Err(Unchecked(format!(
             "cannot tell the status list is current: it is proven at entry {} of size {}, but the log is at size {}",
             p.index, proven.size, latest.size
-        ));
+        )));
     }
-    let entry = status_list_entry(&b.credential.issuer, &s.list).map_err(|e| e.to_string())?;
-    verify_inclusion(p.index, proven.size, &leaf_hash(&entry), &p.hashes, &proven.root_hash)
-        .map_err(|e| format!("the status list is not the one committed to the log: {e}"))?;
+    let entry = status_list_entry(&b.credential.issuer, &s.list).map_err(|e| Fail(e.to_string()))?;
+    verify_inclusion(p.index, latest.size, &leaf_hash(&entry), &p.hashes, &latest.root_hash)
+        .map_err(|e| Unchecked(format!("the status list is not the one committed to the log: {e}")))?;
     if bundle_checkpoint.size > latest.size {
-        return Err(format!(
+        return Err(Fail(format!(
             "the log now shows size {}, smaller than the bundle's {}: a rollback or fork",
             latest.size, bundle_checkpoint.size
-        ));
+        )));
     }
     if bundle_checkpoint.size > 0 {
-        let proof =
-            s.consistency.as_deref().ok_or("could not get a consistency proof from the log's tiles")?;
+        let proof = s
+            .consistency
+            .as_deref()
+            .ok_or_else(|| Unchecked("could not get a consistency proof from the log's tiles".to_owned()))?;
         verify_consistency(bundle_checkpoint.size, latest.size, proof, &bundle_checkpoint.root_hash, &latest.root_hash)
             .map_err(|e| {
-                format!(
+                Fail(format!(
                     "the log's current tree (size {}) does not extend the bundle's (size {}): {e}; the log has forked",
                     latest.size, bundle_checkpoint.size
-                )
+                ))
             })?;
     }
-    let list = parse_status_list_credential(&s.list, &b.credential.issuer).map_err(|e| e.to_string())?;
+    let list =
+        parse_status_list_credential(&s.list, &b.credential.issuer).map_err(|e| Fail(e.to_string()))?;
     let index = crate::checkpoint::parse_decimal(&b.credential.credential_status.status_list_index)
-        .unwrap_or(u64::MAX);
+        .ok_or_else(|| Fail("the credential's status index is not a number".to_owned()))?;
     match list.get(index) {
         Some(false) => {
             Ok(format!("not revoked (status list committed at entry {} of {})", p.index, latest.size))
         }
-        Some(true) => Err(format!(
+        Some(true) => Err(Fail(format!(
             "revoked: the issuer set status bit {index} in its status list committed at entry {}",
             p.index
-        )),
-        None => Err(format!("status bit {index} is beyond the issuer's status list")),
+        ))),
+        None => Err(Fail(format!("status bit {index} is beyond the issuer's status list"))),
     }
 }
 

@@ -18,9 +18,9 @@ mod tlog_proof;
 
 // The public interface is:
 pub use crate::check::{
-    BundleSummary, BundleTrust, Outcome, Report, StatusEvidence, Step, Trust, TrustList, TrustedParty,
-    Verdict, check_bundle, check_checkpoint, check_consistency, check_inclusion, check_last_seen,
-    check_release, check_row_proof, check_tlog_proof, parse_trust_key,
+    BundleSummary, BundleTrust, Outcome, Report, StatusCheck, StatusEvidence, Step, Trust, TrustList,
+    TrustedParty, Verdict, check_bundle, check_checkpoint, check_consistency, check_inclusion,
+    check_last_seen, check_release, check_row_proof, check_tlog_proof, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,

@@ -1,0 +1,321 @@
+//! Issue 12 regressions, credential side: revocation fails closed, witnessed issuance hands out
+//! bundles its own policy accepts, issuance refuses bad output before the log grows, roles
+//! are kept apart, and revocation is idempotent.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ledgerless")
+}
+
+#[track_caller]
+fn code(dir: &Path, args: &[&str], want: i32, stderr_has: &str) -> String {
+    let o = run(dir, args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(want), "{args:?}:\n{out}\n{err}");
+    assert!(err.contains(stderr_has) || out.contains(stderr_has), "{args:?}: want {stderr_has:?} in\n{out}\n{err}");
+    out
+}
+
+#[track_caller]
+fn ok(dir: &Path, args: &[&str]) -> String {
+    code(dir, args, 0, "")
+}
+
+fn log_size(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join("checkpoint")).expect("checkpoint");
+    text.lines().nth(1).expect("size line").parse().expect("size")
+}
+
+/// Issuer `gmc` with log `log`, witness `w1`, policy `policy`, 40 credentials issued under the
+/// policy with the local witness, and one revoked. Returns (valid id, revoked id).
+fn witnessed_issuer(d: &Path) -> (String, String) {
+    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
+    ok(d, &["keygen", "--name", "witness.example.net/w1", "--out", "w1", "--witness"]);
+    let policy = format!(
+        "log {}\nwitness w1 {}\nquorum w1\n",
+        std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
+        std::fs::read_to_string(d.join("w1.pub")).expect("pub").trim()
+    );
+    std::fs::write(d.join("policy"), policy).expect("policy");
+    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    ok(d, &["synth", "registrants", "--rows", "40", "--seed", "3", "--out", "reg.csv"]);
+    ok(
+        d,
+        &[
+            "issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles", "--policy",
+            "policy", "--witness-key", "w1.key", "--witness-state", "w1-state",
+        ],
+    );
+    let ids: Vec<String> = std::fs::read_to_string(d.join("reg.csv"))
+        .expect("csv")
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(3).is_some_and(|u| u.is_empty() || u > "2030"))
+        .filter(|l| l.split(',').nth(2).is_none_or(|f| f.is_empty() || f < "2025"))
+        .map(|l| l.split(',').next().expect("id").to_owned())
+        .collect();
+    assert!(ids.len() >= 2, "need two currently valid credentials");
+    ok(
+        d,
+        &[
+            "revoke", "--log", "log", "--key", "gmc.key", "--id", &ids[1], "--witness-key", "w1.key",
+            "--witness-state", "w1-state",
+        ],
+    );
+    (ids[0].clone(), ids[1].clone())
+}
+
+#[test]
+fn every_issued_bundle_verifies_under_the_issuers_witness_policy() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let (valid, revoked) = witnessed_issuer(d);
+    let verify = |file: &str| -> Output {
+        run(d, &["verify", file, "--policy", "policy", "--log", "log", "--at", "2026-06-01"])
+    };
+    let mut files: Vec<String> = std::fs::read_dir(d.join("bundles"))
+        .expect("bundles")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 40);
+    assert_eq!(verify(&format!("bundles/{valid}.json")).status.code(), Some(0));
+    let o = verify(&format!("bundles/{revoked}.json"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("REVOKED"));
+    // A second batch, then the witness cosigns again: the first batch's credentials still
+    // verify (the status proof need not carry the newest cosignature to prove the list current).
+    ok(d, &["synth", "registrants", "--rows", "5", "--seed", "99", "--out", "reg2.csv"]);
+    let csv2 = std::fs::read_to_string(d.join("reg2.csv")).expect("csv").replace("cred-", "second-");
+    std::fs::write(d.join("reg2.csv"), csv2).expect("csv");
+    ok(
+        d,
+        &[
+            "issue", "--log", "log", "--key", "gmc.key", "--input", "reg2.csv", "--out", "bundles2", "--policy",
+            "policy", "--witness-key", "w1.key", "--witness-state", "w1-state",
+        ],
+    );
+    ok(d, &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"]);
+    for f in files.iter().filter(|f| **f != format!("{revoked}.json")) {
+        let o = verify(&format!("bundles/{f}"));
+        let out = String::from_utf8_lossy(&o.stdout);
+        // Some synthetic credentials are expired or not yet valid: those fail only at validity.
+        assert!(
+            o.status.code() == Some(0) || (out.contains("FAIL validity") && out.contains("ok   revocation")),
+            "{f}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn issue_under_a_policy_waits_for_witnesses_and_a_rerun_finishes() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
+    ok(d, &["keygen", "--name", "witness.example.net/w1", "--out", "w1", "--witness"]);
+    let policy = format!(
+        "log {}\nwitness w1 {}\nquorum w1\n",
+        std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
+        std::fs::read_to_string(d.join("w1.pub")).expect("pub").trim()
+    );
+    std::fs::write(d.join("policy"), policy).expect("policy");
+    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    ok(d, &["synth", "registrants", "--rows", "10", "--seed", "5", "--out", "reg.csv"]);
+    let issue = ["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b", "--policy", "policy"];
+    code(d, &issue, 3, "does not meet the witness policy");
+    let bundles = || {
+        std::fs::read_dir(d.join("b"))
+            .expect("b")
+            .filter_map(|e| e.ok())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    assert_eq!(bundles(), 0, "no bundle is handed out before the quorum is met");
+    let size = log_size(&d.join("log"));
+    // Re-running before the witness changes nothing and still waits.
+    code(d, &issue, 3, "does not meet the witness policy");
+    assert_eq!(log_size(&d.join("log")), size, "a re-run never appends the batch twice");
+    ok(d, &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"]);
+    code(d, &issue, 0, "issued 10 credentials");
+    assert_eq!(bundles(), 10);
+    assert_eq!(log_size(&d.join("log")), size);
+    let first = std::fs::read_to_string(d.join("reg.csv")).expect("csv");
+    let id = first.lines().nth(1).and_then(|l| l.split(',').next()).expect("id").to_owned();
+    let b = format!("b/{id}.json");
+    code(d, &["verify", &b, "--policy", "policy", "--log", "log", "--at", "2026-06-01"], 0, "witness-quorum");
+    // Once finished, the same command is a no-op that says so.
+    code(d, &issue, 0, "already issued");
+    assert_eq!(log_size(&d.join("log")), size);
+    // A deleted bundle is written again by the same command.
+    std::fs::remove_file(d.join(&b)).expect("rm");
+    code(d, &issue, 0, "already issued");
+    assert!(d.join(&b).is_file());
+    // The journal holds salts: private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("b/.ledgerless-issue.json")).expect("journal").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn revocation_fails_closed_when_the_log_cannot_be_read() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let (valid, revoked) = witnessed_issuer(d);
+    let rev = format!("bundles/{revoked}.json");
+    let val = format!("bundles/{valid}.json");
+    let at = ["--at", "2026-06-01"];
+    let v = |file: &str, extra: &[&str]| {
+        let mut a = vec!["verify", file, "--policy", "policy"];
+        a.extend_from_slice(&at);
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let call = |a: Vec<String>, want: i32, has: &str| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        code(d, &a, want, has)
+    };
+    // Reachable log: revoked is revoked, valid is valid.
+    call(v(&rev, &["--log", "log"]), 1, "revoked");
+    call(v(&val, &["--log", "log"]), 0, "not revoked");
+    // Unreachable, missing, or another issuer's log: never VALID.
+    for log in ["http://127.0.0.1:1/", "no-such-dir"] {
+        let out = call(v(&rev, &["--log", log]), 1, "revocation");
+        assert!(out.contains("NOT VERIFIED") && !out.contains("\nverified"), "{out}");
+        assert!(out.contains("UNCHECKED"), "{out}");
+        call(v(&val, &["--log", log]), 1, "could not check revocation");
+    }
+    ok(d, &["keygen", "--name", "other.example.org/register", "--out", "other"]);
+    ok(d, &["log", "init", "otherlog", "--key", "other.key"]);
+    ok(d, &["synth", "registrants", "--rows", "3", "--seed", "8", "--out", "o.csv"]);
+    ok(d, &["issue", "--log", "otherlog", "--key", "other.key", "--input", "o.csv", "--out", "ob"]);
+    call(v(&rev, &["--log", "otherlog"]), 1, "revocation");
+    // Any one status file removed.
+    for f in ["status/revocation.json", "status/revocation.tlog-proof", "checkpoint"] {
+        let copy = format!("log-without-{}", f.replace('/', "-"));
+        copy_dir(&d.join("log"), &d.join(&copy));
+        std::fs::remove_file(d.join(&copy).join(f)).expect("rm");
+        call(v(&rev, &["--log", &copy]), 1, "revocation");
+        call(v(&val, &["--log", &copy]), 1, "revocation");
+    }
+    // Offline only when asked for, and it says so.
+    let out = call(v(&rev, &["--offline"]), 0, "not checked");
+    assert!(out.contains("verified offline"), "{out}");
+    // A trust list with a relative log: resolved against the trust file, from any directory.
+    std::fs::create_dir_all(d.join("site")).expect("site");
+    copy_dir(&d.join("log"), &d.join("site/log"));
+    let trust = serde_json::json!({"issuers": [{
+        "name": "GMC", "vkey": std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
+        "log": "log", "policy": std::fs::read_to_string(d.join("policy")).expect("policy"),
+    }]});
+    std::fs::write(d.join("site/trust.json"), serde_json::to_vec(&trust).expect("json")).expect("trust");
+    code(d, &["verify", &rev, "--trust", "site/trust.json", "--at", "2026-06-01"], 1, "revoked");
+    code(&d.join("site"), &["verify", &format!("../{rev}"), "--trust", "trust.json", "--at", "2026-06-01"], 1, "revoked");
+    code(d, &["verify", &val, "--trust", "site/trust.json", "--at", "2026-06-01"], 0, "not revoked");
+    // The trust list's log unreachable: not verified.
+    std::fs::remove_dir_all(d.join("site/log/status")).expect("rm");
+    code(d, &["verify", &val, "--trust", "site/trust.json", "--at", "2026-06-01"], 1, "could not check revocation");
+    // --json says "unchecked" for the step.
+    let out = call(v(&val, &["--log", "no-such-dir", "--json"]), 1, "");
+    let j: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(j["verified"], false);
+    let steps = j["bundles"][0]["steps"].as_array().expect("steps");
+    assert!(steps.iter().any(|s| s["check"] == "revocation" && s["outcome"] == "unchecked"), "{out}");
+}
+
+#[test]
+fn keys_are_trusted_only_for_their_role() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let (valid, _) = witnessed_issuer(d);
+    // The issuer's key listed as a *publisher* does not vouch for its credentials.
+    let trust = serde_json::json!({"publishers": [{
+        "name": "GMC", "vkey": std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
+    }]});
+    std::fs::write(d.join("trust.json"), serde_json::to_vec(&trust).expect("json")).expect("trust");
+    let b = format!("bundles/{valid}.json");
+    code(d, &["verify", &b, "--trust", "trust.json", "--offline", "--at", "2026-06-01"], 1, "not a trusted issuer");
+    // A release log is not a credential log.
+    ok(d, &["keygen", "--name", "stats.example.org/releases", "--out", "pub"]);
+    ok(d, &["log", "init", "publog", "--key", "pub.key"]);
+    std::fs::write(d.join("entry.txt"), "a release manifest stands here\n").expect("entry");
+    ok(d, &["log", "append", "publog", "--key", "pub.key", "entry.txt"]);
+    code(d, &["issue", "--log", "publog", "--key", "pub.key", "--input", "reg.csv", "--out", "x"], 2, "not a credential log");
+}
+
+#[test]
+fn issue_refuses_bad_output_and_oversized_rows_before_the_log_grows() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
+    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    ok(d, &["synth", "registrants", "--rows", "4", "--seed", "1", "--out", "reg.csv"]);
+    std::fs::write(d.join("afile"), "x").expect("file");
+    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "afile"], 2, "not a directory");
+    assert_eq!(log_size(&d.join("log")), 0);
+    // A claim so large the bundle could never verify (8 MiB limit): 9 claims of 1 MiB.
+    let mut csv = String::from("id,type");
+    for i in 0..9 {
+        csv.push_str(&format!(",c{i}"));
+    }
+    csv.push_str("\nbig,RegisterEntry");
+    let mega = "x".repeat(1 << 20);
+    for _ in 0..9 {
+        csv.push(',');
+        csv.push_str(&mega[..(1 << 20) - 10]);
+    }
+    csv.push('\n');
+    std::fs::write(d.join("big.csv"), csv).expect("csv");
+    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "big.csv", "--out", "bb"], 2, "a verifier accepts");
+    assert_eq!(log_size(&d.join("log")), 0);
+    // The ids were not burned: a normal issue of the same log still works, and again is a no-op.
+    ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"]);
+    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"], 0, "already issued");
+    // Another input into an OUT with a finished batch: its ids are new, so it is issued.
+    // But an id already issued is refused, and nothing is appended.
+    let size = log_size(&d.join("log"));
+    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b2"], 2, "never reused");
+    assert_eq!(log_size(&d.join("log")), size);
+}
+
+#[test]
+fn revoking_twice_appends_once_and_keeps_the_reason_private() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let (_, revoked) = witnessed_issuer(d);
+    let size = log_size(&d.join("log"));
+    code(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", &revoked, "--reason", "again"], 0, "already revoked");
+    assert_eq!(log_size(&d.join("log")), size);
+    code(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", "never-issued"], 2, "never issued");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("gmc.key.revocations")).expect("record").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
