@@ -6,12 +6,100 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// The most bytes a QR code (version 40, low error correction) holds in byte mode.
 pub const QR_MAX_BYTES: usize = 2953;
 
+/// Why a verifier site's URL is refused: links must open an `http(s)` page on a named host,
+/// never a `javascript:` or `data:` URL, a relative path or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteUrlError {
+    /// No URL at all.
+    #[error("the site URL is empty: give the verifier site's address, e.g. https://verify.example.org/")]
+    Empty,
+    /// Not `http://` or `https://`.
+    #[error("the site URL {0:?} must start with https:// (or http://), e.g. https://verify.example.org/")]
+    Scheme(String),
+    /// `http(s)://` with no host after it.
+    #[error("the site URL {0:?} names no host, e.g. https://verify.example.org/")]
+    NoHost(String),
+    /// A character or part a site address cannot have.
+    #[error("the site URL {0:?} is not a valid address: it has {1}")]
+    Invalid(String, &'static str),
+}
+
+/// Checks that `site` is an absolute `http://` or `https://` URL with a host (and at most a
+/// numeric port), with no user name, spaces, control or quoting characters.
+///
+/// # Errors
+/// [`SiteUrlError`] naming what is wrong.
+pub fn check_site_url(site: &str) -> Result<(), SiteUrlError> {
+    let bad = |why| SiteUrlError::Invalid(site.to_owned(), why);
+    if site.is_empty() {
+        return Err(SiteUrlError::Empty);
+    }
+    if site.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("spaces or control characters"));
+    }
+    if site.chars().any(|c| matches!(c, '"' | '<' | '>' | '\\' | '`' | '{' | '}' | '|' | '^')) {
+        return Err(bad("a character URLs cannot hold unescaped (\" < > \\ ` { } | ^)"));
+    }
+    let lower = site.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &site["https://".len()..]
+    } else if lower.starts_with("http://") {
+        &site["http://".len()..]
+    } else {
+        return Err(SiteUrlError::Scheme(site.to_owned()));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(bad("a user name or password (@) before the host"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(|| bad("an unclosed [ in the host"))?;
+        if h.is_empty() || !h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+            return Err(bad("a malformed IPv6 address"));
+        }
+        match after {
+            "" => (h, None),
+            p => (h, Some(p.strip_prefix(':').ok_or_else(|| bad("text after the IPv6 address"))?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(SiteUrlError::NoHost(site.to_owned()));
+    }
+    if !authority.starts_with('[') {
+        if !host.is_ascii() {
+            return Err(bad("a non-ASCII host (use its xn-- form)"));
+        }
+        if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            || !host.chars().any(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(bad("a character a host name cannot have"));
+        }
+    }
+    if let Some(p) = port
+        && (p.is_empty()
+            || p.len() > 5
+            || !p.chars().all(|c| c.is_ascii_digit())
+            || p.parse::<u16>().is_err())
+    {
+        return Err(bad("a port that is not a number from 0 to 65535"));
+    }
+    Ok(())
+}
+
 /// Makes the verification link `SITE#bundle=<base64url(compact bundle JSON)>`: the bundle
 /// travels in the URL fragment, which browsers never send to the server.
 ///
 /// # Errors
-/// A message if the bundle is not JSON.
+/// A message if `site` is not an http(s) URL with a host ([`check_site_url`]) or the bundle
+/// is not JSON.
 pub fn share_link(site: &str, bundle_json: &[u8]) -> Result<String, String> {
+    check_site_url(site).map_err(|e| e.to_string())?;
     let v: serde_json::Value =
         serde_json::from_slice(bundle_json).map_err(|e| format!("not a bundle: {e}"))?;
     let compact = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
@@ -73,4 +161,43 @@ pub fn status_evidence(
         _ => Some(Vec::new()),
     };
     Ok(verifier::StatusEvidence { latest_checkpoint, list, list_proof, consistency })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_urls_must_be_http_with_a_host() {
+        for ok in [
+            "https://verify.example.org/",
+            "http://127.0.0.1:8080/",
+            "http://localhost:8080",
+            "https://[::1]:8443/app/?x=1",
+            "HTTPS://Example.org/#old",
+        ] {
+            assert_eq!(check_site_url(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(check_site_url(""), Err(SiteUrlError::Empty));
+        for scheme in ["javascript:alert(1)//", "data:text/html,x", "ftp://x.org/", "/relative", "not a url"]
+        {
+            assert!(check_site_url(scheme).is_err(), "{scheme}");
+        }
+        assert!(matches!(check_site_url("javascript:alert(1)//"), Err(SiteUrlError::Scheme(_))));
+        assert!(matches!(check_site_url("https://"), Err(SiteUrlError::NoHost(_))));
+        assert!(matches!(check_site_url("https:///path"), Err(SiteUrlError::NoHost(_))));
+        for bad in [
+            "https://user:pw@example.org/",
+            "https://exa mple.org/",
+            "https://example.org:99999/",
+            "https://example.org:/",
+            "https://example.org/\"onload=",
+            "https://[zz]/",
+            "https://...:80/",
+        ] {
+            assert!(matches!(check_site_url(bad), Err(SiteUrlError::Invalid(..))), "{bad}");
+        }
+        assert!(share_link("javascript:alert(1)//", b"{}").is_err());
+        assert!(share_link("https://v.example/", b"{}").is_ok());
+    }
 }

@@ -55,6 +55,10 @@ pub enum LogError {
     /// A key, note or checkpoint could not be parsed or verified.
     #[error("{0}")]
     Verify(String),
+    /// A path given for output cannot be used as asked (e.g. a directory where a file name
+    /// prefix is needed).
+    #[error("{0}")]
+    BadPath(String),
 }
 
 impl LogError {

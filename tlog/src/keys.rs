@@ -24,15 +24,26 @@ pub fn generate_key(name: &str, kind: KeyKind) -> Result<SignerKey, LogError> {
 }
 
 /// Writes `PREFIX.key` (the private key, mode 0600) and `PREFIX.pub` (the verifier key),
-/// refusing to overwrite either.
+/// refusing to overwrite either. Each file is written to a temporary file, fsynced, then
+/// linked into place, so a killed keygen leaves no torn key.
 ///
 /// # Errors
-/// [`LogError::Io`] if either file exists or cannot be written; nothing is left half-written.
+/// [`LogError::BadPath`] if `prefix` names a directory or ends in a path separator (it would
+/// make hidden `DIR/.key` files); [`LogError::Io`] if either file exists or cannot be
+/// written; nothing is left half-written.
 pub fn write_key_pair(prefix: &Path, key: &SignerKey) -> Result<(PathBuf, PathBuf), LogError> {
+    let text = prefix.as_os_str().to_string_lossy();
+    let name_ok = matches!(prefix.components().next_back(), Some(std::path::Component::Normal(_)));
+    if !name_ok || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || prefix.is_dir() {
+        return Err(LogError::BadPath(format!(
+            "{text:?} names a directory, not a file name prefix: give a prefix such as {} (writes .key and .pub files)",
+            prefix.join("issuer").display()
+        )));
+    }
     let private = PathBuf::from(format!("{}.key", prefix.display()));
     let public = PathBuf::from(format!("{}.pub", prefix.display()));
     for p in [&private, &public] {
-        if p.exists() {
+        if std::fs::symlink_metadata(p).is_ok() {
             return Err(LogError::io(
                 "create",
                 p,
@@ -43,22 +54,49 @@ pub fn write_key_pair(prefix: &Path, key: &SignerKey) -> Result<(PathBuf, PathBu
             ));
         }
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let write = |path: &Path, opts: &std::fs::OpenOptions, text: String| -> Result<(), LogError> {
-        let mut f = opts.open(path).map_err(|e| LogError::io("create", path, e))?;
-        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| LogError::io("write", path, e))
-    };
-    write(&private, &opts, format!("{}\n", format_signer_key(key)))?;
-    let mut pub_opts = std::fs::OpenOptions::new();
-    pub_opts.write(true).create_new(true);
-    if let Err(e) = write(&public, &pub_opts, format!("{}\n", format_verifier_key(&key.verifier))) {
+    write_new(&private, &format!("{}\n", format_signer_key(key)), true)?;
+    if let Err(e) = write_new(&public, &format!("{}\n", format_verifier_key(&key.verifier)), false) {
         let _ = std::fs::remove_file(&private);
         return Err(e);
     }
+    if let Some(dir) = private.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
     Ok((private, public))
+}
+
+/// Writes a new file (never replacing one): a temporary file beside it (mode 0600 if
+/// `private`), fsynced, then hard-linked to `path`, which fails if `path` exists.
+fn write_new(path: &Path, text: &str, private: bool) -> Result<(), LogError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let result = opts
+        .open(&tmp)
+        .map_err(|e| LogError::io("create", &tmp, e))
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| LogError::io("write", &tmp, e))
+        })
+        .and_then(|()| match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(LogError::io("create", path, e)),
+            // A filesystem without hard links: rename, having checked the name is free.
+            Err(_) if std::fs::symlink_metadata(path).is_err() => {
+                std::fs::rename(&tmp, path).map_err(|e| LogError::io("create", path, e))
+            }
+            Err(e) => Err(LogError::io("create", path, e)),
+        });
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 /// Reads a private key file.
@@ -103,6 +141,10 @@ mod tests {
         assert_eq!(read_signer_key(&private).unwrap().verifier, k.verifier);
         assert_eq!(read_verifier_key(&public).unwrap(), k.verifier);
         assert!(write_key_pair(&prefix, &k).is_err());
+        for dir_prefix in [dir.path().to_path_buf(), PathBuf::from(format!("{}/", prefix.display()))] {
+            assert!(matches!(write_key_pair(&dir_prefix, &k), Err(LogError::BadPath(_))), "{dir_prefix:?}");
+        }
+        assert!(!dir.path().join(".key").exists());
         assert!(generate_key("bad name", KeyKind::Ed25519).is_err());
         assert_ne!(generate_key("a", KeyKind::Ed25519).unwrap().seed(), k.seed());
     }
