@@ -19,7 +19,10 @@ fn code(dir: &Path, args: &[&str], want: i32, stderr_has: &str) -> String {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(want), "{args:?}:\n{out}\n{err}");
-    assert!(err.contains(stderr_has) || out.contains(stderr_has), "{args:?}: want {stderr_has:?} in\n{out}\n{err}");
+    assert!(
+        err.contains(stderr_has) || out.contains(stderr_has),
+        "{args:?}: want {stderr_has:?} in\n{out}\n{err}"
+    );
     out
 }
 
@@ -49,8 +52,21 @@ fn witnessed_issuer(d: &Path) -> (String, String) {
     ok(
         d,
         &[
-            "issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles", "--policy",
-            "policy", "--witness-key", "w1.key", "--witness-state", "w1-state",
+            "issue",
+            "--log",
+            "log",
+            "--key",
+            "gmc.key",
+            "--input",
+            "reg.csv",
+            "--out",
+            "bundles",
+            "--policy",
+            "policy",
+            "--witness-key",
+            "w1.key",
+            "--witness-state",
+            "w1-state",
         ],
     );
     let ids: Vec<String> = std::fs::read_to_string(d.join("reg.csv"))
@@ -65,8 +81,17 @@ fn witnessed_issuer(d: &Path) -> (String, String) {
     ok(
         d,
         &[
-            "revoke", "--log", "log", "--key", "gmc.key", "--id", &ids[1], "--witness-key", "w1.key",
-            "--witness-state", "w1-state",
+            "revoke",
+            "--log",
+            "log",
+            "--key",
+            "gmc.key",
+            "--id",
+            &ids[1],
+            "--witness-key",
+            "w1.key",
+            "--witness-state",
+            "w1-state",
         ],
     );
     (ids[0].clone(), ids[1].clone())
@@ -100,11 +125,27 @@ fn every_issued_bundle_verifies_under_the_issuers_witness_policy() {
     ok(
         d,
         &[
-            "issue", "--log", "log", "--key", "gmc.key", "--input", "reg2.csv", "--out", "bundles2", "--policy",
-            "policy", "--witness-key", "w1.key", "--witness-state", "w1-state",
+            "issue",
+            "--log",
+            "log",
+            "--key",
+            "gmc.key",
+            "--input",
+            "reg2.csv",
+            "--out",
+            "bundles2",
+            "--policy",
+            "policy",
+            "--witness-key",
+            "w1.key",
+            "--witness-state",
+            "w1-state",
         ],
     );
-    ok(d, &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"]);
+    ok(
+        d,
+        &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"],
+    );
     for f in files.iter().filter(|f| **f != format!("{revoked}.json")) {
         let o = verify(&format!("bundles/{f}"));
         let out = String::from_utf8_lossy(&o.stdout);
@@ -131,7 +172,9 @@ fn issue_under_a_policy_waits_for_witnesses_and_a_rerun_finishes() {
     std::fs::write(d.join("policy"), policy).expect("policy");
     ok(d, &["log", "init", "log", "--key", "gmc.key"]);
     ok(d, &["synth", "registrants", "--rows", "10", "--seed", "5", "--out", "reg.csv"]);
-    let issue = ["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b", "--policy", "policy"];
+    let issue = [
+        "issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b", "--policy", "policy",
+    ];
     code(d, &issue, 3, "does not meet the witness policy");
     let bundles = || {
         std::fs::read_dir(d.join("b"))
@@ -145,7 +188,10 @@ fn issue_under_a_policy_waits_for_witnesses_and_a_rerun_finishes() {
     // Re-running before the witness changes nothing and still waits.
     code(d, &issue, 3, "does not meet the witness policy");
     assert_eq!(log_size(&d.join("log")), size, "a re-run never appends the batch twice");
-    ok(d, &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"]);
+    ok(
+        d,
+        &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"],
+    );
     code(d, &issue, 0, "issued 10 credentials");
     assert_eq!(bundles(), 10);
     assert_eq!(log_size(&d.join("log")), size);
@@ -164,7 +210,8 @@ fn issue_under_a_policy_waits_for_witnesses_and_a_rerun_finishes() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(d.join("b/.ledgerless-issue.json")).expect("journal").permissions().mode();
+        let mode =
+            std::fs::metadata(d.join("b/.ledgerless-issue.json")).expect("journal").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -222,11 +269,21 @@ fn revocation_fails_closed_when_the_log_cannot_be_read() {
     }]});
     std::fs::write(d.join("site/trust.json"), serde_json::to_vec(&trust).expect("json")).expect("trust");
     code(d, &["verify", &rev, "--trust", "site/trust.json", "--at", "2026-06-01"], 1, "revoked");
-    code(&d.join("site"), &["verify", &format!("../{rev}"), "--trust", "trust.json", "--at", "2026-06-01"], 1, "revoked");
+    code(
+        &d.join("site"),
+        &["verify", &format!("../{rev}"), "--trust", "trust.json", "--at", "2026-06-01"],
+        1,
+        "revoked",
+    );
     code(d, &["verify", &val, "--trust", "site/trust.json", "--at", "2026-06-01"], 0, "not revoked");
     // The trust list's log unreachable: not verified.
     std::fs::remove_dir_all(d.join("site/log/status")).expect("rm");
-    code(d, &["verify", &val, "--trust", "site/trust.json", "--at", "2026-06-01"], 1, "could not check revocation");
+    code(
+        d,
+        &["verify", &val, "--trust", "site/trust.json", "--at", "2026-06-01"],
+        1,
+        "could not check revocation",
+    );
     // --json says "unchecked" for the step.
     let out = call(v(&val, &["--log", "no-such-dir", "--json"]), 1, "");
     let j: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -246,13 +303,23 @@ fn keys_are_trusted_only_for_their_role() {
     }]});
     std::fs::write(d.join("trust.json"), serde_json::to_vec(&trust).expect("json")).expect("trust");
     let b = format!("bundles/{valid}.json");
-    code(d, &["verify", &b, "--trust", "trust.json", "--offline", "--at", "2026-06-01"], 1, "not a trusted issuer");
+    code(
+        d,
+        &["verify", &b, "--trust", "trust.json", "--offline", "--at", "2026-06-01"],
+        1,
+        "not a trusted issuer",
+    );
     // A release log is not a credential log.
     ok(d, &["keygen", "--name", "stats.example.org/releases", "--out", "pub"]);
     ok(d, &["log", "init", "publog", "--key", "pub.key"]);
     std::fs::write(d.join("entry.txt"), "a release manifest stands here\n").expect("entry");
     ok(d, &["log", "append", "publog", "--key", "pub.key", "entry.txt"]);
-    code(d, &["issue", "--log", "publog", "--key", "pub.key", "--input", "reg.csv", "--out", "x"], 2, "not a credential log");
+    code(
+        d,
+        &["issue", "--log", "publog", "--key", "pub.key", "--input", "reg.csv", "--out", "x"],
+        2,
+        "not a credential log",
+    );
 }
 
 #[test]
@@ -263,7 +330,12 @@ fn issue_refuses_bad_output_and_oversized_rows_before_the_log_grows() {
     ok(d, &["log", "init", "log", "--key", "gmc.key"]);
     ok(d, &["synth", "registrants", "--rows", "4", "--seed", "1", "--out", "reg.csv"]);
     std::fs::write(d.join("afile"), "x").expect("file");
-    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "afile"], 2, "not a directory");
+    code(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "afile"],
+        2,
+        "not a directory",
+    );
     assert_eq!(log_size(&d.join("log")), 0);
     // A claim so large the bundle could never verify (8 MiB limit): 9 claims of 1 MiB.
     let mut csv = String::from("id,type");
@@ -278,15 +350,30 @@ fn issue_refuses_bad_output_and_oversized_rows_before_the_log_grows() {
     }
     csv.push('\n');
     std::fs::write(d.join("big.csv"), csv).expect("csv");
-    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "big.csv", "--out", "bb"], 2, "a verifier accepts");
+    code(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "big.csv", "--out", "bb"],
+        2,
+        "a verifier accepts",
+    );
     assert_eq!(log_size(&d.join("log")), 0);
     // The ids were not burned: a normal issue of the same log still works, and again is a no-op.
     ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"]);
-    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"], 0, "already issued");
+    code(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"],
+        0,
+        "already issued",
+    );
     // Another input into an OUT with a finished batch: its ids are new, so it is issued.
     // But an id already issued is refused, and nothing is appended.
     let size = log_size(&d.join("log"));
-    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b2"], 2, "never reused");
+    code(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b2"],
+        2,
+        "never reused",
+    );
     assert_eq!(log_size(&d.join("log")), size);
 }
 
@@ -296,7 +383,12 @@ fn revoking_twice_appends_once_and_keeps_the_reason_private() {
     let d = t.path();
     let (_, revoked) = witnessed_issuer(d);
     let size = log_size(&d.join("log"));
-    code(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", &revoked, "--reason", "again"], 0, "already revoked");
+    code(
+        d,
+        &["revoke", "--log", "log", "--key", "gmc.key", "--id", &revoked, "--reason", "again"],
+        0,
+        "already revoked",
+    );
     assert_eq!(log_size(&d.join("log")), size);
     code(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", "never-issued"], 2, "never issued");
     #[cfg(unix)]

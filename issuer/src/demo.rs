@@ -152,7 +152,8 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
         format_verifier_key(&key.verifier),
         format_verifier_key(&witness.verifier)
     );
-    let parsed_policy = verifier::parse_policy(policy.as_bytes()).map_err(|e| IssueError::Input(e.to_string()))?;
+    let parsed_policy =
+        verifier::parse_policy(policy.as_bytes()).map_err(|e| IssueError::Input(e.to_string()))?;
     let state = keys.join("witness-state");
     let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
     // Every bundle is handed out under a checkpoint the witness has cosigned.

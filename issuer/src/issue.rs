@@ -13,9 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
 use verifier::{
-    BUNDLE_FORMAT, Bundle, Checkpoint, Credential, CredentialEntry, CredentialStatus, DisclosedClaim, Disclosure,
-    ENTRY_FORMAT, Hash, MAX_CLAIM_SIZE, MAX_CLAIMS, STATUS_LIST_PATH, STATUS_PROOF_PATH, SignerKey,
-    StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, format_tlog_proof,
+    BUNDLE_FORMAT, Bundle, Checkpoint, Credential, CredentialEntry, CredentialStatus, DisclosedClaim,
+    Disclosure, ENTRY_FORMAT, Hash, MAX_CLAIM_SIZE, MAX_CLAIMS, STATUS_LIST_PATH, STATUS_PROOF_PATH,
+    SignerKey, StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, format_tlog_proof,
     parse_status_list_credential, parse_time, prove_multi, status_list_credential, status_list_entry,
     tree_root,
 };
@@ -416,7 +416,10 @@ fn read_journal(out: &Path) -> Result<Option<Journal>, IssueError> {
     let path = out.join(JOURNAL_NAME);
     let Some(bytes) = read_opt(&path)? else { return Ok(None) };
     let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-        IssueError::Input(format!("{}: not an issuance journal ({e}); move it away to start afresh", path.display()))
+        IssueError::Input(format!(
+            "{}: not an issuance journal ({e}); move it away to start afresh",
+            path.display()
+        ))
     })?;
     if j.format != JOURNAL_FORMAT {
         return Err(IssueError::Input(format!("{}: unknown journal format {:?}", path.display(), j.format)));
@@ -426,7 +429,12 @@ fn read_journal(out: &Path) -> Result<Option<Journal>, IssueError> {
 
 /// Builds a row's log entry from its salts and status index (deterministic: a resumed run
 /// rebuilds exactly the entries it journaled).
-fn prepare_row(issuer: &str, row: Row, salts: Vec<String>, status_index: u64) -> Result<Prepared, IssueError> {
+fn prepare_row(
+    issuer: &str,
+    row: Row,
+    salts: Vec<String>,
+    status_index: u64,
+) -> Result<Prepared, IssueError> {
     let leaves: Vec<Hash> = row
         .claims
         .iter()
@@ -563,21 +571,17 @@ pub fn issue(
         // Did the crashed run's append land? It holds the lock from the journal to the append,
         // so its entries are exactly at base_size if anywhere.
         let (size, root) = (log.checkpoint().size, log.checkpoint().root_hash);
-        let first_in = prepared.first().is_some_and(|p| {
-            entry_at(&dir, size, &root, journal.base_size, &p.entry).unwrap_or(false)
-        });
+        let first_in = prepared
+            .first()
+            .is_some_and(|p| entry_at(&dir, size, &root, journal.base_size, &p.entry).unwrap_or(false));
         if !first_in {
             journal.base_size = size;
             write_journal(out, &journal)?;
             let entries: Vec<Vec<u8>> = prepared.iter().map(|p| p.entry.clone()).collect();
             let cover = journal.first_status_index + n;
-            commit_status_list(
-                log,
-                now,
-                entries,
-                |list| grow_list(list, cover),
-                &mut |k| progress("logged", k),
-            )?;
+            commit_status_list(log, now, entries, |list| grow_list(list, cover), &mut |k| {
+                progress("logged", k)
+            })?;
         }
         // Only now, with the entries committed, do the ids count as issued.
         record_ids(&dir, &tags, &prepared)?;
@@ -591,12 +595,16 @@ pub fn issue(
         tlog::cosign_open_log(w, log, state, now.max(0) as u64)
             .map_err(|e| IssueError::Input(format!("the local witness did not cosign: {e}")))?;
     }
-    let signed = std::fs::read(dir.join("checkpoint")).map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
+    let signed = std::fs::read(dir.join("checkpoint"))
+        .map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
     if let Some(policy) = witnessing.policy {
         match verifier::verify_checkpoint_with_policy(&signed, policy) {
             Ok(_) => {}
             Err(e @ verifier::CheckpointError::QuorumNotMet { .. }) => {
-                return Ok(IssueOutcome::AwaitingWitnesses { log_size: log.checkpoint().size, detail: e.to_string() });
+                return Ok(IssueOutcome::AwaitingWitnesses {
+                    log_size: log.checkpoint().size,
+                    detail: e.to_string(),
+                });
             }
             Err(e) => {
                 return Err(IssueError::Input(format!(
@@ -682,8 +690,9 @@ fn start_batch(
     let mut offset = 0usize;
     let mut jrows = Vec::with_capacity(rows.len());
     for r in rows {
-        let salts: Vec<String> =
-            (0..r.claims.len()).map(|k| STANDARD.encode(&random[16 * (offset + k)..16 * (offset + k + 1)])).collect();
+        let salts: Vec<String> = (0..r.claims.len())
+            .map(|k| STANDARD.encode(&random[16 * (offset + k)..16 * (offset + k + 1)]))
+            .collect();
         offset += r.claims.len();
         jrows.push(JournalRow {
             id: r.id,
@@ -746,7 +755,8 @@ fn write_bundles(
 ) -> Result<Vec<PathBuf>, IssueError> {
     let fetch = DirFetch(dir.to_owned());
     let (signed, cp) = tlog::read_checkpoint(&fetch)?;
-    let signed = String::from_utf8(signed).map_err(|_| IssueError::Input("checkpoint is not UTF-8".to_owned()))?;
+    let signed =
+        String::from_utf8(signed).map_err(|_| IssueError::Input("checkpoint is not UTF-8".to_owned()))?;
     let size = cp.size;
     let tlog_proof = |tiles: &FetchTiles<'_>, index: u64| -> Result<String, IssueError> {
         let hashes = verifier::prove_inclusion(tiles, size, index).map_err(LogError::from)?;

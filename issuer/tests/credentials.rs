@@ -42,7 +42,8 @@ fn issue_fixture(extra_rows: &str) -> Fixture {
     let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
     let rows = issuer::read_rows(format!("{}{extra_rows}", csv()).as_bytes()).unwrap();
     let input = issuer::sha256_hex(csv().as_bytes());
-    let done = issuer::issue(&mut l, &key(), rows, &input, &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
+    let done =
+        issuer::issue(&mut l, &key(), rows, &input, &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
     assert!(matches!(done.unwrap(), issuer::IssueOutcome::Done(_)));
     Fixture { _t: t, log, out }
 }
@@ -205,21 +206,44 @@ fn other_keys_and_issuers_are_refused() {
     let b = read(&f.out.join("cred-1.json"));
     // Same name, other bytes.
     let impostor = SignerKey::from_seed(ISSUER, KeyKind::Ed25519, &[0x22; 32]).unwrap();
-    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(impostor.verifier.clone())), NOW, verifier::StatusCheck::Offline).0;
+    let r = check_bundle(
+        &b,
+        &BundleTrust::Direct(Trust::Key(impostor.verifier.clone())),
+        NOW,
+        verifier::StatusCheck::Offline,
+    )
+    .0;
     assert_eq!(failed(&r), "checkpoint-signature", "{r:#?}");
     assert!(r.failure().unwrap().detail.contains("no signature by register.example.org/log+"));
     // Another issuer's key.
     let other = SignerKey::from_seed("college.example.org/log", KeyKind::Ed25519, &[0x33; 32]).unwrap();
-    let r = check_bundle(&b, &BundleTrust::Direct(Trust::Key(other.verifier.clone())), NOW, verifier::StatusCheck::Offline).0;
+    let r = check_bundle(
+        &b,
+        &BundleTrust::Direct(Trust::Key(other.verifier.clone())),
+        NOW,
+        verifier::StatusCheck::Offline,
+    )
+    .0;
     assert_eq!(failed(&r), "issuer");
     // A trust list that does not list this issuer; then one that does.
     let list = |vkey: String| TrustList {
         issuers: vec![TrustedParty { name: "Royal College (example)".into(), vkey, log: None, policy: None }],
         publishers: vec![],
     };
-    let r = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&other.verifier))), NOW, verifier::StatusCheck::Offline).0;
+    let r = check_bundle(
+        &b,
+        &BundleTrust::List(list(format_verifier_key(&other.verifier))),
+        NOW,
+        verifier::StatusCheck::Offline,
+    )
+    .0;
     assert_eq!(failed(&r), "issuer");
-    let (r, s) = check_bundle(&b, &BundleTrust::List(list(format_verifier_key(&key().verifier))), NOW, verifier::StatusCheck::Offline);
+    let (r, s) = check_bundle(
+        &b,
+        &BundleTrust::List(list(format_verifier_key(&key().verifier))),
+        NOW,
+        verifier::StatusCheck::Offline,
+    );
     assert!(r.verified);
     assert_eq!(s.unwrap().issuer_name, "Royal College (example)");
 }

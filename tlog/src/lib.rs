@@ -33,4 +33,6 @@ pub use crate::proofs::{prove_consistency, prove_inclusion, read_checkpoint, tlo
 pub use crate::storage::{
     DirFetch, Fetch, FetchTiles, sync_all_writes, write_file_atomic, write_file_atomic_no_sync,
 };
-pub use crate::witness::{Cosigned, WitnessError, add_cosignature, cosign_log_dir, cosign_open_log, witness_cosign};
+pub use crate::witness::{
+    Cosigned, WitnessError, add_cosignature, cosign_log_dir, cosign_open_log, witness_cosign,
+};
