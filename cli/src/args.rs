@@ -109,9 +109,12 @@ pub(crate) enum LogCommand {
         /// The entry's index.
         #[arg(long, value_name = "N")]
         index: u64,
-        /// Write the proof to FILE instead of standard output.
+        /// Write the proof to FILE instead of standard output (never over the log's own files).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists.
+        #[arg(long, requires = "out")]
+        force: bool,
     },
 }
 
@@ -241,6 +244,9 @@ pub(crate) enum Command {
         /// Output file: CSV, or Parquet for patients when it ends in .parquet.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Turn patient-level records into a k-anonymous release: microdata with generalised
     /// quasi-identifiers, small-number-suppressed tables, report.json and report.html.
@@ -311,9 +317,12 @@ pub(crate) enum Command {
         /// Claims to keep, comma-separated (e.g. name,profession,status).
         #[arg(long, value_delimiter = ',', required = true)]
         claims: Vec<String>,
-        /// Output bundle file.
+        /// Output bundle file (new; never the input bundle).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Revoke a credential: set its status bit and commit the new status list to the log.
     Revoke {
@@ -365,6 +374,9 @@ pub(crate) enum Command {
         /// Also write the link as a QR code (SVG).
         #[arg(long, value_name = "FILE.svg")]
         qr: Option<PathBuf>,
+        /// Replace the --qr file if it exists.
+        #[arg(long, requires = "qr")]
+        force: bool,
     },
 }
 

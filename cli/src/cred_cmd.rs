@@ -17,22 +17,46 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn synth(kind: SynthKind, rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
+pub(crate) fn synth(
+    kind: SynthKind,
+    rows: u64,
+    seed: u64,
+    out: &Path,
+    force: bool,
+) -> Result<ExitCode, UsageError> {
     if !matches!(kind, SynthKind::Registrants) {
         return Err(UsageError::new("internal: only registrants are made here"));
     }
-    let tmp = out.with_extension("csv.tmp");
-    let f = std::fs::File::create(&tmp)
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
-    let mut w = std::io::BufWriter::new(f);
-    issuer::synth::registrants_csv(rows, seed, &mut w)
-        .and_then(|()| w.flush())
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", tmp.display())))?;
-    drop(w);
-    std::fs::rename(&tmp, out)
+    let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if ext.as_deref().is_some_and(|e| e != "csv") {
+        return Err(UsageError::new(format!(
+            "--out {}: registrants are written as CSV only (the issuer reads CSV)",
+            out.display()
+        ))
+        .hint("give a file name ending in .csv"));
+    }
+    let mut file = crate::output::Output::create("--out", out, force)?;
+    issuer::synth::registrants_csv(rows, seed, file.writer())
         .map_err(|e| UsageError::new(format!("cannot write {}: {e}", out.display())))?;
+    file.commit()?;
     eprintln!("wrote {rows} synthetic registrant credentials (seed {seed}) to {}", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a witness's private key for `issue`/`revoke --witness-key`.
+fn witness_key(w: Option<(PathBuf, PathBuf)>) -> Result<Option<(verifier::SignerKey, PathBuf)>, UsageError> {
+    w.map(|(k, state)| {
+        let key = tlog::read_signer_key(&k)?;
+        if key.verifier.kind != verifier::KeyKind::CosignatureV1 {
+            return Err(UsageError::new(format!(
+                "--witness-key {}: {} is a log key, not a witness key (ledgerless keygen --witness)",
+                k.display(),
+                key.verifier.label()
+            )));
+        }
+        Ok((key, state))
+    })
+    .transpose()
 }
 
 pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<ExitCode, UsageError> {
@@ -78,14 +102,30 @@ pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn disclose(bundle: &Path, claims: &[String], out: &Path) -> Result<ExitCode, UsageError> {
+pub(crate) fn disclose(
+    bundle: &Path,
+    claims: &[String],
+    out: &Path,
+    force: bool,
+) -> Result<ExitCode, UsageError> {
+    // The full bundle is the holder's only copy: never replace it with a partial one.
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(bundle), std::fs::canonicalize(out))
+        && a == b
+    {
+        return Err(UsageError::new(format!(
+            "--out {} is the input bundle; refusing to replace the full bundle with a partial one (even with --force)",
+            out.display()
+        ))
+        .hint("write the disclosed bundle to a new file"));
+    }
+    crate::output::check_target("--out", out, force)?;
     let b = Bundle::parse(&read("BUNDLE", bundle)?)
         .map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let d =
         issuer::disclose(&b, claims).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let mut json = serde_json::to_vec_pretty(&d).map_err(|e| UsageError::new(e.to_string()))?;
     json.push(b'\n');
-    std::fs::write(out, json).map_err(|e| UsageError::new(format!("cannot write {}: {e}", out.display())))?;
+    crate::output::write_file("--out", out, &json, force)?;
     eprintln!(
         "wrote {} disclosing {} of {} claims: {}",
         out.display(),
@@ -123,16 +163,26 @@ pub(crate) fn revoke(
 }
 
 #[allow(clippy::print_stdout)]
-pub(crate) fn share(bundle: &Path, site: &str, qr: Option<&Path>) -> Result<ExitCode, UsageError> {
+pub(crate) fn share(
+    bundle: &Path,
+    site: &str,
+    qr: Option<&Path>,
+    force: bool,
+) -> Result<ExitCode, UsageError> {
+    issuer::check_site_url(site).map_err(|e| UsageError::new(format!("--site: {e}")))?;
+    if let Some(q) = qr {
+        crate::output::check_target("--qr", q, force)?;
+    }
     let bytes = read("BUNDLE", bundle)?;
     Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
-    println!("{link}");
-    if let Some(q) = qr {
-        let svg = issuer::qr_svg(&link).map_err(UsageError::new)?;
-        std::fs::write(q, svg).map_err(|e| UsageError::new(format!("cannot write {}: {e}", q.display())))?;
+    // The QR code is made before anything is printed, so a refusal prints nothing.
+    let svg = qr.map(|_| issuer::qr_svg(&link).map_err(UsageError::new)).transpose()?;
+    if let (Some(q), Some(svg)) = (qr, svg) {
+        crate::output::write_file("--qr", q, svg.as_bytes(), force)?;
         eprintln!("wrote the QR code to {}", q.display());
     }
+    println!("{link}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -292,6 +342,13 @@ pub(crate) fn demo(
     serve_addr: Option<String>,
     app: &Path,
 ) -> Result<ExitCode, UsageError> {
+    // Every argument is checked before anything is built.
+    if let Some(addr) = &serve_addr {
+        loopback_addr("--serve", addr)?;
+    }
+    if let Some(u) = &site_url {
+        issuer::check_site_url(u).map_err(|e| UsageError::new(format!("--site-url: {e}")))?;
+    }
     let url = site_url
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
     // The demo only builds into a new or empty directory, so on failure everything in it is
@@ -309,8 +366,8 @@ pub(crate) fn demo(
     d.links.push(("release".to_owned(), release));
     let links_path = out.join("links.txt");
     let text: String = d.links.iter().map(|(l, u)| format!("{l} {u}\n")).collect();
-    std::fs::write(&links_path, text)
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", links_path.display())))?;
+    // Replaces the build's own links.txt (the directory is the demo's), adding the release.
+    crate::output::write_file("links", &links_path, text.as_bytes(), true)?;
     eprintln!(
         "demo built in {}: site in {}, links in {}",
         out.display(),
@@ -326,19 +383,120 @@ pub(crate) fn demo(
     }
 }
 
-/// Serves `dir` as static files on a loopback address until interrupted.
-pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
+/// Parses a listening address and refuses anything but loopback (the demo server is for
+/// the local machine only).
+fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAddr, UsageError> {
     let sock: std::net::SocketAddr = addr
         .parse()
-        .map_err(|_| UsageError::new(format!("--addr {addr:?} is not an address like 127.0.0.1:8080")))?;
+        .map_err(|_| UsageError::new(format!("{flag} {addr:?} is not an address like 127.0.0.1:8080")))?;
     if !sock.ip().is_loopback() {
         return Err(UsageError::new(format!(
             "refusing to serve on {addr}: only loopback addresses (127.0.0.0/8, ::1)"
-        )));
+        ))
+        .hint("put a real web server (or a static host) in front of the site to publish it"));
     }
+    Ok(sock)
+}
+
+const CSP_META: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+
+/// The Content-Security-Policy header for an HTML page: the policy of its `<meta>` tag (the
+/// one `demo` writes), or else computed the same way (the page's inline scripts allowed by
+/// hash, everything else only from the site's origin); plus `frame-ancestors 'none'`, which
+/// only works as a header. `None` if the page has neither a policy nor `<meta charset>`.
+fn page_csp(html: &str) -> Option<String> {
+    let computed;
+    let with_meta = if html.contains(CSP_META) {
+        html
+    } else {
+        computed = issuer::demo::add_csp(html, &[]).ok()?;
+        &computed
+    };
+    let (_, rest) = with_meta.split_once(CSP_META)?;
+    let (policy, _) = rest.split_once('"')?;
+    Some(format!("{}; frame-ancestors 'none'", policy.trim().trim_end_matches(';')))
+}
+
+/// The policy for everything that is not an HTML page with its own (scripts, the worker,
+/// data, a 404): the site's policy with no inline script.
+fn default_csp() -> String {
+    page_csp("<meta charset=\"utf-8\" />")
+        .unwrap_or_else(|| "default-src 'none'; frame-ancestors 'none'".to_owned())
+}
+
+/// The file a request names, as tower-http's `ServeDir` maps it (`index.html` for a
+/// directory), if it resolves, symlinks followed, to a path under `root` (canonical);
+/// `None` for anything outside (a symlink out, `..`), undecodable or missing.
+fn resolve_inside(root: &Path, uri_path: &str) -> Option<PathBuf> {
+    use std::path::Component;
+    let decoded =
+        percent_encoding::percent_decode_str(uri_path.trim_start_matches('/')).decode_utf8().ok()?;
+    let mut path = root.to_path_buf();
+    for c in Path::new(&*decoded).components() {
+        match c {
+            Component::Normal(n) => path.push(n),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    let inside = |p: &Path| std::fs::canonicalize(p).ok().filter(|real| real.starts_with(root));
+    let real = inside(&path)?;
+    if !real.is_dir() {
+        return Some(real);
+    }
+    // A directory is answered with its index.html (or a redirect to the slash form).
+    let index = path.join("index.html");
+    if std::fs::symlink_metadata(&index).is_err() { Some(real) } else { inside(&index) }
+}
+
+/// 404 for any request whose file is outside the served directory (a symlink out of it);
+/// sets each response's Content-Security-Policy (an HTML page's own, else the default).
+async fn confine(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<(PathBuf, String)>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let uri_path = req.uri().path().to_owned();
+    let st = state.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let real = resolve_inside(&st.0, &uri_path)?;
+        let is_html =
+            real.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        let csp = is_html.then(|| std::fs::read_to_string(&real).ok().and_then(|h| page_csp(&h))).flatten();
+        Some(csp.unwrap_or_else(|| st.1.clone()))
+    })
+    .await
+    .ok()
+    .flatten();
+    let (mut res, csp) = match checked {
+        Some(csp) => (next.run(req).await, csp),
+        None => {
+            (axum::response::IntoResponse::into_response(axum::http::StatusCode::NOT_FOUND), state.1.clone())
+        }
+    };
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+/// Serves `dir` as static files on a loopback address until interrupted, with security
+/// headers on every response and nothing outside `dir` reachable (not even by a symlink).
+pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
+    use axum::http::{HeaderName, HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+
+    let sock = loopback_addr("--addr", addr)?;
     if !dir.is_dir() {
         return Err(UsageError::new(format!("{} is not a directory", dir.display())));
     }
+    let root = std::fs::canonicalize(dir)
+        .map_err(|e| UsageError::new(format!("cannot serve {}: {e}", dir.display())))?;
+    let headers: [(HeaderName, HeaderValue); 3] = [
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
     rt.block_on(async {
@@ -346,7 +504,13 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
             .await
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         eprintln!("serving {} at http://{addr}/ (Ctrl-C to stop)", dir.display());
-        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+        let mut app = axum::Router::new()
+            .fallback_service(tower_http::services::ServeDir::new(&root))
+            .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new((root, default_csp())), confine));
+        // Outermost, so even the 404s of `confine` carry the headers.
+        for (name, value) in headers {
+            app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+        }
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -83,12 +83,28 @@ fn entries(files: &[PathBuf], lines: bool) -> impl Iterator<Item = Result<Vec<u8
     })
 }
 
-/// Checks every entry fits before anything is written (files by size; lines by a first pass).
+/// Checks every input before anything is appended or printed: each FILE is a readable
+/// regular file (standard input at most once) and every entry fits (files by size; lines by
+/// a first pass).
 fn precheck(files: &[PathBuf], lines: bool) -> Result<(), UsageError> {
+    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(UsageError::new("standard input (\"-\") is given more than once"));
+    }
     for path in files.iter().filter(|p| p.as_os_str() != "-") {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
-        if !lines && meta.len() > verifier::MAX_ENTRY_SIZE as u64 {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            UsageError::new(format!("cannot read {}: {e}; nothing was appended", path.display()))
+        })?;
+        if meta.is_dir() {
+            return Err(UsageError::new(format!(
+                "{} is a directory, not a file; nothing was appended",
+                path.display()
+            )));
+        }
+        // Opening proves it readable now (permissions), before the log is touched.
+        let f = std::fs::File::open(path).map_err(|e| {
+            UsageError::new(format!("cannot read {}: {e}; nothing was appended", path.display()))
+        })?;
+        if !lines && meta.is_file() && meta.len() > verifier::MAX_ENTRY_SIZE as u64 {
             return Err(UsageError::new(format!(
                 "{} is {} bytes; a log entry is at most 65,535 bytes (C2SP tlog-tiles)",
                 path.display(),
@@ -96,9 +112,7 @@ fn precheck(files: &[PathBuf], lines: bool) -> Result<(), UsageError> {
             ))
             .hint("log a hash or a small manifest of large files instead of the files themselves"));
         }
-        if lines {
-            let f = std::fs::File::open(path)
-                .map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
+        if lines && meta.is_file() {
             for (i, l) in std::io::BufReader::new(f).split(b'\n').enumerate() {
                 let l = l.map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
                 if l.len() > verifier::MAX_ENTRY_SIZE + 1 {
@@ -146,7 +160,15 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 }
             });
             pb.finish_and_clear();
-            let c = c?;
+            let c = c.map_err(|e| {
+                let mut u = UsageError::from(e);
+                if n > 0 && !quiet {
+                    u = u.hint(format!(
+                        "nothing was appended: the {n} index/hash lines printed above were not committed"
+                    ));
+                }
+                u
+            })?;
             if let Some(e) = write_err.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
                 return Err(UsageError::new(format!("writing to standard output: {e}")));
             }
@@ -161,11 +183,15 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
             print!("{}", verifier::format_proof_hashes(&p));
         }
-        LogCommand::Proof { logdir, index, out } => {
+        LogCommand::Proof { logdir, index, out, force } => {
+            // Checked before the proof is built: a bad --out fails fast, and the log's own
+            // files (LOGDIR/checkpoint, LOGDIR/tile/...) are never a valid target.
+            if let Some(path) = &out {
+                crate::output::check_target("--out", path, force)?;
+            }
             let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
             match out {
-                Some(path) => std::fs::write(&path, p)
-                    .map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))?,
+                Some(path) => crate::output::write_file("--out", &path, p.as_bytes(), force)?,
                 None => print!("{p}"),
             }
         }
@@ -217,6 +243,14 @@ pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
     let WitnessCommand::Cosign { key, log, vkey, state } = cmd;
     let witness = tlog::read_signer_key(&key)?;
     let log_key = tlog::read_verifier_key(&vkey)?;
+    if log_key.kind != KeyKind::Ed25519 {
+        return Err(UsageError::new(format!(
+            "--vkey {}: {} is a witness (cosignature) key, not a log key",
+            vkey.display(),
+            log_key.label()
+        ))
+        .hint("give the log's verifier key: the log owner's PREFIX.pub from `ledgerless keygen` without --witness"));
+    }
     let fetch = fetcher(&log);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -9,6 +9,7 @@ mod args;
 mod cred_cmd;
 mod fetch;
 mod log_cmd;
+mod output;
 mod release_cmd;
 
 use std::io::{ErrorKind, Write as _};
@@ -58,9 +59,12 @@ pub(crate) fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
 fn load_key(path: &Path) -> Result<Trust, UsageError> {
     let bytes = read("--vkey", path)?;
     verifier::parse_trust_key(&bytes).map_err(|e| {
-        UsageError::new(format!("--vkey {}: {e}", path.display())).hint(
-            "a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub",
-        )
+        let hint = if e.contains("witness (cosignature) key") {
+            "give the log's own key (PREFIX.pub from `ledgerless keygen` without --witness); a witness key belongs on a `witness` line of a --policy file"
+        } else {
+            "a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub"
+        };
+        UsageError::new(format!("--vkey {}: {e}", path.display())).hint(hint)
     })
 }
 
@@ -139,10 +143,13 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
-        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out } => {
+        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, force } => {
+            output::check_target("--out", &out, force)?;
             return analytics_cmd::synth_patients(rows, seed, &out);
         }
-        Command::Synth { kind, rows, seed, out } => return cred_cmd::synth(kind, rows, seed, &out),
+        Command::Synth { kind, rows, seed, out, force } => {
+            return cred_cmd::synth(kind, rows, seed, &out, force);
+        }
         Command::Publish { release, log, key } => return release_cmd::publish(&release, &log, &key),
         Command::ProveRow { release, table, row, out } => {
             return release_cmd::prove_row(&release, &table, row, out.as_deref());
@@ -151,11 +158,15 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return analytics_cmd::anonymise(&input, &policy, &out, quiet, json);
         }
         Command::Issue { log, key, input, out } => return cred_cmd::issue(&log, &key, &input, &out),
-        Command::Disclose { bundle, claims, out } => return cred_cmd::disclose(&bundle, &claims, &out),
+        Command::Disclose { bundle, claims, out, force } => {
+            return cred_cmd::disclose(&bundle, &claims, &out, force);
+        }
         Command::Revoke { log, key, id, reason } => {
             return cred_cmd::revoke(&log, &key, &id, reason.as_deref());
         }
-        Command::Share { bundle, site, qr } => return cred_cmd::share(&bundle, &site, qr.as_deref()),
+        Command::Share { bundle, site, qr, force } => {
+            return cred_cmd::share(&bundle, &site, qr.as_deref(), force);
+        }
         Command::Demo { out, site_url, serve, app } => return cred_cmd::demo(&out, site_url, serve, &app),
         Command::Serve { dir, addr } => return cred_cmd::serve(&dir, &addr),
     };

@@ -1,0 +1,224 @@
+//! Writing the files a command was asked to write (`--out`, `--qr`): never over an existing
+//! file unless `--force`, never into a log directory's own files (even with `--force`), and
+//! atomically — a temporary file beside the target, fsynced, then linked or renamed into
+//! place — so a killed command leaves the old file or the new one, never a torn one.
+
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::UsageError;
+
+/// Names a log directory manages (C2SP tlog-tiles plus our status list and lock): writing
+/// over any of them corrupts or rolls back the log.
+fn is_managed(first: &std::ffi::OsStr) -> bool {
+    let s = first.to_string_lossy();
+    s == "checkpoint" || s == "tile" || s == "status" || s.starts_with('.')
+}
+
+/// If `target` (absolute) lies inside a log directory's managed files, that log directory.
+fn managed_by_log(target: &Path) -> Option<PathBuf> {
+    for dir in target.ancestors().skip(1) {
+        if dir.join("checkpoint").is_file()
+            && let Ok(rel) = target.strip_prefix(dir)
+            && let Some(Component::Normal(first)) = rel.components().next()
+            && is_managed(first)
+        {
+            return Some(dir.to_owned());
+        }
+    }
+    None
+}
+
+/// Checks that `path` may be written: a file name (not a directory), in an existing
+/// directory, not a log's managed file, and not an existing file unless `force`.
+/// Returns the target with its directory resolved (symlinks in the directory followed).
+pub(crate) fn check_target(flag: &str, path: &Path, force: bool) -> Result<PathBuf, UsageError> {
+    let shown = path.display();
+    let ends_with_slash = path.as_os_str().to_string_lossy().ends_with(['/', std::path::MAIN_SEPARATOR]);
+    let name = match path.components().next_back() {
+        Some(Component::Normal(n)) if !ends_with_slash => n.to_owned(),
+        _ => {
+            return Err(UsageError::new(format!("{flag} {shown} names a directory, not a file"))
+                .hint(format!("give a file name, e.g. {flag} {}", Path::new(path).join("out").display())));
+        }
+    };
+    if path.is_dir() {
+        return Err(UsageError::new(format!("{flag} {shown} is a directory, not a file"))
+            .hint(format!("give a file name, e.g. {flag} {}", path.join("out").display())));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(parent).map_err(|e| {
+        UsageError::new(format!("cannot write {flag} {shown}: directory {}: {e}", parent.display()))
+    })?;
+    if !dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "cannot write {flag} {shown}: {} is not a directory",
+            parent.display()
+        )));
+    }
+    let target = dir.join(&name);
+    if let Some(log) = managed_by_log(&target) {
+        return Err(UsageError::new(format!(
+            "refusing to write {flag} {shown}: it is one of the files of the log in {} (even with --force)",
+            log.display()
+        ))
+        .hint("write the output outside the log directory"));
+    }
+    // symlink_metadata: a symlink (even a dangling one) counts as an existing file.
+    if !force && std::fs::symlink_metadata(&target).is_ok() {
+        return Err(UsageError::new(format!("{flag} {shown} already exists; refusing to overwrite it"))
+            .hint("give a new file name, or --force to replace it"));
+    }
+    Ok(target)
+}
+
+/// An output file being written: bytes go to a temporary file beside the target until
+/// [`Output::commit`]; dropped without committing, the temporary file is removed.
+#[derive(Debug)]
+pub(crate) struct Output {
+    flag: String,
+    shown: PathBuf,
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<BufWriter<File>>,
+    force: bool,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Output {
+    /// Checks the target ([`check_target`]) and opens a temporary file beside it.
+    pub(crate) fn create(flag: &str, path: &Path, force: bool) -> Result<Self, UsageError> {
+        let target = check_target(flag, path, force)?;
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        // Replacing a file keeps its permissions (a private file stays private).
+        #[cfg(unix)]
+        if let Ok(m) = std::fs::metadata(&target) {
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            opts.mode(m.permissions().mode() & 0o777);
+        }
+        let f = opts
+            .open(&tmp)
+            .map_err(|e| UsageError::new(format!("cannot write {flag} {}: {e}", path.display())))?;
+        Ok(Output {
+            flag: flag.to_owned(),
+            shown: path.to_owned(),
+            target,
+            tmp,
+            file: Some(BufWriter::with_capacity(1 << 16, f)),
+            force,
+        })
+    }
+
+    fn error(&self, e: &std::io::Error) -> UsageError {
+        UsageError::new(format!("cannot write {} {}: {e}", self.flag, self.shown.display()))
+    }
+
+    /// The writer for the contents.
+    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
+        // Only `commit` takes the file, and it consumes `self`.
+        #[allow(clippy::unwrap_used)]
+        self.file.as_mut().unwrap()
+    }
+
+    /// Makes the file durable and puts it in place: atomically refusing an existing target
+    /// (unless `force`), then fsyncs the directory.
+    pub(crate) fn commit(mut self) -> Result<(), UsageError> {
+        if let Some(w) = self.file.take() {
+            let f = w.into_inner().map_err(|e| self.error(e.error()))?;
+            f.sync_all().map_err(|e| self.error(&e))?;
+        }
+        if self.force {
+            std::fs::rename(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
+        } else {
+            // A hard link fails if the target appeared since the check: no race clobbers it.
+            match std::fs::hard_link(&self.tmp, &self.target) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&self.tmp);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(UsageError::new(format!(
+                        "{} {} already exists; refusing to overwrite it",
+                        self.flag,
+                        self.shown.display()
+                    ))
+                    .hint("give a new file name, or --force to replace it"));
+                }
+                // A filesystem without hard links: the check above is all we can do.
+                Err(_) => {
+                    if std::fs::symlink_metadata(&self.target).is_ok() {
+                        return Err(UsageError::new(format!(
+                            "{} {} already exists; refusing to overwrite it",
+                            self.flag,
+                            self.shown.display()
+                        ))
+                        .hint("give a new file name, or --force to replace it"));
+                    }
+                    std::fs::rename(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
+                }
+            }
+        }
+        if let Some(dir) = self.target.parent() {
+            // Makes the new name durable; not every platform can open a directory.
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // After a commit the temporary name is gone and this fails harmlessly.
+        self.file = None;
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Writes `bytes` to `path` as an [`Output`].
+pub(crate) fn write_file(flag: &str, path: &Path, bytes: &[u8], force: bool) -> Result<(), UsageError> {
+    let mut out = Output::create(flag, path, force)?;
+    let r = out.writer().write_all(bytes);
+    r.map_err(|e| out.error(&e))?;
+    out.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_existing_unless_forced_and_log_files_always() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("a.txt");
+        write_file("--out", &p, b"one", false).expect("new file");
+        assert!(write_file("--out", &p, b"two", false).is_err());
+        assert_eq!(std::fs::read(&p).expect("read"), b"one");
+        write_file("--out", &p, b"two", true).expect("forced");
+        assert_eq!(std::fs::read(&p).expect("read"), b"two");
+        let log = d.path().join("log");
+        std::fs::create_dir_all(log.join("tile/0")).expect("mkdir");
+        std::fs::write(log.join("checkpoint"), b"x").expect("checkpoint");
+        for managed in ["checkpoint", "tile/0/000", "status/ids", ".lock"] {
+            assert!(write_file("--out", &log.join(managed), b"y", true).is_err(), "{managed}");
+        }
+        assert_eq!(std::fs::read(log.join("checkpoint")).expect("read"), b"x");
+        write_file("--out", &log.join("proof.txt"), b"ok", false).expect("beside the log files is fine");
+        assert!(write_file("--out", d.path(), b"y", true).is_err());
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .expect("ls")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
