@@ -411,3 +411,47 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+mod common;
+
+#[test]
+fn every_bundle_the_demo_issued_verifies_under_its_trust_list() {
+    let Some(dist) = common::dist() else {
+        common::skip_or_fail("dist/ is not built (trunk build --release)");
+        return;
+    };
+    let t = tempfile::tempdir().expect("tempdir");
+    let out = t.path().join("demo");
+    common::build_demo(&dist, &out, "http://127.0.0.1:8080/");
+    let mut files: Vec<String> = std::fs::read_dir(out.join("bundles"))
+        .expect("bundles")
+        .filter_map(|e| e.ok())
+        .map(|e| format!("bundles/{}", e.file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".json") && !n.contains("/."))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 300);
+    // With revocation checked against the site's log (named, relatively, by trust.json).
+    let mut args = vec!["verify", "--trust", "site/trust.json", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = run(&out, &args);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
+    for r in j["bundles"].as_array().expect("bundles") {
+        let steps = r["steps"].as_array().expect("steps");
+        // Whatever the credential's dates or status, the proofs hold under the witness policy.
+        for check in ["issuer", "checkpoint-signature", "witness-quorum", "inclusion", "claims"] {
+            assert!(
+                steps.iter().any(|s| s["check"] == check && s["outcome"] == "pass"),
+                "{}: {check}: {r}",
+                r["file"]
+            );
+        }
+        let rev = steps.iter().find(|s| s["check"] == "revocation").expect("revocation step");
+        let v = rev["outcome"].as_str().expect("outcome").to_owned();
+        assert!(v == "pass" || rev["detail"].as_str().is_some_and(|d| d.starts_with("revoked")), "{r}");
+        *verdicts.entry(v).or_default() += 1;
+    }
+    assert_eq!(verdicts.get("fail"), Some(&1), "exactly the one revoked credential: {verdicts:?}");
+    assert_eq!(verdicts.get("pass"), Some(&299), "{verdicts:?}");
+}
