@@ -222,8 +222,13 @@ pub(crate) enum Command {
         #[command(flatten)]
         trust: VerifyTrustArgs,
         /// The issuer's log (directory or URL): checks revocation and that the log has not forked.
+        /// If it cannot be read, the bundle is NOT VERIFIED (never silently checked offline).
         #[arg(long, value_name = "LOGDIR|URL")]
         log: Option<LogLocation>,
+        /// Verify without reading any log, even one the trust list names: revocation is then
+        /// reported as not checked.
+        #[arg(long, conflicts_with = "log")]
+        offline: bool,
         /// Check validity at this time (RFC 3339 or YYYY-MM-DD; default: now).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
@@ -257,7 +262,7 @@ pub(crate) enum Command {
         /// The anonymisation policy (TOML; docs/formats.md).
         #[arg(long, value_name = "POLICY.toml")]
         policy: PathBuf,
-        /// The release directory to create (must not exist).
+        /// The release directory to create (must not exist, unless --force).
         #[arg(long, value_name = "RELEASEDIR")]
         out: PathBuf,
         /// No progress display.
@@ -266,6 +271,9 @@ pub(crate) enum Command {
         /// Print the report as JSON on stdout (with timings) instead of a summary.
         #[arg(long)]
         json: bool,
+        /// Replace RELEASEDIR if it is an existing release (once the new one is complete).
+        #[arg(long)]
+        force: bool,
     },
     /// Publish a release: write RELEASEDIR/manifest.json (every file's size, SHA-256, rows and
     /// rows root; the policy; k, l and metrics), append it to the publisher's log, and write the
@@ -294,6 +302,9 @@ pub(crate) enum Command {
         /// Where to write the proof (default: stdout).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Issue one credential per CSV row into the issuer's log; one bundle per row in DIR/<id>.json.
     Issue {
@@ -306,9 +317,20 @@ pub(crate) enum Command {
         /// CSV with columns id, type, optional valid_from/valid_until, and claims.
         #[arg(long, value_name = "CSV")]
         input: PathBuf,
-        /// Where to write the bundles.
+        /// Where to write the bundles (and the journal that makes a re-run finish the job).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The witness policy (C2SP tlog-policy) bundles must verify under: bundles are written
+        /// only once the log's checkpoint meets its quorum (else exit 3: run the witnesses and
+        /// the same command again).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// A witness run beside the issuer: its private key, cosigning before bundles are written.
+        #[arg(long, value_name = "KEYFILE", requires = "witness_state")]
+        witness_key: Option<PathBuf>,
+        /// The local witness's state directory (the last checkpoint it cosigned).
+        #[arg(long, value_name = "DIR", requires = "witness_key")]
+        witness_state: Option<PathBuf>,
     },
     /// Derive a bundle that discloses only the chosen claims.
     Disclose {
@@ -338,6 +360,12 @@ pub(crate) enum Command {
         /// Why (kept privately beside the key file, never published).
         #[arg(long)]
         reason: Option<String>,
+        /// A witness run beside the issuer: cosigns the checkpoint that commits the revocation.
+        #[arg(long, value_name = "KEYFILE", requires = "witness_state")]
+        witness_key: Option<PathBuf>,
+        /// The local witness's state directory.
+        #[arg(long, value_name = "DIR", requires = "witness_key")]
+        witness_state: Option<PathBuf>,
     },
     /// Build the end-to-end demo on synthetic data: logs, credentials (one revoked, one
     /// expired), a witness cosignature, a published anonymised release of synthetic patients,

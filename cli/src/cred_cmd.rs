@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use verifier::{Bundle, BundleSummary, BundleTrust, Outcome, Report, Trust, TrustList};
+use verifier::{Bundle, BundleSummary, BundleTrust, Outcome, Report, StatusCheck, Trust, TrustList};
 
 use crate::args::{LogLocation, OutputArgs, SynthKind, TrustArgs, VerifyTrustArgs};
 use crate::{UsageError, read};
@@ -59,10 +59,34 @@ fn witness_key(w: Option<(PathBuf, PathBuf)>) -> Result<Option<(verifier::Signer
     .transpose()
 }
 
-pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<ExitCode, UsageError> {
+pub(crate) fn issue(
+    log: &Path,
+    key: &Path,
+    input: &Path,
+    out: &Path,
+    policy: Option<&Path>,
+    witness: Option<(PathBuf, PathBuf)>,
+) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key)?;
     let csv = read("--input", input)?;
     let rows = issuer::read_rows(&csv).map_err(|e| UsageError::new(format!("{}: {e}", input.display())))?;
+    let policy = match policy {
+        Some(p) => match crate::load_trust(&TrustArgs { vkey: None, policy: Some(p.to_owned()) })? {
+            Trust::Policy(pol) => {
+                if !pol.logs.iter().any(|l| l.key == key.verifier) {
+                    return Err(UsageError::new(format!(
+                        "--policy {}: it does not list this log's key ({})",
+                        p.display(),
+                        key.verifier.name
+                    )));
+                }
+                Some(pol)
+            }
+            Trust::Key(_) => None,
+        },
+        None => None,
+    };
+    let witness = witness_key(witness)?;
     let n = rows.len() as u64;
     let mut l =
         issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
@@ -74,7 +98,12 @@ pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<
     );
     let t = std::time::Instant::now();
     let mut stages: Vec<(String, f64)> = Vec::new();
-    let s = issuer::issue(&mut l, &key, rows, out, now(), &mut |stage, done| {
+    let witnessing = issuer::Witnessing {
+        policy: policy.as_ref(),
+        local: witness.as_ref().map(|(k, s)| (k, s.as_path())),
+    };
+    let input_hash = issuer::sha256_hex(&csv);
+    let outcome = issuer::issue(&mut l, &key, rows, &input_hash, out, now(), witnessing, &mut |stage, done| {
         if stages.last().is_none_or(|(s, _)| s != stage) {
             stages.push((stage.to_owned(), t.elapsed().as_secs_f64()));
         }
@@ -92,14 +121,34 @@ pub(crate) fn issue(log: &Path, key: &Path, input: &Path, out: &Path) -> Result<
     if std::env::var_os("LEDGERLESS_TIMINGS").is_some() {
         eprintln!("stage start times (s): {stages:?}");
     }
-    eprintln!(
-        "issued {} credentials in {secs:.2} s ({:.0}/s); log size {}; bundles in {}",
-        s.issued,
-        s.issued as f64 / secs.max(1e-9),
-        s.log_size,
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    match outcome {
+        issuer::IssueOutcome::Done(s) if s.already_done => {
+            eprintln!(
+                "already issued: all {} credentials are in the log (size {}) and their bundles in {}",
+                s.issued,
+                s.log_size,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        issuer::IssueOutcome::Done(s) => {
+            eprintln!(
+                "issued {} credentials in {secs:.2} s ({:.0}/s); log size {}; bundles in {}",
+                s.issued,
+                s.issued as f64 / secs.max(1e-9),
+                s.log_size,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        issuer::IssueOutcome::AwaitingWitnesses { log_size, detail } => {
+            eprintln!(
+                "not finished: {n} credentials are in the log (size {log_size}), but its checkpoint does not meet the witness policy yet ({detail}).\n\
+                 No bundle was written. Have the witnesses cosign (ledgerless witness cosign ...), then run the same command again to write the bundles."
+            );
+            Ok(ExitCode::from(3))
+        }
+    }
 }
 
 pub(crate) fn disclose(
@@ -141,20 +190,45 @@ pub(crate) fn revoke(
     key_path: &Path,
     id: &str,
     reason: Option<&str>,
+    witness: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key_path)?;
+    let witness = witness_key(witness)?;
     let mut l =
         issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
             .map_err(|e| UsageError::new(e.to_string()))?;
-    let index = issuer::revoke(&mut l, &key, id, now()).map_err(|e| UsageError::new(e.to_string()))?;
-    // The reason may be personal: it stays beside the private key, never in the public log.
+    let index = match issuer::revoke(&mut l, &key, id, now()).map_err(|e| UsageError::new(e.to_string()))? {
+        issuer::Revoked::Already(index) => {
+            eprintln!("{id} (status bit {index}) was already revoked; nothing changed");
+            return Ok(ExitCode::SUCCESS);
+        }
+        issuer::Revoked::Now(index) => index,
+    };
+    if let Some((w, state)) = &witness {
+        tlog::cosign_open_log(w, &l, state, now().max(0) as u64)
+            .map_err(|e| UsageError::new(format!("revoked, but the witness did not cosign: {e}")))?;
+    }
+    drop(l);
+    // The reason may be personal: it stays beside the private key (0600), never in the log.
     let record = PathBuf::from(format!("{}.revocations", key_path.display()));
     let line = serde_json::json!({"time": verifier::format_time(now()), "id": id, "statusIndex": index, "reason": reason});
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&record)
-        .and_then(|mut f| writeln!(f, "{line}"))
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    opts.open(&record)
+        .and_then(|mut f| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                // An older record made before this rule: tighten it.
+                f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            writeln!(f, "{line}")
+        })
         .map_err(|e| {
             UsageError::new(format!("revoked, but couldn't record the reason in {}: {e}", record.display()))
         })?;
@@ -190,10 +264,37 @@ pub(crate) fn bundle_trust(t: &VerifyTrustArgs) -> Result<BundleTrust, UsageErro
     if let Some(p) = &t.trust {
         let list = TrustList::parse(&read("--trust", p)?)
             .map_err(|e| UsageError::new(format!("--trust {}: {e}", p.display())))?;
-        return Ok(BundleTrust::List(list));
+        return Ok(BundleTrust::List(resolve_logs(list, p)));
     }
     let trust: Trust = crate::load_trust(&TrustArgs { vkey: t.vkey.clone(), policy: t.policy.clone() })?;
     Ok(BundleTrust::Direct(trust))
+}
+
+/// Makes each relative `log` in a trust list relative to the trust file's own folder (as a
+/// browser resolves it against the site), never to the current directory.
+fn resolve_logs(mut list: TrustList, trust_file: &Path) -> TrustList {
+    let base = trust_file.parent().unwrap_or(Path::new(""));
+    for p in list.issuers.iter_mut().chain(list.publishers.iter_mut()) {
+        if let Some(l) = &p.log
+            && !l.starts_with("http://")
+            && !l.starts_with("https://")
+            && Path::new(l).is_relative()
+        {
+            p.log = Some(base.join(l).display().to_string());
+        }
+    }
+    list
+}
+
+/// Where `verify` gets revocation evidence from.
+#[derive(Debug)]
+pub(crate) enum StatusSource {
+    /// `--offline`: from nowhere; revocation is reported as not checked.
+    Offline,
+    /// `--log`: from this log, which must answer.
+    Log(LogLocation),
+    /// The issuer's log named in `--trust`, if any (with a bare key and no --log: offline).
+    TrustList,
 }
 
 fn parse_at(at: Option<&str>) -> Result<i64, UsageError> {
@@ -230,37 +331,41 @@ struct Portfolio {
 pub(crate) fn verify_bundles(
     files: &[PathBuf],
     trust: &VerifyTrustArgs,
-    log: Option<&LogLocation>,
+    source: &StatusSource,
     at: Option<&str>,
     output: &OutputArgs,
 ) -> Result<ExitCode, UsageError> {
     let trust = bundle_trust(trust)?;
     let at = parse_at(at)?;
-    let fetch: Option<Box<dyn tlog::Fetch>> = log.map(log_fetch);
+    let fetch: Option<Box<dyn tlog::Fetch>> = match source {
+        StatusSource::Log(l) => Some(log_fetch(l)),
+        _ => None,
+    };
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for f in files {
         let bytes = read("BUNDLE", f)?;
-        // Revocation evidence from --log, or else from the issuer's log in the trust list.
+        // Revocation evidence from --log, or else from the issuer's log in the trust list. A
+        // log that was given or named must answer: if it cannot, the check is "unchecked" and
+        // the bundle is not verified (fail closed).
         let parsed = Bundle::parse(&bytes).ok();
-        let listed: Option<Box<dyn tlog::Fetch>> = match (&trust, &parsed, &fetch) {
-            (BundleTrust::List(list), Some(b), None) => list
-                .find(&b.credential.issuer)
+        let listed: Option<Box<dyn tlog::Fetch>> = match (&trust, &parsed, source) {
+            (BundleTrust::List(list), Some(b), StatusSource::TrustList) => list
+                .find_issuer(&b.credential.issuer)
                 .and_then(|(p, _)| p.log.as_deref())
-                .map(|l| log_fetch(&l.parse().unwrap_or(LogLocation::Dir(PathBuf::from(l))))),
+                .map(|l| log_fetch(&l.parse().unwrap_or_else(|_| LogLocation::Dir(PathBuf::from(l))))),
             _ => None,
         };
         let evidence = match (fetch.as_deref().or(listed.as_deref()), &parsed) {
-            (Some(fe), Some(b)) => match issuer::status_evidence(fe, b) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    warnings.push(format!("{}: revocation not checked: {e}", f.display()));
-                    None
-                }
-            },
+            (Some(fe), Some(b)) => Some(issuer::status_evidence(fe, b)),
             _ => None,
         };
-        let (report, summary) = verifier::check_bundle(&bytes, &trust, at, evidence.as_ref());
+        let status = match &evidence {
+            None => StatusCheck::Offline,
+            Some(Ok(e)) => StatusCheck::Evidence(e),
+            Some(Err(why)) => StatusCheck::Unavailable(why),
+        };
+        let (report, summary) = verifier::check_bundle(&bytes, &trust, at, status);
         results.push(BundleResult { file: f.display().to_string(), report, summary });
     }
     let mut subjects: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -307,6 +412,7 @@ pub(crate) fn verify_bundles(
                     Outcome::Pass => "ok  ",
                     Outcome::Fail => "FAIL",
                     Outcome::Skip => "skip",
+                    Outcome::Unchecked => "UNCHECKED",
                 };
                 out.push_str(&format!("   {mark} {:<21} {}\n", step.check, step.detail));
             }

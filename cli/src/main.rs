@@ -109,7 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Log(cmd) => return log_cmd::log(cmd),
         Command::Audit { log, trust } => return log_cmd::audit(&log, &load_trust(&trust)?),
         Command::Witness(cmd) => return log_cmd::witness(cmd),
-        Command::Verify { files, entry, trust, log, at, output } => {
+        Command::Verify { files, entry, trust, log, offline, at, output } => {
             if files[0].is_dir() {
                 if files.len() > 1 || entry.is_some() {
                     return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
@@ -122,7 +122,12 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             }
             // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
             if entry.is_none() && !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
-                return cred_cmd::verify_bundles(&files, &trust, log.as_ref(), at.as_deref(), &output);
+                let status = match (log, offline) {
+                    (_, true) => cred_cmd::StatusSource::Offline,
+                    (Some(l), false) => cred_cmd::StatusSource::Log(l),
+                    (None, false) => cred_cmd::StatusSource::TrustList,
+                };
+                return cred_cmd::verify_bundles(&files, &trust, &status, at.as_deref(), &output);
             }
             let Some(entry) = entry else {
                 return Err(UsageError::new(format!(
@@ -151,18 +156,22 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return cred_cmd::synth(kind, rows, seed, &out, force);
         }
         Command::Publish { release, log, key } => return release_cmd::publish(&release, &log, &key),
-        Command::ProveRow { release, table, row, out } => {
-            return release_cmd::prove_row(&release, &table, row, out.as_deref());
+        Command::ProveRow { release, table, row, out, force } => {
+            return release_cmd::prove_row(&release, &table, row, out.as_deref(), force);
         }
-        Command::Anonymise { input, policy, out, quiet, json } => {
-            return analytics_cmd::anonymise(&input, &policy, &out, quiet, json);
+        Command::Anonymise { input, policy, out, quiet, json, force } => {
+            return analytics_cmd::anonymise(&input, &policy, &out, quiet, json, force);
         }
-        Command::Issue { log, key, input, out } => return cred_cmd::issue(&log, &key, &input, &out),
+        Command::Issue { log, key, input, out, policy, witness_key, witness_state } => {
+            let witness = witness_key.zip(witness_state);
+            return cred_cmd::issue(&log, &key, &input, &out, policy.as_deref(), witness);
+        }
         Command::Disclose { bundle, claims, out, force } => {
             return cred_cmd::disclose(&bundle, &claims, &out, force);
         }
-        Command::Revoke { log, key, id, reason } => {
-            return cred_cmd::revoke(&log, &key, &id, reason.as_deref());
+        Command::Revoke { log, key, id, reason, witness_key, witness_state } => {
+            let witness = witness_key.zip(witness_state);
+            return cred_cmd::revoke(&log, &key, &id, reason.as_deref(), witness);
         }
         Command::Share { bundle, site, qr, force } => {
             return cred_cmd::share(&bundle, &site, qr.as_deref(), force);
@@ -188,6 +197,7 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
                 Outcome::Pass => "ok  ",
                 Outcome::Fail => "FAIL",
                 Outcome::Skip => "skip",
+                Outcome::Unchecked => "UNCHECKED",
             };
             s.push_str(&format!("{mark} {:<21} {}\n", step.check, step.detail));
         }
