@@ -36,23 +36,58 @@ pub struct Outcome {
     pub seconds: [f64; 4],
 }
 
+/// What to do when the release directory already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Existing {
+    /// Refuse (the default).
+    #[default]
+    Refuse,
+    /// Replace it, if it is a release (it holds `report.json`), once the new one is complete.
+    Replace,
+}
+
 /// Anonymises `input` under the policy at `policy_path` into the new directory `out`.
 ///
 /// Nothing is left at `out` unless everything succeeded: the release is built in a temporary
-/// sibling directory and renamed at the end.
+/// sibling directory (`.OUT.partial-PID`, locked while the run lives) and renamed at the end.
+/// Staging directories of earlier runs for the same `out` that were killed are removed.
 pub fn anonymise(
     input: &Path,
     policy_path: &Path,
     out: &Path,
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Outcome, Error> {
+    anonymise_with(input, policy_path, out, Existing::Refuse, progress)
+}
+
+/// [`anonymise`], replacing an existing release at `out` if `existing` says so.
+pub fn anonymise_with(
+    input: &Path,
+    policy_path: &Path,
+    out: &Path,
+    existing: Existing,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<Outcome, Error> {
     let policy = Policy::load(policy_path)?;
-    if out.exists() {
-        return Err(Error::Output {
-            path: out.into(),
-            message: "already exists; name a new directory for the release".into(),
-        });
-    }
+    let replace = match std::fs::symlink_metadata(out) {
+        Err(_) => false,
+        Ok(_) if existing == Existing::Refuse => {
+            return Err(Error::Output {
+                path: out.into(),
+                message:
+                    "already exists; name a new directory for the release, or pass --force to replace it"
+                        .into(),
+            });
+        }
+        Ok(m) if m.is_dir() && out.join("report.json").is_file() => true,
+        Ok(_) => {
+            return Err(Error::Output {
+                path: out.into(),
+                message: "already exists and is not a release directory (no report.json); --force replaces only a release"
+                    .into(),
+            });
+        }
+    };
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -64,21 +99,62 @@ pub fn anonymise(
         });
     }
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "release".into());
+    remove_stale_staging(&parent, &name);
     let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(tmp.join("tables")).map_err(|e| Error::io(&tmp, e))?;
-    let result = build(input, &policy, &tmp, progress);
-    match result {
-        Ok(outcome) => {
-            std::fs::rename(&tmp, out).map_err(|e| {
-                let _ = std::fs::remove_dir_all(&tmp);
-                Error::io(out, e)
-            })?;
+    std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    // Held until this function returns: a later run sees the directory is in use. A run killed
+    // at any moment releases it (the kernel drops the lock), so its leftovers can be removed.
+    let _lock = lock_dir(&tmp);
+    let result = std::fs::create_dir(tmp.join("tables"))
+        .map_err(|e| Error::io(&tmp, e))
+        .and_then(|()| build(input, &policy, &tmp, progress))
+        .and_then(|outcome| {
+            if replace {
+                let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
+                std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
+                if let Err(e) = std::fs::rename(&tmp, out) {
+                    let _ = std::fs::rename(&old, out);
+                    return Err(Error::io(out, e));
+                }
+                let _ = std::fs::remove_dir_all(&old);
+            } else {
+                std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+            }
             Ok(outcome)
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// Locks a directory (advisory, exclusive) for as long as the returned handle lives; `None`
+/// where directories cannot be locked (then no staging directory is ever removed as stale).
+fn lock_dir(dir: &Path) -> Option<std::fs::File> {
+    let f = std::fs::File::open(dir).ok()?;
+    f.try_lock().ok()?;
+    Some(f)
+}
+
+/// Removes `.NAME.partial-PID` directories in `parent` left by runs that were killed: those
+/// whose lock nobody holds. A live run's directory stays.
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let prefix = format!(".{name}.partial-");
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(prefix.as_str())) else { continue };
+        if pid.is_empty()
+            || !pid.bytes().all(|b| b.is_ascii_digit())
+            || !e.file_type().is_ok_and(|t| t.is_dir())
+        {
+            continue;
         }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Err(e)
+        let path = e.path();
+        if let Some(lock) = lock_dir(&path) {
+            let _ = std::fs::remove_dir_all(&path);
+            drop(lock);
         }
     }
 }

@@ -67,11 +67,15 @@ impl Input {
         };
         let lf = match format {
             Format::Csv(sep) => {
-                check_csv(path, sep)?;
+                // The header as the csv crate reads it (RFC 4180: `"na""me"` is `na"me`); polars
+                // would keep the doubled quote. Every column is text.
+                let names = check_csv(path, sep)?;
+                let schema: Schema =
+                    names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
                 LazyCsvReader::new(PlRefPath::new(text_path))
                     .with_has_header(true)
                     .with_separator(sep)
-                    .with_infer_schema_length(Some(0))
+                    .with_schema(Some(Arc::new(schema)))
                     .finish()
                     .map_err(|e| input_err(path, e.to_string()))?
             }
@@ -249,7 +253,14 @@ pub fn write_both(lf: LazyFrame, csv_path: &Path, parquet_path: &Path) -> Result
     }
     let sinks = Arc::new(Mutex::new(Sinks { csv, pq, rows: 0 }));
     let s2 = Arc::clone(&sinks);
-    let callback = PlanCallback::new(move |df: DataFrame| -> PolarsResult<bool> {
+    let callback = PlanCallback::new(move |mut df: DataFrame| -> PolarsResult<bool> {
+        // sink_batches hands over frames stacked from morsels and split at the batch size, so
+        // their columns can be cut into chunks at different rows; the more threads, the smaller
+        // and more numerous the morsels. polars' Parquet writer needs every column in the same
+        // chunks (it panics building a RecordBatch otherwise) and writes one row group per chunk.
+        // One chunk per batch: no panic, and row groups of exactly the batch size, so the bytes
+        // do not depend on the number of threads.
+        df.rechunk_mut_par();
         let mut s = s2.lock().map_err(|_| PolarsError::ComputeError("writer lock poisoned".into()))?;
         s.csv.write_batch(&df)?;
         s.pq.write_batch(&df)?;
@@ -277,8 +288,9 @@ fn sniff_separator(path: &Path) -> Result<u8, Error> {
     Ok(if count(best) == 0 { b',' } else { best })
 }
 
-/// Reads the whole CSV once with the csv crate, naming the first malformed line.
-fn check_csv(path: &Path, sep: u8) -> Result<(), Error> {
+/// Reads the whole CSV once with the csv crate, naming the first malformed line; returns the
+/// column names (unescaped).
+fn check_csv(path: &Path, sep: u8) -> Result<Vec<String>, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(sep)
@@ -320,7 +332,15 @@ fn check_csv(path: &Path, sep: u8) -> Result<(), Error> {
     if rows == 0 {
         return Err(input_err(path, "has a header line but no rows"));
     }
-    Ok(())
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            String::from_utf8(h.to_vec()).map_err(|_| {
+                input_err(path, format!("line 1: the name of column {} is not valid UTF-8", i + 1))
+            })
+        })
+        .collect()
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> Error {

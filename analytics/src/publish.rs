@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use verifier::{
-    Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT, ROW_PROOF_FORMAT,
-    ReleaseBundle, Resource, RowLeafWriter, RowProof, VC_CONTEXT, digest_sri, node_hash,
+    Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT, ROW_PROOF_FORMAT, Recount,
+    RecountSpec, Recounter, ReleaseBundle, Resource, RowLeafWriter, RowProof, VC_CONTEXT, digest_sri,
+    node_hash,
 };
 
 use crate::Error;
@@ -57,11 +58,12 @@ impl RootBuilder {
     }
 }
 
-/// A reader that hashes what passes through it.
+/// A reader that hashes what passes through it (and recounts it, for the microdata).
 struct Hashing<R> {
     inner: R,
     sha: Sha256,
     bytes: u64,
+    recount: Option<Recounter>,
 }
 
 impl<R: Read> Read for Hashing<R> {
@@ -69,12 +71,16 @@ impl<R: Read> Read for Hashing<R> {
         let n = self.inner.read(buf)?;
         self.sha.update(&buf[..n]);
         self.bytes += n as u64;
+        if let Some(r) = &mut self.recount {
+            r.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
 
-fn out_err(path: &Path, message: impl Into<String>) -> Error {
-    Error::Output { path: path.to_path_buf(), message: message.into() }
+/// A problem with a file `publish`, `prove-row` or `verify` reads (not one it writes).
+fn in_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Input { path: path.to_path_buf(), message: message.into() }
 }
 
 /// What hashing one file found.
@@ -86,32 +92,39 @@ pub struct FileFacts {
     pub bytes: u64,
     /// For CSV: header, data rows and rows root.
     pub table: Option<(Vec<String>, u64, Hash)>,
+    /// The class recount, when one was asked for (a message if the file cannot be recounted).
+    pub recount: Option<Result<Recount, String>>,
 }
 
-/// Hashes a file once, streaming; with `tables`, CSV files are also parsed into their rows root.
-pub fn file_facts(path: &Path, tables: bool) -> Result<FileFacts, Error> {
+/// Hashes a file once, streaming; with `tables`, CSV files are also parsed into their rows root;
+/// with `recount`, its classes are recounted in the same pass.
+pub fn file_facts(path: &Path, tables: bool, recount: Option<RecountSpec>) -> Result<FileFacts, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h =
-        Hashing { inner: std::io::BufReader::with_capacity(1 << 20, file), sha: Sha256::new(), bytes: 0 };
+    let mut h = Hashing {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        sha: Sha256::new(),
+        bytes: 0,
+        recount: recount.map(Recounter::new),
+    };
     let is_csv = tables && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let table = if is_csv {
         let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&mut h);
         let columns: Vec<String> = rdr
             .headers()
-            .map_err(|e| out_err(path, format!("CSV header: {e}")))?
+            .map_err(|e| in_err(path, format!("CSV header: {e}")))?
             .iter()
             .map(str::to_string)
             .collect();
         let mut root = RootBuilder::default();
-        let mut leaves = RowLeafWriter::new(&columns).map_err(|e| out_err(path, e.to_string()))?;
+        let mut leaves = RowLeafWriter::new(&columns).map_err(|e| in_err(path, e.to_string()))?;
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {
-                    root.push(leaves.leaf(rec.iter()).map_err(|e| out_err(path, e.to_string()))?);
+                    root.push(leaves.leaf(rec.iter()).map_err(|e| in_err(path, e.to_string()))?);
                 }
-                Err(e) => return Err(out_err(path, format!("CSV: {e}"))),
+                Err(e) => return Err(in_err(path, format!("CSV: {e}"))),
             }
         }
         let (r, n) = root.finish();
@@ -120,7 +133,8 @@ pub fn file_facts(path: &Path, tables: bool) -> Result<FileFacts, Error> {
         None
     };
     std::io::copy(&mut h, &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
-    Ok(FileFacts { sha256: h.sha.finalize().into(), bytes: h.bytes, table })
+    let recount = h.recount.map(|r| r.finish().map_err(|e| e.to_string()));
+    Ok(FileFacts { sha256: h.sha.finalize().into(), bytes: h.bytes, table, recount })
 }
 
 /// The release's files (relative `/` paths, sorted), without the manifest and its bundle.
@@ -140,7 +154,7 @@ pub fn release_files(dir: &Path) -> Result<Vec<String>, Error> {
             } else if ty.is_file() {
                 if rel != MANIFEST_FILE && rel != BUNDLE_FILE {
                     if !verifier::safe_relative_path(&rel) {
-                        return Err(out_err(
+                        return Err(in_err(
                             &e.path(),
                             "has a name a browser would not read as a plain path (one of \\ % : ? # or a control character); rename it",
                         ));
@@ -148,10 +162,7 @@ pub fn release_files(dir: &Path) -> Result<Vec<String>, Error> {
                     out.push(rel);
                 }
             } else {
-                return Err(out_err(
-                    &e.path(),
-                    "is neither a file nor a directory (links are not published)",
-                ));
+                return Err(in_err(&e.path(), "is neither a file nor a directory (links are not published)"));
             }
         }
         Ok(())
@@ -171,17 +182,24 @@ fn media_type(path: &str) -> &'static str {
     }
 }
 
+/// The release's microdata: the file whose classes `publish` and `verify` recount.
+pub const MICRODATA_FILE: &str = "microdata.csv";
+
 /// Builds the manifest of the release in `dir` (made by `anonymise`: its report supplies the
 /// policy and privacy figures).
+///
+/// The figures are not taken on trust: the microdata's classes are recounted while it is
+/// hashed, and a report whose k, l, row or suppressed counts differ from what the data has is
+/// refused ([`Error::Input`] naming report.json and each difference).
 pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Manifest, Error> {
     let report_path = dir.join("report.json");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).map_err(|e| Error::io(&report_path, e))?)
-            .map_err(|e| out_err(&report_path, format!("not a report: {e}")))?;
+            .map_err(|e| in_err(&report_path, format!("not a report: {e}")))?;
     let num = |p: &str| report.pointer(p).and_then(serde_json::Value::as_u64);
     let float = |p: &str| report.pointer(p).and_then(serde_json::Value::as_f64);
     let missing =
-        |p: &str| out_err(&report_path, format!("has no {p}: is this a release made by `anonymise`?"));
+        |p: &str| in_err(&report_path, format!("has no {p}: is this a release made by `anonymise`?"));
     let policy_text =
         report.pointer("/policy/text").and_then(|v| v.as_str()).ok_or_else(|| missing("/policy/text"))?;
     let privacy = Privacy {
@@ -213,9 +231,17 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
             .map(|v| v.to_string())
             .unwrap_or_default(),
     };
+    let spec = RecountSpec {
+        quasi_identifiers: privacy.quasi_identifiers.clone(),
+        sensitive: privacy.achieved_l.iter().map(|(c, _)| c.clone()).collect(),
+    };
+    let mut recount = None;
     let mut resources = Vec::new();
     for rel in release_files(dir)? {
-        let facts = file_facts(&dir.join(&rel), true)?;
+        let mut facts = file_facts(&dir.join(&rel), true, (rel == MICRODATA_FILE).then(|| spec.clone()))?;
+        if let Some(r) = facts.recount.take() {
+            recount = Some(r);
+        }
         let (columns, rows, rows_root) = match facts.table {
             Some((c, n, r)) => (Some(c), Some(n), Some(r.to_base64())),
             None => (None, None, None),
@@ -249,7 +275,28 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
         privacy,
         related_resource: resources,
     };
-    m.validate().map_err(|e| out_err(dir, e.to_string()))?;
+    m.validate().map_err(|e| in_err(dir, e.to_string()))?;
+    let microdata = dir.join(MICRODATA_FILE);
+    let recount = match recount {
+        None => {
+            return Err(in_err(
+                &microdata,
+                "is missing: the release's k and l cannot be confirmed without its microdata",
+            ));
+        }
+        Some(Err(e)) => return Err(in_err(&microdata, format!("cannot recount its classes: {e}"))),
+        Some(Ok(r)) => r,
+    };
+    let problems = verifier::confirm_recount(&m.privacy, &recount);
+    if !problems.is_empty() {
+        return Err(in_err(
+            &report_path,
+            format!(
+                "its figures differ from what {MICRODATA_FILE} holds ({}); refusing to publish claims the data does not bear out: re-run `ledgerless anonymise`",
+                problems.join("; ")
+            ),
+        ));
+    }
     Ok(m)
 }
 
@@ -267,8 +314,37 @@ pub enum FileStatus {
     Extra,
 }
 
-/// Checks every listed file of `dir` against the manifest, and names files it does not list.
-pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<Vec<(String, FileStatus)>, Error> {
+/// What checking a release's files found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilesCheck {
+    /// Each file's verdict, listed files first, then extra ones.
+    pub files: Vec<(String, FileStatus)>,
+    /// The microdata file recounted, and what the recount found: either the problems (empty
+    /// when every privacy claim of the manifest holds) or why it could not be recounted.
+    pub recount: Result<(String, Recount, Vec<String>), String>,
+}
+
+impl FilesCheck {
+    /// Every file verified and the recount confirms the manifest's claims.
+    pub fn verified(&self) -> bool {
+        self.files.iter().all(|(_, s)| *s == FileStatus::Verified)
+            && self.recount.as_ref().is_ok_and(|(_, _, problems)| problems.is_empty())
+    }
+}
+
+/// Checks every listed file of `dir` against the manifest, names files it does not list, and
+/// recounts the microdata's classes (in the same streaming pass) to confirm the k, l, rows and
+/// suppressed rows the manifest claims.
+pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<FilesCheck, Error> {
+    let microdata = verifier::release_microdata(manifest);
+    let mut recount = Err(match &microdata {
+        None => format!(
+            "the manifest lists no CSV with every quasi-identifier ({}) and {} rows to recount",
+            manifest.privacy.quasi_identifiers.join(", "),
+            manifest.privacy.records
+        ),
+        Some((r, _)) => format!("{} is missing", r.id),
+    });
     let mut out = Vec::new();
     for r in &manifest.related_resource {
         let path: PathBuf = r.id.split('/').fold(dir.to_path_buf(), |p, part| p.join(part));
@@ -276,9 +352,19 @@ pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<Vec<(String, FileS
             out.push((r.id.clone(), FileStatus::Missing));
             continue;
         }
-        // Same bytes means same rows: only the digest is needed here.
-        let facts = file_facts(&path, false);
-        let want = r.sha256().map_err(|e| out_err(&path, e.to_string()))?;
+        // Same bytes means same rows: only the digest is needed here (and, for the
+        // microdata, the recount, in the same pass).
+        let spec = microdata.as_ref().filter(|(m, _)| m.id == r.id).map(|(_, s)| s.clone());
+        let facts = file_facts(&path, false, spec).map(|mut f| {
+            if let Some(rc) = f.recount.take() {
+                recount = rc.map(|c| {
+                    let problems = verifier::confirm_recount(&manifest.privacy, &c);
+                    (r.id.clone(), c, problems)
+                });
+            }
+            f
+        });
+        let want = r.sha256().map_err(|e| in_err(&path, e.to_string()))?;
         let status = match facts {
             Err(e) => FileStatus::Altered(e.to_string()),
             Ok(f) if f.bytes != r.bytes => {
@@ -296,24 +382,24 @@ pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<Vec<(String, FileS
             out.push((f, FileStatus::Extra));
         }
     }
-    Ok(out)
+    Ok(FilesCheck { files: out, recount })
 }
 
 /// A proof that data row `row` (zero-based) of `file` is in the release published in `dir`.
 pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
     let bundle_path = dir.join(BUNDLE_FILE);
     let bytes = std::fs::read(&bundle_path)
-        .map_err(|e| out_err(&bundle_path, format!("cannot read ({e}); publish the release first")))?;
-    let release = ReleaseBundle::parse(&bytes).map_err(|e| out_err(&bundle_path, e.to_string()))?;
+        .map_err(|e| in_err(&bundle_path, format!("cannot read ({e}); publish the release first")))?;
+    let release = ReleaseBundle::parse(&bytes).map_err(|e| in_err(&bundle_path, e.to_string()))?;
     let res = release
         .manifest
         .resource(file)
-        .ok_or_else(|| out_err(dir, format!("{file:?} is not a file of the published release")))?;
+        .ok_or_else(|| in_err(dir, format!("{file:?} is not a file of the published release")))?;
     let (Some(columns), Some(rows)) = (res.columns.clone(), res.rows) else {
-        return Err(out_err(dir, format!("{file:?} is not a table (no rows)")));
+        return Err(in_err(dir, format!("{file:?} is not a table (no rows)")));
     };
     if row >= rows {
-        return Err(out_err(
+        return Err(in_err(
             dir,
             format!("{file:?} has {rows} rows (0 to {}); there is no row {row}", rows - 1),
         ));
@@ -325,12 +411,12 @@ pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
     let mut siblings: Vec<RootBuilder> = ranges.iter().map(|_| RootBuilder::default()).collect();
     let mut whole = RootBuilder::default();
     let mut values = Vec::new();
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| out_err(&path, e.to_string()))?;
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| in_err(&path, e.to_string()))?;
     let mut rec = csv::StringRecord::new();
-    let mut writer = RowLeafWriter::new(&columns).map_err(|e| out_err(&path, e.to_string()))?;
+    let mut writer = RowLeafWriter::new(&columns).map_err(|e| in_err(&path, e.to_string()))?;
     let mut i = 0u64;
-    while rdr.read_record(&mut rec).map_err(|e| out_err(&path, e.to_string()))? {
-        let leaf = writer.leaf(rec.iter()).map_err(|e| out_err(&path, e.to_string()))?;
+    while rdr.read_record(&mut rec).map_err(|e| in_err(&path, e.to_string()))? {
+        let leaf = writer.leaf(rec.iter()).map_err(|e| in_err(&path, e.to_string()))?;
         whole.push(leaf);
         if let Some(k) = ranges.iter().position(|&(a, b)| a <= i && i < b) {
             siblings[k].push(leaf);
@@ -342,7 +428,7 @@ pub fn prove_row(dir: &Path, file: &str, row: u64) -> Result<RowProof, Error> {
     }
     let (root, n) = whole.finish();
     if n != rows || root.to_base64() != res.rows_root.clone().unwrap_or_default() {
-        return Err(out_err(
+        return Err(in_err(
             &path,
             "its rows differ from the published ones; run `ledgerless verify` on the release",
         ));

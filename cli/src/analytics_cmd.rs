@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use analytics::anonymise::Stage;
+use analytics::anonymise::{Existing, Stage};
 
 use crate::UsageError;
 
@@ -25,6 +25,7 @@ pub(crate) fn anonymise(
     out: &Path,
     quiet: bool,
     json: bool,
+    force: bool,
 ) -> Result<ExitCode, UsageError> {
     let show = !quiet && std::io::stderr().is_terminal();
     let pb = indicatif::ProgressBar::new_spinner();
@@ -45,7 +46,8 @@ pub(crate) fn anonymise(
             Stage::Tables => "writing tables and the report",
         })
     };
-    let result = analytics::anonymise::anonymise(input, policy, out, &mut progress);
+    let existing = if force { Existing::Replace } else { Existing::Refuse };
+    let result = analytics::anonymise::anonymise_with(input, policy, out, existing, &mut progress);
     pb.finish_and_clear();
     let outcome = result.map_err(|e| UsageError::new(e.to_string()))?;
     let r = &outcome.report;

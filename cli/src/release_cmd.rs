@@ -39,6 +39,13 @@ fn publish_release(
             return Err(UsageError::new(format!("{} is already published ({f} exists)", release.display())));
         }
     }
+    if let Some(why) = credential_log(log) {
+        return Err(UsageError::new(format!(
+            "{} is a credential log ({why}); publishing a release there would break every credential's revocation check",
+        log.display()
+        ))
+        .hint("publish releases to a log of their own: `ledgerless log init RELEASELOG --key PUBLISHER.key`"));
+    }
     let publisher = key.verifier.name.clone();
     let t = std::time::Instant::now();
     let manifest = analytics::publish::build_manifest(release, &publisher, &verifier::format_time(now))
@@ -48,6 +55,13 @@ fn publish_release(
     let mut l = tlog::Log::open(log, key, tlog::LockMode::Wait, &mut || {
         eprintln!("waiting for another writer to finish...")
     })?;
+    // Checked again under the lock: an `issue` may have started since.
+    if let Some(why) = credential_log(log) {
+        return Err(UsageError::new(format!(
+            "{} is a credential log ({why}); publishing a release there would break every credential's revocation check",
+            log.display()
+        )));
+    }
     // Under the log's lock, claim the release by creating manifest.json: of two runs on the
     // same directory, only one appends.
     let manifest_path = release.join(MANIFEST_FILE);
@@ -87,6 +101,39 @@ fn publish_release(
         c.origin
     );
     Ok(bundle)
+}
+
+/// Why the log at `log` holds credentials (an issuer's status list or ids, or a credential or
+/// status-list entry last), or `None` for a log that does not.
+fn credential_log(log: &Path) -> Option<String> {
+    for f in ["status/ids", verifier::STATUS_LIST_PATH, verifier::STATUS_PROOF_PATH] {
+        if log.join(f).exists() {
+            return Some(format!("it has {f}"));
+        }
+    }
+    if log.join("status").is_dir() {
+        return Some("it has a status/ directory".to_owned());
+    }
+    // An issuer's last entry is always its status list; credentials precede it.
+    let fetch = tlog::DirFetch(log.to_path_buf());
+    let (_, c) = tlog::read_checkpoint(&fetch).ok()?;
+    if c.size == 0 {
+        return None;
+    }
+    let last = c.size - 1;
+    let bundle = last / verifier::TILE_WIDTH;
+    let width = (c.size - bundle * verifier::TILE_WIDTH) as u16;
+    let path = verifier::entries_path(bundle, width);
+    let bytes = std::fs::read(log.join(&path)).ok()?;
+    let entries = verifier::parse_entry_bundle(&path, &bytes).ok()?;
+    let format = serde_json::from_slice::<serde_json::Value>(entries.last()?)
+        .ok()?
+        .get("format")?
+        .as_str()?
+        .to_owned();
+    [verifier::ENTRY_FORMAT, verifier::STATUS_ENTRY_FORMAT]
+        .contains(&format.as_str())
+        .then(|| format!("its last entry is a {format} entry"))
 }
 
 /// Writes pretty JSON to `path` through a temporary file renamed over it: readers see the
@@ -187,15 +234,19 @@ pub(crate) fn prove_row(
     table: &str,
     row: u64,
     out: Option<&Path>,
+    force: bool,
 ) -> Result<ExitCode, UsageError> {
+    if let Some(p) = out {
+        // Before the (streaming, possibly long) proof: refuse an existing file at once.
+        crate::output::check_target("--out", p, force)?;
+    }
     let file = if table == "microdata" { "microdata.csv".to_string() } else { format!("tables/{table}.csv") };
     let proof =
         analytics::publish::prove_row(release, &file, row).map_err(|e| UsageError::new(e.to_string()))?;
     let mut json = serde_json::to_vec_pretty(&proof).map_err(|e| UsageError::new(e.to_string()))?;
     json.push(b'\n');
     match out {
-        Some(p) => std::fs::write(p, &json)
-            .map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))?,
+        Some(p) => crate::output::write_file("--out", p, &json, force)?,
         None => {
             use std::io::Write as _;
             std::io::stdout().write_all(&json).map_err(|e| UsageError::new(e.to_string()))?;
@@ -246,6 +297,7 @@ pub(crate) fn verify_release(
     })?;
     let (report, manifest) = verifier::check_release(&bytes, &trust);
     let mut files = Vec::new();
+    let mut recount = None;
     let mut problems = Vec::new();
     if let Some((m, _)) = manifest.as_ref().filter(|_| report.verified) {
         // manifest.json, if present, must be the manifest's exact entry bytes.
@@ -254,7 +306,8 @@ pub(crate) fn verify_release(
         {
             problems.push(format!("{MANIFEST_FILE}: differs from the manifest in {BUNDLE_FILE}"));
         }
-        files = analytics::publish::check_files(dir, m).map_err(|e| UsageError::new(e.to_string()))?;
+        let checked = analytics::publish::check_files(dir, m).map_err(|e| UsageError::new(e.to_string()))?;
+        files = checked.files;
         for (f, s) in &files {
             match s {
                 FileStatus::Verified => {}
@@ -263,6 +316,14 @@ pub(crate) fn verify_release(
                 FileStatus::Extra => problems.push(format!("{f}: extra (not in the published manifest)")),
             }
         }
+        match &checked.recount {
+            Err(why) => problems.push(format!("recount: {why}")),
+            Ok((f, _, p)) if !p.is_empty() => {
+                problems.push(format!("recount: {f} does not bear out the manifest: {}", p.join("; ")))
+            }
+            Ok(_) => {}
+        }
+        recount = Some(checked.recount);
     }
     let fork = match (log, manifest.as_ref(), report.verified) {
         (Some(l), Some(_), true) => Some(log_history(&bytes, &trust, l)),
@@ -277,6 +338,10 @@ pub(crate) fn verify_release(
             "verified": verified,
             "release": report,
             "files": files.iter().map(|(f, s)| serde_json::json!({"file": f, "status": s})).collect::<Vec<_>>(),
+            "recount": recount.as_ref().map(|r| match r {
+                Ok((f, c, p)) => serde_json::json!({"file": f, "confirmed": p.is_empty(), "found": c, "problems": p}),
+                Err(e) => serde_json::json!({"confirmed": false, "error": e}),
+            }),
             "log": fork.as_ref().map(|r| match r { Ok(s) => s.clone(), Err(e) => e.clone() }),
             "problems": problems,
         });
@@ -292,6 +357,19 @@ pub(crate) fn verify_release(
             };
             println!("  {f}: {word}");
         }
+        match &recount {
+            Some(Ok((f, c, p))) if p.is_empty() => println!(
+                "  recount: {f}: {} rows in {} classes, the smallest has {} rows{}; {} suppressed: as claimed",
+                c.rows,
+                c.classes,
+                c.smallest,
+                c.distinct_l.iter().map(|(col, l)| format!(", {col} l = {l}")).collect::<String>(),
+                c.suppressed
+            ),
+            Some(Ok((f, _, p))) => println!("  recount: FAIL {f}: {}", p.join("; ")),
+            Some(Err(e)) => println!("  recount: FAIL {e}"),
+            None => {}
+        }
         match &fork {
             Some(Ok(s)) => println!("  log: {s}"),
             Some(Err(e)) => println!("  log: FAIL {e}"),
@@ -301,9 +379,15 @@ pub(crate) fn verify_release(
         if let Some((m, name)) = &manifest
             && report.verified
         {
+            // The figures are the manifest's; they are stated as facts only once recounted.
             println!(
-                "release {:?} by {name}: k = {} (policy {}), {} records, {} suppressed",
-                m.name, m.privacy.achieved_k, m.privacy.k, m.privacy.records, m.privacy.suppressed
+                "release {:?} by {name}: {}k = {} (policy {}), {} records, {} suppressed",
+                m.name,
+                if verified { "" } else { "claims " },
+                m.privacy.achieved_k,
+                m.privacy.k,
+                m.privacy.records,
+                m.privacy.suppressed
             );
         }
         println!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" });

@@ -281,3 +281,205 @@ fn the_publishers_log_is_checked_over_http_and_a_fork_is_caught() {
     let o = ledgerless(&["verify", s(&rel), "--vkey", s(&vkey), "--log", "http://127.0.0.1:9/"]);
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// A release made by `anonymise` (3,000 patients), not yet published; (release, log, key).
+fn unpublished(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let input = dir.join("patients.csv");
+    ok(&ledgerless(&["synth", "patients", "--rows", "3000", "--seed", "5", "--out", s(&input)]));
+    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
+    let rel = dir.join("release");
+    ok(&ledgerless(&["anonymise", "--input", s(&input), "--policy", s(&policy), "--out", s(&rel), "-q"]));
+    let prefix = dir.join("publisher");
+    ok(&ledgerless(&["keygen", "--name", "stats.example.nhs.uk/releases", "--out", s(&prefix)]));
+    let log = dir.join("log");
+    ok(&ledgerless(&["log", "init", s(&log), "--key", s(&prefix.with_extension("key"))]));
+    (rel, log, prefix.with_extension("key"))
+}
+
+#[test]
+fn publish_recounts_and_refuses_a_report_the_data_does_not_bear_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, key) = unpublished(tmp.path());
+    let report_text = std::fs::read_to_string(rel.join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report_text).unwrap();
+    let k = report["result"]["achieved_k"].as_u64().unwrap();
+    let l = report["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap();
+    let suppressed = report["result"]["records_suppressed"].as_u64().unwrap();
+    let checkpoint = std::fs::read(log.join("checkpoint")).unwrap();
+    let edits: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 4] = [
+        ("k = 50", Box::new(|r| r["result"]["achieved_k"] = serde_json::json!(50))),
+        ("l = ", Box::new(move |r| r["result"]["achieved_l"][0]["distinct_l"] = serde_json::json!(l + 3))),
+        (
+            "suppressed",
+            Box::new(move |r| r["result"]["records_suppressed"] = serde_json::json!(suppressed + 1)),
+        ),
+        ("rows", Box::new(|r| r["input"]["rows"] = serde_json::json!(2999))),
+    ];
+    assert_ne!(k, 50);
+    for (want, edit) in &edits {
+        let mut r = report.clone();
+        edit(&mut r);
+        std::fs::write(rel.join("report.json"), serde_json::to_string_pretty(&r).unwrap()).unwrap();
+        let o = ledgerless(&["publish", s(&rel), "--log", s(&log), "--key", s(&key)]);
+        assert_eq!(o.status.code(), Some(2), "{want}: {}", text(&o));
+        assert!(
+            text(&o).contains("report.json")
+                && text(&o).contains("refusing to publish")
+                && text(&o).contains(want),
+            "{want}: {}",
+            text(&o)
+        );
+        assert!(!rel.join("manifest.json").exists() && !rel.join("manifest.bundle.json").exists(), "{want}");
+        assert_eq!(std::fs::read(log.join("checkpoint")).unwrap(), checkpoint, "{want}: nothing appended");
+    }
+    // The true report publishes, and verify's recount confirms it.
+    std::fs::write(rel.join("report.json"), &report_text).unwrap();
+    ok(&ledgerless(&["publish", s(&rel), "--log", s(&log), "--key", s(&key)]));
+    let o = ledgerless(&["verify", s(&rel), "--vkey", s(&key.with_extension("pub"))]);
+    ok(&o);
+    assert!(
+        text(&o).contains(&format!("the smallest has {k} rows"))
+            && text(&o).contains("as claimed")
+            && text(&o).contains("RELEASE VERIFIED"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Appends `manifest` to the log itself (as a lying publisher would, bypassing `publish`) and
+/// writes the release's manifest.json and manifest.bundle.json for it.
+fn sign_manifest(rel: &Path, log: &Path, key: &Path, manifest: &verifier::Manifest) {
+    let entry = manifest.entry().unwrap();
+    let entry_file = rel.parent().unwrap().join("entry.json");
+    std::fs::write(&entry_file, &entry).unwrap();
+    ok(&ledgerless(&["log", "append", s(log), "--key", s(key), "-q", s(&entry_file)]));
+    let size: u64 =
+        std::fs::read_to_string(log.join("checkpoint")).unwrap().lines().nth(1).unwrap().parse().unwrap();
+    let proof_file = rel.parent().unwrap().join("entry.tlog-proof");
+    let _ = std::fs::remove_file(&proof_file);
+    ok(&ledgerless(&["log", "proof", s(log), "--index", &(size - 1).to_string(), "--out", s(&proof_file)]));
+    let bundle = serde_json::json!({
+        "format": verifier::RELEASE_BUNDLE_FORMAT,
+        "manifest": manifest,
+        "tlogProof": std::fs::read_to_string(&proof_file).unwrap(),
+    });
+    std::fs::write(rel.join("manifest.json"), &entry).unwrap();
+    std::fs::write(rel.join("manifest.bundle.json"), serde_json::to_vec_pretty(&bundle).unwrap()).unwrap();
+}
+
+#[test]
+fn verify_recounts_and_refuses_a_signed_manifest_claiming_more_than_the_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, vkey) = published(tmp.path());
+    let key = tmp.path().join("publisher.key");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rel.join("manifest.bundle.json")).unwrap()).unwrap();
+    let honest: verifier::Manifest = serde_json::from_value(bundle["manifest"].clone()).unwrap();
+    let k = honest.privacy.achieved_k;
+    let lies: [(&str, Box<dyn Fn(&mut verifier::Privacy)>); 4] = [
+        ("claim is k = 50", Box::new(|p| p.achieved_k = 50)),
+        ("claim is l = ", Box::new(|p| p.achieved_l[0].1 += 3)),
+        ("suppressed", Box::new(|p| p.suppressed += 1)),
+        ("smaller than the policy's k = 10000", Box::new(|p| p.k = 10_000)),
+    ];
+    for (i, (want, lie)) in lies.iter().enumerate() {
+        let copy = tmp.path().join(format!("lie-{i}"));
+        copy_dir(&rel, &copy);
+        let mut m = honest.clone();
+        lie(&mut m.privacy);
+        sign_manifest(&copy, &log, &key, &m);
+        let o = ledgerless(&["verify", s(&copy), "--vkey", s(&vkey), "--log", s(&log)]);
+        assert_eq!(o.status.code(), Some(1), "{want}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("recount: FAIL") && t.contains(want) && t.contains("RELEASE NOT VERIFIED"),
+            "{want}: {t}"
+        );
+        assert!(t.contains("microdata.csv: verified"), "the files are the published ones: {t}");
+        assert!(!t.contains(&format!("the smallest has {k} rows")) || t.contains("FAIL"), "{t}");
+        let j = ledgerless(&["verify", s(&copy), "--vkey", s(&vkey), "--json"]);
+        assert_eq!(j.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+        assert_eq!(v["verified"], false);
+        assert_eq!(v["recount"]["confirmed"], false, "{v:#}");
+    }
+    // The honest manifest, re-signed the same way, verifies: the recount is what differs.
+    let copy = tmp.path().join("honest");
+    copy_dir(&rel, &copy);
+    sign_manifest(&copy, &log, &key, &honest);
+    ok(&ledgerless(&["verify", s(&copy), "--vkey", s(&vkey), "--log", s(&log)]));
+    // An altered microdata file: not verified (altered, and the recount differs).
+    let copy = tmp.path().join("altered");
+    copy_dir(&rel, &copy);
+    let csv = std::fs::read_to_string(copy.join("microdata.csv")).unwrap();
+    let mut lines: Vec<&str> = csv.lines().collect();
+    lines.truncate(lines.len() - 1);
+    std::fs::write(copy.join("microdata.csv"), lines.join("\n") + "\n").unwrap();
+    let o = ledgerless(&["verify", s(&copy), "--vkey", s(&vkey)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("microdata.csv: altered") && text(&o).contains("recount: FAIL"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn publish_refuses_a_credential_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, _log, _key) = unpublished(tmp.path());
+    let issuer = tmp.path().join("issuer");
+    ok(&ledgerless(&["keygen", "--name", "register.example.org/log", "--out", s(&issuer)]));
+    let creds = tmp.path().join("creds");
+    ok(&ledgerless(&["log", "init", s(&creds), "--key", s(&issuer.with_extension("key"))]));
+    let registrants = tmp.path().join("registrants.csv");
+    ok(&ledgerless(&["synth", "registrants", "--rows", "3", "--seed", "1", "--out", s(&registrants)]));
+    ok(&ledgerless(&[
+        "issue",
+        "--log",
+        s(&creds),
+        "--key",
+        s(&issuer.with_extension("key")),
+        "--input",
+        s(&registrants),
+        "--out",
+        s(&tmp.path().join("bundles")),
+    ]));
+    let checkpoint = std::fs::read(creds.join("checkpoint")).unwrap();
+    let publish =
+        || ledgerless(&["publish", s(&rel), "--log", s(&creds), "--key", s(&issuer.with_extension("key"))]);
+    let o = publish();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(s(&creds)) && text(&o).contains("is a credential log"), "{}", text(&o));
+    assert_eq!(std::fs::read(creds.join("checkpoint")).unwrap(), checkpoint, "nothing appended");
+    assert!(!rel.join("manifest.json").exists());
+    // Without its status/ directory the log is still known by its last entry, a status list.
+    std::fs::rename(creds.join("status"), tmp.path().join("status-moved")).unwrap();
+    let o = publish();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is a credential log") && text(&o).contains("status-list"), "{}", text(&o));
+    assert_eq!(std::fs::read(creds.join("checkpoint")).unwrap(), checkpoint, "nothing appended");
+}
+
+#[test]
+fn prove_row_names_its_input_and_never_overwrites_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, _log, _vkey) = published(tmp.path());
+    let out = tmp.path().join("row.json");
+    std::fs::write(&out, "keep me").unwrap();
+    let prove = |extra: &[&str]| {
+        let mut a = vec!["prove-row", s(&rel), "--table", "microdata", "--row", "1", "--out", s(&out)];
+        a.extend_from_slice(extra);
+        ledgerless(&a)
+    };
+    let o = prove(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("already exists") && text(&o).contains("--force"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    ok(&prove(&["--force"]));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("ledgerless-row-proof"));
+    // An unpublished release is the command's input, and named so.
+    let o = ledgerless(&["prove-row", s(tmp.path()), "--table", "microdata", "--row", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("input ") && !text(&o).contains("output "), "{}", text(&o));
+}

@@ -52,8 +52,8 @@ pub use crate::policy::{
 };
 pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
 pub use crate::recount::{
-    MAX_RECOUNT_RECORD, Recount, RecountError, RecountSpec, Recounter, confirm_recount, recount, recount_spec,
-    release_microdata,
+    MAX_RECOUNT_RECORD, Recount, RecountError, RecountSpec, Recounter, confirm_recount, recount,
+    recount_spec, release_microdata,
 };
 pub use crate::release::{
     MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,

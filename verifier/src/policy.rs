@@ -92,10 +92,17 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
     if bytes.len() > MAX_POLICY_SIZE {
         return Err(err(0, "policy file is larger than 256 KiB"));
     }
-    if let Some(b) = bytes.iter().find(|&&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f) {
-        return Err(err(0, format!("control character 0x{b:02x} (only tab and newline are allowed)")));
+    // The 1-based line holding byte `at`.
+    let line_of = |at: usize| bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    if let Some(at) = bytes.iter().position(|&b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f) {
+        let b = bytes[at];
+        return Err(err(
+            line_of(at),
+            format!("control character 0x{b:02x} (only tab and newline are allowed)"),
+        ));
     }
-    let text = core::str::from_utf8(bytes).map_err(|_| err(0, "policy is not UTF-8"))?;
+    let text =
+        core::str::from_utf8(bytes).map_err(|e| err(line_of(e.valid_up_to()), "policy is not UTF-8"))?;
     let mut logs: Vec<PolicyLog> = Vec::new();
     let mut witnesses: Vec<PolicyWitness> = Vec::new();
     let mut groups: Vec<PolicyGroup> = Vec::new();
