@@ -254,6 +254,19 @@ async fn wait_attr(c: &fantoccini::Client, css: &str, attr: &str, want: &str) {
     }
 }
 
+/// The release headline's `data-verdict` and `data-claims` (k and l claimed, confirmed or
+/// contradicted).
+async fn headline(c: &fantoccini::Client) -> (String, String) {
+    let el = c.find(Locator::Css("#release-verdict")).await.expect("headline");
+    let v = el.attr("data-verdict").await.expect("attr").unwrap_or_default();
+    (v, el.attr("data-claims").await.expect("attr").unwrap_or_default())
+}
+
+/// The release headline's words.
+async fn verdict_word(c: &fantoccini::Client) -> String {
+    c.find(Locator::Css("#release-verdict .verdict-word")).await.expect("word").text().await.expect("text")
+}
+
 /// The status the page shows for each file, by path.
 async fn statuses(c: &fantoccini::Client) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -291,6 +304,13 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     //    worker, and the microdata's classes recounted: k confirmed on this machine.
     c.goto(&link).await.expect("goto");
     wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    // Until the files are recounted, k and l are the publisher's claims, and only the
+    // manifest is verified.
+    assert_eq!(headline(&c).await, ("valid".to_owned(), "claimed".to_owned()));
+    let word = verdict_word(&c).await;
+    assert!(word.starts_with("Manifest verified"), "{word}");
+    let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
+    assert!(k.contains("claimed k = 10") && k.contains("not yet confirmed"), "{k}");
     c.wait()
         .for_element(Locator::Css("#fetch-files"))
         .await
@@ -301,6 +321,10 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     wait_attr(&c, "#files", "data-done", "6").await;
     assert_eq!(statuses(&c).await, want(&|_| "verified"));
     wait_attr(&c, "#files", "data-all-verified", "true").await;
+    wait_attr(&c, "#release-verdict", "data-claims", "confirmed").await;
+    assert_eq!(verdict_word(&c).await, "Valid");
+    let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
+    assert!(k.contains("confirmed k = 10"), "{k}");
     // The publisher's log was fetched and has only grown since the release.
     wait_attr(&c, "#release-verdict li[data-check=\"log-history\"]", "class", "pass").await;
     let recount = c.find(Locator::Css("[data-confirmed]")).await.expect("recount");
@@ -338,6 +362,12 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     expected.push(("notes.txt".to_owned(), "extra".to_owned()));
     assert_eq!(got, expected);
     wait_attr(&c, "#files", "data-all-verified", "false").await;
+    // An altered file: the headline is no longer valid, and says which file.
+    wait_attr(&c, "#release-verdict", "data-verdict", "invalid").await;
+    let advice =
+        c.find(Locator::Css("#release-verdict .advice")).await.expect("advice").text().await.expect("text");
+    assert!(advice.contains("microdata.csv is altered"), "{advice}");
+    assert_ne!(verdict_word(&c).await, "Valid");
 
     // A file dropped on the page is checked too (here: the genuine table).
     let table = "tables/admissions_by_region_age_sex.csv";
@@ -364,6 +394,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
         .expect("click");
     wait_attr(&c, "#files", "data-done", "6").await;
     assert_eq!(statuses(&c).await, want(&|f| if f == "report.html" { "missing" } else { "verified" }));
+    wait_attr(&c, "#release-verdict", "data-verdict", "invalid").await;
 
     // 4. Row proofs pasted on their own: the genuine one verifies; a changed figure does not.
     let proof = std::fs::read_to_string(demo.join("row-proof.json")).expect("row proof");
@@ -401,9 +432,88 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     assert!(err.contains("must name a file on this site"), "{err}");
     assert_eq!(foreign_requests(&c, origin).await, Vec::<String>::new());
 
-    // 6. A split view: the site now serves a different history for the publisher's log (same
-    //    key, a witness with fresh state cosigned it), not containing the release's checkpoint.
+    // 6. A manifest, genuinely signed and logged, claiming k = 50 where the smallest class
+    //    has 10 rows: valid as a manifest, but k is only "claimed" until the recount, which
+    //    contradicts it, and then the release is not valid.
+    let mut lying: serde_json::Value = serde_json::from_str(&bundle).expect("bundle json");
+    assert_eq!(lying["manifest"]["privacy"]["achievedK"], 10);
+    lying["manifest"]["privacy"]["achievedK"] = 50.into();
+    let manifest: verifier::Manifest = serde_json::from_value(lying["manifest"].clone()).expect("manifest");
+    let entry = t.path().join("lying-entry.json");
+    std::fs::write(&entry, manifest.entry().expect("entry")).expect("write");
     let keys = demo.join("keys");
+    let served_log = demo.join("site/releases/log");
+    let ledgerless = |args: &[&str]| -> String {
+        let o = Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run");
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let pd = |p: &Path| p.display().to_string();
+    let appended = ledgerless(&[
+        "log",
+        "append",
+        &pd(&served_log),
+        "--key",
+        &pd(&keys.join("publisher.key")),
+        &pd(&entry),
+    ]);
+    let index = appended.split_whitespace().next().expect("index").to_owned();
+    ledgerless(&[
+        "witness",
+        "cosign",
+        "--key",
+        &pd(&keys.join("witness.key")),
+        "--log",
+        &pd(&served_log),
+        "--vkey",
+        &pd(&keys.join("publisher.pub")),
+        "--state",
+        &pd(&keys.join("witness-state")),
+    ]);
+    let proof_file = t.path().join("lying.tlog-proof");
+    ledgerless(&["log", "proof", &pd(&served_log), "--index", &index, "--out", &pd(&proof_file)]);
+    lying["tlogProof"] = std::fs::read_to_string(&proof_file).expect("proof").into();
+    std::fs::write(release.join("lying.bundle.json"), serde_json::to_vec_pretty(&lying).expect("json"))
+        .expect("write");
+    c.goto(&format!("{site}#release=releases/patients-2026/lying.bundle.json")).await.expect("goto");
+    c.refresh().await.expect("reload");
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    assert_eq!(headline(&c).await, ("valid".to_owned(), "claimed".to_owned()));
+    let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
+    assert!(k.contains("claimed k = 50"), "{k}");
+    c.wait()
+        .for_element(Locator::Css("#fetch-files"))
+        .await
+        .expect("fetch button")
+        .click()
+        .await
+        .expect("click");
+    wait_attr(&c, "#files", "data-done", "6").await;
+    wait_attr(&c, "#release-verdict", "data-verdict", "invalid").await;
+    assert_eq!(headline(&c).await, ("invalid".to_owned(), "contradicted".to_owned()));
+    let advice =
+        c.find(Locator::Css("#release-verdict .advice")).await.expect("advice").text().await.expect("text");
+    assert!(advice.contains("the smallest class has 10 rows, the manifest claims k = 50"), "{advice}");
+    let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
+    assert!(!k.contains("confirmed k = 50"), "{k}");
+
+    // 7. The publisher's log that trust.json names is gone from the site: its history could
+    //    not be checked, so the release is "could not check", not valid.
+    let checkpoint = served_log.join("checkpoint");
+    std::fs::rename(&checkpoint, served_log.join("checkpoint.aside")).expect("move aside");
+    c.goto(&link).await.expect("goto");
+    c.refresh().await.expect("reload");
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
+    wait_attr(&c, "#release-verdict li[data-check=\"log-history\"]", "class", "unchecked").await;
+    assert!(verdict_word(&c).await.starts_with("Could not check"), "{}", verdict_word(&c).await);
+    assert!(
+        c.find(Locator::Css("#fetch-files")).await.is_err(),
+        "no files are checked against an unchecked log"
+    );
+    std::fs::rename(served_log.join("checkpoint.aside"), &checkpoint).expect("put back");
+
+    // 8. A split view: the site now serves a different history for the publisher's log (same
+    //    key, a witness with fresh state cosigned it), not containing the release's checkpoint.
     let fork = t.path().join("fork");
     let run = |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run");
@@ -427,7 +537,6 @@ async fn releases_are_verified_file_by_file_in_the_app() {
         "--state",
         &p(&state),
     ]);
-    let served_log = demo.join("site/releases/log");
     std::fs::remove_dir_all(&served_log).expect("rm log");
     std::fs::rename(&fork, &served_log).expect("swap in the fork");
     c.goto(&link).await.expect("goto");
@@ -579,5 +688,126 @@ async fn keys_added_on_this_browser_are_used_and_labelled() {
         .expect("click");
     paste(&c).await;
     wait_attr(&c, "#result-0", "data-verdict", "invalid").await;
+    c.close().await.expect("close");
+}
+
+/// The verdict on the page once it is there: (`data-verdict` of `#verdict`, the first heading).
+async fn shown_verdict(c: &fantoccini::Client) -> (String, String) {
+    let el = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#verdict"))
+        .await
+        .expect("verdict");
+    let v = el.attr("data-verdict").await.expect("attr").unwrap_or_default();
+    let word =
+        c.find(Locator::Css("#verdict .verdict-word")).await.expect("word").text().await.expect("text");
+    (v, word)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_that_cannot_be_checked_is_never_valid() {
+    let Some(served) = served_demo(false) else { return };
+    let site_dir = served.demo.join("site");
+    let revoked = served.link("revoked");
+    // Each case in a fresh browser profile: nothing remembered, nothing cached.
+    let open = async |label: &str| -> (String, String, String) {
+        let profile = tempfile::tempdir().expect("profile");
+        let (_driver, c) = session(profile.path()).await;
+        c.goto(&revoked).await.expect("goto");
+        let (v, word) = shown_verdict(&c).await;
+        let advice = match c.find(Locator::Css("#result-0 .advice")).await {
+            Ok(a) => a.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let steps = c
+            .execute("return document.querySelector('#result-0 .steps').textContent", vec![])
+            .await
+            .expect("steps");
+        eprintln!("{label}: {v} {word:?}; {advice}");
+        c.close().await.expect("close");
+        (v, word, format!("{advice}\n{steps}"))
+    };
+
+    // With the whole log served, the struck-off credential is revoked.
+    let (v, word, _) = open("whole log").await;
+    assert_eq!((v.as_str(), word.as_str()), ("invalid", "Revoked"));
+
+    // Any one file of the revocation evidence missing (the site answers 404): "could not
+    // check revocation", amber, never valid.
+    for file in ["log/status/revocation.json", "log/status/revocation.tlog-proof", "log/checkpoint"] {
+        let path = site_dir.join(file);
+        let aside = path.with_extension("aside");
+        std::fs::rename(&path, &aside).expect("move aside");
+        let (v, word, said) = open(file).await;
+        std::fs::rename(&aside, &path).expect("put back");
+        assert_eq!(v, "unchecked", "{file} missing: {word}\n{said}");
+        assert_eq!(word, "Could not check revocation", "{file} missing");
+        assert!(said.contains("could not find out from the issuer's log"), "{file}: {said}");
+        assert!(said.contains(file.trim_start_matches("log/")), "{file}: the step names it: {said}");
+    }
+
+    // The log the trust list names cannot be reached (another origin, refused by the page's
+    // Content-Security-Policy and closed anyway), or is not on the site at all.
+    let trust_path = site_dir.join("trust.json");
+    let trust = std::fs::read_to_string(&trust_path).expect("trust.json");
+    for (log, why) in [("http://127.0.0.1:1/log", "could not reach"), ("nowhere", "not found")] {
+        let mut t: serde_json::Value = serde_json::from_str(&trust).expect("json");
+        t["issuers"][0]["log"] = serde_json::Value::from(log);
+        std::fs::write(&trust_path, serde_json::to_vec_pretty(&t).expect("json")).expect("write");
+        let (v, word, said) = open(log).await;
+        assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{log}: {said}");
+        assert!(said.contains(why), "{log}: {said}");
+    }
+    std::fs::write(&trust_path, &trust).expect("restore trust.json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_fragment_in_the_same_tab_is_verified_afresh() {
+    let Some(served) = served_demo(false) else { return };
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    let fragment = |label: &str| served.link(label).split_once('#').expect("fragment").1.to_owned();
+
+    c.goto(&served.link("valid")).await.expect("goto");
+    assert_eq!(shown_verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
+    // Record what the page shows one frame after each change of fragment: never the verdict
+    // for the previous link.
+    c.execute(
+        "window.__afterChange = [];
+         window.addEventListener('hashchange', () => requestAnimationFrame(() => requestAnimationFrame(() =>
+             window.__afterChange.push(document.querySelector('#verdict .verdict-word')?.textContent ?? null))));",
+        vec![],
+    )
+    .await
+    .expect("listen");
+
+    // 1. Navigate to the tampered link in the same tab (a same-document navigation).
+    c.goto(&served.link("tampered")).await.expect("goto");
+    wait_attr(&c, "#verdict", "data-verdict", "invalid").await;
+    assert_eq!(shown_verdict(&c).await.1, "Invalid");
+    // 2. Back to valid, then the page script sets location.hash to the revoked link.
+    c.goto(&served.link("valid")).await.expect("goto");
+    wait_attr(&c, "#verdict", "data-verdict", "valid").await;
+    c.execute("location.hash = arguments[0]", vec![fragment("revoked").into()]).await.expect("set hash");
+    wait_attr(&c, "#verdict", "data-verdict", "invalid").await;
+    assert_eq!(shown_verdict(&c).await.1, "Revoked");
+    // 3. A fragment without a bundle: nothing is shown.
+    c.execute("location.hash = ''", vec![]).await.expect("clear hash");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.find(Locator::Css("#verdict")).await.is_ok() {
+        assert!(Instant::now() < deadline, "the revoked verdict stayed after the link went");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = c.execute("return window.__afterChange", vec![]).await.expect("seen");
+    let seen: Vec<Option<String>> = serde_json::from_value(seen).expect("list");
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    // Right after each change the old verdict is gone (busy) or already the new one.
+    for (i, (was, now)) in
+        [("Valid", "Invalid"), ("Invalid", "Valid"), ("Valid", "Revoked"), ("Revoked", "")].iter().enumerate()
+    {
+        let s = seen[i].as_deref().unwrap_or_default();
+        assert!(s != *was || s == *now, "change {i}: still showing {s:?} after the link changed");
+    }
     c.close().await.expect("close");
 }

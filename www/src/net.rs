@@ -6,11 +6,16 @@ use verifier::{Bundle, StatusEvidence, TILE_WIDTH, TileError, TileRecorder, Tile
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
-/// GETs `url`; `Ok(None)` on 404.
+/// GETs `url`; `Ok(None)` on 404. Always asks the server (`no-cache`: a conditional request at
+/// most), so a checkpoint or status list the site no longer serves is never answered from the
+/// browser's cache.
 pub(crate) async fn get(url: &str) -> Result<Option<Vec<u8>>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp =
-        JsFuture::from(window.fetch_with_str(url)).await.map_err(|_| format!("could not reach {url}"))?;
+    let init = web_sys::RequestInit::new();
+    init.set_cache(web_sys::RequestCache::NoCache);
+    let resp = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| format!("could not reach {url}"))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| "fetch returned no response".to_owned())?;
     if resp.status() == 404 {
         return Ok(None);
