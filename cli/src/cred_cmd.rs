@@ -102,8 +102,8 @@ pub(crate) fn issue(
         policy: policy.as_ref(),
         local: witness.as_ref().map(|(k, s)| (k, s.as_path())),
     };
-    let input_hash = issuer::sha256_hex(&csv);
-    let outcome = issuer::issue(&mut l, &key, rows, &input_hash, out, now(), witnessing, &mut |stage, done| {
+    let batch = issuer::Batch { rows, input: issuer::sha256_hex(&csv) };
+    let outcome = issuer::issue(&mut l, &key, batch, out, now(), witnessing, &mut |stage, done| {
         if stages.last().is_none_or(|(s, _)| s != stage) {
             stages.push((stage.to_owned(), t.elapsed().as_secs_f64()));
         }

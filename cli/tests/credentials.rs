@@ -53,7 +53,13 @@ fn issue_verify_disclose_share_revoke() {
     ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "bundles"]);
     let csv = std::fs::read_to_string(d.join("reg.csv")).expect("csv");
     let rs = rows(&csv);
-    assert_eq!(std::fs::read_dir(d.join("bundles")).expect("dir").count(), 300);
+    let names: Vec<String> = std::fs::read_dir(d.join("bundles"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    // 300 bundles and the finished batch's journal (private, 0600), nothing half-written.
+    assert_eq!(names.iter().filter(|n| n.ends_with(".json") && !n.starts_with('.')).count(), 300);
+    assert_eq!(names.iter().filter(|n| n.starts_with('.')).collect::<Vec<_>>(), [".ledgerless-issue.json"]);
 
     // A valid register entry, checked at a fixed time inside its window.
     let valid = |r: &&(String, String, String, String)| r.3.is_empty() || r.3.as_str() > "2027";

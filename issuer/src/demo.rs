@@ -158,8 +158,8 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
     let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
     // Every bundle is handed out under a checkpoint the witness has cosigned.
     let witnessing = Witnessing { policy: Some(&parsed_policy), local: Some((&witness, &state)) };
-    let input = crate::issue::sha256_hex(&csv);
-    match issue(&mut l, &key, rows, &input, &bundles, now, witnessing, &mut |_, _| {})? {
+    let batch = crate::issue::Batch { rows, input: crate::issue::sha256_hex(&csv) };
+    match issue(&mut l, &key, batch, &bundles, now, witnessing, &mut |_, _| {})? {
         crate::issue::IssueOutcome::Done(_) => {}
         crate::issue::IssueOutcome::AwaitingWitnesses { detail, .. } => {
             return Err(IssueError::Input(format!("the demo witness did not cosign: {detail}")));

@@ -331,6 +331,16 @@ pub struct IssueSummary {
     pub already_done: bool,
 }
 
+/// One batch to issue: the validated rows and the SHA-256 (hex, [`sha256_hex`]) of the input
+/// file they came from, which names the batch in its journal.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The rows, from [`read_rows`].
+    pub rows: Vec<Row>,
+    /// SHA-256 of the input file, hex.
+    pub input: String,
+}
+
 /// How an issuance ended.
 #[derive(Debug, Clone)]
 pub enum IssueOutcome {
@@ -495,7 +505,7 @@ const PROOF_ALLOWANCE: usize = 16 * 1024;
 
 /// Issues one credential per row into the log opened as `log`, writing `out/<id>.json`
 /// bundles (full disclosure) and re-publishing the status list as the log's last entry.
-/// `input` is the SHA-256 (hex) of the input file; `now` (POSIX seconds) dates the list.
+/// `now` (POSIX seconds) dates the list.
 ///
 /// Crash-safe and resumable: a journal in `out` (written before the log grows) records the
 /// batch, so re-running the same command after a crash at any moment completes it: every id
@@ -511,13 +521,14 @@ const PROOF_ALLOWANCE: usize = 16 * 1024;
 pub fn issue(
     log: &mut Log,
     key: &SignerKey,
-    rows: Vec<Row>,
-    input: &str,
+    batch: Batch,
     out: &Path,
     now: i64,
     witnessing: Witnessing<'_>,
     progress: &mut (dyn FnMut(&str, u64) + Send),
 ) -> Result<IssueOutcome, IssueError> {
+    let Batch { rows, input } = batch;
+    let input = input.as_str();
     let dir = log.dir().to_owned();
     let issuer = log.checkpoint().origin.clone();
     if log.checkpoint().size > 0 && !dir.join("status").is_dir() {

@@ -41,9 +41,8 @@ fn issue_fixture(extra_rows: &str) -> Fixture {
     drop(tlog::Log::init(&log, key()).unwrap());
     let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
     let rows = issuer::read_rows(format!("{}{extra_rows}", csv()).as_bytes()).unwrap();
-    let input = issuer::sha256_hex(csv().as_bytes());
-    let done =
-        issuer::issue(&mut l, &key(), rows, &input, &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
+    let batch = issuer::Batch { rows, input: issuer::sha256_hex(csv().as_bytes()) };
+    let done = issuer::issue(&mut l, &key(), batch, &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
     assert!(matches!(done.unwrap(), issuer::IssueOutcome::Done(_)));
     Fixture { _t: t, log, out }
 }
