@@ -661,6 +661,48 @@ async fn keys_added_on_this_browser_are_used_and_labelled() {
         .expect("t");
     assert!(err.contains("this site already trusts"), "{err}");
 
+    // A witness's key where a log key is wanted is refused, saying what it is.
+    let witness = std::fs::read_to_string(demo.join("keys/witness.pub")).expect("witness vkey");
+    for (css, text) in [("#local-name", "The witness"), ("#local-vkey", witness.trim())] {
+        let input = c.find(Locator::Css(css)).await.expect("input");
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+    c.find(Locator::Css("#local-add-issuer")).await.expect("add").click().await.expect("click");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let err = c.find(Locator::Css("#local-trust .error")).await.expect("error").text().await.expect("t");
+        if err.contains("witness's cosigning key, not a log's key") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "witness key not refused: {err}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Roles: the RCP's key trusted as a dataset publisher vouches for none of its credentials.
+    for (css, text) in [("#local-name", "Royal College (as publisher)"), ("#local-vkey", vkey.as_str())] {
+        let input = c.find(Locator::Css(css)).await.expect("input");
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+    c.find(Locator::Css("#local-add-publisher")).await.expect("add").click().await.expect("click");
+    c.wait().for_element(Locator::Css("li[data-origin=\"rcp.example.org/register\"]")).await.expect("listed");
+    paste(&c).await;
+    wait_attr(&c, "#result-0", "data-verdict", "invalid").await;
+    let word = c.find(Locator::Css(".verdict-word")).await.expect("word").text().await.expect("text");
+    assert_eq!(word, "Untrusted issuer");
+    assert!(
+        c.find(Locator::Css("#result-0 .local-note")).await.is_err(),
+        "a publisher key labels no credential"
+    );
+    c.find(Locator::Css("#local-trust summary")).await.expect("details").click().await.expect("open");
+    c.find(Locator::Css("li[data-origin=\"rcp.example.org/register\"] button"))
+        .await
+        .expect("remove")
+        .click()
+        .await
+        .expect("click");
+
     // 3. The user adds the RCP's key (after reading the warning): now valid, and labelled.
     for (css, text) in [("#local-name", "Royal College (added by me)"), ("#local-vkey", vkey.as_str())] {
         let input = c.find(Locator::Css(css)).await.expect("input");
@@ -809,5 +851,60 @@ async fn a_new_fragment_in_the_same_tab_is_verified_afresh() {
         let s = seen[i].as_deref().unwrap_or_default();
         assert!(s != *was || s == *now, "change {i}: still showing {s:?} after the link changed");
     }
+    c.close().await.expect("close");
+}
+
+/// Issue 12: every bundle the demo issued verifies in the browser under the site's trust.json
+/// exactly as in the CLI: the same number valid (none failing the witness quorum), one revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bundle_the_demo_issued_verifies_in_the_browser_as_in_the_cli() {
+    let Some(served) = served_demo(false) else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(served.demo.join("bundles"))
+        .expect("bundles")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 300);
+    // The CLI's count, with revocation checked against the same log.
+    let o = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args(["verify", "--trust", "site/trust.json", "--json"])
+        .args(&files)
+        .current_dir(&served.demo)
+        .output()
+        .expect("verify");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let results = j["bundles"].as_array().expect("bundles");
+    let valid = results.iter().filter(|r| r["verified"] == true).count();
+    for r in results {
+        let quorum = r["steps"].as_array().expect("steps").iter().find(|s| s["check"] == "witness-quorum");
+        assert_eq!(quorum.map(|s| s["outcome"].clone()), Some(serde_json::json!("pass")), "{r}");
+    }
+    assert!(valid > 150, "most synthetic credentials are current: {valid}");
+
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    c.goto(&served.site).await.expect("goto");
+    let input = c.wait().for_element(Locator::Css("#file")).await.expect("file input");
+    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    input.send_keys(&paths.join("\n")).await.expect("pick 300 files");
+    let want = format!("{valid} of 300 credentials valid");
+    let h2 = c
+        .wait()
+        .at_most(Duration::from_secs(240))
+        .for_element(Locator::Css("#verdict h2"))
+        .await
+        .expect("portfolio headline");
+    let mut text = String::new();
+    for _ in 0..240 {
+        text = h2.text().await.unwrap_or_default();
+        if text == want {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(text, want);
     c.close().await.expect("close");
 }
