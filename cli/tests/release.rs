@@ -306,7 +306,7 @@ fn publish_recounts_and_refuses_a_report_the_data_does_not_bear_out() {
     let l = report["result"]["achieved_l"][0]["distinct_l"].as_u64().unwrap();
     let suppressed = report["result"]["records_suppressed"].as_u64().unwrap();
     let checkpoint = std::fs::read(log.join("checkpoint")).unwrap();
-    let edits: [(&str, Box<dyn Fn(&mut serde_json::Value)>); 4] = [
+    let edits: [(&str, Edit<serde_json::Value>); 4] = [
         ("k = 50", Box::new(|r| r["result"]["achieved_k"] = serde_json::json!(50))),
         ("l = ", Box::new(move |r| r["result"]["achieved_l"][0]["distinct_l"] = serde_json::json!(l + 3))),
         (
@@ -376,7 +376,7 @@ fn verify_recounts_and_refuses_a_signed_manifest_claiming_more_than_the_data() {
         serde_json::from_slice(&std::fs::read(rel.join("manifest.bundle.json")).unwrap()).unwrap();
     let honest: verifier::Manifest = serde_json::from_value(bundle["manifest"].clone()).unwrap();
     let k = honest.privacy.achieved_k;
-    let lies: [(&str, Box<dyn Fn(&mut verifier::Privacy)>); 4] = [
+    let lies: [(&str, Edit<verifier::Privacy>); 4] = [
         ("claim is k = 50", Box::new(|p| p.achieved_k = 50)),
         ("claim is l = ", Box::new(|p| p.achieved_l[0].1 += 3)),
         ("suppressed", Box::new(|p| p.suppressed += 1)),
@@ -483,3 +483,6 @@ fn prove_row_names_its_input_and_never_overwrites_without_force() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("input ") && !text(&o).contains("output "), "{}", text(&o));
 }
+
+/// One named way to make a document lie.
+type Edit<T> = Box<dyn Fn(&mut T)>;
