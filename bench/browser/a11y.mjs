@@ -1,6 +1,7 @@
 // Accessibility audit (axe-core, WCAG 2.0/2.1/2.2 A and AA rules) of the app's states, in
 // Debian's chromium at a desktop and a phone viewport:
-//   node a11y.mjs VALID_LINK RELEASE_LINK
+//   node a11y.mjs VALID_LINK RELEASE_LINK [UNCHECKED_LINK]
+// (UNCHECKED_LINK: a credential whose revocation cannot be checked, shown amber.)
 // Prints each page state's violations and exits 1 if there is any.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const [valid, release] = process.argv.slice(2);
+const [valid, release, unchecked] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 let failures = 0;
 
@@ -38,6 +39,12 @@ for (const [vw, vh, name] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
   await page.click('#fetch-files');
   await page.waitForSelector('#files[data-done="6"]', { timeout: 60000 });
   await audit(page, `${name}: release with its files checked`);
+  if (unchecked) {
+    await page.goto(unchecked);
+    await page.waitForSelector('#verdict[data-verdict="unchecked"]', { timeout: 30000 });
+    await page.click('#verdict details summary');
+    await audit(page, `${name}: revocation could not be checked`);
+  }
   await ctx.close();
 }
 await browser.close();
