@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Rows of synthetic patients: enough for polars to cut the microdata into many morsels.
+/// Rows of synthetic patients: enough for polars to cut the microdata into many morsels. The
+/// panic itself appeared by chance with ~10M rows (reproduced with 10M, not with 1M or 3M, on a
+/// debug build with 16 threads); `analytics/tests/release_io.rs` reproduces its cause
+/// deterministically. This test keeps the release independent of the thread count.
 const ROWS: &str = "300000";
 
 fn text(o: &Output) -> String {
