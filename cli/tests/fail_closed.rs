@@ -3,33 +3,10 @@
 //! are kept apart, and revocation is idempotent.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run ledgerless")
-}
-
-#[track_caller]
-fn code(dir: &Path, args: &[&str], want: i32, stderr_has: &str) -> String {
-    let o = run(dir, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(want), "{args:?}:\n{out}\n{err}");
-    assert!(
-        err.contains(stderr_has) || out.contains(stderr_has),
-        "{args:?}: want {stderr_has:?} in\n{out}\n{err}"
-    );
-    out
-}
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> String {
-    code(dir, args, 0, "")
-}
+mod witnessed;
+use witnessed::{code, issuer_with_witness, ok, run};
 
 fn log_size(dir: &Path) -> u64 {
     let text = std::fs::read_to_string(dir.join("checkpoint")).expect("checkpoint");
@@ -39,15 +16,7 @@ fn log_size(dir: &Path) -> u64 {
 /// Issuer `gmc` with log `log`, witness `w1`, policy `policy`, 40 credentials issued under the
 /// policy with the local witness, and one revoked. Returns (valid id, revoked id).
 fn witnessed_issuer(d: &Path) -> (String, String) {
-    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
-    ok(d, &["keygen", "--name", "witness.example.net/w1", "--out", "w1", "--witness"]);
-    let policy = format!(
-        "log {}\nwitness w1 {}\nquorum w1\n",
-        std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
-        std::fs::read_to_string(d.join("w1.pub")).expect("pub").trim()
-    );
-    std::fs::write(d.join("policy"), policy).expect("policy");
-    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    issuer_with_witness(d);
     ok(d, &["synth", "registrants", "--rows", "40", "--seed", "3", "--out", "reg.csv"]);
     ok(
         d,
@@ -162,15 +131,7 @@ fn every_issued_bundle_verifies_under_the_issuers_witness_policy() {
 fn issue_under_a_policy_waits_for_witnesses_and_a_rerun_finishes() {
     let t = tempfile::tempdir().expect("tempdir");
     let d = t.path();
-    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
-    ok(d, &["keygen", "--name", "witness.example.net/w1", "--out", "w1", "--witness"]);
-    let policy = format!(
-        "log {}\nwitness w1 {}\nquorum w1\n",
-        std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
-        std::fs::read_to_string(d.join("w1.pub")).expect("pub").trim()
-    );
-    std::fs::write(d.join("policy"), policy).expect("policy");
-    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    issuer_with_witness(d);
     ok(d, &["synth", "registrants", "--rows", "10", "--seed", "5", "--out", "reg.csv"]);
     let issue = [
         "issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b", "--policy", "policy",

@@ -7,19 +7,15 @@
 //! `ISSUE_CRASH_ROWS=20000 cargo test --release -p cli --test issue_crash -- --nocapture`.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn ledgerless() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ledgerless"))
 }
 
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let o = ledgerless().args(args).current_dir(dir).output().expect("run ledgerless");
-    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    o
-}
+mod witnessed;
+use witnessed::ok;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -78,15 +74,7 @@ fn issue_killed_at_random_moments_loses_nothing() {
     let rows = env_or("ISSUE_CRASH_ROWS", 2_000);
     let t = tempfile::tempdir().expect("tempdir");
     let d = t.path();
-    ok(d, &["keygen", "--name", "gmc.example.org/register", "--out", "gmc"]);
-    ok(d, &["keygen", "--name", "witness.example.net/w1", "--out", "w1", "--witness"]);
-    let policy = format!(
-        "log {}\nwitness w1 {}\nquorum w1\n",
-        std::fs::read_to_string(d.join("gmc.pub")).expect("pub").trim(),
-        std::fs::read_to_string(d.join("w1.pub")).expect("pub").trim()
-    );
-    std::fs::write(d.join("policy"), policy).expect("policy");
-    ok(d, &["log", "init", "log", "--key", "gmc.key"]);
+    witnessed::issuer_with_witness(d);
 
     // How long one whole run takes here: the kill moments are spread over it.
     make_batch(d, 0, rows);
