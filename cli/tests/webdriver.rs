@@ -841,8 +841,16 @@ async fn a_new_fragment_in_the_same_tab_is_verified_afresh() {
         assert!(Instant::now() < deadline, "the revoked verdict stayed after the link went");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let seen = c.execute("return window.__afterChange", vec![]).await.expect("seen");
-    let seen: Vec<Option<String>> = serde_json::from_value(seen).expect("list");
+    // (The last change's frames may still be to come.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let seen = c.execute("return window.__afterChange", vec![]).await.expect("seen");
+        let seen: Vec<Option<String>> = serde_json::from_value(seen).expect("list");
+        if seen.len() == 4 || Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(seen.len(), 4, "{seen:?}");
     // Right after each change the old verdict is gone (busy) or already the new one.
     for (i, (was, now)) in
@@ -851,6 +859,17 @@ async fn a_new_fragment_in_the_same_tab_is_verified_afresh() {
         let s = seen[i].as_deref().unwrap_or_default();
         assert!(s != *was || s == *now, "change {i}: still showing {s:?} after the link changed");
     }
+
+    // 4. The dataset page follows the fragment too: a release link, then `#release` alone
+    //    (nothing stays), then a credential link again.
+    c.goto(&served.link("release")).await.expect("goto");
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    c.execute("location.hash = 'release'", vec![]).await.expect("set hash");
+    c.wait().for_element(Locator::Css("#bundle-file")).await.expect("the empty dataset page");
+    assert!(c.find(Locator::Css("#release-verdict")).await.is_err(), "the release verdict stayed");
+    c.execute("location.hash = arguments[0]", vec![fragment("tampered").into()]).await.expect("set hash");
+    wait_attr(&c, "#verdict", "data-verdict", "invalid").await;
+    assert_eq!(shown_verdict(&c).await.1, "Invalid");
     c.close().await.expect("close");
 }
 

@@ -259,8 +259,19 @@ pub(crate) fn release_page(props: &Props) -> Html {
             let fragment = fragment.clone();
             if let Some(trust) = trust {
                 let path = release_path(&fragment);
+                // A link names the release: a bundle picked earlier is forgotten.
+                let linked = matches!(path, Ok(Some(_)) | Err(_));
+                if linked {
+                    picked.borrow_mut().take();
+                }
                 let picked = picked.borrow().clone();
-                if matches!(path, Ok(Some(_)) | Err(_)) || picked.is_some() {
+                if !linked && picked.is_none() {
+                    // `#release` alone: nothing an earlier link showed stays beside it.
+                    if store.0.report.is_some() || store.0.error.is_some() {
+                        worker.borrow_mut().take();
+                        store.dispatch(ReleaseAction::Loading(next()));
+                    }
+                } else {
                     worker.borrow_mut().take();
                     let load = next();
                     store.dispatch(ReleaseAction::Loading(load));
