@@ -55,12 +55,14 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
         };
         let mut evidence: Option<Result<verifier::StatusEvidence, String>> = None;
         let mut history = None;
+        let mut seen_now = None;
         if let Ok(b) = Bundle::parse(&bytes)
             && let Some((party, t)) = trust.find_issuer(&b.credential.issuer)
             && let Some(log) = &party.log
         {
             evidence = Some(net::status_evidence(log, &b).await);
-            // Compare with the last checkpoint this browser saw for the log, then remember it.
+            // Compare with the last checkpoint this browser saw for the log, then remember the
+            // current one (below, once the verifier has checked it).
             if let Some(Ok(e)) = &evidence {
                 let origin = b.credential.issuer.clone();
                 if let Some(seen) = net::last_seen(&origin) {
@@ -78,7 +80,7 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
                     ));
                 }
                 if history.as_ref().is_none_or(|h| h.outcome == Outcome::Pass || h.outcome == Outcome::Skip) {
-                    net::remember(&origin, &e.latest_checkpoint);
+                    seen_now = Some((origin, e.latest_checkpoint.clone()));
                 }
             }
         }
@@ -89,6 +91,13 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
             Some(Err(why)) => StatusCheck::Unavailable(why),
         };
         let (mut report, summary) = check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, status);
+        // Only a checkpoint the revocation step verified (signature, quorum, consistency with
+        // the bundle's) is remembered: a forged or unwitnessed one must not replace a good one.
+        if summary.as_ref().is_some_and(|s| s.status_checked)
+            && let Some((origin, checkpoint)) = seen_now
+        {
+            net::remember(&origin, &checkpoint);
+        }
         if let Some(step) = history {
             add_step(&mut report, step);
         }

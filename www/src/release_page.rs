@@ -206,7 +206,10 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
             missing,
         ));
     }
-    if steps.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip)) {
+    // Remembered only once verified (a pass checked its signature and quorum) and nothing failed.
+    if steps.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip))
+        && steps.iter().any(|s| s.outcome == Outcome::Pass)
+    {
         net::remember(&origin, &latest);
     }
     steps
