@@ -837,9 +837,10 @@ pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Op
     if o.size == 0 {
         return step(Outcome::Pass, format!("grown from empty to size {}", n.size));
     }
+    // The comparison needs a proof the log did not give: it could not be checked (never a pass).
     let Some(proof) = proof else {
         return step(
-            Outcome::Fail,
+            Outcome::Unchecked,
             format!("could not get a consistency proof from the log's tiles ({})", evidence()),
         );
     };
@@ -1020,5 +1021,11 @@ mod last_seen_tests {
         let f = check_last_seen(&trust, &c2, &forked, Some(&[right]));
         assert!(f.outcome == Outcome::Fail && f.detail.starts_with("fork"), "{f:?}");
         assert_eq!(check_last_seen(&trust, b"junk", &c4, None).outcome, Outcome::Skip);
+        // Growth that needs a proof the log did not give: unchecked, never a pass.
+        let u = check_last_seen(&trust, &c2, &c4, None);
+        assert!(u.outcome == Outcome::Unchecked && u.detail.contains("could not get"), "{u:?}");
+        // A forged current checkpoint fails whether or not a proof came with it.
+        let other = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[5; 32]).unwrap();
+        assert_eq!(check_last_seen(&trust, &c2, &signed(&other, 4, r4), None).outcome, Outcome::Fail);
     }
 }

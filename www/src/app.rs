@@ -13,8 +13,7 @@ use wasm_bindgen::prelude::Closure;
 
 use crate::state::{
     Action, LOCAL_TRUST_KEY, Role, Shown, State, add_local, add_step, advice, bundles_from_fragment,
-    bundles_from_text, data_verdict, heading, history_step, local_only, needs_consistency_proof, parse_local,
-    portfolio_verdict, remove_local,
+    bundles_from_text, data_verdict, heading, local_only, parse_local, portfolio_verdict, remove_local,
 };
 
 fn storage() -> Option<web_sys::Storage> {
@@ -72,12 +71,9 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
                         (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
                         _ => None,
                     };
-                    // A proof the comparison needs but the log's tiles did not give: could not check.
-                    let missing = proof.is_none() && needs_consistency_proof(old, new);
-                    history = Some(history_step(
-                        verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()),
-                        missing,
-                    ));
+                    // A proof the comparison needs but the log's tiles did not give: unchecked.
+                    history =
+                        Some(verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()));
                 }
                 if history.as_ref().is_none_or(|h| h.outcome == Outcome::Pass || h.outcome == Outcome::Skip) {
                     seen_now = Some((origin, e.latest_checkpoint.clone()));

@@ -17,7 +17,7 @@ use crate::dataset::{
     FileState, Job, ReleaseAction, ReleaseState, Reply, match_file, recount_spec, release_path,
 };
 use crate::net;
-use crate::state::{add_step, history_step, needs_consistency_proof};
+use crate::state::add_step;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Store(ReleaseState);
@@ -200,11 +200,7 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
             (Some(o), Some(n)) => net::consistency_proof(&log, o, n).await,
             _ => None,
         };
-        let missing = consistency.is_none() && needs_consistency_proof(o, n);
-        steps.push(history_step(
-            verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()),
-            missing,
-        ));
+        steps.push(verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()));
     }
     // Remembered only once verified (a pass checked its signature and quorum) and nothing failed.
     if steps.iter().all(|s| matches!(s.outcome, Outcome::Pass | Outcome::Skip))
