@@ -511,28 +511,51 @@ pub fn release_parse(data: &[u8]) {
     }
 }
 
-/// The browser's streaming file check (hash + class recount of a CSV it did not make): no
-/// panic on any bytes, and the result does not depend on where the chunks are cut. The first
-/// byte picks the cut.
+/// The release recount (`verifier::Recounter`, which `publish`, `verify RELEASEDIR` and the
+/// browser's worker feed a CSV they did not make, chunk by chunk): no panic on any bytes, and the
+/// result does not depend on where the chunks are cut. The first byte picks the cuts: pieces of
+/// pseudo-random lengths from 0 (an empty update) to 255 bytes, seeded by it; the data is also
+/// fed one byte at a time (a cut at every point).
 pub fn dataset_recount(data: &[u8]) {
-    use www::dataset::{FileCheck, RecountSpec};
-    let Some((&cut, csv)) = data.split_first() else { return };
+    use verifier::{Privacy, RecountSpec, Recounter, confirm_recount};
+    let Some((&seed, csv)) = data.split_first() else { return };
     let spec = RecountSpec { quasi_identifiers: vec!["a".into(), "b".into()], sensitive: vec!["c".into()] };
     let whole = {
-        let mut f = FileCheck::new(Some(spec.clone()));
-        f.update(csv);
-        f.finish()
+        let mut r = Recounter::new(spec.clone());
+        r.update(csv);
+        r.finish()
     };
-    let cut = usize::from(cut).min(csv.len());
-    let mut f = FileCheck::new(Some(spec));
-    let (x, y) = csv.split_at(cut);
-    f.update(x);
-    f.update(&[]);
-    f.update(y);
-    let parts = f.finish();
-    assert_eq!(whole, parts, "the cut at {cut} changed the result");
-    assert_eq!(whole.bytes, csv.len() as u64);
-    if let Some(Ok(r)) = &whole.recount {
-        assert!(r.suppressed + r.classes <= r.rows && r.smallest <= r.rows);
+    let mut r = Recounter::new(spec.clone());
+    let (mut rest, mut len) = (csv, usize::from(seed));
+    let mut cuts = Vec::new();
+    while !rest.is_empty() {
+        let (piece, tail) = rest.split_at(len.min(rest.len()));
+        r.update(piece);
+        cuts.push(piece.len());
+        rest = tail;
+        len = (len * 5 + 3) % 256;
     }
+    r.update(&[]);
+    assert_eq!(r.finish(), whole, "cut into pieces of {cuts:?}");
+    let mut r = Recounter::new(spec);
+    csv.iter().for_each(|b| r.update(std::slice::from_ref(b)));
+    assert_eq!(r.finish(), whole, "fed one byte at a time");
+    let Ok(rc) = whole else { return };
+    assert!(rc.suppressed + rc.classes <= rc.rows && rc.smallest <= rc.rows);
+    assert_eq!((rc.distinct_l.len(), rc.suppressed_distinct.len()), (1, 1));
+    // Claims read off the recount are exactly what it confirms.
+    let claims = Privacy {
+        k: rc.smallest,
+        achieved_k: rc.smallest,
+        achieved_l: rc.distinct_l.clone(),
+        quasi_identifiers: vec!["a".into(), "b".into()],
+        records: rc.rows,
+        suppressed: rc.suppressed,
+        metric: "loss".into(),
+        loss: 0.0,
+        entropy_bits: 0.0,
+        discernibility: "0".into(),
+    };
+    let problems = confirm_recount(&claims, &rc);
+    assert!(problems.is_empty(), "{problems:?} for {rc:?}");
 }

@@ -461,6 +461,58 @@ mod tests {
     }
 
     #[test]
+    fn empty_chunks_and_a_split_byte_order_mark_change_nothing() {
+        let want = recount(spec(), CSV).unwrap();
+        for cut in 0..8 {
+            let mut r = Recounter::new(spec());
+            let (a, b) = CSV.split_at(cut);
+            for part in [&[][..], a, &[], &[], b, &[]] {
+                r.update(part);
+            }
+            assert_eq!(r.finish().unwrap(), want, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn other_columns_quoted_separators_and_no_final_newline() {
+        // Columns outside the spec are ignored; a quoted field may hold the separator.
+        let csv = "age,sex,dx,stay\n20-29,F,J06,1\n20-29,F,I10,2\n20-29,F,J06,3\n\
+            \"30-39\",M,\"E11, type 2\",4\n30-39,M,E11,1\n*,*,Z00,0\n30-39,M,I10,9\n";
+        let want = recount(spec(), csv.as_bytes()).unwrap();
+        assert_eq!((want.rows, want.suppressed, want.classes, want.smallest), (7, 1, 2, 3));
+        assert_eq!(
+            (&want.distinct_l[..], &want.suppressed_distinct[..]),
+            (&[("dx".into(), 2)][..], &[1][..])
+        );
+        for size in [1, 2, 3, 7, 64] {
+            let mut r = Recounter::new(spec());
+            csv.as_bytes().chunks(size).for_each(|c| r.update(c));
+            assert_eq!(r.finish().unwrap(), want, "chunks of {size}");
+        }
+        let r = recount(spec(), b"age,sex,dx\n\"1,2\",F,a\n1,\"2,F\",b\n\"1,2\",F,c").unwrap();
+        // "1,2"+"F" and "1"+"2,F" are different classes even though their joined text is equal.
+        assert_eq!((r.rows, r.classes, r.smallest), (3, 2, 1));
+        assert_eq!(r.distinct_l, vec![("dx".into(), 1)]);
+    }
+
+    #[test]
+    fn a_decoy_column_or_an_endless_row_is_refused() {
+        // A decoy first "age" column must not stand in for the real one.
+        assert_eq!(
+            recount(spec(), b"age,age,sex,dx\nX,1,F,a\nX,2,F,b\n").unwrap_err(),
+            RecountError::DuplicateColumn("age".into())
+        );
+        let mut r = Recounter::new(spec());
+        r.update(b"age,sex,dx\n1,F,a\n\"");
+        for _ in 0..20 {
+            r.update(&[b'x'; 1 << 20]);
+        }
+        let e = r.finish().unwrap_err();
+        assert_eq!(e, RecountError::RowTooLong { row: 2 });
+        assert!(e.to_string().contains("longer than 16 MiB"), "{e}");
+    }
+
+    #[test]
     fn header_names_are_unescaped_and_problems_typed() {
         let s = RecountSpec { quasi_identifiers: vec!["na\"me".into()], sensitive: vec![] };
         assert_eq!(recount(s, b"\"na\"\"me\",x\nA,1\nA,2\n").unwrap().smallest, 2);
@@ -473,6 +525,10 @@ mod tests {
         assert_eq!(
             recount(spec(), b"age,sex,dx\n1,F\n").unwrap_err(),
             RecountError::Ragged { row: 1, fields: 2, header: 3 }
+        );
+        assert_eq!(
+            recount(spec(), b"age,sex,dx\n1,F,a\n1,F,b\n1,F\n").unwrap_err(),
+            RecountError::Ragged { row: 3, fields: 2, header: 3 }
         );
     }
 }

@@ -1,243 +1,20 @@
 //! Checking the files of a published release in the browser: streaming SHA-256 of a file fed
-//! in chunks, and for the microdata CSV a recount of its equivalence classes (rows sharing all
-//! quasi-identifier values) so anyone can confirm the claimed k and l on their own machine.
-//! Pure: the Web Worker (`worker`) feeds it chunks; tested natively.
-
-use std::collections::{HashMap, HashSet};
+//! in chunks, and for the microdata CSV the verifier's recount of its equivalence classes
+//! ([`verifier::Recounter`]: rows sharing all quasi-identifier values) so anyone can confirm the
+//! claimed k and l on their own machine, exactly as `ledgerless verify` does. Pure: the Web
+//! Worker (`worker`) feeds it chunks; tested natively.
 
 use sha2::Digest as _;
 
-/// What to recount in a CSV: the quasi-identifier columns and the sensitive columns.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RecountSpec {
-    /// Quasi-identifier column names (a class = rows with equal values in all of them).
-    pub quasi_identifiers: Vec<String>,
-    /// Sensitive columns whose distinct values per class are counted (distinct l).
-    pub sensitive: Vec<String>,
-}
-
-/// What a recount found.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Recount {
-    /// Data rows (the header excluded).
-    pub rows: u64,
-    /// Rows whose quasi-identifiers are all `*` (suppressed; they form no class).
-    pub suppressed: u64,
-    /// Equivalence classes among the other rows.
-    pub classes: u64,
-    /// The smallest class: the k the data achieves (0 if every row is suppressed).
-    pub smallest: u64,
-    /// Per sensitive column: the fewest distinct values in any class (distinct l).
-    pub distinct_l: Vec<(String, u64)>,
-}
-
-/// The longest row the recount accepts (bytes); an unclosed quote would otherwise make the
-/// rest of a 1 GB file one row.
-const MAX_RECORD: usize = 16 << 20;
-
-#[derive(Debug, Default)]
-struct Class {
-    rows: u64,
-    sensitive: Vec<HashSet<Vec<u8>>>,
-}
-
-/// Streams a CSV (RFC 4180, as `anonymise` writes it) and counts its classes.
-#[derive(Debug)]
-pub struct Recounter {
-    spec: RecountSpec,
-    reader: csv_core::Reader,
-    out: Vec<u8>,
-    ends: Vec<usize>,
-    out_len: usize,
-    ends_len: usize,
-    /// Column indices of the quasi-identifiers and sensitive columns, once the header is read.
-    columns: Option<(Vec<usize>, Vec<usize>)>,
-    width: usize,
-    classes: HashMap<Vec<u8>, Class>,
-    rows: u64,
-    suppressed: u64,
-    error: Option<String>,
-    /// The file's first bytes, held until there are 3: csv-core strips a UTF-8 byte-order
-    /// mark only when it arrives whole, and the result must not depend on chunking.
-    head: Option<Vec<u8>>,
-}
-
-impl Recounter {
-    /// A recounter for `spec`.
-    pub fn new(spec: RecountSpec) -> Recounter {
-        Recounter {
-            spec,
-            reader: csv_core::Reader::new(),
-            out: vec![0; 4096],
-            ends: vec![0; 64],
-            out_len: 0,
-            ends_len: 0,
-            columns: None,
-            width: 0,
-            classes: HashMap::new(),
-            rows: 0,
-            suppressed: 0,
-            error: None,
-            head: Some(Vec::new()),
-        }
-    }
-
-    /// Feeds the next bytes of the file (an empty chunk is no signal: see [`Recounter::finish`]).
-    pub fn update(&mut self, input: &[u8]) {
-        if let Some(mut head) = self.head.take() {
-            head.extend_from_slice(input);
-            if head.len() < 3 {
-                self.head = Some(head);
-            } else {
-                self.parse(&head);
-            }
-        } else if !input.is_empty() {
-            self.parse(input);
-        }
-    }
-
-    /// Runs csv-core over `input`; an empty `input` tells it the file has ended.
-    fn parse(&mut self, mut input: &[u8]) {
-        while self.error.is_none() {
-            let (res, nin, nout, nend) = self.reader.read_record(
-                input,
-                &mut self.out[self.out_len..],
-                &mut self.ends[self.ends_len..],
-            );
-            input = &input[nin..];
-            self.out_len += nout;
-            self.ends_len += nend;
-            match res {
-                csv_core::ReadRecordResult::InputEmpty => {
-                    if input.is_empty() {
-                        return;
-                    }
-                }
-                csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.out.len() * 2;
-                    if n > MAX_RECORD {
-                        self.error = Some(format!(
-                            "row {} is longer than {} MiB (an unclosed quote?): not a table this page can recount",
-                            self.rows + 1,
-                            MAX_RECORD >> 20
-                        ));
-                        return;
-                    }
-                    self.out.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::Record => {
-                    self.record();
-                    self.out_len = 0;
-                    self.ends_len = 0;
-                }
-                csv_core::ReadRecordResult::End => return,
-            }
-        }
-    }
-
-    fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.out[start..self.ends[i]]
-    }
-
-    fn record(&mut self) {
-        let n = self.ends_len;
-        let Some((qi, sens)) = &self.columns else {
-            let names: Vec<String> =
-                (0..n).map(|i| String::from_utf8_lossy(self.field(i)).into_owned()).collect();
-            if let Some(dup) = names.iter().enumerate().find(|(i, x)| names[..*i].contains(x)).map(|(_, x)| x)
-            {
-                // Which of two same-named columns is "the" quasi-identifier would be a guess.
-                self.error = Some(format!("the header names column {dup:?} twice"));
-                return;
-            }
-            let find = |c: &String| {
-                names.iter().position(|n| n == c).ok_or_else(|| format!("the file has no column {c:?}"))
-            };
-            let cols =
-                self.spec.quasi_identifiers.iter().map(find).collect::<Result<Vec<_>, _>>().and_then(|q| {
-                    Ok((q, self.spec.sensitive.iter().map(find).collect::<Result<Vec<_>, _>>()?))
-                });
-            match cols {
-                Ok(c) => self.columns = Some(c),
-                Err(e) => self.error = Some(e),
-            }
-            self.width = n;
-            return;
-        };
-        if n != self.width {
-            self.error =
-                Some(format!("row {} has {n} fields but the header has {}", self.rows + 1, self.width));
-            return;
-        }
-        self.rows += 1;
-        if qi.iter().all(|&i| self.field(i) == b"*") {
-            self.suppressed += 1;
-            return;
-        }
-        // Length-prefixed fields: no two different rows share a key, whatever the values hold.
-        let mut key = Vec::new();
-        for &i in qi {
-            let f = self.field(i);
-            key.extend_from_slice(&(f.len() as u64).to_le_bytes());
-            key.extend_from_slice(f);
-        }
-        let values: Vec<Vec<u8>> = sens.iter().map(|&i| self.field(i).to_vec()).collect();
-        let class = self.classes.entry(key).or_default();
-        class.rows += 1;
-        if class.sensitive.is_empty() {
-            class.sensitive = vec![HashSet::new(); values.len()];
-        }
-        for (set, v) in class.sensitive.iter_mut().zip(values) {
-            set.insert(v);
-        }
-    }
-
-    /// The recount, once every byte was fed.
-    ///
-    /// # Errors
-    /// A message naming what is wrong: a missing column, a ragged row, malformed CSV.
-    pub fn finish(mut self) -> Result<Recount, String> {
-        if let Some(head) = self.head.take() {
-            self.parse(&head);
-        }
-        self.parse(&[]);
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        if self.columns.is_none() {
-            return Err("the file is empty (no header)".to_owned());
-        }
-        let smallest = self.classes.values().map(|c| c.rows).min().unwrap_or(0);
-        let distinct_l = self
-            .spec
-            .sensitive
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                (name.clone(), self.classes.values().map(|c| c.sensitive[i].len() as u64).min().unwrap_or(0))
-            })
-            .collect();
-        Ok(Recount {
-            rows: self.rows,
-            suppressed: self.suppressed,
-            classes: self.classes.len() as u64,
-            smallest,
-            distinct_l,
-        })
-    }
-}
+/// The recount is the verifier's: the same spec (which file, which columns), the same counts.
+pub use verifier::{Recount, RecountSpec, recount_spec};
 
 /// SHA-256 and size of a file fed in chunks, and optionally its recount.
 #[derive(Debug)]
 pub struct FileCheck {
     sha: sha2::Sha256,
     bytes: u64,
-    recount: Option<Recounter>,
+    recount: Option<verifier::Recounter>,
 }
 
 /// What checking one file found.
@@ -247,14 +24,15 @@ pub struct Checked {
     pub sha256: [u8; 32],
     /// Size.
     pub bytes: u64,
-    /// The class recount, when one was asked for.
+    /// The class recount, when one was asked for (its error as a sentence: it crosses the
+    /// worker's JSON protocol).
     pub recount: Option<Result<Recount, String>>,
 }
 
 impl FileCheck {
     /// Starts checking a file; recounts classes if `spec` is given.
     pub fn new(spec: Option<RecountSpec>) -> FileCheck {
-        FileCheck { sha: sha2::Sha256::new(), bytes: 0, recount: spec.map(Recounter::new) }
+        FileCheck { sha: sha2::Sha256::new(), bytes: 0, recount: spec.map(verifier::Recounter::new) }
     }
 
     /// Feeds the next chunk.
@@ -276,7 +54,7 @@ impl FileCheck {
         Checked {
             sha256: self.sha.finalize().into(),
             bytes: self.bytes,
-            recount: self.recount.map(Recounter::finish),
+            recount: self.recount.map(|r| r.finish().map_err(|e| e.to_string())),
         }
     }
 }
@@ -345,68 +123,34 @@ pub fn match_file(manifest: &verifier::Manifest, name: &str) -> Option<usize> {
     }
 }
 
-/// The recount to run for a listed file: for the microdata (a CSV with every quasi-identifier
-/// and one row per released record), its classes; none for tables (grouped by some
-/// quasi-identifiers, one row per group) and other files.
-pub fn recount_spec(manifest: &verifier::Manifest, file: &verifier::Resource) -> Option<RecountSpec> {
-    let p = &manifest.privacy;
-    let columns = file.columns.as_ref()?;
-    if p.quasi_identifiers.is_empty()
-        || !p.quasi_identifiers.iter().all(|q| columns.contains(q))
-        || file.rows != Some(p.records)
-    {
-        return None;
-    }
-    Some(RecountSpec {
-        quasi_identifiers: p.quasi_identifiers.clone(),
-        sensitive: p.achieved_l.iter().map(|(c, _)| c.clone()).filter(|c| columns.contains(c)).collect(),
-    })
-}
-
-/// Whether a recount confirms the manifest's claims, with a sentence saying so.
+/// Whether a recount confirms the manifest's claims, with a sentence saying so. The verdict
+/// is [`verifier::confirm_recount`]'s (as `ledgerless verify` gives it), said of the manifest.
 pub fn confirm(manifest: &verifier::Manifest, r: &Recount) -> (bool, String) {
     let p = &manifest.privacy;
-    let mut problems = Vec::new();
-    if r.smallest != p.achieved_k {
-        problems.push(format!(
-            "the smallest class has {} rows, the manifest claims k = {}",
-            r.smallest, p.achieved_k
-        ));
+    let problems: Vec<String> = verifier::confirm_recount(p, r)
+        .into_iter()
+        .map(|m| m.replace(", the claim is ", ", the manifest claims "))
+        .collect();
+    if !problems.is_empty() {
+        return (false, format!("The recount does not match: {}.", problems.join("; ")));
     }
-    if r.smallest < p.k && r.classes > 0 {
-        problems.push(format!("classes smaller than the policy's k = {}", p.k));
-    }
-    if r.rows != p.records {
-        problems.push(format!("{} rows, the manifest claims {}", r.rows, p.records));
-    }
-    for (col, _) in &p.achieved_l {
-        if !r.distinct_l.iter().any(|(c, _)| c == col) {
-            problems.push(format!("the file has no column {col:?}, whose l the manifest claims"));
-        }
-    }
-    if r.suppressed != p.suppressed {
-        problems.push(format!("{} rows suppressed, the manifest claims {}", r.suppressed, p.suppressed));
-    }
-    for (col, l) in &r.distinct_l {
-        if let Some((_, claimed)) = p.achieved_l.iter().find(|(c, _)| c == col)
-            && l != claimed
-        {
-            problems.push(format!("{col}: distinct l = {l}, the manifest claims {claimed}"));
-        }
-    }
-    if problems.is_empty() {
-        let l: Vec<String> = r.distinct_l.iter().map(|(c, l)| format!("{c} l = {l}")).collect();
-        let l = if l.is_empty() { String::new() } else { format!(", {}", l.join(", ")) };
-        (
-            true,
-            format!(
-                "Confirmed on this computer: {} rows in {} classes, the smallest has {} rows (k = {}){l}; {} rows suppressed.",
-                r.rows, r.classes, r.smallest, p.achieved_k, r.suppressed
-            ),
-        )
+    // Every claim holds exactly, so the figures below are the recount's. Rows with every
+    // quasi-identifier `*` beyond the suppressed ones are a class of their own.
+    let kept = r.suppressed > p.suppressed;
+    let classes = r.classes + u64::from(kept);
+    let kept = if kept {
+        format!(" (one of {} rows with every quasi-identifier `*`)", r.suppressed - p.suppressed)
     } else {
-        (false, format!("The recount does not match: {}.", problems.join("; ")))
-    }
+        String::new()
+    };
+    let l: String = p.achieved_l.iter().map(|(c, l)| format!(", {c} l = {l}")).collect();
+    (
+        true,
+        format!(
+            "Confirmed on this computer: {} rows in {classes} classes{kept}, the smallest has {} rows (k = {}){l}; {} rows suppressed.",
+            r.rows, p.achieved_k, p.achieved_k, p.suppressed
+        ),
+    )
 }
 
 /// What a check is about, in the words of "Could not check …".
@@ -700,80 +444,42 @@ mod tests {
         }
     }
 
+    /// The page's recount of `csv` fed in chunks: [`FileCheck`] with the microdata's spec.
     fn run(csv: &str, chunk: usize) -> Result<Recount, String> {
-        let mut r = Recounter::new(spec());
+        let mut f = FileCheck::new(Some(spec()));
         for c in csv.as_bytes().chunks(chunk) {
-            r.update(c);
+            f.update(c);
         }
-        r.finish()
+        let checked = f.finish();
+        assert_eq!(checked.bytes, csv.len() as u64);
+        checked.recount.expect("a recount was asked for")
     }
 
+    /// The microdata of [`manifest`]: 7 rows, one suppressed, classes of 3 and 3, l = 2.
     const CSV: &str = "age,sex,diagnosis,stay\n\
         20-29,F,J06,1\n20-29,F,I10,2\n20-29,F,J06,3\n\
         \"30-39\",M,\"E11, type 2\",4\n30-39,M,E11,1\n\
-        *,*,Z00,0\n30-39,M,I10\n";
+        *,*,Z00,0\n30-39,M,I10,9\n";
+
+    /// The recount of [`CSV`] with its smallest class made `smallest` rows.
+    fn recounted_with(smallest: u64) -> Recount {
+        Recount { smallest, ..run(CSV, 4096).expect("recount") }
+    }
 
     #[test]
-    fn counts_classes_in_any_chunking() {
-        for chunk in [1, 2, 3, 7, 64, 4096] {
-            let r = run(&CSV.replace("I10\n", "I10,9\n"), chunk).expect("recount");
-            assert_eq!(
-                r,
-                Recount {
-                    rows: 7,
-                    suppressed: 1,
-                    classes: 2,
-                    smallest: 3,
-                    distinct_l: vec![("diagnosis".into(), 2)],
-                },
-                "chunk {chunk}"
-            );
+    fn the_file_check_recounts_while_hashing_and_words_its_errors() {
+        // The recount itself is tested in the verifier; here, that the page's check runs it.
+        for chunk in [1, 7, 4096] {
+            let r = run(CSV, chunk).expect("recount");
+            assert_eq!((r.rows, r.suppressed, r.classes, r.smallest), (7, 1, 2, 3), "chunk {chunk}");
+            assert_eq!(r.distinct_l, vec![("diagnosis".into(), 2)]);
         }
-    }
-
-    #[test]
-    fn empty_chunks_and_a_split_byte_order_mark_change_nothing() {
-        let csv = format!("\u{feff}{}", CSV.replace("I10\n", "I10,9\n"));
-        let want = run(&csv, 4096).expect("recount");
-        assert_eq!(want.rows, 7);
-        for cut in 0..8 {
-            let mut r = Recounter::new(spec());
-            let (a, b) = csv.as_bytes().split_at(cut);
-            for part in [&[][..], a, &[], &[], b, &[]] {
-                r.update(part);
-            }
-            assert_eq!(r.finish().expect("recount"), want, "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn quoted_separators_and_no_final_newline() {
-        let r = run("age,sex,diagnosis\n\"1,2\",F,a\n1,\"2,F\",b\n\"1,2\",F,c", 5).expect("recount");
-        // "1,2"+"F" and "1"+"2,F" are different classes even though their joined text is equal.
-        assert_eq!((r.rows, r.classes, r.smallest), (3, 2, 1));
-        assert_eq!(r.distinct_l, vec![("diagnosis".into(), 1)]);
-    }
-
-    #[test]
-    fn a_repeated_column_name_or_an_endless_row_is_refused() {
-        // A decoy first "age" column must not stand in for the real one.
-        assert_eq!(
-            run("age,age,sex,diagnosis\nX,1,F,a\nX,2,F,b\n", 3).unwrap_err(),
-            "the header names column \"age\" twice"
-        );
-        let mut r = Recounter::new(spec());
-        r.update(b"age,sex,diagnosis\n\"");
-        for _ in 0..40 {
-            r.update(&[b'x'; 1 << 20]);
-        }
-        assert!(r.finish().unwrap_err().contains("longer than 16 MiB"));
-    }
-
-    #[test]
-    fn rejects_missing_columns_ragged_rows_and_empty_files() {
         assert_eq!(run("age,diagnosis\n1,a\n", 4).unwrap_err(), "the file has no column \"sex\"");
-        assert_eq!(run(CSV, 9).unwrap_err(), "row 7 has 3 fields but the header has 4");
-        assert_eq!(run("", 9).unwrap_err(), "the file is empty (no header)");
+        assert_eq!(
+            run(&CSV.replace(",9\n", "\n"), 9).unwrap_err(),
+            "row 7 has 3 fields but the header has 4"
+        );
+        assert_eq!(run("", 9).unwrap_err(), "the file is empty (no header line)");
     }
 
     fn manifest() -> verifier::Manifest {
@@ -817,15 +523,52 @@ mod tests {
         assert_eq!(recount_spec(&m, &m.related_resource[3]), None);
         let spec = recount_spec(&m, r).expect("microdata is recounted");
         assert_eq!(spec, self::spec());
-        let rc = run(&CSV.replace("I10\n", "I10,9\n"), 5).expect("recount");
-        assert!(confirm(&m, &rc).0, "{}", confirm(&m, &rc).1);
+        let rc = run(CSV, 5).expect("recount");
+        assert_eq!(
+            confirm(&m, &rc),
+            (
+                true,
+                "Confirmed on this computer: 7 rows in 2 classes, the smallest has 3 rows (k = 3), diagnosis l = 2; 1 rows suppressed."
+                    .to_owned()
+            )
+        );
         let mut lying = m.clone();
         lying.privacy.achieved_k = 5;
         lying.privacy.achieved_l = vec![("diagnosis".into(), 3)];
         let (ok, why) = confirm(&lying, &rc);
         assert!(!ok);
         assert!(why.contains("the smallest class has 3 rows, the manifest claims k = 5"), "{why}");
-        assert!(why.contains("diagnosis: distinct l = 2, the manifest claims 3"), "{why}");
+        assert!(
+            why.contains("diagnosis: the fewest distinct values in a class is 2, the manifest claims l = 3"),
+            "{why}"
+        );
+        // A claimed l for a column the file lacks: the recount cannot run (the verifier's spec
+        // keeps every claimed column), so the claims are not confirmed.
+        let mut other = m.clone();
+        other.privacy.achieved_l.push(("outcome".into(), 1));
+        let spec = recount_spec(&other, &other.related_resource[0]).expect("microdata is recounted");
+        assert_eq!(spec.sensitive, ["diagnosis", "outcome"]);
+        let mut f = FileCheck::new(Some(spec));
+        f.update(CSV.as_bytes());
+        assert_eq!(f.finish().recount, Some(Err("the file has no column \"outcome\"".to_owned())));
+    }
+
+    #[test]
+    fn a_class_of_rows_with_every_quasi_identifier_starred_may_be_kept() {
+        // Generalised to `*` everywhere and nothing suppressed: one class of every row.
+        let mut m = manifest();
+        (m.privacy.records, m.privacy.suppressed) = (3, 0);
+        let rc = run("age,sex,diagnosis,stay\n*,*,a,1\n*,*,b,2\n*,*,a,3\n", 2).expect("recount");
+        assert_eq!((rc.suppressed, rc.classes), (3, 0));
+        let (ok, why) = confirm(&m, &rc);
+        assert!(ok, "{why}");
+        assert!(why.contains("3 rows in 1 classes (one of 3 rows with every quasi-identifier `*`)"), "{why}");
+        m.privacy.achieved_k = 4;
+        let (ok, why) = confirm(&m, &rc);
+        assert!(!ok && why.contains("the smallest class has 3 rows, the manifest claims k = 4"), "{why}");
+        // Fewer starred rows than the claimed suppressed ones is a contradiction, not a class.
+        m.privacy.suppressed = 4;
+        assert!(confirm(&m, &rc).1.contains("3 rows are suppressed"), "{}", confirm(&m, &rc).1);
     }
 
     #[test]
@@ -881,13 +624,7 @@ mod tests {
         assert_eq!(missing.files[2].state, FileState::Missing);
         assert!(!missing.all_verified());
         let mut recounted = good();
-        recounted.recount = Some(Ok(Recount {
-            rows: 7,
-            suppressed: 1,
-            classes: 2,
-            smallest: 2,
-            distinct_l: vec![("diagnosis".into(), 2)],
-        }));
+        recounted.recount = Some(Ok(recounted_with(2)));
         let lie = s
             .clone()
             .reduce(ReleaseAction::Start(22, 0))
@@ -950,13 +687,6 @@ mod tests {
             f.update(bytes);
             Checked { recount, ..f.finish() }
         };
-        let recount = |smallest| Recount {
-            rows: 7,
-            suppressed: 1,
-            classes: 2,
-            smallest,
-            distinct_l: vec![("diagnosis".into(), 2)],
-        };
         let all = |microdata: Checked, other: &[u8]| {
             let mut s = load.clone();
             for row in 0..4u32 {
@@ -968,17 +698,17 @@ mod tests {
             s
         };
         // Every file as published and the recount agrees: valid, k confirmed.
-        let good = all(checked(b"abc", Some(Ok(recount(3)))), b"abc");
+        let good = all(checked(b"abc", Some(Ok(recounted_with(3)))), b"abc");
         assert_eq!(good.headline(), Some(("valid", "Valid".to_owned())));
         assert_eq!(good.claims_confirmed(), Some(true));
         // The signed manifest claims k = 3 but the smallest class has 2 rows: not valid, and
         // the claim is contradicted (issue 12: "k = 50" stayed on screen as if true).
-        let lie = all(checked(b"abc", Some(Ok(recount(2)))), b"abc");
+        let lie = all(checked(b"abc", Some(Ok(recounted_with(2)))), b"abc");
         assert_eq!(lie.headline().expect("headline").0, "invalid");
         assert_eq!(lie.claims_confirmed(), Some(false));
         assert!(lie.problems()[0].contains("the smallest class has 2 rows, the manifest claims k = 3"));
         // One altered file, one missing file, one unreadable file: each makes it invalid.
-        let altered = all(checked(b"abc", Some(Ok(recount(3)))), b"abd");
+        let altered = all(checked(b"abc", Some(Ok(recounted_with(3)))), b"abd");
         assert_eq!(altered.headline().expect("headline").0, "invalid");
         assert!(altered.problems().iter().any(|p| p.starts_with("report.json is altered")));
         for reply in [Reply::Missing(50), Reply::Failed(50, "reset".into())] {

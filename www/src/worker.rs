@@ -1,6 +1,7 @@
 //! The dataset-hashing Web Worker: hashes a dropped file or a file fetched from the site in
 //! chunks (never whole in memory), posting progress, then the SHA-256, the size and (for the
-//! microdata) the class recount. Runs off the page's thread, so a 1 GB file never freezes it.
+//! microdata) the verifier's class recount ([`verifier::Recounter`], fed the same chunks). Runs
+//! off the page's thread, so a 1 GB file never freezes it.
 //!
 //! Protocol (both ways plain JSON text, plus a `File` object):
 //! page → worker: `{"job": "<json Job>", "file": File?}`; worker → page: JSON [`Reply`].
@@ -10,7 +11,9 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::dataset::{CHUNK, Checked, FileCheck, Job, RecountSpec, Reply};
+use verifier::RecountSpec;
+
+use crate::dataset::{CHUNK, Checked, FileCheck, Job, Reply};
 
 fn scope() -> web_sys::DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
