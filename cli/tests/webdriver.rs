@@ -493,7 +493,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     assert_eq!(headline(&c).await, ("invalid".to_owned(), "contradicted".to_owned()));
     let advice =
         c.find(Locator::Css("#release-verdict .advice")).await.expect("advice").text().await.expect("text");
-    assert!(advice.contains("the smallest class has 10 rows, the manifest claims k = 50"), "{advice}");
+    assert!(advice.contains("the smallest class has 10 rows, the claim is k = 50"), "{advice}");
     let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
     assert!(!k.contains("confirmed k = 50"), "{k}");
 

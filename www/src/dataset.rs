@@ -124,13 +124,10 @@ pub fn match_file(manifest: &verifier::Manifest, name: &str) -> Option<usize> {
 }
 
 /// Whether a recount confirms the manifest's claims, with a sentence saying so. The verdict
-/// is [`verifier::confirm_recount`]'s (as `ledgerless verify` gives it), said of the manifest.
+/// and its wording are [`verifier::confirm_recount`]'s, as `ledgerless verify` gives them.
 pub fn confirm(manifest: &verifier::Manifest, r: &Recount) -> (bool, String) {
     let p = &manifest.privacy;
-    let problems: Vec<String> = verifier::confirm_recount(p, r)
-        .into_iter()
-        .map(|m| m.replace(", the claim is ", ", the manifest claims "))
-        .collect();
+    let problems = verifier::confirm_recount(p, r);
     if !problems.is_empty() {
         return (false, format!("The recount does not match: {}.", problems.join("; ")));
     }
@@ -537,9 +534,9 @@ mod tests {
         lying.privacy.achieved_l = vec![("diagnosis".into(), 3)];
         let (ok, why) = confirm(&lying, &rc);
         assert!(!ok);
-        assert!(why.contains("the smallest class has 3 rows, the manifest claims k = 5"), "{why}");
+        assert!(why.contains("the smallest class has 3 rows, the claim is k = 5"), "{why}");
         assert!(
-            why.contains("diagnosis: the fewest distinct values in a class is 2, the manifest claims l = 3"),
+            why.contains("diagnosis: the fewest distinct values in a class is 2, the claim is l = 3"),
             "{why}"
         );
         // A claimed l for a column the file lacks: the recount cannot run (the verifier's spec
@@ -565,7 +562,7 @@ mod tests {
         assert!(why.contains("3 rows in 1 classes (one of 3 rows with every quasi-identifier `*`)"), "{why}");
         m.privacy.achieved_k = 4;
         let (ok, why) = confirm(&m, &rc);
-        assert!(!ok && why.contains("the smallest class has 3 rows, the manifest claims k = 4"), "{why}");
+        assert!(!ok && why.contains("the smallest class has 3 rows, the claim is k = 4"), "{why}");
         // Fewer starred rows than the claimed suppressed ones is a contradiction, not a class.
         m.privacy.suppressed = 4;
         assert!(confirm(&m, &rc).1.contains("3 rows are suppressed"), "{}", confirm(&m, &rc).1);
@@ -706,7 +703,7 @@ mod tests {
         let lie = all(checked(b"abc", Some(Ok(recounted_with(2)))), b"abc");
         assert_eq!(lie.headline().expect("headline").0, "invalid");
         assert_eq!(lie.claims_confirmed(), Some(false));
-        assert!(lie.problems()[0].contains("the smallest class has 2 rows, the manifest claims k = 3"));
+        assert!(lie.problems()[0].contains("the smallest class has 2 rows, the claim is k = 3"));
         // One altered file, one missing file, one unreadable file: each makes it invalid.
         let altered = all(checked(b"abc", Some(Ok(recounted_with(3)))), b"abd");
         assert_eq!(altered.headline().expect("headline").0, "invalid");
