@@ -114,10 +114,22 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 if files.len() > 1 || entry.is_some() {
                     return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
                 }
-                return release_cmd::verify_release(&files[0], &trust, log.as_ref(), &output);
+                return release_cmd::verify_release(&files[0], &trust, log.as_ref(), offline, &output);
             }
             let first = read("PROOF", &files[0])?;
+            // A row proof or .tlog-proof is checked without any log: a --log given with one
+            // would be silently unchecked, so it is refused.
+            let log_refused = |what: &str| {
+                UsageError::new(format!(
+                    "--log applies to credential bundles and release directories, not to {what} {}",
+                    files[0].display()
+                ))
+                .hint("verify the release directory with --log to check the publisher's log, or drop --log")
+            };
             if release_cmd::is_row_proof(&first) {
+                if log.is_some() {
+                    return Err(log_refused("the row proof"));
+                }
                 return release_cmd::verify_row_proof(&files[0], &first, &trust, &output);
             }
             // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
@@ -128,6 +140,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                     (None, false) => cred_cmd::StatusSource::TrustList,
                 };
                 return cred_cmd::verify_bundles(&files, &trust, &status, at.as_deref(), &output);
+            }
+            if log.is_some() {
+                return Err(log_refused("the .tlog-proof"));
             }
             let Some(entry) = entry else {
                 return Err(UsageError::new(format!(

@@ -283,10 +283,43 @@ pub(crate) fn verify_row_proof(
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Where `verify RELEASEDIR` reads the publisher's log from.
+enum LogSource {
+    /// `--log`: this log, which must answer.
+    Given(LogLocation),
+    /// The publisher's `log` in `--trust` (resolved against the trust file's folder): it must
+    /// answer too.
+    Listed(LogLocation),
+    /// `--offline`: no log is read.
+    Offline,
+    /// No log is known (a bare `--vkey`, or a trust list naming no log for the publisher).
+    Unknown,
+}
+
+impl LogSource {
+    /// What the log is, in the words of a result line.
+    fn name(&self) -> String {
+        match self {
+            LogSource::Given(l) => format!("--log {}", location(l)),
+            LogSource::Listed(l) => format!("{}, named by --trust", location(l)),
+            LogSource::Offline => "--offline".to_owned(),
+            LogSource::Unknown => "none".to_owned(),
+        }
+    }
+}
+
+fn location(l: &LogLocation) -> String {
+    match l {
+        LogLocation::Dir(d) => d.display().to_string(),
+        LogLocation::Url(u) => u.clone(),
+    }
+}
+
 pub(crate) fn verify_release(
     dir: &Path,
     trust: &VerifyTrustArgs,
     log: Option<&LogLocation>,
+    offline: bool,
     output: &OutputArgs,
 ) -> Result<ExitCode, UsageError> {
     let trust: BundleTrust = crate::cred_cmd::bundle_trust(trust)?;
@@ -325,8 +358,25 @@ pub(crate) fn verify_release(
         }
         recount = Some(checked.recount);
     }
-    let fork = match (log, manifest.as_ref(), report.verified) {
-        (Some(l), Some(_), true) => Some(log_history(&bytes, &trust, l)),
+    // A log asked for, by --log or by the trust list, must answer (issue 12: never silently
+    // verified offline); only --offline, or no log known at all, skips it, and says so.
+    let source = match (log, offline, &trust, manifest.as_ref()) {
+        (Some(l), _, _, _) => LogSource::Given(l.clone()),
+        (None, true, _, _) => LogSource::Offline,
+        (None, false, BundleTrust::List(list), Some((m, _))) => {
+            match list.find_publisher(&m.publisher).and_then(|(p, _)| p.log.clone()) {
+                // `bundle_trust` has already resolved a relative `log` against the trust
+                // file's folder (`cred_cmd::resolve_logs`).
+                Some(l) => LogSource::Listed(l.parse().unwrap_or_else(|_| LogLocation::Dir(l.into()))),
+                None => LogSource::Unknown,
+            }
+        }
+        _ => LogSource::Unknown,
+    };
+    let fork = match (&source, manifest.as_ref(), report.verified) {
+        (LogSource::Given(l) | LogSource::Listed(l), Some(_), true) => Some(
+            log_history(&bytes, &trust, l).map_err(|e| format!("publisher's log ({}): {e}", source.name())),
+        ),
         _ => None,
     };
     if let Some(Err(e)) = &fork {
@@ -343,6 +393,7 @@ pub(crate) fn verify_release(
                 Err(e) => serde_json::json!({"confirmed": false, "error": e}),
             }),
             "log": fork.as_ref().map(|r| match r { Ok(s) => s.clone(), Err(e) => e.clone() }),
+            "logSource": source.name(),
             "problems": problems,
         });
         println!("{v:#}");
@@ -373,7 +424,12 @@ pub(crate) fn verify_release(
         match &fork {
             Some(Ok(s)) => println!("  log: {s}"),
             Some(Err(e)) => println!("  log: FAIL {e}"),
-            None if report.verified => println!("  log: not checked (no --log): verified offline"),
+            None if report.verified => match source {
+                LogSource::Offline => println!("  log: not checked (--offline): verified offline"),
+                _ => println!(
+                    "  log: not checked (no --log, and no log named for the publisher by --trust): verified offline"
+                ),
+            },
             None => {}
         }
         if let Some((m, name)) = &manifest
@@ -409,7 +465,8 @@ fn log_history(bundle: &[u8], trust: &BundleTrust, l: &LogLocation) -> Result<St
         }
     };
     let fetch = crate::cred_cmd::log_fetch(l);
-    let (latest, c) = tlog::read_checkpoint(fetch.as_ref()).map_err(|e| format!("publisher's log: {e}"))?;
+    let (latest, c) =
+        tlog::read_checkpoint(fetch.as_ref()).map_err(|e| format!("cannot read its checkpoint: {e}"))?;
     let old = verifier::parse_note(p.checkpoint.as_bytes())
         .ok()
         .and_then(|n| verifier::parse_checkpoint(&n.text).ok())

@@ -486,3 +486,89 @@ fn prove_row_names_its_input_and_never_overwrites_without_force() {
 
 /// One named way to make a document lie.
 type Edit<T> = Box<dyn Fn(&mut T)>;
+
+fn ledgerless_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run ledgerless")
+}
+
+/// Issue 12 ("a check the caller asked for either passes or the result is not valid"): the
+/// publisher's log named in trust.json is read without --log, relative to the trust file's
+/// folder; if it cannot be read the release is NOT VERIFIED naming the log, never "verified
+/// offline". Only --offline skips it, and says so.
+#[test]
+fn the_publishers_log_named_by_the_trust_list_is_checked_or_the_release_is_not_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, vkey) = published(tmp.path());
+    let site = tmp.path().join("site");
+    copy_dir(&log, &site.join("releases/log"));
+    let vk = std::fs::read_to_string(&vkey).unwrap();
+    let trust_with = |log: &str| {
+        let t =
+            serde_json::json!({"publishers": [{"name": "NHS Statistics", "vkey": vk.trim(), "log": log}]});
+        std::fs::write(site.join("trust.json"), t.to_string()).unwrap();
+    };
+    trust_with("releases/log");
+    let rel_s = s(&rel);
+    // The same command from the trust file's folder and from its parent: the log is found
+    // next to the trust file both times, and checked.
+    for (cwd, trust) in [(tmp.path(), "site/trust.json"), (site.as_path(), "trust.json")] {
+        let o = ledgerless_in(cwd, &["verify", rel_s, "--trust", trust]);
+        ok(&o);
+        assert!(text(&o).contains("  log: ") && !text(&o).contains("not checked"), "{}", text(&o));
+        assert!(text(&o).contains("RELEASE VERIFIED"), "{}", text(&o));
+    }
+    // --offline reads no log, and says so.
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json", "--offline"]);
+    ok(&o);
+    assert!(text(&o).contains("log: not checked (--offline)"), "{}", text(&o));
+    // The named log missing, or unreachable: NOT VERIFIED, exit 1, naming the log.
+    std::fs::rename(site.join("releases/log"), site.join("releases/gone")).unwrap();
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("RELEASE NOT VERIFIED"), "{}", text(&o));
+    assert!(text(&o).contains("publisher's log (") && text(&o).contains("named by --trust"), "{}", text(&o));
+    assert!(!text(&o).contains("verified offline"), "{}", text(&o));
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert!(v["problems"][0].as_str().unwrap().contains("publisher's log"), "{v}");
+    trust_with("http://127.0.0.1:9/log");
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("http://127.0.0.1:9/log, named by --trust"), "{}", text(&o));
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json", "--offline"]);
+    ok(&o);
+    // A trust list naming no log for the publisher: verified offline, and it says so.
+    let t = serde_json::json!({"publishers": [{"name": "NHS Statistics", "vkey": vk.trim()}]});
+    std::fs::write(site.join("trust.json"), t.to_string()).unwrap();
+    let o = ledgerless_in(tmp.path(), &["verify", rel_s, "--trust", "site/trust.json"]);
+    ok(&o);
+    assert!(text(&o).contains("log: not checked (no --log"), "{}", text(&o));
+}
+
+/// A row proof or a .tlog-proof is verified without reading any log: --log with one is
+/// refused (exit 2), never silently dropped.
+#[test]
+fn log_is_refused_where_it_would_not_be_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rel, log, vkey) = published(tmp.path());
+    let row = tmp.path().join("row.json");
+    ok(&ledgerless(&["prove-row", s(&rel), "--table", "microdata", "--row", "0", "--out", s(&row)]));
+    ok(&ledgerless(&["verify", s(&row), "--vkey", s(&vkey)]));
+    let o = ledgerless(&["verify", s(&row), "--vkey", s(&vkey), "--log", s(&log)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--log applies to credential bundles and release directories"), "{}", text(&o));
+    let proof = tmp.path().join("entry.tlog-proof");
+    ok(&ledgerless(&["log", "proof", s(&log), "--index", "0", "--out", s(&proof)]));
+    let entry = tmp.path().join("entry");
+    std::fs::write(&entry, std::fs::read(rel.join("manifest.json")).unwrap()).unwrap();
+    ok(&ledgerless(&["verify", s(&proof), "--entry", s(&entry), "--vkey", s(&vkey)]));
+    let o = ledgerless(&["verify", s(&proof), "--entry", s(&entry), "--vkey", s(&vkey), "--log", s(&log)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--log applies to credential bundles and release directories"), "{}", text(&o));
+}
