@@ -197,13 +197,12 @@ pub(crate) fn revoke(
     let mut l =
         issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
             .map_err(|e| UsageError::new(e.to_string()))?;
-    let index = match issuer::revoke(&mut l, &key, id, now()).map_err(|e| UsageError::new(e.to_string()))? {
-        issuer::Revoked::Already(index) => {
-            eprintln!("{id} (status bit {index}) was already revoked; nothing changed");
-            return Ok(ExitCode::SUCCESS);
-        }
-        issuer::Revoked::Now(index) => index,
+    let revoked = issuer::revoke(&mut l, &key, id, now()).map_err(|e| UsageError::new(e.to_string()))?;
+    let index = match revoked {
+        issuer::Revoked::Already(index) | issuer::Revoked::Now(index) => index,
     };
+    // Also when it was already revoked: a run killed after its append is finished by this one
+    // (the witness cosigns the checkpoint committing it; the reason is recorded).
     if let Some((w, state)) = &witness {
         tlog::cosign_open_log(w, &l, state, now().max(0) as u64)
             .map_err(|e| UsageError::new(format!("revoked, but the witness did not cosign: {e}")))?;
@@ -219,20 +218,34 @@ pub(crate) fn revoke(
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    opts.open(&record)
-        .and_then(|mut f| {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                // An older record made before this rule: tighten it.
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            }
-            writeln!(f, "{line}")
-        })
-        .map_err(|e| {
-            UsageError::new(format!("revoked, but couldn't record the reason in {}: {e}", record.display()))
-        })?;
-    eprintln!("revoked {id} (status bit {index}); new status list committed to {}", log.display());
+    // Recorded for a new revocation, or for a repeated one that gives a reason (a first run
+    // may have been killed before recording it).
+    if matches!(revoked, issuer::Revoked::Now(_)) || reason.is_some() {
+        opts.open(&record)
+            .and_then(|mut f| {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    // An older record made before this rule: tighten it.
+                    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                }
+                writeln!(f, "{line}")
+            })
+            .map_err(|e| {
+                UsageError::new(format!(
+                    "revoked, but couldn't record the reason in {}: {e}",
+                    record.display()
+                ))
+            })?;
+    }
+    match revoked {
+        issuer::Revoked::Already(_) => {
+            eprintln!("{id} (status bit {index}) was already revoked; nothing appended")
+        }
+        issuer::Revoked::Now(_) => {
+            eprintln!("revoked {id} (status bit {index}); new status list committed to {}", log.display())
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -139,6 +139,13 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
         LogCommand::Append { logdir, key, lines, no_wait, quiet, files } => {
             let key = tlog::read_signer_key(&key)?;
             precheck(&files, lines)?;
+            // A credential log's last entry must stay its status list (docs/formats.md).
+            if logdir.join("status").is_dir() {
+                return Err(UsageError::new(format!(
+                    "{} is a credential log: only `issue` and `revoke` append to it (an entry after its status list would stop every credential's revocation check)",
+                    logdir.display()
+                )));
+            }
             let mode = if no_wait { LockMode::Fail } else { LockMode::Wait };
             let mut log = Log::open(&logdir, key, mode, &mut || {
                 eprintln!("waiting for another append to {} to finish...", logdir.display());

@@ -209,14 +209,17 @@ fn revocation_fails_closed_when_the_log_cannot_be_read() {
     ok(d, &["log", "init", "otherlog", "--key", "other.key"]);
     ok(d, &["synth", "registrants", "--rows", "3", "--seed", "8", "--out", "o.csv"]);
     ok(d, &["issue", "--log", "otherlog", "--key", "other.key", "--input", "o.csv", "--out", "ob"]);
-    call(v(&rev, &["--log", "otherlog"]), 1, "revocation");
-    // Any one status file removed.
+    // The valid credential against another issuer's log: the log's checkpoint is not its issuer's.
+    call(v(&val, &["--log", "otherlog"]), 1, "revocation: the log's current checkpoint");
+    // Any one status file removed: the step names what is missing.
     for f in ["status/revocation.json", "status/revocation.tlog-proof", "checkpoint"] {
         let copy = format!("log-without-{}", f.replace('/', "-"));
         copy_dir(&d.join("log"), &d.join(&copy));
         std::fs::remove_file(d.join(&copy).join(f)).expect("rm");
-        call(v(&rev, &["--log", &copy]), 1, "revocation");
-        call(v(&val, &["--log", &copy]), 1, "revocation");
+        let missing = format!("{copy}/{f} not found");
+        call(v(&rev, &["--log", &copy]), 1, &missing);
+        let out = call(v(&val, &["--log", &copy]), 1, &missing);
+        assert!(out.contains("UNCHECKED revocation"), "{out}");
     }
     // Offline only when asked for, and it says so.
     let out = call(v(&rev, &["--offline"]), 0, "not checked");
@@ -318,7 +321,11 @@ fn issue_refuses_bad_output_and_oversized_rows_before_the_log_grows() {
         "a verifier accepts",
     );
     assert_eq!(log_size(&d.join("log")), 0);
-    // The ids were not burned: a normal issue of the same log still works, and again is a no-op.
+    // The id was not burned: the same id with a small claim is issued into the same log.
+    std::fs::write(d.join("small.csv"), "id,type,c0\nbig,RegisterEntry,small\n").expect("csv");
+    ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "small.csv", "--out", "bs"]);
+    assert!(d.join("bs/big.json").is_file());
+    // A normal issue of the same log works, and again is a no-op.
     ok(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "reg.csv", "--out", "b"]);
     code(
         d,
@@ -346,11 +353,14 @@ fn revoking_twice_appends_once_and_keeps_the_reason_private() {
     let size = log_size(&d.join("log"));
     code(
         d,
-        &["revoke", "--log", "log", "--key", "gmc.key", "--id", &revoked, "--reason", "again"],
+        &["revoke", "--log", "log", "--key", "gmc.key", "--id", &revoked, "--reason", "second reason"],
         0,
         "already revoked",
     );
     assert_eq!(log_size(&d.join("log")), size);
+    // The reason given again is recorded (a first run may have died before recording it).
+    let record = std::fs::read_to_string(d.join("gmc.key.revocations")).expect("record");
+    assert!(record.contains("second reason"), "{record}");
     code(d, &["revoke", "--log", "log", "--key", "gmc.key", "--id", "never-issued"], 2, "never issued");
     #[cfg(unix)]
     {
@@ -415,4 +425,71 @@ fn every_bundle_the_demo_issued_verifies_under_its_trust_list() {
     }
     assert_eq!(verdicts.get("fail"), Some(&1), "exactly the one revoked credential: {verdicts:?}");
     assert_eq!(verdicts.get("pass"), Some(&299), "{verdicts:?}");
+}
+
+#[test]
+fn a_credential_log_takes_only_issue_and_revoke_entries() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let (valid, _) = witnessed_issuer(d);
+    let size = log_size(&d.join("log"));
+    std::fs::write(d.join("note.txt"), "an unrelated entry\n").expect("note");
+    code(d, &["log", "append", "log", "--key", "gmc.key", "note.txt"], 2, "is a credential log");
+    assert_eq!(log_size(&d.join("log")), size);
+    code(
+        d,
+        &[
+            "verify",
+            &format!("bundles/{valid}.json"),
+            "--policy",
+            "policy",
+            "--log",
+            "log",
+            "--at",
+            "2026-06-01",
+        ],
+        0,
+        "not revoked",
+    );
+}
+
+#[test]
+fn ids_of_an_unfinished_batch_are_reserved_against_other_batches() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    issuer_with_witness(d);
+    std::fs::write(d.join("a.csv"), "id,type,name\nx1,RegisterEntry,A\nx2,RegisterEntry,B\n").expect("csv");
+    std::fs::write(d.join("b.csv"), "id,type,name\nx2,RegisterEntry,C\n").expect("csv");
+    // Batch A stops before its bundles (no witness yet): its ids are in the log.
+    let a =
+        ["issue", "--log", "log", "--key", "gmc.key", "--input", "a.csv", "--out", "a", "--policy", "policy"];
+    code(d, &a, 3, "does not meet the witness policy");
+    let size = log_size(&d.join("log"));
+    // Batch B may not issue x2 again, into another OUT.
+    code(d, &["issue", "--log", "log", "--key", "gmc.key", "--input", "b.csv", "--out", "b"], 2, "x2");
+    assert_eq!(log_size(&d.join("log")), size);
+    // A second `issue` into the same OUT while one runs is refused (OUT has its own lock).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("a")).expect("out").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "OUT holds full bundles and salts");
+    }
+    ok(
+        d,
+        &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"],
+    );
+    code(d, &a, 0, "issued 2 credentials");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("a/x1.json")).expect("bundle").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a full bundle is private");
+    }
+    code(
+        d,
+        &["issue", "--log", "log", "--key", "gmc.key", "--input", "b.csv", "--out", "b"],
+        2,
+        "never reused",
+    );
 }

@@ -145,6 +145,24 @@ fn issue_killed_at_random_moments_loses_nothing() {
             }
         }
     }
+    // Nothing was appended twice, and no two credentials share a status index.
+    let checkpoint = std::fs::read_to_string(d.join("log/checkpoint")).expect("checkpoint");
+    let size: u64 = checkpoint.lines().nth(1).and_then(|l| l.parse().ok()).expect("size");
+    assert_eq!(size, (batch as u64 + 1) * (rows + 1), "each batch: its rows, then one status list");
+    let mut indices = std::collections::HashSet::new();
+    for b in 0..=batch {
+        for e in std::fs::read_dir(d.join(format!("bundles{b}"))).expect("bundles") {
+            let p = e.expect("entry").path();
+            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            let j: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&p).expect("bundle")).expect("json");
+            let i =
+                j["credential"]["credentialStatus"]["statusListIndex"].as_str().expect("index").to_owned();
+            assert!(indices.insert(i.clone()), "status index {i} used twice ({})", p.display());
+        }
+    }
     // And revocation is checkable against the log for a sample from every batch.
     for b in 0..=batch {
         let csv = std::fs::read_to_string(d.join(format!("batch{b}.csv"))).expect("csv");

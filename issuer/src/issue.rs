@@ -175,7 +175,16 @@ fn id_tag(secret: &[u8; 32], id: &str) -> String {
 
 /// Reads `status/ids`: id tag → status index.
 fn read_ids(dir: &Path) -> Result<HashMap<String, u64>, IssueError> {
-    let path = dir.join("status/ids");
+    read_tags(dir, "status/ids")
+}
+
+/// Id tags reserved by batches whose entries are not committed yet (`status/pending`, same
+/// line format as `status/ids`): no other batch may issue those ids meanwhile.
+const PENDING_PATH: &str = "status/pending";
+
+/// Reads a file of `tag index` lines.
+fn read_tags(dir: &Path, rel: &str) -> Result<HashMap<String, u64>, IssueError> {
+    let path = dir.join(rel);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
@@ -427,7 +436,7 @@ fn read_journal(out: &Path) -> Result<Option<Journal>, IssueError> {
     let Some(bytes) = read_opt(&path)? else { return Ok(None) };
     let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
         IssueError::Input(format!(
-            "{}: not an issuance journal ({e}); move it away to start afresh",
+            "{}: not an issuance journal ({e}); its batch may already be in the log, so do not delete it: restore it from a backup",
             path.display()
         ))
     })?;
@@ -542,7 +551,15 @@ pub fn issue(
     if out.exists() && !out.is_dir() {
         return Err(IssueError::Input(format!("--out {} exists and is not a directory", out.display())));
     }
-    std::fs::create_dir_all(out).map_err(|e| IssueError::Io("create", out.to_owned(), e))?;
+    create_private_dir(out)?;
+    // One issuance per OUT at a time (the log's lock does not cover OUT).
+    let _out_lock = tlog::lock_dir(out, LockMode::Fail, &mut || {}).map_err(|e| match e {
+        LogError::Locked { .. } => IssueError::Input(format!(
+            "another `issue` is writing into {}; wait for it to finish",
+            out.display()
+        )),
+        e => IssueError::Log(e),
+    })?;
     recover_status(log)?;
     let secret = id_secret(key);
     let journal = match read_journal(out)? {
@@ -582,10 +599,25 @@ pub fn issue(
         // Did the crashed run's append land? It holds the lock from the journal to the append,
         // so its entries are exactly at base_size if anywhere.
         let (size, root) = (log.checkpoint().size, log.checkpoint().root_hash);
-        let first_in = prepared
-            .first()
-            .is_some_and(|p| entry_at(&dir, size, &root, journal.base_size, &p.entry).unwrap_or(false));
+        let first_in = match prepared.first() {
+            Some(p) => entry_at(&dir, size, &root, journal.base_size, &p.entry)?,
+            None => false,
+        };
         if !first_in {
+            // Not in the log yet: make sure no other batch issued or reserved these ids since.
+            let known = read_ids(&dir)?;
+            let pending = read_tags(&dir, PENDING_PATH)?;
+            for (p, tag) in prepared.iter().zip(&tags) {
+                let taken = known.contains_key(tag) || pending.get(tag).is_some_and(|&i| i != p.status_index);
+                if taken {
+                    return Err(IssueError::Input(format!(
+                        "id {:?} of this unfinished batch was issued or reserved by another batch meanwhile; nothing was appended: move {} away and issue the remaining rows afresh",
+                        p.row.id,
+                        out.join(JOURNAL_NAME).display()
+                    )));
+                }
+            }
+            reserve_pending(&dir, &tags, journal.first_status_index)?;
             journal.base_size = size;
             write_journal(out, &journal)?;
             let entries: Vec<Vec<u8>> = prepared.iter().map(|p| p.entry.clone()).collect();
@@ -640,6 +672,21 @@ pub fn issue(
     }))
 }
 
+/// Creates OUT (and missing parents) with mode 0700: it holds full bundles and the journal.
+fn create_private_dir(out: &Path) -> Result<(), IssueError> {
+    if out.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(out).map_err(|e| IssueError::Io("create", out.to_owned(), e))
+}
+
 fn grow_list(list: StatusList, cover: u64) -> StatusList {
     if cover == 0 || list.get(cover - 1).is_some() {
         return list;
@@ -656,12 +703,52 @@ fn record_ids(dir: &Path, tags: &[String], prepared: &[Prepared]) -> Result<(), 
     let mut ids = read_opt(&ids_path)?.unwrap_or_default();
     let before = ids.len();
     for (p, tag) in prepared.iter().zip(tags) {
-        if !known.contains_key(tag) {
-            ids.extend_from_slice(format!("{tag} {}\n", p.status_index).as_bytes());
+        match known.get(tag) {
+            None => ids.extend_from_slice(format!("{tag} {}\n", p.status_index).as_bytes()),
+            Some(&i) if i == p.status_index => {}
+            Some(&i) => {
+                return Err(IssueError::Log(LogError::Corrupt {
+                    dir: ids_path,
+                    detail: format!(
+                        "id {:?} is recorded with status index {i}, but this batch issued it with {}",
+                        p.row.id, p.status_index
+                    ),
+                }));
+            }
         }
     }
     if ids.len() != before {
         write_file(&ids_path, &ids)?;
+    }
+    // The batch's reservations are no longer pending.
+    let pending_path = dir.join(PENDING_PATH);
+    if let Some(text) = read_opt(&pending_path)? {
+        let ours: HashSet<&str> = tags.iter().map(String::as_str).collect();
+        let kept: String = String::from_utf8_lossy(&text)
+            .lines()
+            .filter(|l| !l.split(' ').next().is_some_and(|t| ours.contains(t)))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if kept.len() != text.len() {
+            write_file(&pending_path, kept.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a batch's id tags to `status/pending` (those not there yet): reserved until issued.
+fn reserve_pending(dir: &Path, tags: &[String], first_status_index: u64) -> Result<(), IssueError> {
+    let path = dir.join(PENDING_PATH);
+    let have = read_tags(dir, PENDING_PATH)?;
+    let mut text = read_opt(&path)?.unwrap_or_default();
+    let before = text.len();
+    for (i, tag) in tags.iter().enumerate() {
+        if !have.contains_key(tag) {
+            text.extend_from_slice(format!("{tag} {}\n", first_status_index + i as u64).as_bytes());
+        }
+    }
+    if text.len() != before {
+        write_file(&path, &text)?;
     }
     Ok(())
 }
@@ -678,10 +765,18 @@ fn start_batch(
     let dir = log.dir().to_owned();
     let issuer = log.checkpoint().origin.clone();
     let known = read_ids(&dir)?;
+    let pending = read_tags(&dir, PENDING_PATH)?;
     for r in &rows {
-        if known.contains_key(&id_tag(secret, &r.id)) {
+        let tag = id_tag(secret, &r.id);
+        if known.contains_key(&tag) {
             return Err(IssueError::Input(format!(
                 "id {:?} was already issued by this log; ids are never reused",
+                r.id
+            )));
+        }
+        if pending.contains_key(&tag) {
+            return Err(IssueError::Input(format!(
+                "id {:?} is reserved by an unfinished issuance into this log; re-run that `issue` command to finish it",
                 r.id
             )));
         }
@@ -748,8 +843,11 @@ fn start_batch(
     };
     // The status indices are reserved first (a crash right after only skips them), then the
     // journal is the commit point: from here on, re-running the command finishes the batch.
+    // Its ids are then reserved against other batches until they are recorded as issued.
     write_file(&dir.join(NEXT_INDEX_PATH), format!("{}\n", first_status_index + n).as_bytes())?;
     write_journal(out, &journal)?;
+    let tags: Vec<String> = journal.rows.iter().map(|r| id_tag(secret, &r.id)).collect();
+    reserve_pending(&dir, &tags, first_status_index)?;
     Ok(journal)
 }
 
@@ -794,7 +892,8 @@ fn write_bundles(
                             let mut json = serde_json::to_vec_pretty(&bundle)
                                 .map_err(|e| IssueError::Input(e.to_string()))?;
                             json.push(b'\n');
-                            tlog::write_file_atomic_no_sync(&path, &json, false)?;
+                            // A full bundle holds every claim and salt: private, like the journal.
+                            tlog::write_file_atomic_no_sync(&path, &json, true)?;
                         }
                         paths.push(path);
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;

@@ -334,3 +334,64 @@ fn bad_csv_is_refused_with_row_and_column() {
     }
     assert!(parse_time("2026-01-01T00:00:00Z").is_ok());
 }
+
+/// A batch interrupted before its entries are committed (the append stops as a crash would)
+/// keeps its ids reserved: another batch cannot issue them; the same batch, re-run, finishes
+/// with exactly one entry per credential and its status list last.
+#[test]
+fn an_interrupted_batch_reserves_its_ids_and_a_rerun_finishes_it() {
+    let t = tempfile::tempdir().unwrap();
+    let (log, out) = (t.path().join("log"), t.path().join("bundles"));
+    drop(tlog::Log::init(&log, key()).unwrap());
+    let rows = || issuer::read_rows(csv().as_bytes()).unwrap();
+    let batch = || issuer::Batch { rows: rows(), input: issuer::sha256_hex(csv().as_bytes()) };
+    let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
+    l.stop_after(tlog::Step::Synced);
+    let e = issuer::issue(&mut l, &key(), batch(), &out, NOW, issuer::Witnessing::default(), &mut |_, _| {});
+    assert!(e.is_err(), "the test hook stops the append");
+    drop(l);
+    assert_eq!(size(&log), 0, "nothing was committed");
+    // Another batch with one of the same ids, into another OUT: refused, nothing appended.
+    let other = "id,type,name\ncred-2,RegisterEntry,Someone Else\n";
+    let mut l = issuer::open_log(&log, key(), &mut || {}).unwrap();
+    let b = issuer::Batch {
+        rows: issuer::read_rows(other.as_bytes()).unwrap(),
+        input: issuer::sha256_hex(other.as_bytes()),
+    };
+    let e = issuer::issue(
+        &mut l,
+        &key(),
+        b,
+        &t.path().join("other"),
+        NOW,
+        issuer::Witnessing::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("reserved by an unfinished issuance"), "{e}");
+    assert_eq!(l.checkpoint().size, 0);
+    // The same batch again: finished.
+    let done =
+        issuer::issue(&mut l, &key(), batch(), &out, NOW, issuer::Witnessing::default(), &mut |_, _| {})
+            .unwrap();
+    let issuer::IssueOutcome::Done(s) = done else { panic!("not done") };
+    assert_eq!(s.issued as usize, rows().len());
+    assert_eq!(
+        l.checkpoint().size,
+        rows().len() as u64 + 1,
+        "one entry per credential, then the status list"
+    );
+    drop(l);
+    for id in ["cred-1", "cred-2", "cred-4"] {
+        let r = check(&read(&out.join(format!("{id}.json"))), Some(&log));
+        assert!(r.verified, "{id}: {r:#?}");
+    }
+    assert!(
+        !std::fs::read_to_string(log.join("status/pending")).unwrap_or_default().contains(' '),
+        "no reservation left"
+    );
+}
+
+fn size(log: &std::path::Path) -> u64 {
+    std::fs::read_to_string(log.join("checkpoint")).unwrap().lines().nth(1).unwrap().parse().unwrap()
+}

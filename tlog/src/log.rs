@@ -64,7 +64,12 @@ pub struct Log {
 const CHECKPOINT: &str = "checkpoint";
 const STAGED: &str = "checkpoint.new";
 
-pub(crate) fn lock(dir: &Path, mode: LockMode, on_wait: &mut dyn FnMut()) -> Result<File, LogError> {
+/// Takes the exclusive lock of `dir` (its `.lock` file), held until the returned file is
+/// dropped: one writer at a time, for a log or any other directory (an issuance's OUT).
+///
+/// # Errors
+/// [`LogError::Locked`] with [`LockMode::Fail`] if another process holds it; I/O errors.
+pub fn lock(dir: &Path, mode: LockMode, on_wait: &mut dyn FnMut()) -> Result<File, LogError> {
     let path = dir.join(".lock");
     let f = lock_file(dir)?;
     match f.try_lock() {

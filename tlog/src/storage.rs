@@ -34,7 +34,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
-    write_file_atomic_no_sync(path, bytes, private)?;
+    write_via_temp(path, bytes, private, true)?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     sync_dir(dir)
 }
@@ -45,6 +45,10 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(),
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic_no_sync(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
+    write_via_temp(path, bytes, private, false)
+}
+
+fn write_via_temp(path: &Path, bytes: &[u8], private: bool, durable: bool) -> Result<(), LogError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
@@ -66,6 +70,9 @@ pub fn write_file_atomic_no_sync(path: &Path, bytes: &[u8], private: bool) -> Re
         Err(e) => return Err(LogError::io("create", &tmp, e)),
     };
     f.write_all(bytes).map_err(|e| LogError::io("write", &tmp, e))?;
+    if durable {
+        f.sync_all().map_err(|e| LogError::io("fsync", &tmp, e))?;
+    }
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
