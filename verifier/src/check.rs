@@ -1008,6 +1008,27 @@ mod last_seen_tests {
     }
 
     #[test]
+    fn a_current_checkpoint_without_the_witness_quorum_is_unchecked_not_a_fork() {
+        let key = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[4; 32]).unwrap();
+        let w = SignerKey::from_seed("w.example/w1", KeyKind::CosignatureV1, &[7; 32]).unwrap();
+        let text = format!(
+            "log {}\nwitness w1 {}\nquorum w1\n",
+            crate::note::format_verifier_key(&key.verifier),
+            crate::note::format_verifier_key(&w.verifier)
+        );
+        let trust = Trust::Policy(crate::policy::parse_policy(text.as_bytes()).unwrap());
+        let l: Vec<Hash> = (0..2u8).map(|i| leaf_hash(&[i])).collect();
+        let c = signed(&key, 2, node_hash(&l[0], &l[1]));
+        let mut note = crate::note::parse_note(&c).unwrap();
+        note.signatures.push(crate::note::cosign(&w, &note.text, 1_800_000_000).unwrap());
+        let remembered = crate::note::format_note(&note).into_bytes();
+        // Remembered (cosigned) and current are the same tree, but the current one is not cosigned.
+        assert_eq!(check_last_seen(&trust, &remembered, &remembered, None).outcome, Outcome::Pass);
+        let s = check_last_seen(&trust, &remembered, &c, None);
+        assert_eq!(s.outcome, Outcome::Unchecked, "{s:?}");
+    }
+
+    #[test]
     fn growth_fork_and_rollback() {
         let key = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[4; 32]).unwrap();
         let trust = Trust::Key(key.verifier.clone());
