@@ -303,12 +303,11 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     // 1. The link verifies the manifest; the files on the site are fetched, hashed in the
     //    worker, and the microdata's classes recounted: k confirmed on this machine.
     c.goto(&link).await.expect("goto");
-    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
-    // Until the files are recounted, k and l are the publisher's claims, and only the
-    // manifest is verified.
-    assert_eq!(headline(&c).await, ("valid".to_owned(), "claimed".to_owned()));
-    let word = verdict_word(&c).await;
-    assert!(word.starts_with("Manifest verified"), "{word}");
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
+    // Until the files are checked and recounted, k and l are the publisher's claims, only the
+    // manifest is verified, and the headline is not "valid" (amber: not checked yet).
+    assert_eq!(headline(&c).await, ("unchecked".to_owned(), "claimed".to_owned()));
+    assert_eq!(verdict_word(&c).await, "Manifest verified; files not checked yet");
     let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
     assert!(k.contains("claimed k = 10") && k.contains("not yet confirmed"), "{k}");
     c.wait()
@@ -322,6 +321,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     assert_eq!(statuses(&c).await, want(&|_| "verified"));
     wait_attr(&c, "#files", "data-all-verified", "true").await;
     wait_attr(&c, "#release-verdict", "data-claims", "confirmed").await;
+    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
     assert_eq!(verdict_word(&c).await, "Valid");
     let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
     assert!(k.contains("confirmed k = 10"), "{k}");
@@ -345,7 +345,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     std::fs::write(picked.join("notes.txt"), "not part of the release").expect("write");
     c.goto(&link).await.expect("goto");
     c.refresh().await.expect("reload"); // same URL: start afresh
-    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
     let input = c.wait().for_element(Locator::Css("#data-files")).await.expect("file input");
     let paths: Vec<String> = ["microdata.csv", "report.json", "notes.txt"]
         .iter()
@@ -384,7 +384,7 @@ async fn releases_are_verified_file_by_file_in_the_app() {
     std::fs::remove_file(release.join("report.html")).expect("rm");
     c.goto(&link).await.expect("goto");
     c.refresh().await.expect("reload");
-    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
     c.wait()
         .for_element(Locator::Css("#fetch-files"))
         .await
@@ -477,8 +477,8 @@ async fn releases_are_verified_file_by_file_in_the_app() {
         .expect("write");
     c.goto(&format!("{site}#release=releases/patients-2026/lying.bundle.json")).await.expect("goto");
     c.refresh().await.expect("reload");
-    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
-    assert_eq!(headline(&c).await, ("valid".to_owned(), "claimed".to_owned()));
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
+    assert_eq!(headline(&c).await, ("unchecked".to_owned(), "claimed".to_owned()));
     let k = c.find(Locator::Css("#claim-k")).await.expect("k").text().await.expect("text");
     assert!(k.contains("claimed k = 50"), "{k}");
     c.wait()
@@ -766,9 +766,17 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
             .execute("return document.querySelector('#result-0 .steps').textContent", vec![])
             .await
             .expect("steps");
+        // The revocation step alone (its title and detail), to tell what its detail names.
+        let revocation = c
+            .execute(
+                "const s = document.querySelector('#result-0 .steps li[data-check=\"revocation\"]'); return s ? s.textContent : ''",
+                vec![],
+            )
+            .await
+            .expect("revocation step");
         eprintln!("{label}: {v} {word:?}; {advice}");
         c.close().await.expect("close");
-        (v, word, format!("{advice}\n{steps}"))
+        (v, word, format!("{advice}\n{steps}\nrevocation step: {}", revocation.as_str().unwrap_or_default()))
     };
 
     // With the whole log served, the struck-off credential is revoked.
@@ -786,7 +794,10 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
         assert_eq!(v, "unchecked", "{file} missing: {word}\n{said}");
         assert_eq!(word, "Could not check revocation", "{file} missing");
         assert!(said.contains("could not find out from the issuer's log"), "{file}: {said}");
-        assert!(said.contains(file.trim_start_matches("log/")), "{file}: the step names it: {said}");
+        // The step's detail names the missing file by its path in the log ("…/log/checkpoint
+        // not found"), not merely a word its title holds anyway ("checkpoint").
+        let step = said.split("revocation step: ").nth(1).unwrap_or_default();
+        assert!(step.contains(&format!("{file} not found")), "{file}: the step names it: {said}");
     }
 
     // The log the trust list names cannot be reached (another origin, refused by the page's
@@ -863,7 +874,7 @@ async fn a_new_fragment_in_the_same_tab_is_verified_afresh() {
     // 4. The dataset page follows the fragment too: a release link, then `#release` alone
     //    (nothing stays), then a credential link again.
     c.goto(&served.link("release")).await.expect("goto");
-    wait_attr(&c, "#release-verdict", "data-verdict", "valid").await;
+    wait_attr(&c, "#release-verdict", "data-verdict", "unchecked").await;
     c.execute("location.hash = 'release'", vec![]).await.expect("set hash");
     c.wait().for_element(Locator::Css("#bundle-file")).await.expect("the empty dataset page");
     assert!(c.find(Locator::Css("#release-verdict")).await.is_err(), "the release verdict stayed");

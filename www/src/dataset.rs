@@ -9,6 +9,25 @@ use sha2::Digest as _;
 /// The recount is the verifier's: the same spec (which file, which columns), the same counts.
 pub use verifier::{Recount, RecountSpec, recount_spec};
 
+/// The recount to run while checking `file`: only for the release's microdata file
+/// ([`verifier::release_microdata`], the one `ledgerless verify` recounts), never for another
+/// file that merely has the columns.
+pub fn microdata_spec(manifest: &verifier::Manifest, file: &verifier::Resource) -> Option<RecountSpec> {
+    verifier::release_microdata(manifest).filter(|(r, _)| r.id == file.id).map(|(_, spec)| spec)
+}
+
+/// Why the manifest's claims can never be recounted (no listed CSV qualifies), in the words
+/// `ledgerless verify` uses; `None` when it lists its microdata.
+pub fn no_microdata(manifest: &verifier::Manifest) -> Option<String> {
+    verifier::release_microdata(manifest).is_none().then(|| {
+        format!(
+            "the manifest lists no CSV with every quasi-identifier ({}) and {} rows to recount",
+            manifest.privacy.quasi_identifiers.join(", "),
+            manifest.privacy.records
+        )
+    })
+}
+
 /// SHA-256 and size of a file fed in chunks, and optionally its recount.
 #[derive(Debug)]
 pub struct FileCheck {
@@ -347,10 +366,14 @@ impl ReleaseState {
                     Some(r) => judge(r, &checked),
                     None => FileState::Verified,
                 };
-                // A recount is only worth showing for the file as published.
+                // A recount is only worth showing for the microdata file as published.
+                let microdata = match (&manifest, &f.listed) {
+                    (Some(m), Some(r)) => microdata_spec(m, r).is_some(),
+                    _ => false,
+                };
                 f.recount = match (checked.recount, &manifest, &f.state) {
-                    (Some(Ok(rc)), Some(m), FileState::Verified) => Some(Ok(confirm(m, &rc))),
-                    (Some(Err(e)), _, FileState::Verified) => Some(Err(e)),
+                    (Some(Ok(rc)), Some(m), FileState::Verified) if microdata => Some(Ok(confirm(m, &rc))),
+                    (Some(Err(e)), _, FileState::Verified) if microdata => Some(Err(e)),
                     _ => None,
                 };
             }
@@ -358,10 +381,13 @@ impl ReleaseState {
     }
 
     /// The headline: `data-verdict` (`valid`, `invalid` or `unchecked`) and its word. The
-    /// manifest's verification alone gives "Manifest verified"; then every file checked counts:
-    /// an altered, missing or unreadable file, or a recount that disagrees with the manifest,
-    /// makes the release invalid; "Valid" only once every listed file is verified and the
-    /// claims recounted. `None` before a bundle was verified.
+    /// manifest's verification alone is `unchecked` ("Manifest verified; files not checked
+    /// yet"), never `valid`; then every file checked counts: an altered, missing or unreadable
+    /// file, a recount that disagrees with the manifest, or a manifest listing no microdata to
+    /// recount makes the release invalid (as `ledgerless verify` says NOT VERIFIED); "Valid"
+    /// only once every listed file is verified and the microdata
+    /// ([`verifier::release_microdata`]) recounted, confirming the claims. `None` before a
+    /// bundle was verified.
     pub fn headline(&self) -> Option<(&'static str, String)> {
         let r = self.report.as_ref()?;
         if !r.verified {
@@ -373,6 +399,9 @@ impl ReleaseState {
                 _ => ("invalid", "Invalid".to_owned()),
             });
         }
+        if self.manifest.as_ref().and_then(no_microdata).is_some() {
+            return Some(("invalid", "Invalid: the anonymity claims cannot be recounted".to_owned()));
+        }
         if !self.problems().is_empty() {
             return Some(("invalid", "Invalid: the files are not as published".to_owned()));
         }
@@ -380,16 +409,20 @@ impl ReleaseState {
             return Some(("unchecked", "Could not confirm the anonymity claims".to_owned()));
         }
         let listed: Vec<&FileRow> = self.files.iter().filter(|f| f.listed.is_some()).collect();
-        if !listed.is_empty() && listed.iter().all(|f| f.state == FileState::Verified) {
+        if listed.is_empty() || !listed.iter().all(|f| f.state == FileState::Verified) {
+            return Some(("unchecked", "Manifest verified; files not checked yet".to_owned()));
+        }
+        if self.claims_confirmed() == Some(true) {
             return Some(("valid", "Valid".to_owned()));
         }
-        Some(("valid", "Manifest verified; files not all checked yet".to_owned()))
+        // Every file as published, but the microdata's recount did not run.
+        Some(("unchecked", "Files verified; the anonymity claims are not recounted yet".to_owned()))
     }
 
     /// What is wrong with the files checked so far: each altered, missing or unreadable listed
     /// file, and each recount that contradicts the manifest.
     pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = self.manifest.as_ref().and_then(no_microdata).into_iter().collect();
         for f in self.files.iter().filter(|f| f.listed.is_some()) {
             match &f.state {
                 FileState::Altered(why) => out.push(format!("{} is altered ({why})", f.id)),
@@ -404,17 +437,15 @@ impl ReleaseState {
         out
     }
 
-    /// Whether a recount on this computer confirmed the manifest's k and l: `Some(true)` once a
-    /// verified file's recount agrees (and none disagrees), `Some(false)` if one disagrees,
-    /// `None` while they are only claimed.
+    /// Whether a recount on this computer confirmed the manifest's k and l: `Some(true)` once
+    /// the verified microdata file's ([`verifier::release_microdata`]) recount agrees,
+    /// `Some(false)` if it disagrees, `None` while they are only claimed.
     pub fn claims_confirmed(&self) -> Option<bool> {
-        let recounts: Vec<_> = self.files.iter().filter_map(|f| f.recount.as_ref()).collect();
-        if recounts.iter().any(|r| matches!(r, Ok((false, _)))) {
-            Some(false)
-        } else if !recounts.is_empty() && recounts.iter().all(|r| matches!(r, Ok((true, _)))) {
-            Some(true)
-        } else {
-            None
+        let (microdata, _) = verifier::release_microdata(self.manifest.as_ref()?)?;
+        let row = self.files.iter().find(|f| f.listed.as_ref().is_some_and(|r| r.id == microdata.id))?;
+        match (&row.state, &row.recount) {
+            (FileState::Verified, Some(Ok((confirmed, _)))) => Some(*confirmed),
+            _ => None,
         }
     }
 
@@ -674,10 +705,12 @@ mod tests {
             Some(m.clone()),
             None,
         ));
-        // The manifest verified, no file checked yet: its claims are only claims.
-        let (v, word) = load.headline().expect("headline");
-        assert_eq!(v, "valid");
-        assert!(word.starts_with("Manifest verified"), "{word}");
+        // The manifest verified, no file checked yet: its claims are only claims, and the
+        // headline is not "valid" (the files may yet be altered or missing).
+        assert_eq!(
+            load.headline(),
+            Some(("unchecked", "Manifest verified; files not checked yet".to_owned()))
+        );
         assert_eq!(load.claims_confirmed(), None);
         let checked = |bytes: &[u8], recount: Option<Result<Recount, String>>| {
             let mut f = FileCheck::new(None);
@@ -718,7 +751,23 @@ mod tests {
             .clone()
             .reduce(ReleaseAction::Start(60, 3))
             .reduce(ReleaseAction::Worker(Reply::Done(60, checked(b"abc", None))));
-        assert!(partial.headline().expect("headline").1.starts_with("Manifest verified"));
+        assert_eq!(
+            partial.headline(),
+            Some(("unchecked", "Manifest verified; files not checked yet".to_owned()))
+        );
+        // Every file but the microdata checked and as published: still not valid.
+        let mut rest = load.clone();
+        for row in 1..4u32 {
+            rest = rest
+                .reduce(ReleaseAction::Start(70 + row, row as usize))
+                .reduce(ReleaseAction::Worker(Reply::Done(70 + row, checked(b"abc", None))));
+        }
+        assert_eq!(rest.headline().expect("headline").0, "unchecked");
+        // Every file as published but the microdata's recount never ran: not valid either.
+        let unrecounted = all(checked(b"abc", None), b"abc");
+        assert!(unrecounted.all_verified());
+        assert_eq!(unrecounted.headline().expect("headline").0, "unchecked");
+        assert_eq!(unrecounted.claims_confirmed(), None);
         // A recount that could not run: the claims could not be confirmed, not valid.
         let err = all(checked(b"abc", Some(Err("ragged row".into()))), b"abc");
         assert_eq!(err.headline().expect("headline").0, "unchecked");
@@ -737,6 +786,76 @@ mod tests {
             ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), unchecked, Some(m), None));
         assert_eq!(s.headline(), Some(("unchecked", "Could not check the publisher's log".to_owned())));
         assert!(s.files.is_empty(), "no files are checked against an unconfirmed log");
+    }
+
+    /// The state after loading `m` and checking every listed file as `abc`, the file in row
+    /// `recounted` with a recount that confirms [`manifest`]'s claims.
+    fn checked_all(m: &verifier::Manifest, recounted: usize) -> ReleaseState {
+        let ok = verifier::Report { verified: true, steps: Vec::new() };
+        let mut s = ReleaseState::default().reduce(ReleaseAction::Loading(1)).reduce(ReleaseAction::Loaded(
+            1,
+            "link".into(),
+            ok,
+            Some(m.clone()),
+            None,
+        ));
+        assert_ne!(s.headline().expect("headline").0, "valid", "valid before any file is checked");
+        for row in 0..m.related_resource.len() {
+            let mut f = FileCheck::new(None);
+            f.update(b"abc");
+            let mut got = f.finish();
+            if row == recounted {
+                got.recount = Some(Ok(recounted_with(3)));
+            }
+            let job = 10 + row as u32;
+            s = s.reduce(ReleaseAction::Start(job, row)).reduce(ReleaseAction::Worker(Reply::Done(job, got)));
+        }
+        s
+    }
+
+    #[test]
+    fn only_the_releases_microdata_recount_makes_it_valid() {
+        let m = manifest();
+        assert_eq!(checked_all(&m, 0).headline(), Some(("valid", "Valid".to_owned())));
+        // The microdata file is the one recounted, not any file that merely has the columns.
+        let mut two = m.clone();
+        two.related_resource[2] =
+            verifier::Resource { id: "x/copy.csv".into(), ..two.related_resource[0].clone() };
+        assert_eq!(microdata_spec(&two, &two.related_resource[0]), Some(spec()));
+        assert!(recount_spec(&two, &two.related_resource[2]).is_some(), "it has the columns and rows");
+        assert_eq!(microdata_spec(&two, &two.related_resource[2]), None, "but is not the microdata");
+        let other = checked_all(&two, 2);
+        assert!(other.all_verified());
+        assert!(other.files[2].recount.is_none(), "a recount of another file is dropped");
+        assert_eq!(other.claims_confirmed(), None);
+        assert_eq!(other.headline().expect("headline").0, "unchecked");
+        assert_eq!(checked_all(&two, 0).headline(), Some(("valid", "Valid".to_owned())));
+    }
+
+    #[test]
+    fn a_release_with_no_microdata_to_recount_is_never_valid() {
+        // The manifest's rows differ from the microdata's, or a quasi-identifier column is
+        // absent: no listed CSV qualifies, so the claims can never be recounted. `ledgerless
+        // verify` says NOT VERIFIED ("lists no CSV ... to recount"); so does the page, from the
+        // start and after every file is checked.
+        let mut rows = manifest();
+        rows.related_resource[0].rows = Some(8);
+        let mut column = manifest();
+        column.related_resource[0].columns = Some(vec!["age".into(), "diagnosis".into(), "stay".into()]);
+        for m in [rows, column] {
+            assert_eq!(verifier::release_microdata(&m), None);
+            let s = checked_all(&m, 0);
+            assert!(s.all_verified(), "every file is as published");
+            assert_eq!(
+                s.headline(),
+                Some(("invalid", "Invalid: the anonymity claims cannot be recounted".to_owned()))
+            );
+            assert_eq!(
+                s.problems(),
+                ["the manifest lists no CSV with every quasi-identifier (age, sex) and 7 rows to recount"]
+            );
+            assert_eq!(s.claims_confirmed(), None);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
 use crate::dataset::{
-    FileState, Job, ReleaseAction, ReleaseState, Reply, match_file, recount_spec, release_path,
+    FileState, Job, ReleaseAction, ReleaseState, Reply, match_file, microdata_spec, release_path,
 };
 use crate::net;
 use crate::state::add_step;
@@ -360,7 +360,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                 store.dispatch(ReleaseAction::Start(job, row));
                 match resolve(&res.id, base) {
                     Some(url) => {
-                        send(&worker, &Job { id: job, url: Some(url), recount: recount_spec(m, res) }, None)
+                        send(&worker, &Job { id: job, url: Some(url), recount: microdata_spec(m, res) }, None)
                     }
                     None => store.dispatch(ReleaseAction::Worker(Reply::Failed(
                         job,
@@ -391,7 +391,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                 let spec = match match_file(m, &f.name()) {
                     Some(row) => {
                         store.dispatch(ReleaseAction::Start(job, row));
-                        recount_spec(m, &m.related_resource[row])
+                        microdata_spec(m, &m.related_resource[row])
                     }
                     None => {
                         store.dispatch(ReleaseAction::Extra(job, f.name()));
