@@ -726,12 +726,18 @@ fn revocation_step(
     s: &StatusEvidence,
 ) -> Result<String, Revocation> {
     use Revocation::{Fail, Unchecked};
+    let mut witnessed: Option<u64> = None;
     let latest = match trust {
         Trust::Key(k) => verify_checkpoint(&s.latest_checkpoint, k),
         Trust::Policy(p) => verify_checkpoint_with_policy(&s.latest_checkpoint, p),
     };
     let latest = match latest {
-        Ok(v) => v.checkpoint,
+        Ok(v) => {
+            // How current the answer is: the newest witness cosignature on the log's checkpoint
+            // (a host replaying an older, consistent snapshot cannot make this newer).
+            witnessed = v.cosignatures.iter().filter_map(|c| c.timestamp).max();
+            v.checkpoint
+        }
         // A current checkpoint that witnesses have not (yet) cosigned proves nothing current.
         Err(e @ CheckpointError::QuorumNotMet { .. }) => {
             return Err(Unchecked(format!("the log's current checkpoint: {e}")));
@@ -783,7 +789,11 @@ fn revocation_step(
         .ok_or_else(|| Fail("the credential's status index is not a number".to_owned()))?;
     match list.get(index) {
         Some(false) => {
-            Ok(format!("not revoked (status list committed at entry {} of {})", p.index, latest.size))
+            let when = witnessed
+                .and_then(|t| i64::try_from(t).ok())
+                .map(|t| format!("; log witnessed at {}", format_time(t)))
+                .unwrap_or_default();
+            Ok(format!("not revoked (status list committed at entry {} of {}{when})", p.index, latest.size))
         }
         Some(true) => Err(Fail(format!(
             "revoked: the issuer set status bit {index} in its status list committed at entry {}",
