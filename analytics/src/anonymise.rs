@@ -108,7 +108,7 @@ pub fn anonymise_with(
     let _lock = lock_dir(&tmp);
     let result = std::fs::create_dir(tmp.join("tables"))
         .map_err(|e| Error::io(&tmp, e))
-        .and_then(|()| build(input, &policy, &tmp, progress))
+        .and_then(|()| build(input, policy_path, &policy, &tmp, progress))
         .and_then(|outcome| {
             if replace {
                 let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
@@ -161,6 +161,7 @@ fn remove_stale_staging(parent: &Path, name: &str) {
 
 fn build(
     input_path: &Path,
+    policy_path: &Path,
     policy: &Policy,
     dir: &Path,
     progress: &mut dyn FnMut(Stage),
@@ -212,6 +213,18 @@ fn build(
         if g.values != distinct {
             return Err(Error::Polars(format!("internal: value order of column '{}' differs", q.column)));
         }
+        if let Some(max) = q.max_level
+            && max as usize > g.height()
+        {
+            return Err(Error::Policy {
+                path: policy_path.into(),
+                message: format!(
+                    "quasi_identifier '{}': max_level = {max} is beyond its hierarchy, whose top level is {}",
+                    q.column,
+                    g.height()
+                ),
+            });
+        }
         qi_codes.push(codes);
         gens.push(g);
     }
@@ -253,7 +266,9 @@ fn build(
         max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
         diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
     };
-    let problem = Problem::new(&gens, &base, criteria);
+    let weights: Vec<Option<f64>> = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
+    let max_levels: Vec<Option<u8>> = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    let problem = Problem::new(&gens, &base, criteria).with_priorities(&weights, &max_levels);
     let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
     let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
     let before_sizes = problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?;
@@ -335,6 +350,8 @@ fn build(
                 ),
                 loss: per_attr[j].0,
                 entropy_bits: per_attr[j].1,
+                weight: policy.quasi_identifiers[j].weight,
+                max_level: policy.quasi_identifiers[j].max_level,
             }
         })
         .collect();

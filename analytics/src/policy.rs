@@ -60,6 +60,11 @@ pub struct QuasiIdentifier {
     pub column: String,
     /// Its generalisation hierarchy.
     pub hierarchy: HierarchySpec,
+    /// Its share in the `loss` and `entropy` metrics relative to the others (`None` = 1).
+    pub weight: Option<f64>,
+    /// The coarsest level a release may use for it (`None` = the hierarchy's top); checked
+    /// against the hierarchy once it is built.
+    pub max_level: Option<u8>,
 }
 
 /// Where a hierarchy comes from.
@@ -163,6 +168,8 @@ struct Raw {
 struct RawQi {
     column: String,
     hierarchy: RawHierarchy,
+    weight: Option<f64>,
+    max_level: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -230,7 +237,33 @@ impl Policy {
                 RawHierarchy::File(p) => HierarchySpec::File(base.join(p)),
                 RawHierarchy::Builtin(b) => builtin(&b.builtin, b.widths.clone(), &q.column)?,
             };
-            quasi_identifiers.push(QuasiIdentifier { column: q.column.clone(), hierarchy });
+            if let Some(w) = q.weight
+                && !(w.is_finite() && w >= 0.0)
+            {
+                return Err(format!(
+                    "quasi_identifier '{}': weight must be a finite number >= 0, got {w}",
+                    q.column
+                ));
+            }
+            let max_level = match q.max_level {
+                None => None,
+                Some(l) if (0..=255).contains(&l) => Some(l as u8),
+                Some(l) => {
+                    return Err(format!(
+                        "quasi_identifier '{}': max_level must be a level of its hierarchy (0 or more), got {l}",
+                        q.column
+                    ));
+                }
+            };
+            quasi_identifiers.push(QuasiIdentifier {
+                column: q.column.clone(),
+                hierarchy,
+                weight: q.weight,
+                max_level,
+            });
+        }
+        if !raw.quasi_identifier.is_empty() && quasi_identifiers.iter().all(|q| q.weight == Some(0.0)) {
+            return Err("every quasi_identifier has weight = 0; at least one weight must be positive".into());
         }
         let mut sensitive = Vec::new();
         for s in &raw.sensitive {
@@ -416,6 +449,20 @@ round_to = 5
     }
 
     #[test]
+    fn priorities_parse() {
+        let p = parse(
+            "k = 2\n[[quasi_identifier]]\ncolumn = \"a\"\nhierarchy = { builtin = \"age\" }\nweight = 2\nmax_level = 1\n\
+             [[quasi_identifier]]\ncolumn = \"b\"\nhierarchy = { builtin = \"mask\" }\nweight = 0.5\n\
+             [[quasi_identifier]]\ncolumn = \"c\"\nhierarchy = { builtin = \"mask\" }\nweight = 0\n",
+        )
+        .unwrap();
+        let q = &p.quasi_identifiers;
+        assert_eq!((q[0].weight, q[0].max_level), (Some(2.0), Some(1)));
+        assert_eq!((q[1].weight, q[1].max_level), (Some(0.5), None));
+        assert_eq!(q[2].weight, Some(0.0));
+    }
+
+    #[test]
     fn rejects_with_reasons() {
         let qi = "[[quasi_identifier]]\ncolumn = \"a\"\nhierarchy = { builtin = \"mask\" }\n";
         for (text, want) in [
@@ -435,6 +482,14 @@ round_to = 5
                 "7 is not a multiple of 5",
             ),
             (format!("k = 2\n{qi}[[sensitive]]\ncolumn = \"d\"\nl = 2\ndiversity = \"recursive\"\n"), "needs c"),
+            (format!("k = 2\n{qi}weight = -1\n"), "quasi_identifier 'a': weight must be a finite number >= 0, got -1"),
+            (format!("k = 2\n{qi}weight = nan\n"), "quasi_identifier 'a': weight must be a finite number >= 0, got NaN"),
+            (format!("k = 2\n{qi}weight = inf\n"), "weight must be a finite number"),
+            (
+                format!("k = 2\n{qi}weight = 0\n{}weight = 0.0\n", qi.replace("\"a\"", "\"b\"")),
+                "every quasi_identifier has weight = 0",
+            ),
+            (format!("k = 2\n{qi}max_level = -1\n"), "quasi_identifier 'a': max_level must be"),
             (format!("k = 2\n{qi}[[table]]\nname = \"../x\"\ngroup_by = [\"a\"]\n"), "table name"),
             (format!("k = 2\ndrop = [\"n\"]\n{qi}[[table]]\nname = \"t\"\ngroup_by = [\"n\"]\n"), "drops"),
         ] {

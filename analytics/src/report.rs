@@ -138,8 +138,14 @@ pub struct Attribute {
     pub example: (String, String),
     /// Generalisation intensity of this column, 0..1.
     pub loss: f64,
-    /// Non-uniform entropy of this column, bits.
+    /// Non-uniform entropy of this column, bits (unweighted).
     pub entropy_bits: f64,
+    /// The policy's `weight` for this column, when set (its share in `loss` and `entropy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// The policy's `max_level` for this column, when set (no coarser level was considered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_level: Option<u8>,
 }
 
 /// One aggregate table.
@@ -271,8 +277,15 @@ impl Report {
             Information lost is the share of each column's range that a released value covers on average.</p>");
         h.push_str("<table><tr><th>Column</th><th>Method</th><th>Level</th><th>Example</th><th>Distinct values before → after</th><th>Information lost</th></tr>");
         for a in &self.attributes {
+            let mut priority = String::new();
+            if let Some(m) = a.max_level {
+                priority.push_str(&format!("<br><small>at most level {m} (policy)</small>"));
+            }
+            if let Some(w) = a.weight {
+                priority.push_str(&format!("<br><small>weight {w}</small>"));
+            }
             h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{} of {}</td><td><code>{}</code> → <code>{}</code></td><td>{} → {}</td><td>{}</td></tr>",
+                "<tr><td>{}{priority}</td><td>{}</td><td>{} of {}</td><td><code>{}</code> → <code>{}</code></td><td>{} → {}</td><td>{}</td></tr>",
                 esc(&a.column), esc(&a.hierarchy), a.level, a.height, esc(&a.example.0), esc(&a.example.1),
                 a.distinct_before, a.distinct_after, pct(a.loss)
             ));

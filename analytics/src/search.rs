@@ -9,6 +9,14 @@
 //! entropy) or from the number of possible classes (discernibility). Checks of one height run on
 //! all cores. The result is exactly optimal: ties go to the lower total level, then to the
 //! lexicographically smaller node.
+//!
+//! Attribute priorities ([`Problem::with_priorities`]): a per-column `max_level` restricts the
+//! lattice to the nodes whose every level is at most that column's cap. The restricted lattice is
+//! a down-set of the full one, so the direct generalisations used for tagging stay inside it and
+//! the monotonicity argument (and the bounds) hold unchanged. Per-column weights scale each
+//! column's share of `loss` and `entropy`; they are normalised to a mean of 1, so all-default
+//! weights give exactly the unweighted values. Discernibility is not per column: for it (and for
+//! every metric) weights only break ties, by the lower weighted total level.
 
 use rustc_hash::FxHashMap;
 
@@ -144,6 +152,10 @@ pub struct Problem<'a> {
     gen_loss: Vec<Vec<f64>>,
     /// `gen_entropy[j][level]`: bits lost over rows at that level (no suppression).
     gen_entropy: Vec<Vec<f64>>,
+    /// Per quasi-identifier weight, normalised to a mean of 1 (all 1.0 by default).
+    weight: Vec<f64>,
+    /// Per quasi-identifier highest level a candidate may use (the hierarchy's top by default).
+    cap: Vec<u8>,
 }
 
 impl<'a> Problem<'a> {
@@ -195,7 +207,39 @@ impl<'a> Problem<'a> {
             );
             freq.push(f);
         }
-        Problem { gens, base, criteria, rows, freq, gen_loss, gen_entropy }
+        let weight = vec![1.0; gens.len()];
+        let cap = gens.iter().map(|g| g.height() as u8).collect();
+        Problem { gens, base, criteria, rows, freq, gen_loss, gen_entropy, weight, cap }
+    }
+
+    /// Sets attribute priorities: per quasi-identifier weight (finite, >= 0, not all 0; `None`
+    /// means weight 1) and highest level a release may use (`None` means the hierarchy's top).
+    /// Weights are normalised to a mean of 1, so only their ratios matter; caps above the top
+    /// are clamped to it (the policy refuses them before this).
+    pub fn with_priorities(mut self, weights: &[Option<f64>], max_levels: &[Option<u8>]) -> Self {
+        let m = self.gens.len();
+        let raw: Vec<f64> = (0..m).map(|j| weights.get(j).copied().flatten().unwrap_or(1.0)).collect();
+        let sum: f64 = raw.iter().sum();
+        if sum > 0.0 && sum.is_finite() {
+            // With every weight 1 this is exactly 1.0 per column (m / m).
+            self.weight = raw.iter().map(|&w| w * m as f64 / sum).collect();
+        }
+        for j in 0..m {
+            if let Some(c) = max_levels.get(j).copied().flatten() {
+                self.cap[j] = c.min(self.gens[j].height() as u8);
+            }
+        }
+        self
+    }
+
+    /// Per quasi-identifier weight in use (normalised to a mean of 1).
+    pub fn weights(&self) -> &[f64] {
+        &self.weight
+    }
+
+    /// Per quasi-identifier highest level a candidate may use.
+    pub fn max_levels(&self) -> &[u8] {
+        &self.cap
     }
 
     /// Total rows.
@@ -208,10 +252,15 @@ impl<'a> Problem<'a> {
         match metric {
             Metric::Loss => {
                 let m = self.gens.len() as f64;
-                node.iter().enumerate().map(|(j, &l)| self.gen_loss[j][l as usize]).sum::<f64>()
+                node.iter()
+                    .enumerate()
+                    .map(|(j, &l)| self.weight[j] * self.gen_loss[j][l as usize])
+                    .sum::<f64>()
                     / (self.rows as f64 * m)
             }
-            Metric::Entropy => node.iter().enumerate().map(|(j, &l)| self.gen_entropy[j][l as usize]).sum(),
+            Metric::Entropy => {
+                node.iter().enumerate().map(|(j, &l)| self.weight[j] * self.gen_entropy[j][l as usize]).sum()
+            }
             Metric::Discernibility => {
                 // Sum of squares of at most C classes is >= N^2 / C; suppression only adds (see docs).
                 let mut possible = self.base.len() as f64;
@@ -349,7 +398,7 @@ impl<'a> Problem<'a> {
                 suppressed += s;
                 for (j, &lab) in labels.iter().enumerate() {
                     let f = self.freq[j][node[j] as usize][lab as usize] as f64;
-                    suppressed_bits += s as f64 * (n as f64 / f).log2();
+                    suppressed_bits += self.weight[j] * (s as f64 * (n as f64 / f).log2());
                 }
                 classes.suppressed_labels.push(labels);
                 classes.suppressed_sizes.push(s);
@@ -358,13 +407,16 @@ impl<'a> Problem<'a> {
                 min_class = if min_class == 0 { s } else { min_class.min(s) };
                 sum_sq += s as u128 * s as u128;
                 for (j, &lab) in labels.iter().enumerate() {
-                    kept_loss += s as f64 * self.gens[j].cell_loss(node[j] as usize, lab);
+                    kept_loss += self.weight[j] * (s as f64 * self.gens[j].cell_loss(node[j] as usize, lab));
                     *classes.kept_label_rows[j].entry(lab).or_insert(0) += s;
                 }
                 classes.kept_sizes.push(s);
             }
         }
-        let gen_entropy: f64 = node.iter().enumerate().map(|(j, &l)| self.gen_entropy[j][l as usize]).sum();
+        let gen_entropy: f64 =
+            node.iter().enumerate().map(|(j, &l)| self.weight[j] * self.gen_entropy[j][l as usize]).sum();
+        // Each suppressed row loses every column entirely: sum of weights (m when all are 1).
+        let weight_sum: f64 = self.weight.iter().sum();
         let l_distinct = distinct
             .iter()
             .map(|d| (0..size.len()).filter(|&c| !fail[c]).map(|c| d[c]).min().unwrap_or(0))
@@ -384,7 +436,7 @@ impl<'a> Problem<'a> {
             loss: if n == 0 {
                 0.0
             } else {
-                (kept_loss + (suppressed * m as u64) as f64) / (n as f64 * m as f64)
+                (kept_loss + suppressed as f64 * weight_sum) / (n as f64 * m as f64)
             },
             entropy: gen_entropy + suppressed_bits,
             l_distinct,
@@ -416,19 +468,25 @@ impl<'a> Problem<'a> {
             .collect()
     }
 
-    /// Bits lost if every row were suppressed (to normalise the entropy metric).
+    /// Bits lost if every row were suppressed (to normalise the entropy metric), weighted.
     pub fn max_entropy(&self) -> f64 {
-        self.gens.iter().enumerate().map(|(j, g)| self.gen_entropy[j][g.height()]).sum::<f64>()
+        self.gens
+            .iter()
+            .enumerate()
+            .map(|(j, g)| self.weight[j] * self.gen_entropy[j][g.height()])
+            .sum::<f64>()
             + self
                 .freq
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(j, f)| {
                     let top = f.len() - 1;
-                    f[top]
-                        .iter()
-                        .filter(|&&x| x > 0)
-                        .map(|&x| x as f64 * (self.rows as f64 / x as f64).log2())
-                        .sum::<f64>()
+                    self.weight[j]
+                        * f[top]
+                            .iter()
+                            .filter(|&&x| x > 0)
+                            .map(|&x| x as f64 * (self.rows as f64 / x as f64).log2())
+                            .sum::<f64>()
                 })
                 .sum::<f64>()
     }
@@ -438,9 +496,11 @@ impl<'a> Problem<'a> {
         Ok(self.group(node)?.size)
     }
 
-    /// Finds the optimal node for `metric`.
+    /// Finds the optimal node for `metric` among the nodes within the max levels.
     pub fn search(&self, metric: Metric) -> Result<(Evaluation, SearchStats), SearchError> {
-        let heights: Vec<usize> = self.gens.iter().map(Generalisation::height).collect();
+        // The lattice restricted to the caps: a down-set, so every direct generalisation used
+        // for tagging below is itself a candidate and failures still propagate soundly.
+        let heights: Vec<usize> = self.cap.iter().map(|&c| c as usize).collect();
         let radix: Vec<u64> = heights.iter().map(|&h| h as u64 + 1).collect();
         let mut size: u64 = 1;
         for &r in &radix {
@@ -519,23 +579,65 @@ impl<'a> Problem<'a> {
                 }
                 status[i] = PASS;
                 stats.anonymous += 1;
-                if best.as_ref().is_none_or(|b| better(&e, b, metric)) {
+                if best.as_ref().is_none_or(|b| better(&e, b, metric, &self.weight)) {
                     best = Some(e);
                 }
             }
         }
         match best {
             Some(b) => Ok((b, stats)),
-            None => {
-                let top: Vec<u8> = heights.iter().map(|&h| h as u8).collect();
-                let e = self.evaluate(&top)?;
-                Err(SearchError::NoSolution(format!(
-                    "even generalising every quasi-identifier to its top level leaves {} of {} rows in \
-                     classes that fail the criteria (the limit allows {})",
-                    e.suppressed, self.rows, self.criteria.max_suppressed
-                )))
+            None => Err(SearchError::NoSolution(self.explain_no_solution()?)),
+        }
+    }
+
+    /// Why no node within the caps meets the criteria, and which cap to relax if that helps.
+    fn explain_no_solution(&self) -> Result<String, SearchError> {
+        let top: Vec<u8> = self.gens.iter().map(|g| g.height() as u8).collect();
+        let capped: Vec<usize> = (0..top.len()).filter(|&j| self.cap[j] < top[j]).collect();
+        let e = self.evaluate(&top)?;
+        if capped.is_empty() || !e.anonymous {
+            return Ok(format!(
+                "even generalising every quasi-identifier to its top level leaves {} of {} rows in \
+                 classes that fail the criteria (the limit allows {})",
+                e.suppressed, self.rows, self.criteria.max_suppressed
+            ));
+        }
+        let within = self.evaluate(&self.cap)?;
+        let limits: Vec<String> =
+            capped.iter().map(|&j| format!("{} at level <= {}", self.gens[j].column, self.cap[j])).collect();
+        let mut msg = format!(
+            "no release meets k = {}{} with {}: even there {} of {} rows are in classes that fail \
+             (the suppression limit allows {})",
+            self.criteria.k,
+            if self.criteria.diversity.is_empty() { "" } else { " and l-diversity" },
+            limits.join(", "),
+            within.suppressed,
+            self.rows,
+            self.criteria.max_suppressed
+        );
+        // Relaxing one cap alone: the lowest level of that column (others at their caps) that
+        // passes; by monotonicity no lower level of it can pass with the other caps kept.
+        let mut single = Vec::new();
+        for &j in &capped {
+            let mut node = self.cap.clone();
+            for l in self.cap[j] + 1..=top[j] {
+                node[j] = l;
+                if self.evaluate(&node)?.anonymous {
+                    single.push(format!("max_level = {l} (or more) for {}", self.gens[j].column));
+                    break;
+                }
             }
         }
+        if single.is_empty() {
+            let names: Vec<&str> = capped.iter().map(|&j| self.gens[j].column.as_str()).collect();
+            msg.push_str(&format!(
+                "; relax max_level for {} together (no single one suffices; without limits a release exists)",
+                names.join(", ")
+            ));
+        } else {
+            msg.push_str(&format!("; relax a limit: {}", single.join(", or ")));
+        }
+        Ok(msg)
     }
 
     fn evaluate_many(&self, nodes: &[Vec<u8>], threads: usize) -> Result<Vec<Evaluation>, SearchError> {
@@ -569,8 +671,9 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// Whether `a` beats `b`: lower cost, then lower total level, then lexicographically smaller.
-fn better(a: &Evaluation, b: &Evaluation, metric: Metric) -> bool {
+/// Whether `a` beats `b`: lower cost, then lower weighted total level, then lower total level,
+/// then lexicographically smaller.
+fn better(a: &Evaluation, b: &Evaluation, metric: Metric, weight: &[f64]) -> bool {
     let (ca, cb) = (a.cost(metric), b.cost(metric));
     let tol = ca.abs().max(cb.abs()) * 1e-12;
     if metric == Metric::Discernibility {
@@ -579,6 +682,11 @@ fn better(a: &Evaluation, b: &Evaluation, metric: Metric) -> bool {
         }
     } else if (ca - cb).abs() > tol {
         return ca < cb;
+    }
+    let wa: f64 = a.node.iter().zip(weight).map(|(&l, &w)| w * l as f64).sum();
+    let wb: f64 = b.node.iter().zip(weight).map(|(&l, &w)| w * l as f64).sum();
+    if (wa - wb).abs() > wa.abs().max(wb.abs()) * 1e-12 {
+        return wa < wb;
     }
     let ha: u32 = a.node.iter().map(|&l| l as u32).sum();
     let hb: u32 = b.node.iter().map(|&l| l as u32).sum();

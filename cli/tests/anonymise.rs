@@ -376,3 +376,116 @@ fn synth_patients_csv_and_parquet_release_the_same_data() {
             || !std::fs::read_to_string(a.join("microdata.csv")).unwrap().contains("nhs_number")
     );
 }
+
+/// Attribute priorities (issue 13, item 2): `weight` and `max_level` per quasi-identifier.
+#[test]
+fn priorities_are_validated_reported_and_respected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let w = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let mut text = String::from("id,age,colour,town\n");
+    let mut x: u64 = 11;
+    for i in 0..300 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let age = 20 + (x >> 33) % 50;
+        let colour = ["red", "blue"][((x >> 20) % 2) as usize];
+        let town = ["Leeds", "York", "Hull"][((x >> 40) % 3) as usize];
+        text += &format!("{i},{age},{colour},{town}\n");
+    }
+    let csv = w("in.csv", &text);
+    w("colour.csv", "red;warm;*\nblue;cool;*\n");
+    let policy = |name: &str, age: &str, colour: &str| {
+        w(
+            name,
+            &format!(
+                "k = 10\nsuppression_limit = 0.02\ndrop = [\"id\"]\n\
+                 [[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = {{ builtin = \"age\" }}\n{age}\
+                 [[quasi_identifier]]\ncolumn = \"colour\"\nhierarchy = \"colour.csv\"\n{colour}\
+                 [[quasi_identifier]]\ncolumn = \"town\"\nhierarchy = {{ builtin = \"suppress\" }}\n"
+            ),
+        )
+    };
+
+    // max_level = 1 for age: every released age is a value or a 5-year band, or its row is
+    // suppressed (every quasi-identifier `*`); the report shows the weight and the limit.
+    let rel = d.join("capped");
+    ok(&anonymise(&csv, &policy("capped.toml", "max_level = 1\nweight = 2\n", ""), &rel));
+    let r = report(&rel);
+    let attrs = r["attributes"].as_array().unwrap();
+    assert_eq!(attrs[0]["max_level"], 1);
+    assert_eq!(attrs[0]["weight"], 2.0);
+    assert!(attrs[0]["level"].as_u64().unwrap() <= 1);
+    assert!(attrs[1].get("weight").is_none() && attrs[1].get("max_level").is_none());
+    let micro = std::fs::read_to_string(rel.join("microdata.csv")).unwrap();
+    let mut lines = micro.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (ia, ic, it) = (col("age"), col("colour"), col("town"));
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        rows += 1;
+        if f[ia] == "*" {
+            assert!(f[ic] == "*" && f[it] == "*", "age * only on suppressed rows: {line}");
+            continue;
+        }
+        let fine = f[ia].parse::<u64>().is_ok()
+            || f[ia]
+                .split_once('-')
+                .is_some_and(|(a, b)| b.parse::<u64>().unwrap() - a.parse::<u64>().unwrap() == 4);
+        assert!(fine, "age {:?} is coarser than level 1", f[ia]);
+    }
+    assert_eq!(rows, 300);
+    let html = std::fs::read_to_string(rel.join("report.html")).unwrap();
+    assert!(html.contains("at most level 1") && html.contains("weight 2"));
+
+    // Bad priorities: exit 2 naming the column and the key, no RELEASEDIR.
+    refused(
+        d,
+        &csv,
+        &policy("beyond.toml", "max_level = 9\n", ""),
+        "quasi_identifier 'age': max_level = 9 is beyond its hierarchy, whose top level is 4",
+    );
+    refused(
+        d,
+        &csv,
+        &policy("beyond-file.toml", "", "max_level = 3\n"),
+        "quasi_identifier 'colour': max_level = 3 is beyond its hierarchy, whose top level is 2",
+    );
+    refused(
+        d,
+        &csv,
+        &policy("negative.toml", "weight = -1\n", ""),
+        "quasi_identifier 'age': weight must be a finite number >= 0, got -1",
+    );
+    refused(
+        d,
+        &csv,
+        &policy("nan.toml", "weight = nan\n", ""),
+        "quasi_identifier 'age': weight must be a finite number",
+    );
+    refused(
+        d,
+        &csv,
+        &policy("negative-level.toml", "max_level = -2\n", ""),
+        "quasi_identifier 'age': max_level must be",
+    );
+    let zero = w(
+        "zero.toml",
+        "k = 2\n[[quasi_identifier]]\ncolumn = \"age\"\nhierarchy = { builtin = \"age\" }\nweight = 0\n",
+    );
+    refused(d, &csv, &zero, "every quasi_identifier has weight = 0");
+    // Limits no release can meet: which column, and which level would do.
+    refused(
+        d,
+        &csv,
+        &policy("tight.toml", "max_level = 0\n", "max_level = 0\n"),
+        "no release meets k = 10 with age at level <= 0, colour at level <= 0",
+    );
+    let o = anonymise(&csv, &policy("tight2.toml", "max_level = 0\n", "max_level = 0\n"), &d.join("release"));
+    assert!(err(&o).contains("relax"), "{}", err(&o));
+}
