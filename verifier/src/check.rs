@@ -726,17 +726,16 @@ fn revocation_step(
     s: &StatusEvidence,
 ) -> Result<String, Revocation> {
     use Revocation::{Fail, Unchecked};
-    let mut witnessed: Option<u64> = None;
     let latest = match trust {
         Trust::Key(k) => verify_checkpoint(&s.latest_checkpoint, k),
         Trust::Policy(p) => verify_checkpoint_with_policy(&s.latest_checkpoint, p),
     };
-    let latest = match latest {
+    let (latest, witnessed) = match latest {
+        // How current the answer is: the newest witness cosignature on the log's checkpoint (a
+        // host replaying an older, consistent snapshot cannot make this newer).
         Ok(v) => {
-            // How current the answer is: the newest witness cosignature on the log's checkpoint
-            // (a host replaying an older, consistent snapshot cannot make this newer).
-            witnessed = v.cosignatures.iter().filter_map(|c| c.timestamp).max();
-            v.checkpoint
+            let witnessed = v.cosignatures.iter().filter_map(|c| c.timestamp).max();
+            (v.checkpoint, witnessed)
         }
         // A current checkpoint that witnesses have not (yet) cosigned proves nothing current.
         Err(e @ CheckpointError::QuorumNotMet { .. }) => {
