@@ -68,24 +68,19 @@ pub(crate) fn issue(
     witness: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key)?;
+    let policy_path = policy;
     let csv = read("--input", input)?;
     let rows = issuer::read_rows(&csv).map_err(|e| UsageError::new(format!("{}: {e}", input.display())))?;
-    let policy = match policy {
-        Some(p) => match crate::load_trust(&TrustArgs { vkey: None, policy: Some(p.to_owned()) })? {
-            Trust::Policy(pol) => {
-                if !pol.logs.iter().any(|l| l.key == key.verifier) {
-                    return Err(UsageError::new(format!(
-                        "--policy {}: it does not list this log's key ({})",
-                        p.display(),
-                        key.verifier.name
-                    )));
-                }
-                Some(pol)
-            }
-            Trust::Key(_) => None,
-        },
-        None => None,
-    };
+    let policy = policy.map(crate::load_policy).transpose()?;
+    if let (Some(pol), Some(p)) = (&policy, policy_path)
+        && !pol.logs.iter().any(|l| l.key == key.verifier)
+    {
+        return Err(UsageError::new(format!(
+            "--policy {}: it does not list this log's key ({})",
+            p.display(),
+            key.verifier.name
+        )));
+    }
     let witness = witness_key(witness)?;
     let n = rows.len() as u64;
     let mut l =

@@ -68,20 +68,23 @@ fn load_key(path: &Path) -> Result<Trust, UsageError> {
     })
 }
 
+/// Reads a `--policy` file: a C2SP tlog-policy listing at least one log.
+pub(crate) fn load_policy(p: &Path) -> Result<verifier::Policy, UsageError> {
+    let bytes = read("--policy", p)?;
+    let policy = verifier::parse_policy(&bytes).map_err(|e| {
+        UsageError::new(format!("--policy {}: {e}", p.display()))
+            .hint("see https://c2sp.org/tlog-policy: log, witness, group and quorum lines")
+    })?;
+    if policy.logs.is_empty() {
+        return Err(UsageError::new(format!("--policy {}: the policy lists no log", p.display())));
+    }
+    Ok(policy)
+}
+
 pub(crate) fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
     match (&t.vkey, &t.policy) {
         (Some(k), None) => load_key(k),
-        (None, Some(p)) => {
-            let bytes = read("--policy", p)?;
-            let policy = verifier::parse_policy(&bytes).map_err(|e| {
-                UsageError::new(format!("--policy {}: {e}", p.display()))
-                    .hint("see https://c2sp.org/tlog-policy: log, witness, group and quorum lines")
-            })?;
-            if policy.logs.is_empty() {
-                return Err(UsageError::new(format!("--policy {}: the policy lists no log", p.display())));
-            }
-            Ok(Trust::Policy(policy))
-        }
+        (None, Some(p)) => Ok(Trust::Policy(load_policy(p)?)),
         // clap's group makes exactly one of them present.
         _ => Err(UsageError::new("give exactly one of --vkey or --policy")),
     }

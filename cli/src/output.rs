@@ -141,31 +141,16 @@ impl Output {
         if self.force {
             std::fs::rename(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
         } else {
-            // A hard link fails if the target appeared since the check: no race clobbers it.
-            match std::fs::hard_link(&self.tmp, &self.target) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(&self.tmp);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(UsageError::new(format!(
-                        "{} {} already exists; refusing to overwrite it",
-                        self.flag,
-                        self.shown.display()
-                    ))
-                    .hint("give a new file name, or --force to replace it"));
-                }
-                // A filesystem without hard links: the check above is all we can do.
-                Err(_) => {
-                    if std::fs::symlink_metadata(&self.target).is_ok() {
-                        return Err(UsageError::new(format!(
-                            "{} {} already exists; refusing to overwrite it",
-                            self.flag,
-                            self.shown.display()
-                        ))
-                        .hint("give a new file name, or --force to replace it"));
-                    }
-                    std::fs::rename(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
-                }
+            // Fails if the target appeared since the check: no race clobbers it.
+            let placed = tlog::link_into_place(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
+            let _ = std::fs::remove_file(&self.tmp);
+            if !placed {
+                return Err(UsageError::new(format!(
+                    "{} {} already exists; refusing to overwrite it",
+                    self.flag,
+                    self.shown.display()
+                ))
+                .hint("give a new file name, or --force to replace it"));
             }
         }
         if let Some(dir) = self.target.parent() {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod witnessed;
-use witnessed::{code, issuer_with_witness, ok, run};
+use witnessed::{code, issuer_with_witness, ok, ok_owned, run, witnessed_issue};
 
 fn log_size(dir: &Path) -> u64 {
     let text = std::fs::read_to_string(dir.join("checkpoint")).expect("checkpoint");
@@ -18,26 +18,7 @@ fn log_size(dir: &Path) -> u64 {
 fn witnessed_issuer(d: &Path) -> (String, String) {
     issuer_with_witness(d);
     ok(d, &["synth", "registrants", "--rows", "40", "--seed", "3", "--out", "reg.csv"]);
-    ok(
-        d,
-        &[
-            "issue",
-            "--log",
-            "log",
-            "--key",
-            "gmc.key",
-            "--input",
-            "reg.csv",
-            "--out",
-            "bundles",
-            "--policy",
-            "policy",
-            "--witness-key",
-            "w1.key",
-            "--witness-state",
-            "w1-state",
-        ],
-    );
+    ok_owned(d, &witnessed_issue("reg.csv", "bundles"));
     let ids: Vec<String> = std::fs::read_to_string(d.join("reg.csv"))
         .expect("csv")
         .lines()
@@ -91,26 +72,7 @@ fn every_issued_bundle_verifies_under_the_issuers_witness_policy() {
     ok(d, &["synth", "registrants", "--rows", "5", "--seed", "99", "--out", "reg2.csv"]);
     let csv2 = std::fs::read_to_string(d.join("reg2.csv")).expect("csv").replace("cred-", "second-");
     std::fs::write(d.join("reg2.csv"), csv2).expect("csv");
-    ok(
-        d,
-        &[
-            "issue",
-            "--log",
-            "log",
-            "--key",
-            "gmc.key",
-            "--input",
-            "reg2.csv",
-            "--out",
-            "bundles2",
-            "--policy",
-            "policy",
-            "--witness-key",
-            "w1.key",
-            "--witness-state",
-            "w1-state",
-        ],
-    );
+    ok_owned(d, &witnessed_issue("reg2.csv", "bundles2"));
     ok(
         d,
         &["witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "gmc.pub", "--state", "w1-state"],

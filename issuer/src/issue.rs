@@ -424,6 +424,19 @@ struct JournalRow {
     salts: Vec<String>,
 }
 
+impl JournalRow {
+    /// The row as read from the input.
+    fn row(&self) -> Row {
+        Row {
+            id: self.id.clone(),
+            credential_type: self.credential_type.clone(),
+            valid_from: self.valid_from.clone(),
+            valid_until: self.valid_until.clone(),
+            claims: self.claims.clone(),
+        }
+    }
+}
+
 const JOURNAL_FORMAT: &str = "ledgerless/issue-journal/v1";
 
 fn write_journal(out: &Path, j: &Journal) -> Result<(), IssueError> {
@@ -574,27 +587,26 @@ pub fn issue(
         }
         _ => None,
     };
-    let mut journal = match journal {
-        Some(j) => j,
-        None => start_batch(log, &secret, rows, input, out)?,
+    let (mut journal, fresh) = match journal {
+        Some(j) => (j, false),
+        None => (new_batch(log, &secret, rows, input, out)?, true),
     };
     let n = journal.rows.len() as u64;
     let prepared: Vec<Prepared> = {
         let (issuer_ref, first) = (&issuer, journal.first_status_index);
-        let items: Vec<JournalRow> = journal.rows.clone();
-        par_map(items, &|i, r: JournalRow| {
-            let row = Row {
-                id: r.id,
-                credential_type: r.credential_type,
-                valid_from: r.valid_from,
-                valid_until: r.valid_until,
-                claims: r.claims,
-            };
-            prepare_row(issuer_ref, row, r.salts, first + i as u64)
+        par_map(journal.rows.iter().collect(), &|i, r: &JournalRow| {
+            let p = prepare_row(issuer_ref, r.row(), r.salts.clone(), first + i as u64)?;
+            if fresh {
+                check_bundle_size(issuer_ref, &p, i)?;
+            }
+            Ok(p)
         })?
     };
     progress("prepared", n);
     let tags: Vec<String> = prepared.iter().map(|p| id_tag(&secret, &p.row.id)).collect();
+    if fresh {
+        commit_batch(&dir, out, &journal, &tags)?;
+    }
     if journal.phase == Phase::Prepared {
         // Did the crashed run's append land? It holds the lock from the journal to the append,
         // so its entries are exactly at base_size if anywhere.
@@ -753,9 +765,9 @@ fn reserve_pending(dir: &Path, tags: &[String], first_status_index: u64) -> Resu
     Ok(())
 }
 
-/// A new batch: validates, chooses salts and status indices, reserves the indices and writes
-/// the journal — all before the log grows.
-fn start_batch(
+/// A new batch: validates its ids and bundle paths, and chooses salts and status indices.
+/// Nothing is written until [`commit_batch`].
+fn new_batch(
     log: &Log,
     secret: &[u8; 32],
     rows: Vec<Row>,
@@ -763,7 +775,6 @@ fn start_batch(
     out: &Path,
 ) -> Result<Journal, IssueError> {
     let dir = log.dir().to_owned();
-    let issuer = log.checkpoint().origin.clone();
     let known = read_ids(&dir)?;
     let pending = read_tags(&dir, PENDING_PATH)?;
     for r in &rows {
@@ -792,63 +803,54 @@ fn start_batch(
     let total_claims: usize = rows.iter().map(|r| r.claims.len()).sum();
     let mut random = vec![0u8; 16 * total_claims];
     getrandom::fill(&mut random).map_err(|e| IssueError::Input(format!("no system randomness: {e}")))?;
-    let first_status_index = next_status_index(&dir, &known)?;
-    let mut offset = 0usize;
-    let mut jrows = Vec::with_capacity(rows.len());
-    for r in rows {
-        let salts: Vec<String> = (0..r.claims.len())
-            .map(|k| STANDARD.encode(&random[16 * (offset + k)..16 * (offset + k + 1)]))
-            .collect();
-        offset += r.claims.len();
-        jrows.push(JournalRow {
+    let mut salts = random.chunks_exact(16).map(|s| STANDARD.encode(s));
+    let rows = rows
+        .into_iter()
+        .map(|r| JournalRow {
+            salts: salts.by_ref().take(r.claims.len()).collect(),
             id: r.id,
             credential_type: r.credential_type,
             valid_from: r.valid_from,
             valid_until: r.valid_until,
             claims: r.claims,
-            salts,
-        });
-    }
-    // A credential whose bundle `verify` would refuse is never issued.
-    for (i, r) in jrows.iter().enumerate() {
-        let row = Row {
-            id: r.id.clone(),
-            credential_type: r.credential_type.clone(),
-            valid_from: r.valid_from.clone(),
-            valid_until: r.valid_until.clone(),
-            claims: r.claims.clone(),
-        };
-        let p = prepare_row(&issuer, row, r.salts.clone(), first_status_index + i as u64)?;
-        let size = serde_json::to_vec_pretty(&make_bundle(&issuer, &p, String::new()))
-            .map_err(|e| IssueError::Input(e.to_string()))?
-            .len();
-        if size + PROOF_ALLOWANCE > verifier::MAX_BUNDLE_SIZE {
-            return Err(IssueError::Input(format!(
-                "row {}, id {:?}: its bundle would be {size} bytes, over the {} MiB a verifier accepts; shorten its claims",
-                i + 2,
-                r.id,
-                verifier::MAX_BUNDLE_SIZE >> 20
-            )));
-        }
-    }
-    let n = jrows.len() as u64;
-    let journal = Journal {
+        })
+        .collect();
+    Ok(Journal {
         format: JOURNAL_FORMAT.to_owned(),
-        issuer,
+        issuer: log.checkpoint().origin.clone(),
         input: input.to_owned(),
         phase: Phase::Prepared,
         base_size: log.checkpoint().size,
-        first_status_index,
-        rows: jrows,
-    };
-    // The status indices are reserved first (a crash right after only skips them), then the
-    // journal is the commit point: from here on, re-running the command finishes the batch.
-    // Its ids are then reserved against other batches until they are recorded as issued.
-    write_file(&dir.join(NEXT_INDEX_PATH), format!("{}\n", first_status_index + n).as_bytes())?;
-    write_journal(out, &journal)?;
-    let tags: Vec<String> = journal.rows.iter().map(|r| id_tag(secret, &r.id)).collect();
-    reserve_pending(&dir, &tags, first_status_index)?;
-    Ok(journal)
+        first_status_index: next_status_index(&dir, &known)?,
+        rows,
+    })
+}
+
+/// A credential whose bundle `verify` would refuse (row `i` of the batch) is never issued.
+fn check_bundle_size(issuer: &str, p: &Prepared, i: usize) -> Result<(), IssueError> {
+    let size = serde_json::to_vec_pretty(&make_bundle(issuer, p, String::new()))
+        .map_err(|e| IssueError::Input(e.to_string()))?
+        .len();
+    if size + PROOF_ALLOWANCE > verifier::MAX_BUNDLE_SIZE {
+        return Err(IssueError::Input(format!(
+            "row {}, id {:?}: its bundle would be {size} bytes, over the {} MiB a verifier accepts; shorten its claims",
+            i + 2,
+            p.row.id,
+            verifier::MAX_BUNDLE_SIZE >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// Commits a new, validated batch before the log grows: its status indices are reserved first
+/// (a crash right after only skips them), then the journal is the commit point (from here on,
+/// re-running the command finishes the batch), then its ids are reserved against other
+/// batches until they are recorded as issued.
+fn commit_batch(dir: &Path, out: &Path, journal: &Journal, tags: &[String]) -> Result<(), IssueError> {
+    let next = journal.first_status_index + journal.rows.len() as u64;
+    write_file(&dir.join(NEXT_INDEX_PATH), format!("{next}\n").as_bytes())?;
+    write_journal(out, journal)?;
+    reserve_pending(dir, tags, journal.first_status_index)
 }
 
 /// Writes every bundle (or, for a finished batch, those missing) against the log's current

@@ -86,13 +86,9 @@ fn write_new(path: &Path, text: &str, private: bool) -> Result<(), LogError> {
                 .and_then(|()| f.sync_all())
                 .map_err(|e| LogError::io("write", &tmp, e))
         })
-        .and_then(|()| match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(LogError::io("create", path, e)),
-            // A filesystem without hard links: rename, having checked the name is free.
-            Err(_) if std::fs::symlink_metadata(path).is_err() => {
-                std::fs::rename(&tmp, path).map_err(|e| LogError::io("create", path, e))
-            }
+        .and_then(|()| match crate::storage::link_into_place(&tmp, path) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(LogError::io("create", path, std::io::ErrorKind::AlreadyExists.into())),
             Err(e) => Err(LogError::io("create", path, e)),
         });
     let _ = std::fs::remove_file(&tmp);

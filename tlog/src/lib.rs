@@ -31,7 +31,8 @@ pub use crate::keys::{generate_key, read_signer_key, read_verifier_key, write_ke
 pub use crate::log::{LockMode, Log, Step, lock as lock_dir};
 pub use crate::proofs::{prove_consistency, prove_inclusion, read_checkpoint, tlog_proof};
 pub use crate::storage::{
-    DirFetch, Fetch, FetchTiles, sync_all_writes, write_file_atomic, write_file_atomic_no_sync,
+    DirFetch, Fetch, FetchTiles, link_into_place, sync_all_writes, write_file_atomic,
+    write_file_atomic_no_sync,
 };
 pub use crate::witness::{
     Cosigned, WitnessError, add_cosignature, cosign_log_dir, cosign_open_log, witness_cosign,

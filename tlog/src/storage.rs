@@ -12,19 +12,11 @@ use crate::error::LogError;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a
 /// rename, so readers see the old file or the new one, never a torn one. With `durable`,
-/// the data is fsynced before the rename (the caller fsyncs the directory).
+/// the data is fsynced before the rename (the caller fsyncs the directory). The temporary
+/// name is fixed (`.NAME.tmp`): only the log's lock holder writes these files, and the log
+/// clears a leftover one on open.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(), LogError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| LogError::io("create", dir, e))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = File::create(&tmp).map_err(|e| LogError::io("create", &tmp, e))?;
-    f.write_all(bytes).map_err(|e| LogError::io("write", &tmp, e))?;
-    if durable {
-        f.sync_all().map_err(|e| LogError::io("fsync", &tmp, e))?;
-    }
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| LogError::io("rename into place", path, e))
+    write_via_temp(path, bytes, false, durable, "")
 }
 
 /// Writes `bytes` to `path` atomically and durably (a temporary file, fsync, rename, directory
@@ -34,7 +26,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
-    write_via_temp(path, bytes, private, true)?;
+    write_via_temp(path, bytes, private, true, &pid_suffix())?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     sync_dir(dir)
 }
@@ -45,13 +37,28 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(),
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic_no_sync(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
-    write_via_temp(path, bytes, private, false)
+    write_via_temp(path, bytes, private, false, &pid_suffix())
 }
 
-fn write_via_temp(path: &Path, bytes: &[u8], private: bool, durable: bool) -> Result<(), LogError> {
+/// `.PID`: temporary names of writers that may run side by side (threads share the PID but
+/// write different files).
+fn pid_suffix() -> String {
+    format!(".{}", std::process::id())
+}
+
+/// The one temporary-file-and-rename writer: `.NAME{suffix}.tmp` beside `path` (its folder
+/// created if missing), 0600 from creation if `private`, fsynced before the rename if
+/// `durable`.
+fn write_via_temp(
+    path: &Path,
+    bytes: &[u8],
+    private: bool,
+    durable: bool,
+    suffix: &str,
+) -> Result<(), LogError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(".{name}{suffix}.tmp"));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -78,6 +85,22 @@ fn write_via_temp(path: &Path, bytes: &[u8], private: bool, durable: bool) -> Re
         let _ = std::fs::remove_file(&tmp);
         LogError::io("rename into place", path, e)
     })
+}
+
+/// Puts the finished (and fsynced) temporary file `tmp` at `path` unless `path` exists:
+/// a hard link fails atomically if it does, so a file that appeared since any earlier check
+/// is never replaced; on a filesystem without hard links, a checked rename. `tmp` stays for
+/// the caller to remove. Returns `Ok(false)` if `path` exists.
+///
+/// # Errors
+/// Any I/O error but "exists".
+pub fn link_into_place(tmp: &Path, path: &Path) -> std::io::Result<bool> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => Ok(false),
+        Err(_) => std::fs::rename(tmp, path).map(|()| true),
+    }
 }
 
 /// Makes every write so far on the filesystem holding `dir` durable (one `syncfs`).

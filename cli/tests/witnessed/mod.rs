@@ -42,3 +42,32 @@ pub(crate) fn issuer_with_witness(d: &Path) {
     std::fs::write(d.join("policy"), policy).expect("policy");
     ok(d, &["log", "init", "log", "--key", "gmc.key"]);
 }
+
+/// `issue` of `input` into `log`, bundles to `out`, under `policy` with the local witness `w1`.
+pub(crate) fn witnessed_issue(input: &str, out: &str) -> Vec<String> {
+    [
+        "issue",
+        "--log",
+        "log",
+        "--key",
+        "gmc.key",
+        "--input",
+        input,
+        "--out",
+        out,
+        "--policy",
+        "policy",
+        "--witness-key",
+        "w1.key",
+        "--witness-state",
+        "w1-state",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Runs `args` (owned) and requires success.
+#[track_caller]
+pub(crate) fn ok_owned(dir: &Path, args: &[String]) -> String {
+    ok(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
