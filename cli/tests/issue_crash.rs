@@ -33,25 +33,7 @@ impl Rng {
 }
 
 fn issue_args(batch: usize) -> Vec<String> {
-    [
-        "issue",
-        "--log",
-        "log",
-        "--key",
-        "gmc.key",
-        "--input",
-        &format!("batch{batch}.csv"),
-        "--out",
-        &format!("bundles{batch}"),
-        "--policy",
-        "policy",
-        "--witness-key",
-        "w1.key",
-        "--witness-state",
-        "w1-state",
-    ]
-    .map(String::from)
-    .to_vec()
+    witnessed::witnessed_issue(&format!("batch{batch}.csv"), &format!("bundles{batch}"))
 }
 
 fn make_batch(d: &Path, batch: usize, rows: u64) {
@@ -82,7 +64,7 @@ fn issue_killed_at_random_moments_loses_nothing() {
     make_batch(d, 0, rows);
     let start = Instant::now();
     let args = issue_args(0);
-    ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    witnessed::ok_owned(d, &args);
     let full = start.elapsed().max(Duration::from_millis(200));
     eprintln!("one issue of {rows} rows: {full:?}");
 
@@ -122,7 +104,7 @@ fn issue_killed_at_random_moments_loses_nothing() {
     eprintln!("{kills} runs: {killed} killed, {finished} finished by themselves, {batch} batches");
     // Re-running the same command completes the interrupted batch.
     let args = issue_args(batch);
-    ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    witnessed::ok_owned(d, &args);
     // Finished: the log audits under the witness policy too.
     ok(d, &["audit", "log", "--policy", "policy"]);
     // Every row of every batch has a bundle that verifies under the witness policy.
@@ -178,4 +160,85 @@ fn issue_killed_at_random_moments_loses_nothing() {
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains("ok   revocation"), "batch {b}: {out}");
     }
+}
+
+/// `revoke` killed at random moments: the same command run again finishes it (the revocation
+/// is committed once, the local witness cosigns, the reason is recorded), and the log audits
+/// under the witness policy after every re-run.
+#[test]
+fn revoke_killed_at_random_moments_is_finished_by_a_rerun() {
+    let kills = env_or("REVOKE_CRASH_KILLS", 30) as usize;
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    witnessed::issuer_with_witness(d);
+    make_batch(d, 0, kills as u64 + 2);
+    witnessed::ok_owned(d, &issue_args(0));
+    let csv = std::fs::read_to_string(d.join("batch0.csv")).expect("csv");
+    let ids: Vec<String> =
+        csv.lines().skip(1).filter_map(|l| l.split(',').next()).map(String::from).collect();
+    let revoke = |id: &str| -> Vec<String> {
+        [
+            "revoke",
+            "--log",
+            "log",
+            "--key",
+            "gmc.key",
+            "--id",
+            id,
+            "--reason",
+            "crash test",
+            "--witness-key",
+            "w1.key",
+            "--witness-state",
+            "w1-state",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let size = || -> u64 {
+        let c = std::fs::read_to_string(d.join("log/checkpoint")).expect("checkpoint");
+        c.lines().nth(1).and_then(|l| l.parse().ok()).expect("size")
+    };
+    let issued = size();
+    // One whole revocation, timed: the kill moments are spread over it.
+    let start = Instant::now();
+    witnessed::ok_owned(d, &revoke(&ids[0]));
+    let full = start.elapsed().max(Duration::from_millis(20));
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for id in &ids[1..=kills] {
+        let delay = Duration::from_micros(rng.next() % (full.as_micros() as u64 * 11 / 10).max(1));
+        let mut child = ledgerless()
+            .args(revoke(id))
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn revoke");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        // The same command again: done, whether or not the first run got there.
+        witnessed::ok_owned(d, &revoke(id));
+        ok(d, &["audit", "log", "--policy", "policy"]);
+        let o = ledgerless()
+            .args(["verify", &format!("bundles0/{id}.json"), "--policy", "policy", "--log", "log"])
+            .current_dir(d)
+            .output()
+            .expect("verify");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("FAIL revocation") && out.contains("revoked:"), "{id}: {out}");
+    }
+    assert_eq!(size(), issued + 1 + kills as u64, "each revocation committed exactly once");
+    let record = std::fs::read_to_string(d.join("gmc.key.revocations")).expect("record");
+    for id in &ids[..=kills] {
+        assert!(record.contains(&format!("\"id\":\"{id}\"")), "reason for {id} recorded");
+    }
+    // The one never revoked is still clear.
+    let last = ids.last().expect("id");
+    let o = ledgerless()
+        .args(["verify", &format!("bundles0/{last}.json"), "--policy", "policy", "--log", "log"])
+        .current_dir(d)
+        .output()
+        .expect("verify");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok   revocation"));
 }
