@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod hierarchy;
 pub mod policy;
+pub mod recoding;
 pub mod report;
 pub mod risk;
 pub mod search;

@@ -142,20 +142,20 @@ struct Grouping {
 /// Per-attribute tables the search and the metrics use.
 #[derive(Debug)]
 pub struct Problem<'a> {
-    gens: &'a [Generalisation],
-    base: &'a Base,
-    criteria: Criteria,
-    rows: u64,
+    pub(crate) gens: &'a [Generalisation],
+    pub(crate) base: &'a Base,
+    pub(crate) criteria: Criteria,
+    pub(crate) rows: u64,
     /// `freq[j][level][label]`: rows with that label.
-    freq: Vec<Vec<Vec<u64>>>,
+    pub(crate) freq: Vec<Vec<Vec<u64>>>,
     /// `gen_loss[j][level]`: sum over rows of the cell loss at that level (no suppression).
     gen_loss: Vec<Vec<f64>>,
     /// `gen_entropy[j][level]`: bits lost over rows at that level (no suppression).
     gen_entropy: Vec<Vec<f64>>,
     /// Per quasi-identifier weight, normalised to a mean of 1 (all 1.0 by default).
-    weight: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
     /// Per quasi-identifier highest level a candidate may use (the hierarchy's top by default).
-    cap: Vec<u8>,
+    pub(crate) cap: Vec<u8>,
 }
 
 impl<'a> Problem<'a> {
