@@ -6,9 +6,11 @@ use std::time::Instant;
 use sha2::Digest;
 
 use crate::Error;
-use crate::data::{Input, write_both};
+use crate::data::{Input, LocalLabels, released_counts, write_both};
 use crate::hierarchy::{Generalisation, HierarchyError};
-use crate::policy::{Diversity, Policy};
+use crate::local::{self, Local};
+use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
+use crate::recoding::Recoding;
 use crate::report::{self, Report};
 use crate::risk;
 use crate::search::{Base, Criteria, Problem, SearchError};
@@ -272,13 +274,20 @@ fn build(
     let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
     let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
     let before_sizes = problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?;
+    let local: Option<Local> = match policy.recoding {
+        RecodingKind::Global => None,
+        RecodingKind::Local => Some(local::recode(&problem, policy.metric, &eval).map_err(search_error)?),
+    };
     let t_search = t1.elapsed().as_secs_f64();
 
     progress(Stage::Writing);
     let t2 = Instant::now();
     let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
-    let lf = input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?;
-    let written = write_both(lf, &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
+    let released = match &local {
+        None => input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?,
+        Some(l) => input.transformed_local(&keep, &gens, &local_labels(&gens, &base, &l.recoding))?,
+    };
+    let written = write_both(released.clone(), &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
     if written != rows {
         return Err(Error::Output {
             path: dir.join("microdata.csv"),
@@ -292,7 +301,7 @@ fn build(
     let mut files = vec!["microdata.csv".to_string(), "microdata.parquet".to_string()];
     let mut table_summaries = Vec::new();
     for t in &policy.tables {
-        let df = input.counts(&t.group_by, &gens, &best.node)?;
+        let df = released_counts(released.clone(), &t.group_by, &input.path)?;
         let n = column_u64(&df, "__n")?;
         let cols: Vec<Vec<String>> =
             t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
@@ -321,38 +330,55 @@ fn build(
     files.push("report.json".into());
     files.push("report.html".into());
 
-    let mut after_sizes = classes.kept_sizes.clone();
+    // The release's figures: the global node's, or the local recoding's (classes of equal labels).
+    let (eval, mut after_sizes, per_attr, shown) = match &local {
+        None => {
+            let shown: Vec<Shown> = gens
+                .iter()
+                .enumerate()
+                .map(|(j, g)| {
+                    let l = best.node[j] as usize;
+                    let mut after = classes.kept_label_rows[j].len() as u64;
+                    if eval.suppressed > 0
+                        && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*")
+                    {
+                        after += 1;
+                    }
+                    let example = (
+                        g.values.first().cloned().unwrap_or_default(),
+                        g.codes[l].first().map(|&c| g.labels[l][c as usize].clone()).unwrap_or_default(),
+                    );
+                    Shown { level: best.node[j], distinct_after: after, example }
+                })
+                .collect();
+            let per_attr = problem.attribute_metrics(&best.node, &classes);
+            (eval.clone(), classes.kept_sizes.clone(), per_attr, shown)
+        }
+        Some(l) => (
+            l.evaluation.clone(),
+            l.class_sizes.clone(),
+            local::attribute_metrics(&problem, &l.recoding),
+            shown_local(&gens, &base, &l.recoding),
+        ),
+    };
     if eval.suppressed > 0 {
         after_sizes.push(eval.suppressed);
     }
-    let per_attr = problem.attribute_metrics(&best.node, &classes);
     let attributes = gens
         .iter()
         .enumerate()
-        .map(|(j, g)| {
-            let l = best.node[j] as usize;
-            let mut after = classes.kept_label_rows[j].len() as u64;
-            if eval.suppressed > 0
-                && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*")
-            {
-                after += 1;
-            }
-            report::Attribute {
-                column: g.column.clone(),
-                hierarchy: g.description.clone(),
-                level: best.node[j],
-                height: g.height(),
-                distinct_before: g.values.len() as u64,
-                distinct_after: after,
-                example: (
-                    g.values.first().cloned().unwrap_or_default(),
-                    g.codes[l].first().map(|&c| g.labels[l][c as usize].clone()).unwrap_or_default(),
-                ),
-                loss: per_attr[j].0,
-                entropy_bits: per_attr[j].1,
-                weight: policy.quasi_identifiers[j].weight,
-                max_level: policy.quasi_identifiers[j].max_level,
-            }
+        .map(|(j, g)| report::Attribute {
+            column: g.column.clone(),
+            hierarchy: g.description.clone(),
+            level: shown[j].level,
+            height: g.height(),
+            distinct_before: g.values.len() as u64,
+            distinct_after: shown[j].distinct_after,
+            example: shown[j].example.clone(),
+            loss: per_attr[j].0,
+            entropy_bits: per_attr[j].1,
+            weight: policy.quasi_identifiers[j].weight,
+            max_level: policy.quasi_identifiers[j].max_level,
         })
         .collect();
     let max_entropy = problem.max_entropy();
@@ -418,6 +444,73 @@ fn build(
     write(dir, "report.html", report.to_html())?;
     let t_tables = t3.elapsed().as_secs_f64();
     Ok(Outcome { report, seconds: [t_read, t_search, t_write, t_tables] })
+}
+
+/// How one quasi-identifier appears in the release, for the report.
+struct Shown {
+    /// The level (global), or the level most kept rows are at (local).
+    level: u8,
+    /// Distinct released labels, `*` of suppressed rows included.
+    distinct_after: u64,
+    /// An original value and its released label.
+    example: (String, String),
+}
+
+/// [`Shown`] per quasi-identifier for a local recoding.
+fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Shown> {
+    gens.iter()
+        .enumerate()
+        .map(|(j, g)| {
+            let mut rows_at = vec![0u64; g.height() + 1];
+            let mut labels: std::collections::BTreeSet<&str> = Default::default();
+            let mut example = None;
+            for i in 0..base.len() {
+                if rec.suppressed[i] {
+                    labels.insert("*");
+                    continue;
+                }
+                let l = rec.levels[j][i] as usize;
+                let v = base.qi[j][i] as usize;
+                let label = g.labels[l][g.codes[l][v] as usize].as_str();
+                rows_at[l] += base.count[i];
+                labels.insert(label);
+                example.get_or_insert_with(|| (g.values[v].clone(), label.to_string()));
+            }
+            // The most common level; ties go to the finer one.
+            let level = (0..rows_at.len()).rev().max_by_key(|&l| rows_at[l]).unwrap_or(0) as u8;
+            Shown {
+                level,
+                distinct_after: labels.len() as u64,
+                example: example.unwrap_or_else(|| ("".into(), "*".into())),
+            }
+        })
+        .collect()
+}
+
+/// Released labels of every distinct combination of quasi-identifier values. The base is sorted
+/// by quasi-identifier codes first, so the combinations sharing those values are adjacent (and
+/// share their levels: a local recoding splits only by quasi-identifier labels).
+fn local_labels(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalLabels {
+    let sep = crate::hierarchy::KEY_SEPARATOR.to_string();
+    let mut out = LocalLabels { keys: Vec::new(), labels: vec![Vec::new(); gens.len()] };
+    for i in 0..base.len() {
+        if i > 0 && (0..gens.len()).all(|j| base.qi[j][i] == base.qi[j][i - 1]) {
+            continue;
+        }
+        let key: Vec<&str> =
+            gens.iter().enumerate().map(|(j, g)| g.values[base.qi[j][i] as usize].as_str()).collect();
+        out.keys.push(key.join(&sep));
+        for (j, g) in gens.iter().enumerate() {
+            let label = if rec.suppressed[i] {
+                "*".to_string()
+            } else {
+                let l = rec.levels[j][i] as usize;
+                g.labels[l][g.codes[l][base.qi[j][i] as usize] as usize].clone()
+            };
+            out.labels[j].push(label);
+        }
+    }
+    out
 }
 
 fn search_error(e: SearchError) -> Error {

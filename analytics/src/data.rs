@@ -189,28 +189,56 @@ impl Input {
         Ok(lf)
     }
 
-    /// Counts by `group_by` over all rows, quasi-identifiers at their released level.
-    pub fn counts(
+    /// The input with `keep` columns and each row's quasi-identifiers replaced by the labels
+    /// `release` gives its combination of original values (a local recoding): row order kept.
+    pub fn transformed_local(
         &self,
-        group_by: &[String],
+        keep: &[String],
         gens: &[Generalisation],
-        node: &[u8],
-    ) -> Result<DataFrame, Error> {
-        let mut exprs = Vec::new();
-        for c in group_by {
-            match gens.iter().position(|g| &g.column == c) {
-                Some(j) => exprs.push(generalise(c, &gens[j], node[j] as usize)?.alias(c.as_str())),
-                None => exprs.push(Self::text(c)),
-            }
+        release: &LocalLabels,
+    ) -> Result<LazyFrame, Error> {
+        let sep = KEY_SEPARATOR.to_string();
+        let mut columns = vec![Column::new("__key".into(), release.keys.clone())];
+        for (j, labels) in release.labels.iter().enumerate() {
+            columns.push(Column::new(format!("__out{j}").into(), labels.clone()));
         }
-        let lf = self
-            .lf
-            .clone()
-            .select(exprs)
-            .group_by(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-            .agg([len().cast(DataType::UInt64).alias("__n")]);
-        collect(lf).map_err(|e| input_err(&self.path, e.to_string()))
+        let mapping =
+            DataFrame::new(release.keys.len(), columns).map_err(|e| Error::Polars(e.to_string()))?.lazy();
+        let key = concat_str(gens.iter().map(|g| Self::text(&g.column)).collect::<Vec<_>>(), &sep, false)
+            .alias("__key");
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        let joined = self.lf.clone().with_column(key).join(mapping, [col("__key")], [col("__key")], args);
+        let exprs: Vec<Expr> = keep
+            .iter()
+            .map(|c| match gens.iter().position(|g| &g.column == c) {
+                // Every row's combination is in the mapping (it was counted from the same
+                // input); were one missing, the safe failure is suppression.
+                Some(j) => col(format!("__out{j}").as_str()).fill_null(lit("*")).alias(c.as_str()),
+                None => Self::text(c),
+            })
+            .collect();
+        Ok(joined.select(exprs))
     }
+}
+
+/// The released labels of every distinct combination of quasi-identifier values (local recoding).
+#[derive(Debug, Clone, Default)]
+pub struct LocalLabels {
+    /// The original values of the quasi-identifiers, in policy order, joined by U+001F.
+    pub keys: Vec<String>,
+    /// Per quasi-identifier, the released label of each key (`*` when suppressed).
+    pub labels: Vec<Vec<String>>,
+}
+
+/// Counts of a released frame by `group_by` (column `__n`, u64): tables are counts of the
+/// microdata as released, so they never show a row finer than the microdata does.
+pub fn released_counts(released: LazyFrame, group_by: &[String], path: &Path) -> Result<DataFrame, Error> {
+    let lf = released
+        .select(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .group_by(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .agg([len().cast(DataType::UInt64).alias("__n")]);
+    collect(lf).map_err(|e| input_err(path, e.to_string()))
 }
 
 /// The expression replacing a column's values by their labels at `level`.

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod hierarchy;
+pub mod local;
 pub mod policy;
 pub mod recoding;
 pub mod report;

@@ -30,6 +30,28 @@ impl Metric {
     }
 }
 
+/// How cells are generalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recoding {
+    /// Full-domain: one level per quasi-identifier for every row (the optimal node).
+    #[default]
+    Global,
+    /// Each row's quasi-identifiers at their own levels (top-down specialisation; at least as
+    /// good as the global optimum on the policy's metric).
+    Local,
+}
+
+impl Recoding {
+    /// The name used in policies, reports and manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recoding::Global => "global",
+            Recoding::Local => "local",
+        }
+    }
+}
+
 /// A whole policy as written, with hierarchy paths resolved against the policy's folder.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -39,6 +61,8 @@ pub struct Policy {
     pub suppression_limit: f64,
     /// What the search minimises.
     pub metric: Metric,
+    /// Global (full-domain) or local recoding.
+    pub recoding: Recoding,
     /// Direct identifiers removed from the release.
     pub drop: Vec<String>,
     /// Quasi-identifiers with their hierarchies, in policy order.
@@ -152,6 +176,7 @@ struct Raw {
     k: i64,
     suppression_limit: Option<f64>,
     metric: Option<Metric>,
+    recoding: Option<String>,
     #[serde(default)]
     drop: Vec<String>,
     #[serde(default)]
@@ -222,6 +247,13 @@ impl Policy {
         if !(0.0..=1.0).contains(&suppression_limit) {
             return Err(format!("suppression_limit must be between 0 and 1, got {suppression_limit}"));
         }
+        let recoding = match raw.recoding.as_deref() {
+            None | Some("global") => Recoding::Global,
+            Some("local") => Recoding::Local,
+            Some(other) => {
+                return Err(format!("recoding must be \"global\" or \"local\", got \"{other}\""));
+            }
+        };
         let sampling_fraction = raw.sampling_fraction.unwrap_or(1.0);
         if !(sampling_fraction > 0.0 && sampling_fraction <= 1.0) {
             return Err(format!("sampling_fraction must be in (0, 1], got {sampling_fraction}"));
@@ -355,6 +387,7 @@ impl Policy {
             k: raw.k as u64,
             suppression_limit,
             metric: raw.metric.unwrap_or_default(),
+            recoding,
             drop: raw.drop,
             quasi_identifiers,
             sensitive,
@@ -469,6 +502,7 @@ round_to = 5
             (format!("k = 0\n{qi}"), "k must be at least 1"),
             (format!("k = 2\nsuppression_limit = 1.5\n{qi}"), "suppression_limit"),
             (format!("k = 2\nmetric = \"fast\"\n{qi}"), "unknown variant"),
+            (format!("k = 2\nrecoding = \"cell\"\n{qi}"), "recoding must be \"global\" or \"local\", got \"cell\""),
             ("k = 2\n".to_string(), "no [[quasi_identifier]]"),
             (format!("k = 2\nkk = 3\n{qi}"), "unknown field"),
             (format!("k = 2\ndrop = [\"a\"]\n{qi}"), "listed twice"),
