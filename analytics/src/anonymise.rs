@@ -6,9 +6,11 @@ use std::time::Instant;
 use sha2::Digest;
 
 use crate::Error;
+use crate::accuracy;
 use crate::data::{Input, write_both};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::policy::{Diversity, Policy};
+use crate::recoding::Recoding;
 use crate::report::{self, Report};
 use crate::risk;
 use crate::search::{Base, Criteria, Problem, SearchError};
@@ -326,6 +328,27 @@ fn build(
         after_sizes.push(eval.suppressed);
     }
     let per_attr = problem.attribute_metrics(&best.node, &classes);
+    // --- Accuracy figures (report: rows_by_level, finer_than_top, count_error). The global
+    // release as a `Recoding`: every combination at `best.node`, suppressed iff its label tuple
+    // at the node is one of `classes.suppressed_labels`. A local release passes its own.
+    let accuracy = {
+        let withheld: rustc_hash::FxHashSet<&[u32]> =
+            classes.suppressed_labels.iter().map(Vec::as_slice).collect();
+        let mut tuple = vec![0u32; gens.len()];
+        let flags: Vec<bool> = (0..base.len())
+            .map(|i| {
+                if withheld.is_empty() {
+                    return false;
+                }
+                for (j, g) in gens.iter().enumerate() {
+                    tuple[j] = g.codes[best.node[j] as usize][base.qi[j][i] as usize];
+                }
+                withheld.contains(tuple.as_slice())
+            })
+            .collect();
+        accuracy::column_accuracy(&gens, &base, &Recoding::uniform(&best.node, base.len(), flags))
+    };
+    // --- End of accuracy figures.
     let attributes = gens
         .iter()
         .enumerate()
@@ -350,6 +373,11 @@ fn build(
                 ),
                 loss: per_attr[j].0,
                 entropy_bits: per_attr[j].1,
+                rows_by_level: accuracy[j].rows_by_level.clone(),
+                level_examples: accuracy::level_examples(g),
+                finer_than_top: accuracy[j].finer_than_top,
+                count_error: accuracy[j].count_error,
+                count_error_labels: accuracy[j].count_error_labels,
                 weight: policy.quasi_identifiers[j].weight,
                 max_level: policy.quasi_identifiers[j].max_level,
             }
@@ -363,6 +391,7 @@ fn build(
             k: policy.k,
             suppression_limit: policy.suppression_limit,
             metric: policy.metric.name().into(),
+            recoding: "global".into(),
             dropped: policy.drop.clone(),
             sha256: verifier::Hash(sha2::Sha256::digest(policy.text.as_bytes()).into()).to_hex(),
             text: policy.text.clone(),
@@ -413,6 +442,7 @@ fn build(
         search: stats,
         tables: table_summaries,
         files,
+        global: None,
     };
     write(dir, "report.json", report.to_json())?;
     write(dir, "report.html", report.to_html())?;
