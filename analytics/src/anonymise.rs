@@ -6,6 +6,7 @@ use std::time::Instant;
 use sha2::Digest;
 
 use crate::Error;
+use crate::accuracy;
 use crate::data::{Input, LocalLabels, released_counts, write_both};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
@@ -364,6 +365,45 @@ fn build(
     if eval.suppressed > 0 {
         after_sizes.push(eval.suppressed);
     }
+    // Accuracy figures: the release's, and for a local release the global optimum's to compare.
+    let global_rec = {
+        let withheld: rustc_hash::FxHashSet<&[u32]> =
+            classes.suppressed_labels.iter().map(Vec::as_slice).collect();
+        let mut tuple = vec![0u32; gens.len()];
+        let flags: Vec<bool> = (0..base.len())
+            .map(|i| {
+                if withheld.is_empty() {
+                    return false;
+                }
+                for (j, g) in gens.iter().enumerate() {
+                    tuple[j] = g.codes[best.node[j] as usize][base.qi[j][i] as usize];
+                }
+                withheld.contains(tuple.as_slice())
+            })
+            .collect();
+        Recoding::uniform(&best.node, base.len(), flags)
+    };
+    let global_accuracy = accuracy::column_accuracy(&gens, &base, &global_rec);
+    let accuracy = match &local {
+        None => global_accuracy.clone(),
+        Some(l) => accuracy::column_accuracy(&gens, &base, &l.recoding),
+    };
+    let global = local.as_ref().map(|_| report::GlobalComparison {
+        node: best.node.clone(),
+        records_suppressed: classes.suppressed_sizes.iter().sum(),
+        discernibility: best.discernibility,
+        loss: best.loss,
+        entropy_bits: best.entropy,
+        attributes: gens
+            .iter()
+            .zip(&global_accuracy)
+            .map(|(g, a)| report::GlobalAttribute {
+                column: g.column.clone(),
+                count_error: a.count_error,
+                finer_than_top: a.finer_than_top,
+            })
+            .collect(),
+    });
     let attributes = gens
         .iter()
         .enumerate()
@@ -377,6 +417,11 @@ fn build(
             example: shown[j].example.clone(),
             loss: per_attr[j].0,
             entropy_bits: per_attr[j].1,
+            rows_by_level: accuracy[j].rows_by_level.clone(),
+            level_examples: accuracy::level_examples(g),
+            finer_than_top: accuracy[j].finer_than_top,
+            count_error: accuracy[j].count_error,
+            count_error_labels: accuracy[j].count_error_labels,
             weight: policy.quasi_identifiers[j].weight,
             max_level: policy.quasi_identifiers[j].max_level,
         })
@@ -389,6 +434,7 @@ fn build(
             k: policy.k,
             suppression_limit: policy.suppression_limit,
             metric: policy.metric.name().into(),
+            recoding: policy.recoding.name().into(),
             dropped: policy.drop.clone(),
             sha256: verifier::Hash(sha2::Sha256::digest(policy.text.as_bytes()).into()).to_hex(),
             text: policy.text.clone(),
@@ -439,6 +485,7 @@ fn build(
         search: stats,
         tables: table_summaries,
         files,
+        global,
     };
     write(dir, "report.json", report.to_json())?;
     write(dir, "report.html", report.to_html())?;

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod accuracy;
 pub mod hierarchy;
 pub mod local;
 pub mod policy;

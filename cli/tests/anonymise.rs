@@ -420,6 +420,25 @@ fn priorities_are_validated_reported_and_respected() {
     assert_eq!(attrs[0]["weight"], 2.0);
     assert!(attrs[0]["level"].as_u64().unwrap() <= 1);
     assert!(attrs[1].get("weight").is_none() && attrs[1].get("max_level").is_none());
+    // Accuracy figures: a global release has every kept row at the chosen level, and counts at
+    // level 1 or finer are exact.
+    assert_eq!(r["policy"]["recoding"], "global");
+    assert!(r.get("global").is_none());
+    let supp = r["result"]["records_suppressed"].as_u64().unwrap();
+    for a in attrs {
+        let by_level: Vec<u64> =
+            a["rows_by_level"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+        let (level, height) = (a["level"].as_u64().unwrap() as usize, a["height"].as_u64().unwrap() as usize);
+        assert_eq!(by_level.len(), height + 1, "{a}");
+        assert_eq!(by_level[level] + supp, 300, "{a}");
+        assert_eq!(by_level.iter().sum::<u64>() + supp, 300, "{a}");
+        assert_eq!(a["level_examples"].as_array().unwrap().len(), height + 1, "{a}");
+        let finer = if level < height { by_level[level] } else { 0 };
+        assert!((a["finer_than_top"].as_f64().unwrap() - finer as f64 / 300.0).abs() < 1e-12, "{a}");
+        if level <= 1 && supp == 0 && a["count_error_labels"].as_u64().unwrap() > 0 {
+            assert_eq!(a["count_error"], 0.0, "{a}");
+        }
+    }
     let micro = std::fs::read_to_string(rel.join("microdata.csv")).unwrap();
     let mut lines = micro.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -442,6 +461,7 @@ fn priorities_are_validated_reported_and_respected() {
     assert_eq!(rows, 300);
     let html = std::fs::read_to_string(rel.join("report.html")).unwrap();
     assert!(html.contains("at most level 1") && html.contains("weight 2"));
+    assert!(html.contains("Rows at each level, and how accurate counts are"));
 
     // Bad priorities: exit 2 naming the column and the key, no RELEASEDIR.
     refused(
