@@ -312,11 +312,13 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             let pool_rows = used(&pool);
             let before: u64 = round.iter().map(|c| used(&c.items)).sum();
+            // The pool's classes at `node` that fail are suppressed, within the limit.
             if pool_rows < before
                 && let Some((next, s)) = self.start(node, pool.clone(), used(&suppressed))
-                && s.is_empty()
             {
                 done.extend(classes);
+                suppressed.extend(s);
+                suppressed.sort_unstable();
                 round = next;
                 continue;
             }
