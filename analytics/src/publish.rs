@@ -230,6 +230,7 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
             .pointer("/information_loss/discernibility")
             .map(|v| v.to_string())
             .unwrap_or_default(),
+        recoding: report.pointer("/policy/recoding").and_then(|v| v.as_str()).unwrap_or("global").to_string(),
     };
     let spec = RecountSpec {
         quasi_identifiers: privacy.quasi_identifiers.clone(),

@@ -555,6 +555,7 @@ pub fn dataset_recount(data: &[u8]) {
         loss: 0.0,
         entropy_bits: 0.0,
         discernibility: "0".into(),
+        recoding: "global".into(),
     };
     let problems = confirm_recount(&claims, &rc);
     assert!(problems.is_empty(), "{problems:?} for {rc:?}");

@@ -410,6 +410,7 @@ mod tests {
             loss: 0.0,
             entropy_bits: 0.0,
             discernibility: "0".into(),
+            recoding: "global".into(),
         }
     }
 

@@ -77,6 +77,15 @@ pub struct Privacy {
     pub entropy_bits: f64,
     /// Discernibility (as a decimal string: it can exceed 2^53).
     pub discernibility: String,
+    /// `global` (one level per quasi-identifier for every row) or `local` (levels vary by row;
+    /// classes are still the rows with equal quasi-identifier values). Absent in manifests
+    /// written before local recoding existed, which are global.
+    #[serde(default = "global_recoding")]
+    pub recoding: String,
+}
+
+fn global_recoding() -> String {
+    "global".into()
 }
 
 /// One file of a release.

@@ -545,6 +545,7 @@ fn view_release(
                         if confirmed == Some(true) { "confirmed" } else { "claimed" }, m.privacy.achieved_k, m.privacy.k) }</dd>
                     { for m.privacy.achieved_l.iter().map(|(c, l)| html! { <><dt>{ format!("Diversity of {c}") }</dt><dd>{ format!("at least {l} distinct values in every class ({} l = {l}): {claimed}", if confirmed == Some(true) { "confirmed" } else { "claimed" }) }</dd></> }) }
                     <dt>{ "Rows" }</dt><dd>{ format!("{} released, {} with all quasi-identifiers suppressed", m.privacy.records, m.privacy.suppressed) }</dd>
+                    <dt>{ "Recoding" }</dt><dd>{ if m.privacy.recoding == "local" { "local: each row's quasi-identifiers at the level its class allows (levels vary by row)" } else { "global: one level per quasi-identifier for every row" } }</dd>
                     <dt>{ "Made by" }</dt><dd>{ m.tool.clone() }</dd>
                     <dt>{ "Policy" }</dt><dd><details><summary>{ format!("SHA-256 {}…", m.policy.sha256.get(..16).unwrap_or_default()) }</summary><pre>{ m.policy.text.clone() }</pre></details></dd>
                 </dl>
