@@ -169,7 +169,12 @@ fn diverse(counts: &mut [u64], size: u64, l: u64, diversity: Diversity) -> bool 
 /// row refined, or first the combinations that meet the criteria on their own released as they
 /// are and the rest refined — each with outliers pooled (see [`Run::pooled`]) or merged back.
 pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<Local, SearchError> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // RAYON_NUM_THREADS, as for polars' pool, lets tests run many threads on a small machine.
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     // Splits are picked by their gain in information (generalisation intensity, or entropy when
     // that is the metric): discernibility alone would split age into single years and leave
     // small columns such as sex at `*`. The metric then picks among the candidates.
