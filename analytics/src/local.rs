@@ -26,19 +26,15 @@ use crate::policy::{Diversity, Metric};
 use crate::recoding::Recoding;
 use crate::search::{Evaluation, Problem, SearchError};
 
-/// Where the chosen local release came from.
+/// Which candidate the chosen local release is (see [`recode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Start {
-    /// Refined from the global optimum's classes.
-    GlobalOptimum,
-    /// Refined from the most general node allowed by the policy's max levels.
-    MostGeneral,
-    /// Combinations meeting the criteria on their own kept exact, the rest refined from the
-    /// most general node.
-    ExactFirst,
-    /// No refinement beat the global optimum, which is released as it is.
-    GlobalUnchanged,
+pub struct Start {
+    /// Combinations meeting the criteria on their own were kept exact first.
+    pub exact_first: bool,
+    /// Refinement started from the optimal global node of the rows (else the most general).
+    pub from_optimum: bool,
+    /// Failing remainders were pooled and refined again (else merged back).
+    pub pooling: bool,
 }
 
 /// A local release: the recoding with its exact figures.
@@ -49,8 +45,8 @@ pub struct Local {
     /// Exact figures of the release, classes being rows with equal released labels; `node` is
     /// the start node.
     pub evaluation: Evaluation,
-    /// Which start produced it.
-    pub start: Start,
+    /// The candidate that produced it; `None` when none beat the global release itself.
+    pub start: Option<Start>,
     /// Sizes of the released classes (rows with equal labels), in first-seen order.
     pub class_sizes: Vec<u64>,
 }
@@ -167,7 +163,7 @@ fn diverse(counts: &mut [u64], size: u64, l: u64, diversity: Diversity) -> bool 
 /// Candidates, each checked exactly and the best kept (the global release itself included):
 /// the global optimum's classes refined; and, from the most general node the caps allow, every
 /// row refined, or first the combinations that meet the criteria on their own released as they
-/// are and the rest refined — each with outliers pooled (see [`Run::pooled`]) or merged back.
+/// are and the rest refined — each with failing remainders pooled and refined again, or merged back.
 pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<Local, SearchError> {
     // RAYON_NUM_THREADS, as for polars' pool, lets tests run many threads on a small machine.
     let threads = std::env::var("RAYON_NUM_THREADS")
@@ -181,44 +177,38 @@ pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<
     let greedy = if metric == Metric::Entropy { Metric::Entropy } else { Metric::Loss };
     let run = Run { p: problem, metric, greedy, threads };
     let all: Vec<u32> = (0..problem.base.len() as u32).collect();
-    let (global_classes, global_suppressed) = run.start(&global.node, all.clone(), 0).ok_or_else(|| {
+    let (_, global_suppressed) = run.start(&global.node, all.clone(), 0).ok_or_else(|| {
         SearchError::TooLarge("internal: the global optimum exceeds the suppression limit".into())
     })?;
-    drop(global_classes);
     let global_rec = Recoding::uniform(&global.node, problem.base.len(), flags(problem, &global_suppressed));
     let (global_eval, sizes) = measure(problem, &global_rec, &global.node);
-    let mut best = Local {
-        recoding: global_rec,
-        evaluation: global_eval,
-        start: Start::GlobalUnchanged,
-        class_sizes: sizes,
-    };
-    let mut consider = |classes: Vec<Class>, suppressed: Vec<u32>, node: &[u8], start: Start| {
+    // The global release itself: a candidate must beat it to be chosen.
+    let mut best = Local { recoding: global_rec, evaluation: global_eval, start: None, class_sizes: sizes };
+    let mut consider = |classes: Vec<Class>, suppressed: Vec<u32>, start: Start| {
         let rec = to_recoding(problem, &classes, &suppressed);
-        let (eval, sizes) = measure(problem, &rec, node);
+        let (eval, sizes) = measure(problem, &rec, &global.node);
         if eval.anonymous && beats(&eval, &best.evaluation, metric) {
-            best = Local { recoding: rec, evaluation: eval, start, class_sizes: sizes };
+            best = Local { recoding: rec, evaluation: eval, start: Some(start), class_sizes: sizes };
         }
     };
-    // The global optimum's classes, refined.
-    if let Some((classes, suppressed)) = run.start(&global.node, all.clone(), 0) {
-        let refined = run.refine_all(classes, false)?.0;
-        consider(refined, suppressed, &global.node, Start::GlobalOptimum);
+    // The global optimum's classes refined (failing remainders merged back).
+    if let Some((classes, suppressed)) = run.pooled(&global.node, all.clone(), false)? {
+        consider(classes, suppressed, Start { exact_first: false, from_optimum: true, pooling: false });
     }
-    // From the most general node: all rows, or the rows not released exactly.
+    // From the most general node the caps allow: all rows, or the combinations that meet the
+    // criteria on their own kept exact and the rest refined; failing remainders merged back or
+    // pooled.
     let cap = problem.cap.clone();
     let (exact, rest) = run.exact_first(&all);
     for first_exact in [false, true] {
-        let (done, items) =
-            if first_exact { (exact.clone(), rest.clone()) } else { (Vec::new(), all.clone()) };
-        if first_exact && done.is_empty() {
+        if first_exact && exact.is_empty() {
             continue;
         }
+        let items = if first_exact { rest.clone() } else { all.clone() };
         for pooling in [false, true] {
             let Some((mut classes, suppressed)) = run.pooled(&cap, items.clone(), pooling)? else { continue };
-            let start = if first_exact { Start::ExactFirst } else { Start::MostGeneral };
-            classes.extend(done.iter().cloned());
-            consider(classes, suppressed, &cap, start);
+            classes.extend(exact.iter().filter(|_| first_exact).cloned());
+            consider(classes, suppressed, Start { exact_first: first_exact, from_optimum: false, pooling });
         }
     }
     Ok(best)
@@ -305,8 +295,8 @@ impl<'p, 'a> Run<'p, 'a> {
         items: Vec<u32>,
         pooling: bool,
     ) -> Result<Option<(Vec<Class>, Vec<u32>)>, SearchError> {
-        let Some((start, mut suppressed)) = self.start(node, items, 0) else { return Ok(None) };
         let used = |s: &[u32]| -> u64 { s.iter().map(|&i| self.p.base.count[i as usize]).sum() };
+        let Some((start, mut suppressed)) = self.start(node, items, 0) else { return Ok(None) };
         let mut done = Vec::new();
         let mut round = start;
         loop {
@@ -317,7 +307,7 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             let pool_rows = used(&pool);
             let before: u64 = round.iter().map(|c| used(&c.items)).sum();
-            // The pool's classes at `node` that fail are suppressed, within the limit.
+            // The pool's classes that fail at `node` are suppressed, within the limit.
             if pool_rows < before
                 && let Some((next, s)) = self.start(node, pool.clone(), used(&suppressed))
             {
