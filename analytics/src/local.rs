@@ -231,6 +231,9 @@ fn beats(a: &Evaluation, b: &Evaluation, metric: Metric) -> bool {
     a.discernibility < b.discernibility
 }
 
+/// Final classes and the combinations suppressed.
+type Placed = (Vec<Class>, Vec<u32>);
+
 /// One refinement job: the problem, the metric and the threads to use.
 struct Run<'p, 'a> {
     p: &'p Problem<'a>,
@@ -289,12 +292,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// and the rows set aside across the whole data are refined together again from `node`,
     /// round after round; when the last pool cannot stand on its own, it is suppressed (if the
     /// limit allows) or that round is redone without pooling, whichever costs less.
-    fn pooled(
-        &self,
-        node: &[u8],
-        items: Vec<u32>,
-        pooling: bool,
-    ) -> Result<Option<(Vec<Class>, Vec<u32>)>, SearchError> {
+    fn pooled(&self, node: &[u8], items: Vec<u32>, pooling: bool) -> Result<Option<Placed>, SearchError> {
         let used = |s: &[u32]| -> u64 { s.iter().map(|&i| self.p.base.count[i as usize]).sum() };
         let Some((start, mut suppressed)) = self.start(node, items, 0) else { return Ok(None) };
         let mut done = Vec::new();
@@ -630,8 +628,8 @@ fn to_recoding(p: &Problem, classes: &[Class], suppressed: &[u32]) -> Recoding {
     let mut levels = vec![vec![0u8; n]; m];
     for c in classes {
         for &i in &c.items {
-            for j in 0..m {
-                levels[j][i as usize] = c.levels[j];
+            for (column, &l) in levels.iter_mut().zip(&c.levels) {
+                column[i as usize] = l;
             }
         }
     }
@@ -676,9 +674,9 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
     };
     let mut keys: Vec<u32> = Vec::with_capacity(n * m);
     for i in 0..n {
-        for j in 0..m {
+        for (j, column) in ids.iter().enumerate() {
             let (l, lab) = label(j, i);
-            keys.push(ids[j][l][lab as usize]);
+            keys.push(column[l][lab as usize]);
         }
     }
     let mut index: FxHashMap<&[u32], u32> = FxHashMap::default();
@@ -723,10 +721,9 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
     for (s, &(l, diversity)) in p.criteria.diversity.iter().enumerate() {
         let card = p.base.sensitive_card[s].max(1) as u64;
         let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
-        for i in 0..n {
-            if class_of[i] != u32::MAX {
-                *pairs.entry(class_of[i] as u64 * card + p.base.sensitive[s][i] as u64).or_insert(0) +=
-                    p.base.count[i];
+        for (i, &c) in class_of.iter().enumerate() {
+            if c != u32::MAX {
+                *pairs.entry(c as u64 * card + p.base.sensitive[s][i] as u64).or_insert(0) += p.base.count[i];
             }
         }
         let mut hist: Vec<(u32, u64)> = pairs.into_iter().map(|(key, c)| ((key / card) as u32, c)).collect();
