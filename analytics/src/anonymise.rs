@@ -7,7 +7,7 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
-use crate::data::{Input, LocalLabels, released_counts, write_both};
+use crate::data::{Input, LocalRelease, released_counts, write_both};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
@@ -286,7 +286,7 @@ fn build(
     let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
     let released = match &local {
         None => input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?,
-        Some(l) => input.transformed_local(&keep, &gens, &local_labels(&gens, &base, &l.recoding))?,
+        Some(l) => input.transformed_local(&keep, &gens, &local_release(&gens, &base, &l.recoding))?,
     };
     let written = write_both(released.clone(), &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
     if written != rows {
@@ -534,27 +534,69 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
         .collect()
 }
 
-/// Released labels of every distinct combination of quasi-identifier values. The base is sorted
-/// by quasi-identifier codes first, so the combinations sharing those values are adjacent (and
-/// share their levels: a local recoding splits only by quasi-identifier labels).
-fn local_labels(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalLabels {
-    let sep = crate::hierarchy::KEY_SEPARATOR.to_string();
-    let mut out = LocalLabels { keys: Vec::new(), labels: vec![Vec::new(); gens.len()] };
+/// A local recoding as [`Input::transformed_local`] applies it. The base is sorted by
+/// quasi-identifier codes first, so the combinations sharing those values are adjacent (and share
+/// their levels: a local recoding splits only by quasi-identifier labels).
+fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalRelease {
+    let m = gens.len();
+    // Columns packed into u64 words, in order, while the product of cardinalities fits.
+    let mut words: Vec<Vec<(usize, u64)>> = Vec::new();
+    let mut product: u64 = 0;
+    for (j, g) in gens.iter().enumerate() {
+        let card = (g.values.len() as u64).max(1);
+        match product.checked_mul(card) {
+            Some(p) if !words.is_empty() => {
+                if let Some(w) = words.last_mut() {
+                    w.push((j, product));
+                }
+                product = p;
+            }
+            _ => {
+                words.push(vec![(j, 1)]);
+                product = card;
+            }
+        }
+    }
+    let strides: Vec<u64> = gens.iter().map(|g| g.height() as u64 + 2).collect();
+    let mut out = LocalRelease {
+        word_keys: vec![Vec::new(); words.len()],
+        levels: vec![Vec::new(); m],
+        labels: vec![(Vec::new(), Vec::new()); m],
+        strides: strides.clone(),
+        words,
+    };
+    let mut seen: Vec<rustc_hash::FxHashSet<u64>> = vec![Default::default(); m];
     for i in 0..base.len() {
-        if i > 0 && (0..gens.len()).all(|j| base.qi[j][i] == base.qi[j][i - 1]) {
+        if i > 0 && (0..m).all(|j| base.qi[j][i] == base.qi[j][i - 1]) {
             continue;
         }
-        let key: Vec<&str> =
-            gens.iter().enumerate().map(|(j, g)| g.values[base.qi[j][i] as usize].as_str()).collect();
-        out.keys.push(key.join(&sep));
+        for (w, parts) in out.words.iter().enumerate() {
+            out.word_keys[w].push(parts.iter().map(|&(j, mult)| base.qi[j][i] as u64 * mult).sum());
+        }
         for (j, g) in gens.iter().enumerate() {
-            let label = if rec.suppressed[i] {
-                "*".to_string()
-            } else {
-                let l = rec.levels[j][i] as usize;
-                g.labels[l][g.codes[l][base.qi[j][i] as usize] as usize].clone()
-            };
-            out.labels[j].push(label);
+            let v = base.qi[j][i];
+            let level = if rec.suppressed[i] { g.height() as u32 + 1 } else { rec.levels[j][i] as u32 };
+            out.levels[j].push(level);
+            let pair = v as u64 * strides[j] + level as u64;
+            if seen[j].insert(pair) {
+                let label = if rec.suppressed[i] {
+                    "*".to_string()
+                } else {
+                    g.labels[level as usize][g.codes[level as usize][v as usize] as usize].clone()
+                };
+                out.labels[j].0.push(pair);
+                out.labels[j].1.push(label);
+            }
+        }
+    }
+    // Rows whose combination were missing would get the suppressed level: map it for every value.
+    for (j, g) in gens.iter().enumerate() {
+        for v in 0..g.values.len() as u64 {
+            let pair = v * strides[j] + g.height() as u64 + 1;
+            if seen[j].insert(pair) {
+                out.labels[j].0.push(pair);
+                out.labels[j].1.push("*".into());
+            }
         }
     }
     out

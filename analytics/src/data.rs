@@ -189,46 +189,103 @@ impl Input {
         Ok(lf)
     }
 
-    /// The input with `keep` columns and each row's quasi-identifiers replaced by the labels
-    /// `release` gives its combination of original values (a local recoding): row order kept.
+    /// The input with `keep` columns and each row's quasi-identifiers replaced by the labels of
+    /// its combination in a local release: row order kept, non-QI columns as they are.
+    ///
+    /// Memory stays small whatever the strings: each row's quasi-identifier values become their
+    /// codes (the same codes as the search's), packed into as few u64 words as the
+    /// cardinalities allow; one left join on those words finds the combination's levels, and
+    /// `(code, level)` pairs become labels through per-column tables of the pairs used.
     pub fn transformed_local(
         &self,
         keep: &[String],
         gens: &[Generalisation],
-        release: &LocalLabels,
+        release: &LocalRelease,
     ) -> Result<LazyFrame, Error> {
-        let sep = KEY_SEPARATOR.to_string();
-        let mut columns = vec![Column::new("__key".into(), release.keys.clone())];
-        for (j, labels) in release.labels.iter().enumerate() {
-            columns.push(Column::new(format!("__out{j}").into(), labels.clone()));
+        let polars = |e: PolarsError| Error::Polars(e.to_string());
+        let code = |j: usize| format!("__c{j}");
+        let mut lf = self.lf.clone();
+        // Per quasi-identifier: its value's code.
+        let mut codes = Vec::new();
+        for (j, g) in gens.iter().enumerate() {
+            let old = Series::new("__old".into(), g.values.clone());
+            let new = Series::new("__new".into(), (0..g.values.len() as u64).collect::<Vec<u64>>());
+            codes.push(
+                Self::text(&g.column)
+                    .replace_strict(lit(old), lit(new), None::<Expr>, Some(DataType::UInt64))
+                    .alias(code(j).as_str()),
+            );
         }
-        let mapping =
-            DataFrame::new(release.keys.len(), columns).map_err(|e| Error::Polars(e.to_string()))?.lazy();
-        let key = concat_str(gens.iter().map(|g| Self::text(&g.column)).collect::<Vec<_>>(), &sep, false)
-            .alias("__key");
+        lf = lf.with_columns(codes);
+        // The combination's key words.
+        let mut words = Vec::new();
+        for (w, parts) in release.words.iter().enumerate() {
+            let mut e: Option<Expr> = None;
+            for &(j, mult) in parts {
+                let term = col(code(j).as_str()) * lit(mult);
+                e = Some(match e {
+                    None => term,
+                    Some(x) => x + term,
+                });
+            }
+            words.push(e.unwrap_or_else(|| lit(0u64)).alias(format!("__w{w}").as_str()));
+        }
+        lf = lf.with_columns(words);
+        // Build side: per combination its words and each column's level.
+        let n = release.levels.first().map_or(0, Vec::len);
+        let mut columns = Vec::new();
+        for (w, keys) in release.word_keys.iter().enumerate() {
+            columns.push(Column::new(format!("__w{w}").into(), keys.clone()));
+        }
+        for (j, levels) in release.levels.iter().enumerate() {
+            columns.push(Column::new(format!("__l{j}").into(), levels.clone()));
+        }
+        let mapping = DataFrame::new(n, columns).map_err(polars)?.lazy();
+        let keys: Vec<Expr> = (0..release.words.len()).map(|w| col(format!("__w{w}").as_str())).collect();
         let mut args = JoinArgs::new(JoinType::Left);
         args.maintain_order = MaintainOrderJoin::Left;
-        let joined = self.lf.clone().with_column(key).join(mapping, [col("__key")], [col("__key")], args);
-        let exprs: Vec<Expr> = keep
-            .iter()
-            .map(|c| match gens.iter().position(|g| &g.column == c) {
-                // Every row's combination is in the mapping (it was counted from the same
-                // input); were one missing, the safe failure is suppression.
-                Some(j) => col(format!("__out{j}").as_str()).fill_null(lit("*")).alias(c.as_str()),
-                None => Self::text(c),
-            })
-            .collect();
-        Ok(joined.select(exprs))
+        lf = lf.join(mapping, keys.clone(), keys, args);
+        let mut exprs = Vec::new();
+        for c in keep {
+            match gens.iter().position(|g| &g.column == c) {
+                Some(j) => {
+                    let (old, new) = &release.labels[j];
+                    let stride = release.strides[j];
+                    // Every row's combination is in the mapping (it was counted from the same
+                    // input); were one missing, the safe failure is suppression.
+                    let pair = col(code(j).as_str()) * lit(stride)
+                        + col(format!("__l{j}").as_str())
+                            .fill_null(lit(stride as u32 - 1))
+                            .cast(DataType::UInt64);
+                    let old = Series::new("__old".into(), old.clone());
+                    let new = Series::new("__new".into(), new.clone());
+                    exprs.push(
+                        pair.replace_strict(lit(old), lit(new), None::<Expr>, Some(DataType::String))
+                            .alias(c.as_str()),
+                    );
+                }
+                None => exprs.push(Self::text(c)),
+            }
+        }
+        Ok(lf.select(exprs))
     }
 }
 
-/// The released labels of every distinct combination of quasi-identifier values (local recoding).
+/// A local release, ready to apply to the rows (see [`Input::transformed_local`]).
 #[derive(Debug, Clone, Default)]
-pub struct LocalLabels {
-    /// The original values of the quasi-identifiers, in policy order, joined by U+001F.
-    pub keys: Vec<String>,
-    /// Per quasi-identifier, the released label of each key (`*` when suppressed).
-    pub labels: Vec<Vec<String>>,
+pub struct LocalRelease {
+    /// Key words: per word, the quasi-identifiers it packs and their multipliers (the product of
+    /// the cardinalities in a word stays below 2^64, so a word never overflows).
+    pub words: Vec<Vec<(usize, u64)>>,
+    /// Per word, its value for each distinct combination of quasi-identifier values.
+    pub word_keys: Vec<Vec<u64>>,
+    /// Per quasi-identifier, the level of each combination (`height + 1` when suppressed).
+    pub levels: Vec<Vec<u32>>,
+    /// Per quasi-identifier, `height + 2`: a pair's key is `code * stride + level`.
+    pub strides: Vec<u64>,
+    /// Per quasi-identifier, the `(code, level)` pair keys used and their labels (`*` when
+    /// suppressed).
+    pub labels: Vec<(Vec<u64>, Vec<String>)>,
 }
 
 /// Counts of a released frame by `group_by` (column `__n`, u64): tables are counts of the
