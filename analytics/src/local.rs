@@ -1,14 +1,16 @@
 //! Local recoding: each combination of quasi-identifier values may be released at its own levels.
 //!
-//! Top-down specialisation over the hierarchies, started from an anonymous node of the lattice
-//! (the global optimum, and the most general node allowed by the caps). Each class (rows that
+//! Top-down specialisation over the hierarchies (design record 0010). Each class (rows that
 //! share their labels at the class's levels) is refined one column and one level at a time: its
 //! rows are split by their labels one level down; parts that meet k and every l-diversity
-//! criterion become classes of their own at the finer level, parts that do not are pooled into a
-//! remainder that keeps the coarser label, and if the remainder itself fails, the smallest valid
-//! parts are added back to it until it passes (or the split is abandoned). Of the possible splits
-//! of a class the one with the largest gain in the policy's metric is taken, until no split moves
-//! any row to a finer level.
+//! criterion become classes of their own at the finer level; the parts that do not form a
+//! remainder that keeps the coarser label, and if the remainder fails too, either the smallest
+//! valid parts rejoin it until it passes (merge-back) or it is set aside and refined again with
+//! the other rows set aside, round after round (pooling). Of the possible splits of a class the
+//! one with the largest gain in information is taken, until no split moves a row to a finer
+//! level. Several starts are tried (the global optimum's classes; the most general node the
+//! caps allow, with or without the combinations that pass on their own kept exact) and the best
+//! by the policy's metric is released.
 //!
 //! Why it is safe and never worse than global (design record 0010):
 //! - every class produced meets k and l (checked when it is formed), no row is suppressed beyond
@@ -31,7 +33,7 @@ use crate::search::{Evaluation, Problem, SearchError};
 pub struct Start {
     /// Combinations meeting the criteria on their own were kept exact first.
     pub exact_first: bool,
-    /// Refinement started from the optimal global node of the rows (else the most general).
+    /// Refinement started from the global optimum's classes (else from the most general node).
     pub from_optimum: bool,
     /// Failing remainders were pooled and refined again (else merged back).
     pub pooling: bool,
