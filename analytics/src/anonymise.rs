@@ -281,56 +281,6 @@ fn build(
     };
     let t_search = t1.elapsed().as_secs_f64();
 
-    progress(Stage::Writing);
-    let t2 = Instant::now();
-    let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
-    let released = match &local {
-        None => input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?,
-        Some(l) => input.transformed_local(&keep, &gens, &local_release(&gens, &base, &l.recoding))?,
-    };
-    let written = write_both(released.clone(), &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
-    if written != rows {
-        return Err(Error::Output {
-            path: dir.join("microdata.csv"),
-            message: format!("wrote {written} rows but the input has {rows}"),
-        });
-    }
-    let t_write = t2.elapsed().as_secs_f64();
-
-    progress(Stage::Tables);
-    let t3 = Instant::now();
-    let mut files = vec!["microdata.csv".to_string(), "microdata.parquet".to_string()];
-    let mut table_summaries = Vec::new();
-    for t in &policy.tables {
-        let df = released_counts(released.clone(), &t.group_by, &input.path)?;
-        let n = column_u64(&df, "__n")?;
-        let cols: Vec<Vec<String>> =
-            t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
-        let raw: Vec<(Vec<String>, u64)> =
-            (0..n.len()).map(|i| (cols.iter().map(|c| c[i].clone()).collect(), n[i])).collect();
-        let p = tables::protect(t, &raw)
-            .map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
-        let rel = format!("tables/{}.csv", t.name);
-        let path = dir.join(&rel);
-        let mut w = csv::Writer::from_path(&path)
-            .map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
-        for row in std::iter::once(&p.header).chain(&p.rows) {
-            w.write_record(row).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
-        }
-        w.flush().map_err(|e| Error::io(&path, e))?;
-        table_summaries.push(report::TableSummary {
-            name: t.name.clone(),
-            file: rel.clone(),
-            group_by: t.group_by.clone(),
-            cells: p.cells,
-            primary_suppressed: p.primary,
-            secondary_suppressed: p.secondary,
-        });
-        files.push(rel);
-    }
-    files.push("report.json".into());
-    files.push("report.html".into());
-
     // The release's figures: the global node's, or the local recoding's (classes of equal labels).
     let (eval, mut after_sizes, per_attr, shown) = match &local {
         None => {
@@ -427,6 +377,62 @@ fn build(
         })
         .collect();
     let max_entropy = problem.max_entropy();
+    progress(Stage::Writing);
+    let t2 = Instant::now();
+    let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
+    let released = match &local {
+        None => input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?,
+        Some(l) => input.transformed_local(&keep, &gens, &local_release(&gens, &base, &l.recoding))?,
+    };
+    // Everything the report needs is computed: the search's memory is released before polars
+    // writes the microdata.
+    drop(local);
+    drop(problem);
+    drop(base);
+    let written = write_both(released, &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
+    if written != rows {
+        return Err(Error::Output {
+            path: dir.join("microdata.csv"),
+            message: format!("wrote {written} rows but the input has {rows}"),
+        });
+    }
+    let t_write = t2.elapsed().as_secs_f64();
+
+    progress(Stage::Tables);
+    let t3 = Instant::now();
+    let mut files = vec!["microdata.csv".to_string(), "microdata.parquet".to_string()];
+    let mut table_summaries = Vec::new();
+    for t in &policy.tables {
+        // Tables count the microdata as written (never a finer value than it shows).
+        let df = released_counts(&dir.join("microdata.parquet"), &t.group_by)?;
+        let n = column_u64(&df, "__n")?;
+        let cols: Vec<Vec<String>> =
+            t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
+        let raw: Vec<(Vec<String>, u64)> =
+            (0..n.len()).map(|i| (cols.iter().map(|c| c[i].clone()).collect(), n[i])).collect();
+        let p = tables::protect(t, &raw)
+            .map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
+        let rel = format!("tables/{}.csv", t.name);
+        let path = dir.join(&rel);
+        let mut w = csv::Writer::from_path(&path)
+            .map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
+        for row in std::iter::once(&p.header).chain(&p.rows) {
+            w.write_record(row).map_err(|e| Error::Output { path: path.clone(), message: e.to_string() })?;
+        }
+        w.flush().map_err(|e| Error::io(&path, e))?;
+        table_summaries.push(report::TableSummary {
+            name: t.name.clone(),
+            file: rel.clone(),
+            group_by: t.group_by.clone(),
+            cells: p.cells,
+            primary_suppressed: p.primary,
+            secondary_suppressed: p.secondary,
+        });
+        files.push(rel);
+    }
+    files.push("report.json".into());
+    files.push("report.html".into());
+
     let report = Report {
         tool: format!("ledgerless {}", env!("CARGO_PKG_VERSION")),
         input: report::InputSummary { file: file_name(&input.path), rows, columns: input.columns.clone() },

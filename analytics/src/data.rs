@@ -288,14 +288,21 @@ pub struct LocalRelease {
     pub labels: Vec<(Vec<u64>, Vec<String>)>,
 }
 
-/// Counts of a released frame by `group_by` (column `__n`, u64): tables are counts of the
-/// microdata as released, so they never show a row finer than the microdata does.
-pub fn released_counts(released: LazyFrame, group_by: &[String], path: &Path) -> Result<DataFrame, Error> {
-    let lf = released
+/// Counts of the released microdata (the Parquet file written) by `group_by` (column `__n`,
+/// u64): tables are counts of the microdata as released, so they never show a row at a finer
+/// value than the microdata does.
+pub fn released_counts(microdata: &Path, group_by: &[String]) -> Result<DataFrame, Error> {
+    let err = |e: PolarsError| Error::Output { path: microdata.to_path_buf(), message: e.to_string() };
+    let text = microdata.to_str().ok_or_else(|| Error::Output {
+        path: microdata.to_path_buf(),
+        message: "the path is not valid UTF-8".into(),
+    })?;
+    let lf = LazyFrame::scan_parquet(PlRefPath::new(text), ScanArgsParquet::default())
+        .map_err(err)?
         .select(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
         .group_by(group_by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
         .agg([len().cast(DataType::UInt64).alias("__n")]);
-    collect(lf).map_err(|e| input_err(path, e.to_string()))
+    collect(lf).map_err(err)
 }
 
 /// The expression replacing a column's values by their labels at `level`.
