@@ -3,8 +3,11 @@
 #  1. ARX Adult, 8 quasi-identifiers, k=5, 1% suppression, the whole CLI run (3 runs), with the
 #     search alone as `ledgerless anonymise --json` reports it (compare: ARX's Flash, 27 ms in
 #     ../shared/data/anonbench).
-#  2. Synthetic patients, 6 quasi-identifiers, k=10 (examples/patients/policy.toml):
-#     1,000,000 rows, and 10,000,000 with --10m. Wall time and peak memory (/usr/bin/time).
+#     The same with recoding = "local" (issue 13: DM, share of rows finer than `*` per column).
+#  2. Synthetic patients, 6 quasi-identifiers, k=10 (examples/patients/policy.toml, local
+#     recoding) against the same policy with recoding = "global": 200,000 and 1,000,000 rows,
+#     and 10,000,000 with --10m. Wall time and peak memory (/usr/bin/time), loss, and the share
+#     of rows finer than `*` per column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEN_M=0
@@ -24,6 +27,10 @@ measure() { # measure NAME CMD...: prints wall seconds and peak RSS
   fi
 }
 
+shares() { # shares REPORT.json: the figures of issue 13's targets
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   %s: DM %d, loss %.4f, suppressed %d; finer than * per column: %s" % (d["policy"]["recoding"], d["information_loss"]["discernibility"], d["information_loss"]["loss"], d["result"]["records_suppressed"], ", ".join("%s %.1f%%" % (a["column"], 100 * a["finer_than_top"]) for a in d["attributes"]))); g=d.get("global"); g and print("   global optimum of the same policy: DM %d, loss %.4f" % (g["discernibility"], g["loss"]))' "$1"
+}
+
 ADULT=../shared/data/adult
 if [ -f "$ADULT/adult.csv" ]; then
   {
@@ -38,15 +45,26 @@ if [ -f "$ADULT/adult.csv" ]; then
     measure "adult run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult.toml" --out "$W/adult-release" --json
   done
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   DM %d, node %s, suppressed %d" % (d["information_loss"]["discernibility"], d["result"]["node"], d["result"]["records_suppressed"]))' "$W/out.json"
+  sed 's/^k = 5$/k = 5\nrecoding = "local"/' "$W/adult.toml" >"$W/adult-local.toml"
+  for i in 1 2 3; do
+    rm -rf "$W/adult-release"
+    measure "adult local run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult-local.toml" --out "$W/adult-release" --json
+  done
+  shares "$W/out.json"
 else
   echo "skipped Adult: $ADULT is absent"
 fi
 
-for rows in 1000000 $([ "$TEN_M" = 1 ] && echo 10000000); do
+sed 's/^recoding = "local"/recoding = "global"/' examples/patients/policy.toml >"$W/global.toml"
+cp -r examples/patients/hierarchies "$W/"
+for rows in 200000 1000000 $([ "$TEN_M" = 1 ] && echo 10000000); do
   echo "== $rows synthetic patients, 6 QIs, k=10, l=2, 2% suppression (examples/patients/policy.toml)"
   measure "synth patients $rows (parquet)" "$L" synth patients --rows "$rows" --seed 1 --out "$W/p.parquet"
-  rm -rf "$W/release"
-  measure "anonymise $rows" "$L" anonymise --input "$W/p.parquet" --policy examples/patients/policy.toml --out "$W/release" --json
+  for policy in "$W/global.toml" examples/patients/policy.toml; do
+    rm -rf "$W/release"
+    measure "anonymise $rows ($(grep -o '^recoding = .*' "$policy"))" "$L" anonymise --input "$W/p.parquet" --policy "$policy" --out "$W/release" --json
+    shares "$W/out.json"
+  done
   ls -l "$W/release" | awk 'NR>1 {print "   " $5, $9}'
   rm -rf "$W/release" "$W/p.parquet"
 done
