@@ -545,67 +545,67 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
 /// their levels: a local recoding splits only by quasi-identifier labels).
 fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalRelease {
     let m = gens.len();
-    // Columns packed into u64 words, in order, while the product of cardinalities fits.
+    // Columns packed into words, in order: the first while the product fits in 64 bits, the
+    // others in 32 (a dense id below 2^32 times such a word still fits).
     let mut words: Vec<Vec<(usize, u64)>> = Vec::new();
-    let mut product: u64 = 0;
+    let mut word_cards: Vec<u64> = Vec::new();
     for (j, g) in gens.iter().enumerate() {
         let card = (g.values.len() as u64).max(1);
-        match product.checked_mul(card) {
-            Some(p) if !words.is_empty() => {
-                if let Some(w) = words.last_mut() {
-                    w.push((j, product));
+        let limit = if words.len() == 1 { u64::MAX } else { u32::MAX as u64 };
+        match word_cards.last().and_then(|&p| p.checked_mul(card)).filter(|&p| p <= limit) {
+            Some(p) => {
+                if let (Some(w), Some(c)) = (words.last_mut(), word_cards.last_mut()) {
+                    w.push((j, *c));
+                    *c = p;
                 }
-                product = p;
             }
-            _ => {
+            None => {
                 words.push(vec![(j, 1)]);
-                product = card;
+                word_cards.push(card);
             }
         }
     }
+    // The distinct combinations (adjacent in the base) and each one's words.
+    let firsts: Vec<usize> =
+        (0..base.len()).filter(|&i| i == 0 || (0..m).any(|j| base.qi[j][i] != base.qi[j][i - 1])).collect();
+    let word_of =
+        |w: usize, i: usize| -> u64 { words[w].iter().map(|&(j, mult)| base.qi[j][i] as u64 * mult).sum() };
+    let mut keys: Vec<u64> = firsts.iter().map(|&i| word_of(0, i)).collect();
+    let mut folds = Vec::new();
+    for w in 1..words.len() {
+        let mut distinct = keys.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let id: rustc_hash::FxHashMap<u64, u64> =
+            distinct.iter().enumerate().map(|(x, &k)| (k, x as u64)).collect();
+        keys = keys.iter().zip(&firsts).map(|(k, &i)| id[k] * word_cards[w] + word_of(w, i)).collect();
+        folds.push((distinct, (0..id.len() as u64).collect()));
+    }
+    let top = gens.iter().map(|g| g.height() as u64 + 1).max().unwrap_or(1);
+    let bits = 64 - top.leading_zeros();
+    let per_word = (64 / bits) as usize;
     let strides: Vec<u64> = gens.iter().map(|g| g.height() as u64 + 2).collect();
-    let mut out = LocalRelease {
-        word_keys: vec![Vec::new(); words.len()],
-        levels: vec![Vec::new(); m],
-        labels: vec![(Vec::new(), Vec::new()); m],
-        strides: strides.clone(),
-        words,
-    };
+    let mut packed = vec![vec![0u64; firsts.len()]; m.div_ceil(per_word)];
+    let mut labels: Vec<(Vec<u64>, Vec<String>)> = vec![(Vec::new(), Vec::new()); m];
     let mut seen: Vec<rustc_hash::FxHashSet<u64>> = vec![Default::default(); m];
-    for i in 0..base.len() {
-        if i > 0 && (0..m).all(|j| base.qi[j][i] == base.qi[j][i - 1]) {
-            continue;
-        }
-        for (w, parts) in out.words.iter().enumerate() {
-            out.word_keys[w].push(parts.iter().map(|&(j, mult)| base.qi[j][i] as u64 * mult).sum());
-        }
+    for (x, &i) in firsts.iter().enumerate() {
         for (j, g) in gens.iter().enumerate() {
             let v = base.qi[j][i];
-            let level = if rec.suppressed[i] { g.height() as u32 + 1 } else { rec.levels[j][i] as u32 };
-            out.levels[j].push(level);
-            let pair = v as u64 * strides[j] + level as u64;
+            let level = if rec.suppressed[i] { g.height() as u64 + 1 } else { rec.levels[j][i] as u64 };
+            packed[j / per_word][x] |= level << (bits as usize * (j % per_word));
+            let pair = v as u64 * strides[j] + level;
             if seen[j].insert(pair) {
                 let label = if rec.suppressed[i] {
                     "*".to_string()
                 } else {
                     g.labels[level as usize][g.codes[level as usize][v as usize] as usize].clone()
                 };
-                out.labels[j].0.push(pair);
-                out.labels[j].1.push(label);
+                labels[j].0.push(pair);
+                labels[j].1.push(label);
             }
         }
     }
-    // Rows whose combination were missing would get the suppressed level: map it for every value.
-    for (j, g) in gens.iter().enumerate() {
-        for v in 0..g.values.len() as u64 {
-            let pair = v * strides[j] + g.height() as u64 + 1;
-            if seen[j].insert(pair) {
-                out.labels[j].0.push(pair);
-                out.labels[j].1.push("*".into());
-            }
-        }
-    }
-    out
+    LocalRelease { words, word_cards, folds, keys, bits, packed, strides, labels }
 }
 
 fn search_error(e: SearchError) -> Error {

@@ -192,77 +192,75 @@ impl Input {
     /// The input with `keep` columns and each row's quasi-identifiers replaced by the labels of
     /// its combination in a local release: row order kept, non-QI columns as they are.
     ///
-    /// Memory stays small whatever the strings: each row's quasi-identifier values become their
-    /// codes (the same codes as the search's), packed into as few u64 words as the
-    /// cardinalities allow; one left join on those words finds the combination's levels, and
-    /// `(code, level)` pairs become labels through per-column tables of the pairs used.
+    /// Only streaming maps, no join (a join that keeps row order buffers the rows): each
+    /// quasi-identifier value becomes its code (the search's codes), the codes become one u64
+    /// key per combination (packed, and folded through dense ids when they do not fit in one
+    /// word), the key becomes its packed levels, and each `(code, level)` pair its label.
     pub fn transformed_local(
         &self,
         keep: &[String],
         gens: &[Generalisation],
         release: &LocalRelease,
     ) -> Result<LazyFrame, Error> {
-        let polars = |e: PolarsError| Error::Polars(e.to_string());
         let code = |j: usize| format!("__c{j}");
+        let u64s = |name: &str, v: &[u64]| Series::new(name.into(), v.to_vec());
+        let map = |e: Expr, old: Series, new: Series, dtype: DataType| {
+            e.replace_strict(lit(old), lit(new), None::<Expr>, Some(dtype))
+        };
         let mut lf = self.lf.clone();
-        // Per quasi-identifier: its value's code.
-        let mut codes = Vec::new();
-        for (j, g) in gens.iter().enumerate() {
-            let old = Series::new("__old".into(), g.values.clone());
-            let new = Series::new("__new".into(), (0..g.values.len() as u64).collect::<Vec<u64>>());
-            codes.push(
-                Self::text(&g.column)
-                    .replace_strict(lit(old), lit(new), None::<Expr>, Some(DataType::UInt64))
-                    .alias(code(j).as_str()),
-            );
-        }
+        let codes: Vec<Expr> = gens
+            .iter()
+            .enumerate()
+            .map(|(j, g)| {
+                let old = Series::new("__old".into(), g.values.clone());
+                let new = u64s("__new", &(0..g.values.len() as u64).collect::<Vec<u64>>());
+                map(Self::text(&g.column), old, new, DataType::UInt64).alias(code(j).as_str())
+            })
+            .collect();
         lf = lf.with_columns(codes);
-        // The combination's key words.
-        let mut words = Vec::new();
-        for (w, parts) in release.words.iter().enumerate() {
-            let mut e: Option<Expr> = None;
-            for &(j, mult) in parts {
-                let term = col(code(j).as_str()) * lit(mult);
-                e = Some(match e {
-                    None => term,
-                    Some(x) => x + term,
-                });
-            }
-            words.push(e.unwrap_or_else(|| lit(0u64)).alias(format!("__w{w}").as_str()));
+        let word = |parts: &[(usize, u64)]| -> Expr {
+            parts
+                .iter()
+                .map(|&(j, mult)| col(code(j).as_str()) * lit(mult))
+                .reduce(|a, b| a + b)
+                .unwrap_or_else(|| lit(0u64))
+        };
+        let mut key = word(&release.words[0]);
+        for (w, fold) in release.folds.iter().enumerate() {
+            let dense = map(key, u64s("__old", &fold.0), u64s("__new", &fold.1), DataType::UInt64);
+            key = dense * lit(release.word_cards[w + 1]) + word(&release.words[w + 1]);
         }
-        lf = lf.with_columns(words);
-        // Build side: per combination its words and each column's level.
-        let n = release.levels.first().map_or(0, Vec::len);
-        let mut columns = Vec::new();
-        for (w, keys) in release.word_keys.iter().enumerate() {
-            columns.push(Column::new(format!("__w{w}").into(), keys.clone()));
-        }
-        for (j, levels) in release.levels.iter().enumerate() {
-            columns.push(Column::new(format!("__l{j}").into(), levels.clone()));
-        }
-        let mapping = DataFrame::new(n, columns).map_err(polars)?.lazy();
-        let keys: Vec<Expr> = (0..release.words.len()).map(|w| col(format!("__w{w}").as_str())).collect();
-        let mut args = JoinArgs::new(JoinType::Left);
-        args.maintain_order = MaintainOrderJoin::Left;
-        lf = lf.join(mapping, keys.clone(), keys, args);
+        lf = lf.with_column(key.alias("__key"));
+        let packed: Vec<Expr> = release
+            .packed
+            .iter()
+            .enumerate()
+            .map(|(t, words)| {
+                map(col("__key"), u64s("__old", &release.keys), u64s("__new", words), DataType::UInt64)
+                    .alias(format!("__p{t}").as_str())
+            })
+            .collect();
+        lf = lf.with_columns(packed);
+        let per_word = (64 / release.bits) as usize;
+        let mask = (1u64 << release.bits) - 1;
         let mut exprs = Vec::new();
         for c in keep {
             match gens.iter().position(|g| &g.column == c) {
                 Some(j) => {
                     let (old, new) = &release.labels[j];
-                    let stride = release.strides[j];
-                    // Every row's combination is in the mapping (it was counted from the same
-                    // input); were one missing, the safe failure is suppression.
-                    let pair = col(code(j).as_str()) * lit(stride)
-                        + col(format!("__l{j}").as_str())
-                            .fill_null(lit(stride as u32 - 1))
-                            .cast(DataType::UInt64);
-                    let old = Series::new("__old".into(), old.clone());
-                    let new = Series::new("__new".into(), new.clone());
-                    exprs.push(
-                        pair.replace_strict(lit(old), lit(new), None::<Expr>, Some(DataType::String))
-                            .alias(c.as_str()),
+                    // The column's bits of the packed word, then (a map of at most 2^bits
+                    // entries) the level they hold: no integer division in polars' build.
+                    let shift = release.bits as usize * (j % per_word);
+                    let shifted: Vec<u64> = (0..=mask).map(|l| l << shift).collect();
+                    let level = map(
+                        col(format!("__p{}", j / per_word).as_str()).and(lit(mask << shift)),
+                        u64s("__old", &shifted),
+                        u64s("__new", &(0..=mask).collect::<Vec<u64>>()),
+                        DataType::UInt64,
                     );
+                    let pair = col(code(j).as_str()) * lit(release.strides[j]) + level;
+                    let new = Series::new("__new".into(), new.clone());
+                    exprs.push(map(pair, u64s("__old", old), new, DataType::String).alias(c.as_str()));
                 }
                 None => exprs.push(Self::text(c)),
             }
@@ -274,13 +272,20 @@ impl Input {
 /// A local release, ready to apply to the rows (see [`Input::transformed_local`]).
 #[derive(Debug, Clone, Default)]
 pub struct LocalRelease {
-    /// Key words: per word, the quasi-identifiers it packs and their multipliers (the product of
-    /// the cardinalities in a word stays below 2^64, so a word never overflows).
+    /// Key words: per word, the quasi-identifiers it packs and their multipliers. The first
+    /// word's cardinality product stays below 2^64, the others' below 2^32.
     pub words: Vec<Vec<(usize, u64)>>,
-    /// Per word, its value for each distinct combination of quasi-identifier values.
-    pub word_keys: Vec<Vec<u64>>,
-    /// Per quasi-identifier, the level of each combination (`height + 1` when suppressed).
-    pub levels: Vec<Vec<u32>>,
+    /// Per word, the product of its cardinalities.
+    pub word_cards: Vec<u64>,
+    /// Per word after the first: the distinct keys so far and their dense ids (< 2^32); the next
+    /// key is `id * word_cards[w] + word`.
+    pub folds: Vec<(Vec<u64>, Vec<u64>)>,
+    /// The final key of each distinct combination.
+    pub keys: Vec<u64>,
+    /// Bits per level (levels run to `height + 1`, which marks suppression).
+    pub bits: u32,
+    /// Per packed word, for each combination: its columns' levels, `bits` each.
+    pub packed: Vec<Vec<u64>>,
     /// Per quasi-identifier, `height + 2`: a pair's key is `code * stride + level`.
     pub strides: Vec<u64>,
     /// Per quasi-identifier, the `(code, level)` pair keys used and their labels (`*` when
