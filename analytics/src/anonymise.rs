@@ -572,13 +572,13 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalR
         |w: usize, i: usize| -> u64 { words[w].iter().map(|&(j, mult)| base.qi[j][i] as u64 * mult).sum() };
     let mut keys: Vec<u64> = firsts.iter().map(|&i| word_of(0, i)).collect();
     let mut folds = Vec::new();
-    for w in 1..words.len() {
+    for (w, &card) in word_cards.iter().enumerate().skip(1) {
         let mut distinct = keys.clone();
         distinct.sort_unstable();
         distinct.dedup();
         let id: rustc_hash::FxHashMap<u64, u64> =
             distinct.iter().enumerate().map(|(x, &k)| (k, x as u64)).collect();
-        keys = keys.iter().zip(&firsts).map(|(k, &i)| id[k] * word_cards[w] + word_of(w, i)).collect();
+        keys = keys.iter().zip(&firsts).map(|(k, &i)| id[k] * card + word_of(w, i)).collect();
         folds.push((distinct, (0..id.len() as u64).collect()));
     }
     let top = gens.iter().map(|g| g.height() as u64 + 1).max().unwrap_or(1);
