@@ -7,7 +7,7 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
-use crate::data::{Input, LocalRelease, released_counts, write_both};
+use crate::data::{Input, LocalRelease, released_counts, write_both, write_both_with};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
@@ -380,16 +380,25 @@ fn build(
     progress(Stage::Writing);
     let t2 = Instant::now();
     let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
-    let released = match &local {
-        None => input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?,
-        Some(l) => input.transformed_local(&keep, &gens, &local_release(&gens, &base, &l.recoding))?,
+    let (csv_path, parquet_path) = (dir.join("microdata.csv"), dir.join("microdata.parquet"));
+    let written = match &local {
+        None => {
+            let released = input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?;
+            drop(problem);
+            drop(base);
+            write_both(released, &csv_path, &parquet_path)?
+        }
+        Some(l) => {
+            let release = local_release(&gens, &base, &l.recoding);
+            // Everything the report needs is computed: the search's memory is released before
+            // the microdata is written.
+            drop(local);
+            drop(problem);
+            drop(base);
+            let gens = std::sync::Arc::new(gens);
+            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| release.apply(&gens, df))?
+        }
     };
-    // Everything the report needs is computed: the search's memory is released before polars
-    // writes the microdata.
-    drop(local);
-    drop(problem);
-    drop(base);
-    let written = write_both(released, &dir.join("microdata.csv"), &dir.join("microdata.parquet"))?;
     if written != rows {
         return Err(Error::Output {
             path: dir.join("microdata.csv"),
@@ -540,7 +549,7 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
         .collect()
 }
 
-/// A local recoding as [`Input::transformed_local`] applies it. The base is sorted by
+/// A local recoding as [`LocalRelease::apply`] applies it. The base is sorted by
 /// quasi-identifier codes first, so the combinations sharing those values are adjacent (and share
 /// their levels: a local recoding splits only by quasi-identifier labels).
 fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalRelease {
@@ -565,7 +574,7 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalR
             }
         }
     }
-    // The distinct combinations (adjacent in the base) and each one's words.
+    // The distinct combinations (adjacent in the base) and each one's key.
     let firsts: Vec<usize> =
         (0..base.len()).filter(|&i| i == 0 || (0..m).any(|j| base.qi[j][i] != base.qi[j][i - 1])).collect();
     let word_of =
@@ -579,33 +588,13 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalR
         let id: rustc_hash::FxHashMap<u64, u64> =
             distinct.iter().enumerate().map(|(x, &k)| (k, x as u64)).collect();
         keys = keys.iter().zip(&firsts).map(|(k, &i)| id[k] * card + word_of(w, i)).collect();
-        folds.push((distinct, (0..id.len() as u64).collect()));
+        folds.push(id);
     }
-    let top = gens.iter().map(|g| g.height() as u64 + 1).max().unwrap_or(1);
-    let bits = 64 - top.leading_zeros();
-    let per_word = (64 / bits) as usize;
-    let strides: Vec<u64> = gens.iter().map(|g| g.height() as u64 + 2).collect();
-    let mut packed = vec![vec![0u64; firsts.len()]; m.div_ceil(per_word)];
-    let mut labels: Vec<(Vec<u64>, Vec<String>)> = vec![(Vec::new(), Vec::new()); m];
-    let mut seen: Vec<rustc_hash::FxHashSet<u64>> = vec![Default::default(); m];
-    for (x, &i) in firsts.iter().enumerate() {
-        for (j, g) in gens.iter().enumerate() {
-            let v = base.qi[j][i];
-            let level = if rec.suppressed[i] { g.height() as u64 + 1 } else { rec.levels[j][i] as u64 };
-            packed[j / per_word][x] |= level << (bits as usize * (j % per_word));
-            let pair = v as u64 * strides[j] + level;
-            if seen[j].insert(pair) {
-                let label = if rec.suppressed[i] {
-                    "*".to_string()
-                } else {
-                    g.labels[level as usize][g.codes[level as usize][v as usize] as usize].clone()
-                };
-                labels[j].0.push(pair);
-                labels[j].1.push(label);
-            }
-        }
-    }
-    LocalRelease { words, word_cards, folds, keys, bits, packed, strides, labels }
+    let index = keys.iter().enumerate().map(|(x, &k)| (k, x as u32)).collect();
+    let levels = (0..m)
+        .map(|j| firsts.iter().map(|&i| if rec.suppressed[i] { u8::MAX } else { rec.levels[j][i] }).collect())
+        .collect();
+    LocalRelease { words, word_cards, folds, index, levels }
 }
 
 fn search_error(e: SearchError) -> Error {
