@@ -107,7 +107,8 @@ fn case(seed: u64, dir: &std::path::Path) -> Case {
     let criteria =
         Criteria { k: 2 + rng.next(5), max_suppressed: (limit * rows as f64).floor() as u64, diversity };
     let metric = [Metric::Discernibility, Metric::Loss, Metric::Entropy][rng.next(3) as usize];
-    let weights = (0..m).map(|_| if rng.next(2) == 0 { None } else { Some(rng.next(4) as f64 + 0.5) }).collect();
+    let weights =
+        (0..m).map(|_| if rng.next(2) == 0 { None } else { Some(rng.next(4) as f64 + 0.5) }).collect();
     let caps = gens
         .iter()
         .map(|g| if rng.next(3) == 0 { Some(1 + rng.next(g.height() as u64) as u8) } else { None })
@@ -186,7 +187,11 @@ fn local_releases_are_truthful_private_within_limits_and_never_worse_than_global
         assert_eq!(l.evaluation.suppressed, suppressed, "seed {seed}");
         assert!(l.evaluation.anonymous, "seed {seed}");
         let (lc, gc) = (l.evaluation.cost(c.metric), global.cost(c.metric));
-        assert!(lc <= gc + gc.abs() * 1e-9, "seed {seed}: local {lc} worse than global {gc} ({:?})", c.metric);
+        assert!(
+            lc <= gc + gc.abs() * 1e-9,
+            "seed {seed}: local {lc} worse than global {gc} ({:?})",
+            c.metric
+        );
         checked += 1;
         if lc < gc - gc.abs() * 1e-9 {
             better += 1;
