@@ -279,6 +279,13 @@ fn build(
         RecodingKind::Global => None,
         RecodingKind::Local => Some(local::recode(&problem, policy.metric, &eval).map_err(search_error)?),
     };
+    if let Some(l) = &local
+        && !l.evaluation.anonymous
+    {
+        // Every candidate was measured on its released classes; this cannot happen, and a
+        // release that fails its own policy is never written.
+        return Err(Error::NoSolution("internal: the local release does not meet the policy".into()));
+    }
     let t_search = t1.elapsed().as_secs_f64();
 
     // The release's figures: the global node's, or the local recoding's (classes of equal labels).
@@ -389,7 +396,7 @@ fn build(
             write_both(released, &csv_path, &parquet_path)?
         }
         Some(l) => {
-            let release = local_release(&gens, &base, &l.recoding);
+            let release = local_release(&gens, &base, &l.recoding)?;
             // Everything the report needs is computed: the search's memory is released before
             // the microdata is written.
             drop(local);
@@ -552,8 +559,20 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
 /// A local recoding as [`LocalRelease::apply`] applies it. The base is sorted by
 /// quasi-identifier codes first, so the combinations sharing those values are adjacent (and share
 /// their levels: a local recoding splits only by quasi-identifier labels).
-fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalRelease {
+fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result<LocalRelease, Error> {
     let m = gens.len();
+    // The writer releases each distinct combination of QI values once: every combination that
+    // shares those values (differing only in sensitive values) must carry the same decision.
+    for i in 1..base.len() {
+        let same_values = (0..m).all(|j| base.qi[j][i] == base.qi[j][i - 1]);
+        let same_decision = rec.suppressed[i] == rec.suppressed[i - 1]
+            && (rec.suppressed[i] || (0..m).all(|j| rec.levels[j][i] == rec.levels[j][i - 1]));
+        if same_values && !same_decision {
+            return Err(Error::Polars(
+                "internal: rows with equal quasi-identifier values were given different levels".into(),
+            ));
+        }
+    }
     // Columns packed into words, in order: the first while the product fits in 64 bits, the
     // others in 32 (a dense id below 2^32 times such a word still fits).
     let mut words: Vec<Vec<(usize, u64)>> = Vec::new();
@@ -594,7 +613,7 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> LocalR
     let levels = (0..m)
         .map(|j| firsts.iter().map(|&i| if rec.suppressed[i] { u8::MAX } else { rec.levels[j][i] }).collect())
         .collect();
-    LocalRelease { words, word_cards, folds, index, levels }
+    Ok(LocalRelease { words, word_cards, folds, index, levels })
 }
 
 fn search_error(e: SearchError) -> Error {

@@ -84,6 +84,9 @@ impl Generalisation {
         if width == 0 {
             return Err(invalid("row 1 is empty".into()));
         }
+        if width > 255 {
+            return Err(invalid(format!("the hierarchy has {width} levels; at most 255 are supported")));
+        }
         let mut row_of: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
             if r.len() != width {
@@ -298,6 +301,16 @@ mod tests {
     fn labels_of(g: &Generalisation, value: &str) -> Vec<String> {
         let code = g.values.iter().position(|v| v == value).unwrap();
         (0..=g.height()).map(|l| g.labels[l][g.codes[l][code] as usize].clone()).collect()
+    }
+
+    #[test]
+    fn more_than_255_levels_are_refused() {
+        let long = "x".repeat(254);
+        match Generalisation::build("c", &HierarchySpec::Mask, &[long]) {
+            Err(HierarchyError::Invalid(m)) => assert!(m.contains("at most 255"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(Generalisation::build("c", &HierarchySpec::Mask, &["x".repeat(253)]).is_ok());
     }
 
     #[test]

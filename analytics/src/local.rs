@@ -13,8 +13,9 @@
 //! by the policy's metric is released.
 //!
 //! Why it is safe and never worse than global (design record 0010):
-//! - every class produced meets k and l (checked when it is formed), no row is suppressed beyond
-//!   the start node's own suppression, and every cell is a label of that row's value;
+//! - every class produced meets k and l (checked when it is formed), suppression stays within
+//!   the limit (a start node's failing classes and, when pooling, a pool's failing classes, only
+//!   while the total fits), and every cell is a label of that row's value;
 //! - a split never raises any metric (discernibility: a partition's squares sum to at most the
 //!   whole's square; loss and entropy: a finer label covers fewer values and rows), so a result
 //!   started from the global optimum is at most the global optimum's metric;
@@ -177,7 +178,7 @@ pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<
     // that is the metric): discernibility alone would split age into single years and leave
     // small columns such as sex at `*`. The metric then picks among the candidates.
     let greedy = if metric == Metric::Entropy { Metric::Entropy } else { Metric::Loss };
-    let run = Run { p: problem, metric, greedy, threads };
+    let run = Run { p: problem, greedy, threads };
     let all: Vec<u32> = (0..problem.base.len() as u32).collect();
     let (_, global_suppressed) = run.start(&global.node, all.clone(), 0).ok_or_else(|| {
         SearchError::TooLarge("internal: the global optimum exceeds the suppression limit".into())
@@ -188,6 +189,9 @@ pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<
     let mut best = Local { recoding: global_rec, evaluation: global_eval, start: None, class_sizes: sizes };
     let mut consider = |classes: Vec<Class>, suppressed: Vec<u32>, start: Start| {
         let rec = to_recoding(problem, &classes, &suppressed);
+        if starred_class_beside_suppression(problem, &rec) {
+            return;
+        }
         let (eval, sizes) = measure(problem, &rec, &global.node);
         if eval.anonymous && beats(&eval, &best.evaluation, metric) {
             best = Local { recoding: rec, evaluation: eval, start: Some(start), class_sizes: sizes };
@@ -239,7 +243,6 @@ type Placed = (Vec<Class>, Vec<u32>);
 /// One refinement job: the problem, the metric and the threads to use.
 struct Run<'p, 'a> {
     p: &'p Problem<'a>,
-    metric: Metric,
     /// The metric whose gain picks each split.
     greedy: Metric,
     threads: usize,
@@ -292,8 +295,9 @@ impl<'p, 'a> Run<'p, 'a> {
     /// Refines `items` from `node`. Without pooling, a split's failing remainder takes back
     /// valid parts until it passes. With pooling, the failing remainder is set aside instead,
     /// and the rows set aside across the whole data are refined together again from `node`,
-    /// round after round; when the last pool cannot stand on its own, it is suppressed (if the
-    /// limit allows) or that round is redone without pooling, whichever costs less.
+    /// round after round, each round's classes that fail at `node` suppressed within the limit;
+    /// when a pool's failing classes would exceed the limit, that round is redone without
+    /// pooling.
     fn pooled(&self, node: &[u8], items: Vec<u32>, pooling: bool) -> Result<Option<Placed>, SearchError> {
         let used = |s: &[u32]| -> u64 { s.iter().map(|&i| self.p.base.count[i as usize]).sum() };
         let Some((start, mut suppressed)) = self.start(node, items, 0) else { return Ok(None) };
@@ -317,59 +321,12 @@ impl<'p, 'a> Run<'p, 'a> {
                 round = next;
                 continue;
             }
-            // The pool cannot stand on its own: suppress it, or place its rows by merging.
-            let (plain, _) = self.refine_all(round.clone(), false)?;
-            let mut best = (self.cost(&plain, 0), plain, Vec::new());
-            if used(&suppressed) + pool_rows <= self.p.criteria.max_suppressed {
-                let c = self.cost(&classes, pool_rows);
-                if c < best.0 {
-                    best = (c, classes, pool);
-                }
-            }
-            done.extend(best.1);
-            suppressed.extend(best.2);
-            suppressed.sort_unstable();
+            // The pool cannot stand on its own (its failing classes would exceed the limit):
+            // this round is redone with failing remainders merged back, which places every row.
+            let (plain, _) = self.refine_all(round, false)?;
+            done.extend(plain);
             return Ok(Some((done, suppressed)));
         }
-    }
-
-    /// The metric's cost of `classes` plus `suppressed` rows (for choosing between ways to
-    /// finish a round; the release itself is measured exactly by [`measure`]).
-    fn cost(&self, classes: &[Class], suppressed: u64) -> f64 {
-        let p = self.p;
-        let n = p.rows as f64;
-        let mut total = 0f64;
-        for c in classes {
-            let size: u64 = c.items.iter().map(|&i| p.base.count[i as usize]).sum();
-            match self.metric {
-                Metric::Discernibility => total += (size as f64) * (size as f64),
-                Metric::Loss | Metric::Entropy => {
-                    for &i in &c.items {
-                        let count = p.base.count[i as usize] as f64;
-                        for j in 0..p.gens.len() {
-                            let l = c.levels[j] as usize;
-                            let v = p.base.qi[j][i as usize] as usize;
-                            let lab = p.gens[j].codes[l][v];
-                            total += p.weight[j]
-                                * count
-                                * if self.metric == Metric::Loss {
-                                    p.gens[j].cell_loss(l, lab)
-                                } else {
-                                    (p.freq[j][l][lab as usize] as f64 / p.freq[j][0][v] as f64).log2()
-                                };
-                        }
-                    }
-                }
-            }
-        }
-        let s = suppressed as f64;
-        total
-            + match self.metric {
-                Metric::Discernibility => s * n,
-                Metric::Loss => s * p.weight.iter().sum::<f64>(),
-                // An upper bound per suppressed row: every column's bits (at most log2 n each).
-                Metric::Entropy => s * p.weight.iter().sum::<f64>() * n.log2(),
-            }
     }
 
     /// Refines every class; returns the final classes and the rows pooled. Big classes are split
@@ -644,6 +601,23 @@ fn to_recoding(p: &Problem, classes: &[Class], suppressed: &[u32]) -> Recoding {
 /// limit. `node` is copied into the result.
 pub fn evaluate_recoding(p: &Problem, rec: &Recoding, node: &[u8]) -> Evaluation {
     measure(p, rec, node).0
+}
+
+/// Whether a recoding keeps a class whose every label reads `*` while also withholding rows: in
+/// the file the two are indistinguishable (every quasi-identifier `*`), so a recount sees one
+/// group where the figures see a class and suppressed rows. Such candidates are not released.
+fn starred_class_beside_suppression(p: &Problem, rec: &Recoding) -> bool {
+    let n = p.base.len();
+    if !(0..n).any(|i| rec.suppressed[i]) {
+        return false;
+    }
+    (0..n).any(|i| {
+        !rec.suppressed[i]
+            && p.gens.iter().enumerate().all(|(j, g)| {
+                let l = rec.levels[j][i] as usize;
+                g.labels[l][g.codes[l][p.base.qi[j][i] as usize] as usize] == "*"
+            })
+    })
 }
 
 /// [`evaluate_recoding`] with the sizes of the released classes.

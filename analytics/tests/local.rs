@@ -150,6 +150,16 @@ fn local_releases_are_truthful_private_within_limits_and_never_worse_than_global
         let again = local::recode(&p, c.metric, &global).unwrap();
         assert_eq!(l.recoding, again.recoding, "seed {seed}: not deterministic");
         let rec = &l.recoding;
+        // Rows with equal quasi-identifier values (differing only in the sensitive value) are
+        // released alike: the writer releases each combination of values once.
+        let mut decision: BTreeMap<Vec<u32>, (bool, Vec<u8>)> = BTreeMap::new();
+        for i in 0..c.base.len() {
+            let values: Vec<u32> = c.base.qi.iter().map(|col| col[i]).collect();
+            let levels =
+                if rec.suppressed[i] { vec![] } else { rec.levels.iter().map(|col| col[i]).collect() };
+            let d = decision.entry(values).or_insert_with(|| (rec.suppressed[i], levels.clone()));
+            assert_eq!(*d, (rec.suppressed[i], levels), "seed {seed}: equal values released differently");
+        }
         // Released strings, classes by equal strings, suppression.
         let mut classes: BTreeMap<Vec<String>, BTreeMap<u32, u64>> = BTreeMap::new();
         let mut suppressed = 0u64;

@@ -78,14 +78,19 @@ pub struct Privacy {
     /// Discernibility (as a decimal string: it can exceed 2^53).
     pub discernibility: String,
     /// `global` (one level per quasi-identifier for every row) or `local` (levels vary by row;
-    /// classes are still the rows with equal quasi-identifier values). Absent in manifests
-    /// written before local recoding existed, which are global.
-    #[serde(default = "global_recoding")]
+    /// classes are still the rows with equal quasi-identifier values). Written only when
+    /// `local`: a global manifest keeps the bytes it had before local recoding existed, so
+    /// manifests logged earlier still re-serialise to their log entry.
+    #[serde(default = "global_recoding", skip_serializing_if = "is_global")]
     pub recoding: String,
 }
 
 fn global_recoding() -> String {
     "global".into()
+}
+
+fn is_global(recoding: &str) -> bool {
+    recoding == "global"
 }
 
 /// One file of a release.
@@ -342,6 +347,19 @@ mod tests {
             row_leaf_bytes(&[], &[]).unwrap(),
             canonical_json(&Row { columns: &[], values: &[] }).unwrap()
         );
+    }
+
+    #[test]
+    fn recoding_is_written_only_for_local_releases_so_older_entries_keep_their_bytes() {
+        // A privacy block as manifests were logged before local recoding: no `recoding`.
+        let old = r#"{"achievedK":2,"achievedL":[],"discernibility":"8","entropyBits":0.5,"k":2,"loss":0.25,"metric":"loss","quasiIdentifiers":["a"],"records":4,"suppressed":0}"#;
+        let p: Privacy = serde_json::from_str(old).unwrap();
+        assert_eq!(p.recoding, "global");
+        assert_eq!(String::from_utf8(canonical_json(&p).unwrap()).unwrap(), old);
+        let local = Privacy { recoding: "local".into(), ..p };
+        let bytes = String::from_utf8(canonical_json(&local).unwrap()).unwrap();
+        assert!(bytes.contains(r#""recoding":"local""#), "{bytes}");
+        assert_eq!(serde_json::from_str::<Privacy>(&bytes).unwrap(), local);
     }
 
     #[test]
