@@ -22,10 +22,10 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A published release of 3,000 synthetic patients; returns (release dir, log dir, vkey).
+/// A published release of 10,000 synthetic patients; returns (release dir, log dir, vkey).
 fn published(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let input = dir.join("patients.csv");
-    ok(&ledgerless(&["synth", "patients", "--rows", "3000", "--seed", "5", "--out", s(&input)]));
+    ok(&ledgerless(&["synth", "patients", "--rows", "10000", "--seed", "5", "--out", s(&input)]));
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let rel = dir.join("release");
     ok(&ledgerless(&["anonymise", "--input", s(&input), "--policy", s(&policy), "--out", s(&rel), "-q"]));
@@ -282,10 +282,10 @@ fn the_publishers_log_is_checked_over_http_and_a_fork_is_caught() {
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
 }
 
-/// A release made by `anonymise` (3,000 patients), not yet published; (release, log, key).
+/// A release made by `anonymise` (10,000 patients), not yet published; (release, log, key).
 fn unpublished(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let input = dir.join("patients.csv");
-    ok(&ledgerless(&["synth", "patients", "--rows", "3000", "--seed", "5", "--out", s(&input)]));
+    ok(&ledgerless(&["synth", "patients", "--rows", "10000", "--seed", "5", "--out", s(&input)]));
     let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
     let rel = dir.join("release");
     ok(&ledgerless(&["anonymise", "--input", s(&input), "--policy", s(&policy), "--out", s(&rel), "-q"]));
@@ -313,7 +313,7 @@ fn publish_recounts_and_refuses_a_report_the_data_does_not_bear_out() {
             "suppressed",
             Box::new(move |r| r["result"]["records_suppressed"] = serde_json::json!(suppressed + 1)),
         ),
-        ("rows", Box::new(|r| r["input"]["rows"] = serde_json::json!(2999))),
+        ("rows", Box::new(|r| r["input"]["rows"] = serde_json::json!(9999))),
     ];
     assert_ne!(k, 50);
     for (want, edit) in &edits {
