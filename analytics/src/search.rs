@@ -1118,7 +1118,6 @@ struct Ctx<'p, 'a> {
     /// Entropy or recursive l-diversity: per base combination, the number of its tuple of
     /// sensitive codes (snapshots keep one entry per class and tuple: full histograms).
     sens_id: Vec<u32>,
-    sens_tuples: u64,
     /// Distinct l-diversity only: per sensitive attribute, (offset, l) of its slots in a
     /// class's set of up to l distinct values, and the slots per class. Whether a class has l
     /// distinct values is all the criterion needs, and sets truncated at l merge exactly under
@@ -1132,7 +1131,6 @@ struct Ctx<'p, 'a> {
 impl Ctx<'_, '_> {
     fn new<'p, 'a>(p: &'p Problem<'a>, metric: Metric) -> Ctx<'p, 'a> {
         let mut sens_id = Vec::new();
-        let mut sens_tuples = 0u64;
         let mut sets = Vec::new();
         let mut width = 0usize;
         let distinct_only = p.criteria.diversity.iter().all(|&(_, d)| d == Diversity::Distinct);
@@ -1149,9 +1147,8 @@ impl Ctx<'_, '_> {
                 let next = index.len() as u32;
                 sens_id.push(*index.entry(t).or_insert(next));
             }
-            sens_tuples = index.len() as u64;
         }
-        Ctx { p, metric, sens_id, sens_tuples, sets, width, packed: Packed::new(p) }
+        Ctx { p, metric, sens_id, sets, width, packed: Packed::new(p) }
     }
 
     /// Checks `node` from `items` (the base, or a snapshot of a specialisation of `node`):
@@ -1185,7 +1182,7 @@ impl Ctx<'_, '_> {
         } else {
             let mut flags: Vec<u8> = g.size.iter().map(|&s| if s < k { 3 } else { 0 }).collect();
             let entries = if self.sets.is_empty() {
-                Some(self.diversity(&g, items, sc, &mut flags))
+                Some(self.diversity(&g, items, &mut flags))
             } else {
                 class_sets = self.distinct_sets(&g, items, &mut flags);
                 None
@@ -1301,67 +1298,71 @@ impl Ctx<'_, '_> {
     /// l-diversity of each class of `g` (as `Problem::failing` decides it): sets bit 0 of
     /// `flags` for classes that fail a requirement and bit 1 for those with fewer than l
     /// distinct values. Returns the entries of the node's snapshot: one per class and tuple of
-    /// sensitive values.
-    fn diversity(
-        &self,
-        g: &Grouping,
-        items: Items<'_>,
-        sc: &mut Scratch,
-        flags: &mut [u8],
-    ) -> (Vec<u32>, Vec<u64>) {
+    /// sensitive values. Items are bucketed by class, and each class's are sorted on their own
+    /// (classes are small where items are many), rather than hashed.
+    fn diversity(&self, g: &Grouping, items: Items<'_>, flags: &mut [u8]) -> (Vec<u32>, Vec<u64>) {
         let p = self.p;
+        let classes = g.size.len();
+        // Items by class (counting sort): `start[c]..start[c + 1]` in `by_class`.
+        let mut start = vec![0usize; classes + 1];
+        for &c in &g.class_of {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..classes {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut by_class = vec![0u32; items.len()];
+        for (e, &c) in g.class_of.iter().enumerate() {
+            by_class[fill[c as usize]] = e as u32;
+            fill[c as usize] += 1;
+        }
         let mut rep: Vec<u32> = Vec::new();
         let mut count: Vec<u64> = Vec::new();
-        let mut class: Vec<u32> = Vec::new();
-        sc.reset_map(items.len());
-        for e in 0..items.len() {
-            let r = items.rep(e);
-            let key = g.class_of[e] as u64 * self.sens_tuples + self.sens_id[r] as u64;
-            let next = rep.len() as u32;
-            let i = *sc.map.entry(key).or_insert(next);
-            if i == next {
-                rep.push(r as u32);
-                count.push(0);
-                class.push(g.class_of[e]);
-            }
-            count[i as usize] += items.count[e];
-        }
+        let mut tuples: Vec<(u32, u32)> = Vec::new();
+        let mut pairs: Vec<(u32, u64)> = Vec::new();
         let several = p.criteria.diversity.len() > 1;
-        let mut hist: Vec<(u32, u32, u64)> = Vec::with_capacity(rep.len());
-        let mut counts: Vec<u64> = Vec::new();
-        for (s, &(l, diversity)) in p.criteria.diversity.iter().enumerate() {
-            let codes = &p.base.sensitive[s];
-            hist.clear();
-            hist.extend((0..rep.len()).map(|i| (class[i], codes[rep[i] as usize], count[i])));
-            if several {
-                // Entries are distinct per (class, tuple); merge those sharing this attribute's value.
-                hist.sort_unstable_by_key(|&(c, v, _)| (c, v));
-                hist.dedup_by(|b, a| {
-                    let same = a.0 == b.0 && a.1 == b.1;
-                    if same {
-                        a.2 += b.2;
-                    }
-                    same
-                });
-            }
-            // By class, most frequent value first (as `failing` orders them).
-            hist.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)));
-            let mut i = 0;
-            while i < hist.len() {
-                let c = hist[i].0;
-                let mut j = i;
-                counts.clear();
-                while j < hist.len() && hist[j].0 == c {
-                    counts.push(hist[j].2);
-                    j += 1;
+        for c in 0..classes {
+            // This class's entries: its items merged by tuple of sensitive values.
+            tuples.clear();
+            tuples.extend(
+                by_class[start[c]..start[c + 1]].iter().map(|&e| (self.sens_id[items.rep(e as usize)], e)),
+            );
+            tuples.sort_unstable();
+            let first = rep.len();
+            for (i, &(t, e)) in tuples.iter().enumerate() {
+                if i == 0 || tuples[i - 1].0 != t {
+                    rep.push(items.rep(e as usize) as u32);
+                    count.push(0);
                 }
-                let total = g.size[c as usize] as f64;
+                let last = count.len() - 1;
+                count[last] += items.count[e as usize];
+            }
+            for (s, &(l, diversity)) in p.criteria.diversity.iter().enumerate() {
+                let codes = &p.base.sensitive[s];
+                pairs.clear();
+                pairs.extend((first..rep.len()).map(|i| (codes[rep[i] as usize], count[i])));
+                if several {
+                    // Entries are distinct per tuple; add up those sharing this value.
+                    pairs.sort_unstable_by_key(|&(v, _)| v);
+                    pairs.dedup_by(|b, a| {
+                        let same = a.0 == b.0;
+                        if same {
+                            a.1 += b.1;
+                        }
+                        same
+                    });
+                }
+                // Most frequent value first, as `failing` orders them (ties are equal numbers).
+                pairs.sort_unstable_by_key(|&(_, n)| std::cmp::Reverse(n));
+                let total = g.size[c] as f64;
+                let distinct = pairs.len() as u64;
                 let ok = match diversity {
-                    Diversity::Distinct => counts.len() as u64 >= l,
+                    Diversity::Distinct => distinct >= l,
                     Diversity::Entropy => {
-                        let h: f64 = counts
+                        let h: f64 = pairs
                             .iter()
-                            .map(|&n| {
+                            .map(|&(_, n)| {
                                 let p = n as f64 / total;
                                 -p * p.ln()
                             })
@@ -1369,17 +1370,17 @@ impl Ctx<'_, '_> {
                         h >= (l as f64).ln() - 1e-12
                     }
                     Diversity::Recursive { c: cc } => {
-                        let tail: u64 = counts.iter().skip(l.saturating_sub(1) as usize).sum();
-                        counts.len() as u64 >= l && (counts[0] as f64) < cc * tail as f64
+                        let tail: u64 =
+                            pairs.iter().skip(l.saturating_sub(1) as usize).map(|&(_, n)| n).sum();
+                        distinct >= l && (pairs[0].1 as f64) < cc * tail as f64
                     }
                 };
                 if !ok {
-                    flags[c as usize] |= 1;
+                    flags[c] |= 1;
                 }
-                if (counts.len() as u64) < l {
-                    flags[c as usize] |= 2;
+                if distinct < l {
+                    flags[c] |= 2;
                 }
-                i = j;
             }
         }
         (rep, count)
@@ -2127,7 +2128,11 @@ mod tests {
                 data.iter().map(|d| Generalisation::build("x", &spec, d).unwrap()).collect();
             let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
             for r in 0..rows {
-                let key = (0..m).map(|j| gens[j].values.binary_search(&data[j][r]).unwrap() as u32).collect();
+                let key = gens
+                    .iter()
+                    .zip(&data)
+                    .map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32)
+                    .collect();
                 *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
             }
             let mut base = Base {
