@@ -318,10 +318,11 @@ impl<'a> Problem<'a> {
     /// numbered by first appearance, so the result depends only on the items' order.
     /// `class_of` is filled only if `with_class_of`.
     ///
-    /// The key of an item is its labels in mixed radix (columns with one label left out). A key
-    /// space of at most `DENSE_MAX` (and no more than twice the items) is indexed directly; a
-    /// larger one that fits 64 bits is hashed; beyond that, columns are folded in one at a time
-    /// (class so far x labels, which always fits 64 bits).
+    /// The key of an item is its labels in mixed radix (columns with one label left out),
+    /// computed from one word per item when `packed` holds every combination's value codes. A
+    /// key space of at most `DENSE_MIN`, or of at most `DENSE_MAX` and twice the items, is
+    /// indexed directly; a larger one that fits 64 bits is hashed; beyond that, columns are
+    /// folded in one at a time (class so far x labels, which always fits 64 bits).
     fn group_items(
         &self,
         node: &[u8],
