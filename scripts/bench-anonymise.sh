@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Anonymisation benchmarks (release build; figures in the issue notes):
+# Anonymisation benchmarks (release build; figures in the issue notes and docs/design/0007):
 #  1. ARX Adult, 8 quasi-identifiers, k=5, 1% suppression, the whole CLI run (3 runs), with the
 #     search alone as `ledgerless anonymise --json` reports it (compare: ARX's Flash, 27 ms in
-#     ../shared/data/anonbench).
+#     ../shared/data/anonbench). With --adult-matrix, also the search for k = 2..100, 0/1/5%
+#     suppression and the three metrics (best of 3 runs each).
 #     The same with recoding = "local" (issue 13: DM, share of rows finer than `*` per column).
 #  2. Synthetic patients, 6 quasi-identifiers, k=10 (examples/patients/policy.toml, local
 #     recoding) against the same policy with recoding = "global": 200,000 and 1,000,000 rows,
 #     and 10,000,000 with --10m. Wall time and peak memory (/usr/bin/time), loss, and the share
 #     of rows finer than `*` per column.
+# Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEN_M=0
-[ "${1:-}" = "--10m" ] && TEN_M=1
+MATRIX=0
+for a in "$@"; do
+  case "$a" in
+    --10m) TEN_M=1 ;;
+    --adult-matrix) MATRIX=1 ;;
+    *) echo "usage: $0 [--10m] [--adult-matrix]" >&2; exit 2 ;;
+  esac
+done
 cargo build --quiet --release -p cli
-L=$PWD/target/release/ledgerless
+T=${CARGO_TARGET_DIR:-target}
+case "$T" in /*) ;; *) T=$PWD/$T ;; esac
+L=$T/release/ledgerless
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench-anonymise.XXXXXX"); trap 'rm -rf "$W"' EXIT
 measure() { # measure NAME CMD...: prints wall seconds and peak RSS
   local name=$1; shift
@@ -21,7 +32,7 @@ measure() { # measure NAME CMD...: prints wall seconds and peak RSS
   read -r secs kb <"$W/time"
   printf '%-40s %8.2f s  peak %7.1f MiB' "$name" "$secs" "$(echo "$kb / 1024" | bc -l)"
   if grep -q '"seconds"' "$W/out.json"; then
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["seconds"]; print("  (read %.3f, search %.3f, write %.3f, tables+report %.3f; checked %d of %d nodes)" % (s["read"], s["search"], s["write"], s["tables_and_report"], d["search"]["checked"], d["search"]["lattice_size"]))' "$W/out.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["seconds"]; q=d["search"]; print("  (read %.3f, search %.3f, write %.3f, tables+report %.3f; of %d nodes %d checked (%d rolled up, %d entries read), %d tagged, %d pruned)" % (s["read"], s["search"], s["write"], s["tables_and_report"], q["lattice_size"], q["checked"], q.get("rolled_up", 0), q.get("entries_read", 0), q["tagged"], q["pruned"]))' "$W/out.json"
   else
     echo
   fi
@@ -51,6 +62,23 @@ if [ -f "$ADULT/adult.csv" ]; then
     measure "adult local run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult-local.toml" --out "$W/adult-release" --json
   done
   shares "$W/out.json"
+  if [ "$MATRIX" = 1 ]; then
+    echo "== ARX Adult, 8 QIs: search alone (best of 3 runs), by metric, k and suppression limit"
+    for metric in discernibility loss entropy; do
+      for k in 2 5 10 50 100; do
+        for limit in 0 0.01 0.05; do
+          sed -e "s/^k = .*/k = $k/" -e "s/^suppression_limit = .*/suppression_limit = $limit/" \
+            -e "s/^metric = .*/metric = \"$metric\"/" "$W/adult.toml" >"$W/m.toml"
+          for i in 1 2 3; do
+            rm -rf "$W/m-release"
+            "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/m.toml" --out "$W/m-release" --json >"$W/m$i.json"
+          done
+          python3 -c 'import json,sys; r=[json.load(open(f)) for f in sys.argv[4:]]; q=r[0]["search"]; print("%-14s k=%-3s limit=%-4s search %6.1f ms  node %s  checked %d, tagged %d, pruned %d" % (sys.argv[1], sys.argv[2], sys.argv[3], 1000 * min(d["seconds"]["search"] for d in r), r[0]["result"]["node"], q["checked"], q["tagged"], q["pruned"]))' \
+            "$metric" "$k" "$limit" "$W"/m1.json "$W"/m2.json "$W"/m3.json
+        done
+      done
+    done
+  fi
 else
   echo "skipped Adult: $ADULT is absent"
 fi

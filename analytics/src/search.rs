@@ -1,19 +1,47 @@
 //! The optimal search: full-domain generalisation over the lattice of hierarchy levels.
 //!
 //! Works on the distinct combinations of quasi-identifier (and sensitive) codes with their row
-//! counts, never on rows. The lattice is walked top-down, one height at a time: a node is checked
-//! only if none of its direct generalisations failed (privacy is monotone: if a node fails, every
-//! specialisation of it fails, so they are tagged without a check) and only if its metric lower
-//! bound can still beat the best node found. The bound is the metric without suppression, which
-//! never exceeds the metric with it and is computed per node from per-attribute tables (loss,
-//! entropy) or from the number of possible classes (discernibility). Checks of one height run on
-//! all cores. The result is exactly optimal: ties go to the lower total level, then to the
-//! lexicographically smaller node.
+//! counts, never on rows. The result is exactly optimal: among the nodes that meet the criteria
+//! within the suppression limit, the lowest cost; ties go to the lower weighted total level,
+//! then the lower total level, then the lexicographically smaller node (`better`). Nothing in
+//! the walk depends on timing or on the number of threads.
+//!
+//! **Two phases.** Privacy has a *monotone part* (k, and distinct l; see `Engine`): if a node
+//! has it, so do all its generalisations. Phase 1 classifies the nodes by it, Flash-style: from
+//! the lowest unclassified node, a path climbs through unclassified generalisations to the top
+//! of what can still matter, and the nodes on it are checked from the top down until one fails
+//! (a failing node's specialisations all fail, a passing node's generalisations all pass: both
+//! are tagged without a check). Phase 2 then checks, bottom-up, the passing nodes phase 1 did
+//! not, and keeps the best.
+//!
+//! **Pruning by bounds, in both directions.** A node can be skipped (not even classified) when
+//! a lower bound of its cost exceeds the best cost found. Bounds that only grow under
+//! generalisation exclude a node *and all its generalisations*: the metric without suppression
+//! (loss, entropy), N^2 over the most classes possible, and for discernibility the sum over a
+//! checked specialisation's classes of size x max(k, size) (a class costs at least that, kept
+//! or suppressed, and merging classes only adds to it). Suppression gives a bound in the other
+//! direction: the rows failing the monotone part only grow under specialisation, and each costs
+//! N (discernibility) or a whole row's loss when suppressed, so a checked node whose failing
+//! rows already cost more than the best excludes itself *and all its specialisations*. A node
+//! also fails, without a check, when a single column has so many labels in use at its level
+//! that the classes beyond N / k (at most that many hold k rows) hold more failing rows than the
+//! limit allows.
+//!
+//! **Roll-ups.** Every hierarchy level is a function of the level below, so a node's classes
+//! are unions of any specialisation's classes. A check groups the *snapshot* (one entry per
+//! class, with a combination standing for its labels and its rows) of a checked specialisation
+//! instead of all combinations: phase 2 uses a direct specialisation; phase 1 the smallest kept
+//! snapshot below, and when only large ones are, first checks "stepping stones" (the
+//! specialisations that raise the node's columns one at a time, most labels first), which many
+//! later checks share. Under distinct l-diversity a snapshot keeps, per class, up to l distinct
+//! values of each sensitive column (enough to decide it, and exact under union); under entropy
+//! and recursive l-diversity, one entry per class and tuple of sensitive values. Grouping keys
+//! are mixed-radix label codes: directly indexed when the key space is small, else hashed.
 //!
 //! Attribute priorities ([`Problem::with_priorities`]): a per-column `max_level` restricts the
 //! lattice to the nodes whose every level is at most that column's cap. The restricted lattice is
-//! a down-set of the full one, so the direct generalisations used for tagging stay inside it and
-//! the monotonicity argument (and the bounds) hold unchanged. Per-column weights scale each
+//! a down-set of the full one, so the generalisations and specialisations used for tagging and
+//! bounds stay inside it and the arguments above hold unchanged. Per-column weights scale each
 //! column's share of `loss` and `entropy`; they are normalised to a mean of 1, so all-default
 //! weights give exactly the unweighted values. Discernibility is not per column: for it (and for
 //! every metric) weights only break ties, by the lower weighted total level.
@@ -121,6 +149,11 @@ pub struct SearchStats {
     pub pruned: u64,
     /// Checked nodes that met the criteria.
     pub anonymous: u64,
+    /// Checks that rolled up a checked specialisation's classes instead of grouping every
+    /// combination.
+    pub rolled_up: u64,
+    /// Entries (combinations, or a specialisation's classes) read over all checks.
+    pub entries_read: u64,
 }
 
 /// Why the search found nothing.
@@ -274,46 +307,196 @@ impl<'a> Problem<'a> {
         }
     }
 
-    fn key_multipliers(&self, node: &[u8]) -> Result<Vec<u128>, SearchError> {
-        let mut mult = Vec::with_capacity(node.len());
-        let mut m: u128 = 1;
-        for (j, &l) in node.iter().enumerate() {
-            mult.push(m);
-            let card = self.gens[j].labels[l as usize].len() as u128;
-            m = m.checked_mul(card.max(1)).ok_or_else(|| {
-                SearchError::TooLarge(
-                    "the quasi-identifiers have too many combinations of labels to index (over 2^128)".into(),
-                )
-            })?;
-        }
-        Ok(mult)
-    }
-
     /// Groups combinations into the classes of `node`.
     fn group(&self, node: &[u8]) -> Result<Grouping, SearchError> {
-        let mult = self.key_multipliers(node)?;
-        let maps: Vec<&[u32]> =
-            node.iter().enumerate().map(|(j, &l)| self.gens[j].codes[l as usize].as_slice()).collect();
-        let n = self.base.len();
-        let mut index: FxHashMap<u128, u32> = FxHashMap::default();
-        let mut class_of = Vec::with_capacity(n);
-        let mut size: Vec<u64> = Vec::new();
-        let mut first: Vec<u32> = Vec::new();
-        for r in 0..n {
-            let mut key = 0u128;
-            for j in 0..maps.len() {
-                key += maps[j][self.base.qi[j][r] as usize] as u128 * mult[j];
+        let items = Items { rep: None, count: &self.base.count, sets: None };
+        Ok(self.group_items(node, items, None, &mut Scratch::default(), true))
+    }
+
+    /// Groups `items` (base combinations, or the entries of a specialisation's classes) into the
+    /// classes of `node`: items with the same labels at its levels share a class. Classes are
+    /// numbered by first appearance, so the result depends only on the items' order.
+    /// `class_of` is filled only if `with_class_of`.
+    ///
+    /// The key of an item is its labels in mixed radix (columns with one label left out),
+    /// computed from one word per item when `packed` holds every combination's value codes. A
+    /// key space of at most `DENSE_MIN`, or of at most `DENSE_MAX` and twice the items, is
+    /// indexed directly; a larger one that fits 64 bits is hashed; beyond that, columns are
+    /// folded in one at a time (class so far x labels, which always fits 64 bits).
+    fn group_items(
+        &self,
+        node: &[u8],
+        items: Items<'_>,
+        packed: Option<&Packed>,
+        sc: &mut Scratch,
+        with_class_of: bool,
+    ) -> Grouping {
+        let n = items.len();
+        let mut space = Some(1u64);
+        for (j, &l) in node.iter().enumerate() {
+            let card = self.gens[j].labels[l as usize].len() as u64;
+            if card > 1 {
+                space = space.and_then(|s| s.checked_mul(card));
             }
-            let next = size.len() as u32;
-            let c = *index.entry(key).or_insert(next);
-            if c == next {
-                size.push(0);
-                first.push(r as u32);
-            }
-            size[c as usize] += self.base.count[r];
-            class_of.push(c);
         }
-        Ok(Grouping { class_of, size, first })
+        match space {
+            Some(p) if p <= 1 << 32 => {
+                self.fill_keys32(node, items, packed, sc);
+                let keys = std::mem::take(&mut sc.keys32);
+                let g = if p <= DENSE_MAX && p <= DENSE_MIN.max(2 * n as u64) {
+                    if sc.dense.len() < p as usize {
+                        sc.dense.resize(p as usize, 0);
+                    }
+                    match items.rep {
+                        None => assign_dense(&keys, |e| e as u32, items.count, sc, with_class_of),
+                        Some(r) => assign_dense(&keys, |e| r[e], items.count, sc, with_class_of),
+                    }
+                } else {
+                    let k = keys.iter().map(|&k| k as u64);
+                    match items.rep {
+                        None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of),
+                        Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of),
+                    }
+                };
+                sc.keys32 = keys;
+                g
+            }
+            Some(_) => {
+                let mut keys = std::mem::take(&mut sc.keys);
+                self.fill_keys64(node, items, &mut keys);
+                let k = keys.iter().copied();
+                let g = match items.rep {
+                    None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of),
+                    Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of),
+                };
+                sc.keys = keys;
+                g
+            }
+            None => {
+                // Fold columns in one at a time: (class so far, label) -> class. Each fold numbers
+                // by first appearance, so the final numbering is by first appearance too.
+                let mut class_of = vec![0u32; n];
+                for (j, &l) in node.iter().enumerate() {
+                    let card = self.gens[j].labels[l as usize].len() as u64;
+                    if card <= 1 {
+                        continue;
+                    }
+                    let codes = &self.gens[j].codes[l as usize];
+                    let col = &self.base.qi[j];
+                    sc.reset_map(n);
+                    for (e, c) in class_of.iter_mut().enumerate() {
+                        let key = *c as u64 * card + codes[col[items.rep(e)] as usize] as u64;
+                        let next = sc.map.len() as u32;
+                        *c = *sc.map.entry(key).or_insert(next);
+                    }
+                }
+                let mut size: Vec<u64> = Vec::new();
+                let mut first: Vec<u32> = Vec::new();
+                for (e, &c) in class_of.iter().enumerate() {
+                    if c as usize == size.len() {
+                        size.push(0);
+                        first.push(items.rep(e) as u32);
+                    }
+                    size[c as usize] += items.count[e];
+                }
+                Grouping { class_of, size, first }
+            }
+        }
+    }
+
+    /// The mixed-radix key of each item's labels at `node` (columns with one label left out),
+    /// for a key space of at most 2^32, into `sc.keys32`.
+    fn fill_keys32(&self, node: &[u8], items: Items<'_>, packed: Option<&Packed>, sc: &mut Scratch) {
+        let n = items.len();
+        let keys = &mut sc.keys32;
+        keys.clear();
+        keys.resize(n, 0);
+        if let Some(packed) = packed {
+            // One word per item holds all its value codes: per column, a table of label x
+            // radix per value, and the key summed in a register (columns in groups of 8).
+            let mut mult = 1u64;
+            let mut tables = std::mem::take(&mut sc.tables);
+            let mut act: Vec<(u32, u64, usize)> = Vec::new();
+            for (j, &l) in node.iter().enumerate() {
+                let card = self.gens[j].labels[l as usize].len() as u64;
+                if card <= 1 {
+                    continue;
+                }
+                let m32 = mult as u32;
+                if tables.len() <= act.len() {
+                    tables.push(Vec::new());
+                }
+                let tab = &mut tables[act.len()];
+                tab.clear();
+                tab.extend(self.gens[j].codes[l as usize].iter().map(|&c| c * m32));
+                act.push((packed.shift[j], packed.mask[j], act.len()));
+                mult *= card;
+            }
+            for chunk in act.chunks(8) {
+                let cols: Vec<(u32, u64, &[u32])> =
+                    chunk.iter().map(|&(s, m, t)| (s, m, tables[t].as_slice())).collect();
+                match items.rep {
+                    None => fused_keys(&packed.rows, |e| e, &cols, keys),
+                    Some(rep) => fused_keys(&packed.rows, |e| rep[e] as usize, &cols, keys),
+                }
+            }
+            sc.tables = tables;
+            return;
+        }
+        let mut mult = 1u64;
+        for (j, &l) in node.iter().enumerate() {
+            let card = self.gens[j].labels[l as usize].len() as u64;
+            if card <= 1 {
+                continue;
+            }
+            let codes = &self.gens[j].codes[l as usize];
+            let col = &self.base.qi[j];
+            // label x radix per value: below 2^32, as every key is.
+            let m32 = mult as u32;
+            if codes.len() <= n {
+                let tab = &mut sc.table;
+                tab.clear();
+                tab.extend(codes.iter().map(|&c| c * m32));
+                match items.rep {
+                    None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += tab[v as usize]),
+                    Some(rep) => {
+                        keys.iter_mut().zip(rep).for_each(|(k, &r)| *k += tab[col[r as usize] as usize])
+                    }
+                }
+            } else {
+                match items.rep {
+                    None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += codes[v as usize] * m32),
+                    Some(rep) => keys
+                        .iter_mut()
+                        .zip(rep)
+                        .for_each(|(k, &r)| *k += codes[col[r as usize] as usize] * m32),
+                }
+            }
+            mult *= card;
+        }
+    }
+
+    /// As `fill_keys32`, for a key space of at most 2^64.
+    fn fill_keys64(&self, node: &[u8], items: Items<'_>, keys: &mut Vec<u64>) {
+        keys.clear();
+        keys.resize(items.len(), 0);
+        let mut mult = 1u64;
+        for (j, &l) in node.iter().enumerate() {
+            let card = self.gens[j].labels[l as usize].len() as u64;
+            if card <= 1 {
+                continue;
+            }
+            let codes = &self.gens[j].codes[l as usize];
+            let col = &self.base.qi[j];
+            match items.rep {
+                None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += codes[v as usize] as u64 * mult),
+                Some(rep) => keys
+                    .iter_mut()
+                    .zip(rep)
+                    .for_each(|(k, &r)| *k += codes[col[r as usize] as usize] as u64 * mult),
+            }
+            mult = mult.wrapping_mul(card);
+        }
     }
 
     /// Which classes fail the criteria, with per-class achieved l (distinct, entropy).
@@ -497,95 +680,21 @@ impl<'a> Problem<'a> {
     }
 
     /// Finds the optimal node for `metric` among the nodes within the max levels.
+    ///
+    /// Two phases (module documentation, docs/design/0007): a Flash-style search along paths
+    /// classifies every node by the monotone part of the criteria, then the nodes that have it
+    /// are evaluated bottom-up, each rolled up from the classes of a checked specialisation,
+    /// unless a lower bound of their cost cannot beat the best node found.
     pub fn search(&self, metric: Metric) -> Result<(Evaluation, SearchStats), SearchError> {
-        // The lattice restricted to the caps: a down-set, so every direct generalisation used
-        // for tagging below is itself a candidate and failures still propagate soundly.
-        let heights: Vec<usize> = self.cap.iter().map(|&c| c as usize).collect();
-        let radix: Vec<u64> = heights.iter().map(|&h| h as u64 + 1).collect();
-        let mut size: u64 = 1;
-        for &r in &radix {
-            size = size.checked_mul(r).filter(|&s| s <= 50_000_000).ok_or_else(|| {
-                SearchError::TooLarge(format!(
-                    "the lattice has more than 50,000,000 nodes (heights {heights:?}); use fewer \
-                     quasi-identifiers or shallower hierarchies"
-                ))
-            })?;
-        }
-        let decode = |mut i: u64| -> Vec<u8> {
-            radix
-                .iter()
-                .map(|&r| {
-                    let l = (i % r) as u8;
-                    i /= r;
-                    l
-                })
-                .collect()
-        };
-        let encode = |node: &[u8]| -> u64 {
-            let mut i = 0u64;
-            for j in (0..node.len()).rev() {
-                i = i * radix[j] + node[j] as u64;
-            }
-            i
-        };
-        // Nodes grouped by height (sum of levels), each group in index order.
-        let max_height: usize = heights.iter().sum();
-        let mut by_height: Vec<Vec<u64>> = vec![Vec::new(); max_height + 1];
-        for i in 0..size {
-            let h: usize = decode(i).iter().map(|&l| l as usize).sum();
-            by_height[h].push(i);
-        }
-        const UNKNOWN: u8 = 0;
-        const PASS: u8 = 1;
-        const FAIL: u8 = 2;
-        let mut status = vec![UNKNOWN; size as usize];
-        let mut stats = SearchStats { lattice_size: size, ..SearchStats::default() };
-        let mut best: Option<Evaluation> = None;
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        for h in (0..=max_height).rev() {
-            let mut todo = Vec::new();
-            for &i in &by_height[h] {
-                let node = decode(i);
-                let failed_above = (0..node.len()).any(|j| {
-                    if node[j] as usize >= heights[j] {
-                        return false;
-                    }
-                    let mut up = node.clone();
-                    up[j] += 1;
-                    status[encode(&up) as usize] == FAIL
-                });
-                if failed_above {
-                    status[i as usize] = FAIL;
-                    stats.tagged += 1;
-                    continue;
-                }
-                if let Some(b) = &best {
-                    let bound = self.lower_bound(&node, metric);
-                    let bc = b.cost(metric);
-                    if bound > bc + bc.abs() * 1e-12 {
-                        stats.pruned += 1;
-                        continue;
-                    }
-                }
-                todo.push(node);
-            }
-            let results = self.evaluate_many(&todo, threads)?;
-            for e in results {
-                stats.checked += 1;
-                let i = encode(&e.node) as usize;
-                if !e.anonymous {
-                    status[i] = FAIL;
-                    continue;
-                }
-                status[i] = PASS;
-                stats.anonymous += 1;
-                if best.as_ref().is_none_or(|b| better(&e, b, metric, &self.weight)) {
-                    best = Some(e);
-                }
-            }
-        }
-        match best {
-            Some(b) => Ok((b, stats)),
+        let lattice = Lattice::new(&self.cap)?;
+        let mut engine = Engine::new(self, metric, lattice);
+        engine.classify_nodes();
+        engine.evaluate_passing();
+        let stats = engine.stats;
+        match engine.best {
+            // The returned evaluation is computed afresh from the combinations, as `evaluate`
+            // does, so every field (l achieved, classes, ...) is the usual one.
+            Some(b) => Ok((self.evaluate(&b.node)?, stats)),
             None => Err(SearchError::NoSolution(self.explain_no_solution()?)),
         }
     }
@@ -639,36 +748,6 @@ impl<'a> Problem<'a> {
         }
         Ok(msg)
     }
-
-    fn evaluate_many(&self, nodes: &[Vec<u8>], threads: usize) -> Result<Vec<Evaluation>, SearchError> {
-        if threads <= 1 || nodes.len() <= 1 {
-            return nodes.iter().map(|n| self.evaluate(n)).collect();
-        }
-        let chunks: Vec<Result<Vec<(usize, Evaluation)>, SearchError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    s.spawn(move || {
-                        (t..nodes.len())
-                            .step_by(threads)
-                            .map(|i| self.evaluate(&nodes[i]).map(|e| (i, e)))
-                            .collect::<Result<Vec<_>, _>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(SearchError::TooLarge("a search thread panicked".into())))
-                })
-                .collect()
-        });
-        let mut all = Vec::with_capacity(nodes.len());
-        for c in chunks {
-            all.extend(c?);
-        }
-        all.sort_by_key(|(i, _)| *i);
-        Ok(all.into_iter().map(|(_, e)| e).collect())
-    }
 }
 
 /// Whether `a` beats `b`: lower cost, then lower weighted total level, then lower total level,
@@ -694,6 +773,1200 @@ fn better(a: &Evaluation, b: &Evaluation, metric: Metric, weight: &[f64]) -> boo
         return ha < hb;
     }
     a.node < b.node
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouping: items (combinations or a snapshot's entries) into the classes of a node.
+// ---------------------------------------------------------------------------------------------
+
+/// Key spaces up to this size are indexed directly when grouping (a `u32` per key: 256 KiB).
+const DENSE_MAX: u64 = 1 << 16;
+/// Below this size a key space is always indexed directly, however few the items.
+const DENSE_MIN: u64 = 1 << 12;
+
+/// What to group: the base combinations (`rep` is `None`), or the entries of a snapshot, each
+/// standing for the base combination `rep[e]` (whose labels it shares at the snapshot's levels).
+#[derive(Clone, Copy)]
+struct Items<'s> {
+    rep: Option<&'s [u32]>,
+    count: &'s [u64],
+    /// Distinct-value sets of a snapshot's entries (see `Ctx::sets`); `None` for the base.
+    sets: Option<&'s [u32]>,
+}
+
+impl Items<'_> {
+    fn len(&self) -> usize {
+        self.count.len()
+    }
+
+    fn rep(&self, e: usize) -> usize {
+        match self.rep {
+            Some(r) => r[e] as usize,
+            None => e,
+        }
+    }
+}
+
+/// Reusable grouping buffers (one per thread).
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    keys32: Vec<u32>,
+    /// Label x radix per value of one column.
+    table: Vec<u32>,
+    /// The same, per column of a node (packed keys).
+    tables: Vec<Vec<u32>>,
+    /// Class of each item, kept for reuse when the caller does not want it.
+    class_buf: Vec<u32>,
+    slots: Slots,
+    /// Directly indexed key space: class + 1, or 0 (kept all 0 between uses).
+    dense: Vec<u32>,
+    touched: Vec<u32>,
+    map: FxHashMap<u64, u32>,
+}
+
+impl Scratch {
+    /// Empties the hash map, dropping it if it grew far beyond `n` items (clearing a large map
+    /// costs as much as its capacity).
+    fn reset_map(&mut self, n: usize) {
+        if self.map.capacity() > 4 * n + 1024 {
+            self.map = FxHashMap::default();
+        } else {
+            self.map.clear();
+        }
+    }
+}
+
+/// Every base combination's value codes packed in one word (when they fit in 64 bits), so a
+/// key is computed from one load per item.
+struct Packed {
+    rows: Vec<u64>,
+    shift: Vec<u32>,
+    mask: Vec<u64>,
+}
+
+impl Packed {
+    fn new(p: &Problem<'_>) -> Option<Packed> {
+        let mut shift = Vec::with_capacity(p.gens.len());
+        let mut mask = Vec::with_capacity(p.gens.len());
+        let mut at = 0u32;
+        for g in p.gens {
+            let bits = u64::BITS - (g.values.len().saturating_sub(1) as u64).leading_zeros();
+            // A column with one value has no bits: its code is always 0.
+            shift.push(if bits == 0 { 0 } else { at });
+            mask.push(if bits == 0 { 0 } else { u64::MAX >> (64 - bits) });
+            at += bits;
+        }
+        if at > 64 {
+            return None;
+        }
+        let rows = (0..p.base.len())
+            .map(|r| p.base.qi.iter().zip(&shift).fold(0u64, |w, (col, &s)| w | (col[r] as u64) << s))
+            .collect();
+        Some(Packed { rows, shift, mask })
+    }
+}
+
+/// Adds to `keys[e]` the table entries of item `e`'s values for up to 8 columns (shift, mask,
+/// table), unrolled by their number.
+fn fused_keys(
+    rows: &[u64],
+    rep: impl Fn(usize) -> usize + Copy,
+    cols: &[(u32, u64, &[u32])],
+    keys: &mut [u32],
+) {
+    fn run<const N: usize>(
+        rows: &[u64],
+        rep: impl Fn(usize) -> usize,
+        cols: &[(u32, u64, &[u32])],
+        keys: &mut [u32],
+    ) {
+        let Ok(cols) = <[(u32, u64, &[u32]); N]>::try_from(cols) else { return };
+        for (e, k) in keys.iter_mut().enumerate() {
+            let w = rows[rep(e)];
+            let mut key = 0u32;
+            for &(s, m, t) in &cols {
+                key += t[((w >> s) & m) as usize];
+            }
+            *k += key;
+        }
+    }
+    match cols.len() {
+        1 => run::<1>(rows, rep, cols, keys),
+        2 => run::<2>(rows, rep, cols, keys),
+        3 => run::<3>(rows, rep, cols, keys),
+        4 => run::<4>(rows, rep, cols, keys),
+        5 => run::<5>(rows, rep, cols, keys),
+        6 => run::<6>(rows, rep, cols, keys),
+        7 => run::<7>(rows, rep, cols, keys),
+        8 => run::<8>(rows, rep, cols, keys),
+        _ => {}
+    }
+}
+
+/// Classes of items by key, the key space indexed directly (`sc.dense`, all 0 on entry and
+/// on return): class numbers first (the only branch: a new class), then rows per class.
+fn assign_dense(
+    keys: &[u32],
+    rep: impl Fn(usize) -> u32,
+    count: &[u64],
+    sc: &mut Scratch,
+    with_class_of: bool,
+) -> Grouping {
+    let mut first: Vec<u32> = Vec::new();
+    let mut class_of = std::mem::take(&mut sc.class_buf);
+    class_of.clear();
+    class_of.reserve(keys.len());
+    for (e, &key) in keys.iter().enumerate() {
+        let slot = &mut sc.dense[key as usize];
+        if *slot == 0 {
+            first.push(rep(e));
+            *slot = first.len() as u32;
+            sc.touched.push(key);
+        }
+        class_of.push(*slot - 1);
+    }
+    let mut size = vec![0u64; first.len()];
+    for (&c, &n) in class_of.iter().zip(count) {
+        size[c as usize] += n;
+    }
+    for &key in &sc.touched {
+        sc.dense[key as usize] = 0;
+    }
+    sc.touched.clear();
+    if with_class_of {
+        Grouping { class_of, size, first }
+    } else {
+        sc.class_buf = class_of;
+        Grouping { class_of: Vec::new(), size, first }
+    }
+}
+
+/// As `assign_dense`, through the open-addressing table `sc.slots`.
+fn assign_hash(
+    keys: impl Iterator<Item = u64>,
+    rep: impl Fn(usize) -> u32,
+    count: &[u64],
+    sc: &mut Scratch,
+    with_class_of: bool,
+) -> Grouping {
+    let n = count.len();
+    let mut first: Vec<u32> = Vec::new();
+    let mut class_of = std::mem::take(&mut sc.class_buf);
+    class_of.clear();
+    class_of.reserve(n);
+    let mut table = std::mem::take(&mut sc.slots);
+    table.start(n);
+    for (e, key) in keys.enumerate() {
+        let (c, new) = table.find_or_insert(key, first.len() as u32);
+        if new {
+            first.push(rep(e));
+        }
+        class_of.push(c);
+    }
+    sc.slots = table;
+    let mut size = vec![0u64; first.len()];
+    for (&c, &n) in class_of.iter().zip(count) {
+        size[c as usize] += n;
+    }
+    if with_class_of {
+        Grouping { class_of, size, first }
+    } else {
+        sc.class_buf = class_of;
+        Grouping { class_of: Vec::new(), size, first }
+    }
+}
+
+/// An open-addressing hash table from keys to class numbers for one grouping at a time: slots
+/// of (key, generation, class), linear probing, at most half full. A slot belongs to the current
+/// grouping only if it carries its generation, so starting a new one clears nothing.
+#[derive(Default)]
+struct Slots {
+    slots: Vec<(u64, u32, u32)>,
+    generation: u32,
+    shift: u32,
+}
+
+impl Slots {
+    /// Prepares for a grouping of at most `n` distinct keys.
+    fn start(&mut self, n: usize) {
+        let want = (2 * n).max(16).next_power_of_two();
+        if self.slots.len() < want || self.slots.len() > 8 * want.max(1 << 12) || self.generation == u32::MAX
+        {
+            self.slots = vec![(0, 0, 0); want];
+            self.generation = 0;
+        }
+        self.generation += 1;
+        self.shift = 64 - self.slots.len().trailing_zeros();
+    }
+
+    /// The class of `key`, inserting it as `next` if new (then also true).
+    fn find_or_insert(&mut self, key: u64, next: u32) -> (u32, bool) {
+        let mask = self.slots.len() - 1;
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.1 != self.generation {
+                *slot = (key, self.generation, next);
+                return (next, true);
+            }
+            if slot.0 == key {
+                return (slot.2, false);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The search engine (see the module documentation).
+// ---------------------------------------------------------------------------------------------
+
+/// A layer of the bottom-up phase is split between threads only if its checks read at least
+/// this many entries in all (below that, starting threads costs more than it saves).
+const PARALLEL_MIN: usize = 1 << 18;
+/// A phase-1 check whose best source has more than 1/STONE_DIVISOR of the base's entries first
+/// checks its stepping stones (`Engine::stones`).
+const STONE_DIVISOR: usize = 4;
+/// Snapshots kept at once, in entries: 4 x the combinations, and at least this (tiny in unit
+/// tests, so that they exercise eviction and the fallback to all combinations).
+const BUDGET_MIN: usize = if cfg!(test) { 64 } else { 1 << 20 };
+/// Distinct l-diversity keeps per class up to l values per sensitive attribute when the l add
+/// up to at most this (else full histograms, as for the other variants).
+const SET_SLOTS_MAX: u64 = 32;
+
+/// The classes of a checked node, kept to roll its generalisations up from: one entry per class
+/// (per class and tuple of sensitive values under l-diversity), with a base combination that
+/// has its labels and the rows it holds. Any generalisation's classes are unions of these
+/// entries, because every hierarchy level is a function of the level below.
+struct Snap {
+    levels: Vec<u8>,
+    height: usize,
+    rep: Vec<u32>,
+    count: Vec<u64>,
+    sets: Vec<u32>,
+}
+
+impl Snap {
+    fn items(&self) -> Items<'_> {
+        let sets = if self.sets.is_empty() { None } else { Some(self.sets.as_slice()) };
+        Items { rep: Some(&self.rep), count: &self.count, sets }
+    }
+}
+
+/// The outcome of checking a node in the search (the metric asked for only).
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    /// Meets the monotone part of the criteria (see `Engine`).
+    mono: bool,
+    /// Meets the criteria within the suppression limit (as `Evaluation::anonymous`).
+    anonymous: bool,
+    suppressed: u64,
+    classes: u64,
+    discernibility: u128,
+    loss: f64,
+    entropy: f64,
+    /// Rows in classes that fail the monotone part.
+    mono_suppressed: u64,
+    /// Sum over all classes of size x max(k, size) (k at most the rows): a lower bound of the
+    /// discernibility of this node and of every generalisation (see `Engine`).
+    floor: u128,
+}
+
+/// The restricted lattice: node `i` has level `(i / stride[j]) % (cap[j] + 1)` for column `j`.
+struct Lattice {
+    cap: Vec<u8>,
+    stride: Vec<u64>,
+    size: u64,
+}
+
+impl Lattice {
+    fn new(cap: &[u8]) -> Result<Self, SearchError> {
+        let mut stride = Vec::with_capacity(cap.len());
+        let mut size: u64 = 1;
+        for &c in cap {
+            stride.push(size);
+            size = size.checked_mul(c as u64 + 1).filter(|&s| s <= 50_000_000).ok_or_else(|| {
+                SearchError::TooLarge(format!(
+                    "the lattice has more than 50,000,000 nodes (heights {cap:?}); use fewer \\
+                     quasi-identifiers or shallower hierarchies"
+                ))
+            })?;
+        }
+        Ok(Lattice { cap: cap.to_vec(), stride, size })
+    }
+
+    /// The direct generalisations (`up`) or specialisations of node `i`, at `levels`.
+    fn neighbours<'l>(&'l self, i: u32, levels: &'l [u8], up: bool) -> impl Iterator<Item = u32> + 'l {
+        levels.iter().zip(&self.cap).zip(&self.stride).filter_map(move |((&l, &c), &s)| {
+            if up { (l < c).then(|| i + s as u32) } else { (l > 0).then(|| i - s as u32) }
+        })
+    }
+
+    fn decode(&self, i: u32, out: &mut [u8]) {
+        let mut i = i as u64;
+        for (o, &c) in out.iter_mut().zip(&self.cap) {
+            *o = (i % (c as u64 + 1)) as u8;
+            i /= c as u64 + 1;
+        }
+    }
+}
+
+/// The read-only side of the search: the problem, the metric and per-combination tables.
+struct Ctx<'p, 'a> {
+    p: &'p Problem<'a>,
+    metric: Metric,
+    /// Entropy or recursive l-diversity: per base combination, the number of its tuple of
+    /// sensitive codes (snapshots keep one entry per class and tuple: full histograms).
+    sens_id: Vec<u32>,
+    /// Distinct l-diversity only: per sensitive attribute, (offset, l) of its slots in a
+    /// class's set of up to l distinct values, and the slots per class. Whether a class has l
+    /// distinct values is all the criterion needs, and sets truncated at l merge exactly under
+    /// union (if either side is full the union has l; else the union is exact), so snapshots
+    /// keep one entry per class.
+    sets: Vec<(usize, usize)>,
+    width: usize,
+    packed: Option<Packed>,
+}
+
+impl Ctx<'_, '_> {
+    fn new<'p, 'a>(p: &'p Problem<'a>, metric: Metric) -> Ctx<'p, 'a> {
+        let mut sens_id = Vec::new();
+        let mut sets = Vec::new();
+        let mut width = 0usize;
+        let distinct_only = p.criteria.diversity.iter().all(|&(_, d)| d == Diversity::Distinct);
+        let total_l: u64 = p.criteria.diversity.iter().map(|&(l, _)| l).sum();
+        if !p.criteria.diversity.is_empty() && distinct_only && total_l <= SET_SLOTS_MAX {
+            for &(l, _) in &p.criteria.diversity {
+                sets.push((width, l as usize));
+                width += l as usize;
+            }
+        } else if !p.criteria.diversity.is_empty() {
+            let mut index: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+            for r in 0..p.base.len() {
+                let t: Vec<u32> = p.base.sensitive.iter().map(|s| s[r]).collect();
+                let next = index.len() as u32;
+                sens_id.push(*index.entry(t).or_insert(next));
+            }
+        }
+        Ctx { p, metric, sens_id, sets, width, packed: Packed::new(p) }
+    }
+
+    /// Checks `node` from `items` (the base, or a snapshot of a specialisation of `node`):
+    /// privacy, the monotone part of it, and the search's metric, with the node's snapshot.
+    fn check(&self, node: &[u8], items: Items<'_>, sc: &mut Scratch) -> (Check, Snap) {
+        let p = self.p;
+        let g = p.group_items(node, items, self.packed.as_ref(), sc, !p.criteria.diversity.is_empty());
+        let k = p.criteria.k;
+        let n = p.rows;
+        let m = p.gens.len();
+        let (mut suppressed, mut kept, mut mono_suppressed, mut mono_kept) = (0u64, 0u64, 0u64, 0u64);
+        let (mut sum_sq, mut floor) = (0u128, 0u128);
+        let kappa = k.min(n) as u128;
+        // Under l-diversity, per class: bit 0, it fails the criteria (suppressed); bit 1, it
+        // fails the monotone part (fewer than k rows, or fewer than l distinct values of some
+        // sensitive attribute). Otherwise both are: fewer than k rows.
+        let mut class_sets = Vec::new();
+        let (flags, entries) = if p.criteria.diversity.is_empty() {
+            for &s in &g.size {
+                let sq = s as u128 * s as u128;
+                floor += s as u128 * kappa.max(s as u128);
+                if s < k {
+                    suppressed += s;
+                } else {
+                    kept += 1;
+                    sum_sq += sq;
+                }
+            }
+            (mono_suppressed, mono_kept) = (suppressed, kept);
+            (Vec::new(), None)
+        } else {
+            let mut flags: Vec<u8> = g.size.iter().map(|&s| if s < k { 3 } else { 0 }).collect();
+            let entries = if self.sets.is_empty() {
+                Some(self.diversity(&g, items, &mut flags))
+            } else {
+                class_sets = self.distinct_sets(&g, items, &mut flags);
+                None
+            };
+            for (&s, &f) in g.size.iter().zip(&flags) {
+                let sq = s as u128 * s as u128;
+                floor += s as u128 * kappa.max(s as u128);
+                if f & 2 != 0 {
+                    mono_suppressed += s;
+                } else {
+                    mono_kept += 1;
+                }
+                if f & 1 != 0 {
+                    suppressed += s;
+                } else {
+                    kept += 1;
+                    sum_sq += sq;
+                }
+            }
+            (flags, entries)
+        };
+        let fails = |c: usize| if flags.is_empty() { g.size[c] < k } else { flags[c] & 1 != 0 };
+        let limit = p.criteria.max_suppressed;
+        let anonymous = suppressed <= limit && (kept > 0 || n == 0);
+        // Loss and entropy only matter for nodes that meet the criteria.
+        let (mut kept_loss, mut suppressed_bits) = (0f64, 0f64);
+        if anonymous && self.metric != Metric::Discernibility {
+            for (c, &s) in g.size.iter().enumerate() {
+                let r = g.first[c] as usize;
+                if fails(c) {
+                    if self.metric == Metric::Entropy {
+                        for (j, &l) in node.iter().enumerate() {
+                            let lab = p.gens[j].codes[l as usize][p.base.qi[j][r] as usize];
+                            let f = p.freq[j][l as usize][lab as usize] as f64;
+                            suppressed_bits += p.weight[j] * (s as f64 * (n as f64 / f).log2());
+                        }
+                    }
+                } else if self.metric == Metric::Loss {
+                    for (j, &l) in node.iter().enumerate() {
+                        let lab = p.gens[j].codes[l as usize][p.base.qi[j][r] as usize];
+                        kept_loss += p.weight[j] * (s as f64 * p.gens[j].cell_loss(l as usize, lab));
+                    }
+                }
+            }
+        }
+        let weight_sum: f64 = p.weight.iter().sum();
+        let gen_entropy: f64 =
+            node.iter().enumerate().map(|(j, &l)| p.weight[j] * p.gen_entropy[j][l as usize]).sum();
+        let check = Check {
+            mono: mono_suppressed <= limit && (mono_kept > 0 || n == 0),
+            anonymous,
+            suppressed,
+            classes: kept,
+            discernibility: sum_sq + suppressed as u128 * n as u128,
+            loss: if n == 0 {
+                0.0
+            } else {
+                (kept_loss + suppressed as f64 * weight_sum) / (n as f64 * m as f64)
+            },
+            entropy: gen_entropy + suppressed_bits,
+            mono_suppressed,
+            floor,
+        };
+        let (rep, count) = entries.unwrap_or((g.first, g.size));
+        let height = node.iter().map(|&l| l as usize).sum();
+        let snap = Snap { levels: node.to_vec(), height, rep, count, sets: class_sets };
+        (check, snap)
+    }
+
+    /// Distinct l-diversity of each class of `g` from the items' sets of distinct values (one
+    /// value each for base combinations): sets both bits of `flags` for classes with fewer
+    /// than l distinct values of some attribute, and returns the classes' sets.
+    fn distinct_sets(&self, g: &Grouping, items: Items<'_>, flags: &mut [u8]) -> Vec<u32> {
+        let w = self.width;
+        let mut sets = vec![u32::MAX; g.size.len() * w];
+        // Adds `code` to a set of slots unless present or full (u32::MAX: free slot).
+        fn add(slots: &mut [u32], code: u32) {
+            for slot in slots {
+                if *slot == code {
+                    return;
+                }
+                if *slot == u32::MAX {
+                    *slot = code;
+                    return;
+                }
+            }
+        }
+        for (e, &c) in g.class_of.iter().enumerate() {
+            let class = &mut sets[c as usize * w..(c as usize + 1) * w];
+            for (s, &(off, l)) in self.sets.iter().enumerate() {
+                match items.sets {
+                    None => add(&mut class[off..off + l], self.p.base.sensitive[s][items.rep(e)]),
+                    Some(src) => {
+                        for &code in &src[e * w + off..e * w + off + l] {
+                            if code == u32::MAX {
+                                break;
+                            }
+                            add(&mut class[off..off + l], code);
+                        }
+                    }
+                }
+            }
+        }
+        for (c, f) in flags.iter_mut().enumerate() {
+            let class = &sets[c * w..(c + 1) * w];
+            if self.sets.iter().any(|&(off, l)| class[off..off + l].contains(&u32::MAX)) {
+                *f |= 3;
+            }
+        }
+        sets
+    }
+
+    /// l-diversity of each class of `g` (as `Problem::failing` decides it): sets bit 0 of
+    /// `flags` for classes that fail a requirement and bit 1 for those with fewer than l
+    /// distinct values. Returns the entries of the node's snapshot: one per class and tuple of
+    /// sensitive values. Items are bucketed by class, and each class's are sorted on their own
+    /// (classes are small where items are many), rather than hashed.
+    fn diversity(&self, g: &Grouping, items: Items<'_>, flags: &mut [u8]) -> (Vec<u32>, Vec<u64>) {
+        let p = self.p;
+        let classes = g.size.len();
+        // Items by class (counting sort): `start[c]..start[c + 1]` in `by_class`.
+        let mut start = vec![0usize; classes + 1];
+        for &c in &g.class_of {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..classes {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut by_class = vec![0u32; items.len()];
+        for (e, &c) in g.class_of.iter().enumerate() {
+            by_class[fill[c as usize]] = e as u32;
+            fill[c as usize] += 1;
+        }
+        let mut rep: Vec<u32> = Vec::new();
+        let mut count: Vec<u64> = Vec::new();
+        let mut tuples: Vec<(u32, u32)> = Vec::new();
+        let mut pairs: Vec<(u32, u64)> = Vec::new();
+        let several = p.criteria.diversity.len() > 1;
+        for c in 0..classes {
+            // This class's entries: its items merged by tuple of sensitive values.
+            tuples.clear();
+            tuples.extend(
+                by_class[start[c]..start[c + 1]].iter().map(|&e| (self.sens_id[items.rep(e as usize)], e)),
+            );
+            tuples.sort_unstable();
+            let first = rep.len();
+            for (i, &(t, e)) in tuples.iter().enumerate() {
+                if i == 0 || tuples[i - 1].0 != t {
+                    rep.push(items.rep(e as usize) as u32);
+                    count.push(0);
+                }
+                let last = count.len() - 1;
+                count[last] += items.count[e as usize];
+            }
+            for (s, &(l, diversity)) in p.criteria.diversity.iter().enumerate() {
+                let codes = &p.base.sensitive[s];
+                pairs.clear();
+                pairs.extend((first..rep.len()).map(|i| (codes[rep[i] as usize], count[i])));
+                if several {
+                    // Entries are distinct per tuple; add up those sharing this value.
+                    pairs.sort_unstable_by_key(|&(v, _)| v);
+                    pairs.dedup_by(|b, a| {
+                        let same = a.0 == b.0;
+                        if same {
+                            a.1 += b.1;
+                        }
+                        same
+                    });
+                }
+                // Most frequent value first, as `failing` orders them (ties are equal numbers).
+                pairs.sort_unstable_by_key(|&(_, n)| std::cmp::Reverse(n));
+                let total = g.size[c] as f64;
+                let distinct = pairs.len() as u64;
+                let ok = match diversity {
+                    Diversity::Distinct => distinct >= l,
+                    Diversity::Entropy => {
+                        let h: f64 = pairs
+                            .iter()
+                            .map(|&(_, n)| {
+                                let p = n as f64 / total;
+                                -p * p.ln()
+                            })
+                            .sum();
+                        h >= (l as f64).ln() - 1e-12
+                    }
+                    Diversity::Recursive { c: cc } => {
+                        let tail: u64 =
+                            pairs.iter().skip(l.saturating_sub(1) as usize).map(|&(_, n)| n).sum();
+                        distinct >= l && (pairs[0].1 as f64) < cc * tail as f64
+                    }
+                };
+                if !ok {
+                    flags[c] |= 1;
+                }
+                if distinct < l {
+                    flags[c] |= 2;
+                }
+            }
+        }
+        (rep, count)
+    }
+}
+
+/// Node status bits: the monotone part known to hold / to fail; classes computed; out of the
+/// running with all its generalisations / all its specialisations; grouped as a stepping stone.
+const PASS: u8 = 1;
+const FAIL: u8 = 2;
+const CHECKED: u8 = 4;
+const ABOVE: u8 = 8;
+const BELOW: u8 = 16;
+const STONE: u8 = 32;
+
+/// The search's state.
+///
+/// **Monotone part.** A node "passes" if the rows in classes with fewer than k rows or fewer
+/// than l distinct values of some sensitive attribute are within the suppression limit (and
+/// some class is kept, or there are no rows). It is monotone: a generalisation's classes are
+/// unions of the node's, a union containing a passing class passes, so the failing rows can
+/// only shrink, and a passing node's generalisations all pass (and a failing node's
+/// specialisations all fail). For k-anonymity and distinct l-diversity it *is* the criteria.
+/// Entropy and recursive l-diversity imply it (l distinct values are needed for either) but are
+/// not monotone with suppression (a passing class merged with a failing one can fail and be
+/// suppressed with it), so nodes that pass it are all checked in full; nodes that fail it fail
+/// the criteria.
+///
+/// **Out of the running.** `ABOVE`: a lower bound of the metric that never decreases under
+/// generalisation exceeds the best cost, here or at a specialisation; `mono_bound` gives the
+/// static part (discernibility: N^2 / C, C the product of the labels the data uses at each
+/// level, which only shrinks going up, capped by the combinations; loss and entropy: the
+/// metric without suppression, if the per-column tables grow with the level, which they do for
+/// hierarchies whose levels are functions of the level below: checked) and `Check::floor` the
+/// discernibility of checked nodes' classes. `BELOW`: a checked generalisation's rows failing
+/// the monotone part cost more than the best when suppressed (`per_suppressed` each: N for
+/// discernibility, the weights' sum over N x columns for loss; nothing for entropy, where a
+/// suppressed row can lose 0 bits at the top levels). Such nodes cannot be optimal, nor tie
+/// (the comparison keeps `better`'s tolerance), so they are neither classified nor checked.
+struct Engine<'p, 'a> {
+    ctx: Ctx<'p, 'a>,
+    lat: Lattice,
+    /// Nodes by height, then index; `layer[h]..layer[h + 1]` is height `h`.
+    order: Vec<u32>,
+    layer: Vec<usize>,
+    status: Vec<u8>,
+    /// Discernibility only: per node, a lower bound that only grows under generalisation
+    /// (the largest of N^2 / C and the `floor` of any checked specialisation).
+    bound: Vec<f64>,
+    /// Per column and level, labels the data uses (discernibility's N^2 / C).
+    used_labels: Vec<Vec<f64>>,
+    /// Whether the loss and entropy tables grow with the level (see `mono_bound`).
+    tables_monotone: bool,
+    /// Checked nodes whose `floor` (discernibility) / suppression cost did not yet exceed the
+    /// best cost.
+    pending_up: Vec<(f64, u32)>,
+    pending_down: Vec<(f64, u32)>,
+    /// What each suppressed row costs at least: N for discernibility, the weights' sum over
+    /// rows x columns for loss, nothing known for entropy (a row's bits can be 0).
+    per_suppressed: f64,
+    /// Columns by labels in use at level 0, most first (the order stepping stones raise them).
+    by_labels: Vec<usize>,
+    /// Snapshots by node.
+    store: FxHashMap<u32, Snap>,
+    stored: usize,
+    budget: usize,
+    scratch: Vec<Scratch>,
+    best: Option<Evaluation>,
+    stats: SearchStats,
+}
+
+impl<'p, 'a> Engine<'p, 'a> {
+    fn new(p: &'p Problem<'a>, metric: Metric, lat: Lattice) -> Self {
+        let m = lat.cap.len();
+        let size = lat.size as usize;
+        let max_height: usize = lat.cap.iter().map(|&c| c as usize).sum();
+        // Nodes by height (counting sort), each height in index order.
+        let mut levels = vec![0u8; m];
+        let height = |i: usize, levels: &mut [u8]| {
+            lat.decode(i as u32, levels);
+            levels.iter().map(|&l| l as usize).sum::<usize>()
+        };
+        let mut layer = vec![0usize; max_height + 2];
+        for i in 0..size {
+            layer[height(i, &mut levels) + 1] += 1;
+        }
+        for h in 1..layer.len() {
+            layer[h] += layer[h - 1];
+        }
+        let mut fill = layer.clone();
+        let mut order = vec![0u32; size];
+        for i in 0..size {
+            let h = height(i, &mut levels);
+            order[fill[h]] = i as u32;
+            fill[h] += 1;
+        }
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let bound = if metric == Metric::Discernibility { vec![0f64; size] } else { Vec::new() };
+        // Labels in use per level: the distinct codes of the observed values.
+        let used_labels: Vec<Vec<f64>> = p
+            .gens
+            .iter()
+            .map(|g| {
+                g.codes
+                    .iter()
+                    .map(|codes| {
+                        let mut seen = vec![false; codes.iter().map(|&c| c as usize + 1).max().unwrap_or(0)];
+                        codes.iter().filter(|&&c| !std::mem::replace(&mut seen[c as usize], true)).count()
+                            as f64
+                    })
+                    .collect()
+            })
+            .collect();
+        let grows = |t: &Vec<Vec<f64>>| t.iter().all(|col| col.windows(2).all(|w| w[1] >= w[0]));
+        let mut by_labels: Vec<usize> = (0..m).collect();
+        by_labels.sort_by(|&a, &b| used_labels[b][0].total_cmp(&used_labels[a][0]).then(a.cmp(&b)));
+        Engine {
+            ctx: Ctx::new(p, metric),
+            lat,
+            order,
+            layer,
+            status: vec![0u8; size],
+            bound,
+            used_labels,
+            tables_monotone: grows(&p.gen_loss) && grows(&p.gen_entropy),
+            pending_up: Vec::new(),
+            pending_down: Vec::new(),
+            per_suppressed: match metric {
+                Metric::Discernibility => p.rows as f64,
+                Metric::Loss if p.rows > 0 => {
+                    p.weight.iter().sum::<f64>() / (p.rows as f64 * p.gens.len() as f64)
+                }
+                _ => 0.0,
+            },
+            by_labels,
+            store: FxHashMap::default(),
+            stored: 0,
+            budget: (4 * p.base.len()).max(BUDGET_MIN),
+            scratch: (0..threads).map(|_| Scratch::default()).collect(),
+            best: None,
+            stats: SearchStats { lattice_size: size as u64, ..SearchStats::default() },
+        }
+    }
+
+    /// The cost a node must not exceed to matter: the best cost, with `better`'s tolerance.
+    fn threshold(&self) -> Option<f64> {
+        self.best.as_ref().map(|b| {
+            let bc = b.cost(self.ctx.metric);
+            bc + bc.abs() * 1e-12
+        })
+    }
+
+    /// The static part of the monotone bound (see `Engine`); 0 where there is none.
+    fn mono_bound(&self, levels: &[u8]) -> f64 {
+        let p = self.ctx.p;
+        match self.ctx.metric {
+            Metric::Discernibility => {
+                let mut c = p.base.len() as f64;
+                let mut product = 1f64;
+                for (j, &l) in levels.iter().enumerate() {
+                    product *= self.used_labels[j][l as usize];
+                }
+                c = c.min(product);
+                if c < 1.0 { 0.0 } else { (p.rows as f64) * (p.rows as f64) / c }
+            }
+            _ if self.tables_monotone => p.lower_bound(levels, self.ctx.metric),
+            _ => 0.0,
+        }
+    }
+
+    /// Whether `levels` fails k-anonymity within the limit by counting alone: it has at least as
+    /// many classes as any column has labels in use at its level, at most N / k of them have
+    /// k rows or more, and every other one holds a row that fails.
+    fn fails_by_count(&self, levels: &[u8]) -> bool {
+        let p = self.ctx.p;
+        let k = p.criteria.k;
+        if k <= 1 {
+            return false;
+        }
+        let classes = levels
+            .iter()
+            .enumerate()
+            .map(|(j, &l)| self.used_labels[j][l as usize] as u64)
+            .max()
+            .unwrap_or(1);
+        classes.saturating_sub(p.rows / k) > p.criteria.max_suppressed
+    }
+
+    /// Whether `x` (at `levels`) may still beat or tie the best node.
+    fn in_running(&self, x: u32, levels: &[u8]) -> bool {
+        if self.status[x as usize] & (ABOVE | BELOW) != 0 {
+            return false;
+        }
+        self.threshold().is_none_or(|t| self.mono_bound(levels) <= t)
+    }
+
+    /// Phase 1 (after Flash): classifies every node still in the running by the monotone part.
+    /// Nodes are taken by height; from each unclassified one, a path climbs through unclassified
+    /// generalisations still in the running (by the column that keeps the most labels), and
+    /// its nodes are checked from the top down until one fails: a node that passes tags its
+    /// generalisations, one that fails its specialisations (the rest of the path among them).
+    /// Starting at the top rather than in the middle (Flash's binary search) measured faster:
+    /// a failing node high up tags many nodes at once, and nodes low on a path have the most
+    /// classes. Each check rolls up the smallest kept snapshot of a specialisation, after its
+    /// stepping stones if that is large, else groups all combinations.
+    fn classify_nodes(&mut self) {
+        let m = self.lat.cap.len();
+        let mut levels = vec![0u8; m];
+        let mut up = vec![0u8; m];
+        let mut path: Vec<u32> = Vec::new();
+        for pos in 0..self.order.len() {
+            let start = self.order[pos];
+            if self.status[start as usize] & (PASS | FAIL) != 0 {
+                continue;
+            }
+            self.lat.decode(start, &mut levels);
+            if !self.in_running(start, &levels) {
+                continue;
+            }
+            path.clear();
+            path.push(start);
+            let mut cur = start;
+            loop {
+                self.lat.decode(cur, &mut levels);
+                // Climb along the column that keeps the most labels (the gentlest step).
+                let mut next: Option<(f64, u32)> = None;
+                for j in 0..m {
+                    if levels[j] >= self.lat.cap[j] {
+                        continue;
+                    }
+                    let y = cur + self.lat.stride[j] as u32;
+                    if self.status[y as usize] & (PASS | FAIL) != 0 {
+                        continue;
+                    }
+                    up.copy_from_slice(&levels);
+                    up[j] += 1;
+                    if !self.in_running(y, &up) {
+                        continue;
+                    }
+                    let keep = self.used_labels[j][up[j] as usize] / self.used_labels[j][levels[j] as usize];
+                    if next.is_none_or(|(k, _)| keep > k) {
+                        next = Some((keep, y));
+                    }
+                }
+                match next {
+                    Some((_, y)) => {
+                        path.push(y);
+                        cur = y;
+                    }
+                    None => break,
+                }
+            }
+            // From the top of the path down, until a node fails (and with it, the rest).
+            while let Some(x) = path.pop() {
+                self.lat.decode(x, &mut levels);
+                let st = self.status[x as usize];
+                if st & BELOW != 0 {
+                    break; // It and everything below it on the path are out of the running.
+                }
+                if !self.in_running(x, &levels) {
+                    continue; // It and everything above it are out; those below may not be.
+                }
+                if st & (PASS | FAIL) == 0 && self.fails_by_count(&levels) {
+                    self.tag(x, FAIL);
+                    self.stats.tagged += 1;
+                    break;
+                }
+                if st & (PASS | FAIL) == 0 {
+                    // Stepping stones are specialisations: they can only tag it PASS.
+                    self.stones(&levels);
+                }
+                let st = self.status[x as usize];
+                if st & FAIL != 0 {
+                    break; // Tagged by a check further up this path's region.
+                }
+                if st & PASS != 0 {
+                    continue;
+                }
+                let source = self.source_below(&levels);
+                let items = match source {
+                    Some(y) => self.store[&y].items(),
+                    None => self.base_items(),
+                };
+                let from = items.len();
+                let (check, snap) = self.ctx.check(&levels, items, &mut self.scratch[0]);
+                self.record(x, &levels, &check, source.is_some(), from);
+                if snap.count.len() < from {
+                    self.keep(x, snap, true);
+                }
+                if check.mono {
+                    self.tag(x, PASS);
+                } else {
+                    self.tag(x, FAIL);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Before checking `levels` from a large source, checks the chain of its specialisations
+    /// that raise its columns one at a time, most labels first, from the bottom: each rolls up
+    /// the one before, and the early ones (few, as they involve few columns) are shared by
+    /// many later checks. They are ordinary checks: classified, tagged and recorded.
+    fn stones(&mut self, levels: &[u8]) {
+        let limit = self.ctx.p.base.len() / STONE_DIVISOR;
+        let big = |e: &Self| e.source_below(levels).is_none_or(|y| e.store[&y].count.len() > limit);
+        if !big(self) {
+            return;
+        }
+        let m = levels.len();
+        let mut z = vec![0u8; m];
+        for t in 0..m {
+            let j = self.by_labels[t];
+            if levels[j] == 0 {
+                continue;
+            }
+            z[j] = levels[j];
+            if z == levels {
+                break;
+            }
+            let x: u32 = z.iter().zip(&self.lat.stride).map(|(&l, &s)| l as u32 * s as u32).sum();
+            // A stone is grouped once: kept, or not worth keeping (or evicted) for good. One that
+            // fails by counting has about as many classes as entries: no use as a source.
+            if self.status[x as usize] & STONE != 0 || self.fails_by_count(&z) {
+                continue;
+            }
+            self.status[x as usize] |= STONE;
+            let source = self.source_below(&z);
+            let items = match source {
+                Some(y) => self.store[&y].items(),
+                None => self.base_items(),
+            };
+            let from = items.len();
+            let (check, snap) = self.ctx.check(&z, items, &mut self.scratch[0]);
+            let st = self.status[x as usize];
+            if st & CHECKED == 0 {
+                if st & FAIL != 0 {
+                    self.stats.tagged -= 1;
+                }
+                self.record(x, &z, &check, source.is_some(), from);
+                self.tag(x, if check.mono { PASS } else { FAIL });
+            }
+            if snap.count.len() < from {
+                self.keep(x, snap, true);
+            }
+        }
+    }
+
+    /// Phase 2: checks, height by height from the bottom, every node that passes the monotone
+    /// part and was not checked in phase 1, unless a lower bound of its cost cannot beat the
+    /// best node so far. Each rolls up the snapshot of a checked direct specialisation: unless
+    /// the node is minimal (then phase 1 checked it), one of its direct specialisations
+    /// passes, and was checked unless out of the running, and then so is the node.
+    fn evaluate_passing(&mut self) {
+        let m = self.lat.cap.len();
+        let mut levels = vec![0u8; m];
+        let discernibility = self.ctx.metric == Metric::Discernibility;
+        for h in 0..self.layer.len() - 1 {
+            let threshold = self.threshold();
+            let mut jobs: Vec<(u32, Option<u32>)> = Vec::new();
+            for pos in self.layer[h]..self.layer[h + 1] {
+                let x = self.order[pos];
+                self.lat.decode(x, &mut levels);
+                if discernibility {
+                    // Floors only grow under generalisation: a specialisation's bound holds here
+                    // too.
+                    let mut b = self.bound[x as usize].max(self.mono_bound(&levels));
+                    for y in self.lat.neighbours(x, &levels, false) {
+                        b = b.max(self.bound[y as usize]);
+                    }
+                    self.bound[x as usize] = b;
+                }
+                let st = self.status[x as usize];
+                if st & CHECKED != 0 || st & FAIL != 0 {
+                    continue;
+                }
+                let lb = if discernibility {
+                    self.bound[x as usize]
+                } else {
+                    self.ctx.p.lower_bound(&levels, self.ctx.metric)
+                };
+                if st & (ABOVE | BELOW) != 0 || threshold.is_some_and(|t| lb > t) {
+                    self.stats.pruned += 1;
+                    continue;
+                }
+                debug_assert!(st & PASS != 0, "phase 1 left node {x} unclassified");
+                let direct = (self.lat.neighbours(x, &levels, false))
+                    .filter_map(|y| self.store.get(&y).map(|s| (s.count.len(), y)))
+                    .min();
+                jobs.push((x, direct.map(|(_, y)| y).or_else(|| self.source_below(&levels))));
+            }
+            let results = self.run(&jobs);
+            for (&(x, source), (check, snap)) in jobs.iter().zip(results) {
+                self.lat.decode(x, &mut levels);
+                let from = source.map_or(self.ctx.p.base.len(), |y| self.store[&y].count.len());
+                self.record(x, &levels, &check, source.is_some(), from);
+                self.keep(x, snap, false);
+            }
+            // Snapshots below this height are no longer direct specialisations of anything left.
+            let stale: Vec<u32> = self.store.iter().filter(|(_, s)| s.height < h).map(|(&y, _)| y).collect();
+            for y in stale {
+                self.drop_snap(y);
+            }
+        }
+    }
+
+    /// Checks `jobs` (node, source snapshot), on several threads if there is enough work.
+    fn run(&mut self, jobs: &[(u32, Option<u32>)]) -> Vec<(Check, Snap)> {
+        let m = self.lat.cap.len();
+        let (ctx, store, lat) = (&self.ctx, &self.store, &self.lat);
+        let base = Items { rep: None, count: &ctx.p.base.count, sets: None };
+        let items = |s: Option<u32>| s.map_or(base, |y| store[&y].items());
+        let work: Vec<usize> = jobs.iter().map(|&(_, s)| items(s).len()).collect();
+        let total: usize = work.iter().sum();
+        let one = |sc: &mut Scratch, job: &[(u32, Option<u32>)]| -> Vec<(Check, Snap)> {
+            let mut levels = vec![0u8; m];
+            job.iter()
+                .map(|&(x, s)| {
+                    lat.decode(x, &mut levels);
+                    ctx.check(&levels, items(s), sc)
+                })
+                .collect()
+        };
+        let threads = self.scratch.len();
+        if threads <= 1 || jobs.len() <= 1 || total < PARALLEL_MIN {
+            return one(&mut self.scratch[0], jobs);
+        }
+        // Contiguous chunks of about equal work; results in job order whatever the threads.
+        let mut cuts = vec![0usize];
+        let mut acc = 0usize;
+        for (i, &w) in work.iter().enumerate() {
+            acc += w;
+            if acc * threads >= total * cuts.len() && cuts.len() < threads {
+                cuts.push(i + 1);
+            }
+        }
+        cuts.push(jobs.len());
+        cuts.dedup();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .scratch
+                .iter_mut()
+                .zip(cuts.windows(2))
+                .map(|(sc, w)| {
+                    let chunk = &jobs[w[0]..w[1]];
+                    s.spawn(move || one(sc, chunk))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+
+    fn base_items(&self) -> Items<'p> {
+        Items { rep: None, count: &self.ctx.p.base.count, sets: None }
+    }
+
+    /// The kept snapshot of a specialisation of `levels` with the fewest entries, if smaller
+    /// than the base (ties: the lowest node).
+    fn source_below(&self, levels: &[u8]) -> Option<u32> {
+        self.store
+            .iter()
+            .filter(|(_, s)| s.levels.iter().zip(levels).all(|(a, b)| a <= b))
+            .map(|(&y, s)| (s.count.len(), y))
+            .min()
+            .filter(|&(e, _)| e < self.ctx.p.base.len())
+            .map(|(_, y)| y)
+    }
+
+    /// Keeps a snapshot within the memory budget: in phase 1 by dropping the largest kept
+    /// ones first, in phase 2 by not keeping it (its generalisations then use another source).
+    fn keep(&mut self, x: u32, snap: Snap, evict: bool) {
+        let size = snap.count.len();
+        if evict {
+            while self.stored + size > self.budget && !self.store.is_empty() {
+                let largest =
+                    self.store.iter().map(|(&y, s)| (s.count.len(), y)).max().map(|(_, y)| y).unwrap_or(x);
+                self.drop_snap(largest);
+            }
+        }
+        if self.stored + size <= self.budget {
+            self.stored += size;
+            if let Some(old) = self.store.insert(x, snap) {
+                self.stored -= old.count.len();
+            }
+        }
+    }
+
+    fn drop_snap(&mut self, y: u32) {
+        if let Some(s) = self.store.remove(&y) {
+            self.stored -= s.count.len();
+        }
+    }
+
+    /// Records a checked node: statistics, bounds and the best node so far.
+    fn record(&mut self, x: u32, levels: &[u8], check: &Check, rolled_up: bool, from: usize) {
+        self.status[x as usize] |= CHECKED;
+        self.stats.checked += 1;
+        self.stats.rolled_up += rolled_up as u64;
+        self.stats.entries_read += from as u64;
+        if !self.bound.is_empty() {
+            let b = &mut self.bound[x as usize];
+            *b = b.max(check.floor as f64);
+            self.pending_up.push((check.floor as f64, x));
+        }
+        if self.per_suppressed > 0.0 {
+            self.pending_down.push((check.mono_suppressed as f64 * self.per_suppressed, x));
+        }
+        let mut improved = false;
+        if check.anonymous {
+            self.stats.anonymous += 1;
+            let e = Evaluation {
+                node: levels.to_vec(),
+                anonymous: true,
+                suppressed: check.suppressed,
+                classes: check.classes,
+                min_class: 0,
+                discernibility: check.discernibility,
+                loss: check.loss,
+                entropy: check.entropy,
+                l_distinct: Vec::new(),
+                l_entropy: Vec::new(),
+            };
+            if self.best.as_ref().is_none_or(|b| better(&e, b, self.ctx.metric, &self.ctx.p.weight)) {
+                self.best = Some(e);
+                improved = true;
+            }
+        }
+        self.mark_beyond(improved);
+    }
+
+    /// Puts out of the running every node a checked one's bounds exclude, now that the best
+    /// cost is known or lower: the node and its generalisations if its `floor` exceeds it
+    /// (discernibility), the node and its specialisations if its rows failing the monotone part
+    /// cost more than it when suppressed (see `Engine`).
+    /// Only the last pending entries are new unless the best improved (`all`).
+    fn mark_beyond(&mut self, all: bool) {
+        let Some(t) = self.threshold() else { return };
+        for up in [true, false] {
+            let pending = if up { &mut self.pending_up } else { &mut self.pending_down };
+            let from = if all { 0 } else { pending.len().saturating_sub(1) };
+            let (out, keep): (Vec<_>, Vec<_>) = pending.drain(from..).partition(|&(v, _)| v > t);
+            pending.extend(keep);
+            let bit = if up { ABOVE } else { BELOW };
+            for (_, x) in out {
+                self.spread(x, bit, up);
+            }
+        }
+    }
+
+    /// Sets `bit` on `x` and on every generalisation (`up`) or specialisation of it.
+    fn spread(&mut self, x: u32, bit: u8, up: bool) {
+        if self.status[x as usize] & bit != 0 {
+            return;
+        }
+        let mut levels = vec![0u8; self.lat.cap.len()];
+        self.status[x as usize] |= bit;
+        let mut stack = vec![x];
+        while let Some(y) = stack.pop() {
+            self.lat.decode(y, &mut levels);
+            for z in self.lat.neighbours(y, &levels, up) {
+                let st = &mut self.status[z as usize];
+                if *st & bit == 0 {
+                    debug_assert!(
+                        bit & (PASS | FAIL) == 0 || *st & (PASS | FAIL) == 0,
+                        "monotone part contradicted at {z}"
+                    );
+                    *st |= bit;
+                    if bit == FAIL {
+                        self.stats.tagged += 1;
+                    }
+                    stack.push(z);
+                }
+            }
+        }
+    }
+
+    /// Sets `x`'s status and propagates it: PASS to every generalisation, FAIL to every
+    /// specialisation (within the caps). Nodes that learn FAIL this way count as tagged.
+    fn tag(&mut self, x: u32, status: u8) {
+        self.status[x as usize] &= !status;
+        self.spread(x, status, status == PASS);
+    }
 }
 
 #[cfg(test)]
@@ -746,6 +2019,171 @@ mod tests {
         let (best, stats) = p.search(Metric::Loss).unwrap();
         assert_eq!(best.node, vec![1]);
         assert_eq!(stats.lattice_size, 2);
+    }
+
+    /// Deterministic pseudo-random numbers (a 64-bit LCG).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
+    /// A column of `values` values whose level 1 maps them at random onto `labels` labels (most
+    /// unused) and level 2 is `*`.
+    fn wide(rng: &mut Lcg, values: usize, labels: usize) -> Generalisation {
+        let codes1: Vec<u32> = (0..values).map(|_| rng.next(labels as u64) as u32).collect();
+        let mut leaves1 = vec![0u64; labels];
+        for &c in &codes1 {
+            leaves1[c as usize] += 1;
+        }
+        Generalisation {
+            column: "w".into(),
+            description: String::new(),
+            values: (0..values).map(|v| format!("{v:03}")).collect(),
+            codes: vec![(0..values as u32).collect(), codes1, vec![0; values]],
+            labels: vec![vec![String::new(); values], vec![String::new(); labels], vec!["*".into()]],
+            leaves: vec![vec![1; values], leaves1, vec![values as u64]],
+            domain: values as u64,
+        }
+    }
+
+    #[test]
+    fn every_grouping_path_agrees_with_a_plain_grouping() {
+        let mut rng = Lcg(11);
+        let gens: Vec<Generalisation> = (0..4).map(|_| wide(&mut rng, 50, 1 << 17)).collect();
+        let n = 3000;
+        let base = Base {
+            qi: (0..4)
+                .map(|_| {
+                    (0..n)
+                        .map(|_| {
+                            let pool = if rng.next(2) == 0 { 3 } else { 50 };
+                            rng.next(pool) as u32
+                        })
+                        .collect()
+                })
+                .collect(),
+            count: (0..n).map(|_| 1 + rng.next(3)).collect(),
+            ..Base::default()
+        };
+        let p = Problem::new(&gens, &base, Criteria { k: 2, max_suppressed: 0, diversity: vec![] });
+        let packed = Packed::new(&p);
+        assert!(packed.is_some());
+        let rep: Vec<u32> = (0..n as u32).rev().collect();
+        let count: Vec<u64> = rep.iter().map(|&r| base.count[r as usize]).collect();
+        // Key spaces: 2^68 (folded), 2^34 x 2500 (64-bit hash), 50^4 (32-bit hash), 2500 (dense).
+        for node in [[1u8, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 2, 2], [2, 2, 2, 2]] {
+            for reversed in [false, true] {
+                let items = if reversed {
+                    Items { rep: Some(&rep), count: &count, sets: None }
+                } else {
+                    Items { rep: None, count: &base.count, sets: None }
+                };
+                // Plain: first appearance of each tuple of labels.
+                let mut index: std::collections::HashMap<Vec<u32>, u32> = Default::default();
+                let (mut class_of, mut size, mut first) = (Vec::new(), Vec::new(), Vec::new());
+                for e in 0..n {
+                    let r = items.rep(e);
+                    let key: Vec<u32> =
+                        (0..4).map(|j| gens[j].codes[node[j] as usize][base.qi[j][r] as usize]).collect();
+                    let next = index.len() as u32;
+                    let c = *index.entry(key).or_insert(next);
+                    if c == next {
+                        size.push(0);
+                        first.push(r as u32);
+                    }
+                    size[c as usize] += items.count[e];
+                    class_of.push(c);
+                }
+                for pk in [None, packed.as_ref()] {
+                    let g = p.group_items(&node, items, pk, &mut Scratch::default(), true);
+                    assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first), "{node:?}");
+                }
+                // A reused scratch (dense slots reset, hash generations) gives the same again.
+                let mut sc = Scratch::default();
+                for _ in 0..3 {
+                    let g = p.group_items(&node, items, packed.as_ref(), &mut sc, false);
+                    assert_eq!((&g.size, &g.first), (&size, &first), "{node:?}");
+                }
+            }
+        }
+    }
+
+    /// With snapshots evicted almost at once (`BUDGET_MIN` is tiny in unit tests), the search
+    /// still equals checking every node.
+    #[test]
+    fn search_with_a_tiny_snapshot_budget_equals_exhaustive() {
+        let mut rng = Lcg(5);
+        let mut solved = 0;
+        for case in 0..150 {
+            let m = 2 + rng.next(3) as usize;
+            let rows = 20 + rng.next(200) as usize;
+            let spec = HierarchySpec::Interval { widths: vec![2, 4, 8], range: None };
+            let data: Vec<Vec<String>> = (0..m)
+                .map(|_| (0..rows).map(|_| (rng.next(6) + rng.next(6) * rng.next(2)).to_string()).collect())
+                .collect();
+            let gens: Vec<Generalisation> =
+                data.iter().map(|d| Generalisation::build("x", &spec, d).unwrap()).collect();
+            let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
+            for r in 0..rows {
+                let key = gens
+                    .iter()
+                    .zip(&data)
+                    .map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32)
+                    .collect();
+                *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
+            }
+            let mut base = Base {
+                qi: vec![Vec::new(); m],
+                sensitive: vec![Vec::new()],
+                sensitive_card: vec![3],
+                count: vec![],
+            };
+            for ((key, s), c) in combos {
+                for (j, v) in key.into_iter().enumerate() {
+                    base.qi[j].push(v);
+                }
+                base.sensitive[0].push(s);
+                base.count.push(c);
+            }
+            let diversity = match case % 3 {
+                0 => vec![],
+                1 => vec![(2, Diversity::Distinct)],
+                _ => vec![(2, Diversity::Recursive { c: 2.0 })],
+            };
+            let k = 2 + rng.next(4);
+            let p = Problem::new(
+                &gens,
+                &base,
+                Criteria { k, max_suppressed: rng.next(rows as u64 / 4), diversity },
+            );
+            let caps: Vec<u8> = gens.iter().map(|g| g.height() as u8).collect();
+            for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
+                let mut best: Option<Evaluation> = None;
+                let lat = Lattice::new(&caps).unwrap();
+                let mut node = vec![0u8; m];
+                for i in 0..lat.size as u32 {
+                    lat.decode(i, &mut node);
+                    let e = p.evaluate(&node).unwrap();
+                    if e.anonymous && best.as_ref().is_none_or(|b| better(&e, b, metric, &p.weight)) {
+                        best = Some(e);
+                    }
+                }
+                match (p.search(metric), best) {
+                    (Ok((got, stats)), Some(b)) => {
+                        assert_eq!(got, b, "case {case} {metric:?}");
+                        assert_eq!(stats.checked + stats.tagged + stats.pruned, stats.lattice_size);
+                        solved += 1;
+                    }
+                    (Err(SearchError::NoSolution(_)), None) => {}
+                    (got, b) => panic!("case {case} {metric:?}: {got:?} vs {b:?}"),
+                }
+            }
+        }
+        assert!(solved > 200, "{solved}");
     }
 
     #[test]
