@@ -197,24 +197,55 @@ pub fn recode(problem: &Problem, metric: Metric, global: &Evaluation) -> Result<
             best = Local { recoding: rec, evaluation: eval, start: Some(start), class_sizes: sizes };
         }
     };
-    // The global optimum's classes refined (failing remainders merged back).
-    if let Some((classes, suppressed)) = run.pooled(&global.node, all.clone(), false)? {
-        consider(classes, suppressed, Start { exact_first: false, from_optimum: true, pooling: false });
-    }
-    // From the most general node the caps allow: all rows, or the combinations that meet the
-    // criteria on their own kept exact and the rest refined; failing remainders merged back or
-    // pooled.
+    // The candidates: the global optimum's classes refined (failing remainders merged back);
+    // and from the most general node the caps allow, all rows, or the combinations that meet
+    // the criteria on their own kept exact and the rest refined, failing remainders merged back
+    // or pooled.
     let cap = problem.cap.clone();
     let (exact, rest) = run.exact_first(&all);
-    for first_exact in [false, true] {
-        if first_exact && exact.is_empty() {
+    let mut jobs =
+        vec![(global.node.clone(), Start { exact_first: false, from_optimum: true, pooling: false })];
+    for exact_first in [false, true] {
+        if exact_first && exact.is_empty() {
             continue;
         }
-        let items = if first_exact { rest.clone() } else { all.clone() };
         for pooling in [false, true] {
-            let Some((mut classes, suppressed)) = run.pooled(&cap, items.clone(), pooling)? else { continue };
-            classes.extend(exact.iter().filter(|_| first_exact).cloned());
-            consider(classes, suppressed, Start { exact_first: first_exact, from_optimum: false, pooling });
+            jobs.push((cap.clone(), Start { exact_first, from_optimum: false, pooling }));
+        }
+    }
+    let job = |run: &Run, node: &[u8], start: Start| -> Result<Option<Placed>, SearchError> {
+        let items = if start.exact_first { rest.clone() } else { all.clone() };
+        let placed = run.pooled(node, items, start.pooling)?;
+        Ok(placed.map(|(mut classes, suppressed)| {
+            if start.exact_first {
+                classes.extend(exact.iter().cloned());
+            }
+            (classes, suppressed)
+        }))
+    };
+    // Small problems refine the candidates side by side (one thread each, as far as cores go);
+    // large ones one after another on all cores, so memory holds one candidate at a time. Each
+    // candidate's result depends only on the candidate, and they are weighed in a fixed order.
+    let results: Vec<Result<Option<Placed>, SearchError>> = if problem.base.len() < 1_000_000 && threads > 1 {
+        let single = Run { p: problem, greedy, threads: 1 };
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                jobs.iter().map(|(node, start)| s.spawn(|| job(&single, node, *start))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SearchError::TooLarge("a local recoding thread panicked".into()))
+                    })
+                })
+                .collect()
+        })
+    } else {
+        jobs.iter().map(|(node, start)| job(&run, node, *start)).collect()
+    };
+    for ((_, start), result) in jobs.iter().zip(results) {
+        if let Some((classes, suppressed)) = result? {
+            consider(classes, suppressed, *start);
         }
     }
     Ok(best)
