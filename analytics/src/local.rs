@@ -137,22 +137,24 @@ impl<'p, 'a> Checker<'p, 'a> {
     }
 }
 
+/// The entropy (nats) of a class of `size` rows with these sensitive counts.
+fn entropy(counts: &[u64], size: u64) -> f64 {
+    let total = size as f64;
+    counts
+        .iter()
+        .map(|&n| {
+            let p = n as f64 / total;
+            -p * p.ln()
+        })
+        .sum()
+}
+
 /// Whether a class of `size` rows with these (non-zero) sensitive counts is l-diverse; the same
 /// rules as the global search.
 fn diverse(counts: &mut [u64], size: u64, l: u64, diversity: Diversity) -> bool {
     match diversity {
         Diversity::Distinct => counts.len() as u64 >= l,
-        Diversity::Entropy => {
-            let total = size as f64;
-            let h: f64 = counts
-                .iter()
-                .map(|&n| {
-                    let p = n as f64 / total;
-                    -p * p.ln()
-                })
-                .sum();
-            h >= (l as f64).ln() - 1e-12
-        }
+        Diversity::Entropy => entropy(counts, size) >= (l as f64).ln() - 1e-12,
         Diversity::Recursive { c } => {
             counts.sort_unstable_by(|a, b| b.cmp(a));
             let tail: u64 = counts.iter().skip(l.saturating_sub(1) as usize).sum();
@@ -745,16 +747,8 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
                 b += 1;
             }
             let mut counts: Vec<u64> = hist[a..b].iter().map(|x| x.1).collect();
-            let total = size[c as usize] as f64;
-            let h: f64 = counts
-                .iter()
-                .map(|&x| {
-                    let q = x as f64 / total;
-                    -q * q.ln()
-                })
-                .sum();
             min_distinct = min_distinct.min(counts.len() as u64);
-            min_entropy = min_entropy.min(h.exp());
+            min_entropy = min_entropy.min(entropy(&counts, size[c as usize]).exp());
             ok &= diverse(&mut counts, size[c as usize], l, diversity);
             a = b;
         }
