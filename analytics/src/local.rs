@@ -138,7 +138,7 @@ impl<'p, 'a> Checker<'p, 'a> {
 }
 
 /// The entropy (nats) of a class of `size` rows with these sensitive counts.
-fn entropy(counts: &[u64], size: u64) -> f64 {
+fn class_entropy(counts: &[u64], size: u64) -> f64 {
     let total = size as f64;
     counts
         .iter()
@@ -154,7 +154,7 @@ fn entropy(counts: &[u64], size: u64) -> f64 {
 fn diverse(counts: &mut [u64], size: u64, l: u64, diversity: Diversity) -> bool {
     match diversity {
         Diversity::Distinct => counts.len() as u64 >= l,
-        Diversity::Entropy => entropy(counts, size) >= (l as f64).ln() - 1e-12,
+        Diversity::Entropy => class_entropy(counts, size) >= (l as f64).ln() - 1e-12,
         Diversity::Recursive { c } => {
             counts.sort_unstable_by(|a, b| b.cmp(a));
             let tail: u64 = counts.iter().skip(l.saturating_sub(1) as usize).sum();
@@ -748,7 +748,7 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
             }
             let mut counts: Vec<u64> = hist[a..b].iter().map(|x| x.1).collect();
             min_distinct = min_distinct.min(counts.len() as u64);
-            min_entropy = min_entropy.min(entropy(&counts, size[c as usize]).exp());
+            min_entropy = min_entropy.min(class_entropy(&counts, size[c as usize]).exp());
             ok &= diverse(&mut counts, size[c as usize], l, diversity);
             a = b;
         }
