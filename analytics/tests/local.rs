@@ -12,15 +12,8 @@ use analytics::local;
 use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Problem, SearchError};
 
-/// Deterministic pseudo-random numbers (a 64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
+mod common;
+use common::Lcg;
 
 /// A random ARX hierarchy file over `values`: level 1 groups values at random, level 2 groups
 /// level-1 labels at random, then `*`; some labels deliberately read like values of other levels.

@@ -9,15 +9,8 @@ use analytics::hierarchy::Generalisation;
 use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Problem, SearchError};
 
-/// Deterministic pseudo-random numbers (a 64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
+mod common;
+use common::Lcg;
 
 /// age (bands of 5, 10, 20, then *), zip (masked from the right), sex (kept or *), and a
 /// sensitive diagnosis.

@@ -13,19 +13,8 @@ use analytics::hierarchy::Generalisation;
 use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Evaluation, Problem, SearchError};
 
-/// Deterministic pseudo-random numbers (a 64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-
-    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
-        items[self.next(items.len() as u64) as usize].clone()
-    }
-}
+mod common;
+use common::Lcg;
 
 /// One quasi-identifier: its hierarchy and a pool of values to draw rows from.
 struct Column {
