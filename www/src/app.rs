@@ -1,405 +1,248 @@
-//! The components: inputs (link, paste, files, drop) and the verdicts.
+//! The app: the [`Route`] the location names, parsed from its fragment by a pure function
+//! (tested natively), and (in the browser) the `App` component that follows the fragment and
+//! renders the page the route names (its `switch`), in the shape of yew's `function_router`.
+//!
+//! Every link is a fragment of the one static page, so links work from any sub-path:
+//!
+//! | fragment                          | page                                               |
+//! |-----------------------------------|----------------------------------------------------|
+//! | (none), `#`, anything else        | credentials, nothing to verify                      |
+//! | `#bundle=<b64url>[&bundle=…]`     | credentials, verifying each bundle in the link      |
+//! | `#release`, `#release=`, `#release…` | datasets, nothing loaded (pick a bundle file)    |
+//! | `#release=<path>[&…]`             | datasets, verifying the release bundle at `path`    |
+//! | `#release=<path>` not a relative path (`https:`, `//`, `/`, `\`, `%`) | datasets, the link refused, saying why |
 
-use verifier::{Bundle, BundleTrust, Outcome, StatusCheck, TrustList, check_bundle};
-use wasm_bindgen_futures::{JsFuture, spawn_local};
-use yew::prelude::*;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::camera::Scanner;
-use crate::net;
-use crate::release_page::{ReleasePage, view_steps};
-use verifier::Verdict;
-use wasm_bindgen::JsCast as _;
-use wasm_bindgen::prelude::Closure;
-
-use crate::state::{
-    Action, LOCAL_TRUST_KEY, Role, Shown, State, add_local, add_step, advice, bundles_from_fragment,
-    bundles_from_text, data_verdict, heading, local_only, parse_local, portfolio_verdict, remove_local,
-};
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
+/// The page the location names, from its percent-decoded fragment (see the module's table).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// Anything but a dataset link: the credential page.
+    Credentials {
+        /// The bundles a verification link carries (`#bundle=…`), each decoded or why not;
+        /// empty when the fragment carries none.
+        bundles: Vec<Result<Vec<u8>, String>>,
+    },
+    /// A fragment starting `#release`: the dataset page.
+    Release {
+        /// The release bundle the link names (`#release=<path>`): `None` for `#release` alone,
+        /// an error for a path that is not a relative path on this site.
+        link: Result<Option<String>, String>,
+    },
 }
 
-/// Saves the locally added keys and shows them.
-fn save_local(store: &UseReducerHandle<Store>, t: verifier::TrustList) {
-    match (storage(), serde_json::to_string(&t)) {
-        (Some(s), Ok(json)) if s.set_item(LOCAL_TRUST_KEY, &json).is_ok() => {
-            store.dispatch(Action::LocalTrust(Ok(t)))
+impl Route {
+    /// The route of a (percent-decoded) URL fragment, `#` included (`""` for none).
+    pub fn parse(fragment: &str) -> Route {
+        if fragment.starts_with("#release") {
+            Route::Release { link: release_path(fragment) }
+        } else {
+            Route::Credentials { bundles: bundles_from_fragment(fragment) }
         }
-        _ => store
-            .dispatch(Action::LocalTrust(Err("this browser does not let the page store keys".to_owned()))),
+    }
+
+    /// Whether this is the dataset page (the navigation marks the current page).
+    pub fn is_release(&self) -> bool {
+        matches!(self, Route::Release { .. })
     }
 }
 
-/// The reducer, as Yew wants it.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Store(State);
-
-impl Reducible for Store {
-    type Action = Action;
-    fn reduce(self: std::rc::Rc<Self>, action: Action) -> std::rc::Rc<Self> {
-        std::rc::Rc::new(Store(self.0.clone().reduce(action)))
-    }
+/// Decodes the bundles carried in a URL fragment: `#bundle=<base64url>[&bundle=…]`.
+pub fn bundles_from_fragment(fragment: &str) -> Vec<Result<Vec<u8>, String>> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .filter_map(|p| p.strip_prefix("bundle="))
+        .map(|b64| {
+            URL_SAFE_NO_PAD
+                .decode(b64.trim_end_matches('='))
+                .map_err(|_| "the link's bundle is not valid base64url".to_owned())
+        })
+        .collect()
 }
 
-/// Verifies bundles against the site's trust list, fetching revocation evidence from each
-/// trusted issuer's log when it has one.
-async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, String>)>) -> Vec<Shown> {
-    let now = (js_sys::Date::now() / 1000.0) as i64;
+/// Finds bundles in pasted text: verification links, or bundle JSON itself.
+pub fn bundles_from_text(text: &str) -> Vec<Result<Vec<u8>, String>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return vec![Err("nothing was pasted".to_owned())];
+    }
+    if t.starts_with('{') {
+        return vec![Ok(t.as_bytes().to_vec())];
+    }
     let mut out = Vec::new();
-    for (source, bytes) in inputs {
-        let bytes = match bytes {
-            Ok(b) => b,
-            Err(e) => format!("not a bundle: {e}").into_bytes(),
-        };
-        let mut evidence: Option<Result<verifier::StatusEvidence, String>> = None;
-        let mut history = None;
-        let mut seen_now = None;
-        if let Ok(b) = Bundle::parse(&bytes)
-            && let Some((party, t)) = trust.find_issuer(&b.credential.issuer)
-            && let Some(log) = &party.log
-        {
-            evidence = Some(net::status_evidence(log, &b).await);
-            // Compare with the last checkpoint this browser saw for the log, then remember the
-            // current one (below, once the verifier has checked it).
-            if let Some(Ok(e)) = &evidence {
-                let origin = b.credential.issuer.clone();
-                if let Some(seen) = net::last_seen(&origin) {
-                    let (old, new) =
-                        (net::checkpoint_size(&seen), net::checkpoint_size(&e.latest_checkpoint));
-                    let proof = match (old, new) {
-                        (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
-                        _ => None,
-                    };
-                    // A proof the comparison needs but the log's tiles did not give: unchecked.
-                    history =
-                        Some(verifier::check_last_seen(&t, &seen, &e.latest_checkpoint, proof.as_deref()));
-                }
-                if history.as_ref().is_none_or(|h| h.outcome == Outcome::Pass || h.outcome == Outcome::Skip) {
-                    seen_now = Some((origin, e.latest_checkpoint.clone()));
-                }
-            }
+    for word in t.split_whitespace() {
+        if let Some((_, frag)) = word.split_once('#') {
+            out.extend(bundles_from_fragment(frag));
         }
-        // A log the trust list names must answer: anything less is "could not check", never valid.
-        let status = match &evidence {
-            None => StatusCheck::Offline,
-            Some(Ok(e)) => StatusCheck::Evidence(e),
-            Some(Err(why)) => StatusCheck::Unavailable(why),
-        };
-        let (mut report, summary) = check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, status);
-        // Only a checkpoint the revocation step verified (signature, quorum, consistency with
-        // the bundle's) is remembered: a forged or unwitnessed one must not replace a good one.
-        if summary.as_ref().is_some_and(|s| s.status_checked)
-            && let Some((origin, checkpoint)) = seen_now
-        {
-            net::remember(&origin, &checkpoint);
-        }
-        if let Some(step) = history {
-            add_step(&mut report, step);
-        }
-        let verdict = report.verdict();
-        out.push(Shown { source, report, summary, verdict });
+    }
+    if out.is_empty() {
+        out.push(Err("paste a verification link (…#bundle=…) or the bundle's JSON".to_owned()));
     }
     out
 }
 
-/// Numbers each verification, so that a late answer for an earlier one is recognised and
-/// dropped (a new link, paste or file always wins).
-type Counter = std::rc::Rc<std::cell::Cell<u32>>;
-
-fn next(counter: &Counter) -> u32 {
-    counter.set(counter.get().wrapping_add(1));
-    counter.get()
+/// Checks a `#release=` path: relative to the site (so it can only name a file of this
+/// site's origin), without a scheme, host or backslash.
+///
+/// # Errors
+/// Why the path is refused.
+pub fn release_path(fragment: &str) -> Result<Option<String>, String> {
+    let Some(rest) = fragment.trim_start_matches('#').strip_prefix("release") else { return Ok(None) };
+    let Some(path) = rest.strip_prefix('=') else { return Ok(None) };
+    let path = path.split('&').next().unwrap_or_default();
+    if path.is_empty() {
+        return Ok(None);
+    }
+    if path.contains(':') || path.starts_with('/') || path.contains('\\') || path.contains('%') {
+        return Err(format!(
+            "the link names {path:?}: a release link must name a file on this site by a relative path"
+        ));
+    }
+    Ok(Some(path.to_owned()))
 }
 
-fn start(store: &UseReducerHandle<Store>, counter: &Counter, inputs: Vec<(String, Result<Vec<u8>, String>)>) {
-    let Some(trust) = store.0.verifying_trust() else {
-        store.dispatch(Action::InputError("the site's trust list has not loaded yet".to_owned()));
-        return;
-    };
-    let run = next(counter);
-    store.dispatch(Action::Busy(run));
-    let store = store.clone();
-    spawn_local(async move {
-        let shown = verify_all(trust, inputs).await;
-        let ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
-        store.dispatch(Action::Shown(run, shown, ms));
-    });
-}
+#[cfg(target_arch = "wasm32")]
+pub use view::App;
 
-async fn read_files(files: web_sys::FileList) -> Vec<(String, Result<Vec<u8>, String>)> {
-    let mut out = Vec::new();
-    for i in 0..files.length() {
-        let Some(f) = files.get(i) else { continue };
-        let bytes = match JsFuture::from(f.array_buffer()).await {
-            Ok(buf) => Ok(js_sys::Uint8Array::new(&buf).to_vec()),
-            Err(_) => Err(format!("could not read {}", f.name())),
-        };
-        out.push((f.name(), bytes));
-    }
-    out
-}
+/// The components (wasm32 only).
+#[cfg(target_arch = "wasm32")]
+mod view {
+    use yew::prelude::*;
 
-/// The URL fragment, percent-decoded (browsers encode spaces and non-ASCII characters in it).
-fn fragment() -> String {
-    let raw = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-    js_sys::decode_uri_component(&raw).ok().and_then(|s| s.as_string()).unwrap_or(raw)
-}
+    use super::Route;
+    use crate::components::local_keys::LocalKeys;
+    use crate::components::nav::Nav;
+    use crate::hooks::use_location::use_fragment;
+    use crate::hooks::use_store::Store;
+    use crate::hooks::use_trust::use_trust;
+    use crate::hooks::use_verify::{Runs, use_runs};
+    use crate::pages::credentials::CredentialsPage;
+    use crate::pages::release::ReleasePage;
+    use crate::state::credentials::State;
+    use crate::state::trust::{Role, local_only};
 
-/// The whole app.
-#[function_component(App)]
-pub fn app() -> Html {
-    let store = use_reducer(Store::default);
-    let counter: Counter = use_memo((), |_| std::cell::Cell::new(0));
-    let paste = use_node_ref();
-    // The page follows the fragment: `#release…` is the dataset page, anything else credentials.
-    let hash = use_state(fragment);
-    {
-        let hash = hash.clone();
-        use_effect_with((), move |_| {
-            let on_change = Closure::<dyn FnMut()>::new(move || hash.set(fragment()));
-            if let Some(w) = web_sys::window() {
-                let _ = w.add_event_listener_with_callback("hashchange", on_change.as_ref().unchecked_ref());
-            }
-            on_change.forget();
-        });
+    /// The whole app: the state both pages share (the site's trust list, the keys added on
+    /// this browser, the credential results), and the page the fragment names.
+    #[function_component(App)]
+    pub fn app() -> Html {
+        let store = use_reducer(Store::<State>::default);
+        let runs = use_runs(&store);
+        // The page follows the fragment: `#release…` is the dataset page, anything else credentials.
+        let fragment = use_fragment();
+        use_trust(&store);
+        switch(&Route::parse(&fragment), &fragment, &store, &runs)
     }
 
-    // Load trust.json from our own origin (a relative URL works from any sub-path), and the
-    // keys this browser's user added.
-    {
-        let store = store.clone();
-        use_effect_with((), move |_| {
-            let stored = storage().and_then(|s| s.get_item(LOCAL_TRUST_KEY).ok().flatten());
-            store.dispatch(Action::LocalTrust(Ok(parse_local(stored.as_deref()))));
-            spawn_local(async move {
-                let r = match net::get("trust.json").await {
-                    Ok(Some(b)) => TrustList::parse(&b),
-                    Ok(None) => Err("this site has no trust.json".to_owned()),
-                    Err(e) => Err(e),
-                };
-                store.dispatch(Action::Trust(r));
-            });
-        });
-    }
-    // A #bundle= link verifies on load, once the trust list is in, and again whenever the
-    // fragment changes in this tab: the old verdict goes at once, so it is never shown beside
-    // another link; a fragment without a bundle clears it.
-    {
-        let (store, counter) = (store.clone(), counter.clone());
-        let loaded = store.0.verifying_trust().is_some();
-        use_effect_with((loaded, (*hash).clone()), move |(loaded, hash)| {
-            if *loaded && !hash.starts_with("#release") {
-                let found = bundles_from_fragment(hash);
-                if found.is_empty() {
-                    if !store.0.shown.is_empty() || store.0.busy {
-                        store.dispatch(Action::Clear(next(&counter)));
-                    }
-                } else {
-                    start(&store, &counter, found.into_iter().map(|b| ("link".to_owned(), b)).collect());
-                }
-            }
-        });
-    }
-
-    let on_paste = {
-        let (store, paste, counter) = (store.clone(), paste.clone(), counter.clone());
-        Callback::from(move |_: MouseEvent| {
-            let text = paste.cast::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
-            start(
-                &store,
-                &counter,
-                bundles_from_text(&text).into_iter().map(|b| ("pasted".to_owned(), b)).collect(),
-            );
-        })
-    };
-    let on_files = {
-        let (store, counter) = (store.clone(), counter.clone());
-        Callback::from(move |e: Event| {
-            let Some(files) = e.target_dyn_into::<web_sys::HtmlInputElement>().and_then(|i| i.files()) else {
-                return;
-            };
-            let (store, counter) = (store.clone(), counter.clone());
-            spawn_local(async move {
-                let inputs = read_files(files).await;
-                start(&store, &counter, inputs);
-            });
-        })
-    };
-    let on_drop = {
-        let (store, counter) = (store.clone(), counter.clone());
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            let Some(files) = e.data_transfer().and_then(|d| d.files()) else { return };
-            let (store, counter) = (store.clone(), counter.clone());
-            spawn_local(async move {
-                let inputs = read_files(files).await;
-                start(&store, &counter, inputs);
-            });
-        })
-    };
-    let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
-    let on_qr = {
-        let (store, counter) = (store.clone(), counter.clone());
-        Callback::from(move |text: String| {
-            start(
-                &store,
-                &counter,
-                bundles_from_text(&text).into_iter().map(|b| ("QR code".to_owned(), b)).collect(),
-            );
-        })
-    };
-    let on_camera_error = {
-        let store = store.clone();
-        Callback::from(move |e: String| store.dispatch(Action::InputError(e)))
-    };
-
-    let (local_name, local_vkey) = (use_node_ref(), use_node_ref());
-    let on_add = |role: Role| {
-        let (store, local_name, local_vkey) = (store.clone(), local_name.clone(), local_vkey.clone());
-        Callback::from(move |_: MouseEvent| {
-            let value =
-                |r: &NodeRef| r.cast::<web_sys::HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
-            if store.0.trust.is_none() && store.0.trust_error.is_none() {
-                // Until the site's list is in, a key for an origin it lists could not be refused.
-                store.dispatch(Action::LocalTrust(Err("wait for the site's trust list to load".to_owned())));
-                return;
-            }
-            match add_local(
-                &store.0.local_trust,
-                store.0.trust.as_ref(),
-                role,
-                &value(&local_name),
-                &value(&local_vkey),
-            ) {
-                Ok(t) => save_local(&store, t),
-                Err(e) => store.dispatch(Action::LocalTrust(Err(e))),
-            }
-        })
-    };
-    let s = &store.0;
-    let site_trust = s.trust.clone().unwrap_or_default();
-    // Keys are trusted only for their role: a local publisher key labels no credential.
-    let (local_issuers, local_publishers) = (
-        local_only(&site_trust, &s.local_trust, Role::Issuer),
-        local_only(&site_trust, &s.local_trust, Role::Publisher),
-    );
-    let local_keys = html! {
-        <details class="local-trust" id="local-trust">
-            <summary>{ "Trust another issuer or publisher on this browser" }</summary>
-            <p class="warning">{ "Only add a key you got from the organisation itself (its website, a letter, its staff), never from the person or file you are checking: anyone can make a key. Keys added here stay in this browser, and every result that relies on one says so." }</p>
-            <label for="local-name">{ "Organisation's name" }</label>
-            <input id="local-name" ref={local_name.clone()} type="text" autocomplete="off" />
-            <label for="local-vkey">{ "Its log's verifier key (name+id+key)" }</label>
-            <input id="local-vkey" ref={local_vkey.clone()} type="text" autocomplete="off" spellcheck="false" />
-            <div class="buttons">
-                <button id="local-add-issuer" type="button" onclick={on_add(Role::Issuer)}>{ "Trust as a credential issuer" }</button>
-                <button id="local-add-publisher" type="button" onclick={on_add(Role::Publisher)}>{ "Trust as a dataset publisher" }</button>
-            </div>
-            if let Some(e) = &s.local_error {
-                <p class="error" role="alert">{ e.clone() }</p>
-            }
-            if !local_issuers.is_empty() || !local_publishers.is_empty() {
-                <ul class="local-keys">
-                    { for s.local_trust.issuers.iter().map(|p| ("issuer", p)).chain(s.local_trust.publishers.iter().map(|p| ("publisher", p))).map(|(role, p)| {
-                        let origin = verifier::parse_verifier_key(&p.vkey).map(|k| k.name).unwrap_or_default();
-                        let on_remove = {
-                            let (store, origin) = (store.clone(), origin.clone());
-                            Callback::from(move |_: MouseEvent| save_local(&store, remove_local(&store.0.local_trust, &origin)))
-                        };
-                        html! { <li data-origin={origin.clone()}>{ format!("{} ({role}, {origin}) ", p.name) }<button type="button" class="link" onclick={on_remove} aria-label={format!("Stop trusting {}", p.name)}>{ "Remove" }</button></li> }
-                    }) }
-                </ul>
-            }
-        </details>
-    };
-    let nav = html! {
-        <nav aria-label="What to verify">
-            <a href="#" aria-current={ (!hash.starts_with("#release")).then_some("page") }>{ "Credentials" }</a>
-            <a href="#release" id="nav-release" aria-current={ hash.starts_with("#release").then_some("page") }>{ "Datasets" }</a>
-        </nav>
-    };
-    if hash.starts_with("#release") {
-        return html! {
-            <main>
-                { nav }
-                if let Some(e) = &s.trust_error {
-                    <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
-                }
-                <ReleasePage trust={s.verifying_trust()} local_only={local_publishers.clone()} fragment={(*hash).clone()} />
-                { local_keys }
-            </main>
-        };
-    }
-    let verdicts: Vec<Verdict> = s.shown.iter().map(|r| r.verdict).collect();
-    let subjects = s.subjects();
-    html! {
-        <main ondrop={on_drop} ondragover={on_dragover}>
-            { nav }
-            <header>
-                <h1>{ "Verify a credential" }</h1>
-                <p class="lede">{ "Everything is checked in this browser against the issuers' public logs. Nothing you open here is uploaded." }</p>
-            </header>
-            if let Some(e) = &s.trust_error {
-                <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
-            }
-            <section class="inputs" aria-label="Credential to verify">
-                <label for="paste">{ "Paste a verification link or a bundle" }</label>
-                <textarea id="paste" ref={paste} rows="4" placeholder="https://…#bundle=…" />
-                <button id="verify-paste" onclick={on_paste}>{ "Verify" }</button>
-                <label for="file">{ "Or choose bundle files (or drop them anywhere on this page)" }</label>
-                <input id="file" type="file" accept=".json,application/json" multiple=true onchange={on_files} />
-                <Scanner on_text={on_qr} on_error={on_camera_error} />
-            </section>
-            { local_keys }
-            if s.busy {
-                <p id="busy" aria-live="polite">{ "Checking…" }</p>
-            }
-            if let Some(e) = &s.input_error {
-                <p class="error" role="alert">{ e.clone() }</p>
-            }
-            if !s.shown.is_empty() {
-                <section id="verdict" data-verdict={ portfolio_verdict(&verdicts) }
-                    data-ms={ s.verdict_ms.map(|m| format!("{m:.0}")).unwrap_or_default() } aria-live="polite">
-                    if s.shown.len() > 1 {
-                        <h2>{ format!("{} of {} credentials valid", verdicts.iter().filter(|v| **v == Verdict::Valid).count(), verdicts.len()) }</h2>
-                        if verdicts.contains(&Verdict::Unchecked) {
-                            <p class="warning">{ format!("{} could not be fully checked: not counted as valid.", verdicts.iter().filter(|v| **v == Verdict::Unchecked).count()) }</p>
+    /// Renders the page `route` names. `fragment` is the location it was parsed from: a page
+    /// acts again whenever the location changes.
+    fn switch(route: &Route, fragment: &str, store: &UseReducerHandle<Store<State>>, runs: &Runs) -> Html {
+        match route {
+            Route::Release { link } => {
+                let s = &store.0;
+                let site_trust = s.trust.clone().unwrap_or_default();
+                // Keys are trusted only for their role: a local issuer key labels no release.
+                let local_publishers = local_only(&site_trust, &s.local_trust, Role::Publisher);
+                html! {
+                    <main>
+                        <Nav release=true />
+                        if let Some(e) = &s.trust_error {
+                            <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
                         }
-                        if subjects.len() > 1 {
-                            <p class="warning" role="alert">{ format!("Warning: these credentials do not all name the same person ({}).", subjects.join(" / ")) }</p>
-                        }
-                    }
-                    { for s.shown.iter().enumerate().map(|(i, r)| view_result(i, r, &local_issuers)) }
-                </section>
+                        <ReleasePage trust={s.verifying_trust()} local_only={local_publishers}
+                            link={link.clone()} fragment={fragment.to_owned()} />
+                        <LocalKeys store={store.clone()} />
+                    </main>
+                }
             }
-        </main>
+            Route::Credentials { bundles } => html! {
+                <CredentialsPage store={store.clone()} runs={runs.clone()} bundles={bundles.clone()}
+                    fragment={fragment.to_owned()} />
+            },
+        }
     }
 }
 
-fn view_result(i: usize, r: &Shown, locally: &[String]) -> Html {
-    let local = r.summary.as_ref().is_some_and(|s| locally.contains(&s.issuer));
-    let title = r.summary.as_ref().map(|s| format!("{} issued by {}", s.credential_type, s.issuer_name));
-    html! {
-        <article class={classes!("result", data_verdict(r.verdict))} id={format!("result-{i}")} data-verdict={data_verdict(r.verdict)}>
-            <h2 class="verdict-word">{ heading(&r.report, r.verdict) }</h2>
-            if let Some(t) = title { <p class="what">{ t }</p> }
-            if local {
-                <p class="warning local-note">{ "This issuer is trusted on this browser only, by a key you added, not by this site." }</p>
-            }
-            if let Some(s) = &r.summary {
-                <dl class="claims">
-                    { for s.claims.iter().map(|(k, v)| html! { <><dt>{ k.clone() }</dt><dd>{ v.clone() }</dd></> }) }
-                </dl>
-                if (s.claims.len() as u64) < s.claims_count {
-                    <p class="note">{ format!("{} further claims were not disclosed by the holder.", s.claims_count - s.claims.len() as u64) }</p>
-                }
-            }
-            if let Some(f) = r.report.failure() {
-                <p class="advice">{ advice(f) }</p>
-            }
-            { view_steps(&r.report) }
-            <p class="source">{ format!("From: {}", r.source) }</p>
-        </article>
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_and_pasted_text() {
+        let b = URL_SAFE_NO_PAD.encode(b"{\"x\":1}");
+        let got = bundles_from_fragment(&format!("#bundle={b}&other=1&bundle={b}"));
+        assert_eq!(got, vec![Ok(b"{\"x\":1}".to_vec()), Ok(b"{\"x\":1}".to_vec())]);
+        assert!(bundles_from_fragment("#bundle=***")[0].is_err());
+        assert_eq!(
+            bundles_from_text(&format!("see https://v.example/#bundle={b} thanks")),
+            vec![Ok(b"{\"x\":1}".to_vec())]
+        );
+        assert_eq!(bundles_from_text("  {\"a\":2} "), vec![Ok(b"{\"a\":2}".to_vec())]);
+        assert!(bundles_from_text("hello")[0].is_err());
+        assert!(bundles_from_text("")[0].is_err());
+    }
+
+    #[test]
+    fn release_links_only_name_files_of_this_site() {
+        assert_eq!(
+            release_path("#release=r/manifest.bundle.json"),
+            Ok(Some("r/manifest.bundle.json".into()))
+        );
+        assert_eq!(release_path("#release=a.json&x=1"), Ok(Some("a.json".into())));
+        assert_eq!(release_path("#release"), Ok(None));
+        assert_eq!(release_path("#bundle=abc"), Ok(None));
+        for bad in [
+            "https://evil.example/m.json",
+            "//evil.example/m.json",
+            "/abs.json",
+            "a\\b",
+            "%2F%2Fevil",
+            "javascript:x",
+        ] {
+            assert!(release_path(&format!("#release={bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_link_that_works_today_names_its_page() {
+        let b = URL_SAFE_NO_PAD.encode(b"{\"x\":1}");
+        let bundle = || Ok(b"{\"x\":1}".to_vec());
+        let credentials = |bundles: Vec<Result<Vec<u8>, String>>| Route::Credentials { bundles };
+        let release = |link: Result<Option<String>, String>| Route::Release { link };
+        let path = |p: &str| Ok(Some(p.to_owned()));
+        // The credential page: no fragment, an empty one, one it does not know.
+        assert_eq!(Route::parse(""), credentials(vec![]));
+        assert_eq!(Route::parse("#"), credentials(vec![]));
+        assert_eq!(Route::parse("#other=1"), credentials(vec![]));
+        // A verification link (`ledgerless share`, the QR code), with one bundle or several,
+        // padded or not, among other parameters.
+        assert_eq!(Route::parse(&format!("#bundle={b}")), credentials(vec![bundle()]));
+        assert_eq!(Route::parse(&format!("#bundle={b}==")), credentials(vec![bundle()]));
+        assert_eq!(
+            Route::parse(&format!("#bundle={b}&x=1&bundle={b}")),
+            credentials(vec![bundle(), bundle()])
+        );
+        assert!(
+            matches!(&Route::parse("#bundle=***"), Route::Credentials { bundles } if bundles[0].is_err())
+        );
+        // The dataset page: the nav's `#release`, a release link (`ledgerless publish`), and a
+        // link naming another site's file, refused on the page.
+        assert_eq!(Route::parse("#release"), release(Ok(None)));
+        assert_eq!(Route::parse("#release="), release(Ok(None)));
+        assert_eq!(
+            Route::parse("#release=releases/patients-2026/manifest.bundle.json"),
+            release(path("releases/patients-2026/manifest.bundle.json"))
+        );
+        assert_eq!(
+            Route::parse("#release=r/untrusted.bundle.json&x=1"),
+            release(path("r/untrusted.bundle.json"))
+        );
+        assert!(matches!(
+            Route::parse("#release=https://evil.example/manifest.bundle.json"),
+            Route::Release { link: Err(e) } if e.contains("must name a file on this site")
+        ));
+        assert!(Route::parse("#release=a.json").is_release());
+        assert!(!Route::parse(&format!("#bundle={b}")).is_release());
     }
 }

@@ -1,10 +1,5 @@
-//! The dataset-hashing Web Worker: hashes a dropped file or a file fetched from the site in
-//! chunks (never whole in memory), posting progress, then the SHA-256, the size and (for the
-//! microdata) the verifier's class recount ([`verifier::Recounter`], fed the same chunks). Runs
-//! off the page's thread, so a 1 GB file never freezes it.
-//!
-//! Protocol (both ways plain JSON text, plus a `File` object):
-//! page → worker: `{"job": "<json Job>", "file": File?}`; worker → page: JSON [`Reply`].
+//! The worker's side of the protocol (wasm32 only): takes one job at a time, reads the posted
+//! `File` slice by slice or streams the site's file, feeds [`FileCheck`] and posts [`Reply`]s.
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsCast as _;
@@ -13,7 +8,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use verifier::RecountSpec;
 
-use crate::dataset::{CHUNK, Checked, FileCheck, Job, Reply};
+use super::{CHUNK, Job, Reply};
+use crate::dataset::{Checked, FileCheck};
 
 fn scope() -> web_sys::DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
