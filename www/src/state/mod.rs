@@ -27,3 +27,20 @@ impl Reduce for release::ReleaseState {
         release::ReleaseState::reduce(self, action)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pages' stores reduce through [`Reduce`]: the same transitions as the reducers'.
+    #[test]
+    fn the_stores_reduce_with_the_pages_reducers() {
+        let via_trait = |s: credentials::State, a| Reduce::reduce(s, a);
+        let s = via_trait(credentials::State::default(), credentials::Action::Busy(3));
+        assert_eq!(s, credentials::State::default().reduce(credentials::Action::Busy(3)));
+        assert!(s.busy && s.run == 3);
+        let r = Reduce::reduce(release::ReleaseState::default(), release::ReleaseAction::Loading(2));
+        assert_eq!(r, release::ReleaseState::default().reduce(release::ReleaseAction::Loading(2)));
+        assert_eq!(r.load, 2);
+    }
+}
