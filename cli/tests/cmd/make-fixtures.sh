@@ -47,6 +47,9 @@ sed 's/"profession": "doctor"/"profession": "surgeon"/' bundles/alice.json > tam
 grep -q surgeon tampered.json
 printf 'this is not a bundle\n' > malformed.json
 
+# The issuer's checkpoint without its witness cosignature (fails a quorum).
+grep -v '^— witness' log/checkpoint > uncosigned-checkpoint
+
 # A plain log of three entries, proofs for its entry 1 and the consistency 2 -> 3.
 printf 'first entry\n' > entry-0.txt
 printf 'second entry\n' > entry-1.txt
