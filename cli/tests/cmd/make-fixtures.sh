@@ -118,6 +118,9 @@ sed 's/^k = 2$/k = 2\nsupression_limit = 0.1/' anon-policy.toml > typo.toml
 L anonymise --input patients.csv --policy anon-policy.toml --out rel-unpublished --quiet
 cp -r release release-altered
 printf 'sex,count\nF,9\nM,8\nTotal,17\n' > release-altered/tables/by_sex.csv
+# A policy naming no log; a CSV with a short row.
+printf 'witness w1 %s\nquorum w1\n' "$(cat keys/witness.pub)" > policy-no-log.txt
+printf 'name,age,sex,diagnosis\nP01,31,F,J45\nP02,33,F\n' > ragged.csv
 # An entry over the 65,535-byte limit of a log entry.
 head -c 70000 /dev/zero | tr '\0' a > big-entry.bin
 # Drop the writers' lock files: they are not part of any format.
