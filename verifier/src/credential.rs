@@ -317,7 +317,11 @@ impl Bundle {
             leaves.push(claim_leaf(&claim.name, &claim.salt, value)?);
         }
         if leaves.is_empty() {
-            return Ok(()); // Nothing disclosed: nothing to check beyond the entry itself.
+            // Nothing disclosed: nothing to prove, and a proof would be unauthenticated bytes.
+            if !d.proof.is_empty() {
+                return Err(CredentialError("no claim is disclosed but the proof is not empty".to_owned()));
+            }
+            return Ok(());
         }
         verify_multiproof(d.claims_count, &indices, &leaves, &d.proof, &d.claims_root)
             .map_err(|e| CredentialError(format!("disclosed claims do not match the committed claims: {e}")))
@@ -515,6 +519,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_bundle_disclosing_nothing_has_an_empty_proof() {
+        let b = Bundle {
+            format: BUNDLE_FORMAT.to_owned(),
+            credential: Credential {
+                context: vec![VC_CONTEXT.to_owned()],
+                types: vec!["VerifiableCredential".to_owned(), "T".to_owned()],
+                issuer: "example.org/log".to_owned(),
+                valid_from: None,
+                valid_until: None,
+                credential_subject: BTreeMap::new(),
+                credential_status: CredentialStatus {
+                    status_type: "BitstringStatusListEntry".to_owned(),
+                    status_purpose: "revocation".to_owned(),
+                    status_list_index: "0".to_owned(),
+                    status_list_credential: STATUS_LIST_PATH.to_owned(),
+                },
+            },
+            disclosure: Disclosure {
+                claims_root: Hash([7; 32]),
+                claims_count: 3,
+                claims: vec![],
+                proof: vec![],
+            },
+            tlog_proof: String::new(),
+        };
+        b.check_claims().unwrap();
+        let mut junk = b.clone();
+        junk.disclosure.proof = vec![Hash([1; 32])];
+        assert!(junk.check_claims().is_err());
     }
 
     #[test]
