@@ -217,7 +217,7 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
                 Outcome::Skip => "skip",
                 Outcome::Unchecked => "UNCHECKED",
             };
-            s.push_str(&format!("{mark} {:<21} {}\n", step.check, step.detail));
+            s.push_str(&format!("{mark} {:<21} {}\n", step.check.name(), step.detail));
         }
         s.push_str(if report.verified { "verified\n" } else { "NOT VERIFIED\n" });
         s
@@ -229,6 +229,6 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
         eprintln!("error: writing the report: {e}");
     }
     if let Some(f) = report.failure() {
-        eprintln!("not verified: {}: {}", f.check, f.detail);
+        eprintln!("not verified: {}: {}", f.check.name(), f.detail);
     }
 }
