@@ -65,11 +65,9 @@ async fn verify_all(trust: TrustList, inputs: Vec<(String, Result<Vec<u8>, Strin
             if let Some(Ok(e)) = &evidence {
                 let origin = b.credential.issuer.clone();
                 if let Some(seen) = net::last_seen(&origin) {
-                    let (old, new) =
-                        (net::checkpoint_size(&seen), net::checkpoint_size(&e.latest_checkpoint));
-                    let proof = match (old, new) {
-                        (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
-                        _ => None,
+                    let proof = match verifier::history_proof_sizes(&seen, &e.latest_checkpoint) {
+                        Some((o, n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
+                        None => None,
                     };
                     // A proof the comparison needs but the log's tiles did not give: unchecked.
                     history =

@@ -18,15 +18,7 @@ pub fn microdata_spec(manifest: &verifier::Manifest, file: &verifier::Resource) 
 
 /// Why the manifest's claims can never be recounted (no listed CSV qualifies), in the words
 /// `ledgerless verify` uses; `None` when it lists its microdata.
-pub fn no_microdata(manifest: &verifier::Manifest) -> Option<String> {
-    verifier::release_microdata(manifest).is_none().then(|| {
-        format!(
-            "the manifest lists no CSV with every quasi-identifier ({}) and {} rows to recount",
-            manifest.privacy.quasi_identifiers.join(", "),
-            manifest.privacy.records
-        )
-    })
-}
+pub use verifier::no_microdata;
 
 /// SHA-256 and size of a file fed in chunks, and optionally its recount.
 #[derive(Debug)]
@@ -109,18 +101,18 @@ impl FileState {
     }
 }
 
-/// Compares a checked file with what the manifest lists for it.
+/// Compares a checked file with what the manifest lists for it: the verifier's comparison
+/// ([`verifier::check_listed_file`], as `ledgerless verify` makes it), in this page's words.
 pub fn judge(expected: &verifier::Resource, got: &Checked) -> FileState {
-    let want = match expected.sha256() {
-        Ok(h) => h,
-        Err(e) => return FileState::Failed(e.to_string()),
-    };
-    match (got.bytes == expected.bytes, got.sha256 == want) {
-        (true, true) => FileState::Verified,
-        (false, _) => {
-            FileState::Altered(format!("{} bytes, the manifest lists {}", got.bytes, expected.bytes))
+    let digest = verifier::FileDigest { bytes: got.bytes, sha256: got.sha256 };
+    match verifier::check_listed_file(expected, Some(&digest)) {
+        verifier::FileFinding::Verified => FileState::Verified,
+        verifier::FileFinding::Size { got, listed } => {
+            FileState::Altered(format!("{got} bytes, the manifest lists {listed}"))
         }
-        (true, false) => FileState::Altered("same size, different SHA-256".to_owned()),
+        verifier::FileFinding::Digest { .. } => FileState::Altered("same size, different SHA-256".to_owned()),
+        verifier::FileFinding::Missing | verifier::FileFinding::Extra => FileState::Missing,
+        verifier::FileFinding::BadListing(e) => FileState::Failed(e),
     }
 }
 
@@ -170,10 +162,10 @@ pub fn confirm(manifest: &verifier::Manifest, r: &Recount) -> (bool, String) {
 }
 
 /// What a check is about, in the words of "Could not check …".
-fn check_noun(check: &str) -> &'static str {
+fn check_noun(check: verifier::Check) -> &'static str {
     match check {
-        "log-history" => "the publisher's log",
-        "witness-quorum" => "the witnesses",
+        verifier::Check::LogHistory => "the publisher's log",
+        verifier::Check::WitnessQuorum => "the witnesses",
         _ => "everything",
     }
 }
@@ -395,7 +387,9 @@ impl ReleaseState {
                 Some(f) if f.outcome == verifier::Outcome::Unchecked => {
                     ("unchecked", format!("Could not check {}", check_noun(f.check)))
                 }
-                Some(f) if f.check == "publisher" => ("invalid", "Untrusted publisher".to_owned()),
+                Some(f) if f.finding == Some(verifier::Finding::UntrustedPublisher) => {
+                    ("invalid", "Untrusted publisher".to_owned())
+                }
                 _ => ("invalid", "Invalid".to_owned()),
             });
         }
@@ -775,12 +769,11 @@ mod tests {
         // A history that could not be checked, an untrusted publisher.
         let unchecked = verifier::Report {
             verified: false,
-            steps: vec![verifier::Step {
-                check: "log-history",
-                title: "t",
-                outcome: verifier::Outcome::Unchecked,
-                detail: "could not check".into(),
-            }],
+            steps: vec![verifier::Step::new(
+                verifier::Check::LogHistory,
+                verifier::Outcome::Unchecked,
+                "could not check",
+            )],
         };
         let s =
             ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), unchecked, Some(m), None));

@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use verifier::{
-    BundleTrust, Outcome, ReleaseBundle, Report, Step, TrustList, check_release, check_row_proof,
+    BundleTrust, Check, Finding, Outcome, ReleaseBundle, Report, Step, TrustList, Verdict, check_release,
+    check_row_proof,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -160,15 +161,10 @@ const HISTORY_TITLE: &str =
 /// the release's checkpoint, and from the last checkpoint this browser saw for it, without
 /// rewriting history. Returns the steps to add; offline, one skipped step saying so.
 async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
-    let skip =
-        |detail: String| Step { check: "log-history", title: HISTORY_TITLE, outcome: Outcome::Skip, detail };
+    let skip = |detail: String| Step::new(Check::LogHistory, Outcome::Skip, detail).titled(HISTORY_TITLE);
     // trust.json names the log: it must answer, or the history is "could not check", never valid.
-    let unchecked = |detail: String| Step {
-        check: "log-history",
-        title: HISTORY_TITLE,
-        outcome: Outcome::Unchecked,
-        detail,
-    };
+    let unchecked =
+        |detail: String| Step::new(Check::LogHistory, Outcome::Unchecked, detail).titled(HISTORY_TITLE);
     let Ok(b) = ReleaseBundle::parse(bundle) else { return Vec::new() };
     let Some((party, t)) = trust.find_publisher(&b.manifest.publisher) else { return Vec::new() };
     let Some(log) = party.log.as_deref().map(|l| l.trim_end_matches('/').to_owned()) else {
@@ -195,10 +191,9 @@ async fn log_history(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
     let origin = b.manifest.publisher.clone();
     olds.extend(net::last_seen(&origin));
     for old in olds {
-        let (o, n) = (net::checkpoint_size(&old), net::checkpoint_size(&latest));
-        let consistency = match (o, n) {
-            (Some(o), Some(n)) => net::consistency_proof(&log, o, n).await,
-            _ => None,
+        let consistency = match verifier::history_proof_sizes(&old, &latest) {
+            Some((o, n)) => net::consistency_proof(&log, o, n).await,
+            None => None,
         };
         steps.push(verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()));
     }
@@ -476,22 +471,17 @@ pub(crate) fn release_page(props: &Props) -> Html {
 }
 
 fn verdict_word(r: &Report) -> &'static str {
-    match r.failure().map(|f| (f.check, f.outcome)) {
-        None if r.verified => "Valid",
-        None => "Invalid",
-        Some((_, Outcome::Unchecked)) => "Could not check",
-        Some(("publisher", _)) => "Untrusted publisher",
-        Some(_) => "Invalid",
+    match (r.verdict(), r.failure()) {
+        (Verdict::Valid, _) => "Valid",
+        (Verdict::Unchecked, _) => "Could not check",
+        (_, Some(f)) if f.finding == Some(Finding::UntrustedPublisher) => "Untrusted publisher",
+        _ => "Invalid",
     }
 }
 
 /// `data-verdict` of a report shown on its own (a row proof).
 fn report_verdict(r: &Report) -> &'static str {
-    match r.failure().map(|f| f.outcome) {
-        _ if r.verified => "valid",
-        Some(Outcome::Unchecked) => "unchecked",
-        _ => "invalid",
-    }
+    crate::state::data_verdict(r.verdict())
 }
 
 /// A report's steps, each with its outcome, in a collapsed "How this was checked".
@@ -507,7 +497,7 @@ pub(crate) fn view_steps(r: &Report) -> Html {
                         Outcome::Skip => ("skip", "–"),
                         Outcome::Unchecked => ("unchecked", "?"),
                     };
-                    html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
+                    html! { <li class={cls} data-check={st.check.name()}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
                 }) }
             </ol>
         </details>

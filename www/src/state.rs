@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use verifier::{BundleSummary, Outcome, Report, Step, TrustList, TrustedParty, Verdict};
+use verifier::{BundleSummary, Check, Outcome, Report, Step, TrustList, TrustedParty, Verdict};
 
 /// `data-verdict` for a verdict: `valid`, `unchecked` (nothing failed, but a check that should
 /// have run could not: never valid) or `invalid`, for people and tests alike.
@@ -28,11 +28,11 @@ pub fn portfolio_verdict(verdicts: &[Verdict]) -> &'static str {
 }
 
 /// What a check is about, in the words of "Could not check …".
-fn check_noun(check: &str) -> &'static str {
+fn check_noun(check: Check) -> &'static str {
     match check {
-        "revocation" => "revocation",
-        "log-history" => "the log's history",
-        "witness-quorum" => "the witnesses",
+        Check::Revocation => "revocation",
+        Check::LogHistory => "the log's history",
+        Check::WitnessQuorum => "the witnesses",
         _ => "everything",
     }
 }
@@ -52,10 +52,10 @@ pub fn heading(report: &Report, verdict: Verdict) -> String {
 pub fn advice(step: &Step) -> &'static str {
     if step.outcome == Outcome::Unchecked {
         return match step.check {
-            "revocation" => {
+            Check::Revocation => {
                 "This browser could not find out from the issuer's log whether the credential has been revoked. Do not rely on it yet: try again later, or contact the issuer for its current status."
             }
-            "log-history" => {
+            Check::LogHistory => {
                 "This browser could not check that the issuer's log has only grown since it last saw it. Do not rely on it yet: try again later, or contact the issuer."
             }
             _ => {
@@ -64,21 +64,23 @@ pub fn advice(step: &Step) -> &'static str {
         };
     }
     match step.check {
-        "format" => {
+        Check::Format => {
             "This is not a ledgerless credential, or it was damaged in transit. Ask the holder to send it again."
         }
-        "issuer" => {
+        Check::Issuer => {
             "The issuer is not one this site trusts. Do not rely on it; ask for a credential from a recognised body."
         }
-        "checkpoint-signature" => {
+        Check::CheckpointSignature => {
             "The issuer's signature does not check out: the credential may be forged. Do not rely on it."
         }
-        "witness-quorum" => {
+        Check::WitnessQuorum => {
             "Independent witnesses have not confirmed the issuer's log. Try again later or contact the issuer."
         }
-        "inclusion" | "claims" => "The credential was altered after it was issued. Do not rely on it.",
-        "validity" => "The credential is not valid at this date. Ask the holder for a current one.",
-        "revocation" => {
+        Check::Inclusion | Check::Claims => {
+            "The credential was altered after it was issued. Do not rely on it."
+        }
+        Check::Validity => "The credential is not valid at this date. Ask the holder for a current one.",
+        Check::Revocation => {
             "The issuer has withdrawn this credential. Contact the issuer for the current status."
         }
         _ => "Do not rely on this credential until the failure above is explained.",
@@ -413,8 +415,8 @@ mod tests {
         assert_eq!(st.verifying_trust(), Some(local.clone()));
     }
 
-    fn step(check: &'static str, outcome: Outcome, detail: &str) -> Step {
-        Step { check, title: "t", outcome, detail: detail.into() }
+    fn step(check: Check, outcome: Outcome, detail: &str) -> Step {
+        Step::new(check, outcome, detail)
     }
 
     fn shown(verdict: Verdict) -> Shown {
@@ -437,8 +439,8 @@ mod tests {
         assert_eq!(portfolio_verdict(&[Verdict::Unchecked, Verdict::Revoked]), "invalid");
         assert_eq!(portfolio_verdict(&[]), "invalid");
         // The revocation step could not be run: the heading names it, the advice says so.
-        let mut r = Report { verified: true, steps: vec![step("format", Outcome::Pass, "ok")] };
-        add_step(&mut r, step("revocation", Outcome::Unchecked, "could not check revocation: 404"));
+        let mut r = Report { verified: true, steps: vec![step(Check::Format, Outcome::Pass, "ok")] };
+        add_step(&mut r, step(Check::Revocation, Outcome::Unchecked, "could not check revocation: 404"));
         assert!(!r.verified);
         assert_eq!(r.verdict(), Verdict::Unchecked);
         assert_eq!(heading(&r, r.verdict()), "Could not check revocation");
@@ -446,10 +448,11 @@ mod tests {
         assert!(advice(f).contains("could not find out"), "{}", advice(f));
         assert!(!advice(f).contains("withdrawn"));
         // A real revocation still reads as one.
-        let revoked = step("revocation", Outcome::Fail, "revoked: bit 3");
+        let revoked = Step::failed(Check::Revocation, verifier::Finding::Revoked, "revoked: bit 3");
+        assert_eq!(Report { verified: false, steps: vec![revoked.clone()] }.verdict(), Verdict::Revoked);
         assert!(advice(&revoked).contains("withdrawn"));
         // A failure outranks a check that could not be run.
-        add_step(&mut r, step("claims", Outcome::Fail, "altered"));
+        add_step(&mut r, step(Check::Claims, Outcome::Fail, "altered"));
         assert_eq!(r.verdict(), Verdict::Invalid);
         assert_eq!(heading(&r, r.verdict()), "Invalid");
     }
@@ -457,7 +460,7 @@ mod tests {
     #[test]
     fn a_history_check_that_could_not_run_is_unchecked() {
         let mut r = Report { verified: true, steps: Vec::new() };
-        add_step(&mut r, step("log-history", Outcome::Unchecked, "could not get a consistency proof"));
+        add_step(&mut r, step(Check::LogHistory, Outcome::Unchecked, "could not get a consistency proof"));
         assert_eq!((r.verified, r.verdict()), (false, Verdict::Unchecked));
         assert_eq!(heading(&r, r.verdict()), "Could not check the log's history");
     }
