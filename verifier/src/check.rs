@@ -533,15 +533,29 @@ pub fn check_tlog_proof(trust: &Trust, tlog_proof: &[u8], entry: &[u8]) -> Repor
     report
 }
 
-/// Parses a trust anchor file: a verifier key (one line) or a tlog-policy.
+/// Why a trust anchor file is not a log's verifier key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustKeyError {
+    /// The file is not UTF-8.
+    #[error("verifier key is not UTF-8")]
+    NotUtf8,
+    /// The line is not a verifier key.
+    #[error(transparent)]
+    Malformed(#[from] crate::note::NoteError),
+    /// A witness's cosigning key (named by its label), where a log's key is wanted.
+    #[error("{0} is a witness (cosignature) key, not a log key")]
+    WitnessKey(String),
+}
+
+/// Parses a trust anchor file: a log's verifier key (one line).
 ///
 /// # Errors
-/// A message naming what is wrong with the key or policy.
-pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
-    let s = core::str::from_utf8(text).map_err(|_| "verifier key is not UTF-8".to_owned())?;
-    let key = crate::note::parse_verifier_key(s.trim()).map_err(|e| e.to_string())?;
+/// [`TrustKeyError`] naming what is wrong with the key.
+pub fn parse_trust_key(text: &[u8]) -> Result<Trust, TrustKeyError> {
+    let s = core::str::from_utf8(text).map_err(|_| TrustKeyError::NotUtf8)?;
+    let key = crate::note::parse_verifier_key(s.trim())?;
     if key.kind != KeyKind::Ed25519 {
-        return Err(format!("{} is a witness (cosignature) key, not a log key", key.label()));
+        return Err(TrustKeyError::WitnessKey(key.label()));
     }
     Ok(Trust::Key(key))
 }
@@ -1309,6 +1323,51 @@ mod typed_tests {
                 "detail": "revoked: bit 3"
             })
         );
+    }
+
+    #[test]
+    fn each_report_titles_its_format_step_as_before() {
+        let key = crate::note::SignerKey::from_seed("l.example/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        let trust = Trust::Key(key.verifier.clone());
+        let listed = BundleTrust::Direct(trust.clone());
+        let titles = |r: &Report| r.steps.iter().map(|s| (s.check.name(), s.title)).collect::<Vec<_>>();
+        let proof = check_tlog_proof(&trust, b"junk", b"entry");
+        assert_eq!(titles(&proof)[0], ("format", "the file is a c2sp.org/tlog-proof@v1"));
+        let (release, _) = check_release(b"junk", &listed);
+        assert_eq!(titles(&release)[0], ("format", "the file is a ledgerless release bundle (v1)"));
+        let (row, _) = check_row_proof(b"junk", &listed);
+        assert_eq!(titles(&row)[0], ("format", "the file is a ledgerless release bundle (v1)"));
+        assert_eq!(titles(&row).last(), Some(&("row", "the row is in the published file")));
+        let (bundle, _) = check_bundle(b"junk", &listed, 0, StatusCheck::Offline);
+        assert_eq!(titles(&bundle)[0], ("format", "the file is a ledgerless credential bundle (v1)"));
+        assert_eq!(
+            titles(&bundle)[1..],
+            [
+                ("issuer", "the issuer is trusted"),
+                ("checkpoint-signature", "the checkpoint is signed by a trusted log key"),
+                ("witness-quorum", "witnesses cosigned the checkpoint as the policy requires"),
+                ("inclusion", "the entry is in the log at the given index"),
+                ("claims", "the disclosed claims are the ones the issuer committed to"),
+                ("validity", "the credential is within its validity window"),
+                ("revocation", "the issuer has not revoked the credential"),
+            ]
+        );
+    }
+
+    #[test]
+    fn trust_key_errors_are_typed() {
+        let w = crate::note::SignerKey::from_seed("w.example/w1", KeyKind::CosignatureV1, &[7; 32]).unwrap();
+        let l = crate::note::SignerKey::from_seed("l.example/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        let text = |k: &crate::note::SignerKey| crate::note::format_verifier_key(&k.verifier) + "\n";
+        assert!(matches!(parse_trust_key(text(&l).as_bytes()), Ok(Trust::Key(_))));
+        let e = parse_trust_key(text(&w).as_bytes()).unwrap_err();
+        assert_eq!(e, TrustKeyError::WitnessKey(w.verifier.label()));
+        assert_eq!(
+            e.to_string(),
+            format!("{} is a witness (cosignature) key, not a log key", w.verifier.label())
+        );
+        assert!(matches!(parse_trust_key(b"\xff"), Err(TrustKeyError::NotUtf8)));
+        assert!(matches!(parse_trust_key(b"junk"), Err(TrustKeyError::Malformed(_))));
     }
 
     fn report(steps: Vec<Step>) -> Report {
