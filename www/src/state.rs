@@ -220,12 +220,9 @@ pub fn local_only(site: &TrustList, local: &TrustList, role: Role) -> Vec<String
 }
 
 /// Adds a step checked beside the verifier's own (the log's history) to a report: a failure
-/// or a check that could not be run clears `verified`.
+/// or a check that could not be run clears `verified` ([`Report::push`]).
 pub fn add_step(report: &mut Report, step: Step) {
-    if matches!(step.outcome, Outcome::Fail | Outcome::Unchecked) {
-        report.verified = false;
-    }
-    report.steps.push(step);
+    report.push(step);
 }
 
 /// One verified (or failed) bundle, as shown.
