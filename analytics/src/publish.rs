@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use verifier::{
-    Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT, ROW_PROOF_FORMAT, Recount,
-    RecountSpec, Recounter, ReleaseBundle, Resource, RowLeafWriter, RowProof, VC_CONTEXT, digest_sri,
-    node_hash,
+    FileDigest, FileFinding, Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
+    ROW_PROOF_FORMAT, Recount, RecountSpec, Recounter, ReleaseBundle, Resource, RowLeafWriter, RowProof,
+    VC_CONTEXT, digest_sri, node_hash,
 };
 
 use crate::Error;
@@ -339,18 +339,14 @@ impl FilesCheck {
 pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<FilesCheck, Error> {
     let microdata = verifier::release_microdata(manifest);
     let mut recount = Err(match &microdata {
-        None => format!(
-            "the manifest lists no CSV with every quasi-identifier ({}) and {} rows to recount",
-            manifest.privacy.quasi_identifiers.join(", "),
-            manifest.privacy.records
-        ),
+        None => verifier::no_microdata(manifest).unwrap_or_default(),
         Some((r, _)) => format!("{} is missing", r.id),
     });
     let mut out = Vec::new();
     for r in &manifest.related_resource {
         let path: PathBuf = r.id.split('/').fold(dir.to_path_buf(), |p, part| p.join(part));
         if !path.is_file() {
-            out.push((r.id.clone(), FileStatus::Missing));
+            out.push((r.id.clone(), file_status(&path, verifier::check_listed_file(r, None))?));
             continue;
         }
         // Same bytes means same rows: only the digest is needed here (and, for the
@@ -365,25 +361,36 @@ pub fn check_files(dir: &Path, manifest: &Manifest) -> Result<FilesCheck, Error>
             }
             f
         });
-        let want = r.sha256().map_err(|e| in_err(&path, e.to_string()))?;
-        let status = match facts {
-            Err(e) => FileStatus::Altered(e.to_string()),
-            Ok(f) if f.bytes != r.bytes => {
-                FileStatus::Altered(format!("{} bytes, published {}", f.bytes, r.bytes))
+        let got = match facts {
+            Err(e) => {
+                out.push((r.id.clone(), FileStatus::Altered(e.to_string())));
+                continue;
             }
-            Ok(f) if f.sha256 != want => {
-                FileStatus::Altered(format!("SHA-256 {}, published {}", digest_sri(&f.sha256), r.digest_sri))
-            }
-            Ok(_) => FileStatus::Verified,
+            Ok(f) => FileDigest { bytes: f.bytes, sha256: f.sha256 },
         };
-        out.push((r.id.clone(), status));
+        out.push((r.id.clone(), file_status(&path, verifier::check_listed_file(r, Some(&got)))?));
     }
     for f in release_files(dir)? {
-        if manifest.resource(&f).is_none() {
+        if verifier::check_file(manifest, &f, None) == FileFinding::Extra {
             out.push((f, FileStatus::Extra));
         }
     }
     Ok(FilesCheck { files: out, recount })
+}
+
+/// The verifier's finding on one file ([`verifier::check_file`], the comparison the browser
+/// makes too), in the words `ledgerless verify` prints; a malformed listing is an error.
+fn file_status(path: &Path, finding: FileFinding) -> Result<FileStatus, Error> {
+    Ok(match finding {
+        FileFinding::Verified => FileStatus::Verified,
+        FileFinding::Size { got, listed } => FileStatus::Altered(format!("{got} bytes, published {listed}")),
+        FileFinding::Digest { got, listed } => {
+            FileStatus::Altered(format!("SHA-256 {}, published {listed}", digest_sri(&got)))
+        }
+        FileFinding::Missing => FileStatus::Missing,
+        FileFinding::Extra => FileStatus::Extra,
+        FileFinding::BadListing(e) => return Err(in_err(path, e)),
+    })
 }
 
 /// A proof that data row `row` (zero-based) of `file` is in the release published in `dir`.

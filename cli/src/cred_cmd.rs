@@ -92,20 +92,20 @@ pub(crate) fn issue(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let t = std::time::Instant::now();
-    let mut stages: Vec<(String, f64)> = Vec::new();
+    let mut stages: Vec<(issuer::Stage, f64)> = Vec::new();
     let witnessing = issuer::Witnessing {
         policy: policy.as_ref(),
         local: witness.as_ref().map(|(k, s)| (k, s.as_path())),
     };
     let batch = issuer::Batch { rows, input: issuer::sha256_hex(&csv) };
     let outcome = issuer::issue(&mut l, &key, batch, out, now(), witnessing, &mut |stage, done| {
-        if stages.last().is_none_or(|(s, _)| s != stage) {
-            stages.push((stage.to_owned(), t.elapsed().as_secs_f64()));
+        if stages.last().is_none_or(|(s, _)| *s != stage) {
+            stages.push((stage, t.elapsed().as_secs_f64()));
         }
         let base = match stage {
-            "prepared" => 0,
-            "logged" => n,
-            _ => 2 * n,
+            issuer::Stage::Prepared => 0,
+            issuer::Stage::Logged => n,
+            issuer::Stage::Bundles => 2 * n,
         };
         pb.set_position(base + done.min(n));
         pb.set_message(format!("{stage} {done}/{n}"));
@@ -114,6 +114,7 @@ pub(crate) fn issue(
     pb.finish_and_clear();
     let secs = t.elapsed().as_secs_f64();
     if std::env::var_os("LEDGERLESS_TIMINGS").is_some() {
+        let stages: Vec<(&str, f64)> = stages.iter().map(|(s, t)| (s.name(), *t)).collect();
         eprintln!("stage start times (s): {stages:?}");
     }
     match outcome {
@@ -397,7 +398,7 @@ pub(crate) fn verify_bundles(
         println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
         for b in p.bundles.iter().filter(|b| !b.report.verified) {
             if let Some(f) = b.report.failure() {
-                eprintln!("not verified: {}: {}: {}", b.file, f.check, f.detail);
+                eprintln!("not verified: {}: {}: {}", b.file, f.check.name(), f.detail);
             }
         }
         for w in &p.warnings {
@@ -422,7 +423,7 @@ pub(crate) fn verify_bundles(
                     Outcome::Skip => "skip",
                     Outcome::Unchecked => "UNCHECKED",
                 };
-                out.push_str(&format!("   {mark} {:<21} {}\n", step.check, step.detail));
+                out.push_str(&format!("   {mark} {:<21} {}\n", step.check.name(), step.detail));
             }
         }
         if results.len() > 1 {
@@ -439,7 +440,7 @@ pub(crate) fn verify_bundles(
         let _ = std::io::stdout().lock().write_all(out.as_bytes());
         for r in results.iter().filter(|r| !r.report.verified) {
             if let Some(f) = r.report.failure() {
-                eprintln!("not verified: {}: {}: {}", r.file, f.check, f.detail);
+                eprintln!("not verified: {}: {}: {}", r.file, f.check.name(), f.detail);
             }
         }
         for w in &warnings {
@@ -468,7 +469,7 @@ pub(crate) fn demo(
     // The demo only builds into a new or empty directory, so on failure everything in it is
     // ours: remove it rather than leave a half-built site.
     let mut d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
-        if !matches!(e, issuer::IssueError::Input(ref m) if m.contains("is not empty")) {
+        if !matches!(e, issuer::IssueError::OutputNotEmpty(_)) {
             let _ = std::fs::remove_dir_all(out);
         }
         UsageError::new(e.to_string())

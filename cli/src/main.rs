@@ -59,7 +59,7 @@ pub(crate) fn read(flag: &str, path: &Path) -> Result<Vec<u8>, UsageError> {
 fn load_key(path: &Path) -> Result<Trust, UsageError> {
     let bytes = read("--vkey", path)?;
     verifier::parse_trust_key(&bytes).map_err(|e| {
-        let hint = if e.contains("witness (cosignature) key") {
+        let hint = if matches!(e, verifier::TrustKeyError::WitnessKey(_)) {
             "give the log's own key (PREFIX.pub from `ledgerless keygen` without --witness); a witness key belongs on a `witness` line of a --policy file"
         } else {
             "a verifier key is one line: name+keyid+base64, as `ledgerless keygen` writes to PREFIX.pub"
@@ -217,7 +217,7 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
                 Outcome::Skip => "skip",
                 Outcome::Unchecked => "UNCHECKED",
             };
-            s.push_str(&format!("{mark} {:<21} {}\n", step.check, step.detail));
+            s.push_str(&format!("{mark} {:<21} {}\n", step.check.name(), step.detail));
         }
         s.push_str(if report.verified { "verified\n" } else { "NOT VERIFIED\n" });
         s
@@ -229,6 +229,6 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
         eprintln!("error: writing the report: {e}");
     }
     if let Some(f) = report.failure() {
-        eprintln!("not verified: {}: {}", f.check, f.detail);
+        eprintln!("not verified: {}: {}", f.check.name(), f.detail);
     }
 }

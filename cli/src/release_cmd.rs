@@ -465,16 +465,13 @@ fn log_history(bundle: &[u8], trust: &BundleTrust, l: &LogLocation) -> Result<St
         }
     };
     let fetch = crate::cred_cmd::log_fetch(l);
-    let (latest, c) =
+    let (latest, _) =
         tlog::read_checkpoint(fetch.as_ref()).map_err(|e| format!("cannot read its checkpoint: {e}"))?;
-    let old = verifier::parse_note(p.checkpoint.as_bytes())
-        .ok()
-        .and_then(|n| verifier::parse_checkpoint(&n.text).ok())
-        .ok_or("release checkpoint unreadable")?;
-    let proof = if old.size == 0 || old.size >= c.size {
-        None
-    } else {
-        Some(tlog::prove_consistency(fetch.as_ref(), old.size, Some(c.size)).map_err(|e| e.to_string())?)
+    let proof = match verifier::history_proof_sizes(p.checkpoint.as_bytes(), &latest) {
+        Some((old, new)) => {
+            Some(tlog::prove_consistency(fetch.as_ref(), old, Some(new)).map_err(|e| e.to_string())?)
+        }
+        None => None,
     };
     let step = verifier::check_last_seen(&t, p.checkpoint.as_bytes(), &latest, proof.as_deref());
     match step.outcome {

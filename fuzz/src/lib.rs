@@ -474,7 +474,7 @@ pub fn bundle_parse(data: &[u8]) {
     };
     let (r, _) = check_bundle(data, &trust, 1_800_000_000, verifier::StatusCheck::Evidence(&evidence));
     // Only our fixed log key is trusted and the fuzzer cannot sign with it.
-    assert!(!r.verified || r.steps.iter().any(|s| s.check == "checkpoint-signature"));
+    assert!(!r.verified || r.steps.iter().any(|s| s.check == verifier::Check::CheckpointSignature));
     if let Ok(b) = Bundle::parse(data) {
         let _ = b.entry();
         let _ = b.check_claims();
@@ -495,9 +495,9 @@ pub fn release_parse(data: &[u8]) {
     use verifier::{BundleTrust, ReleaseBundle, RowProof, Trust, TrustList, check_release, check_row_proof};
     let trust = BundleTrust::Direct(Trust::Key(log_signer().verifier.clone()));
     let (r, _) = check_release(data, &trust);
-    assert!(!r.verified || r.steps.iter().any(|s| s.check == "checkpoint-signature"));
+    assert!(!r.verified || r.steps.iter().any(|s| s.check == verifier::Check::CheckpointSignature));
     let (r, _) = check_row_proof(data, &trust);
-    assert!(!r.verified || r.steps.iter().any(|s| s.check == "row"));
+    assert!(!r.verified || r.steps.iter().any(|s| s.check == verifier::Check::Row));
     let list = BundleTrust::List(TrustList::default());
     assert!(!check_release(data, &list).0.verified, "an empty trust list trusts no publisher");
     if let Ok(b) = ReleaseBundle::parse(data) {

@@ -108,7 +108,7 @@ pub fn build(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, I
         )));
     }
     if out.exists() && std::fs::read_dir(out).map_err(io("read", out))?.next().is_some() {
-        return Err(IssueError::Input(format!("{} is not empty; give a new directory", out.display())));
+        return Err(IssueError::OutputNotEmpty(out.to_path_buf()));
     }
     let (site, keys, bundles) = (out.join("site"), out.join("keys"), out.join("bundles"));
     copy_dir(app, &site)?;

@@ -35,6 +35,37 @@ pub enum IssueError {
     /// A file could not be written or read.
     #[error("couldn't {0} {1}: {2}")]
     Io(&'static str, PathBuf, std::io::Error),
+    /// The output directory already holds files: it is someone's, so it is left alone.
+    #[error("{} is not empty; give a new directory", .0.display())]
+    OutputNotEmpty(PathBuf),
+}
+
+/// A stage of [`issue`], reported to its progress callback with the rows done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Rows validated, salted and made into log entries.
+    Prepared,
+    /// Entries appended to the log (and the status list committed).
+    Logged,
+    /// Bundles written.
+    Bundles,
+}
+
+impl Stage {
+    /// The word shown for it: `prepared`, `logged`, `bundles`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Prepared => "prepared",
+            Stage::Logged => "logged",
+            Stage::Bundles => "bundles",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
 }
 
 /// One validated row: an id, a type, a window and its claims.
@@ -547,7 +578,7 @@ pub fn issue(
     out: &Path,
     now: i64,
     witnessing: Witnessing<'_>,
-    progress: &mut (dyn FnMut(&str, u64) + Send),
+    progress: &mut (dyn FnMut(Stage, u64) + Send),
 ) -> Result<IssueOutcome, IssueError> {
     let Batch { rows, input } = batch;
     let input = input.as_str();
@@ -602,7 +633,7 @@ pub fn issue(
             Ok(p)
         })?
     };
-    progress("prepared", n);
+    progress(Stage::Prepared, n);
     let tags: Vec<String> = prepared.iter().map(|p| id_tag(&secret, &p.row.id)).collect();
     if fresh {
         commit_batch(&dir, out, &journal, &tags)?;
@@ -635,7 +666,7 @@ pub fn issue(
             let entries: Vec<Vec<u8>> = prepared.iter().map(|p| p.entry.clone()).collect();
             let cover = journal.first_status_index + n;
             commit_status_list(log, now, entries, |list| grow_list(list, cover), &mut |k| {
-                progress("logged", k)
+                progress(Stage::Logged, k)
             })?;
         }
         // Only now, with the entries committed, do the ids count as issued.
@@ -643,7 +674,7 @@ pub fn issue(
         journal.phase = Phase::Logged;
         write_journal(out, &journal)?;
     }
-    progress("logged", n);
+    progress(Stage::Logged, n);
     // Witnesses: cosign beside the issuer if asked, then hand out bundles only under a
     // checkpoint that meets the policy.
     if let Some((w, state)) = witnessing.local {
@@ -862,7 +893,7 @@ fn write_bundles(
     base_size: u64,
     out: &Path,
     only_missing: bool,
-    progress: &mut (dyn FnMut(&str, u64) + Send),
+    progress: &mut (dyn FnMut(Stage, u64) + Send),
 ) -> Result<Vec<PathBuf>, IssueError> {
     let fetch = DirFetch(dir.to_owned());
     let (signed, cp) = tlog::read_checkpoint(&fetch)?;
@@ -902,7 +933,7 @@ fn write_bundles(
                         if n.is_multiple_of(4096)
                             && let Ok(mut p) = progress.lock()
                         {
-                            (*p)("bundles", n);
+                            (*p)(Stage::Bundles, n);
                         }
                     }
                     Ok(paths)

@@ -14,7 +14,7 @@ pub mod synth;
 
 // The public interface is:
 pub use crate::issue::{
-    Batch, IssueError, IssueOutcome, IssueSummary, JOURNAL_NAME, Revoked, Row, Witnessing, disclose, issue,
-    open_log, read_rows, revoke, sha256_hex,
+    Batch, IssueError, IssueOutcome, IssueSummary, JOURNAL_NAME, Revoked, Row, Stage, Witnessing, disclose,
+    issue, open_log, read_rows, revoke, sha256_hex,
 };
 pub use crate::share::{QR_MAX_BYTES, SiteUrlError, check_site_url, qr_svg, share_link, status_evidence};

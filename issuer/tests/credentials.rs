@@ -70,7 +70,7 @@ fn check(bundle: &[u8], log: Option<&Path>) -> Report {
 }
 
 fn failed(r: &Report) -> &str {
-    r.failure().map_or("(verified)", |s| s.check)
+    r.failure().map_or("(verified)", |s| s.check.name())
 }
 
 #[test]
@@ -82,14 +82,15 @@ fn issued_bundles_verify_online_and_offline() {
         assert!(r.verified, "{id}: {r:#?}");
         let offline = check(&b, None);
         assert!(offline.verified);
-        let rev = offline.steps.iter().find(|s| s.check == "revocation").unwrap();
+        let rev = offline.steps.iter().find(|s| s.check == verifier::Check::Revocation).unwrap();
         assert_eq!(rev.outcome, Outcome::Skip);
         assert!(rev.detail.contains("not checked"));
     }
     // cred-3 expired in 2021.
     let r = check(&read(&f.out.join("cred-3.json")), Some(&f.log));
     assert_eq!(failed(&r), "validity");
-    assert!(r.failure().unwrap().detail.starts_with("expired"), "{r:#?}");
+    assert_eq!(r.failure().unwrap().finding, Some(verifier::Finding::Expired), "{r:#?}");
+    assert_eq!(r.verdict(), verifier::Verdict::Expired);
 }
 
 #[test]
@@ -260,7 +261,8 @@ fn revocation_is_exact() {
     drop(l);
     let r = check(&read(&f.out.join("cred-2.json")), Some(&f.log));
     assert_eq!(failed(&r), "revocation");
-    assert!(r.failure().unwrap().detail.starts_with("revoked"), "{r:#?}");
+    assert_eq!(r.failure().unwrap().finding, Some(verifier::Finding::Revoked), "{r:#?}");
+    assert_eq!(r.verdict(), verifier::Verdict::Revoked);
     for id in ["cred-1", "cred-4"] {
         let r = check(&read(&f.out.join(format!("{id}.json"))), Some(&f.log));
         assert!(r.verified, "{id} affected by revoking cred-2 (bit {idx}): {r:#?}");
@@ -394,4 +396,54 @@ fn an_interrupted_batch_reserves_its_ids_and_a_rerun_finishes_it() {
 
 fn size(log: &std::path::Path) -> u64 {
     std::fs::read_to_string(log.join("checkpoint")).unwrap().lines().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_rolled_back_or_forked_log_fails_revocation_with_a_typed_finding() {
+    use verifier::{Finding, StatusCheck, StatusEvidence, Verdict};
+    let f = issue_fixture("");
+    let snapshot = |log: &Path| {
+        (
+            read(&log.join("checkpoint")),
+            read(&log.join(verifier::STATUS_LIST_PATH)),
+            read(&log.join(verifier::STATUS_PROOF_PATH)),
+        )
+    };
+    let old = snapshot(&f.log);
+    // A second batch grows the log.
+    let out2 = f.log.parent().unwrap().join("bundles2");
+    let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
+    let rows = issuer::read_rows(
+        b"id,type,valid_from,valid_until,name\ncred-9,RegisterEntry,2024-01-01,,Dr Nine\n".as_slice(),
+    )
+    .unwrap();
+    let batch = issuer::Batch { rows, input: issuer::sha256_hex(b"second") };
+    let done =
+        issuer::issue(&mut l, &key(), batch, &out2, NOW, issuer::Witnessing::default(), &mut |_, _| {});
+    assert!(matches!(done.unwrap(), issuer::IssueOutcome::Done(_)));
+    drop(l);
+    let verify =
+        |bundle: &[u8], e: &StatusEvidence| check_bundle(bundle, &trust(), NOW, StatusCheck::Evidence(e)).0;
+    // The log shown is the old one, smaller than the new bundle's tree: a rollback.
+    let rolled_back = StatusEvidence {
+        latest_checkpoint: old.0,
+        list: old.1,
+        list_proof: old.2,
+        consistency: Some(Vec::new()),
+    };
+    let r = verify(&read(&out2.join("cred-9.json")), &rolled_back);
+    let fail = r.failure().unwrap();
+    assert_eq!((failed(&r), fail.finding), ("revocation", Some(Finding::Rollback)), "{r:#?}");
+    assert_eq!(r.verdict(), Verdict::Invalid);
+    // The current log, with a consistency proof that does not join the old bundle's tree: a fork.
+    let old_bundle = read(&f.out.join("cred-1.json"));
+    let mut e = issuer::status_evidence(&tlog::DirFetch(f.log.clone()), &Bundle::parse(&old_bundle).unwrap())
+        .unwrap();
+    assert!(verify(&old_bundle, &e).verified);
+    let proof = e.consistency.as_mut().unwrap();
+    assert!(!proof.is_empty());
+    proof[0] = verifier::leaf_hash(b"another history");
+    let r = verify(&old_bundle, &e);
+    assert_eq!((failed(&r), r.failure().unwrap().finding), ("revocation", Some(Finding::Fork)), "{r:#?}");
+    assert_eq!(r.verdict(), Verdict::Invalid);
 }

@@ -41,17 +41,176 @@ pub enum Outcome {
     Unchecked,
 }
 
+/// A check a report can list. Serialised (`--json`, the app's `data-check`) as its stable
+/// kebab-case identifier, [`Check::name`]; docs/formats.md lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// The file parses as the format expected (credential bundle, release bundle, tlog-proof).
+    Format,
+    /// The credential's issuer is trusted (its log key is in the trust list).
+    Issuer,
+    /// The release's publisher is trusted.
+    Publisher,
+    /// The checkpoint is signed by a trusted log key.
+    CheckpointSignature,
+    /// Witnesses cosigned the checkpoint as the policy requires.
+    WitnessQuorum,
+    /// The proof file is well-formed.
+    ProofFormat,
+    /// The entry is in the log at the given index.
+    Inclusion,
+    /// Both checkpoints are from the same log.
+    SameLog,
+    /// The new tree extends the old one.
+    Consistency,
+    /// The disclosed claims are the ones committed to.
+    Claims,
+    /// The credential is within its validity window.
+    Validity,
+    /// The issuer has not revoked the credential.
+    Revocation,
+    /// The log is consistent with a checkpoint seen before.
+    LogHistory,
+    /// A row is in a published file.
+    Row,
+}
+
+impl Check {
+    /// Every check, in the order reports list them.
+    pub const ALL: [Check; 14] = [
+        Check::Format,
+        Check::Issuer,
+        Check::Publisher,
+        Check::CheckpointSignature,
+        Check::WitnessQuorum,
+        Check::ProofFormat,
+        Check::Inclusion,
+        Check::SameLog,
+        Check::Consistency,
+        Check::Claims,
+        Check::Validity,
+        Check::Revocation,
+        Check::LogHistory,
+        Check::Row,
+    ];
+
+    /// The stable identifier, e.g. `checkpoint-signature` (as serialised).
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Format => "format",
+            Check::Issuer => "issuer",
+            Check::Publisher => "publisher",
+            Check::CheckpointSignature => "checkpoint-signature",
+            Check::WitnessQuorum => "witness-quorum",
+            Check::ProofFormat => "proof-format",
+            Check::Inclusion => "inclusion",
+            Check::SameLog => "same-log",
+            Check::Consistency => "consistency",
+            Check::Claims => "claims",
+            Check::Validity => "validity",
+            Check::Revocation => "revocation",
+            Check::LogHistory => "log-history",
+            Check::Row => "row",
+        }
+    }
+
+    /// What the check establishes, in words. `format` names the file expected, so release
+    /// bundles and tlog-proofs carry their own title (set by the report that checks them);
+    /// this is the credential bundle's.
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::Format => "the file is a ledgerless credential bundle (v1)",
+            Check::Issuer => "the issuer is trusted",
+            Check::Publisher => "the publisher is trusted",
+            Check::CheckpointSignature => "the checkpoint is signed by a trusted log key",
+            Check::WitnessQuorum => "witnesses cosigned the checkpoint as the policy requires",
+            Check::ProofFormat => "the proof is well-formed",
+            Check::Inclusion => "the entry is in the log at the given index",
+            Check::SameLog => "both checkpoints are from the same log",
+            Check::Consistency => "the new tree extends the old tree (append-only)",
+            Check::Claims => "the disclosed claims are the ones the issuer committed to",
+            Check::Validity => "the credential is within its validity window",
+            Check::Revocation => "the issuer has not revoked the credential",
+            Check::LogHistory => "the log is consistent with what this verifier saw before",
+            Check::Row => "the row is in the published file",
+        }
+    }
+}
+
+impl core::fmt::Display for Check {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Why a step failed, where the verdict or the advice people get depends on it. Most failures
+/// need none (forged, altered, malformed: [`Verdict::Invalid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finding {
+    /// The issuer set the credential's status bit.
+    Revoked,
+    /// Checked after the end of the validity window.
+    Expired,
+    /// Checked before the start of the validity window.
+    NotYetValid,
+    /// The issuer named is not in the trust list (or is not the key given).
+    UntrustedIssuer,
+    /// The publisher named is not in the trust list (or is not the key given).
+    UntrustedPublisher,
+    /// The log shows fewer entries than a checkpoint seen before.
+    Rollback,
+    /// The log shows a tree that does not extend one seen before.
+    Fork,
+}
+
+impl Finding {
+    /// The verdict a failure with this finding amounts to.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Finding::Revoked => Verdict::Revoked,
+            Finding::Expired => Verdict::Expired,
+            Finding::UntrustedIssuer => Verdict::UntrustedIssuer,
+            Finding::NotYetValid | Finding::UntrustedPublisher | Finding::Rollback | Finding::Fork => {
+                Verdict::Invalid
+            }
+        }
+    }
+}
+
 /// One check in a report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Step {
-    /// Stable identifier of the check, e.g. `checkpoint-signature`.
-    pub check: &'static str,
-    /// What the check establishes, in words.
+    /// Which check, serialised as its stable identifier, e.g. `checkpoint-signature`.
+    pub check: Check,
+    /// What the check establishes, in words (usually [`Check::title`]).
     pub title: &'static str,
     /// Its outcome.
     pub outcome: Outcome,
     /// What was found: the reason for a failure, or the facts established.
     pub detail: String,
+    /// Why it failed, when the verdict or advice depends on it (not serialised: the JSON
+    /// keeps its documented shape).
+    #[serde(skip)]
+    pub finding: Option<Finding>,
+}
+
+impl Step {
+    /// A step with the check's usual title and no finding.
+    pub fn new(check: Check, outcome: Outcome, detail: impl Into<String>) -> Step {
+        Step { check, title: check.title(), outcome, detail: detail.into(), finding: None }
+    }
+
+    /// A failed step with a typed reason.
+    pub fn failed(check: Check, finding: Finding, detail: impl Into<String>) -> Step {
+        Step { finding: Some(finding), ..Step::new(check, Outcome::Fail, detail) }
+    }
+
+    /// The same step under another title (a report that words the check its own way).
+    pub fn titled(self, title: &'static str) -> Step {
+        Step { title, ..self }
+    }
 }
 
 /// The one-word verdict people see for a report.
@@ -101,28 +260,43 @@ impl Report {
         Report { verified: true, steps: Vec::new() }
     }
 
-    fn pass(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step { check, title, outcome: Outcome::Pass, detail: detail.into() });
+    /// Adds a step; a failed or unchecked one clears `verified`.
+    pub fn push(&mut self, step: Step) {
+        if matches!(step.outcome, Outcome::Fail | Outcome::Unchecked) {
+            self.verified = false;
+        }
+        self.steps.push(step);
     }
 
-    fn fail(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.verified = false;
-        self.steps.push(Step { check, title, outcome: Outcome::Fail, detail: detail.into() });
+    fn pass(&mut self, check: Check, detail: impl Into<String>) {
+        self.push(Step::new(check, Outcome::Pass, detail));
     }
 
-    fn unchecked(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.verified = false;
-        self.steps.push(Step { check, title, outcome: Outcome::Unchecked, detail: detail.into() });
+    fn fail(&mut self, check: Check, detail: impl Into<String>) {
+        self.push(Step::new(check, Outcome::Fail, detail));
     }
 
-    fn skip(&mut self, check: &'static str, title: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step { check, title, outcome: Outcome::Skip, detail: detail.into() });
+    fn unchecked(&mut self, check: Check, detail: impl Into<String>) {
+        self.push(Step::new(check, Outcome::Unchecked, detail));
+    }
+
+    fn skip(&mut self, check: Check, detail: impl Into<String>) {
+        self.push(Step::new(check, Outcome::Skip, detail));
+    }
+
+    /// A `format` step under the title naming the file this report expects.
+    fn format_step(&mut self, title: &'static str, outcome: Outcome, detail: impl Into<String>) {
+        self.push(Step::new(Check::Format, outcome, detail).titled(title));
+    }
+
+    fn fail_with(&mut self, check: Check, finding: Finding, detail: impl Into<String>) {
+        self.push(Step::failed(check, finding, detail));
     }
 
     /// Marks the remaining checks as skipped after a failure.
-    fn skip_rest(&mut self, rest: &[(&'static str, &'static str)]) {
-        for (check, title) in rest {
-            self.skip(check, title, "not checked: an earlier check failed");
+    fn skip_rest(&mut self, rest: &[Check]) {
+        for check in rest {
+            self.skip(*check, "not checked: an earlier check failed");
         }
     }
 
@@ -134,29 +308,21 @@ impl Report {
             .or_else(|| self.steps.iter().find(|s| s.outcome == Outcome::Unchecked))
     }
 
-    /// The verdict the first failed step (or none) amounts to. A failure outranks a check
-    /// that could not be run; a report whose `verified` was cleared by its caller is never
-    /// valid.
+    /// The verdict the first failed step (or none) amounts to, from its [`Finding`]. A failure
+    /// outranks a check that could not be run; a report whose `verified` was cleared by its
+    /// caller is never valid.
     pub fn verdict(&self) -> Verdict {
         let failure = self.steps.iter().find(|s| s.outcome == Outcome::Fail);
         if failure.is_none() && self.steps.iter().any(|s| s.outcome == Outcome::Unchecked) {
             return Verdict::Unchecked;
         }
-        match failure.map(|f| (f.check, f.detail.as_str())) {
+        match failure {
             None if !self.verified => Verdict::Invalid,
             None => Verdict::Valid,
-            Some(("revocation", d)) if d.starts_with("revoked") => Verdict::Revoked,
-            Some(("validity", d)) if d.starts_with("expired") => Verdict::Expired,
-            Some(("issuer", _)) => Verdict::UntrustedIssuer,
-            Some(_) => Verdict::Invalid,
+            Some(f) => f.finding.map_or(Verdict::Invalid, Finding::verdict),
         }
     }
 }
-
-const SIG: (&str, &str) = ("checkpoint-signature", "the checkpoint is signed by a trusted log key");
-const QUORUM: (&str, &str) = ("witness-quorum", "witnesses cosigned the checkpoint as the policy requires");
-const PROOF_FORMAT: (&str, &str) = ("proof-format", "the proof is well-formed");
-const INCLUSION: (&str, &str) = ("inclusion", "the entry is in the log at the given index");
 
 /// Checks a signed checkpoint against `trust`, adding the signature and quorum steps.
 fn checkpoint_steps(
@@ -171,18 +337,19 @@ fn checkpoint_steps(
     match trust {
         Trust::Key(key) => match verify_checkpoint(signed, key) {
             Ok(v) => {
-                report.pass(SIG.0, SIG.1, label(&describe(&v)));
-                report.skip(QUORUM.0, QUORUM.1, label("no policy given: witness cosignatures not required"));
+                report.pass(Check::CheckpointSignature, label(&describe(&v)));
+                report
+                    .skip(Check::WitnessQuorum, label("no policy given: witness cosignatures not required"));
                 Some(v)
             }
             Err(e) => {
-                report.fail(SIG.0, SIG.1, label(&e.to_string()));
+                report.fail(Check::CheckpointSignature, label(&e.to_string()));
                 None
             }
         },
         Trust::Policy(policy) => match verify_checkpoint_with_policy(signed, policy) {
             Ok(v) => {
-                report.pass(SIG.0, SIG.1, label(&describe(&v)));
+                report.pass(Check::CheckpointSignature, label(&describe(&v)));
                 let names: Vec<String> = v
                     .cosignatures
                     .iter()
@@ -191,24 +358,22 @@ fn checkpoint_steps(
                     .collect();
                 let who = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
                 report.pass(
-                    QUORUM.0,
-                    QUORUM.1,
+                    Check::WitnessQuorum,
                     label(&format!("{}; cosigned by: {who}", policy.describe_quorum())),
                 );
                 Some(v)
             }
             Err(CheckpointError::QuorumNotMet { quorum, cosigners }) => {
-                report.pass(SIG.0, SIG.1, label("signed by a log in the policy"));
+                report.pass(Check::CheckpointSignature, label("signed by a log in the policy"));
                 let who = if cosigners.is_empty() { "none".to_owned() } else { cosigners.join(", ") };
                 report.fail(
-                    QUORUM.0,
-                    QUORUM.1,
+                    Check::WitnessQuorum,
                     label(&format!("quorum not met: {quorum}; valid cosignatures from: {who}")),
                 );
                 None
             }
             Err(e) => {
-                report.fail(SIG.0, SIG.1, label(&e.to_string()));
+                report.fail(Check::CheckpointSignature, label(&e.to_string()));
                 None
             }
         },
@@ -219,11 +384,11 @@ fn checkpoint_steps(
 fn proof_format_step(report: &mut Report, proof_file: &[u8]) -> Option<Vec<Hash>> {
     match parse_proof_hashes(proof_file) {
         Ok(p) => {
-            report.pass(PROOF_FORMAT.0, PROOF_FORMAT.1, plural(p.len(), "hash", "hashes"));
+            report.pass(Check::ProofFormat, plural(p.len(), "hash", "hashes"));
             Some(p)
         }
         Err(e) => {
-            report.fail(PROOF_FORMAT.0, PROOF_FORMAT.1, e.to_string());
+            report.fail(Check::ProofFormat, e.to_string());
             None
         }
     }
@@ -258,11 +423,11 @@ pub fn check_inclusion(
 ) -> Report {
     let mut report = Report::new();
     let Some(v) = checkpoint_steps(&mut report, checkpoint, trust, "") else {
-        report.skip_rest(&[PROOF_FORMAT, INCLUSION]);
+        report.skip_rest(&[Check::ProofFormat, Check::Inclusion]);
         return report;
     };
     let Some(proof) = proof_format_step(&mut report, proof_file) else {
-        report.skip_rest(&[INCLUSION]);
+        report.skip_rest(&[Check::Inclusion]);
         return report;
     };
     inclusion_step(&mut report, &v, entry, index, &proof);
@@ -274,66 +439,50 @@ fn inclusion_step(report: &mut Report, v: &VerifiedCheckpoint, entry: &[u8], ind
     let c = &v.checkpoint;
     match verify_inclusion(index, c.size, &leaf, proof, &c.root_hash) {
         Ok(()) => report.pass(
-            INCLUSION.0,
-            INCLUSION.1,
+            Check::Inclusion,
             format!("entry (leaf hash {leaf}) is at index {index} of {} entries", c.size),
         ),
-        Err(e) => {
-            report.fail(INCLUSION.0, INCLUSION.1, format!("entry (leaf hash {leaf}) at index {index}: {e}"))
-        }
+        Err(e) => report.fail(Check::Inclusion, format!("entry (leaf hash {leaf}) at index {index}: {e}")),
     }
 }
 
 /// Verifies that the log's `new` checkpoint extends its `old` one, given a consistency proof
 /// file. Both must be signed by trusted keys and share the origin.
 pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8]) -> Report {
-    const ORIGIN: (&str, &str) = ("same-log", "both checkpoints are from the same log");
-    const CONSISTENCY: (&str, &str) = ("consistency", "the new tree extends the old tree (append-only)");
     let mut report = Report::new();
     let Some(o) = checkpoint_steps(&mut report, old, trust, "old checkpoint") else {
-        report.skip_rest(&[ORIGIN, PROOF_FORMAT, CONSISTENCY]);
+        report.skip_rest(&[Check::SameLog, Check::ProofFormat, Check::Consistency]);
         return report;
     };
     let Some(n) = checkpoint_steps(&mut report, new, trust, "new checkpoint") else {
-        report.skip_rest(&[ORIGIN, PROOF_FORMAT, CONSISTENCY]);
+        report.skip_rest(&[Check::SameLog, Check::ProofFormat, Check::Consistency]);
         return report;
     };
     let (oc, nc) = (&o.checkpoint, &n.checkpoint);
     if oc.origin != nc.origin {
         report.fail(
-            ORIGIN.0,
-            ORIGIN.1,
+            Check::SameLog,
             format!("old origin {:?} differs from new origin {:?}", oc.origin, nc.origin),
         );
-        report.skip_rest(&[PROOF_FORMAT, CONSISTENCY]);
+        report.skip_rest(&[Check::ProofFormat, Check::Consistency]);
         return report;
     }
-    report.pass(ORIGIN.0, ORIGIN.1, format!("origin {}", oc.origin));
+    report.pass(Check::SameLog, format!("origin {}", oc.origin));
     let Some(proof) = proof_format_step(&mut report, proof_file) else {
-        report.skip_rest(&[CONSISTENCY]);
+        report.skip_rest(&[Check::Consistency]);
         return report;
     };
     if oc.size == 0 && proof.is_empty() {
         // docs/design/0002: an empty old tree has nothing to be consistent with.
-        report.pass(
-            CONSISTENCY.0,
-            CONSISTENCY.1,
-            format!("old tree is empty; any tree (size {}) extends it", nc.size),
-        );
+        report.pass(Check::Consistency, format!("old tree is empty; any tree (size {}) extends it", nc.size));
         return report;
     }
     match verify_consistency(oc.size, nc.size, &proof, &oc.root_hash, &nc.root_hash) {
-        Ok(()) => {
-            report.pass(CONSISTENCY.0, CONSISTENCY.1, format!("size {} extends size {}", nc.size, oc.size))
-        }
-        Err(e @ crate::merkle::ProofError::SizeOrder { .. }) => report.fail(
-            CONSISTENCY.0,
-            CONSISTENCY.1,
-            format!("{e}: the \"new\" checkpoint is older than the \"old\" one"),
-        ),
+        Ok(()) => report.pass(Check::Consistency, format!("size {} extends size {}", nc.size, oc.size)),
+        Err(e @ crate::merkle::ProofError::SizeOrder { .. }) => report
+            .fail(Check::Consistency, format!("{e}: the \"new\" checkpoint is older than the \"old\" one")),
         Err(e) => report.fail(
-            CONSISTENCY.0,
-            CONSISTENCY.1,
+            Check::Consistency,
             format!(
                 "from size {} to {}: {e}; if both checkpoints are genuine, the log has forked",
                 oc.size, nc.size
@@ -346,21 +495,21 @@ pub fn check_consistency(trust: &Trust, old: &[u8], new: &[u8], proof_file: &[u8
 /// Verifies a C2SP tlog-proof for `entry`: the checkpoint it carries (and the witness quorum
 /// under a policy), then the inclusion proof.
 pub fn check_tlog_proof(trust: &Trust, tlog_proof: &[u8], entry: &[u8]) -> Report {
-    const FORMAT: (&str, &str) = ("format", "the file is a c2sp.org/tlog-proof@v1");
+    const TITLE: &str = "the file is a c2sp.org/tlog-proof@v1";
     let mut report = Report::new();
     let p = match parse_tlog_proof(tlog_proof) {
         Ok(p) => {
             let note = match parse_note(p.checkpoint.as_bytes()) {
                 Ok(n) => n,
                 Err(e) => {
-                    report.fail(FORMAT.0, FORMAT.1, format!("embedded checkpoint: {e}"));
-                    report.skip_rest(&[SIG, QUORUM, INCLUSION]);
+                    report.format_step(TITLE, Outcome::Fail, format!("embedded checkpoint: {e}"));
+                    report.skip_rest(&[Check::CheckpointSignature, Check::WitnessQuorum, Check::Inclusion]);
                     return report;
                 }
             };
-            report.pass(
-                FORMAT.0,
-                FORMAT.1,
+            report.format_step(
+                TITLE,
+                Outcome::Pass,
                 format!(
                     "index {}, {} proof hashes, checkpoint with {} signatures",
                     p.index,
@@ -371,28 +520,42 @@ pub fn check_tlog_proof(trust: &Trust, tlog_proof: &[u8], entry: &[u8]) -> Repor
             p
         }
         Err(e) => {
-            report.fail(FORMAT.0, FORMAT.1, e.to_string());
-            report.skip_rest(&[SIG, QUORUM, INCLUSION]);
+            report.format_step(TITLE, Outcome::Fail, e.to_string());
+            report.skip_rest(&[Check::CheckpointSignature, Check::WitnessQuorum, Check::Inclusion]);
             return report;
         }
     };
     let Some(v) = checkpoint_steps(&mut report, p.checkpoint.as_bytes(), trust, "") else {
-        report.skip_rest(&[INCLUSION]);
+        report.skip_rest(&[Check::Inclusion]);
         return report;
     };
     inclusion_step(&mut report, &v, entry, p.index, &p.hashes);
     report
 }
 
-/// Parses a trust anchor file: a verifier key (one line) or a tlog-policy.
+/// Why a trust anchor file is not a log's verifier key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustKeyError {
+    /// The file is not UTF-8.
+    #[error("verifier key is not UTF-8")]
+    NotUtf8,
+    /// The line is not a verifier key.
+    #[error(transparent)]
+    Malformed(#[from] crate::note::NoteError),
+    /// A witness's cosigning key (named by its label), where a log's key is wanted.
+    #[error("{0} is a witness (cosignature) key, not a log key")]
+    WitnessKey(String),
+}
+
+/// Parses a trust anchor file: a log's verifier key (one line).
 ///
 /// # Errors
-/// A message naming what is wrong with the key or policy.
-pub fn parse_trust_key(text: &[u8]) -> Result<Trust, String> {
-    let s = core::str::from_utf8(text).map_err(|_| "verifier key is not UTF-8".to_owned())?;
-    let key = crate::note::parse_verifier_key(s.trim()).map_err(|e| e.to_string())?;
+/// [`TrustKeyError`] naming what is wrong with the key.
+pub fn parse_trust_key(text: &[u8]) -> Result<Trust, TrustKeyError> {
+    let s = core::str::from_utf8(text).map_err(|_| TrustKeyError::NotUtf8)?;
+    let key = crate::note::parse_verifier_key(s.trim())?;
     if key.kind != KeyKind::Ed25519 {
-        return Err(format!("{} is a witness (cosignature) key, not a log key", key.label()));
+        return Err(TrustKeyError::WitnessKey(key.label()));
     }
     Ok(Trust::Key(key))
 }
@@ -541,12 +704,6 @@ impl BundleSummary {
     }
 }
 
-const FMT: (&str, &str) = ("format", "the file is a ledgerless credential bundle (v1)");
-const ISSUER: (&str, &str) = ("issuer", "the issuer is trusted");
-const CLAIMS: (&str, &str) = ("claims", "the disclosed claims are the ones the issuer committed to");
-const VALIDITY: (&str, &str) = ("validity", "the credential is within its validity window");
-const REVOCATION: (&str, &str) = ("revocation", "the issuer has not revoked the credential");
-
 /// Verifies a credential bundle at POSIX time `at`, step by step: format, trusted issuer,
 /// checkpoint signature (and witness quorum), inclusion of the entry rebuilt from the bundle,
 /// disclosed claims, validity window, and revocation as `status` says: checked against
@@ -559,12 +716,20 @@ pub fn check_bundle(
     status: StatusCheck<'_>,
 ) -> (Report, Option<BundleSummary>) {
     let mut r = Report::new();
-    let rest = [ISSUER, SIG, QUORUM, INCLUSION, CLAIMS, VALIDITY, REVOCATION];
+    let rest = [
+        Check::Issuer,
+        Check::CheckpointSignature,
+        Check::WitnessQuorum,
+        Check::Inclusion,
+        Check::Claims,
+        Check::Validity,
+        Check::Revocation,
+    ];
     let parsed = Bundle::parse(bundle).and_then(|b| b.entry().map(|e| (b, e)));
     let (b, entry) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            r.fail(FMT.0, FMT.1, e.to_string());
+            r.fail(Check::Format, e.to_string());
             r.skip_rest(&rest);
             return (r, None);
         }
@@ -572,15 +737,14 @@ pub fn check_bundle(
     let proof = match parse_tlog_proof(b.tlog_proof.as_bytes()) {
         Ok(p) => p,
         Err(e) => {
-            r.fail(FMT.0, FMT.1, format!("tlogProof: {e}"));
+            r.fail(Check::Format, format!("tlogProof: {e}"));
             r.skip_rest(&rest);
             return (r, None);
         }
     };
     let c = &b.credential;
     r.pass(
-        FMT.0,
-        FMT.1,
+        Check::Format,
         format!(
             "{} from {}, {}",
             b.credential_type(),
@@ -613,26 +777,22 @@ pub fn check_bundle(
         BundleTrust::List(list) => list.find_issuer(&c.issuer).map(|(p, t)| (p.name.clone(), t)),
     };
     let Some((name, t)) = resolved else {
-        r.fail(
-            ISSUER.0,
-            ISSUER.1,
+        r.fail_with(
+            Check::Issuer,
+            Finding::UntrustedIssuer,
             format!("{} is not a trusted issuer: no trusted key for that log", c.issuer),
         );
         r.skip_rest(&rest[1..]);
         return (r, Some(summary));
     };
     summary.issuer_name = name.clone();
-    r.pass(ISSUER.0, ISSUER.1, format!("{name} ({})", c.issuer));
+    r.pass(Check::Issuer, format!("{name} ({})", c.issuer));
     let Some(v) = checkpoint_steps(&mut r, proof.checkpoint.as_bytes(), &t, "") else {
         r.skip_rest(&rest[3..]);
         return (r, Some(summary));
     };
     if v.checkpoint.origin != c.issuer {
-        r.fail(
-            INCLUSION.0,
-            INCLUSION.1,
-            format!("the proof is from log {}, not the issuer's", v.checkpoint.origin),
-        );
+        r.fail(Check::Inclusion, format!("the proof is from log {}, not the issuer's", v.checkpoint.origin));
         r.skip_rest(&rest[4..]);
         return (r, Some(summary));
     }
@@ -643,8 +803,7 @@ pub fn check_bundle(
     }
     match b.check_claims() {
         Ok(()) => r.pass(
-            CLAIMS.0,
-            CLAIMS.1,
+            Check::Claims,
             format!(
                 "{} of {} committed claims disclosed and proven",
                 c.credential_subject.len(),
@@ -652,7 +811,7 @@ pub fn check_bundle(
             ),
         ),
         Err(e) => {
-            r.fail(CLAIMS.0, CLAIMS.1, e.to_string());
+            r.fail(Check::Claims, e.to_string());
             r.skip_rest(&rest[5..]);
             return (r, Some(summary));
         }
@@ -660,24 +819,24 @@ pub fn check_bundle(
     validity_step(&mut r, c, at);
     match status {
         StatusCheck::Offline => r.skip(
-            REVOCATION.0,
-            REVOCATION.1,
+            Check::Revocation,
             "not checked: verified offline (give the issuer's log to check revocation)",
         ),
         StatusCheck::Unavailable(why) => {
-            r.unchecked(REVOCATION.0, REVOCATION.1, format!("could not check revocation: {why}"))
+            r.unchecked(Check::Revocation, format!("could not check revocation: {why}"))
         }
         StatusCheck::Evidence(s) => {
             // The status list is only as good as the checkpoint it is proven against.
             match revocation_step(&b, &v.checkpoint, &t, s) {
                 Ok(detail) => {
                     summary.status_checked = true;
-                    r.pass(REVOCATION.0, REVOCATION.1, detail);
+                    r.pass(Check::Revocation, detail);
                 }
                 Err(Revocation::Unchecked(detail)) => {
-                    r.unchecked(REVOCATION.0, REVOCATION.1, format!("could not check revocation: {detail}"))
+                    r.unchecked(Check::Revocation, format!("could not check revocation: {detail}"))
                 }
-                Err(Revocation::Fail(detail)) => r.fail(REVOCATION.0, REVOCATION.1, detail),
+                Err(Revocation::Fail(detail)) => r.fail(Check::Revocation, detail),
+                Err(Revocation::Found(finding, detail)) => r.fail_with(Check::Revocation, finding, detail),
             }
         }
     }
@@ -688,20 +847,19 @@ fn validity_step(r: &mut Report, c: &crate::credential::Credential, at: i64) {
     let when = format_time(at);
     let parse = |s: &Option<String>| s.as_deref().map(parse_time).transpose();
     match (parse(&c.valid_from), parse(&c.valid_until)) {
-        (Err(e), _) | (_, Err(e)) => r.fail(VALIDITY.0, VALIDITY.1, e.to_string()),
-        (Ok(Some(from)), _) if at < from => r.fail(
-            VALIDITY.0,
-            VALIDITY.1,
+        (Err(e), _) | (_, Err(e)) => r.fail(Check::Validity, e.to_string()),
+        (Ok(Some(from)), _) if at < from => r.fail_with(
+            Check::Validity,
+            Finding::NotYetValid,
             format!("not yet valid: valid from {} (checked at {when})", format_time(from)),
         ),
-        (_, Ok(Some(until))) if at > until => r.fail(
-            VALIDITY.0,
-            VALIDITY.1,
+        (_, Ok(Some(until))) if at > until => r.fail_with(
+            Check::Validity,
+            Finding::Expired,
             format!("expired: valid until {} (checked at {when})", format_time(until)),
         ),
         (Ok(from), Ok(until)) => r.pass(
-            VALIDITY.0,
-            VALIDITY.1,
+            Check::Validity,
             format!(
                 "valid at {when} (from {}, until {})",
                 from.map_or("any time".to_owned(), format_time),
@@ -713,8 +871,10 @@ fn validity_step(r: &mut Report, c: &crate::credential::Credential, at: i64) {
 
 /// Why the revocation step did not pass.
 enum Revocation {
-    /// Revoked, or the evidence is forged or shows a fork: not valid.
+    /// The evidence is forged or malformed: not valid.
     Fail(String),
+    /// Revoked, or the log rolled back or forked: not valid, for this reason.
+    Found(Finding, String),
     /// The evidence proves nothing current (stale, incomplete): revocation could not be checked.
     Unchecked(String),
 }
@@ -725,7 +885,7 @@ fn revocation_step(
     trust: &Trust,
     s: &StatusEvidence,
 ) -> Result<String, Revocation> {
-    use Revocation::{Fail, Unchecked};
+    use Revocation::{Fail, Found, Unchecked};
     let latest = match trust {
         Trust::Key(k) => verify_checkpoint(&s.latest_checkpoint, k),
         Trust::Policy(p) => verify_checkpoint_with_policy(&s.latest_checkpoint, p),
@@ -764,10 +924,13 @@ fn revocation_step(
     verify_inclusion(p.index, latest.size, &leaf_hash(&entry), &p.hashes, &latest.root_hash)
         .map_err(|e| Unchecked(format!("the status list is not the one committed to the log: {e}")))?;
     if bundle_checkpoint.size > latest.size {
-        return Err(Fail(format!(
-            "the log now shows size {}, smaller than the bundle's {}: a rollback or fork",
-            latest.size, bundle_checkpoint.size
-        )));
+        return Err(Found(
+            Finding::Rollback,
+            format!(
+                "the log now shows size {}, smaller than the bundle's {}: a rollback or fork",
+                latest.size, bundle_checkpoint.size
+            ),
+        ));
     }
     if bundle_checkpoint.size > 0 {
         let proof = s
@@ -776,7 +939,7 @@ fn revocation_step(
             .ok_or_else(|| Unchecked("could not get a consistency proof from the log's tiles".to_owned()))?;
         verify_consistency(bundle_checkpoint.size, latest.size, proof, &bundle_checkpoint.root_hash, &latest.root_hash)
             .map_err(|e| {
-                Fail(format!(
+                Found(Finding::Fork, format!(
                     "the log's current tree (size {}) does not extend the bundle's (size {}): {e}; the log has forked",
                     latest.size, bundle_checkpoint.size
                 ))
@@ -794,28 +957,33 @@ fn revocation_step(
                 .unwrap_or_default();
             Ok(format!("not revoked (status list committed at entry {} of {}{when})", p.index, latest.size))
         }
-        Some(true) => Err(Fail(format!(
-            "revoked: the issuer set status bit {index} in its status list committed at entry {}",
-            p.index
-        ))),
+        Some(true) => Err(Found(
+            Finding::Revoked,
+            format!(
+                "revoked: the issuer set status bit {index} in its status list committed at entry {}",
+                p.index
+            ),
+        )),
         None => Err(Fail(format!("status bit {index} is beyond the issuer's status list"))),
     }
 }
 
-const HISTORY: (&str, &str) = ("log-history", "the log is consistent with what this verifier saw before");
-
-/// Compares a log's current checkpoint with the last one this verifier saw for it (e.g. kept
-/// in browser storage): the log may only have grown, proven by `proof` (a consistency proof
-/// from the old size to the new, built from the log's tiles). This is what catches a log
-/// showing different histories to different people over time.
+/// Compares a log's current checkpoint with the last one this verifier saw for it (kept in
+/// browser storage, or the one a release or bundle was proven under): the log may only have
+/// grown, proven by `proof` (a consistency proof from the old size to the new, built from the
+/// log's tiles; [`history_proof_sizes`] says which). This is what catches a log showing
+/// different histories to different people over time. Pure: the callers (CLI and browser)
+/// fetch; this is the one place the comparison is made.
 ///
-/// A stored checkpoint that does not verify is ignored (skipped), never trusted.
+/// A stored checkpoint that does not verify is ignored (skipped), never trusted. A rollback or
+/// fork fails with [`Finding::Rollback`] or [`Finding::Fork`].
 pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Option<&[Hash]>) -> Step {
     let verify = |bytes: &[u8]| match trust {
         Trust::Key(k) => verify_checkpoint(bytes, k),
         Trust::Policy(p) => verify_checkpoint_with_policy(bytes, p),
     };
-    let step = |outcome, detail: String| Step { check: HISTORY.0, title: HISTORY.1, outcome, detail };
+    let step = |outcome, detail: String| Step::new(Check::LogHistory, outcome, detail);
+    let found = |finding, detail: String| Step::failed(Check::LogHistory, finding, detail);
     let Ok(old) = verify(last_seen) else {
         return step(Outcome::Skip, "ignored a remembered checkpoint that does not verify".to_owned());
     };
@@ -835,8 +1003,8 @@ pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Op
         format!("remembered: size {} root {}; now: size {} root {}", o.size, o.root_hash, n.size, n.root_hash)
     };
     if n.size < o.size {
-        return step(
-            Outcome::Fail,
+        return found(
+            Finding::Rollback,
             format!("rollback: the log now shows fewer entries than before ({})", evidence()),
         );
     }
@@ -844,7 +1012,7 @@ pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Op
         return if n.root_hash == o.root_hash {
             step(Outcome::Pass, format!("unchanged since last seen (size {})", n.size))
         } else {
-            step(Outcome::Fail, format!("fork: two different trees of the same size ({})", evidence()))
+            found(Finding::Fork, format!("fork: two different trees of the same size ({})", evidence()))
         };
     }
     if o.size == 0 {
@@ -861,16 +1029,27 @@ pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Op
         Ok(()) => {
             step(Outcome::Pass, format!("grown from size {} to {} without rewriting history", o.size, n.size))
         }
-        Err(e) => step(
-            Outcome::Fail,
+        Err(e) => found(
+            Finding::Fork,
             format!("fork: the current tree does not extend the one seen before: {e} ({})", evidence()),
         ),
     }
 }
 
-const RELEASE_FMT: (&str, &str) = ("format", "the file is a ledgerless release bundle (v1)");
-const PUBLISHER: (&str, &str) = ("publisher", "the publisher is trusted");
-const ROW: (&str, &str) = ("row", "the row is in the published file");
+/// The tree sizes `(old, new)` a consistency proof must span for [`check_last_seen`] to compare
+/// `last_seen` with `latest`, or `None` when it needs none (an empty or unreadable old tree, or
+/// a new tree no larger than the old). Read without verifying: only to choose what to fetch.
+pub fn history_proof_sizes(last_seen: &[u8], latest: &[u8]) -> Option<(u64, u64)> {
+    let size = |b: &[u8]| {
+        let n = parse_note(b).ok()?;
+        crate::checkpoint::parse_checkpoint(&n.text).ok().map(|c| c.size)
+    };
+    let (old, new) = (size(last_seen)?, size(latest)?);
+    (old > 0 && old < new).then_some((old, new))
+}
+
+/// The `format` step's title for release bundles and row proofs.
+const RELEASE_TITLE: &str = "the file is a ledgerless release bundle (v1)";
 
 /// Verifies a release bundle: format, publisher trusted (by the manifest's publisher, never a
 /// key from the bundle), checkpoint signature, witness quorum, and inclusion of the manifest.
@@ -880,8 +1059,13 @@ pub fn check_release(bundle: &[u8], trust: &BundleTrust) -> (Report, Option<(cra
     match crate::ReleaseBundle::parse(bundle) {
         Ok(b) => release_steps(&mut r, &b, trust),
         Err(e) => {
-            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
-            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            r.format_step(RELEASE_TITLE, Outcome::Fail, e.to_string());
+            r.skip_rest(&[
+                Check::Publisher,
+                Check::CheckpointSignature,
+                Check::WitnessQuorum,
+                Check::Inclusion,
+            ]);
             (r, None)
         }
     }
@@ -897,19 +1081,29 @@ fn release_steps(
     let (proof, entry) = match (parse_tlog_proof(b.tlog_proof.as_bytes()), m.entry()) {
         (Ok(p), Ok(e)) => (p, e),
         (Err(e), _) => {
-            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, format!("tlogProof: {e}"));
-            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            r.format_step(RELEASE_TITLE, Outcome::Fail, format!("tlogProof: {e}"));
+            r.skip_rest(&[
+                Check::Publisher,
+                Check::CheckpointSignature,
+                Check::WitnessQuorum,
+                Check::Inclusion,
+            ]);
             return out(r, m.publisher.clone());
         }
         (_, Err(e)) => {
-            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
-            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION]);
+            r.format_step(RELEASE_TITLE, Outcome::Fail, e.to_string());
+            r.skip_rest(&[
+                Check::Publisher,
+                Check::CheckpointSignature,
+                Check::WitnessQuorum,
+                Check::Inclusion,
+            ]);
             return out(r, m.publisher.clone());
         }
     };
-    r.pass(
-        RELEASE_FMT.0,
-        RELEASE_FMT.1,
+    r.format_step(
+        RELEASE_TITLE,
+        Outcome::Pass,
         format!(
             "release {:?} from {}, {}",
             m.name,
@@ -928,23 +1122,22 @@ fn release_steps(
         BundleTrust::List(list) => list.find_publisher(&m.publisher).map(|(p, t)| (p.name.clone(), t)),
     };
     let Some((name, t)) = resolved else {
-        r.fail(
-            PUBLISHER.0,
-            PUBLISHER.1,
+        r.fail_with(
+            Check::Publisher,
+            Finding::UntrustedPublisher,
             format!("{} is not a trusted publisher: no trusted key for that log", m.publisher),
         );
-        r.skip_rest(&[SIG, QUORUM, INCLUSION]);
+        r.skip_rest(&[Check::CheckpointSignature, Check::WitnessQuorum, Check::Inclusion]);
         return out(r, m.publisher.clone());
     };
-    r.pass(PUBLISHER.0, PUBLISHER.1, format!("{name} ({})", m.publisher));
+    r.pass(Check::Publisher, format!("{name} ({})", m.publisher));
     let Some(v) = checkpoint_steps(r, proof.checkpoint.as_bytes(), &t, "") else {
-        r.skip_rest(&[INCLUSION]);
+        r.skip_rest(&[Check::Inclusion]);
         return out(r, name);
     };
     if v.checkpoint.origin != m.publisher {
         r.fail(
-            INCLUSION.0,
-            INCLUSION.1,
+            Check::Inclusion,
             format!("the proof is from log {}, not the publisher's", v.checkpoint.origin),
         );
         return out(r, name);
@@ -960,15 +1153,21 @@ pub fn check_row_proof(proof: &[u8], trust: &BundleTrust) -> (Report, Option<cra
         Ok(p) => p,
         Err(e) => {
             let mut r = Report::new();
-            r.fail(RELEASE_FMT.0, RELEASE_FMT.1, e.to_string());
-            r.skip_rest(&[PUBLISHER, SIG, QUORUM, INCLUSION, ROW]);
+            r.format_step(RELEASE_TITLE, Outcome::Fail, e.to_string());
+            r.skip_rest(&[
+                Check::Publisher,
+                Check::CheckpointSignature,
+                Check::WitnessQuorum,
+                Check::Inclusion,
+                Check::Row,
+            ]);
             return (r, None);
         }
     };
     let mut r = Report::new();
     let (mut r, _) = release_steps(&mut r, &p.release, trust);
     if !r.verified {
-        r.skip_rest(&[ROW]);
+        r.skip_rest(&[Check::Row]);
         return (r, Some(p));
     }
     let m = &p.release.manifest;
@@ -998,8 +1197,8 @@ pub fn check_row_proof(proof: &[u8], trust: &BundleTrust) -> (Report, Option<cra
         Ok(format!("row {} of {} in {:?}", p.row, rows, p.file))
     })();
     match step {
-        Ok(d) => r.pass(ROW.0, ROW.1, d),
-        Err(d) => r.fail(ROW.0, ROW.1, d),
+        Ok(d) => r.pass(Check::Row, d),
+        Err(d) => r.fail(Check::Row, d),
     }
     (r, Some(p))
 }
@@ -1048,18 +1247,183 @@ mod last_seen_tests {
         assert_eq!(check_last_seen(&trust, &c2, &c4, Some(&[right])).outcome, Outcome::Pass);
         assert_eq!(check_last_seen(&trust, &c4, &c4, None).outcome, Outcome::Pass);
         let rollback = check_last_seen(&trust, &c4, &c2, None);
-        assert!(rollback.outcome == Outcome::Fail && rollback.detail.starts_with("rollback"));
+        assert_eq!((rollback.outcome, rollback.finding), (Outcome::Fail, Some(Finding::Rollback)));
         let forked = signed(&key, 4, node_hash(&r2, &l[0]));
         let f = check_last_seen(&trust, &c4, &forked, None);
-        assert!(f.outcome == Outcome::Fail && f.detail.starts_with("fork"));
+        assert_eq!((f.outcome, f.finding), (Outcome::Fail, Some(Finding::Fork)));
         let f = check_last_seen(&trust, &c2, &forked, Some(&[right]));
-        assert!(f.outcome == Outcome::Fail && f.detail.starts_with("fork"), "{f:?}");
+        assert_eq!((f.outcome, f.finding), (Outcome::Fail, Some(Finding::Fork)), "{f:?}");
         assert_eq!(check_last_seen(&trust, b"junk", &c4, None).outcome, Outcome::Skip);
         // Growth that needs a proof the log did not give: unchecked, never a pass.
         let u = check_last_seen(&trust, &c2, &c4, None);
         assert!(u.outcome == Outcome::Unchecked && u.detail.contains("could not get"), "{u:?}");
+        assert_eq!(u.finding, None);
         // A forged current checkpoint fails whether or not a proof came with it.
         let other = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[5; 32]).unwrap();
-        assert_eq!(check_last_seen(&trust, &c2, &signed(&other, 4, r4), None).outcome, Outcome::Fail);
+        let forged = check_last_seen(&trust, &c2, &signed(&other, 4, r4), Some(&[right]));
+        assert_eq!((forged.outcome, forged.finding), (Outcome::Fail, None));
+        // A bad proof for genuine growth is a fork, never a pass.
+        let bad = check_last_seen(&trust, &c2, &c4, Some(&[l[0]]));
+        assert_eq!((bad.outcome, bad.finding), (Outcome::Fail, Some(Finding::Fork)), "{bad:?}");
+        // Every step names the check and its usual title.
+        assert_eq!((bad.check, bad.title), (Check::LogHistory, Check::LogHistory.title()));
+    }
+
+    #[test]
+    fn history_proof_sizes_say_when_a_proof_is_needed() {
+        let key = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[4; 32]).unwrap();
+        let root = leaf_hash(b"x");
+        let (c0, c2, c4) = (signed(&key, 0, root), signed(&key, 2, root), signed(&key, 4, root));
+        assert_eq!(history_proof_sizes(&c2, &c4), Some((2, 4)));
+        assert_eq!(history_proof_sizes(&c0, &c4), None, "an empty tree needs no proof");
+        assert_eq!(history_proof_sizes(&c4, &c4), None);
+        assert_eq!(history_proof_sizes(&c4, &c2), None, "a rollback needs no proof to fail");
+        assert_eq!(history_proof_sizes(b"junk", &c4), None);
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    /// The identifiers `--json` and the app print: they must never change (docs/formats.md).
+    #[test]
+    fn check_names_are_stable() {
+        let table = [
+            (Check::Format, "format"),
+            (Check::Issuer, "issuer"),
+            (Check::Publisher, "publisher"),
+            (Check::CheckpointSignature, "checkpoint-signature"),
+            (Check::WitnessQuorum, "witness-quorum"),
+            (Check::ProofFormat, "proof-format"),
+            (Check::Inclusion, "inclusion"),
+            (Check::SameLog, "same-log"),
+            (Check::Consistency, "consistency"),
+            (Check::Claims, "claims"),
+            (Check::Validity, "validity"),
+            (Check::Revocation, "revocation"),
+            (Check::LogHistory, "log-history"),
+            (Check::Row, "row"),
+        ];
+        assert_eq!(table.map(|(c, _)| c), Check::ALL, "every check, once, in order");
+        for (check, name) in table {
+            assert_eq!(check.name(), name);
+            assert_eq!(check.to_string(), name);
+            assert_eq!(serde_json::to_value(check).unwrap(), serde_json::json!(name));
+            assert_eq!(serde_json::from_value::<Check>(serde_json::json!(name)).unwrap(), check);
+        }
+        // A step serialises exactly as before: no finding in the JSON.
+        let s = Step::failed(Check::Revocation, Finding::Revoked, "revoked: bit 3");
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({
+                "check": "revocation",
+                "title": "the issuer has not revoked the credential",
+                "outcome": "fail",
+                "detail": "revoked: bit 3"
+            })
+        );
+    }
+
+    #[test]
+    fn each_report_titles_its_format_step_as_before() {
+        let key = crate::note::SignerKey::from_seed("l.example/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        let trust = Trust::Key(key.verifier.clone());
+        let listed = BundleTrust::Direct(trust.clone());
+        let titles = |r: &Report| r.steps.iter().map(|s| (s.check.name(), s.title)).collect::<Vec<_>>();
+        let proof = check_tlog_proof(&trust, b"junk", b"entry");
+        assert_eq!(titles(&proof)[0], ("format", "the file is a c2sp.org/tlog-proof@v1"));
+        let (release, _) = check_release(b"junk", &listed);
+        assert_eq!(titles(&release)[0], ("format", "the file is a ledgerless release bundle (v1)"));
+        let (row, _) = check_row_proof(b"junk", &listed);
+        assert_eq!(titles(&row)[0], ("format", "the file is a ledgerless release bundle (v1)"));
+        assert_eq!(titles(&row).last(), Some(&("row", "the row is in the published file")));
+        let (bundle, _) = check_bundle(b"junk", &listed, 0, StatusCheck::Offline);
+        assert_eq!(titles(&bundle)[0], ("format", "the file is a ledgerless credential bundle (v1)"));
+        assert_eq!(
+            titles(&bundle)[1..],
+            [
+                ("issuer", "the issuer is trusted"),
+                ("checkpoint-signature", "the checkpoint is signed by a trusted log key"),
+                ("witness-quorum", "witnesses cosigned the checkpoint as the policy requires"),
+                ("inclusion", "the entry is in the log at the given index"),
+                ("claims", "the disclosed claims are the ones the issuer committed to"),
+                ("validity", "the credential is within its validity window"),
+                ("revocation", "the issuer has not revoked the credential"),
+            ]
+        );
+    }
+
+    #[test]
+    fn trust_key_errors_are_typed() {
+        let w = crate::note::SignerKey::from_seed("w.example/w1", KeyKind::CosignatureV1, &[7; 32]).unwrap();
+        let l = crate::note::SignerKey::from_seed("l.example/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        let text = |k: &crate::note::SignerKey| crate::note::format_verifier_key(&k.verifier) + "\n";
+        assert!(matches!(parse_trust_key(text(&l).as_bytes()), Ok(Trust::Key(_))));
+        let e = parse_trust_key(text(&w).as_bytes()).unwrap_err();
+        assert_eq!(e, TrustKeyError::WitnessKey(w.verifier.label()));
+        assert_eq!(
+            e.to_string(),
+            format!("{} is a witness (cosignature) key, not a log key", w.verifier.label())
+        );
+        assert!(matches!(parse_trust_key(b"\xff"), Err(TrustKeyError::NotUtf8)));
+        assert!(matches!(parse_trust_key(b"junk"), Err(TrustKeyError::Malformed(_))));
+    }
+
+    fn report(steps: Vec<Step>) -> Report {
+        let mut r = Report::new();
+        for s in steps {
+            r.push(s);
+        }
+        r
+    }
+
+    #[test]
+    fn verdicts_come_from_typed_findings() {
+        let ok = |c| Step::new(c, Outcome::Pass, "ok");
+        assert_eq!(report(vec![ok(Check::Format), ok(Check::Inclusion)]).verdict(), Verdict::Valid);
+        assert_eq!(report(vec![]).verdict(), Verdict::Valid);
+        let cases = [
+            (Step::failed(Check::Revocation, Finding::Revoked, "x"), Verdict::Revoked),
+            (Step::failed(Check::Validity, Finding::Expired, "x"), Verdict::Expired),
+            (Step::failed(Check::Validity, Finding::NotYetValid, "x"), Verdict::Invalid),
+            (Step::failed(Check::Issuer, Finding::UntrustedIssuer, "x"), Verdict::UntrustedIssuer),
+            (Step::failed(Check::Publisher, Finding::UntrustedPublisher, "x"), Verdict::Invalid),
+            (Step::failed(Check::LogHistory, Finding::Fork, "x"), Verdict::Invalid),
+            (Step::failed(Check::Revocation, Finding::Rollback, "x"), Verdict::Invalid),
+            // A failed revocation step that is not a revocation (a forged status list) is
+            // invalid, whatever its words say.
+            (Step::new(Check::Revocation, Outcome::Fail, "revoked, says the detail"), Verdict::Invalid),
+            (Step::new(Check::Validity, Outcome::Fail, "expired, says the detail"), Verdict::Invalid),
+            (Step::new(Check::Claims, Outcome::Fail, "x"), Verdict::Invalid),
+            (Step::new(Check::Revocation, Outcome::Unchecked, "x"), Verdict::Unchecked),
+        ];
+        for (step, want) in cases {
+            let r = report(vec![ok(Check::Format), step.clone()]);
+            assert!(!r.verified);
+            assert_eq!(r.verdict(), want, "{step:?}");
+        }
+        // A failure outranks an unchecked step, wherever it is.
+        let r = report(vec![
+            Step::new(Check::LogHistory, Outcome::Unchecked, "x"),
+            Step::failed(Check::Revocation, Finding::Revoked, "x"),
+        ]);
+        assert_eq!(r.verdict(), Verdict::Revoked);
+        assert_eq!(r.failure().map(|f| f.check), Some(Check::Revocation));
+        // The first failure decides.
+        let r = report(vec![
+            Step::failed(Check::Validity, Finding::Expired, "x"),
+            Step::failed(Check::Revocation, Finding::Revoked, "x"),
+        ]);
+        assert_eq!(r.verdict(), Verdict::Expired);
+        // A report its caller marked unverified is never valid.
+        let mut r = report(vec![ok(Check::Format)]);
+        r.verified = false;
+        assert_eq!(r.verdict(), Verdict::Invalid);
+        // Skipped steps change nothing.
+        assert_eq!(
+            report(vec![Step::new(Check::Revocation, Outcome::Skip, "offline")]).verdict(),
+            Verdict::Valid
+        );
     }
 }

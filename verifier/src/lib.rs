@@ -6,6 +6,7 @@
 mod check;
 mod checkpoint;
 mod credential;
+mod files;
 mod hash;
 mod merkle;
 mod note;
@@ -18,9 +19,10 @@ mod tlog_proof;
 
 // The public interface is:
 pub use crate::check::{
-    BundleSummary, BundleTrust, Outcome, Report, StatusCheck, StatusEvidence, Step, Trust, TrustList,
-    TrustedParty, Verdict, check_bundle, check_checkpoint, check_consistency, check_inclusion,
-    check_last_seen, check_release, check_row_proof, check_tlog_proof, parse_trust_key,
+    BundleSummary, BundleTrust, Check, Finding, Outcome, Report, StatusCheck, StatusEvidence, Step, Trust,
+    TrustKeyError, TrustList, TrustedParty, Verdict, check_bundle, check_checkpoint, check_consistency,
+    check_inclusion, check_last_seen, check_release, check_row_proof, check_tlog_proof, history_proof_sizes,
+    parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,
@@ -33,6 +35,7 @@ pub use crate::credential::{
     canonical_json, claim_leaf, format_time, parse_status_list_credential, parse_time,
     status_list_credential, status_list_entry,
 };
+pub use crate::files::{FileDigest, FileFinding, check_file, check_listed_file, no_microdata};
 pub use crate::hash::{HASH_SIZE, Hash, HashParseError, Rfc9162Hasher, leaf_hash, node_hash};
 pub use crate::merkle::{
     MAX_MULTIPROOF_LEAVES, ProofError, consistency_proof_len, inclusion_proof_len, is_valid_subtree,

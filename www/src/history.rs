@@ -1,12 +1,11 @@
 //! The log-history checks the app runs beside the verifier's own (wasm32 only): an issuer's or
 //! publisher's log must only have grown since the checkpoint a bundle carries and since the
 //! last one this browser saw for it ([`verifier::check_last_seen`] on a consistency proof built
-//! from the log's tiles).
-//!
-//! TODO(issue 14): replaced by verifier's single log-history check (`verifier::…`), shared
-//! with `ledgerless verify`; only the fetching (`crate::net`) stays here.
+//! from the log's tiles). The comparison and the choice of proof are the verifier's
+//! ([`verifier::history_proof_sizes`], [`verifier::check_last_seen`]), as `ledgerless verify`
+//! makes them; only the fetching (`crate::net`) is here.
 
-use verifier::{Outcome, ReleaseBundle, StatusEvidence, Step, Trust, TrustList};
+use verifier::{Check, Outcome, ReleaseBundle, StatusEvidence, Step, Trust, TrustList};
 
 use crate::net;
 
@@ -14,7 +13,6 @@ use crate::net;
 /// log at `log`: the step comparing the last checkpoint this browser saw for `origin` with the
 /// current one (`None` if it saw none), and the checkpoint to remember once the revocation step
 /// has verified it (`None` if the history failed or could not be checked).
-// TODO(issue 14): replaced by verifier's single log-history check.
 pub(crate) async fn issuer_log(
     t: &Trust,
     log: &str,
@@ -25,10 +23,9 @@ pub(crate) async fn issuer_log(
     // Compare with the last checkpoint this browser saw for the log, then remember the
     // current one (by the caller, once the verifier has checked it).
     if let Some(seen) = net::last_seen(origin) {
-        let (old, new) = (net::checkpoint_size(&seen), net::checkpoint_size(&e.latest_checkpoint));
-        let proof = match (old, new) {
-            (Some(o), Some(n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
-            _ => None,
+        let proof = match verifier::history_proof_sizes(&seen, &e.latest_checkpoint) {
+            Some((o, n)) => net::consistency_proof(log.trim_end_matches('/'), o, n).await,
+            None => None,
         };
         // A proof the comparison needs but the log's tiles did not give: unchecked.
         history = Some(verifier::check_last_seen(t, &seen, &e.latest_checkpoint, proof.as_deref()));
@@ -46,17 +43,11 @@ const HISTORY_TITLE: &str =
 /// Checks the publisher's log (when `trust.json` says where it is): it must have grown from
 /// the release's checkpoint, and from the last checkpoint this browser saw for it, without
 /// rewriting history. Returns the steps to add; offline, one skipped step saying so.
-// TODO(issue 14): replaced by verifier's single log-history check.
 pub(crate) async fn release_log(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
-    let skip =
-        |detail: String| Step { check: "log-history", title: HISTORY_TITLE, outcome: Outcome::Skip, detail };
+    let skip = |detail: String| Step::new(Check::LogHistory, Outcome::Skip, detail).titled(HISTORY_TITLE);
     // trust.json names the log: it must answer, or the history is "could not check", never valid.
-    let unchecked = |detail: String| Step {
-        check: "log-history",
-        title: HISTORY_TITLE,
-        outcome: Outcome::Unchecked,
-        detail,
-    };
+    let unchecked =
+        |detail: String| Step::new(Check::LogHistory, Outcome::Unchecked, detail).titled(HISTORY_TITLE);
     let Ok(b) = ReleaseBundle::parse(bundle) else { return Vec::new() };
     let Some((party, t)) = trust.find_publisher(&b.manifest.publisher) else { return Vec::new() };
     let Some(log) = party.log.as_deref().map(|l| l.trim_end_matches('/').to_owned()) else {
@@ -83,10 +74,9 @@ pub(crate) async fn release_log(trust: &TrustList, bundle: &[u8]) -> Vec<Step> {
     let origin = b.manifest.publisher.clone();
     olds.extend(net::last_seen(&origin));
     for old in olds {
-        let (o, n) = (net::checkpoint_size(&old), net::checkpoint_size(&latest));
-        let consistency = match (o, n) {
-            (Some(o), Some(n)) => net::consistency_proof(&log, o, n).await,
-            _ => None,
+        let consistency = match verifier::history_proof_sizes(&old, &latest) {
+            Some((o, n)) => net::consistency_proof(&log, o, n).await,
+            None => None,
         };
         steps.push(verifier::check_last_seen(&t, &old, &latest, consistency.as_deref()));
     }

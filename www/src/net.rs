@@ -71,11 +71,6 @@ pub(crate) async fn consistency_proof(log: &str, old: u64, new: u64) -> Option<V
     verifier::prove_consistency(&Fetched(tiles), old, new).ok()
 }
 
-/// The size in a signed checkpoint (unverified; for choosing which proof to fetch).
-pub(crate) fn checkpoint_size(checkpoint: &[u8]) -> Option<u64> {
-    size_of(checkpoint)
-}
-
 /// This browser's memory of the last checkpoint seen per log (local storage).
 pub(crate) fn last_seen(origin: &str) -> Option<Vec<u8>> {
     let s = web_sys::window()?.local_storage().ok()??;

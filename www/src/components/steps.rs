@@ -24,7 +24,7 @@ pub(crate) fn step_list(props: &Props) -> Html {
                         Outcome::Skip => ("skip", "–"),
                         Outcome::Unchecked => ("unchecked", "?"),
                     };
-                    html! { <li class={cls} data-check={st.check}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
+                    html! { <li class={cls} data-check={st.check.name()}><span aria-hidden="true">{ mark }</span>{ format!(" {}: {}", st.title, st.detail) }</li> }
                 }) }
             </ol>
         </details>

@@ -1,23 +1,20 @@
 //! A file checked in this browser against what the release's manifest lists for it.
-//!
-//! TODO(issue 14): replaced by the verifier's single file-against-manifest check
-//! (`verifier::…`) once it lands; until then [`judge`] is the app's only comparison.
 
 use super::Checked;
 use crate::state::release::FileState;
 
-/// Compares a checked file with what the manifest lists for it.
+/// Compares a checked file with what the manifest lists for it: the verifier's comparison
+/// ([`verifier::check_listed_file`], as `ledgerless verify` makes it), in this page's words.
 pub fn judge(expected: &verifier::Resource, got: &Checked) -> FileState {
-    let want = match expected.sha256() {
-        Ok(h) => h,
-        Err(e) => return FileState::Failed(e.to_string()),
-    };
-    match (got.bytes == expected.bytes, got.sha256 == want) {
-        (true, true) => FileState::Verified,
-        (false, _) => {
-            FileState::Altered(format!("{} bytes, the manifest lists {}", got.bytes, expected.bytes))
+    let digest = verifier::FileDigest { bytes: got.bytes, sha256: got.sha256 };
+    match verifier::check_listed_file(expected, Some(&digest)) {
+        verifier::FileFinding::Verified => FileState::Verified,
+        verifier::FileFinding::Size { got, listed } => {
+            FileState::Altered(format!("{got} bytes, the manifest lists {listed}"))
         }
-        (true, false) => FileState::Altered("same size, different SHA-256".to_owned()),
+        verifier::FileFinding::Digest { .. } => FileState::Altered("same size, different SHA-256".to_owned()),
+        verifier::FileFinding::Missing | verifier::FileFinding::Extra => FileState::Missing,
+        verifier::FileFinding::BadListing(e) => FileState::Failed(e),
     }
 }
 

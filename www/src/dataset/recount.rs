@@ -12,15 +12,7 @@ pub fn microdata_spec(manifest: &verifier::Manifest, file: &verifier::Resource) 
 
 /// Why the manifest's claims can never be recounted (no listed CSV qualifies), in the words
 /// `ledgerless verify` uses; `None` when it lists its microdata.
-pub fn no_microdata(manifest: &verifier::Manifest) -> Option<String> {
-    verifier::release_microdata(manifest).is_none().then(|| {
-        format!(
-            "the manifest lists no CSV with every quasi-identifier ({}) and {} rows to recount",
-            manifest.privacy.quasi_identifiers.join(", "),
-            manifest.privacy.records
-        )
-    })
-}
+pub use verifier::no_microdata;
 
 /// Whether a recount confirms the manifest's claims, with a sentence saying so. The verdict
 /// and its wording are [`verifier::confirm_recount`]'s, as `ledgerless verify` gives them.

@@ -425,12 +425,11 @@ mod tests {
         // A history that could not be checked, an untrusted publisher.
         let unchecked = verifier::Report {
             verified: false,
-            steps: vec![verifier::Step {
-                check: "log-history",
-                title: "t",
-                outcome: verifier::Outcome::Unchecked,
-                detail: "could not check".into(),
-            }],
+            steps: vec![verifier::Step::new(
+                verifier::Check::LogHistory,
+                verifier::Outcome::Unchecked,
+                "could not check",
+            )],
         };
         let s =
             ReleaseState::default().reduce(ReleaseAction::Loaded(0, "x".into(), unchecked, Some(m), None));
