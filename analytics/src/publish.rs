@@ -7,10 +7,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use verifier::write::RowLeafWriter;
 use verifier::{
     Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT, ROW_PROOF_FORMAT, Recount,
-    RecountSpec, Recounter, ReleaseBundle, Resource, RowLeafWriter, RowProof, VC_CONTEXT, digest_sri,
-    node_hash,
+    RecountSpec, Recounter, ReleaseBundle, Resource, RowProof, VC_CONTEXT, digest_sri, node_hash,
 };
 
 use crate::Error;

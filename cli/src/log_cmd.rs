@@ -184,11 +184,11 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
         }
         LogCommand::Prove { logdir, index, size } => {
             let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            print!("{}", verifier::write::format_proof_hashes(&p));
         }
         LogCommand::Consistency { logdir, from, to } => {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            print!("{}", verifier::write::format_proof_hashes(&p));
         }
         LogCommand::Proof { logdir, index, out, force } => {
             // Checked before the proof is built: a bad --out fails fast, and the log's own

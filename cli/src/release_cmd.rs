@@ -25,7 +25,7 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
 fn publish_release(
     release: &Path,
     log: &Path,
-    key: verifier::SignerKey,
+    key: verifier::write::SignerKey,
     now: i64,
 ) -> Result<verifier::ReleaseBundle, UsageError> {
     if !release.join("report.json").is_file() {

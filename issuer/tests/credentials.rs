@@ -8,8 +8,9 @@
 use std::path::Path;
 
 use serde_json::Value;
+use verifier::write::SignerKey;
 use verifier::{
-    Bundle, BundleTrust, KeyKind, Outcome, Report, SignerKey, Trust, TrustList, TrustedParty, check_bundle,
+    Bundle, BundleTrust, KeyKind, Outcome, Report, Trust, TrustList, TrustedParty, check_bundle,
     format_verifier_key, parse_time,
 };
 

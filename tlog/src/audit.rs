@@ -185,7 +185,8 @@ mod tests {
     use super::*;
     use crate::log::{LockMode, Log};
     use crate::storage::DirFetch;
-    use verifier::{KeyKind, SignerKey};
+    use verifier::KeyKind;
+    use verifier::write::SignerKey;
 
     #[test]
     fn tessera_test_log_audits() {

@@ -364,7 +364,8 @@ mod tests {
     #[test]
     fn local_keys_add_to_the_site_list_and_never_override_it() {
         let key = |name: &str, seed: u8| {
-            let k = verifier::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
+            let k =
+                verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
             verifier::format_verifier_key(&k.verifier)
         };
         let party =
@@ -484,9 +485,12 @@ mod tests {
 
     #[test]
     fn witness_keys_are_refused_where_a_log_key_is_wanted() {
-        let witness =
-            verifier::SignerKey::from_seed("witness.example/w1", verifier::KeyKind::CosignatureV1, &[7; 32])
-                .unwrap();
+        let witness = verifier::write::SignerKey::from_seed(
+            "witness.example/w1",
+            verifier::KeyKind::CosignatureV1,
+            &[7; 32],
+        )
+        .unwrap();
         let vkey = verifier::format_verifier_key(&witness.verifier);
         for role in [Role::Issuer, Role::Publisher] {
             let e = add_local(&TrustList::default(), None, role, "W", &vkey).unwrap_err();
@@ -497,7 +501,8 @@ mod tests {
     #[test]
     fn local_keys_are_labelled_for_their_role_only() {
         let key = |name: &str, seed: u8| {
-            let k = verifier::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
+            let k =
+                verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
             verifier::format_verifier_key(&k.verifier)
         };
         let local =
