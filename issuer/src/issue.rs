@@ -1061,3 +1061,22 @@ pub fn revoke(log: &mut Log, key: &SignerKey, id: &str, now: i64) -> Result<Revo
 pub fn open_log(dir: &Path, key: SignerKey, on_wait: &mut dyn FnMut()) -> Result<Log, IssueError> {
     Ok(Log::open(dir, key, LockMode::Wait, on_wait)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a failing HMAC constructor used to give every id the empty tag, so all
+    /// ids would have shared one `status/ids` line. The key is now padded to the block size
+    /// (as RFC 2104 does), so there is no failure branch, and the tag is the standard HMAC.
+    #[test]
+    fn id_tag_is_hmac_sha256_of_the_padded_key() {
+        let secret = [0x5a; 32];
+        let mut standard = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("any key length");
+        standard.update(b"id-1");
+        let want = Hash(standard.finalize().into_bytes().into()).to_hex();
+        assert_eq!(id_tag(&secret, "id-1"), want);
+        assert_eq!(want.len(), 64);
+        assert_ne!(id_tag(&secret, "id-1"), id_tag(&secret, "id-2"));
+    }
+}
