@@ -156,7 +156,7 @@ pub struct CredentialEntry {
 /// The log entry committing to a published status list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StatusListEntry {
+pub(crate) struct StatusListEntry {
     /// Always [`STATUS_ENTRY_FORMAT`].
     pub format: String,
     /// The issuer (log origin).

@@ -31,10 +31,10 @@ pub use crate::checkpoint::{
 pub use crate::credential::{
     BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,
     Disclosure, ENTRY_FORMAT, MAX_BUNDLE_SIZE, MAX_CLAIM_SIZE, MAX_CLAIMS, MIN_STATUS_BITS,
-    STATUS_ENTRY_FORMAT, STATUS_LIST_PATH, STATUS_PROOF_PATH, StatusList, StatusListEntry, VC_CONTEXT,
-    canonical_json, claim_leaf, format_time, parse_status_list_credential, parse_time, status_list_entry,
+    STATUS_ENTRY_FORMAT, STATUS_LIST_PATH, STATUS_PROOF_PATH, StatusList, VC_CONTEXT, canonical_json,
+    claim_leaf, format_time, parse_status_list_credential, parse_time, status_list_entry,
 };
-pub use crate::hash::{HASH_SIZE, Hash, HashParseError, Rfc9162Hasher, leaf_hash, node_hash};
+pub use crate::hash::{HASH_SIZE, Hash, HashParseError, leaf_hash, node_hash};
 pub use crate::merkle::{
     MAX_MULTIPROOF_LEAVES, ProofError, consistency_proof_len, inclusion_proof_len, is_valid_subtree,
     multiproof_len, root_from_inclusion_proof, root_from_subtree_consistency_proof,
@@ -42,9 +42,9 @@ pub use crate::merkle::{
     verify_subtree_consistency, verify_subtree_inclusion,
 };
 pub use crate::note::{
-    ALG_COSIGNATURE_V1, ALG_ED25519, KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature,
-    VerifiedSignature, VerifierKey, Verifiers, cosignature_message, format_verifier_key, is_valid_key_name,
-    key_id, parse_note, parse_verifier_key, split_cosignature, verify_note,
+    KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature, VerifiedSignature, VerifierKey,
+    Verifiers, format_verifier_key, is_valid_key_name, key_id, parse_note, parse_verifier_key,
+    split_cosignature, verify_note,
 };
 pub use crate::policy::{
     MAX_POLICY_ITEMS, MAX_POLICY_SIZE, Policy, PolicyError, PolicyGroup, PolicyLog, PolicyWitness, Threshold,
@@ -57,7 +57,7 @@ pub use crate::recount::{
 };
 pub use crate::release::{
     MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
-    ROW_PROOF_FORMAT, ReleaseBundle, ReleaseError, Resource, RowProof, digest_sri, row_leaf, row_leaf_bytes,
+    ROW_PROOF_FORMAT, ReleaseBundle, ReleaseError, Resource, RowProof, digest_sri, row_leaf,
     safe_relative_path,
 };
 pub use crate::tiles::{

@@ -484,7 +484,9 @@ fn check_multi_indices(indices: &[u64], size: u64) -> Result<Vec<usize>, ProofEr
 /// Returns the number of hashes in the multi-proof for `indices` in a tree of `size` leaves.
 ///
 /// # Errors
-/// As [`prove_multi`].
+/// [`ProofError::Malformed`] for an empty tree or one over [`MAX_MULTIPROOF_LEAVES`] leaves,
+/// or indices that are empty or not strictly increasing; [`ProofError::IndexOutOfRange`] if
+/// one is not in the tree.
 pub fn multiproof_len(indices: &[u64], size: u64) -> Result<usize, ProofError> {
     let idx = check_multi_indices(indices, size)?;
     // `size` fits in usize: it is at most 2^20.

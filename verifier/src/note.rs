@@ -21,9 +21,9 @@ pub const MAX_NOTE_SIZE: usize = 1 << 20;
 const SIG_PREFIX: &str = "\u{2014} ";
 
 /// Signature type byte of an Ed25519 note signature (signed-note §Signature types).
-pub const ALG_ED25519: u8 = 0x01;
+pub(crate) const ALG_ED25519: u8 = 0x01;
 /// Signature type byte of an Ed25519 `cosignature/v1` (tlog-cosignature).
-pub const ALG_COSIGNATURE_V1: u8 = 0x04;
+pub(crate) const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// Why a note or key could not be parsed, or a note not verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -518,7 +518,7 @@ pub fn split_cosignature(sig: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 /// The message a cosignature/v1 signs: `cosignature/v1\ntime T\n` and the checkpoint text.
-pub fn cosignature_message(timestamp: u64, checkpoint_text: &str) -> String {
+pub(crate) fn cosignature_message(timestamp: u64, checkpoint_text: &str) -> String {
     format!("cosignature/v1\ntime {timestamp}\n{checkpoint_text}")
 }
 

@@ -151,7 +151,7 @@ pub fn digest_sri(sha256: &[u8; 32]) -> String {
 
 /// The bytes whose RFC 9162 leaf hash commits to one CSV row:
 /// `JCS({"columns": [...header...], "values": [...row...]})`.
-pub fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, ReleaseError> {
+pub(crate) fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, ReleaseError> {
     let mut w = RowLeafWriter::new(columns)?;
     w.write(values.iter().map(String::as_str))?;
     Ok(w.buf)
