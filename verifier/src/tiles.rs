@@ -161,7 +161,8 @@ pub trait TileSource {
 }
 
 /// Width of tile `tile` at `level` in a tree of `size` leaves (0 if it does not exist yet).
-pub fn tile_width(size: u64, level: u8, tile: u64) -> u16 {
+/// The tile first, then the tree, as in [`tile_path`] and the prove functions.
+pub fn tile_width(level: u8, tile: u64, size: u64) -> u16 {
     let nodes = size >> (TILE_HEIGHT * u32::from(level));
     let start = tile.saturating_mul(TILE_WIDTH);
     if nodes <= start { 0 } else { (nodes - start).min(TILE_WIDTH) as u16 }
@@ -177,7 +178,7 @@ fn stored_hashes(
 ) -> Result<Vec<Hash>, TileError> {
     let tile = from / TILE_WIDTH;
     let offset = (from % TILE_WIDTH) as usize;
-    let width = tile_width(size, level, tile);
+    let width = tile_width(level, tile, size);
     if offset as u64 + count > u64::from(width) {
         return Err(TileError::OutOfRange(format!(
             "nodes {from}..{} at tile level {level} are not in a tree of size {size}",
@@ -458,9 +459,9 @@ mod tests {
             assert_eq!(parse_tile_path(p), None, "{p}");
         }
         // C2SP example: a tree of 70,000 leaves.
-        assert_eq!(tile_width(70_000, 0, 273), 112);
-        assert_eq!(tile_width(70_000, 1, 1), 17);
-        assert_eq!(tile_width(70_000, 2, 0), 1);
+        assert_eq!(tile_width(0, 273, 70_000), 112);
+        assert_eq!(tile_width(1, 1, 70_000), 17);
+        assert_eq!(tile_width(2, 0, 70_000), 1);
     }
 
     #[test]
@@ -489,7 +490,7 @@ mod tests {
         let r = TileRecorder::default();
         prove_consistency(&r, 70_000, 70_001).unwrap();
         let w = r.wanted();
-        assert!(w.iter().all(|&(l, i, width)| tile_width(70_001, l, i) == width));
+        assert!(w.iter().all(|&(l, i, width)| tile_width(l, i, 70_001) == width));
         assert!(!w.is_empty());
     }
 
