@@ -39,7 +39,7 @@ pub(crate) fn keygen(name: &str, out: &Path, witness: bool) -> Result<ExitCode, 
     let kind = if witness { KeyKind::CosignatureV1 } else { KeyKind::Ed25519 };
     let key = tlog::generate_key(name, kind)?;
     let (private, public) = tlog::write_key_pair(out, &key)?;
-    println!("{}", verifier::format_verifier_key(&key.verifier));
+    println!("{}", verifier::write::format_verifier_key(&key.verifier));
     eprintln!("wrote {} (private, mode 0600) and {}", private.display(), public.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -96,7 +96,7 @@ fn verify_rejects_each_failing_step() {
         &[1; 32],
     )
     .expect("key");
-    let vk = temp("stranger.pub", verifier::format_verifier_key(&stranger.verifier).as_bytes());
+    let vk = temp("stranger.pub", verifier::write::format_verifier_key(&stranger.verifier).as_bytes());
     let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--vkey", s(&vk)]);
     assert_eq!(code(&o), 1);
     assert!(

@@ -11,15 +11,15 @@ use std::sync::LazyLock;
 use arbitrary::Arbitrary;
 use verifier::write::{
     SignerKey, format_checkpoint, format_note, format_policy, format_proof_hashes, format_signer_key,
-    format_tlog_proof, parse_signer_key, prove_multi,
+    format_tlog_proof, format_verifier_key, parse_signer_key, prove_multi,
 };
 use verifier::{
     Hash, KeyKind, Policy, ProofError, Trust, Verifiers, check_checkpoint, check_tlog_proof,
-    format_verifier_key, inclusion_proof_len, is_valid_subtree, leaf_hash, node_hash, parse_checkpoint,
-    parse_note, parse_policy, parse_proof_hashes, parse_tlog_proof, parse_trust_key, parse_verifier_key,
-    root_from_inclusion_proof, root_from_subtree_consistency_proof, roots_from_consistency_proof, tree_root,
-    verify_checkpoint, verify_checkpoint_with_policy, verify_consistency, verify_inclusion,
-    verify_multiproof, verify_note, verify_subtree_consistency, verify_subtree_inclusion,
+    inclusion_proof_len, is_valid_subtree, leaf_hash, node_hash, parse_checkpoint, parse_note, parse_policy,
+    parse_proof_hashes, parse_tlog_proof, parse_trust_key, parse_verifier_key, root_from_inclusion_proof,
+    root_from_subtree_consistency_proof, roots_from_consistency_proof, tree_root, verify_checkpoint,
+    verify_checkpoint_with_policy, verify_consistency, verify_inclusion, verify_multiproof, verify_note,
+    verify_subtree_consistency, verify_subtree_inclusion,
 };
 
 // ---------------------------------------------------------------------------------------------

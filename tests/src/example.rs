@@ -7,9 +7,9 @@
 
 use verifier::write::{
     SignerKey, cosign, format_checkpoint, format_note, format_policy, format_proof_hashes, format_tlog_proof,
-    sign_note,
+    format_verifier_key, sign_note,
 };
-use verifier::{Checkpoint, KeyKind, TlogProof, format_verifier_key, leaf_hash, parse_note, parse_policy};
+use verifier::{Checkpoint, KeyKind, TlogProof, leaf_hash, parse_note, parse_policy};
 
 use crate::{naive_consistency_proof, naive_inclusion_proof, naive_root};
 

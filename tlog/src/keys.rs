@@ -3,8 +3,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use verifier::write::{SignerKey, format_signer_key};
-use verifier::{KeyKind, VerifierKey, format_verifier_key, is_valid_key_name};
+use verifier::write::{SignerKey, format_signer_key, format_verifier_key};
+use verifier::{KeyKind, VerifierKey, is_valid_key_name};
 
 use crate::error::LogError;
 

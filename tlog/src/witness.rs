@@ -241,8 +241,8 @@ mod tests {
     fn policy() -> Policy {
         let text = format!(
             "log {}\nwitness W {}\nquorum W\n",
-            verifier::format_verifier_key(&log_key().verifier),
-            verifier::format_verifier_key(&witness().verifier)
+            verifier::write::format_verifier_key(&log_key().verifier),
+            verifier::write::format_verifier_key(&witness().verifier)
         );
         parse_policy(text.as_bytes()).unwrap()
     }

@@ -43,8 +43,7 @@ pub use crate::merkle::{
 };
 pub use crate::note::{
     KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature, VerifiedSignature, VerifierKey,
-    Verifiers, format_verifier_key, is_valid_key_name, key_id, parse_note, parse_verifier_key,
-    split_cosignature, verify_note,
+    Verifiers, is_valid_key_name, key_id, parse_note, parse_verifier_key, split_cosignature, verify_note,
 };
 pub use crate::policy::{
     MAX_POLICY_ITEMS, MAX_POLICY_SIZE, Policy, PolicyError, PolicyGroup, PolicyLog, PolicyWitness, Threshold,

@@ -169,6 +169,7 @@ pub fn parse_verifier_key(vkey: &str) -> Result<VerifierKey, NoteError> {
     Ok(VerifierKey { name: name.to_owned(), key_id: id, kind, public_key })
 }
 
+#[cfg(feature = "write")]
 /// Formats a verifier key as `name+hex8+base64(type ‖ public key)`.
 pub fn format_verifier_key(key: &VerifierKey) -> String {
     let mut bytes = Vec::with_capacity(33);

@@ -11,7 +11,9 @@
 pub use crate::checkpoint::format_checkpoint;
 pub use crate::credential::status_list_credential;
 pub use crate::merkle::prove_multi;
-pub use crate::note::{SignerKey, cosign, format_note, format_signer_key, parse_signer_key, sign_note};
+pub use crate::note::{
+    SignerKey, cosign, format_note, format_signer_key, format_verifier_key, parse_signer_key, sign_note,
+};
 pub use crate::policy::format_policy;
 pub use crate::proof_file::format_proof_hashes;
 pub use crate::release::RowLeafWriter;

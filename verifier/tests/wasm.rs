@@ -18,10 +18,10 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use verifier::write::{SignerKey, cosign, format_checkpoint, format_note, sign_note};
+use verifier::write::{SignerKey, cosign, format_checkpoint, format_note, format_verifier_key, sign_note};
 use verifier::{
-    Checkpoint, CheckpointError, KeyKind, format_verifier_key, leaf_hash, parse_note, parse_policy,
-    verify_checkpoint, verify_checkpoint_with_policy,
+    Checkpoint, CheckpointError, KeyKind, leaf_hash, parse_note, parse_policy, verify_checkpoint,
+    verify_checkpoint_with_policy,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 

@@ -366,7 +366,7 @@ mod tests {
         let key = |name: &str, seed: u8| {
             let k =
                 verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
-            verifier::format_verifier_key(&k.verifier)
+            verifier::write::format_verifier_key(&k.verifier)
         };
         let party =
             |name: &str, vkey: String| TrustedParty { name: name.into(), vkey, log: None, policy: None };
@@ -491,7 +491,7 @@ mod tests {
             &[7; 32],
         )
         .unwrap();
-        let vkey = verifier::format_verifier_key(&witness.verifier);
+        let vkey = verifier::write::format_verifier_key(&witness.verifier);
         for role in [Role::Issuer, Role::Publisher] {
             let e = add_local(&TrustList::default(), None, role, "W", &vkey).unwrap_err();
             assert!(e.contains("witness's cosigning key, not a log's key"), "{e}");
@@ -503,7 +503,7 @@ mod tests {
         let key = |name: &str, seed: u8| {
             let k =
                 verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
-            verifier::format_verifier_key(&k.verifier)
+            verifier::write::format_verifier_key(&k.verifier)
         };
         let local =
             add_local(&TrustList::default(), None, Role::Publisher, "P", &key("p.example/r", 1)).unwrap();
