@@ -244,18 +244,19 @@ impl LocalRelease {
         let word = |w: usize, r: usize| -> u64 {
             self.words[w].iter().map(|&(j, mult)| codes[j][r] as u64 * mult).sum()
         };
+        let not_counted = || {
+            PolarsError::ComputeError("a row's combination was not counted when the release was made".into())
+        };
         let mut combo = Vec::with_capacity(n);
         for r in 0..n {
             let mut key = word(0, r);
             for (w, fold) in self.folds.iter().enumerate() {
-                let id = fold.get(&key).copied();
-                key = id.map_or(u64::MAX, |id| id * self.word_cards[w + 1] + word(w + 1, r));
+                // A key missing from a fold is an error at once (no sentinel key that could
+                // name a real combination).
+                let id = fold.get(&key).copied().ok_or_else(not_counted)?;
+                key = id * self.word_cards[w + 1] + word(w + 1, r);
             }
-            let x = self.index.get(&key).copied().ok_or_else(|| {
-                PolarsError::ComputeError(
-                    "a row's combination was not counted when the release was made".into(),
-                )
-            })?;
+            let x = self.index.get(&key).copied().ok_or_else(not_counted)?;
             combo.push(x as usize);
         }
         for (j, g) in gens.iter().enumerate() {
@@ -523,4 +524,35 @@ fn write_patients_parquet(path: &Path, rows: u64, seed: u64) -> Result<(), Error
         w.finish().map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a key missing from a fold used to become `u64::MAX`, which a final index
+    /// holding that key would have mapped to a real combination's labels. Now it is an error.
+    #[test]
+    fn a_key_missing_from_a_fold_is_an_error_not_a_sentinel() {
+        let generalisation = |column: &str| Generalisation {
+            column: column.to_owned(),
+            description: String::new(),
+            values: vec!["a".to_owned()],
+            codes: vec![vec![0]],
+            labels: vec![vec!["a".to_owned()]],
+            leaves: vec![vec![1]],
+            domain: 1,
+        };
+        let gens = [generalisation("q0"), generalisation("q1")];
+        let release = LocalRelease {
+            words: vec![vec![(0, 1)], vec![(1, 1)]],
+            word_cards: vec![1, 1],
+            folds: vec![rustc_hash::FxHashMap::default()],
+            index: [(u64::MAX, 0)].into_iter().collect(),
+            levels: vec![vec![0], vec![0]],
+        };
+        let mut df = df!("q0" => ["a"], "q1" => ["a"]).expect("a frame");
+        let e = release.apply(&gens, &mut df).expect_err("the row's key was never counted");
+        assert!(e.to_string().contains("was not counted"), "{e}");
+    }
 }

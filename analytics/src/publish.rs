@@ -7,10 +7,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use verifier::write::RowLeafWriter;
 use verifier::{
     FileDigest, FileFinding, Hash, MANIFEST_FORMAT, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
-    ROW_PROOF_FORMAT, Recount, RecountSpec, Recounter, ReleaseBundle, Resource, RowLeafWriter, RowProof,
-    VC_CONTEXT, digest_sri, node_hash,
+    ROW_PROOF_FORMAT, Recount, RecountSpec, Recounter, ReleaseBundle, Resource, RowProof, VC_CONTEXT,
+    digest_sri, node_hash,
 };
 
 use crate::Error;
@@ -205,22 +206,21 @@ pub fn build_manifest(dir: &Path, publisher: &str, created: &str) -> Result<Mani
     let privacy = Privacy {
         k: num("/policy/k").ok_or_else(|| missing("/policy/k"))?,
         achieved_k: num("/result/achieved_k").ok_or_else(|| missing("/result/achieved_k"))?,
+        // Every entry must read: one that does not is an error, never a claim silently dropped.
         achieved_l: report
             .pointer("/result/achieved_l")
             .and_then(|v| v.as_array())
-            .map(|a| {
+            .and_then(|a| {
                 a.iter()
-                    .filter_map(|d| {
-                        Some((d.get("column")?.as_str()?.to_string(), d.get("distinct_l")?.as_u64()?))
-                    })
-                    .collect()
+                    .map(|d| Some((d.get("column")?.as_str()?.to_string(), d.get("distinct_l")?.as_u64()?)))
+                    .collect::<Option<Vec<_>>>()
             })
-            .unwrap_or_default(),
+            .ok_or_else(|| missing("/result/achieved_l (a list of {column, distinct_l})"))?,
         quasi_identifiers: report
             .pointer("/attributes")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|d| Some(d.get("column")?.as_str()?.to_string())).collect())
-            .ok_or_else(|| missing("/attributes"))?,
+            .and_then(|a| a.iter().map(|d| Some(d.get("column")?.as_str()?.to_string())).collect())
+            .ok_or_else(|| missing("/attributes (a list of {column})"))?,
         records: num("/input/rows").ok_or_else(|| missing("/input/rows"))?,
         suppressed: num("/result/records_suppressed").ok_or_else(|| missing("/result/records_suppressed"))?,
         metric: report.pointer("/policy/metric").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
@@ -482,6 +482,23 @@ pub fn bundle(manifest: Manifest, tlog_proof: String) -> ReleaseBundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a malformed `achieved_l` entry used to be dropped, so the manifest silently
+    /// claimed less than the report; now the report is refused.
+    #[test]
+    fn a_malformed_l_diversity_entry_is_refused_not_dropped() {
+        let dir = std::env::temp_dir().join(format!("ledgerless-publish-l-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let report = serde_json::json!({
+            "policy": {"text": "k = 2\n", "k": 2},
+            "result": {"achieved_k": 2, "achieved_l": [{"column": "diagnosis"}]},
+        });
+        std::fs::write(dir.join("report.json"), report.to_string()).expect("write report");
+        let e = build_manifest(&dir, "example.org/releases", "2026-01-01T00:00:00Z")
+            .expect_err("an l claim without distinct_l");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(e.to_string().contains("/result/achieved_l"), "{e}");
+    }
 
     #[test]
     fn streaming_root_equals_rfc9162_root() {

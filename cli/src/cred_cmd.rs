@@ -44,7 +44,9 @@ pub(crate) fn synth(
 }
 
 /// Reads a witness's private key for `issue`/`revoke --witness-key`.
-fn witness_key(w: Option<(PathBuf, PathBuf)>) -> Result<Option<(verifier::SignerKey, PathBuf)>, UsageError> {
+fn witness_key(
+    w: Option<(PathBuf, PathBuf)>,
+) -> Result<Option<(verifier::write::SignerKey, PathBuf)>, UsageError> {
     w.map(|(k, state)| {
         let key = tlog::read_signer_key(&k)?;
         if key.verifier.kind != verifier::KeyKind::CosignatureV1 {

@@ -39,7 +39,7 @@ pub(crate) fn keygen(name: &str, out: &Path, witness: bool) -> Result<ExitCode, 
     let kind = if witness { KeyKind::CosignatureV1 } else { KeyKind::Ed25519 };
     let key = tlog::generate_key(name, kind)?;
     let (private, public) = tlog::write_key_pair(out, &key)?;
-    println!("{}", verifier::format_verifier_key(&key.verifier));
+    println!("{}", verifier::write::format_verifier_key(&key.verifier));
     eprintln!("wrote {} (private, mode 0600) and {}", private.display(), public.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -184,11 +184,11 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
         }
         LogCommand::Prove { logdir, index, size } => {
             let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            print!("{}", verifier::write::format_proof_hashes(&p));
         }
         LogCommand::Consistency { logdir, from, to } => {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            print!("{}", verifier::write::format_proof_hashes(&p));
         }
         LogCommand::Proof { logdir, index, out, force } => {
             // Checked before the proof is built: a bad --out fails fast, and the log's own

@@ -25,7 +25,7 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
 fn publish_release(
     release: &Path,
     log: &Path,
-    key: verifier::SignerKey,
+    key: verifier::write::SignerKey,
     now: i64,
 ) -> Result<verifier::ReleaseBundle, UsageError> {
     if !release.join("report.json").is_file() {
@@ -209,12 +209,12 @@ pub(crate) fn demo_release(out: &Path, site: &Path, site_url: &str, now: i64) ->
             .map_err(UsageError::new)?;
     let policy_text = format!(
         "log {}\nwitness w1 {}\nquorum w1\n",
-        verifier::format_verifier_key(&key.verifier),
-        verifier::format_verifier_key(&witness.verifier)
+        verifier::write::format_verifier_key(&key.verifier),
+        verifier::write::format_verifier_key(&witness.verifier)
     );
     trust.publishers.push(verifier::TrustedParty {
         name: "NHS England, synthetic data (demo)".to_owned(),
-        vkey: verifier::format_verifier_key(&key.verifier),
+        vkey: verifier::write::format_verifier_key(&key.verifier),
         log: Some("releases/log".to_owned()),
         policy: Some(policy_text),
     });

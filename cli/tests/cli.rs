@@ -90,10 +90,13 @@ fn verify_rejects_each_failing_step() {
     // Another log's key: signature fails, naming the key we wanted.
     let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--vkey", "witness.pub"]);
     assert_eq!(code(&o), 2, "a witness key is not a log key: usage error");
-    let stranger =
-        verifier::SignerKey::from_seed("register.example.org/log", verifier::KeyKind::Ed25519, &[1; 32])
-            .expect("key");
-    let vk = temp("stranger.pub", verifier::format_verifier_key(&stranger.verifier).as_bytes());
+    let stranger = verifier::write::SignerKey::from_seed(
+        "register.example.org/log",
+        verifier::KeyKind::Ed25519,
+        &[1; 32],
+    )
+    .expect("key");
+    let vk = temp("stranger.pub", verifier::write::format_verifier_key(&stranger.verifier).as_bytes());
     let o = ledgerless(&["verify", "entry-2.tlog-proof", "--entry", "entry-2.json", "--vkey", s(&vk)]);
     assert_eq!(code(&o), 1);
     assert!(
@@ -181,13 +184,13 @@ fn verify_consistency_and_its_rejections() {
     );
     // Signs a checkpoint of size 6 with the example log's own key, and checks it as "new".
     let forged_new = |name: &str, origin: &str| {
-        let text = verifier::format_checkpoint(&verifier::Checkpoint {
+        let text = verifier::write::format_checkpoint(&verifier::Checkpoint {
             origin: origin.to_owned(),
             size: 6,
             root_hash: verifier::leaf_hash(b"a different history"),
             extensions: vec![],
         });
-        let signed = verifier::sign_note(&text, &[&tests::example::log_key()]).expect("sign");
+        let signed = verifier::write::sign_note(&text, &[&tests::example::log_key()]).expect("sign");
         let file = temp(name, signed.as_bytes());
         ledgerless(&[
             "verify-consistency",

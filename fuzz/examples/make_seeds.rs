@@ -8,10 +8,13 @@ use std::fs;
 use std::path::Path;
 
 use ledgerless_fuzz::{ENTRY, LOG_ORIGIN, log_signer, policy_text, witness_signers};
+use verifier::write::{
+    cosign, format_checkpoint, format_note, format_proof_hashes, format_signer_key, format_tlog_proof,
+    format_verifier_key, sign_note,
+};
 use verifier::{
-    Checkpoint, Hash, TlogProof, Trust, check_tlog_proof, cosign, format_checkpoint, format_note,
-    format_proof_hashes, format_signer_key, format_tlog_proof, format_verifier_key, inclusion_proof_len,
-    leaf_hash, parse_note, parse_policy, root_from_inclusion_proof, sign_note, verify_checkpoint_with_policy,
+    Checkpoint, Hash, TlogProof, Trust, check_tlog_proof, inclusion_proof_len, leaf_hash, parse_note,
+    parse_policy, root_from_inclusion_proof, verify_checkpoint_with_policy,
 };
 
 fn write(dir: &Path, target: &str, name: &str, data: &[u8]) {

@@ -9,15 +9,17 @@
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
+use verifier::write::{
+    SignerKey, format_checkpoint, format_note, format_policy, format_proof_hashes, format_signer_key,
+    format_tlog_proof, format_verifier_key, parse_signer_key, prove_multi,
+};
 use verifier::{
-    Hash, KeyKind, Policy, ProofError, SignerKey, Trust, Verifiers, check_checkpoint, check_tlog_proof,
-    format_checkpoint, format_note, format_policy, format_proof_hashes, format_signer_key, format_tlog_proof,
-    format_verifier_key, inclusion_proof_len, is_valid_subtree, leaf_hash, node_hash, parse_checkpoint,
-    parse_note, parse_policy, parse_proof_hashes, parse_signer_key, parse_tlog_proof, parse_trust_key,
-    parse_verifier_key, prove_multi, root_from_inclusion_proof, root_from_subtree_consistency_proof,
-    roots_from_consistency_proof, tree_root, verify_checkpoint, verify_checkpoint_with_policy,
-    verify_consistency, verify_inclusion, verify_multiproof, verify_note, verify_subtree_consistency,
-    verify_subtree_inclusion,
+    Hash, KeyKind, Policy, ProofError, Trust, Verifiers, check_checkpoint, check_tlog_proof,
+    inclusion_proof_len, is_valid_subtree, leaf_hash, node_hash, parse_checkpoint, parse_note, parse_policy,
+    parse_proof_hashes, parse_tlog_proof, parse_trust_key, parse_verifier_key, root_from_inclusion_proof,
+    root_from_subtree_consistency_proof, roots_from_consistency_proof, tree_root, verify_checkpoint,
+    verify_checkpoint_with_policy, verify_consistency, verify_inclusion, verify_multiproof, verify_note,
+    verify_subtree_consistency, verify_subtree_inclusion,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +327,7 @@ pub fn merkle_proofs(mut input: MerkleInput) {
 
     // Multi-proof: arbitrary indices and sizes (the leaves are the proof hashes, cycled).
     let leaves = input.fitted(input.indices.len().min(MAX_FIT));
-    let _ = input.run(|p| verify_multiproof(size, &input.indices, &leaves, p, &root));
+    let _ = input.run(|p| verify_multiproof(&input.indices, size, &leaves, p, &root));
 
     honest_proofs(&input);
 }
@@ -419,7 +421,7 @@ fn honest_proofs(input: &MerkleInput) {
     if !idx.is_empty() {
         let proof = prove_multi(&leaves, &idx).expect("prove_multi on valid indices");
         let sel: Vec<Hash> = idx.iter().map(|&i| leaves[i as usize]).collect();
-        verify_multiproof(n as u64, &idx, &sel, &proof, &root)
+        verify_multiproof(&idx, n as u64, &sel, &proof, &root)
             .unwrap_or_else(|e| panic!("honest multi-proof of {idx:?} in {n}: {e}"));
     }
 }
@@ -440,7 +442,7 @@ pub fn tiles_parse(data: &[u8]) {
     if let Ok(entries) = verifier::parse_entry_bundle("fuzz", data) {
         let mut again = Vec::new();
         for e in &entries {
-            verifier::push_bundle_entry(&mut again, e).expect("parsed entries fit");
+            verifier::write::push_bundle_entry(&mut again, e).expect("parsed entries fit");
         }
         assert_eq!(again, data, "entry bundle does not round-trip");
     }
@@ -455,7 +457,7 @@ pub fn tiles_parse(data: &[u8]) {
     let src = Junk(data);
     let _ = verifier::root_from_tiles(&src, size);
     if size > 0 {
-        let _ = verifier::prove_inclusion(&src, size, size / 3);
+        let _ = verifier::prove_inclusion(&src, size / 3, size);
         let _ = verifier::prove_consistency(&src, size / 2 + 1, size);
     }
 }
@@ -484,7 +486,7 @@ pub fn bundle_parse(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data)
         && let Ok(l) = StatusList::decode(s)
     {
-        assert_eq!(StatusList::decode(&l.encode()).expect("re-encode"), l);
+        assert_eq!(StatusList::decode(&l.encode().expect("encode")).expect("re-encode"), l);
     }
     let _ = TrustList::parse(data);
     let _ = verifier::parse_status_list_credential(data, "example.com/log");

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use verifier::{Bundle, KeyKind, format_verifier_key, parse_tlog_proof};
+use verifier::write::format_verifier_key;
+use verifier::{Bundle, KeyKind, parse_tlog_proof};
 
 use crate::issue::{IssueError, Witnessing, issue, read_rows, revoke};
 

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
+use verifier::write::{SignerKey, format_tlog_proof, prove_multi, status_list_credential};
 use verifier::{
     BUNDLE_FORMAT, Bundle, Checkpoint, Credential, CredentialEntry, CredentialStatus, DisclosedClaim,
     Disclosure, ENTRY_FORMAT, Hash, MAX_CLAIM_SIZE, MAX_CLAIMS, STATUS_LIST_PATH, STATUS_PROOF_PATH,
-    SignerKey, StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, format_tlog_proof,
-    parse_status_list_credential, parse_time, prove_multi, status_list_credential, status_list_entry,
-    tree_root,
+    StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, parse_status_list_credential,
+    parse_time, status_list_entry, tree_root,
 };
 
 use tlog::{DirFetch, FetchTiles, LockMode, Log, LogError};
@@ -194,12 +194,13 @@ fn id_secret(key: &SignerKey) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// HMAC-SHA-256 of `id` under `secret`, hex: the id's tag in `status/ids`.
 fn id_tag(secret: &[u8; 32], id: &str) -> String {
-    // HMAC accepts any key length; 32 bytes cannot fail.
-    let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
+    // HMAC (RFC 2104) pads a short key with zeros to the hash's 64-byte block; padding it here
+    // makes the key a fixed-size array, so building the MAC cannot fail (no empty-tag branch).
+    let mut key = [0u8; 64];
+    key[..32].copy_from_slice(secret);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new(&key.into());
     mac.update(id.as_bytes());
     Hash(mac.finalize().into_bytes().into()).to_hex()
 }
@@ -267,7 +268,7 @@ fn entry_at(dir: &Path, size: u64, root: &Hash, index: u64, entry: &[u8]) -> Res
         return Ok(false);
     }
     let fetch = DirFetch(dir.to_owned());
-    let proof = verifier::prove_inclusion(&FetchTiles::new(&fetch), size, index).map_err(LogError::from)?;
+    let proof = verifier::prove_inclusion(&FetchTiles::new(&fetch), index, size).map_err(LogError::from)?;
     Ok(verifier::verify_inclusion(index, size, &verifier::leaf_hash(entry), &proof, root).is_ok())
 }
 
@@ -901,7 +902,7 @@ fn write_bundles(
         String::from_utf8(signed).map_err(|_| IssueError::Input("checkpoint is not UTF-8".to_owned()))?;
     let size = cp.size;
     let tlog_proof = |tiles: &FetchTiles<'_>, index: u64| -> Result<String, IssueError> {
-        let hashes = verifier::prove_inclusion(tiles, size, index).map_err(LogError::from)?;
+        let hashes = verifier::prove_inclusion(tiles, index, size).map_err(LogError::from)?;
         Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: signed.clone() }))
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
@@ -1090,4 +1091,23 @@ pub fn revoke(log: &mut Log, key: &SignerKey, id: &str, now: i64) -> Result<Revo
 /// As [`Log::open`].
 pub fn open_log(dir: &Path, key: SignerKey, on_wait: &mut dyn FnMut()) -> Result<Log, IssueError> {
     Ok(Log::open(dir, key, LockMode::Wait, on_wait)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a failing HMAC constructor used to give every id the empty tag, so all
+    /// ids would have shared one `status/ids` line. The key is now padded to the block size
+    /// (as RFC 2104 does), so there is no failure branch, and the tag is the standard HMAC.
+    #[test]
+    fn id_tag_is_hmac_sha256_of_the_padded_key() {
+        let secret = [0x5a; 32];
+        let mut standard = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("any key length");
+        standard.update(b"id-1");
+        let want = Hash(standard.finalize().into_bytes().into()).to_hex();
+        assert_eq!(id_tag(&secret, "id-1"), want);
+        assert_eq!(want.len(), 64);
+        assert_ne!(id_tag(&secret, "id-1"), id_tag(&secret, "id-2"));
+    }
 }

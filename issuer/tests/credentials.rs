@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use serde_json::Value;
+use verifier::write::{SignerKey, format_verifier_key};
 use verifier::{
-    Bundle, BundleTrust, KeyKind, Outcome, Report, SignerKey, Trust, TrustList, TrustedParty, check_bundle,
-    format_verifier_key, parse_time,
+    Bundle, BundleTrust, KeyKind, Outcome, Report, Trust, TrustList, TrustedParty, check_bundle, parse_time,
 };
 
 const ISSUER: &str = "register.example.org/log";

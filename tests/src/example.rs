@@ -5,11 +5,11 @@
 //!
 //! The seeds are public: these keys are for the example only and must never sign anything real.
 
-use verifier::{
-    Checkpoint, KeyKind, SignerKey, TlogProof, cosign, format_checkpoint, format_note, format_policy,
-    format_proof_hashes, format_tlog_proof, format_verifier_key, leaf_hash, parse_note, parse_policy,
-    sign_note,
+use verifier::write::{
+    SignerKey, cosign, format_checkpoint, format_note, format_policy, format_proof_hashes, format_tlog_proof,
+    format_verifier_key, sign_note,
 };
+use verifier::{Checkpoint, KeyKind, TlogProof, leaf_hash, parse_note, parse_policy};
 
 use crate::{naive_consistency_proof, naive_inclusion_proof, naive_root};
 

@@ -9,7 +9,8 @@
 use std::time::Instant;
 
 use tlog::{LockMode, Log};
-use verifier::{Hash, KeyKind, SignerKey, leaf_hash, node_hash};
+use verifier::write::SignerKey;
+use verifier::{Hash, KeyKind, leaf_hash, node_hash};
 
 fn entry(i: u64) -> Vec<u8> {
     // ~100 bytes, like a credential's log entry.

@@ -67,7 +67,7 @@ pub fn audit(
     let mut pending = Pending { nodes: vec![Vec::new(); 9], done: vec![0; 9] };
     let level0_tiles = size.div_ceil(TILE_WIDTH);
     for t in 0..level0_tiles {
-        let w = tile_width(size, 0, t);
+        let w = tile_width(0, t, size);
         let hashes = read_hashes(&tiles, 0, t, w)?;
         let rel = entries_path(t, w);
         let mut data = fetch.fetch(&rel).map_err(|e| bad(format!("{rel}: {e}")))?;
@@ -102,7 +102,7 @@ pub fn audit(
             continue;
         }
         let t = pending.done[level];
-        let w = tile_width(size, level as u8, t);
+        let w = tile_width(level as u8, t, size);
         compare(&tiles, level as u8, t, w, &pending.nodes[level])?;
         checked += 1;
     }
@@ -185,7 +185,8 @@ mod tests {
     use super::*;
     use crate::log::{LockMode, Log};
     use crate::storage::DirFetch;
-    use verifier::{KeyKind, SignerKey};
+    use verifier::KeyKind;
+    use verifier::write::SignerKey;
 
     #[test]
     fn tessera_test_log_audits() {

@@ -3,7 +3,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use verifier::{KeyKind, SignerKey, VerifierKey, format_signer_key, format_verifier_key, is_valid_key_name};
+use verifier::write::{SignerKey, format_signer_key, format_verifier_key};
+use verifier::{KeyKind, VerifierKey, is_valid_key_name};
 
 use crate::error::LogError;
 
@@ -101,7 +102,7 @@ fn write_new(path: &Path, text: &str, private: bool) -> Result<(), LogError> {
 /// [`LogError::Io`] if unreadable, [`LogError::WrongKey`] if malformed.
 pub fn read_signer_key(path: &Path) -> Result<SignerKey, LogError> {
     let text = std::fs::read_to_string(path).map_err(|e| LogError::io("read", path, e))?;
-    verifier::parse_signer_key(text.trim()).map_err(|e| {
+    verifier::write::parse_signer_key(text.trim()).map_err(|e| {
         LogError::WrongKey(format!(
             "{}: {e} (want PRIVATE+KEY+name+keyid+base64, as `ledgerless keygen` writes)",
             path.display()

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
 
+use verifier::write::{SignerKey, format_checkpoint, push_bundle_entry, sign_note};
 use verifier::{
-    Checkpoint, Hash, KeyKind, MAX_TILE_LEVEL, SignerKey, TILE_HEIGHT, TILE_WIDTH, entries_path,
-    format_checkpoint, leaf_hash, node_hash, parse_entry_bundle, push_bundle_entry, root_from_tiles,
-    sign_note, tile_path, verify_checkpoint,
+    Checkpoint, Hash, KeyKind, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, entries_path, leaf_hash, node_hash,
+    parse_entry_bundle, root_from_tiles, tile_path, verify_checkpoint,
 };
 
 use crate::error::LogError;
@@ -531,7 +531,7 @@ mod tests {
         let tiles = FetchTiles::new(&fetch).with_latest(size);
         let root = log.checkpoint().root_hash;
         for i in [0, 255, 256, 257, 65_535, 65_536, 65_537, size - 1] {
-            let p = prove_inclusion(&tiles, size, i).unwrap();
+            let p = prove_inclusion(&tiles, i, size).unwrap();
             verify_inclusion(i, size, &leaves[i as usize], &p, &root).unwrap();
         }
         for &m in &sizes[1..] {
@@ -539,7 +539,7 @@ mod tests {
             verify_consistency(m, size, &p, &tree_root(&leaves[..m as usize]), &root).unwrap();
         }
         // Historical sizes never checkpointed are served from prefixes of newer tiles.
-        let p = prove_inclusion(&tiles, 300, 299).unwrap();
+        let p = prove_inclusion(&tiles, 299, 300).unwrap();
         verify_inclusion(299, 300, &leaves[299], &p, &tree_root(&leaves[..300])).unwrap();
     }
 
@@ -581,7 +581,7 @@ mod tests {
             let tiles = FetchTiles::new(&fetch).with_latest(n);
             assert_eq!(log.checkpoint().root_hash, ::tests::naive_root(&leaves), "root of {n}");
             for i in [0, 1, 254, 255, 256, n / 2, n - 2, n - 1].into_iter().filter(|&i| i < n) {
-                let p = prove_inclusion(&tiles, n, i).unwrap();
+                let p = prove_inclusion(&tiles, i, n).unwrap();
                 assert_eq!(p, ::tests::naive_inclusion_proof(i as usize, &leaves), "inclusion {i} of {n}");
             }
             for m in [1, 2, 255, 256, 257, half, n - 1, n].into_iter().filter(|&m| m >= 1 && m <= n) {

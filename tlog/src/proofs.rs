@@ -1,6 +1,7 @@
 //! Proofs computed from a log's files alone: inclusion, consistency, tlog-proof.
 
-use verifier::{Checkpoint, Hash, TlogProof, format_tlog_proof, parse_checkpoint, parse_note};
+use verifier::write::format_tlog_proof;
+use verifier::{Checkpoint, Hash, TlogProof, parse_checkpoint, parse_note};
 
 use crate::error::LogError;
 use crate::storage::{Fetch, FetchTiles};
@@ -34,7 +35,7 @@ pub fn prove_inclusion(fetch: &dyn Fetch, index: u64, size: Option<u64>) -> Resu
     if index >= size {
         return Err(LogError::OutOfRange(format!("index {index} is past the end of a tree of size {size}")));
     }
-    Ok(verifier::prove_inclusion(&FetchTiles::new(fetch).with_latest(c.size), size, index)?)
+    Ok(verifier::prove_inclusion(&FetchTiles::new(fetch).with_latest(c.size), index, size)?)
 }
 
 /// Builds the consistency proof from `from` to `to` (default: the current size).

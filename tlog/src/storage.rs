@@ -258,7 +258,7 @@ impl TileSource for FetchTiles<'_> {
             });
         }
         if let (None, Some(latest)) = (&data, self.latest) {
-            let w = verifier::tile_width(latest, level, index);
+            let w = verifier::tile_width(level, index, latest);
             if w > width && u64::from(w) < TILE_WIDTH {
                 data = self.fetch.fetch(&tile_path(level, index, w)).map_err(unavailable)?.map(|mut d| {
                     d.truncate(usize::from(width) * 32);

@@ -5,10 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use verifier::{
-    Checkpoint, KeyKind, SignerKey, VerifierKey, cosign, format_note, parse_note, verify_checkpoint,
-    verify_consistency,
-};
+use verifier::write::{SignerKey, cosign, format_note};
+use verifier::{Checkpoint, KeyKind, VerifierKey, parse_note, verify_checkpoint, verify_consistency};
 
 use crate::error::LogError;
 use crate::log::LockMode;
@@ -132,7 +130,7 @@ pub fn witness_cosign(
                     evidence: evidence(),
                 })?;
             if let Err(e) = verify_consistency(o.size, n.size, &proof, &o.root_hash, &n.root_hash) {
-                let proof_text = verifier::format_proof_hashes(&proof);
+                let proof_text = verifier::write::format_proof_hashes(&proof);
                 return Err(WitnessError::Refused {
                     reason: format!(
                         "fork: size {} is not consistent with the cosigned size {}: {e}",
@@ -243,8 +241,8 @@ mod tests {
     fn policy() -> Policy {
         let text = format!(
             "log {}\nwitness W {}\nquorum W\n",
-            verifier::format_verifier_key(&log_key().verifier),
-            verifier::format_verifier_key(&witness().verifier)
+            verifier::write::format_verifier_key(&log_key().verifier),
+            verifier::write::format_verifier_key(&witness().verifier)
         );
         parse_policy(text.as_bytes()).unwrap()
     }

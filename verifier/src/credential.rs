@@ -156,7 +156,7 @@ pub struct CredentialEntry {
 /// The log entry committing to a published status list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StatusListEntry {
+pub(crate) struct StatusListEntry {
     /// Always [`STATUS_ENTRY_FORMAT`].
     pub format: String,
     /// The issuer (log origin).
@@ -323,7 +323,7 @@ impl Bundle {
             }
             return Ok(());
         }
-        verify_multiproof(d.claims_count, &indices, &leaves, &d.proof, &d.claims_root)
+        verify_multiproof(&indices, d.claims_count, &leaves, &d.proof, &d.claims_root)
             .map_err(|e| CredentialError(format!("disclosed claims do not match the committed claims: {e}")))
     }
 }
@@ -354,6 +354,7 @@ pub struct StatusList {
 }
 
 impl StatusList {
+    #[cfg(feature = "write")]
     /// An all-clear list of at least `n` bits (and at least 131,072).
     pub fn new(n: usize) -> StatusList {
         let bits = n.max(MIN_STATUS_BITS).div_ceil(8).next_multiple_of(MIN_STATUS_BITS / 8);
@@ -366,6 +367,7 @@ impl StatusList {
         Some(byte & (0x80 >> (index % 8)) != 0)
     }
 
+    #[cfg(feature = "write")]
     /// Sets bit `index`, growing the list by 16 KiB steps if needed.
     pub fn set(&mut self, index: u64) {
         let byte = (index / 8) as usize;
@@ -375,14 +377,18 @@ impl StatusList {
         self.bits[byte] |= 0x80 >> (index % 8);
     }
 
+    #[cfg(feature = "write")]
     /// Encodes as the W3C `encodedList`: multibase `u` + base64url (no padding) of GZIP.
-    pub fn encode(&self) -> String {
+    ///
+    /// # Errors
+    /// [`CredentialError`] if compression fails: never an empty or truncated list.
+    pub fn encode(&self) -> Result<String, CredentialError> {
         use std::io::Write as _;
+        let gzip_failed = |e: std::io::Error| CredentialError(format!("status list: GZIP failed: {e}"));
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        // Writing to a Vec cannot fail.
-        let _ = gz.write_all(&self.bits);
-        let data = gz.finish().unwrap_or_default();
-        format!("u{}", URL_SAFE_NO_PAD.encode(data))
+        gz.write_all(&self.bits).map_err(gzip_failed)?;
+        let data = gz.finish().map_err(gzip_failed)?;
+        Ok(format!("u{}", URL_SAFE_NO_PAD.encode(data)))
     }
 
     /// Decodes an `encodedList`.
@@ -416,10 +422,11 @@ impl StatusList {
     }
 }
 
+#[cfg(feature = "write")]
 /// Builds the W3C `BitstringStatusListCredential` JSON for a log's revocation list.
 ///
 /// # Errors
-/// Never in practice (serialiser failure).
+/// [`CredentialError`] if the list cannot be compressed or the JSON serialised.
 pub fn status_list_credential(
     issuer: &str,
     list: &StatusList,
@@ -435,7 +442,7 @@ pub fn status_list_credential(
             "id": format!("{STATUS_LIST_PATH}#list"),
             "type": "BitstringStatusList",
             "statusPurpose": "revocation",
-            "encodedList": list.encode(),
+            "encodedList": list.encode()?,
         }
     });
     let mut out = serde_json::to_vec_pretty(&v).map_err(|e| CredentialError(e.to_string()))?;
@@ -475,7 +482,7 @@ mod tests {
         l.set(0);
         l.set(131_071);
         l.set(200_000);
-        let d = StatusList::decode(&l.encode()).unwrap();
+        let d = StatusList::decode(&l.encode().unwrap()).unwrap();
         assert_eq!(d, l);
         assert_eq!(d.get(0), Some(true));
         assert_eq!(d.get(1), Some(false));
@@ -487,6 +494,18 @@ mod tests {
         assert_eq!(w3c.bits.len(), 16_384);
         assert!(w3c.bits.iter().all(|&b| b == 0));
         assert!(StatusList::decode("zabc").is_err());
+    }
+
+    /// Regression: a GZIP failure used to encode an empty list (`"u"`), which no reader could
+    /// parse; encoding now returns the error, and a written list always reads back.
+    #[test]
+    fn status_list_credential_reads_back_and_empty_encoding_is_refused() {
+        let mut l = StatusList::new(200_000);
+        l.set(7);
+        let json = status_list_credential("did:web:example.com", &l, "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(parse_status_list_credential(&json, "did:web:example.com").unwrap(), l);
+        assert_ne!(l.encode().unwrap(), "u");
+        assert!(StatusList::decode("u").is_err(), "the old fallback's output is not a list");
     }
 
     #[test]

@@ -159,7 +159,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// 0x01 prefix to interior nodes and promotes a lone right-most node unchanged, which is
 /// exactly RFC 9162's left-balanced tree (tests compare it with the RFC 6962 reference tree).
 #[derive(Clone, Copy, Debug)]
-pub struct Rfc9162Hasher;
+pub(crate) struct Rfc9162Hasher;
 
 impl rs_merkle::Hasher for Rfc9162Hasher {
     type Hash = [u8; HASH_SIZE];

@@ -16,6 +16,8 @@ mod recount;
 mod release;
 mod tiles;
 mod tlog_proof;
+#[cfg(feature = "write")]
+pub mod write;
 
 // The public interface is:
 pub use crate::check::{
@@ -25,49 +27,46 @@ pub use crate::check::{
     parse_trust_key,
 };
 pub use crate::checkpoint::{
-    Checkpoint, CheckpointError, VerifiedCheckpoint, format_checkpoint, parse_checkpoint, verify_checkpoint,
+    Checkpoint, CheckpointError, VerifiedCheckpoint, parse_checkpoint, verify_checkpoint,
     verify_checkpoint_with_policy,
 };
 pub use crate::credential::{
     BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,
     Disclosure, ENTRY_FORMAT, MAX_BUNDLE_SIZE, MAX_CLAIM_SIZE, MAX_CLAIMS, MIN_STATUS_BITS,
-    STATUS_ENTRY_FORMAT, STATUS_LIST_PATH, STATUS_PROOF_PATH, StatusList, StatusListEntry, VC_CONTEXT,
-    canonical_json, claim_leaf, format_time, parse_status_list_credential, parse_time,
-    status_list_credential, status_list_entry,
+    STATUS_ENTRY_FORMAT, STATUS_LIST_PATH, STATUS_PROOF_PATH, StatusList, VC_CONTEXT, canonical_json,
+    claim_leaf, format_time, parse_status_list_credential, parse_time, status_list_entry,
 };
 pub use crate::files::{FileDigest, FileFinding, check_file, check_listed_file, no_microdata};
-pub use crate::hash::{HASH_SIZE, Hash, HashParseError, Rfc9162Hasher, leaf_hash, node_hash};
+pub use crate::hash::{HASH_SIZE, Hash, HashParseError, leaf_hash, node_hash};
 pub use crate::merkle::{
     MAX_MULTIPROOF_LEAVES, ProofError, consistency_proof_len, inclusion_proof_len, is_valid_subtree,
-    multiproof_len, prove_multi, root_from_inclusion_proof, root_from_subtree_consistency_proof,
+    multiproof_len, root_from_inclusion_proof, root_from_subtree_consistency_proof,
     roots_from_consistency_proof, tree_root, verify_consistency, verify_inclusion, verify_multiproof,
     verify_subtree_consistency, verify_subtree_inclusion,
 };
 pub use crate::note::{
-    ALG_COSIGNATURE_V1, ALG_ED25519, KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature,
-    SignerKey, VerifiedSignature, VerifierKey, Verifiers, cosign, cosignature_message, format_note,
-    format_signer_key, format_verifier_key, is_valid_key_name, key_id, parse_note, parse_signer_key,
-    parse_verifier_key, sign_note, split_cosignature, verify_note,
+    KeyKind, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature, VerifiedSignature, VerifierKey,
+    Verifiers, is_valid_key_name, key_id, parse_note, parse_verifier_key, split_cosignature, verify_note,
 };
 pub use crate::policy::{
     MAX_POLICY_ITEMS, MAX_POLICY_SIZE, Policy, PolicyError, PolicyGroup, PolicyLog, PolicyWitness, Threshold,
-    format_policy, parse_policy,
+    parse_policy,
 };
-pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, format_proof_hashes, parse_proof_hashes};
+pub use crate::proof_file::{MAX_PROOF_FILE_HASHES, ProofFileError, parse_proof_hashes};
 pub use crate::recount::{
     MAX_RECOUNT_RECORD, Recount, RecountError, RecountSpec, Recounter, confirm_recount, recount,
     recount_spec, release_microdata,
 };
 pub use crate::release::{
     MANIFEST_FORMAT, MAX_RELEASE_SIZE, Manifest, PolicyRecord, Privacy, RELEASE_BUNDLE_FORMAT,
-    ROW_PROOF_FORMAT, ReleaseBundle, Resource, RowLeafWriter, RowProof, digest_sri, row_leaf, row_leaf_bytes,
+    ROW_PROOF_FORMAT, ReleaseBundle, ReleaseError, Resource, RowProof, digest_sri, row_leaf,
     safe_relative_path,
 };
 pub use crate::tiles::{
     MAX_ENTRY_SIZE, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TileError, TilePath, TileRecorder, TileSource,
-    entries_path, node_from_tiles, parse_entry_bundle, parse_tile_path, prove_consistency, prove_inclusion,
-    push_bundle_entry, root_from_tiles, subtree_hash_from_tiles, tile_path, tile_width,
+    entries_path, parse_entry_bundle, parse_tile_path, prove_consistency, prove_inclusion, root_from_tiles,
+    tile_path, tile_width,
 };
 pub use crate::tlog_proof::{
-    MAX_PROOF_HASHES, TLOG_PROOF_HEADER, TlogProof, TlogProofError, format_tlog_proof, parse_tlog_proof,
+    MAX_PROOF_HASHES, TLOG_PROOF_HEADER, TlogProof, TlogProofError, parse_tlog_proof,
 };

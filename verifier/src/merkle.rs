@@ -446,6 +446,7 @@ pub fn tree_root(leaf_hashes: &[Hash]) -> Hash {
     Hash(tree.root().unwrap())
 }
 
+#[cfg(feature = "write")]
 /// Builds the rs_merkle multi-proof for the leaves at `indices` (strictly increasing).
 ///
 /// # Errors
@@ -483,7 +484,9 @@ fn check_multi_indices(indices: &[u64], size: u64) -> Result<Vec<usize>, ProofEr
 /// Returns the number of hashes in the multi-proof for `indices` in a tree of `size` leaves.
 ///
 /// # Errors
-/// As [`prove_multi`].
+/// [`ProofError::Malformed`] for an empty tree or one over [`MAX_MULTIPROOF_LEAVES`] leaves,
+/// or indices that are empty or not strictly increasing; [`ProofError::IndexOutOfRange`] if
+/// one is not in the tree.
 pub fn multiproof_len(indices: &[u64], size: u64) -> Result<usize, ProofError> {
     let idx = check_multi_indices(indices, size)?;
     // `size` fits in usize: it is at most 2^20.
@@ -491,7 +494,8 @@ pub fn multiproof_len(indices: &[u64], size: u64) -> Result<usize, ProofError> {
 }
 
 /// Checks an rs_merkle multi-proof that the leaves `leaf_hashes` sit at `indices` in the tree
-/// of `size` leaves with root `root`.
+/// of `size` leaves with root `root` (the leaves' positions first, then the tree, as in
+/// [`verify_inclusion`] and [`multiproof_len`]).
 ///
 /// rs_merkle's own check accepts trailing extra hashes, a non-empty proof for a one-leaf tree
 /// and indices beyond the tree; this wrapper rejects each of those first.
@@ -501,8 +505,8 @@ pub fn multiproof_len(indices: &[u64], size: u64) -> Result<usize, ProofError> {
 /// [`ProofError::WrongLength`] unless the proof has exactly the hashes needed, and
 /// [`ProofError::RootMismatch`].
 pub fn verify_multiproof(
-    size: u64,
     indices: &[u64],
+    size: u64,
     leaf_hashes: &[Hash],
     proof: &[Hash],
     root: &Hash,
@@ -560,30 +564,30 @@ mod tests {
         let idx = [1u64, 4];
         let proof = prove_multi(&l, &idx).unwrap();
         let sel = [l[1], l[4]];
-        verify_multiproof(7, &idx, &sel, &proof, &root).unwrap();
+        verify_multiproof(&idx, 7, &sel, &proof, &root).unwrap();
         // Trailing extra hash.
         let mut longer = proof.clone();
         longer.push(l[0]);
         assert!(matches!(
-            verify_multiproof(7, &idx, &sel, &longer, &root),
+            verify_multiproof(&idx, 7, &sel, &longer, &root),
             Err(ProofError::WrongLength { .. })
         ));
         // Non-empty proof for a one-leaf tree.
         assert!(matches!(
-            verify_multiproof(1, &[0], &[l[0]], &[l[1]], &l[0]),
+            verify_multiproof(&[0], 1, &[l[0]], &[l[1]], &l[0]),
             Err(ProofError::WrongLength { got: 1, want: 0 })
         ));
         // Index beyond the tree.
         assert!(matches!(
-            verify_multiproof(7, &[1, 7], &sel, &proof, &root),
+            verify_multiproof(&[1, 7], 7, &sel, &proof, &root),
             Err(ProofError::IndexOutOfRange { index: 7, size: 7 })
         ));
         // Unsorted and duplicate indices.
-        assert!(verify_multiproof(7, &[4, 1], &sel, &proof, &root).is_err());
-        assert!(verify_multiproof(7, &[1, 1], &sel, &proof, &root).is_err());
+        assert!(verify_multiproof(&[4, 1], 7, &sel, &proof, &root).is_err());
+        assert!(verify_multiproof(&[1, 1], 7, &sel, &proof, &root).is_err());
         // Too short: rs_merkle would error, we say how many.
         assert!(matches!(
-            verify_multiproof(7, &idx, &sel, &proof[1..], &root),
+            verify_multiproof(&idx, 7, &sel, &proof[1..], &root),
             Err(ProofError::WrongLength { .. })
         ));
     }

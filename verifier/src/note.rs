@@ -5,7 +5,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
+#[cfg(feature = "write")]
+use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::{Digest, Sha256};
 
 /// The most signatures a note may carry (Go's limit; C2SP requires accepting at least 16).
@@ -19,9 +21,9 @@ pub const MAX_NOTE_SIZE: usize = 1 << 20;
 const SIG_PREFIX: &str = "\u{2014} ";
 
 /// Signature type byte of an Ed25519 note signature (signed-note §Signature types).
-pub const ALG_ED25519: u8 = 0x01;
+pub(crate) const ALG_ED25519: u8 = 0x01;
 /// Signature type byte of an Ed25519 `cosignature/v1` (tlog-cosignature).
-pub const ALG_COSIGNATURE_V1: u8 = 0x04;
+pub(crate) const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// Why a note or key could not be parsed, or a note not verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,6 +169,7 @@ pub fn parse_verifier_key(vkey: &str) -> Result<VerifierKey, NoteError> {
     Ok(VerifierKey { name: name.to_owned(), key_id: id, kind, public_key })
 }
 
+#[cfg(feature = "write")]
 /// Formats a verifier key as `name+hex8+base64(type ‖ public key)`.
 pub fn format_verifier_key(key: &VerifierKey) -> String {
     let mut bytes = Vec::with_capacity(33);
@@ -203,6 +206,7 @@ fn parse_key_id_hex(id_hex: &str) -> Result<u32, NoteError> {
     u32::from_str_radix(id_hex, 16).map_err(|_| NoteError::MalformedKey("key ID is not hex"))
 }
 
+#[cfg(feature = "write")]
 /// A private key that signs notes (type 0x01) or cosignatures (type 0x04).
 #[derive(Clone)]
 pub struct SignerKey {
@@ -211,6 +215,7 @@ pub struct SignerKey {
     signing_key: SigningKey,
 }
 
+#[cfg(feature = "write")]
 impl core::fmt::Debug for SignerKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print the private key.
@@ -218,6 +223,7 @@ impl core::fmt::Debug for SignerKey {
     }
 }
 
+#[cfg(feature = "write")]
 impl SignerKey {
     /// Builds a signer from a 32-byte Ed25519 seed.
     ///
@@ -240,6 +246,7 @@ impl SignerKey {
     }
 }
 
+#[cfg(feature = "write")]
 /// Parses a private key, `PRIVATE+KEY+name+hex8+base64(type ‖ seed)`.
 ///
 /// # Errors
@@ -259,6 +266,7 @@ pub fn parse_signer_key(skey: &str) -> Result<SignerKey, NoteError> {
     Ok(signer)
 }
 
+#[cfg(feature = "write")]
 /// Formats a private key as `PRIVATE+KEY+name+hex8+base64(type ‖ seed)`.
 pub fn format_signer_key(key: &SignerKey) -> String {
     let mut bytes = Vec::with_capacity(33);
@@ -284,6 +292,7 @@ impl NoteSignature {
         format!("{}+{:08x}", self.name, self.key_id)
     }
 
+    #[cfg(feature = "write")]
     fn format_line(&self) -> String {
         let mut bytes = Vec::with_capacity(4 + self.signature.len());
         bytes.extend_from_slice(&self.key_id.to_be_bytes());
@@ -354,6 +363,7 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
     })
 }
 
+#[cfg(feature = "write")]
 /// Formats a note: its text, a blank line and one line per signature.
 pub fn format_note(note: &Note) -> String {
     let mut out = String::with_capacity(note.text.len() + 1 + 100 * note.signatures.len());
@@ -365,6 +375,7 @@ pub fn format_note(note: &Note) -> String {
     out
 }
 
+#[cfg(feature = "write")]
 /// Signs `text` (which must end in a newline and have no blank-line-only ending ambiguity)
 /// with each Ed25519 note key in `signers`, returning the signed note.
 ///
@@ -508,10 +519,11 @@ pub fn split_cosignature(sig: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 /// The message a cosignature/v1 signs: `cosignature/v1\ntime T\n` and the checkpoint text.
-pub fn cosignature_message(timestamp: u64, checkpoint_text: &str) -> String {
+pub(crate) fn cosignature_message(timestamp: u64, checkpoint_text: &str) -> String {
     format!("cosignature/v1\ntime {timestamp}\n{checkpoint_text}")
 }
 
+#[cfg(feature = "write")]
 /// Makes the cosignature/v1 signature line of `witness` over `checkpoint_text` at `timestamp`.
 ///
 /// # Errors

@@ -226,6 +226,7 @@ pub fn parse_policy(bytes: &[u8]) -> Result<Policy, PolicyError> {
     Ok(Policy { logs, witnesses, groups, quorum })
 }
 
+#[cfg(feature = "write")]
 /// Formats a policy; [`parse_policy`] reads it back to an equal value.
 pub fn format_policy(p: &Policy) -> String {
     use crate::note::format_verifier_key;

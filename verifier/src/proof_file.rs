@@ -37,6 +37,7 @@ pub fn parse_proof_hashes(bytes: &[u8]) -> Result<Vec<Hash>, ProofFileError> {
     Ok(out)
 }
 
+#[cfg(feature = "write")]
 /// Formats hashes one per line, each ending in a newline.
 pub fn format_proof_hashes(hashes: &[Hash]) -> String {
     let mut out = String::with_capacity(45 * hashes.len());

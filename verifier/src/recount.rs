@@ -369,12 +369,14 @@ pub fn confirm_recount(claims: &Privacy, r: &Recount) -> Vec<String> {
     if classes > 0 && smallest < claims.k {
         problems.push(format!("a class of {smallest} rows is smaller than the policy's k = {}", claims.k));
     }
-    for (i, (col, claimed)) in claims.achieved_l.iter().enumerate() {
-        let Some((_, l)) = r.distinct_l.iter().find(|(c, _)| c == col) else {
+    for (col, claimed) in &claims.achieved_l {
+        let Some((j, (_, l))) = r.distinct_l.iter().enumerate().find(|(_, (c, _))| c == col) else {
             problems.push(format!("the data has no column {col:?}, whose l is claimed"));
             continue;
         };
-        let starred_l = r.suppressed_distinct.get(i).copied().unwrap_or(0);
+        // Both lists follow the recount's spec order (not the claims' order); a recount always
+        // has one starred figure per sensitive column.
+        let starred_l = r.suppressed_distinct.get(j).copied().unwrap_or(0);
         let l = match (r.classes, starred_class) {
             (0, 0) => 0,
             (0, _) => starred_l,
@@ -450,6 +452,26 @@ mod tests {
         assert!(p.iter().any(|m| m.contains("6 rows")), "{p:?}");
         let p = confirm_recount(&claims(2, 2, 6, 2), &r);
         assert!(p.iter().any(|m| m.contains("1 rows are suppressed")), "{p:?}");
+    }
+
+    /// Regression: the kept all-`*` class's l was looked up by the claim's position, not the
+    /// column's, so claims listed in another order than the recount compared the wrong column
+    /// (here accepting an overstated l for dx).
+    #[test]
+    fn l_claims_in_any_order_are_compared_column_by_column() {
+        let spec = RecountSpec {
+            quasi_identifiers: vec!["age".into(), "sex".into()],
+            sensitive: vec!["dx".into(), "ward".into()],
+        };
+        let csv = b"age,sex,dx,ward\n20-29,F,a,w1\n20-29,F,b,w1\n*,*,a,w1\n*,*,a,w2\n*,*,a,w3\n";
+        let r = recount(spec, csv).unwrap();
+        let with_l = |ward: u64, dx: u64| Privacy {
+            achieved_l: vec![("ward".into(), ward), ("dx".into(), dx)],
+            ..claims(2, 0, 5, 0)
+        };
+        assert!(confirm_recount(&with_l(1, 1), &r).is_empty(), "{:?}", confirm_recount(&with_l(1, 1), &r));
+        let p = confirm_recount(&with_l(1, 2), &r);
+        assert!(p.iter().any(|m| m.starts_with("dx:") && m.contains("is 1, the claim is l = 2")), "{p:?}");
     }
 
     #[test]

@@ -5,8 +5,13 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::credential::{CredentialError, VC_CONTEXT, canonical_json};
+use crate::credential::{VC_CONTEXT, canonical_json};
 use crate::hash::{Hash, leaf_hash};
+
+/// Why a release manifest, release bundle or row proof could not be built or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ReleaseError(pub String);
 
 /// `format` of a release manifest.
 pub const MANIFEST_FORMAT: &str = "ledgerless-release-manifest/1";
@@ -119,24 +124,22 @@ pub struct Resource {
 
 impl Resource {
     /// The SHA-256 this resource's `digestSRI` names.
-    pub fn sha256(&self) -> Result<[u8; 32], CredentialError> {
+    pub fn sha256(&self) -> Result<[u8; 32], ReleaseError> {
         let b64 = self
             .digest_sri
             .strip_prefix("sha256-")
-            .ok_or_else(|| CredentialError(format!("{}: digestSRI must start with sha256-", self.id)))?;
+            .ok_or_else(|| ReleaseError(format!("{}: digestSRI must start with sha256-", self.id)))?;
         let bytes = STANDARD
             .decode(b64)
-            .map_err(|_| CredentialError(format!("{}: digestSRI is not base64", self.id)))?;
-        bytes.try_into().map_err(|_| CredentialError(format!("{}: digestSRI is not 32 bytes", self.id)))
+            .map_err(|_| ReleaseError(format!("{}: digestSRI is not base64", self.id)))?;
+        bytes.try_into().map_err(|_| ReleaseError(format!("{}: digestSRI is not 32 bytes", self.id)))
     }
 
     /// The rows root, if this is a table.
-    pub fn root(&self) -> Result<Option<Hash>, CredentialError> {
+    pub fn root(&self) -> Result<Option<Hash>, ReleaseError> {
         self.rows_root
             .as_deref()
-            .map(|r| {
-                Hash::parse_base64(r).map_err(|e| CredentialError(format!("{}: rowsRoot: {e}", self.id)))
-            })
+            .map(|r| Hash::parse_base64(r).map_err(|e| ReleaseError(format!("{}: rowsRoot: {e}", self.id))))
             .transpose()
     }
 }
@@ -148,42 +151,46 @@ pub fn digest_sri(sha256: &[u8; 32]) -> String {
 
 /// The bytes whose RFC 9162 leaf hash commits to one CSV row:
 /// `JCS({"columns": [...header...], "values": [...row...]})`.
-pub fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, CredentialError> {
+pub(crate) fn row_leaf_bytes(columns: &[String], values: &[String]) -> Result<Vec<u8>, ReleaseError> {
     let mut w = RowLeafWriter::new(columns)?;
     w.write(values.iter().map(String::as_str))?;
     Ok(w.buf)
 }
 
 /// The RFC 9162 leaf hash of one CSV row.
-pub fn row_leaf(columns: &[String], values: &[String]) -> Result<Hash, CredentialError> {
+pub fn row_leaf(columns: &[String], values: &[String]) -> Result<Hash, ReleaseError> {
     Ok(leaf_hash(&row_leaf_bytes(columns, values)?))
 }
 
 /// Writes row leaves of one table quickly: the canonical JSON is written directly (keys in
 /// RFC 8785 order, strings escaped as RFC 8785 does; a test compares it with a general JCS
 /// implementation), reusing one buffer and the header's bytes.
+/// Re-exported as `verifier::write::RowLeafWriter`; without the `write` feature only
+/// [`row_leaf`] uses it, so both sides hash rows with the same code.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "write"), allow(unreachable_pub, dead_code))]
 pub struct RowLeafWriter {
     prefix: Vec<u8>,
     buf: Vec<u8>,
 }
 
+#[cfg_attr(not(feature = "write"), allow(unreachable_pub, dead_code))]
 impl RowLeafWriter {
     /// A writer for rows of a table with these columns.
-    pub fn new(columns: &[String]) -> Result<Self, CredentialError> {
+    pub fn new(columns: &[String]) -> Result<Self, ReleaseError> {
         let mut prefix = b"{\"columns\":[".to_vec();
         for (i, c) in columns.iter().enumerate() {
             if i > 0 {
                 prefix.push(b',');
             }
             serde_json::to_writer(&mut prefix, c)
-                .map_err(|e| CredentialError(format!("canonical JSON: {e}")))?;
+                .map_err(|e| ReleaseError(format!("canonical JSON: {e}")))?;
         }
         prefix.extend_from_slice(b"],\"values\":[");
         Ok(RowLeafWriter { prefix, buf: Vec::new() })
     }
 
-    fn write<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<(), CredentialError> {
+    fn write<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<(), ReleaseError> {
         self.buf.clear();
         self.buf.extend_from_slice(&self.prefix);
         for (i, v) in values.enumerate() {
@@ -191,14 +198,14 @@ impl RowLeafWriter {
                 self.buf.push(b',');
             }
             serde_json::to_writer(&mut self.buf, v)
-                .map_err(|e| CredentialError(format!("canonical JSON: {e}")))?;
+                .map_err(|e| ReleaseError(format!("canonical JSON: {e}")))?;
         }
         self.buf.extend_from_slice(b"]}");
         Ok(())
     }
 
     /// The leaf hash of one row.
-    pub fn leaf<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<Hash, CredentialError> {
+    pub fn leaf<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> Result<Hash, ReleaseError> {
         self.write(values)?;
         Ok(leaf_hash(&self.buf))
     }
@@ -206,8 +213,8 @@ impl RowLeafWriter {
 
 impl Manifest {
     /// Checks the manifest's own shape (not its files).
-    pub fn validate(&self) -> Result<(), CredentialError> {
-        let err = |m: String| Err(CredentialError(m));
+    pub fn validate(&self) -> Result<(), ReleaseError> {
+        let err = |m: String| Err(ReleaseError(m));
         if self.format != MANIFEST_FORMAT {
             return err(format!("format is {:?}, want {MANIFEST_FORMAT:?}", self.format));
         }
@@ -238,8 +245,8 @@ impl Manifest {
     }
 
     /// The log entry: the manifest's canonical JSON.
-    pub fn entry(&self) -> Result<Vec<u8>, CredentialError> {
-        canonical_json(self)
+    pub fn entry(&self) -> Result<Vec<u8>, ReleaseError> {
+        canonical_json(self).map_err(|e| ReleaseError(e.0))
     }
 
     /// The resource with this path.
@@ -259,11 +266,11 @@ pub fn safe_relative_path(p: &str) -> bool {
 }
 
 /// Parses JSON of at most [`MAX_RELEASE_SIZE`] bytes, naming `what` in errors.
-fn parse_bounded<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, CredentialError> {
+fn parse_bounded<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ReleaseError> {
     if bytes.len() > MAX_RELEASE_SIZE {
-        return Err(CredentialError(format!("{what}: larger than {MAX_RELEASE_SIZE} bytes")));
+        return Err(ReleaseError(format!("{what}: larger than {MAX_RELEASE_SIZE} bytes")));
     }
-    serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("{what}: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| ReleaseError(format!("{what}: {e}")))
 }
 
 /// A manifest with the tlog-proof of its entry: verifiable offline.
@@ -280,10 +287,10 @@ pub struct ReleaseBundle {
 
 impl ReleaseBundle {
     /// Parses and checks the shape of a release bundle.
-    pub fn parse(bytes: &[u8]) -> Result<ReleaseBundle, CredentialError> {
+    pub fn parse(bytes: &[u8]) -> Result<ReleaseBundle, ReleaseError> {
         let b: ReleaseBundle = parse_bounded(bytes, "release bundle")?;
         if b.format != RELEASE_BUNDLE_FORMAT {
-            return Err(CredentialError(format!("format is {:?}, want {RELEASE_BUNDLE_FORMAT:?}", b.format)));
+            return Err(ReleaseError(format!("format is {:?}, want {RELEASE_BUNDLE_FORMAT:?}", b.format)));
         }
         b.manifest.validate()?;
         Ok(b)
@@ -310,17 +317,17 @@ pub struct RowProof {
 
 impl RowProof {
     /// Parses a row proof.
-    pub fn parse(bytes: &[u8]) -> Result<RowProof, CredentialError> {
+    pub fn parse(bytes: &[u8]) -> Result<RowProof, ReleaseError> {
         if bytes.len() > MAX_RELEASE_SIZE {
-            return Err(CredentialError(format!("larger than {MAX_RELEASE_SIZE} bytes")));
+            return Err(ReleaseError(format!("larger than {MAX_RELEASE_SIZE} bytes")));
         }
         let p: RowProof =
-            serde_json::from_slice(bytes).map_err(|e| CredentialError(format!("row proof: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| ReleaseError(format!("row proof: {e}")))?;
         if p.format != ROW_PROOF_FORMAT {
-            return Err(CredentialError(format!("format is {:?}, want {ROW_PROOF_FORMAT:?}", p.format)));
+            return Err(ReleaseError(format!("format is {:?}, want {ROW_PROOF_FORMAT:?}", p.format)));
         }
         if p.release.format != RELEASE_BUNDLE_FORMAT {
-            return Err(CredentialError("release: not a release bundle".into()));
+            return Err(ReleaseError("release: not a release bundle".into()));
         }
         p.release.manifest.validate()?;
         Ok(p)

@@ -161,7 +161,8 @@ pub trait TileSource {
 }
 
 /// Width of tile `tile` at `level` in a tree of `size` leaves (0 if it does not exist yet).
-pub fn tile_width(size: u64, level: u8, tile: u64) -> u16 {
+/// The tile first, then the tree, as in [`tile_path`] and the prove functions.
+pub fn tile_width(level: u8, tile: u64, size: u64) -> u16 {
     let nodes = size >> (TILE_HEIGHT * u32::from(level));
     let start = tile.saturating_mul(TILE_WIDTH);
     if nodes <= start { 0 } else { (nodes - start).min(TILE_WIDTH) as u16 }
@@ -177,7 +178,7 @@ fn stored_hashes(
 ) -> Result<Vec<Hash>, TileError> {
     let tile = from / TILE_WIDTH;
     let offset = (from % TILE_WIDTH) as usize;
-    let width = tile_width(size, level, tile);
+    let width = tile_width(level, tile, size);
     if offset as u64 + count > u64::from(width) {
         return Err(TileError::OutOfRange(format!(
             "nodes {from}..{} at tile level {level} are not in a tree of size {size}",
@@ -204,7 +205,7 @@ fn stored_hashes(
 ///
 /// # Errors
 /// [`TileError::OutOfRange`] if the node is not complete in the tree, or a read error.
-pub fn node_from_tiles(src: &dyn TileSource, size: u64, level: u32, index: u64) -> Result<Hash, TileError> {
+fn node_from_tiles(src: &dyn TileSource, size: u64, level: u32, index: u64) -> Result<Hash, TileError> {
     if level >= 64 {
         return Err(TileError::OutOfRange(format!("tree level {level} is too high")));
     }
@@ -229,12 +230,7 @@ pub fn node_from_tiles(src: &dyn TileSource, size: u64, level: u32, index: u64) 
 ///
 /// # Errors
 /// [`TileError::OutOfRange`] if the range is not a subtree inside the tree, or a read error.
-pub fn subtree_hash_from_tiles(
-    src: &dyn TileSource,
-    size: u64,
-    start: u64,
-    end: u64,
-) -> Result<Hash, TileError> {
+fn subtree_hash_from_tiles(src: &dyn TileSource, size: u64, start: u64, end: u64) -> Result<Hash, TileError> {
     if !crate::merkle::is_valid_subtree(start, end) || end > size {
         return Err(TileError::OutOfRange(format!(
             "[{start}, {end}) is not a subtree of a tree of size {size}"
@@ -274,11 +270,12 @@ fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
-/// Builds the RFC 9162 §2.1.3.1 inclusion proof for leaf `index` in the tree of `size`.
+/// Builds the RFC 9162 §2.1.3.1 inclusion proof for leaf `index` in the tree of `size`
+/// (`PROOF(index, D[size])`: the leaf first, then the tree, as in [`crate::verify_inclusion`]).
 ///
 /// # Errors
 /// [`TileError::OutOfRange`] unless `index < size`, or a read error.
-pub fn prove_inclusion(src: &dyn TileSource, size: u64, index: u64) -> Result<Vec<Hash>, TileError> {
+pub fn prove_inclusion(src: &dyn TileSource, index: u64, size: u64) -> Result<Vec<Hash>, TileError> {
     if index >= size {
         return Err(TileError::OutOfRange(format!("index {index} is beyond tree size {size}")));
     }
@@ -298,7 +295,8 @@ pub fn prove_inclusion(src: &dyn TileSource, size: u64, index: u64) -> Result<Ve
     Ok(proof)
 }
 
-/// Builds the RFC 9162 §2.1.4.1 consistency proof from `size1` to `size2`.
+/// Builds the RFC 9162 §2.1.4.1 consistency proof from `size1` to `size2` (old size first,
+/// as in [`crate::verify_consistency`]).
 ///
 /// # Errors
 /// [`TileError::OutOfRange`] unless `0 < size1 <= size2`, or a read error.
@@ -385,6 +383,7 @@ pub fn parse_entry_bundle<'a>(path: &str, bundle: &'a [u8]) -> Result<Vec<&'a [u
     Ok(out)
 }
 
+#[cfg(feature = "write")]
 /// Appends one entry to an entry bundle.
 ///
 /// # Errors
@@ -460,9 +459,9 @@ mod tests {
             assert_eq!(parse_tile_path(p), None, "{p}");
         }
         // C2SP example: a tree of 70,000 leaves.
-        assert_eq!(tile_width(70_000, 0, 273), 112);
-        assert_eq!(tile_width(70_000, 1, 1), 17);
-        assert_eq!(tile_width(70_000, 2, 0), 1);
+        assert_eq!(tile_width(0, 273, 70_000), 112);
+        assert_eq!(tile_width(1, 1, 70_000), 17);
+        assert_eq!(tile_width(2, 0, 70_000), 1);
     }
 
     #[test]
@@ -473,7 +472,7 @@ mod tests {
             let root = root_from_tiles(&src, n).unwrap();
             assert_eq!(root, tree_root(&leaves), "root of {n}");
             for i in [0, n / 3, n - 1] {
-                let p = prove_inclusion(&src, n, i).unwrap();
+                let p = prove_inclusion(&src, i, n).unwrap();
                 verify_inclusion(i, n, &leaves[i as usize], &p, &root).unwrap();
             }
             for m in [1, n / 2 + 1, n - 1, n].into_iter().filter(|&m| m >= 1) {
@@ -481,6 +480,8 @@ mod tests {
                 let r1 = tree_root(&leaves[..m as usize]);
                 verify_consistency(m, n, &p, &r1, &root).unwrap();
             }
+            // The leaf comes first, then the tree (as in verify_inclusion): swapped, it is refused.
+            assert!(matches!(prove_inclusion(&src, n, 1), Err(TileError::OutOfRange(_))), "{n}");
         }
     }
 
@@ -489,7 +490,7 @@ mod tests {
         let r = TileRecorder::default();
         prove_consistency(&r, 70_000, 70_001).unwrap();
         let w = r.wanted();
-        assert!(w.iter().all(|&(l, i, width)| tile_width(70_001, l, i) == width));
+        assert!(w.iter().all(|&(l, i, width)| tile_width(l, i, 70_001) == width));
         assert!(!w.is_empty());
     }
 

@@ -18,9 +18,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use verifier::write::{SignerKey, cosign, format_checkpoint, format_note, format_verifier_key, sign_note};
 use verifier::{
-    Checkpoint, CheckpointError, KeyKind, SignerKey, cosign, format_checkpoint, format_note,
-    format_verifier_key, leaf_hash, parse_note, parse_policy, sign_note, verify_checkpoint,
+    Checkpoint, CheckpointError, KeyKind, leaf_hash, parse_note, parse_policy, verify_checkpoint,
     verify_checkpoint_with_policy,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -101,10 +101,10 @@ fn shared_vectors_skipped() {
 
 #[cfg(shared_vectors)]
 mod vectors {
+    use verifier::write::{SignerKey, parse_signer_key, sign_note};
     use verifier::{
-        CheckpointError, Hash, KeyKind, NoteError, ProofError, SignerKey, Verifiers, leaf_hash, node_hash,
-        parse_note, parse_signer_key, parse_verifier_key, sign_note, tree_root, verify_checkpoint,
-        verify_consistency, verify_inclusion, verify_note,
+        CheckpointError, Hash, KeyKind, NoteError, ProofError, Verifiers, leaf_hash, node_hash, parse_note,
+        parse_verifier_key, tree_root, verify_checkpoint, verify_consistency, verify_inclusion, verify_note,
     };
     use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -3,7 +3,8 @@
 //! Applies here: FormatTree/ParseTree (the checkpoint body). Not here: FormatRecord (a sumdb
 //! record format ledgerless does not use) and the tile tables (the log writer's tests).
 
-use verifier::{Checkpoint, format_checkpoint, leaf_hash, parse_checkpoint};
+use verifier::write::format_checkpoint;
+use verifier::{Checkpoint, leaf_hash, parse_checkpoint};
 
 use crate::json;
 

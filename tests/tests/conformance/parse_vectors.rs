@@ -3,9 +3,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use verifier::write::format_tlog_proof;
 use verifier::{
-    Hash, KeyKind, TlogProof, format_tlog_proof, parse_checkpoint, parse_tlog_proof, parse_verifier_key,
-    split_cosignature,
+    Hash, KeyKind, TlogProof, parse_checkpoint, parse_tlog_proof, parse_verifier_key, split_cosignature,
 };
 
 use crate::json;

@@ -3,9 +3,10 @@
 //! single-bit mutation of proof, leaf or root, of the leaf index or of the old size, fails.
 
 use proptest::prelude::*;
+use verifier::write::prove_multi;
 use verifier::{
-    Hash, leaf_hash, prove_multi, root_from_subtree_consistency_proof, tree_root, verify_consistency,
-    verify_inclusion, verify_multiproof, verify_subtree_consistency, verify_subtree_inclusion,
+    Hash, leaf_hash, root_from_subtree_consistency_proof, tree_root, verify_consistency, verify_inclusion,
+    verify_multiproof, verify_subtree_consistency, verify_subtree_inclusion,
 };
 
 fn leaves(seed: u64, n: usize) -> Vec<Hash> {
@@ -32,7 +33,7 @@ proptest! {
         prop_assert_eq!(verify_inclusion(iu, nu, &l[i], &proof, &root), Ok(()));
         // rs_merkle's single-leaf proof is the RFC audit path, and its wrapped check agrees.
         prop_assert_eq!(prove_multi(&l, &[iu]).unwrap(), proof.clone());
-        prop_assert_eq!(verify_multiproof(nu, &[iu], &[l[i]], &proof, &root), Ok(()));
+        prop_assert_eq!(verify_multiproof(&[iu], nu, &[l[i]], &proof, &root), Ok(()));
         for (k, h) in proof.iter().enumerate() {
             for bit in 0..256 {
                 let mut p = proof.clone();
@@ -128,17 +129,17 @@ proptest! {
         let root = tree_root(&l);
         let sel: Vec<Hash> = idx.iter().map(|&i| l[i as usize]).collect();
         let proof = prove_multi(&l, &idx).unwrap();
-        prop_assert_eq!(verify_multiproof(n as u64, &idx, &sel, &proof, &root), Ok(()));
+        prop_assert_eq!(verify_multiproof(&idx, n as u64, &sel, &proof, &root), Ok(()));
         let mut longer = proof.clone();
         longer.push(root);
-        prop_assert!(verify_multiproof(n as u64, &idx, &sel, &longer, &root).is_err());
+        prop_assert!(verify_multiproof(&idx, n as u64, &sel, &longer, &root).is_err());
         for (k, h) in proof.iter().enumerate() {
             let mut p = proof.clone();
             p[k] = flip(h, k % 256);
-            prop_assert!(verify_multiproof(n as u64, &idx, &sel, &p, &root).is_err());
+            prop_assert!(verify_multiproof(&idx, n as u64, &sel, &p, &root).is_err());
         }
         let mut bad = sel.clone();
         bad[0] = flip(&bad[0], 0);
-        prop_assert!(verify_multiproof(n as u64, &idx, &bad, &proof, &root).is_err());
+        prop_assert!(verify_multiproof(&idx, n as u64, &bad, &proof, &root).is_err());
     }
 }

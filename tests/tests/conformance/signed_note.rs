@@ -1,8 +1,7 @@
 //! Go signed-note vectors (golang/mod sumdb/note @fe2ec04f) and the C2SP example.
 
-use verifier::{
-    NoteError, Verifiers, parse_note, parse_signer_key, parse_verifier_key, sign_note, verify_note,
-};
+use verifier::write::{parse_signer_key, sign_note};
+use verifier::{NoteError, Verifiers, parse_note, parse_verifier_key, verify_note};
 
 use crate::{json, read};
 

@@ -2,9 +2,10 @@
 //! checkpoints, their roots recomputed from the tiles and entry bundles, inclusion of every
 //! entry, and consistency between every pair of checkpoints with proofs computed from tiles.
 
+use verifier::write::format_proof_hashes;
 use verifier::{
-    Hash, Trust, check_consistency, format_proof_hashes, leaf_hash, parse_verifier_key, tree_root,
-    verify_checkpoint, verify_consistency, verify_inclusion,
+    Hash, Trust, check_consistency, leaf_hash, parse_verifier_key, tree_root, verify_checkpoint,
+    verify_consistency, verify_inclusion,
 };
 
 use crate::read;

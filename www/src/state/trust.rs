@@ -109,8 +109,9 @@ mod tests {
     #[test]
     fn local_keys_add_to_the_site_list_and_never_override_it() {
         let key = |name: &str, seed: u8| {
-            let k = verifier::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
-            verifier::format_verifier_key(&k.verifier)
+            let k =
+                verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
+            verifier::write::format_verifier_key(&k.verifier)
         };
         let party =
             |name: &str, vkey: String| TrustedParty { name: name.into(), vkey, log: None, policy: None };
@@ -160,10 +161,13 @@ mod tests {
 
     #[test]
     fn witness_keys_are_refused_where_a_log_key_is_wanted() {
-        let witness =
-            verifier::SignerKey::from_seed("witness.example/w1", verifier::KeyKind::CosignatureV1, &[7; 32])
-                .unwrap();
-        let vkey = verifier::format_verifier_key(&witness.verifier);
+        let witness = verifier::write::SignerKey::from_seed(
+            "witness.example/w1",
+            verifier::KeyKind::CosignatureV1,
+            &[7; 32],
+        )
+        .unwrap();
+        let vkey = verifier::write::format_verifier_key(&witness.verifier);
         for role in [Role::Issuer, Role::Publisher] {
             let e = add_local(&TrustList::default(), None, role, "W", &vkey).unwrap_err();
             assert!(e.contains("witness's cosigning key, not a log's key"), "{e}");
@@ -173,8 +177,9 @@ mod tests {
     #[test]
     fn local_keys_are_labelled_for_their_role_only() {
         let key = |name: &str, seed: u8| {
-            let k = verifier::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
-            verifier::format_verifier_key(&k.verifier)
+            let k =
+                verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
+            verifier::write::format_verifier_key(&k.verifier)
         };
         let local =
             add_local(&TrustList::default(), None, Role::Publisher, "P", &key("p.example/r", 1)).unwrap();
