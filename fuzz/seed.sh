@@ -5,16 +5,16 @@
 #
 # 1. Inputs signed by the fuzz fixture keys (examples/make_seeds.rs): checkpoints, notes and
 #    tlog-proofs that verify, so the fuzzer reaches the code behind a good signature.
-# 2. Copies of test vectors from ../shared/vectors (override with SHARED_VECTORS=dir): signed
-#    notes, tessera checkpoints, vkeys and the strings in the parse-vector JSON files. Skipped,
-#    with the reason printed, if that directory is absent (e.g. a clone without shared/).
+# 2. Copies of the conformance vectors in tests/vectors (see tests/vectors/README.md): signed
+#    notes, tessera checkpoints, vkeys and the strings in the parse-vector JSON files. A missing
+#    vector file is an error.
 #
 # Re-running is harmless: files are overwritten under the same names.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${1:-$here/corpus}
-vectors=${SHARED_VECTORS:-$here/../../shared/vectors}
+vectors=$(cd "$here/../tests/vectors" && pwd)
 
 targets=(checkpoint_parse note_parse signed_checkpoint proof_file_parse tlog_proof_parse policy_parse
          verifier_key_parse merkle_proofs dataset_recount)
@@ -25,34 +25,24 @@ done
 # 1. Fixture-signed seeds.
 cargo +nightly run --quiet --manifest-path "$here/Cargo.toml" --example make_seeds -- "$corpus"
 
-# 2. Shared vectors.
-if [ ! -d "$vectors" ]; then
-    echo "seed.sh: no seeds from shared vectors: $vectors is absent (fixture seeds only)"
-    exit 0
-fi
-vectors=$(cd "$vectors" && pwd)
-
+# 2. The conformance vectors.
 copy() { # copy <file> <target> <name>
-    cp "$1" "$corpus/$2/shared-$3"
+    cp "$1" "$corpus/$2/vector-$3"
 }
 
 for f in "$vectors"/signed-note/*.note; do
-    [ -e "$f" ] || continue
     copy "$f" note_parse "$(basename "$f")"
     copy "$f" signed_checkpoint "$(basename "$f")"
 done
 
 for f in "$vectors"/tessera-testdata-log/checkpoint*; do
-    [ -f "$f" ] || continue
     name=tessera-$(basename "$f")
     copy "$f" note_parse "$name"
     copy "$f" signed_checkpoint "$name"
     # The checkpoint body: the note text up to the blank line.
-    awk '/^$/ { exit } { print }' "$f" >"$corpus/checkpoint_parse/shared-$name"
+    awk '/^$/ { exit } { print }' "$f" >"$corpus/checkpoint_parse/vector-$name"
 done
-if [ -f "$vectors/tessera-testdata-log/log.vkey" ]; then
-    copy "$vectors/tessera-testdata-log/log.vkey" verifier_key_parse tessera-log.vkey
-fi
+copy "$vectors/tessera-testdata-log/log.vkey" verifier_key_parse tessera-log.vkey
 
 if ! command -v python3 >/dev/null 2>&1; then
     echo "seed.sh: no seeds from the JSON vectors and known-vkeys.txt: python3 is not installed"
@@ -71,17 +61,14 @@ def write(target, data):
         return
     if isinstance(data, str):
         data = data.encode()
-    name = "shared-" + hashlib.sha1(data).hexdigest()[:16]
+    name = "vector-" + hashlib.sha1(data).hexdigest()[:16]
     with open(os.path.join(corpus, target, name), "wb") as f:
         f.write(data)
     count += 1
 
 def load(*path):
     p = os.path.join(vectors, *path)
-    if not os.path.exists(p):
-        print(f"seed.sh: skipping {os.path.join(*path)}: not in {vectors}")
-        return None
-    with open(p) as f:
+    with open(p) as f:  # a missing vector is an error (FileNotFoundError names it)
         return json.load(f)
 
 # transparency-dev/formats parse vectors.
@@ -112,30 +99,27 @@ if sn:
 
 # Real log and witness keys: each as a key, and together as a policy.
 kv = os.path.join(vectors, "log-keys", "known-vkeys.txt")
-if os.path.exists(kv):
-    lines = [l.strip() for l in open(kv) if l.strip() and not l.startswith("#")]
-    vkeys = [l.split()[0] for l in lines]
-    for vkey in vkeys:
-        write("verifier_key_parse", vkey)
-    # name+keyid+base64(type || key): 0x01 keys start "A" (0x02 ECDSA ones "Aj"), 0x04 keys "B".
-    b64 = lambda v: v.split("+", 2)[-1]
-    logs = [v for v in vkeys if b64(v).startswith("A") and not b64(v).startswith("Aj")]
-    wits = [v for v in vkeys if b64(v).startswith("B")]
-    policy = "".join(f"log {v}\n" for v in logs)
-    policy += "".join(f"witness W{i} {v}\n" for i, v in enumerate(wits))
-    if wits:
-        policy += "group all-witnesses any " + " ".join(f"W{i}" for i in range(len(wits))) + "\n"
-        policy += "quorum all-witnesses\n"
-    else:
-        policy += "quorum none\n"
-    write("policy_parse", policy)
+lines = [l.strip() for l in open(kv) if l.strip() and not l.startswith("#")]
+vkeys = [l.split()[0] for l in lines]
+for vkey in vkeys:
+    write("verifier_key_parse", vkey)
+# name+keyid+base64(type || key): 0x01 keys start "A" (0x02 ECDSA ones "Aj"), 0x04 keys "B".
+b64 = lambda v: v.split("+", 2)[-1]
+logs = [v for v in vkeys if b64(v).startswith("A") and not b64(v).startswith("Aj")]
+wits = [v for v in vkeys if b64(v).startswith("B")]
+policy = "".join(f"log {v}\n" for v in logs)
+policy += "".join(f"witness W{i} {v}\n" for i, v in enumerate(wits))
+if wits:
+    policy += "group all-witnesses any " + " ".join(f"W{i}" for i in range(len(wits))) + "\n"
+    policy += "quorum all-witnesses\n"
+else:
+    policy += "quorum none\n"
+write("policy_parse", policy)
 
 # transparency-dev/merkle proofs, as proof files (one base64 hash per line).
 td = os.path.join(vectors, "transparency-dev-merkle", "testdata")
 for kind in ("inclusion", "consistency"):
     d = os.path.join(td, kind, "1")
-    if not os.path.isdir(d):
-        continue
     for name in sorted(os.listdir(d)):
         with open(os.path.join(d, name)) as f:
             proof = json.load(f).get("proof") or []

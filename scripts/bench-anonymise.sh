@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Anonymisation benchmarks (release build; figures in the issue notes and docs/design/0007):
 #  1. ARX Adult, 8 quasi-identifiers, k=5, 1% suppression, the whole CLI run (3 runs), with the
-#     search alone as `ledgerless anonymise --json` reports it (compare: ARX's Flash, 27 ms in
-#     ../shared/data/anonbench). With --adult-matrix, also the search for k = 2..100, 0/1/5%
-#     suppression and the three metrics (best of 3 runs each).
+#     search alone as `ledgerless anonymise --json` reports it (compare: ARX's Flash, 27 ms in the
+#     published anonbench results, arx-deidentifier/anonbench results/results.csv @7b288dc6; not
+#     copied here, see tests/data/README.md). Data: tests/data/adult. With --adult-matrix, also
+#     the search for k = 2..100, 0/1/5% suppression and the three metrics (best of 3 runs each).
 #     The same with recoding = "local" (issue 13: DM, share of rows finer than `*` per column).
 #  2. Synthetic patients, 6 quasi-identifiers, k=10 (examples/patients/policy.toml, local
 #     recoding) against the same policy with recoding = "global": 200,000 and 1,000,000 rows,
@@ -42,45 +43,45 @@ shares() { # shares REPORT.json: the figures of issue 13's targets
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   %s: DM %d, loss %.4f, suppressed %d; finer than * per column: %s" % (d["policy"]["recoding"], d["information_loss"]["discernibility"], d["information_loss"]["loss"], d["result"]["records_suppressed"], ", ".join("%s %.1f%%" % (a["column"], 100 * a["finer_than_top"]) for a in d["attributes"]))); g=d.get("global"); g and print("   global optimum of the same policy: DM %d, loss %.4f" % (g["discernibility"], g["loss"]))' "$1"
 }
 
-ADULT=../shared/data/adult
-if [ -f "$ADULT/adult.csv" ]; then
-  {
-    printf 'k = 5\nsuppression_limit = 0.01\nmetric = "discernibility"\n'
-    for q in age education marital-status native-country race salary-class sex workclass; do
-      printf '[[quasi_identifier]]\ncolumn = "%s"\nhierarchy = "%s"\n' "$q" "$(realpath "$ADULT/adult_hierarchy_$q.csv")"
-    done
-  } >"$W/adult.toml"
-  echo "== ARX Adult (30,162 rows), 8 QIs, k=5, 1% suppression, minimising discernibility"
-  for i in 1 2 3; do
-    rm -rf "$W/adult-release"
-    measure "adult run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult.toml" --out "$W/adult-release" --json
+ADULT=tests/data/adult
+if [ ! -f "$ADULT/adult.csv" ]; then
+  echo "bench-anonymise: $ADULT/adult.csv is missing (it is part of the repository)" >&2
+  exit 1
+fi
+{
+  printf 'k = 5\nsuppression_limit = 0.01\nmetric = "discernibility"\n'
+  for q in age education marital-status native-country race salary-class sex workclass; do
+    printf '[[quasi_identifier]]\ncolumn = "%s"\nhierarchy = "%s"\n' "$q" "$(realpath "$ADULT/adult_hierarchy_$q.csv")"
   done
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   DM %d, node %s, suppressed %d" % (d["information_loss"]["discernibility"], d["result"]["node"], d["result"]["records_suppressed"]))' "$W/out.json"
-  sed 's/^k = 5$/k = 5\nrecoding = "local"/' "$W/adult.toml" >"$W/adult-local.toml"
-  for i in 1 2 3; do
-    rm -rf "$W/adult-release"
-    measure "adult local run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult-local.toml" --out "$W/adult-release" --json
-  done
-  shares "$W/out.json"
-  if [ "$MATRIX" = 1 ]; then
-    echo "== ARX Adult, 8 QIs: search alone (best of 3 runs), by metric, k and suppression limit"
-    for metric in discernibility loss entropy; do
-      for k in 2 5 10 50 100; do
-        for limit in 0 0.01 0.05; do
-          sed -e "s/^k = .*/k = $k/" -e "s/^suppression_limit = .*/suppression_limit = $limit/" \
-            -e "s/^metric = .*/metric = \"$metric\"/" "$W/adult.toml" >"$W/m.toml"
-          for i in 1 2 3; do
-            rm -rf "$W/m-release"
-            "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/m.toml" --out "$W/m-release" --json >"$W/m$i.json"
-          done
-          python3 -c 'import json,sys; r=[json.load(open(f)) for f in sys.argv[4:]]; q=r[0]["search"]; print("%-14s k=%-3s limit=%-4s search %6.1f ms  node %s  checked %d, tagged %d, pruned %d" % (sys.argv[1], sys.argv[2], sys.argv[3], 1000 * min(d["seconds"]["search"] for d in r), r[0]["result"]["node"], q["checked"], q["tagged"], q["pruned"]))' \
-            "$metric" "$k" "$limit" "$W"/m1.json "$W"/m2.json "$W"/m3.json
+} >"$W/adult.toml"
+echo "== ARX Adult (30,162 rows), 8 QIs, k=5, 1% suppression, minimising discernibility"
+for i in 1 2 3; do
+  rm -rf "$W/adult-release"
+  measure "adult run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult.toml" --out "$W/adult-release" --json
+done
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   DM %d, node %s, suppressed %d" % (d["information_loss"]["discernibility"], d["result"]["node"], d["result"]["records_suppressed"]))' "$W/out.json"
+sed 's/^k = 5$/k = 5\nrecoding = "local"/' "$W/adult.toml" >"$W/adult-local.toml"
+for i in 1 2 3; do
+  rm -rf "$W/adult-release"
+  measure "adult local run $i" "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/adult-local.toml" --out "$W/adult-release" --json
+done
+shares "$W/out.json"
+if [ "$MATRIX" = 1 ]; then
+  echo "== ARX Adult, 8 QIs: search alone (best of 3 runs), by metric, k and suppression limit"
+  for metric in discernibility loss entropy; do
+    for k in 2 5 10 50 100; do
+      for limit in 0 0.01 0.05; do
+        sed -e "s/^k = .*/k = $k/" -e "s/^suppression_limit = .*/suppression_limit = $limit/" \
+          -e "s/^metric = .*/metric = \"$metric\"/" "$W/adult.toml" >"$W/m.toml"
+        for i in 1 2 3; do
+          rm -rf "$W/m-release"
+          "$L" anonymise --input "$ADULT/adult.csv" --policy "$W/m.toml" --out "$W/m-release" --json >"$W/m$i.json"
         done
+        python3 -c 'import json,sys; r=[json.load(open(f)) for f in sys.argv[4:]]; q=r[0]["search"]; print("%-14s k=%-3s limit=%-4s search %6.1f ms  node %s  checked %d, tagged %d, pruned %d" % (sys.argv[1], sys.argv[2], sys.argv[3], 1000 * min(d["seconds"]["search"] for d in r), r[0]["result"]["node"], q["checked"], q["tagged"], q["pruned"]))' \
+          "$metric" "$k" "$limit" "$W"/m1.json "$W"/m2.json "$W"/m3.json
       done
     done
-  fi
-else
-  echo "skipped Adult: $ADULT is absent"
+  done
 fi
 
 sed 's/^recoding = "local"/recoding = "global"/' examples/patients/policy.toml >"$W/global.toml"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Peer benchmark: the Python k-anonymity tools anjana (1.2.3) and anonypy (0.2.1) on ARX's
 # Adult data (8 QIs, k=5/1% plus k=5/0% and k=10/1%), timing and discernibility (DM),
-# next to the exact optima of shared/data/adult/OPTIMA.md. Prints one JSON line per run.
+# next to the exact optima of tests/data/adult/OPTIMA.md. Prints one JSON line per run.
 # Needs python3 (3.10+) and PyPI; the venv lives in target/peers-venv.
 #   scripts/bench-peers.sh [--quick] [--repeat N] [--tools anjana,anonypy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=../shared/data/adult
+data=tests/data/adult
 if [ ! -f "$data/adult.csv" ]; then
-  echo "bench-peers: skipped: $data/adult.csv not found (shared data absent)"
-  exit 0
+  echo "bench-peers: $data/adult.csv is missing (it is part of the repository)" >&2
+  exit 1
 fi
 venv=target/peers-venv
 py=${PYTHON:-python3}

@@ -2,7 +2,7 @@
 # One command on a fresh machine: installs every tool ledgerless needs, builds it, and runs
 # the main job. Idempotent: tools already at the right version are not reinstalled.
 #
-#   scripts/setup.sh            set up, build, run the main job
+#   scripts/setup.sh            set up, build, put `ledgerless` on PATH, run the main job
 #   scripts/setup.sh --tools    set up only (scripts/test.sh uses this)
 #
 # Until the end-to-end demo exists, the main job is the CLI verifying the shipped example
@@ -36,7 +36,7 @@ WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; 
 if [ -z "$WB_VERSION" ]; then WB_VERSION=0.2.130; fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
   say "Installing wasm-bindgen-cli $WB_VERSION (about 8 minutes)"
-  # Not --locked: the registry here lacks a crate version its lockfile names (TOOLCHAIN.md).
+  # Not --locked: the registry here lacks a crate version its lockfile names (docs/toolchain.md).
   cargo install --quiet --force "wasm-bindgen-cli@$WB_VERSION"
 fi
 if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
@@ -59,10 +59,23 @@ fi
 say "Building the browser app (trunk build --release)"
 PATH="$PWD/tools/node_modules/.bin:$PATH" trunk build --release >/dev/null
 
-# 4. Build and run the main job.
+# 4. Build ledgerless and put it on PATH.
 say "Building ledgerless"
 cargo build --quiet -p cli
-L=target/debug/ledgerless
+T=${CARGO_TARGET_DIR:-target}
+case "$T" in /*) ;; *) T=$PWD/$T ;; esac
+L=$T/debug/ledgerless
+# A link in cargo's bin directory, where rustup put cargo and where trunk and wasm-bindgen were
+# installed above (so it is on PATH already): it points at the binary just built, so a later
+# `cargo build -p cli` updates the command too, and no second (release) build is needed.
+BIN=${CARGO_HOME:-$HOME/.cargo}/bin
+mkdir -p "$BIN"
+ln -sfn "$L" "$BIN/ledgerless"
+if [ "$(command -v ledgerless)" != "$BIN/ledgerless" ]; then
+  echo "note: $BIN is not first on PATH; add it (export PATH=\"$BIN:\$PATH\") to run ledgerless by name" >&2
+fi
+
+# 5. Run the main job.
 EX=examples/registry
 run() { printf '\n$ ledgerless %s\n' "$*"; "$L" "$@"; }
 # must_fail WHAT ARGS...: runs ledgerless and requires exit 1 (not verified).
@@ -114,4 +127,5 @@ printf 'X' | dd of="$TMP/release/microdata.csv" bs=1 seek=100 conv=notrunc statu
 must_fail "altered microdata" verify "$TMP/release" --vkey "$TMP/publisher.pub"
 say "Done: the genuine entry verified, the forged one was rejected, the revoked credential failed,"
 say "the demo site was built, a patient release was anonymised, published and verified, and the"
-say "altered copy was rejected. To open the demo: ledgerless demo --out demo --serve  (then open a link above)"
+say "altered copy was rejected. \`ledgerless\` is now on PATH ($BIN/ledgerless -> $L)."
+say "To open the demo, from $PWD (it uses dist/): ledgerless demo --out demo --serve  (then open a link it prints)"

@@ -5,7 +5,7 @@ Tools: anjana (greedy full-domain generalisation over ARX-style hierarchies,
 record suppression) and anonypy (Mondrian multidimensional partitioning, no
 hierarchies, no suppression).
 
-Problem (same as shared/data/adult/OPTIMA.md, "anonbench-ADULT"): 8 QIs
+Problem (same as tests/data/adult/OPTIMA.md, "anonbench-ADULT"): 8 QIs
 age, education, marital-status, native-country, race, salary-class, sex,
 workclass; occupation is the sensitive attribute.
 
@@ -274,7 +274,7 @@ def run_anonypy(data, k, repeat):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    default_data = os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "data", "adult"))
+    default_data = os.path.normpath(os.path.join(here, "..", "..", "tests", "data", "adult"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.environ.get("ADULT_DIR", default_data))
     ap.add_argument("--repeat", type=int, default=3)

@@ -1,7 +1,8 @@
 //! The `ledgerless` binary: parses arguments, reads files, calls the libraries, prints.
 //!
-//! Exit codes (DESIGN.md): 0 success or verified; 1 not verified (a failed audit, a witness
-//! refusing a fork), with the failing step on stderr; 2 usage error or unreadable input.
+//! Exit codes (docs/architecture.md, "CLI contract"): 0 success or verified; 1 not verified (a
+//! failed audit, a witness refusing a fork), with the failing step on stderr; 2 usage error or
+//! unreadable input; 3 (`issue` only) not finished until the witnesses cosign.
 #![forbid(unsafe_code)]
 
 mod analytics_cmd;

@@ -36,16 +36,9 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn adult() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/adult");
-    if dir.join("adult.csv").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI: ../shared/data/adult is missing");
-    }
-    eprintln!("skipped: ../shared/data/adult is absent");
-    None
+/// ARX's Adult data (tests/data/adult).
+fn adult() -> PathBuf {
+    tests::data("adult")
 }
 
 const ADULT_QIS: [&str; 8] =
@@ -82,7 +75,7 @@ fn optimum_dm(adult: &Path, k: u64, limit: &str) -> u64 {
 
 #[test]
 fn adult_release_is_optimal_complete_and_deterministic() {
-    let Some(adult) = adult() else { return };
+    let adult = adult();
     let tmp = tempfile::tempdir().unwrap();
     let policy = adult_policy(tmp.path(), &adult, 5, 0.01, "discernibility");
     let input = adult.join("adult.csv");
@@ -210,13 +203,12 @@ fn pycanon_agrees_on_k_and_l() {
     let rel = tmp.path().join("patients-release");
     ok(&anonymise(&patients, &policy, &rel));
     cases.push((rel, vec!["age", "sex", "ethnicity", "postcode", "region", "admission_date"], "diagnosis"));
-    if let Some(adult) = adult() {
-        for (k, limit, metric) in [(5, 0.01, "loss"), (10, 0.05, "entropy"), (2, 0.0, "discernibility")] {
-            let policy = adult_policy(tmp.path(), &adult, k, limit, metric);
-            let rel = tmp.path().join(format!("adult-{k}-{metric}"));
-            ok(&anonymise(&adult.join("adult.csv"), &policy, &rel));
-            cases.push((rel, ADULT_QIS.to_vec(), "occupation"));
-        }
+    let adult = adult();
+    for (k, limit, metric) in [(5, 0.01, "loss"), (10, 0.05, "entropy"), (2, 0.0, "discernibility")] {
+        let policy = adult_policy(tmp.path(), &adult, k, limit, metric);
+        let rel = tmp.path().join(format!("adult-{k}-{metric}"));
+        ok(&anonymise(&adult.join("adult.csv"), &policy, &rel));
+        cases.push((rel, ADULT_QIS.to_vec(), "occupation"));
     }
     for (rel, qis, sensitive) in cases {
         let r = report(&rel);
@@ -539,7 +531,7 @@ fn hierarchy_rows(path: &Path) -> std::collections::HashMap<String, Vec<String>>
 /// own makes the recount fail.
 #[test]
 fn adult_local_release_is_truthful_private_better_than_global_and_deterministic() {
-    let Some(adult) = adult() else { return };
+    let adult = adult();
     let tmp = tempfile::tempdir().unwrap();
     let global_policy = adult_policy(tmp.path(), &adult, 5, 0.01, "discernibility");
     let policy = tmp.path().join("local.toml");

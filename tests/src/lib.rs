@@ -1,34 +1,42 @@
-//! Shared helpers for ledgerless's cross-crate tests: where the shared vectors live, and a
+//! Helpers for ledgerless's cross-crate tests: where the test vectors and data sets live, and a
 //! naive recursive RFC 9162 reference implementation to check the real one against.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod example;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use verifier::{Hash, node_hash};
 
-/// Returns `../shared/vectors` (or `$LEDGERLESS_SHARED/vectors`) if present.
-///
-/// When absent, prints why the calling test is skipped and returns `None`; under `CI=true`
-/// an absent folder is a failure instead, so CI can never pass by skipping.
+/// The conformance vectors, `tests/vectors/` in the repository (see its README.md).
 ///
 /// # Panics
-/// Under `CI=true` when the folder is missing.
-pub fn shared_vectors(test: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("LEDGERLESS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = base.join("vectors");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: shared vectors not found at {} (CI must have ../shared)", dir.display());
-    }
-    eprintln!("skipped {test}: shared vectors not found at {}", dir.display());
-    None
+/// If the folder is missing: a test never passes by skipping its vectors.
+pub fn vectors() -> PathBuf {
+    existing(Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors"))
+}
+
+/// One vector file or folder, `tests/vectors/<rel>`.
+///
+/// # Panics
+/// If it is missing, naming the path.
+pub fn vector(rel: &str) -> PathBuf {
+    existing(vectors().join(rel))
+}
+
+/// A public data set, `tests/data/<name>/` in the repository (see tests/data/README.md).
+///
+/// # Panics
+/// If the folder is missing, naming it.
+pub fn data(name: &str) -> PathBuf {
+    existing(Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name))
+}
+
+/// Returns `path` if it exists, else panics naming it.
+fn existing(path: PathBuf) -> PathBuf {
+    assert!(path.exists(), "test data missing: {} (it is part of the repository)", path.display());
+    path
 }
 
 /// Decodes lowercase or uppercase hex.

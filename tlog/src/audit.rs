@@ -190,8 +190,7 @@ mod tests {
 
     #[test]
     fn tessera_test_log_audits() {
-        let Some(v) = ::tests::shared_vectors("tessera audit") else { return };
-        let dir = v.join("tessera-testdata-log");
+        let dir = ::tests::vector("tessera-testdata-log");
         let vkey = std::fs::read_to_string(dir.join("log.vkey")).unwrap();
         let trust = Trust::Key(verifier::parse_verifier_key(vkey.trim()).unwrap());
         let r = audit(&DirFetch(dir), &trust, &mut |_, _| {}).unwrap();

@@ -13,8 +13,8 @@
 //!   entries, proofs between them verify, and mutated checkpoints are rejected;
 //! * a tlog-policy witness quorum with cosignatures made here.
 //!
-//! The vectors live outside the repository, in `../shared/vectors`, and are compiled in with
-//! `include_str!`; `build.rs` sets `cfg(shared_vectors)` only when that folder exists.
+//! The vectors are the repository's `tests/vectors/` (see its README.md), compiled in with
+//! `include_str!`/`include_bytes!`: a missing file fails the build, naming it.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -93,13 +93,6 @@ fn policy_quorum_with_cosignatures() {
     assert!(matches!(got, Err(CheckpointError::NoTrustedSignature { .. })), "{got:?}");
 }
 
-#[cfg(not(shared_vectors))]
-#[wasm_bindgen_test]
-fn shared_vectors_skipped() {
-    wasm_bindgen_test::console_log!("skipped: ../shared/vectors not found");
-}
-
-#[cfg(shared_vectors)]
 mod vectors {
     use verifier::write::{SignerKey, parse_signer_key, sign_note};
     use verifier::{
@@ -108,7 +101,7 @@ mod vectors {
     };
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    const REFERENCE_TREE: &str = include_str!("../../../shared/vectors/rfc6962/reference-tree-8-leaves.json");
+    const REFERENCE_TREE: &str = include_str!("../../tests/vectors/rfc6962/reference-tree-8-leaves.json");
 
     fn hex(s: &str) -> Vec<u8> {
         assert!(s.len().is_multiple_of(2), "odd-length hex {s:?}");
@@ -360,9 +353,9 @@ mod vectors {
     const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
     const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
-    const PETER_NOTE: &str = include_str!("../../../shared/vectors/signed-note/go-peterneumann.note");
+    const PETER_NOTE: &str = include_str!("../../tests/vectors/signed-note/go-peterneumann.note");
     const PETER_AND_ENOCH_NOTE: &str =
-        include_str!("../../../shared/vectors/signed-note/go-peter-and-enoch.note");
+        include_str!("../../tests/vectors/signed-note/go-peter-and-enoch.note");
     const NOTE_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 
     fn verifiers(vkeys: &[&str]) -> Verifiers {
@@ -429,17 +422,16 @@ mod vectors {
         assert!(matches!(Verifiers::new(vec![k.clone(), k]), Err(NoteError::AmbiguousKey { .. })));
     }
 
-    const TESSERA_VKEY: &str = include_str!("../../../shared/vectors/tessera-testdata-log/log.vkey");
+    const TESSERA_VKEY: &str = include_str!("../../tests/vectors/tessera-testdata-log/log.vkey");
     /// The 15 leaf hashes of the full level-0 tile, 32 bytes each.
-    const TESSERA_TILE: &[u8] =
-        include_bytes!("../../../shared/vectors/tessera-testdata-log/tile/0/000.p/15");
+    const TESSERA_TILE: &[u8] = include_bytes!("../../tests/vectors/tessera-testdata-log/tile/0/000.p/15");
     /// The 15 entries, each a big-endian u16 length and the bytes.
     const TESSERA_ENTRIES: &[u8] =
-        include_bytes!("../../../shared/vectors/tessera-testdata-log/tile/entries/000.p/15");
+        include_bytes!("../../tests/vectors/tessera-testdata-log/tile/entries/000.p/15");
 
     macro_rules! checkpoints {
         ($($n:literal)*) => {
-            [$(include_bytes!(concat!("../../../shared/vectors/tessera-testdata-log/checkpoint.", $n)).as_slice()),*]
+            [$(include_bytes!(concat!("../../tests/vectors/tessera-testdata-log/checkpoint.", $n)).as_slice()),*]
         };
     }
     const TESSERA_CHECKPOINTS: [&[u8]; 16] =

@@ -10,9 +10,7 @@ use crate::json;
 
 #[test]
 fn format_and_parse_tree() {
-    let Some(dir) = tests::shared_vectors("go tlog goldens") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "go-tlog/go-tlog-goldens.json");
     let t = &v["format_tree"];
     let golden = t["golden"].as_str().expect("golden");

@@ -1,4 +1,4 @@
-//! Conformance vectors from other projects (in `../shared/vectors`), and property tests
+//! Conformance vectors from other projects (in `tests/vectors/`), and property tests
 //! against a naive RFC 9162 implementation. One test binary, split into modules.
 
 mod ed25519;
@@ -15,8 +15,10 @@ use std::path::Path;
 use serde_json::Value;
 use verifier::Hash;
 
+/// Reads `dir/rel`; a missing vector fails the test, naming the file.
 pub(crate) fn read(dir: &Path, rel: &str) -> Vec<u8> {
-    std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+    let path = dir.join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading vector {}: {e}", path.display()))
 }
 
 pub(crate) fn json(dir: &Path, rel: &str) -> Value {

@@ -104,9 +104,7 @@ const DEVIATIONS: &[(&str, &str)] = &[
 
 #[test]
 fn all_transparency_dev_merkle_vectors() {
-    let Some(dir) = tests::shared_vectors("transparency-dev merkle vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let root = dir.join("transparency-dev-merkle/testdata");
     let mut paths = Vec::new();
     files(&root, &mut paths);

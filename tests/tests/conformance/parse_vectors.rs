@@ -14,9 +14,7 @@ const ROOT32: &str = "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=";
 
 #[test]
 fn checkpoint_bodies() {
-    let Some(dir) = tests::shared_vectors("checkpoint parse vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "parse-vectors/checkpoint-tlogproof-vkey-parse.json");
     for case in v["checkpoint_body"]["valid"].as_array().expect("valid") {
         let text = case["text"].as_str().expect("text");
@@ -49,9 +47,7 @@ fn checkpoint_bodies() {
 
 #[test]
 fn tlog_proof_marshal_unmarshal() {
-    let Some(dir) = tests::shared_vectors("tlog-proof vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "parse-vectors/checkpoint-tlogproof-vkey-parse.json");
     for case in v["tlog_proof"]["marshal"].as_array().expect("marshal") {
         let p = TlogProof {
@@ -76,9 +72,7 @@ fn tlog_proof_marshal_unmarshal() {
 
 #[test]
 fn cosignature_keys_and_timestamps() {
-    let Some(dir) = tests::shared_vectors("cosignature vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "parse-vectors/checkpoint-tlogproof-vkey-parse.json");
     let c = &v["cosignature_vkeys"];
     for k in c["valid"].as_array().expect("valid") {
@@ -104,9 +98,7 @@ fn cosignature_keys_and_timestamps() {
 
 #[test]
 fn known_public_log_keys_parse() {
-    let Some(dir) = tests::shared_vectors("known vkeys") else {
-        return;
-    };
+    let dir = tests::vectors();
     let text = String::from_utf8(crate::read(&dir, "log-keys/known-vkeys.txt")).expect("utf8");
     let mut n = 0;
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {

@@ -15,9 +15,7 @@ fn verifiers(names: &[&str], keys: &serde_json::Value) -> Result<Verifiers, Note
 
 #[test]
 fn valid_notes_verify_and_resign_byte_for_byte() {
-    let Some(dir) = tests::shared_vectors("signed-note vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "signed-note/signed-note-vectors.json");
     let keys = &v["keys"];
     for case in v["valid_notes"].as_array().expect("cases") {
@@ -54,9 +52,7 @@ fn valid_notes_verify_and_resign_byte_for_byte() {
 
 #[test]
 fn must_reject_constructions() {
-    let Some(dir) = tests::shared_vectors("signed-note vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "signed-note/signed-note-vectors.json");
     let keys = &v["keys"];
     let peter = verifiers(&["PeterNeumann"], keys).expect("keys");
@@ -110,9 +106,7 @@ fn must_reject_constructions() {
 
 #[test]
 fn bad_verifier_keys() {
-    let Some(dir) = tests::shared_vectors("signed-note vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "signed-note/signed-note-vectors.json");
     for b in v["bad_vkeys"].as_array().expect("bad") {
         if let Some(k) = b.get("vkey") {
@@ -127,9 +121,7 @@ fn bad_verifier_keys() {
 
 #[test]
 fn every_byte_mutation_of_a_signed_note_is_rejected_or_unverified() {
-    let Some(dir) = tests::shared_vectors("signed-note vectors") else {
-        return;
-    };
+    let dir = tests::vectors();
     let v = json(&dir, "signed-note/signed-note-vectors.json");
     let peter = verifiers(&["PeterNeumann"], &v["keys"]).expect("keys");
     let file = read(&dir, "signed-note/go-peterneumann.note");

@@ -24,9 +24,7 @@ fn entries(bundle: &[u8]) -> Vec<Vec<u8>> {
 
 #[test]
 fn tessera_log() {
-    let Some(dir) = tests::shared_vectors("tessera test log") else {
-        return;
-    };
+    let dir = tests::vectors();
     let log = dir.join("tessera-testdata-log");
     let vkey = String::from_utf8(read(&log, "log.vkey")).expect("utf8");
     let key = parse_verifier_key(vkey.trim()).expect("log.vkey");
@@ -86,9 +84,7 @@ fn tessera_log() {
 
 #[test]
 fn tessera_checkpoint_mutations_rejected() {
-    let Some(dir) = tests::shared_vectors("tessera test log") else {
-        return;
-    };
+    let dir = tests::vectors();
     let log = dir.join("tessera-testdata-log");
     let vkey = String::from_utf8(read(&log, "log.vkey")).expect("utf8");
     let key = parse_verifier_key(vkey.trim()).expect("log.vkey");
