@@ -15,7 +15,7 @@ use verifier::write::{
 };
 use verifier::{
     Hash, KeyKind, Policy, ProofError, Trust, Verifiers, check_checkpoint, check_tlog_proof,
-    inclusion_proof_len, is_valid_subtree, leaf_hash, node_hash, parse_checkpoint, parse_note, parse_policy,
+    inclusion_proof_len, is_valid_subtree, leaf_hash, parse_checkpoint, parse_note, parse_policy,
     parse_proof_hashes, parse_tlog_proof, parse_trust_key, parse_verifier_key, root_from_inclusion_proof,
     root_from_subtree_consistency_proof, roots_from_consistency_proof, tree_root, verify_checkpoint,
     verify_checkpoint_with_policy, verify_consistency, verify_inclusion, verify_multiproof, verify_note,
@@ -332,51 +332,9 @@ pub fn merkle_proofs(mut input: MerkleInput) {
     honest_proofs(&input);
 }
 
-/// RFC 9162 §2.1.1 `MTH`, straight from the definition.
-fn mth(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => Hash::EMPTY_TREE,
-        1 => leaves[0],
-        n => {
-            let k = split(n);
-            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-        }
-    }
-}
-
-/// The largest power of two smaller than `n` (n > 1).
-fn split(n: usize) -> usize {
-    1 << (usize::BITS - (n - 1).leading_zeros() - 1)
-}
-
-/// RFC 9162 §2.1.3.1 `PATH(m, D[n])`.
-fn path(m: usize, leaves: &[Hash]) -> Vec<Hash> {
-    let n = leaves.len();
-    if n == 1 {
-        return Vec::new();
-    }
-    let k = split(n);
-    let (mut p, other) =
-        if m < k { (path(m, &leaves[..k]), &leaves[k..]) } else { (path(m - k, &leaves[k..]), &leaves[..k]) };
-    p.push(mth(other));
-    p
-}
-
-/// RFC 9162 §2.1.4.1 `SUBPROOF(m, D[n], b)`.
-fn subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
-    let n = leaves.len();
-    if m == n {
-        return if b { Vec::new() } else { vec![mth(leaves)] };
-    }
-    let k = split(n);
-    let (mut p, other) = if m <= k {
-        (subproof(m, &leaves[..k], b), &leaves[k..])
-    } else {
-        (subproof(m - k, &leaves[k..], false), &leaves[..k])
-    };
-    p.push(mth(other));
-    p
-}
+// The RFC 9162 reference (MTH, PATH, PROOF straight from the definitions) is the `tests`
+// crate's, the same code the conformance and property tests trust.
+use tests::{naive_consistency_proof as consistency, naive_inclusion_proof as path, naive_root as mth};
 
 /// Builds a tree of 1..=32 leaves from the input and checks that honest proofs verify.
 ///
@@ -401,7 +359,7 @@ fn honest_proofs(input: &MerkleInput) {
         .unwrap_or_else(|e| panic!("honest inclusion proof for {m} in {n}: {e}"));
 
     let old = 1 + (input.size2 % n as u64) as usize;
-    let p = if old == n { Vec::new() } else { subproof(old, &leaves, true) };
+    let p = consistency(old, &leaves);
     verify_consistency(old as u64, n as u64, &p, &mth(&leaves[..old]), &root)
         .unwrap_or_else(|e| panic!("honest consistency proof from {old} to {n}: {e}"));
 
