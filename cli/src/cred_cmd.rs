@@ -465,23 +465,12 @@ pub(crate) fn demo(
     }
     let url = site_url
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
-    // The demo only builds into a new or empty directory, so on failure everything in it is
-    // ours: remove it rather than leave a half-built site.
-    let mut d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
-        if !matches!(e, issuer::IssueError::Input(ref m) if m.contains("is not empty")) {
-            let _ = std::fs::remove_dir_all(out);
-        }
-        UsageError::new(e.to_string())
+    let d = demo::build(out, app, &url, now()).map_err(|e| match e {
+        demo::DemoError::Publish(e) => crate::release_cmd::publish_error(e),
+        demo::DemoError::Log(e) => e.into(),
+        e => UsageError::new(e.to_string()),
     })?;
-    // The dataset half: an anonymised release published to its own log, and its link.
-    let release = crate::release_cmd::demo_release(out, &d.site, &url, now()).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(out);
-    })?;
-    d.links.push(("release".to_owned(), release));
-    let links_path = out.join("links.txt");
-    let text: String = d.links.iter().map(|(l, u)| format!("{l} {u}\n")).collect();
-    // Replaces the build's own links.txt (the directory is the demo's), adding the release.
-    crate::output::write_file("links", &links_path, text.as_bytes(), true)?;
+    crate::release_cmd::print_published(&d.release, &d.published);
     eprintln!(
         "demo built in {}: site in {}, links in {}",
         out.display(),
@@ -510,32 +499,6 @@ fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAddr, UsageEr
         .hint("put a real web server (or a static host) in front of the site to publish it"));
     }
     Ok(sock)
-}
-
-const CSP_META: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
-
-/// The Content-Security-Policy header for an HTML page: the policy of its `<meta>` tag (the
-/// one `demo` writes), or else computed the same way (the page's inline scripts allowed by
-/// hash, everything else only from the site's origin); plus `frame-ancestors 'none'`, which
-/// only works as a header. `None` if the page has neither a policy nor `<meta charset>`.
-fn page_csp(html: &str) -> Option<String> {
-    let computed;
-    let with_meta = if html.contains(CSP_META) {
-        html
-    } else {
-        computed = issuer::demo::add_csp(html, &[]).ok()?;
-        &computed
-    };
-    let (_, rest) = with_meta.split_once(CSP_META)?;
-    let (policy, _) = rest.split_once('"')?;
-    Some(format!("{}; frame-ancestors 'none'", policy.trim().trim_end_matches(';')))
-}
-
-/// The policy for everything that is not an HTML page with its own (scripts, the worker,
-/// data, a 404): the site's policy with no inline script.
-fn default_csp() -> String {
-    page_csp("<meta charset=\"utf-8\" />")
-        .unwrap_or_else(|| "default-src 'none'; frame-ancestors 'none'".to_owned())
 }
 
 /// The file a request names, as tower-http's `ServeDir` maps it (`index.html` for a
@@ -576,7 +539,8 @@ async fn confine(
         let real = resolve_inside(&st.0, &uri_path)?;
         let is_html =
             real.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
-        let csp = is_html.then(|| std::fs::read_to_string(&real).ok().and_then(|h| page_csp(&h))).flatten();
+        let csp =
+            is_html.then(|| std::fs::read_to_string(&real).ok().and_then(|h| demo::page_csp(&h))).flatten();
         Some(csp.unwrap_or_else(|| st.1.clone()))
     })
     .await
@@ -618,9 +582,9 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
             .await
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         eprintln!("serving {} at http://{addr}/ (Ctrl-C to stop)", dir.display());
-        let mut app = axum::Router::new()
-            .fallback_service(tower_http::services::ServeDir::new(&root))
-            .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new((root, default_csp())), confine));
+        let mut app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&root)).layer(
+            axum::middleware::from_fn_with_state(std::sync::Arc::new((root, demo::default_csp())), confine),
+        );
         // Outermost, so even the 404s of `confine` carry the headers.
         for (name, value) in headers {
             app = app.layer(SetResponseHeaderLayer::overriding(name, value));
