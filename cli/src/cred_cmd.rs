@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use verifier::{Bundle, BundleSummary, BundleTrust, Outcome, Report, StatusCheck, Trust, TrustList};
 
 use crate::args::{LogLocation, OutputArgs, SynthKind, TrustArgs, VerifyTrustArgs};
+use crate::output::outln;
 use crate::{UsageError, read};
 
 fn now() -> i64 {
@@ -244,7 +245,6 @@ pub(crate) fn revoke(
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn share(
     bundle: &Path,
     site: &str,
@@ -264,7 +264,7 @@ pub(crate) fn share(
         crate::output::write_file("--qr", q, svg.as_bytes(), force)?;
         eprintln!("wrote the QR code to {}", q.display());
     }
-    println!("{link}");
+    outln!("{link}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -335,7 +335,6 @@ struct Portfolio {
     warnings: Vec<String>,
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn verify_bundles(
     files: &[PathBuf],
     trust: &VerifyTrustArgs,
@@ -394,7 +393,7 @@ pub(crate) fn verify_bundles(
     let verified = results.iter().all(|r| r.report.verified);
     if output.json {
         let p = Portfolio { verified, bundles: results, subjects, warnings };
-        println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default())?;
         for b in p.bundles.iter().filter(|b| !b.report.verified) {
             if let Some(f) = b.report.failure() {
                 eprintln!("not verified: {}: {}: {}", b.file, f.check, f.detail);
@@ -436,7 +435,7 @@ pub(crate) fn verify_bundles(
             }
         }
         out.push_str(if verified { "verified\n" } else { "NOT VERIFIED\n" });
-        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        crate::output::stdout_bytes(out.as_bytes())?;
         for r in results.iter().filter(|r| !r.report.verified) {
             if let Some(f) = r.report.failure() {
                 eprintln!("not verified: {}: {}: {}", r.file, f.check, f.detail);
@@ -449,7 +448,6 @@ pub(crate) fn verify_bundles(
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn demo(
     out: &Path,
     site_url: Option<String>,
@@ -478,7 +476,7 @@ pub(crate) fn demo(
         out.join("links.txt").display()
     );
     for (label, link) in &d.links {
-        println!("{label} {link}");
+        outln!("{label} {link}")?;
     }
     match serve_addr {
         Some(addr) => serve(&d.site, &addr),

@@ -11,6 +11,7 @@ use verifier::KeyKind;
 use crate::UsageError;
 use crate::args::{LogCommand, LogLocation, WitnessCommand};
 use crate::fetch::HttpFetch;
+use crate::output::{out, outln};
 
 impl From<LogError> for UsageError {
     fn from(e: LogError) -> Self {
@@ -39,7 +40,7 @@ pub(crate) fn keygen(name: &str, out: &Path, witness: bool) -> Result<ExitCode, 
     let kind = if witness { KeyKind::CosignatureV1 } else { KeyKind::Ed25519 };
     let key = tlog::generate_key(name, kind)?;
     let (private, public) = tlog::write_key_pair(out, &key)?;
-    println!("{}", verifier::format_verifier_key(&key.verifier));
+    outln!("{}", verifier::format_verifier_key(&key.verifier))?;
     eprintln!("wrote {} (private, mode 0600) and {}", private.display(), public.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -134,7 +135,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
         LogCommand::Init { logdir, key } => {
             let key = tlog::read_signer_key(&key)?;
             let log = Log::init(&logdir, key)?;
-            println!("created log {} in {}", log.checkpoint().origin, logdir.display());
+            outln!("created log {} in {}", log.checkpoint().origin, logdir.display())?;
         }
         LogCommand::Append { logdir, key, lines, no_wait, quiet, files } => {
             let key = tlog::read_signer_key(&key)?;
@@ -176,19 +177,19 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 }
                 u
             })?;
-            if let Some(e) = write_err.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
-                return Err(UsageError::new(format!("writing to standard output: {e}")));
+            if let Some(e) = write_err {
+                crate::output::pipe_closed_is_success(Err(e))?;
             }
             let _ = out.flush();
             eprintln!("appended {n} entries; checkpoint {} size {} root {}", c.origin, c.size, c.root_hash);
         }
         LogCommand::Prove { logdir, index, size } => {
             let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            out!("{}", verifier::format_proof_hashes(&p))?;
         }
         LogCommand::Consistency { logdir, from, to } => {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
-            print!("{}", verifier::format_proof_hashes(&p));
+            out!("{}", verifier::format_proof_hashes(&p))?;
         }
         LogCommand::Proof { logdir, index, out, force } => {
             // Checked before the proof is built: a bad --out fails fast, and the log's own
@@ -199,7 +200,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
             let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
             match out {
                 Some(path) => crate::output::write_file("--out", &path, p.as_bytes(), force)?,
-                None => print!("{p}"),
+                None => out!("{p}")?,
             }
         }
     }
@@ -223,7 +224,7 @@ pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCo
     match r {
         Ok(r) => {
             let c = &r.checkpoint;
-            println!(
+            outln!(
                 "ok: {} entries of {} verified against checkpoint size {} root {} signed by {}{}",
                 c.size,
                 fetch.location(),
@@ -235,7 +236,7 @@ pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCo
                 } else {
                     format!(", cosigned by {}", r.cosigners.join(", "))
                 }
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(tlog::AuditError::Log(e)) => Err(e.into()),
@@ -269,7 +270,7 @@ pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
                 LogLocation::Dir(d) => tlog::add_cosignature(d, &c.note, LockMode::Wait)?,
                 LogLocation::Url(_) => false,
             };
-            print!("{}", c.note);
+            out!("{}", c.note)?;
             eprintln!(
                 "cosigned {} size {} (previously cosigned size {}){}",
                 c.checkpoint.origin,

@@ -12,7 +12,6 @@ mod log_cmd;
 mod output;
 mod release_cmd;
 
-use std::io::{ErrorKind, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -202,9 +201,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
 }
 
 /// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr.
-#[allow(clippy::print_stdout)]
 pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
-    let mut out = std::io::stdout().lock();
     let text = if output.json {
         // Serialising our own report cannot fail: it holds only strings, bools and enums.
         serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
@@ -222,11 +219,9 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
         s.push_str(if report.verified { "verified\n" } else { "NOT VERIFIED\n" });
         s
     };
-    // A closed pipe (e.g. `| head`) is not an error worth reporting.
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        && e.kind() != ErrorKind::BrokenPipe
-    {
-        eprintln!("error: writing the report: {e}");
+    // A closed pipe (e.g. `| head`) is success; another error is reported, and the verdict stands.
+    if let Err(e) = output::stdout_bytes(text.as_bytes()) {
+        eprintln!("error: {}", e.message);
     }
     if let Some(f) = report.failure() {
         eprintln!("not verified: {}: {}", f.check, f.detail);

@@ -1,12 +1,52 @@
-//! Writing the files a command was asked to write (`--out`, `--qr`): never over an existing
-//! file unless `--force`, never into a log directory's own files (even with `--force`), and
-//! atomically — a temporary file beside the target, fsynced, then linked or renamed into
-//! place — so a killed command leaves the old file or the new one, never a torn one.
+//! Where the CLI's output goes. Standard output: only through [`stdout`] (the [`outln!`] and
+//! [`out!`] macros), where a closed pipe (`ledgerless … | head -1`) is success, never a panic.
+//! Files a command was asked to write (`--out`, `--qr`): never over an existing file unless
+//! `--force`, never into a log directory's own files (even with `--force`), and atomically — a
+//! temporary file beside the target, fsynced, then linked or renamed into place — so a killed
+//! command leaves the old file or the new one, never a torn one.
 
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use crate::UsageError;
+
+/// Writes to standard output, the one place the CLI does. A closed pipe (the reader, e.g.
+/// `head -1`, has what it wanted) is success: the rest is dropped. Any other error is returned.
+pub(crate) fn stdout(args: std::fmt::Arguments<'_>) -> Result<(), UsageError> {
+    pipe_closed_is_success(std::io::stdout().lock().write_fmt(args))
+}
+
+/// [`stdout`] for bytes.
+pub(crate) fn stdout_bytes(bytes: &[u8]) -> Result<(), UsageError> {
+    let mut out = std::io::stdout().lock();
+    pipe_closed_is_success(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
+/// A write's result with a closed pipe counted as success.
+pub(crate) fn pipe_closed_is_success(r: std::io::Result<()>) -> Result<(), UsageError> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(UsageError::new(format!("writing to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `println!` through [`stdout`]: evaluates to `Result<(), UsageError>`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// `print!` through [`stdout`]: evaluates to `Result<(), UsageError>`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
 
 /// Names a log directory manages (C2SP tlog-tiles plus our status list and lock): writing
 /// over any of them corrupts or rolls back the log.

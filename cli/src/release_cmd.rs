@@ -9,6 +9,7 @@ use verifier::{BundleTrust, ROW_PROOF_FORMAT};
 
 use crate::UsageError;
 use crate::args::{LogLocation, OutputArgs, VerifyTrustArgs};
+use crate::output::outln;
 
 pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key)?;
@@ -67,10 +68,7 @@ pub(crate) fn prove_row(
     json.push(b'\n');
     match out {
         Some(p) => crate::output::write_file("--out", p, &json, force)?,
-        None => {
-            use std::io::Write as _;
-            std::io::stdout().write_all(&json).map_err(|e| UsageError::new(e.to_string()))?;
-        }
+        None => crate::output::stdout_bytes(&json)?,
     }
     eprintln!("row {row} of {file}: {}", proof.values.join(", "));
     Ok(ExitCode::SUCCESS)
@@ -98,7 +96,7 @@ pub(crate) fn verify_row_proof(
     {
         let cols = p.release.manifest.resource(&p.file).and_then(|r| r.columns.clone()).unwrap_or_default();
         let shown: Vec<String> = cols.iter().zip(&p.values).map(|(c, v)| format!("{c}={v:?}")).collect();
-        println!("{}: {} row {}: {}", file.display(), p.file, p.row, shown.join(", "));
+        outln!("{}: {} row {}: {}", file.display(), p.file, p.row, shown.join(", "))?;
     }
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -216,7 +214,7 @@ pub(crate) fn verify_release(
             "logSource": source.name(),
             "problems": problems,
         });
-        println!("{v:#}");
+        outln!("{v:#}")?;
     } else {
         crate::print_report(&report, &OutputArgs { json: false });
         for (f, s) in &files {
@@ -226,29 +224,29 @@ pub(crate) fn verify_release(
                 FileStatus::Missing => "MISSING".to_string(),
                 FileStatus::Extra => "EXTRA: not in the published manifest".to_string(),
             };
-            println!("  {f}: {word}");
+            outln!("  {f}: {word}")?;
         }
         match &recount {
-            Some(Ok((f, c, p))) if p.is_empty() => println!(
+            Some(Ok((f, c, p))) if p.is_empty() => outln!(
                 "  recount: {f}: {} rows in {} classes, the smallest has {} rows{}; {} suppressed: as claimed",
                 c.rows,
                 c.classes,
                 c.smallest,
                 c.distinct_l.iter().map(|(col, l)| format!(", {col} l = {l}")).collect::<String>(),
                 c.suppressed
-            ),
-            Some(Ok((f, _, p))) => println!("  recount: FAIL {f}: {}", p.join("; ")),
-            Some(Err(e)) => println!("  recount: FAIL {e}"),
+            )?,
+            Some(Ok((f, _, p))) => outln!("  recount: FAIL {f}: {}", p.join("; "))?,
+            Some(Err(e)) => outln!("  recount: FAIL {e}")?,
             None => {}
         }
         match &fork {
-            Some(Ok(s)) => println!("  log: {s}"),
-            Some(Err(e)) => println!("  log: FAIL {e}"),
+            Some(Ok(s)) => outln!("  log: {s}")?,
+            Some(Err(e)) => outln!("  log: FAIL {e}")?,
             None if report.verified => match source {
-                LogSource::Offline => println!("  log: not checked (--offline): verified offline"),
-                _ => println!(
+                LogSource::Offline => outln!("  log: not checked (--offline): verified offline")?,
+                _ => outln!(
                     "  log: not checked (no --log, and no log named for the publisher by --trust): verified offline"
-                ),
+                )?,
             },
             None => {}
         }
@@ -256,7 +254,7 @@ pub(crate) fn verify_release(
             && report.verified
         {
             // The figures are the manifest's; they are stated as facts only once recounted.
-            println!(
+            outln!(
                 "release {:?} by {name}: {}k = {} (policy {}), {} records, {} suppressed",
                 m.name,
                 if verified { "" } else { "claims " },
@@ -264,9 +262,9 @@ pub(crate) fn verify_release(
                 m.privacy.k,
                 m.privacy.records,
                 m.privacy.suppressed
-            );
+            )?;
         }
-        println!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" });
+        outln!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" })?;
     }
     for p in &problems {
         eprintln!("not verified: {p}");
