@@ -28,14 +28,6 @@ pub(crate) fn synth(
     if !matches!(kind, SynthKind::Registrants) {
         return Err(UsageError::new("internal: only registrants are made here"));
     }
-    let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-    if ext.as_deref().is_some_and(|e| e != "csv") {
-        return Err(UsageError::new(format!(
-            "--out {}: registrants are written as CSV only (the issuer reads CSV)",
-            out.display()
-        ))
-        .hint("give a file name ending in .csv"));
-    }
     let mut file = crate::output::Output::create("--out", out, force)?;
     issuer::synth::registrants_csv(rows, seed, file.writer())
         .map_err(|e| UsageError::new(format!("cannot write {}: {e}", out.display())))?;
@@ -153,17 +145,6 @@ pub(crate) fn disclose(
     out: &Path,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    // The full bundle is the holder's only copy: never replace it with a partial one.
-    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(bundle), std::fs::canonicalize(out))
-        && a == b
-    {
-        return Err(UsageError::new(format!(
-            "--out {} is the input bundle; refusing to replace the full bundle with a partial one (even with --force)",
-            out.display()
-        ))
-        .hint("write the disclosed bundle to a new file"));
-    }
-    crate::output::check_target("--out", out, force)?;
     let b = Bundle::parse(&read("BUNDLE", bundle)?)
         .map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let d =
@@ -251,10 +232,6 @@ pub(crate) fn share(
     qr: Option<&Path>,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    issuer::check_site_url(site).map_err(|e| UsageError::new(format!("--site: {e}")))?;
-    if let Some(q) = qr {
-        crate::output::check_target("--qr", q, force)?;
-    }
     let bytes = read("BUNDLE", bundle)?;
     Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
@@ -454,13 +431,6 @@ pub(crate) fn demo(
     serve_addr: Option<String>,
     app: &Path,
 ) -> Result<ExitCode, UsageError> {
-    // Every argument is checked before anything is built.
-    if let Some(addr) = &serve_addr {
-        loopback_addr("--serve", addr)?;
-    }
-    if let Some(u) = &site_url {
-        issuer::check_site_url(u).map_err(|e| UsageError::new(format!("--site-url: {e}")))?;
-    }
     let url = site_url
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
     let d = demo::build(out, app, &url, now()).map_err(|e| match e {
@@ -482,21 +452,6 @@ pub(crate) fn demo(
         Some(addr) => serve(&d.site, &addr),
         None => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// Parses a listening address and refuses anything but loopback (the demo server is for
-/// the local machine only).
-fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAddr, UsageError> {
-    let sock: std::net::SocketAddr = addr
-        .parse()
-        .map_err(|_| UsageError::new(format!("{flag} {addr:?} is not an address like 127.0.0.1:8080")))?;
-    if !sock.ip().is_loopback() {
-        return Err(UsageError::new(format!(
-            "refusing to serve on {addr}: only loopback addresses (127.0.0.0/8, ::1)"
-        ))
-        .hint("put a real web server (or a static host) in front of the site to publish it"));
-    }
-    Ok(sock)
 }
 
 /// The file a request names, as tower-http's `ServeDir` maps it (`index.html` for a
@@ -562,7 +517,7 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
     use axum::http::{HeaderName, HeaderValue, header};
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let sock = loopback_addr("--addr", addr)?;
+    let sock = crate::args::loopback_addr("--addr", addr)?;
     if !dir.is_dir() {
         return Err(UsageError::new(format!("{} is not a directory", dir.display())));
     }

@@ -85,12 +85,9 @@ fn entries(files: &[PathBuf], lines: bool) -> impl Iterator<Item = Result<Vec<u8
 }
 
 /// Checks every input before anything is appended or printed: each FILE is a readable
-/// regular file (standard input at most once) and every entry fits (files by size; lines by
+/// regular file (standard input at most once: `Command::validate`) and every entry fits (files by size; lines by
 /// a first pass).
 fn precheck(files: &[PathBuf], lines: bool) -> Result<(), UsageError> {
-    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(UsageError::new("standard input (\"-\") is given more than once"));
-    }
     for path in files.iter().filter(|p| p.as_os_str() != "-") {
         let meta = std::fs::metadata(path).map_err(|e| {
             UsageError::new(format!("cannot read {}: {e}; nothing was appended", path.display()))
@@ -192,11 +189,6 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
             out!("{}", verifier::format_proof_hashes(&p))?;
         }
         LogCommand::Proof { logdir, index, out, force } => {
-            // Checked before the proof is built: a bad --out fails fast, and the log's own
-            // files (LOGDIR/checkpoint, LOGDIR/tile/...) are never a valid target.
-            if let Some(path) = &out {
-                crate::output::check_target("--out", path, force)?;
-            }
             let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
             match out {
                 Some(path) => crate::output::write_file("--out", &path, p.as_bytes(), force)?,

@@ -90,6 +90,8 @@ pub(crate) fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, UsageError> {
+    // Every flag is checked before anything is read, built or written.
+    cli.command.validate()?;
     let (report, output) = match cli.command {
         Command::VerifyInclusion { vkey, checkpoint, entry, index, proof, output } => {
             let trust = load_key(&vkey)?;
@@ -165,8 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
-        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, force } => {
-            output::check_target("--out", &out, force)?;
+        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, .. } => {
             return analytics_cmd::synth_patients(rows, seed, &out);
         }
         Command::Synth { kind, rows, seed, out, force } => {

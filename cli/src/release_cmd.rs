@@ -57,10 +57,6 @@ pub(crate) fn prove_row(
     out: Option<&Path>,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    if let Some(p) = out {
-        // Before the (streaming, possibly long) proof: refuse an existing file at once.
-        crate::output::check_target("--out", p, force)?;
-    }
     let file = if table == "microdata" { "microdata.csv".to_string() } else { format!("tables/{table}.csv") };
     let proof =
         analytics::publish::prove_row(release, &file, row).map_err(|e| UsageError::new(e.to_string()))?;
