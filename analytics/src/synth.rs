@@ -729,18 +729,8 @@ fn iso_date((y, m, d): (i32, u32, u32)) -> String {
 // Output helpers.
 
 /// Appends `v` in decimal.
-fn push_num(b: &mut Vec<u8>, mut v: u32) {
-    let mut tmp = [b'0'; 10];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    b.extend_from_slice(&tmp[i..]);
+fn push_num(b: &mut Vec<u8>, v: u32) {
+    ::synth::push_decimal(b, u64::from(v), 1);
 }
 
 /// Appends `YYYY-MM-DD` (years 0–9999).

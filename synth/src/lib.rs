@@ -3,7 +3,8 @@
 //! a self-contained xoshiro256** generator seeded through SplitMix64 ([`Rng`]), keyed
 //! bijections for identifiers ([`permute32`], [`permute64`], [`permute_below`]), and day
 //! arithmetic on the proleptic Gregorian calendar ([`days_from_civil`], [`civil_from_days`],
-//! [`add_months`]). No floating-point formatting, no hash-map iteration, no clock.
+//! [`add_months`]), and decimal formatting ([`push_decimal`]). No floating-point formatting, no
+//! hash-map iteration, no clock.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -187,6 +188,24 @@ pub fn add_months(day: i32, months: i32) -> i32 {
     days_from_civil(ny, nm, d.min(days_in_month(ny, nm)))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+/// Appends `v` in decimal, zero-padded to at least `width` digits (at most 20).
+pub fn push_decimal(b: &mut Vec<u8>, mut v: u64, width: usize) {
+    let mut tmp = [b'0'; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 && tmp.len() - i >= width.min(20) {
+            break;
+        }
+    }
+    b.extend_from_slice(&tmp[i..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +220,15 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
         }
+    }
+
+    #[test]
+    fn decimals() {
+        let mut b = Vec::new();
+        push_decimal(&mut b, 0, 1);
+        push_decimal(&mut b, 7, 2);
+        push_decimal(&mut b, u64::MAX, 1);
+        assert_eq!(b, b"00718446744073709551615");
     }
 
     #[test]
