@@ -493,6 +493,11 @@ impl Command {
                 // files (LOGDIR/checkpoint, LOGDIR/tile/...) are never a valid target.
                 check_target("--out", out, *force)?;
             }
+            Command::Verify { files, entry, .. }
+                if files.first().is_some_and(|f| f.is_dir()) && (files.len() > 1 || entry.is_some()) =>
+            {
+                return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
+            }
             Command::Log(LogCommand::Append { files, .. })
                 if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 =>
             {
