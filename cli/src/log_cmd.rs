@@ -1,6 +1,6 @@
 //! Wiring for `keygen`, `log ...`, `audit` and `witness cosign`.
 
-use std::io::{BufRead as _, BufWriter, Read as _, Write as _};
+use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -149,7 +149,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 eprintln!("waiting for another append to {} to finish...", logdir.display());
             })?;
             let pb = spinner("appending");
-            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut out = crate::output::stdout_buffered();
             let mut write_err = None;
             let mut n = 0u64;
             let c = log.append(entries(&files, lines), &mut |index, hash| {

@@ -22,6 +22,12 @@ pub(crate) fn stdout_bytes(bytes: &[u8]) -> Result<(), UsageError> {
     pipe_closed_is_success(out.write_all(bytes).and_then(|()| out.flush()))
 }
 
+/// A buffered writer on standard output, for commands that print line by line as they go
+/// (`log append`); its errors go through [`pipe_closed_is_success`].
+pub(crate) fn stdout_buffered() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
 /// A write's result with a closed pipe counted as success.
 pub(crate) fn pipe_closed_is_success(r: std::io::Result<()>) -> Result<(), UsageError> {
     match r {
