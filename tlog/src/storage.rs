@@ -360,3 +360,37 @@ impl TileSource for FetchTiles<'_> {
         Ok(data)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_file_replaces_or_refuses_and_leaves_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub").join("a.json");
+        write_file_atomic(&p, b"one", true).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"two").unwrap();
+        assert!(!f.commit(false).unwrap(), "an existing file is not replaced without `replace`");
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"two").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(&p).unwrap(), b"one", "dropped uncommitted: nothing changes");
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"three").unwrap();
+        assert!(f.commit(true).unwrap());
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.json"], "no temporary file is left");
+    }
+}
