@@ -449,37 +449,36 @@ fn csv_err(path: &Path, e: csv::Error) -> Error {
     input_err(path, message)
 }
 
-/// Writes `rows` synthetic patients for `seed` to `out` (CSV, or Parquet by extension), through a
-/// temporary file renamed at the end; memory does not grow with `rows`.
+/// Writes `rows` synthetic patients for `seed` to `out` (CSV, or Parquet by extension) as a
+/// [`tlog::AtomicFile`]: the whole file or none, durably; memory does not grow with `rows`.
 pub fn write_patients(out: &Path, rows: u64, seed: u64) -> Result<(), Error> {
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let tmp = out.with_extension(format!("{}.partial", ext.as_deref().unwrap_or("out")));
-    let result = match ext.as_deref() {
-        Some("csv") => File::create(&tmp).map_err(|e| Error::io(&tmp, e)).and_then(|f| {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            crate::synth::write_patients_csv(&mut w, rows, seed)
-                .and_then(|()| std::io::Write::flush(&mut w))
-                .map_err(|e| Error::io(&tmp, e))
-        }),
-        Some("parquet") => write_patients_parquet(&tmp, rows, seed),
+    let parquet = match ext.as_deref() {
+        Some("csv") => false,
+        Some("parquet") => true,
         _ => {
             return Err(Error::Output { path: out.into(), message: "must end in .csv or .parquet".into() });
         }
     };
-    match result.and_then(|()| std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    let mut file = tlog::AtomicFile::create(out, None).map_err(|e| Error::io(out, e))?;
+    if parquet {
+        write_patients_parquet(out, &mut file, rows, seed)?;
+    } else {
+        crate::synth::write_patients_csv(&mut file, rows, seed).map_err(|e| Error::io(out, e))?;
     }
+    file.commit(true).map_err(|e| Error::io(out, e))?;
+    Ok(())
 }
 
-fn write_patients_parquet(path: &Path, rows: u64, seed: u64) -> Result<(), Error> {
+fn write_patients_parquet<W: std::io::Write>(
+    path: &Path,
+    file: W,
+    rows: u64,
+    seed: u64,
+) -> Result<(), Error> {
     let err = |e: PolarsError| Error::Output { path: path.into(), message: e.to_string() };
     let generator = crate::synth::PatientGenerator::new(seed);
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut writer: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
+    let mut writer: Option<polars::io::parquet::write::BatchedWriter<W>> = None;
     let mut file = Some(file);
     const BATCH: u64 = 200_000;
     let mut start = 0u64;

@@ -1,4 +1,5 @@
-//! Release manifests from a release directory, file-by-file checks, and row proofs.
+//! Release manifests from a release directory, the publish transaction ([`publish_release`]),
+//! file-by-file checks, and row proofs.
 //! Formats in docs/formats.md ("Releases"). Hashing is streamed: memory does not grow with file
 //! size (CSV row leaves are folded into their root as they are read).
 
@@ -15,6 +16,9 @@ use verifier::{
 };
 
 use crate::Error;
+
+mod transaction;
+pub use transaction::{PublishError, Published, credential_log, publish_release, write_bundle, write_json};
 
 /// The manifest's file name in a release directory.
 pub const MANIFEST_FILE: &str = "manifest.json";

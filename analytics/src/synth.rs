@@ -45,6 +45,7 @@
 //!   by frequency; patients of Irish, other White, South Asian, Black African, Chinese and Arab
 //!   backgrounds get names typical of those backgrounds.
 
+use ::synth::{Rng, civil_from_days, days_from_civil, days_in_month, permute_below, permute64};
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::mpsc;
@@ -707,42 +708,6 @@ const BANK_HOLIDAYS: [(i32, u32, u32); 8] = [
 const FIRST_DAY: i32 = days_from_civil(2025, 4, 1);
 const FY_DAYS: usize = 365;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = (y - era * 400) as u32;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe as i32 - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-const fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = (z - era * 146_097) as u32;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe as i32 + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    let yu = y.unsigned_abs();
-    let leap = yu.is_multiple_of(4) && (!yu.is_multiple_of(100) || yu.is_multiple_of(400));
-    match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// The days of birth giving `age` (at least 1) on the admission date `(y, m, d)`: after the day
 /// `age + 1` years before admission, up to the day `age` years before (29 February clamps to the 28th,
 /// so a leap-day birthday counts from 1 March in other years).
@@ -761,117 +726,11 @@ fn iso_date((y, m, d): (i32, u32, u32)) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Randomness: xoshiro256** seeded through SplitMix64, and keyed bijections for identifiers
-// (as in `issuer::synth`).
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-struct Rng {
-    s: [u64; 4],
-}
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        let mut sm = seed;
-        // SplitMix64 is a bijection of its counter, so the four words are never all zero.
-        Rng { s: [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)] }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = self.s[1] << 17;
-        self.s[2] ^= self.s[0];
-        self.s[3] ^= self.s[1];
-        self.s[1] ^= self.s[2];
-        self.s[0] ^= self.s[3];
-        self.s[2] ^= t;
-        self.s[3] = self.s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻³⁵ for the sizes used here).
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in `lo..=hi`; `lo` when the range is empty.
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + self.below((hi - lo) as u64 + 1) as i32
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
-/// A keyed bijection of `u64`.
-fn permute64(x: u64, key: u64) -> u64 {
-    let mut x = x ^ key;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_add(key.rotate_left(29));
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^= x >> 29;
-    x
-}
-
-/// A keyed bijection of `0..2^bits` (`2 <= bits <= 32`).
-fn permute_bits(mut x: u64, bits: u32, key: u64) -> u64 {
-    let mask = (1u64 << bits) - 1;
-    for round in 0..3 {
-        x = (x + (key >> (round * 16))) & mask;
-        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d) & mask; // odd: invertible modulo 2^bits
-        x ^= x >> (bits / 2);
-    }
-    x
-}
-
-/// A keyed bijection of `0..n` (cycle walking over `0..2^bits`, `n <= 2^bits`); `x < n`.
-fn permute_below(x: u64, n: u64, bits: u32, key: u64) -> u64 {
-    let mut y = x;
-    loop {
-        // Terminates: the permutation's cycle through `x` returns to `x`, which is below `n`.
-        y = permute_bits(y, bits, key);
-        if y < n {
-            return y;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Output helpers.
 
 /// Appends `v` in decimal.
-fn push_num(b: &mut Vec<u8>, mut v: u32) {
-    let mut tmp = [b'0'; 10];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    b.extend_from_slice(&tmp[i..]);
+fn push_num(b: &mut Vec<u8>, v: u32) {
+    ::synth::push_decimal(b, u64::from(v), 1);
 }
 
 /// Appends `YYYY-MM-DD` (years 0–9999).

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use analytics::anonymise::{Existing, Stage};
 
 use crate::UsageError;
+use crate::output::outln;
 
 pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
     let t = std::time::Instant::now();
@@ -60,14 +61,14 @@ pub(crate) fn anonymise(
                 serde_json::json!({"read": read, "search": search, "write": write, "tables_and_report": tables}),
             );
         }
-        println!("{v}");
+        outln!("{v}")?;
         return Ok(ExitCode::SUCCESS);
     }
     if !quiet {
         let levels: Vec<String> =
             r.attributes.iter().map(|a| format!("{}={}/{}", a.column, a.level, a.height)).collect();
-        println!("release written to {}", out.display());
-        println!(
+        outln!("release written to {}", out.display())?;
+        outln!(
             "  k = {} achieved (policy {}), {} of {} records suppressed ({:.2}%), {} classes",
             r.result.achieved_k,
             r.policy.k,
@@ -75,23 +76,26 @@ pub(crate) fn anonymise(
             r.input.rows,
             r.result.suppressed_share * 100.0,
             r.result.classes
-        );
+        )?;
         for d in &r.result.achieved_l {
-            println!(
+            outln!(
                 "  l = {} distinct values of {} in every class (policy {} {})",
-                d.distinct_l, d.column, d.required_l, d.variant
-            );
+                d.distinct_l,
+                d.column,
+                d.required_l,
+                d.variant
+            )?;
         }
-        println!("  generalisation: {}", levels.join(", "));
-        println!(
+        outln!("  generalisation: {}", levels.join(", "))?;
+        outln!(
             "  loss {:.4}, entropy {:.1} bits, discernibility {}; highest prosecutor risk {:.4} → {:.4}",
             r.information_loss.loss,
             r.information_loss.entropy_bits,
             r.information_loss.discernibility,
             r.risk.before.prosecutor_highest,
             r.risk.after.prosecutor_highest
-        );
-        println!(
+        )?;
+        outln!(
             "  search: {} nodes, {} checked, {} tagged, {} pruned; {:.3} s read, {:.3} s search, {:.3} s write, {:.3} s tables",
             r.search.lattice_size,
             r.search.checked,
@@ -101,7 +105,7 @@ pub(crate) fn anonymise(
             search,
             write,
             tables
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,12 @@
-//! Command-line arguments (clap derive). No I/O here.
+//! Command-line arguments (clap derive), and their validation in one place
+//! ([`Command::validate`]), before any command runs.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::UsageError;
+use crate::output::check_target;
 
 /// ledgerless: tamper-evident credentials and datasets on transparency logs, no blockchain.
 #[derive(Debug, Parser)]
@@ -433,4 +437,89 @@ pub(crate) struct VerifyTrustArgs {
     /// A C2SP tlog-policy file (log key, witnesses, quorum).
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
+}
+
+impl Command {
+    /// Checks every flag a command was given before it does anything: output files that may
+    /// be written (`--out`, `--qr`: not a directory, not a log's own file, not existing unless
+    /// `--force`), URLs and addresses, and flags that exclude each other. What a flag's file
+    /// contains is checked by the command that reads it.
+    pub(crate) fn validate(&self) -> Result<(), UsageError> {
+        match self {
+            Command::Synth { kind, out, force, .. } => {
+                let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+                if matches!(kind, SynthKind::Registrants) && ext.as_deref().is_some_and(|e| e != "csv") {
+                    return Err(UsageError::new(format!(
+                        "--out {}: registrants are written as CSV only (the issuer reads CSV)",
+                        out.display()
+                    ))
+                    .hint("give a file name ending in .csv"));
+                }
+                check_target("--out", out, *force)?;
+            }
+            Command::Disclose { bundle, out, force, .. } => {
+                // The full bundle is the holder's only copy: never replace it with a partial one.
+                if let (Ok(a), Ok(b)) = (std::fs::canonicalize(bundle), std::fs::canonicalize(out))
+                    && a == b
+                {
+                    return Err(UsageError::new(format!(
+                        "--out {} is the input bundle; refusing to replace the full bundle with a partial one (even with --force)",
+                        out.display()
+                    ))
+                    .hint("write the disclosed bundle to a new file"));
+                }
+                check_target("--out", out, *force)?;
+            }
+            Command::Share { site, qr, force, .. } => {
+                issuer::check_site_url(site).map_err(|e| UsageError::new(format!("--site: {e}")))?;
+                if let Some(q) = qr {
+                    check_target("--qr", q, *force)?;
+                }
+            }
+            Command::Demo { site_url, serve, .. } => {
+                if let Some(addr) = serve {
+                    loopback_addr("--serve", addr)?;
+                }
+                if let Some(u) = site_url {
+                    issuer::check_site_url(u).map_err(|e| UsageError::new(format!("--site-url: {e}")))?;
+                }
+            }
+            Command::Serve { addr, .. } => {
+                loopback_addr("--addr", addr)?;
+            }
+            Command::ProveRow { out: Some(out), force, .. }
+            | Command::Log(LogCommand::Proof { out: Some(out), force, .. }) => {
+                // Before the (possibly long) proof: refuse a bad --out at once; the log's own
+                // files (LOGDIR/checkpoint, LOGDIR/tile/...) are never a valid target.
+                check_target("--out", out, *force)?;
+            }
+            Command::Verify { files, entry, .. }
+                if files.first().is_some_and(|f| f.is_dir()) && (files.len() > 1 || entry.is_some()) =>
+            {
+                return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
+            }
+            Command::Log(LogCommand::Append { files, .. })
+                if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 =>
+            {
+                return Err(UsageError::new("standard input (\"-\") is given more than once"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The socket address in `addr`, which must be a loopback address: `serve` is for looking at
+/// a site locally, not for publishing it.
+pub(crate) fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAddr, UsageError> {
+    let sock: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| UsageError::new(format!("{flag} {addr:?} is not an address like 127.0.0.1:8080")))?;
+    if !sock.ip().is_loopback() {
+        return Err(UsageError::new(format!(
+            "refusing to serve on {addr}: only loopback addresses (127.0.0.0/8, ::1)"
+        ))
+        .hint("put a real web server (or a static host) in front of the site to publish it"));
+    }
+    Ok(sock)
 }

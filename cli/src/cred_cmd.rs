@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use verifier::{Bundle, BundleSummary, BundleTrust, Outcome, Report, StatusCheck, Trust, TrustList};
 
 use crate::args::{LogLocation, OutputArgs, SynthKind, TrustArgs, VerifyTrustArgs};
+use crate::output::outln;
 use crate::{UsageError, read};
 
 fn now() -> i64 {
@@ -26,14 +27,6 @@ pub(crate) fn synth(
 ) -> Result<ExitCode, UsageError> {
     if !matches!(kind, SynthKind::Registrants) {
         return Err(UsageError::new("internal: only registrants are made here"));
-    }
-    let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-    if ext.as_deref().is_some_and(|e| e != "csv") {
-        return Err(UsageError::new(format!(
-            "--out {}: registrants are written as CSV only (the issuer reads CSV)",
-            out.display()
-        ))
-        .hint("give a file name ending in .csv"));
     }
     let mut file = crate::output::Output::create("--out", out, force)?;
     issuer::synth::registrants_csv(rows, seed, file.writer())
@@ -155,17 +148,6 @@ pub(crate) fn disclose(
     out: &Path,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    // The full bundle is the holder's only copy: never replace it with a partial one.
-    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(bundle), std::fs::canonicalize(out))
-        && a == b
-    {
-        return Err(UsageError::new(format!(
-            "--out {} is the input bundle; refusing to replace the full bundle with a partial one (even with --force)",
-            out.display()
-        ))
-        .hint("write the disclosed bundle to a new file"));
-    }
-    crate::output::check_target("--out", out, force)?;
     let b = Bundle::parse(&read("BUNDLE", bundle)?)
         .map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let d =
@@ -247,17 +229,12 @@ pub(crate) fn revoke(
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn share(
     bundle: &Path,
     site: &str,
     qr: Option<&Path>,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    issuer::check_site_url(site).map_err(|e| UsageError::new(format!("--site: {e}")))?;
-    if let Some(q) = qr {
-        crate::output::check_target("--qr", q, force)?;
-    }
     let bytes = read("BUNDLE", bundle)?;
     Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
     let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
@@ -267,7 +244,7 @@ pub(crate) fn share(
         crate::output::write_file("--qr", q, svg.as_bytes(), force)?;
         eprintln!("wrote the QR code to {}", q.display());
     }
-    println!("{link}");
+    outln!("{link}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -338,7 +315,6 @@ struct Portfolio {
     warnings: Vec<String>,
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn verify_bundles(
     files: &[PathBuf],
     trust: &VerifyTrustArgs,
@@ -397,7 +373,7 @@ pub(crate) fn verify_bundles(
     let verified = results.iter().all(|r| r.report.verified);
     if output.json {
         let p = Portfolio { verified, bundles: results, subjects, warnings };
-        println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default())?;
         for b in p.bundles.iter().filter(|b| !b.report.verified) {
             if let Some(f) = b.report.failure() {
                 eprintln!("not verified: {}: {}: {}", b.file, f.check.name(), f.detail);
@@ -439,7 +415,7 @@ pub(crate) fn verify_bundles(
             }
         }
         out.push_str(if verified { "verified\n" } else { "NOT VERIFIED\n" });
-        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        crate::output::stdout_bytes(out.as_bytes())?;
         for r in results.iter().filter(|r| !r.report.verified) {
             if let Some(f) = r.report.failure() {
                 eprintln!("not verified: {}: {}: {}", r.file, f.check.name(), f.detail);
@@ -452,39 +428,20 @@ pub(crate) fn verify_bundles(
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn demo(
     out: &Path,
     site_url: Option<String>,
     serve_addr: Option<String>,
     app: &Path,
 ) -> Result<ExitCode, UsageError> {
-    // Every argument is checked before anything is built.
-    if let Some(addr) = &serve_addr {
-        loopback_addr("--serve", addr)?;
-    }
-    if let Some(u) = &site_url {
-        issuer::check_site_url(u).map_err(|e| UsageError::new(format!("--site-url: {e}")))?;
-    }
     let url = site_url
         .unwrap_or_else(|| format!("http://{}/", serve_addr.as_deref().unwrap_or(crate::args::DEFAULT_ADDR)));
-    // The demo only builds into a new or empty directory, so on failure everything in it is
-    // ours: remove it rather than leave a half-built site.
-    let mut d = issuer::demo::build(out, app, &url, now()).map_err(|e| {
-        if !matches!(e, issuer::IssueError::OutputNotEmpty(_)) {
-            let _ = std::fs::remove_dir_all(out);
-        }
-        UsageError::new(e.to_string())
+    let d = demo::build(out, app, &url, now()).map_err(|e| match e {
+        demo::DemoError::Publish(e) => crate::release_cmd::publish_error(e),
+        demo::DemoError::Log(e) => e.into(),
+        e => UsageError::new(e.to_string()),
     })?;
-    // The dataset half: an anonymised release published to its own log, and its link.
-    let release = crate::release_cmd::demo_release(out, &d.site, &url, now()).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(out);
-    })?;
-    d.links.push(("release".to_owned(), release));
-    let links_path = out.join("links.txt");
-    let text: String = d.links.iter().map(|(l, u)| format!("{l} {u}\n")).collect();
-    // Replaces the build's own links.txt (the directory is the demo's), adding the release.
-    crate::output::write_file("links", &links_path, text.as_bytes(), true)?;
+    crate::release_cmd::print_published(&d.release, &d.published);
     eprintln!(
         "demo built in {}: site in {}, links in {}",
         out.display(),
@@ -492,53 +449,12 @@ pub(crate) fn demo(
         out.join("links.txt").display()
     );
     for (label, link) in &d.links {
-        println!("{label} {link}");
+        outln!("{label} {link}")?;
     }
     match serve_addr {
         Some(addr) => serve(&d.site, &addr),
         None => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// Parses a listening address and refuses anything but loopback (the demo server is for
-/// the local machine only).
-fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAddr, UsageError> {
-    let sock: std::net::SocketAddr = addr
-        .parse()
-        .map_err(|_| UsageError::new(format!("{flag} {addr:?} is not an address like 127.0.0.1:8080")))?;
-    if !sock.ip().is_loopback() {
-        return Err(UsageError::new(format!(
-            "refusing to serve on {addr}: only loopback addresses (127.0.0.0/8, ::1)"
-        ))
-        .hint("put a real web server (or a static host) in front of the site to publish it"));
-    }
-    Ok(sock)
-}
-
-const CSP_META: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
-
-/// The Content-Security-Policy header for an HTML page: the policy of its `<meta>` tag (the
-/// one `demo` writes), or else computed the same way (the page's inline scripts allowed by
-/// hash, everything else only from the site's origin); plus `frame-ancestors 'none'`, which
-/// only works as a header. `None` if the page has neither a policy nor `<meta charset>`.
-fn page_csp(html: &str) -> Option<String> {
-    let computed;
-    let with_meta = if html.contains(CSP_META) {
-        html
-    } else {
-        computed = issuer::demo::add_csp(html, &[]).ok()?;
-        &computed
-    };
-    let (_, rest) = with_meta.split_once(CSP_META)?;
-    let (policy, _) = rest.split_once('"')?;
-    Some(format!("{}; frame-ancestors 'none'", policy.trim().trim_end_matches(';')))
-}
-
-/// The policy for everything that is not an HTML page with its own (scripts, the worker,
-/// data, a 404): the site's policy with no inline script.
-fn default_csp() -> String {
-    page_csp("<meta charset=\"utf-8\" />")
-        .unwrap_or_else(|| "default-src 'none'; frame-ancestors 'none'".to_owned())
 }
 
 /// The file a request names, as tower-http's `ServeDir` maps it (`index.html` for a
@@ -579,7 +495,8 @@ async fn confine(
         let real = resolve_inside(&st.0, &uri_path)?;
         let is_html =
             real.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
-        let csp = is_html.then(|| std::fs::read_to_string(&real).ok().and_then(|h| page_csp(&h))).flatten();
+        let csp =
+            is_html.then(|| std::fs::read_to_string(&real).ok().and_then(|h| demo::page_csp(&h))).flatten();
         Some(csp.unwrap_or_else(|| st.1.clone()))
     })
     .await
@@ -603,7 +520,7 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
     use axum::http::{HeaderName, HeaderValue, header};
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let sock = loopback_addr("--addr", addr)?;
+    let sock = crate::args::loopback_addr("--addr", addr)?;
     if !dir.is_dir() {
         return Err(UsageError::new(format!("{} is not a directory", dir.display())));
     }
@@ -621,9 +538,9 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
             .await
             .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
         eprintln!("serving {} at http://{addr}/ (Ctrl-C to stop)", dir.display());
-        let mut app = axum::Router::new()
-            .fallback_service(tower_http::services::ServeDir::new(&root))
-            .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new((root, default_csp())), confine));
+        let mut app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&root)).layer(
+            axum::middleware::from_fn_with_state(std::sync::Arc::new((root, demo::default_csp())), confine),
+        );
         // Outermost, so even the 404s of `confine` carry the headers.
         for (name, value) in headers {
             app = app.layer(SetResponseHeaderLayer::overriding(name, value));

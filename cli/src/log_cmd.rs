@@ -1,6 +1,6 @@
 //! Wiring for `keygen`, `log ...`, `audit` and `witness cosign`.
 
-use std::io::{BufRead as _, BufWriter, Read as _, Write as _};
+use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,6 +11,7 @@ use verifier::KeyKind;
 use crate::UsageError;
 use crate::args::{LogCommand, LogLocation, WitnessCommand};
 use crate::fetch::HttpFetch;
+use crate::output::{out, outln};
 
 impl From<LogError> for UsageError {
     fn from(e: LogError) -> Self {
@@ -39,7 +40,7 @@ pub(crate) fn keygen(name: &str, out: &Path, witness: bool) -> Result<ExitCode, 
     let kind = if witness { KeyKind::CosignatureV1 } else { KeyKind::Ed25519 };
     let key = tlog::generate_key(name, kind)?;
     let (private, public) = tlog::write_key_pair(out, &key)?;
-    println!("{}", verifier::write::format_verifier_key(&key.verifier));
+    outln!("{}", verifier::write::format_verifier_key(&key.verifier))?;
     eprintln!("wrote {} (private, mode 0600) and {}", private.display(), public.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -84,12 +85,9 @@ fn entries(files: &[PathBuf], lines: bool) -> impl Iterator<Item = Result<Vec<u8
 }
 
 /// Checks every input before anything is appended or printed: each FILE is a readable
-/// regular file (standard input at most once) and every entry fits (files by size; lines by
+/// regular file (standard input at most once: `Command::validate`) and every entry fits (files by size; lines by
 /// a first pass).
 fn precheck(files: &[PathBuf], lines: bool) -> Result<(), UsageError> {
-    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(UsageError::new("standard input (\"-\") is given more than once"));
-    }
     for path in files.iter().filter(|p| p.as_os_str() != "-") {
         let meta = std::fs::metadata(path).map_err(|e| {
             UsageError::new(format!("cannot read {}: {e}; nothing was appended", path.display()))
@@ -134,7 +132,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
         LogCommand::Init { logdir, key } => {
             let key = tlog::read_signer_key(&key)?;
             let log = Log::init(&logdir, key)?;
-            println!("created log {} in {}", log.checkpoint().origin, logdir.display());
+            outln!("created log {} in {}", log.checkpoint().origin, logdir.display())?;
         }
         LogCommand::Append { logdir, key, lines, no_wait, quiet, files } => {
             let key = tlog::read_signer_key(&key)?;
@@ -151,7 +149,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 eprintln!("waiting for another append to {} to finish...", logdir.display());
             })?;
             let pb = spinner("appending");
-            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut out = crate::output::stdout_buffered();
             let mut write_err = None;
             let mut n = 0u64;
             let c = log.append(entries(&files, lines), &mut |index, hash| {
@@ -176,30 +174,25 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 }
                 u
             })?;
-            if let Some(e) = write_err.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
-                return Err(UsageError::new(format!("writing to standard output: {e}")));
+            if let Some(e) = write_err {
+                crate::output::pipe_closed_is_success(Err(e))?;
             }
             let _ = out.flush();
             eprintln!("appended {n} entries; checkpoint {} size {} root {}", c.origin, c.size, c.root_hash);
         }
         LogCommand::Prove { logdir, index, size } => {
             let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;
-            print!("{}", verifier::write::format_proof_hashes(&p));
+            out!("{}", verifier::write::format_proof_hashes(&p))?;
         }
         LogCommand::Consistency { logdir, from, to } => {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
-            print!("{}", verifier::write::format_proof_hashes(&p));
+            out!("{}", verifier::write::format_proof_hashes(&p))?;
         }
         LogCommand::Proof { logdir, index, out, force } => {
-            // Checked before the proof is built: a bad --out fails fast, and the log's own
-            // files (LOGDIR/checkpoint, LOGDIR/tile/...) are never a valid target.
-            if let Some(path) = &out {
-                crate::output::check_target("--out", path, force)?;
-            }
             let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
             match out {
                 Some(path) => crate::output::write_file("--out", &path, p.as_bytes(), force)?,
-                None => print!("{p}"),
+                None => out!("{p}")?,
             }
         }
     }
@@ -223,7 +216,7 @@ pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCo
     match r {
         Ok(r) => {
             let c = &r.checkpoint;
-            println!(
+            outln!(
                 "ok: {} entries of {} verified against checkpoint size {} root {} signed by {}{}",
                 c.size,
                 fetch.location(),
@@ -235,7 +228,7 @@ pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCo
                 } else {
                     format!(", cosigned by {}", r.cosigners.join(", "))
                 }
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(tlog::AuditError::Log(e)) => Err(e.into()),
@@ -269,7 +262,7 @@ pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
                 LogLocation::Dir(d) => tlog::add_cosignature(d, &c.note, LockMode::Wait)?,
                 LogLocation::Url(_) => false,
             };
-            print!("{}", c.note);
+            out!("{}", c.note)?;
             eprintln!(
                 "cosigned {} size {} (previously cosigned size {}){}",
                 c.checkpoint.origin,

@@ -1,14 +1,58 @@
-//! Writing the files a command was asked to write (`--out`, `--qr`): never over an existing
-//! file unless `--force`, never into a log directory's own files (even with `--force`), and
-//! atomically — a temporary file beside the target, fsynced, then linked or renamed into
-//! place — so a killed command leaves the old file or the new one, never a torn one.
+//! Where the CLI's output goes. Standard output: only through [`stdout`] (the [`outln!`] and
+//! [`out!`] macros), where a closed pipe (`ledgerless … | head -1`) is success, never a panic.
+//! Files a command was asked to write (`--out`, `--qr`): never over an existing file unless
+//! `--force`, never into a log directory's own files (even with `--force`), and atomically — a
+//! temporary file beside the target, fsynced, then linked or renamed into place — so a killed
+//! command leaves the old file or the new one, never a torn one.
 
-use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::UsageError;
+
+/// Writes to standard output, the one place the CLI does. A closed pipe (the reader, e.g.
+/// `head -1`, has what it wanted) is success: the rest is dropped. Any other error is returned.
+pub(crate) fn stdout(args: std::fmt::Arguments<'_>) -> Result<(), UsageError> {
+    pipe_closed_is_success(std::io::stdout().lock().write_fmt(args))
+}
+
+/// [`stdout`] for bytes.
+pub(crate) fn stdout_bytes(bytes: &[u8]) -> Result<(), UsageError> {
+    let mut out = std::io::stdout().lock();
+    pipe_closed_is_success(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
+/// A buffered writer on standard output, for commands that print line by line as they go
+/// (`log append`); its errors go through [`pipe_closed_is_success`].
+pub(crate) fn stdout_buffered() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
+/// A write's result with a closed pipe counted as success.
+pub(crate) fn pipe_closed_is_success(r: std::io::Result<()>) -> Result<(), UsageError> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(UsageError::new(format!("writing to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `println!` through [`stdout`]: evaluates to `Result<(), UsageError>`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// `print!` through [`stdout`]: evaluates to `Result<(), UsageError>`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
 
 /// Names a log directory manages (C2SP tlog-tiles plus our status list and lock): writing
 /// over any of them corrupts or rolls back the log.
@@ -77,47 +121,32 @@ pub(crate) fn check_target(flag: &str, path: &Path, force: bool) -> Result<PathB
     Ok(target)
 }
 
-/// An output file being written: bytes go to a temporary file beside the target until
-/// [`Output::commit`]; dropped without committing, the temporary file is removed.
+/// An output file being written: a [`tlog::AtomicFile`] (bytes go to a temporary file beside
+/// the target until [`Output::commit`]; dropped without committing, the temporary file is
+/// removed) with the flag it was asked for, for messages.
 #[derive(Debug)]
 pub(crate) struct Output {
     flag: String,
     shown: PathBuf,
-    target: PathBuf,
-    tmp: PathBuf,
-    file: Option<BufWriter<File>>,
+    file: tlog::AtomicFile,
     force: bool,
 }
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl Output {
     /// Checks the target ([`check_target`]) and opens a temporary file beside it.
     pub(crate) fn create(flag: &str, path: &Path, force: bool) -> Result<Self, UsageError> {
         let target = check_target(flag, path, force)?;
-        let dir = target.parent().unwrap_or(Path::new("."));
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
         // Replacing a file keeps its permissions (a private file stays private).
         #[cfg(unix)]
-        if let Ok(m) = std::fs::metadata(&target) {
-            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-            opts.mode(m.permissions().mode() & 0o777);
-        }
-        let f = opts
-            .open(&tmp)
+        let mode = std::fs::metadata(&target).ok().map(|m| {
+            use std::os::unix::fs::PermissionsExt as _;
+            m.permissions().mode() & 0o777
+        });
+        #[cfg(not(unix))]
+        let mode = None;
+        let file = tlog::AtomicFile::create(&target, mode)
             .map_err(|e| UsageError::new(format!("cannot write {flag} {}: {e}", path.display())))?;
-        Ok(Output {
-            flag: flag.to_owned(),
-            shown: path.to_owned(),
-            target,
-            tmp,
-            file: Some(BufWriter::with_capacity(1 << 16, f)),
-            force,
-        })
+        Ok(Output { flag: flag.to_owned(), shown: path.to_owned(), file, force })
     }
 
     fn error(&self, e: &std::io::Error) -> UsageError {
@@ -125,47 +154,24 @@ impl Output {
     }
 
     /// The writer for the contents.
-    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
-        // Only `commit` takes the file, and it consumes `self`.
-        #[allow(clippy::unwrap_used)]
-        self.file.as_mut().unwrap()
+    pub(crate) fn writer(&mut self) -> &mut tlog::AtomicFile {
+        &mut self.file
     }
 
     /// Makes the file durable and puts it in place: atomically refusing an existing target
     /// (unless `force`), then fsyncs the directory.
-    pub(crate) fn commit(mut self) -> Result<(), UsageError> {
-        if let Some(w) = self.file.take() {
-            let f = w.into_inner().map_err(|e| self.error(e.error()))?;
-            f.sync_all().map_err(|e| self.error(&e))?;
+    pub(crate) fn commit(self) -> Result<(), UsageError> {
+        let Output { flag, shown, file, force } = self;
+        // Fails if the target appeared since the check: no race clobbers it.
+        match file.commit(force) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(UsageError::new(format!(
+                "{flag} {} already exists; refusing to overwrite it",
+                shown.display()
+            ))
+            .hint("give a new file name, or --force to replace it")),
+            Err(e) => Err(UsageError::new(format!("cannot write {flag} {}: {e}", shown.display()))),
         }
-        if self.force {
-            std::fs::rename(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
-        } else {
-            // Fails if the target appeared since the check: no race clobbers it.
-            let placed = tlog::link_into_place(&self.tmp, &self.target).map_err(|e| self.error(&e))?;
-            let _ = std::fs::remove_file(&self.tmp);
-            if !placed {
-                return Err(UsageError::new(format!(
-                    "{} {} already exists; refusing to overwrite it",
-                    self.flag,
-                    self.shown.display()
-                ))
-                .hint("give a new file name, or --force to replace it"));
-            }
-        }
-        if let Some(dir) = self.target.parent() {
-            // Makes the new name durable; not every platform can open a directory.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        // After a commit the temporary name is gone and this fails harmlessly.
-        self.file = None;
-        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 

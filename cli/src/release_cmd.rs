@@ -9,6 +9,7 @@ use verifier::{BundleTrust, ROW_PROOF_FORMAT};
 
 use crate::UsageError;
 use crate::args::{LogLocation, OutputArgs, VerifyTrustArgs};
+use crate::output::outln;
 
 pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key)?;
@@ -16,217 +17,37 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    publish_release(release, log, key, now)?;
+    let published = analytics::publish::publish_release(release, log, key, now, &mut || {
+        eprintln!("waiting for another writer to finish...")
+    })
+    .map_err(publish_error)?;
+    print_published(release, &published);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds RELEASEDIR's manifest, appends it to the log and writes `manifest.json` (the entry's
-/// exact bytes) and `manifest.bundle.json`; returns the bundle.
-fn publish_release(
-    release: &Path,
-    log: &Path,
-    key: verifier::write::SignerKey,
-    now: i64,
-) -> Result<verifier::ReleaseBundle, UsageError> {
-    if !release.join("report.json").is_file() {
-        return Err(UsageError::new(format!(
-            "{} is not a release directory (no report.json); make one with `ledgerless anonymise`",
-            release.display()
-        )));
-    }
-    for f in [MANIFEST_FILE, BUNDLE_FILE] {
-        if release.join(f).exists() {
-            return Err(UsageError::new(format!("{} is already published ({f} exists)", release.display())));
-        }
-    }
-    if let Some(why) = credential_log(log) {
-        return Err(UsageError::new(format!(
-            "{} is a credential log ({why}); publishing a release there would break every credential's revocation check",
-        log.display()
-        ))
-        .hint("publish releases to a log of their own: `ledgerless log init RELEASELOG --key PUBLISHER.key`"));
-    }
-    let publisher = key.verifier.name.clone();
-    let t = std::time::Instant::now();
-    let manifest = analytics::publish::build_manifest(release, &publisher, &verifier::format_time(now))
-        .map_err(|e| UsageError::new(e.to_string()))?;
-    let hashed = t.elapsed().as_secs_f64();
-    let entry = manifest.entry().map_err(|e| UsageError::new(e.to_string()))?;
-    let mut l = tlog::Log::open(log, key, tlog::LockMode::Wait, &mut || {
-        eprintln!("waiting for another writer to finish...")
-    })?;
-    // Checked again under the lock: an `issue` may have started since.
-    if let Some(why) = credential_log(log) {
-        return Err(UsageError::new(format!(
-            "{} is a credential log ({why}); publishing a release there would break every credential's revocation check",
-            log.display()
-        )));
-    }
-    // Under the log's lock, claim the release by creating manifest.json: of two runs on the
-    // same directory, only one appends.
-    let manifest_path = release.join(MANIFEST_FILE);
-    let mut claim =
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&manifest_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                UsageError::new(format!(
-                    "{} is already published ({MANIFEST_FILE} exists)",
-                    release.display()
-                ))
-            } else {
-                UsageError::new(format!("cannot write {}: {e}", manifest_path.display()))
-            }
-        })?;
-    let c = match l.append(std::iter::once(Ok(entry.clone())), &mut |_, _| {}) {
-        Ok(c) => c,
-        Err(e) => {
-            drop(claim);
-            let _ = std::fs::remove_file(&manifest_path);
-            return Err(e.into());
-        }
-    };
-    let proof = tlog::tlog_proof(&tlog::DirFetch(log.to_path_buf()), c.size - 1)?;
-    drop(l);
-    let bundle = analytics::publish::bundle(manifest, proof);
-    use std::io::Write as _;
-    claim
-        .write_all(&entry)
-        .and_then(|()| claim.sync_all())
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", manifest_path.display())))?;
-    write_json(&release.join(BUNDLE_FILE), &bundle)?;
+/// The line `publish` (and the demo) prints on stderr for a published release.
+pub(crate) fn print_published(release: &Path, p: &analytics::publish::Published) {
     eprintln!(
-        "published {} ({} files, hashed in {hashed:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
+        "published {} ({} files, hashed in {:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
         release.display(),
-        bundle.manifest.related_resource.len(),
-        c.size - 1,
-        c.origin
+        p.bundle.manifest.related_resource.len(),
+        p.hashed_secs,
+        p.index,
+        p.origin
     );
-    Ok(bundle)
 }
 
-/// Why the log at `log` holds credentials (an issuer's status list or ids, or a credential or
-/// status-list entry last), or `None` for a log that does not.
-fn credential_log(log: &Path) -> Option<String> {
-    for f in ["status/ids", verifier::STATUS_LIST_PATH, verifier::STATUS_PROOF_PATH] {
-        if log.join(f).exists() {
-            return Some(format!("it has {f}"));
-        }
+/// A publish failure as the CLI words it: the library's message, with the CLI's advice.
+pub(crate) fn publish_error(e: analytics::publish::PublishError) -> UsageError {
+    use analytics::publish::PublishError;
+    match e {
+        PublishError::NotARelease(_) => UsageError::new(format!("{e}; make one with `ledgerless anonymise`")),
+        PublishError::CredentialLog { under_lock: false, .. } => UsageError::new(e.to_string()).hint(
+            "publish releases to a log of their own: `ledgerless log init RELEASELOG --key PUBLISHER.key`",
+        ),
+        PublishError::Log(e) => e.into(),
+        e => UsageError::new(e.to_string()),
     }
-    if log.join("status").is_dir() {
-        return Some("it has a status/ directory".to_owned());
-    }
-    // An issuer's last entry is always its status list; credentials precede it.
-    let fetch = tlog::DirFetch(log.to_path_buf());
-    let (_, c) = tlog::read_checkpoint(&fetch).ok()?;
-    if c.size == 0 {
-        return None;
-    }
-    let last = c.size - 1;
-    let bundle = last / verifier::TILE_WIDTH;
-    let width = (c.size - bundle * verifier::TILE_WIDTH) as u16;
-    let path = verifier::entries_path(bundle, width);
-    let bytes = std::fs::read(log.join(&path)).ok()?;
-    let entries = verifier::parse_entry_bundle(&path, &bytes).ok()?;
-    let format = serde_json::from_slice::<serde_json::Value>(entries.last()?)
-        .ok()?
-        .get("format")?
-        .as_str()?
-        .to_owned();
-    [verifier::ENTRY_FORMAT, verifier::STATUS_ENTRY_FORMAT]
-        .contains(&format.as_str())
-        .then(|| format!("its last entry is a {format} entry"))
-}
-
-/// Writes pretty JSON to `path` through a temporary file renamed over it: readers see the
-/// old file or the whole new one, never a part.
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), UsageError> {
-    let mut json = serde_json::to_vec_pretty(value).map_err(|e| UsageError::new(e.to_string()))?;
-    json.push(b'\n');
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", path.display())))
-}
-
-/// The demo's data publisher (its log origin).
-pub(crate) const DEMO_PUBLISHER: &str = "demo.nhs.example/releases";
-/// Where the demo's release lives in the site.
-pub(crate) const DEMO_RELEASE: &str = "releases/patients-2026";
-/// Synthetic patients in the demo release.
-const DEMO_PATIENTS: u64 = 20_000;
-
-/// The demo's dataset half: synthetic patients (kept out of the site, in `out/work`)
-/// anonymised with the example policy into `site/releases/patients-2026`, published to the
-/// publisher's log in `site/releases/log`, cosigned by the demo witness, and trusted in
-/// `trust.json`. Also writes `out/row-proof.json` (one cited table row). Returns the link.
-pub(crate) fn demo_release(out: &Path, site: &Path, site_url: &str, now: i64) -> Result<String, UsageError> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        UsageError::new(format!("cannot {what} {}: {e}", p.display()))
-    };
-    let work = out.join("work");
-    let hierarchies = work.join("hierarchies");
-    std::fs::create_dir_all(&hierarchies).map_err(|e| io("create", &hierarchies, e))?;
-    let policy = work.join("policy.toml");
-    std::fs::write(&policy, include_str!("../../examples/patients/policy.toml"))
-        .map_err(|e| io("write", &policy, e))?;
-    let eth = hierarchies.join("ethnicity.csv");
-    std::fs::write(&eth, include_str!("../../examples/patients/hierarchies/ethnicity.csv"))
-        .map_err(|e| io("write", &eth, e))?;
-    let patients = work.join("patients.csv");
-    analytics::data::write_patients(&patients, DEMO_PATIENTS, 1)
-        .map_err(|e| UsageError::new(e.to_string()))?;
-    let release = site.join(DEMO_RELEASE);
-    let parent = release.parent().unwrap_or(site);
-    std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-    let made = analytics::anonymise::anonymise(&patients, &policy, &release, &mut |_| {})
-        .map_err(|e| UsageError::new(e.to_string()))?;
-
-    let keys = out.join("keys");
-    let key = tlog::generate_key(DEMO_PUBLISHER, verifier::KeyKind::Ed25519)?;
-    tlog::write_key_pair(&keys.join("publisher"), &key)?;
-    let log = parent.join("log");
-    drop(tlog::Log::init(&log, key.clone())?);
-    let mut bundle = publish_release(&release, &log, key.clone(), now)?;
-    // The demo witness cosigns the publisher's log too; the bundle is re-proved to carry it.
-    let witness = tlog::read_signer_key(&keys.join("witness.key"))?;
-    tlog::cosign_log_dir(
-        &witness,
-        &key.verifier,
-        &log,
-        &keys.join("witness-state"),
-        now as u64,
-        tlog::LockMode::Fail,
-    )
-    .map_err(|e| UsageError::new(e.to_string()))?;
-    let index = verifier::parse_tlog_proof(bundle.tlog_proof.as_bytes())
-        .map_err(|e| UsageError::new(e.to_string()))?
-        .index;
-    bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), index)?;
-    write_json(&release.join(BUNDLE_FILE), &bundle)?;
-
-    let trust_path = site.join("trust.json");
-    let mut trust: verifier::TrustList =
-        verifier::TrustList::parse(&std::fs::read(&trust_path).map_err(|e| io("read", &trust_path, e))?)
-            .map_err(UsageError::new)?;
-    let policy_text = format!(
-        "log {}\nwitness w1 {}\nquorum w1\n",
-        verifier::write::format_verifier_key(&key.verifier),
-        verifier::write::format_verifier_key(&witness.verifier)
-    );
-    trust.publishers.push(verifier::TrustedParty {
-        name: "NHS England, synthetic data (demo)".to_owned(),
-        vkey: verifier::write::format_verifier_key(&key.verifier),
-        log: Some("releases/log".to_owned()),
-        policy: Some(policy_text),
-    });
-    write_json(&trust_path, &trust)?;
-
-    // A row someone might cite: the first figure of the first table.
-    let table =
-        made.report.tables.first().map(|t| t.file.clone()).unwrap_or_else(|| "microdata.csv".to_owned());
-    let proof =
-        analytics::publish::prove_row(&release, &table, 0).map_err(|e| UsageError::new(e.to_string()))?;
-    write_json(&out.join("row-proof.json"), &proof)?;
-    Ok(format!("{site_url}#release={DEMO_RELEASE}/{BUNDLE_FILE}"))
 }
 
 pub(crate) fn prove_row(
@@ -236,10 +57,6 @@ pub(crate) fn prove_row(
     out: Option<&Path>,
     force: bool,
 ) -> Result<ExitCode, UsageError> {
-    if let Some(p) = out {
-        // Before the (streaming, possibly long) proof: refuse an existing file at once.
-        crate::output::check_target("--out", p, force)?;
-    }
     let file = if table == "microdata" { "microdata.csv".to_string() } else { format!("tables/{table}.csv") };
     let proof =
         analytics::publish::prove_row(release, &file, row).map_err(|e| UsageError::new(e.to_string()))?;
@@ -247,10 +64,7 @@ pub(crate) fn prove_row(
     json.push(b'\n');
     match out {
         Some(p) => crate::output::write_file("--out", p, &json, force)?,
-        None => {
-            use std::io::Write as _;
-            std::io::stdout().write_all(&json).map_err(|e| UsageError::new(e.to_string()))?;
-        }
+        None => crate::output::stdout_bytes(&json)?,
     }
     eprintln!("row {row} of {file}: {}", proof.values.join(", "));
     Ok(ExitCode::SUCCESS)
@@ -278,7 +92,7 @@ pub(crate) fn verify_row_proof(
     {
         let cols = p.release.manifest.resource(&p.file).and_then(|r| r.columns.clone()).unwrap_or_default();
         let shown: Vec<String> = cols.iter().zip(&p.values).map(|(c, v)| format!("{c}={v:?}")).collect();
-        println!("{}: {} row {}: {}", file.display(), p.file, p.row, shown.join(", "));
+        outln!("{}: {} row {}: {}", file.display(), p.file, p.row, shown.join(", "))?;
     }
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -396,7 +210,7 @@ pub(crate) fn verify_release(
             "logSource": source.name(),
             "problems": problems,
         });
-        println!("{v:#}");
+        outln!("{v:#}")?;
     } else {
         crate::print_report(&report, &OutputArgs { json: false });
         for (f, s) in &files {
@@ -406,29 +220,29 @@ pub(crate) fn verify_release(
                 FileStatus::Missing => "MISSING".to_string(),
                 FileStatus::Extra => "EXTRA: not in the published manifest".to_string(),
             };
-            println!("  {f}: {word}");
+            outln!("  {f}: {word}")?;
         }
         match &recount {
-            Some(Ok((f, c, p))) if p.is_empty() => println!(
+            Some(Ok((f, c, p))) if p.is_empty() => outln!(
                 "  recount: {f}: {} rows in {} classes, the smallest has {} rows{}; {} suppressed: as claimed",
                 c.rows,
                 c.classes,
                 c.smallest,
                 c.distinct_l.iter().map(|(col, l)| format!(", {col} l = {l}")).collect::<String>(),
                 c.suppressed
-            ),
-            Some(Ok((f, _, p))) => println!("  recount: FAIL {f}: {}", p.join("; ")),
-            Some(Err(e)) => println!("  recount: FAIL {e}"),
+            )?,
+            Some(Ok((f, _, p))) => outln!("  recount: FAIL {f}: {}", p.join("; "))?,
+            Some(Err(e)) => outln!("  recount: FAIL {e}")?,
             None => {}
         }
         match &fork {
-            Some(Ok(s)) => println!("  log: {s}"),
-            Some(Err(e)) => println!("  log: FAIL {e}"),
+            Some(Ok(s)) => outln!("  log: {s}")?,
+            Some(Err(e)) => outln!("  log: FAIL {e}")?,
             None if report.verified => match source {
-                LogSource::Offline => println!("  log: not checked (--offline): verified offline"),
-                _ => println!(
+                LogSource::Offline => outln!("  log: not checked (--offline): verified offline")?,
+                _ => outln!(
                     "  log: not checked (no --log, and no log named for the publisher by --trust): verified offline"
-                ),
+                )?,
             },
             None => {}
         }
@@ -436,7 +250,7 @@ pub(crate) fn verify_release(
             && report.verified
         {
             // The figures are the manifest's; they are stated as facts only once recounted.
-            println!(
+            outln!(
                 "release {:?} by {name}: {}k = {} (policy {}), {} records, {} suppressed",
                 m.name,
                 if verified { "" } else { "claims " },
@@ -444,9 +258,9 @@ pub(crate) fn verify_release(
                 m.privacy.k,
                 m.privacy.records,
                 m.privacy.suppressed
-            );
+            )?;
         }
-        println!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" });
+        outln!("{}", if verified { "RELEASE VERIFIED" } else { "RELEASE NOT VERIFIED" })?;
     }
     for p in &problems {
         eprintln!("not verified: {p}");

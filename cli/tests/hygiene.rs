@@ -354,7 +354,7 @@ fn serve_sends_security_headers_and_nothing_outside_its_directory() {
     assert_security_headers(&headers, "/");
     let page_csp = header(&headers, "content-security-policy").expect("csp");
     let html = std::fs::read_to_string(site.join("index.html")).expect("index");
-    let meta = issuer::demo::add_csp(&html, &[]).expect("csp");
+    let meta = demo::add_csp(&html, &[]).expect("csp");
     let want = meta.split("content=\"").nth(1).and_then(|r| r.split('"').next()).expect("meta policy");
     assert_eq!(page_csp, format!("{want}; frame-ancestors 'none'"));
     assert!(page_csp.contains("'sha256-"), "{page_csp}");

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
-use verifier::write::{SignerKey, format_tlog_proof, prove_multi, status_list_credential};
+use verifier::write::{SignerKey, prove_multi, status_list_credential};
 use verifier::{
     BUNDLE_FORMAT, Bundle, Checkpoint, Credential, CredentialEntry, CredentialStatus, DisclosedClaim,
     Disclosure, ENTRY_FORMAT, Hash, MAX_CLAIM_SIZE, MAX_CLAIMS, STATUS_LIST_PATH, STATUS_PROOF_PATH,
-    StatusList, TlogProof, VC_CONTEXT, canonical_json, claim_leaf, format_time, parse_status_list_credential,
+    StatusList, VC_CONTEXT, canonical_json, claim_leaf, format_time, parse_status_list_credential,
     parse_time, status_list_entry, tree_root,
 };
 
@@ -35,9 +35,6 @@ pub enum IssueError {
     /// A file could not be written or read.
     #[error("couldn't {0} {1}: {2}")]
     Io(&'static str, PathBuf, std::io::Error),
-    /// The output directory already holds files: it is someone's, so it is left alone.
-    #[error("{} is not empty; give a new directory", .0.display())]
-    OutputNotEmpty(PathBuf),
 }
 
 /// A stage of [`issue`], reported to its progress callback with the rows done so far.
@@ -897,14 +894,7 @@ fn write_bundles(
     progress: &mut (dyn FnMut(Stage, u64) + Send),
 ) -> Result<Vec<PathBuf>, IssueError> {
     let fetch = DirFetch(dir.to_owned());
-    let (signed, cp) = tlog::read_checkpoint(&fetch)?;
-    let signed =
-        String::from_utf8(signed).map_err(|_| IssueError::Input("checkpoint is not UTF-8".to_owned()))?;
-    let size = cp.size;
-    let tlog_proof = |tiles: &FetchTiles<'_>, index: u64| -> Result<String, IssueError> {
-        let hashes = verifier::prove_inclusion(tiles, index, size).map_err(LogError::from)?;
-        Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: signed.clone() }))
-    };
+    let prover = tlog::TlogProver::new(&fetch)?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let chunk = prepared.len().div_ceil(threads).max(1);
     let done = std::sync::atomic::AtomicU64::new(0);
@@ -914,7 +904,7 @@ fn write_bundles(
             .chunks(chunk)
             .enumerate()
             .map(|(c, part)| {
-                let (fetch, done, progress, tlog_proof) = (&fetch, &done, &progress, &tlog_proof);
+                let (fetch, done, progress, prover) = (&fetch, &done, &progress, &prover);
                 scope.spawn(move || -> Result<Vec<PathBuf>, IssueError> {
                     let tiles = FetchTiles::new(fetch);
                     let mut paths = Vec::with_capacity(part.len());
@@ -922,7 +912,7 @@ fn write_bundles(
                         let index = base_size + (c * chunk + i) as u64;
                         let path = out.join(format!("{}.json", p.row.id));
                         if !(only_missing && path.is_file()) {
-                            let bundle = make_bundle(issuer, p, tlog_proof(&tiles, index)?);
+                            let bundle = make_bundle(issuer, p, prover.tlog_proof(&tiles, index)?);
                             let mut json = serde_json::to_vec_pretty(&bundle)
                                 .map_err(|e| IssueError::Input(e.to_string()))?;
                             json.push(b'\n');

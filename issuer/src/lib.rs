@@ -7,7 +7,6 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod demo;
 mod issue;
 mod share;
 pub mod synth;

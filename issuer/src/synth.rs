@@ -16,8 +16,10 @@
 //!   `OccupationalHealthClearance`, 10% `Employment`); a new person starts when the current one has
 //!   reached their drawn number of credentials or already holds the drawn type. The marginal type mix
 //!   is therefore exactly the target mix; the last person may be cut short by `rows`.
-//! * `id` is `cred-` and 8 lowercase hex digits: the row counter through a seed-keyed bijection of
-//!   `u32`, so ids are unique for up to 2³² rows (16 hex digits beyond that) and carry no personal data.
+//! * `id` is `cred-`, the seed in decimal, `-` and 8 lowercase hex digits (e.g. `cred-2026-1a2b3c4d`):
+//!   the row counter through a seed-keyed bijection of `u32`, so ids are unique for up to 2³² rows
+//!   (16 hex digits beyond that), never equal an id made with another seed (the seed is part of
+//!   it: files of several seeds can be issued into one log), and carry no personal data.
 //! * Register numbers have the shapes of the real registers (GMC: 7 digits, first 1–7; NMC PIN:
 //!   `19A2345E`, year and month letter of first registration, region letter last, `O` for overseas;
 //!   GPhC: 7 digits starting with 2; HCPC: `PA`/`PH`/`RA`/`OT` and 5–6 digits). They are seed-keyed
@@ -35,6 +37,10 @@
 //!   for the other registers it stands for the current registration period).
 //! * Text is UTF-8 (a few names carry diacritics, e.g. `Siân`, `João`); lines end in `\n`; fields
 //!   containing a comma, a double quote or a line break are quoted as in RFC 4180.
+
+use ::synth::{
+    Rng, add_months, civil_from_days, days_from_civil, permute_below, permute32, permute64, push_decimal,
+};
 
 /// The credential types rows may have, as written in the `type` column.
 pub const CREDENTIAL_TYPES: [&str; 6] = [
@@ -140,196 +146,18 @@ const FIRST_DAY: i32 = days_from_civil(2015, 1, 1);
 const LAST_DAY: i32 = days_from_civil(2030, 12, 31);
 const YEAR: i32 = 365;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = (y - era * 400) as u32;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe as i32 - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-const fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = (z - era * 146_097) as u32;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe as i32 + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    let yu = y.unsigned_abs();
-    let leap = yu.is_multiple_of(4) && (!yu.is_multiple_of(100) || yu.is_multiple_of(400));
-    match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// `day` moved by whole calendar months, the day of the month clamped to the month's length.
-fn add_months(day: i32, months: i32) -> i32 {
-    let (y, m, d) = civil_from_days(day);
-    let total = y * 12 + (m as i32 - 1) + months;
-    let ny = total.div_euclid(12);
-    let nm = total.rem_euclid(12) as u32 + 1;
-    days_from_civil(ny, nm, d.min(days_in_month(ny, nm)))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Randomness: xoshiro256** seeded through SplitMix64, and keyed bijections for identifiers.
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-struct Rng {
-    s: [u64; 4],
-}
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        let mut sm = seed;
-        // SplitMix64 is a bijection of its counter, so the four words are never all zero.
-        Rng { s: [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)] }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = self.s[1] << 17;
-        self.s[2] ^= self.s[0];
-        self.s[3] ^= self.s[1];
-        self.s[1] ^= self.s[2];
-        self.s[0] ^= self.s[3];
-        self.s[2] ^= t;
-        self.s[3] = self.s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻⁴⁰ for the sizes used here).
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in `lo..=hi`; `lo` when the range is empty.
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + self.below((hi - lo) as u64 + 1) as i32
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    fn weighted<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
-        let total: u32 = items.iter().map(|&(_, w)| w).sum();
-        let mut x = self.below(u64::from(total)) as u32;
-        for &(item, w) in items {
-            if x < w {
-                return item;
-            }
-            x -= w;
-        }
-        items[items.len() - 1].0
-    }
-}
-
-/// A keyed bijection of `u32` (each step is invertible).
-fn permute32(x: u32, key: u64) -> u32 {
-    let mut x = x ^ key as u32;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_add((key >> 32) as u32);
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^= x >> 16;
-    x
-}
-
-/// A keyed bijection of `u64`.
-fn permute64(x: u64, key: u64) -> u64 {
-    let mut x = x ^ key;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 31;
-    x = x.wrapping_add(key.rotate_left(29));
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^= x >> 29;
-    x
-}
-
-/// A keyed bijection of `0..2^bits` (`2 <= bits <= 32`).
-fn permute_bits(mut x: u64, bits: u32, key: u64) -> u64 {
-    let mask = (1u64 << bits) - 1;
-    for round in 0..3 {
-        x = (x + (key >> (round * 16))) & mask;
-        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d) & mask; // odd: invertible modulo 2^bits
-        x ^= x >> (bits / 2);
-    }
-    x
-}
-
-/// A keyed bijection of `0..n` (cycle walking over `0..2^bits`, `n <= 2^bits`); `x < n`.
-fn permute_below(x: u64, n: u64, bits: u32, key: u64) -> u64 {
-    let mut y = x;
-    loop {
-        // Terminates: the permutation's cycle through `x` returns to `x`, which is below `n`.
-        y = permute_bits(y, bits, key);
-        if y < n {
-            return y;
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Output helpers.
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Appends `v` in decimal, zero-padded to at least `width` digits.
-fn push_num(b: &mut Vec<u8>, mut v: u64, width: usize) {
-    let mut tmp = [b'0'; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 && tmp.len() - i >= width.min(20) {
-            break;
-        }
-    }
-    b.extend_from_slice(&tmp[i..]);
-}
-
 fn push_date(b: &mut Vec<u8>, day: i32) {
     let (y, m, d) = civil_from_days(day);
-    push_num(b, u64::from(y.unsigned_abs()), 4);
+    push_decimal(b, u64::from(y.unsigned_abs()), 4);
     b.push(b'-');
-    push_num(b, u64::from(m), 2);
+    push_decimal(b, u64::from(m), 2);
     b.push(b'-');
-    push_num(b, u64::from(d), 2);
+    push_decimal(b, u64::from(d), 2);
 }
 
 /// Appends one CSV field, quoted as RFC 4180 requires.
@@ -1036,6 +864,8 @@ struct Person {
 
 struct Generator {
     rng: Rng,
+    /// The seed: part of every id, so that ids of different seeds never collide.
+    seed: u64,
     id_key: u64,
     number_key: u64,
     gmc: u64,
@@ -1052,6 +882,7 @@ impl Generator {
         let number_key = rng.next_u64();
         Generator {
             rng,
+            seed,
             id_key,
             number_key,
             gmc: 0,
@@ -1342,6 +1173,8 @@ impl Generator {
     fn row(&mut self, b: &mut Vec<u8>, index: u64, p: &Person, ty: usize) {
         // id
         b.extend_from_slice(b"cred-");
+        push_decimal(b, self.seed, 1);
+        b.push(b'-');
         let id = if let Ok(small) = u32::try_from(index) {
             u64::from(permute32(small, self.id_key)) << 32
         } else {
@@ -1474,6 +1307,7 @@ fn pick_role(r: &mut Rng, roles: &[Role], age: i32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::synth::days_in_month;
     use std::collections::{HashMap, HashSet};
 
     fn csv(rows: u64, seed: u64) -> String {
@@ -1604,11 +1438,23 @@ mod tests {
         let mut seen = HashSet::new();
         for row in &t.rows {
             let id = &row["id"];
-            let hex = id.strip_prefix("cred-").unwrap();
+            let hex = id.strip_prefix("cred-11-").unwrap();
             assert_eq!(hex.len(), 8);
             assert!(hex.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)), "{id}");
             assert!(seen.insert(id.clone()), "duplicate id {id}");
         }
+    }
+
+    #[test]
+    fn ids_of_different_seeds_never_collide() {
+        // Without the seed in the id, 2 x 100k rows in a 2^32 space would share about two ids.
+        let mut seen = HashSet::new();
+        for seed in [0, 1, 2, 11, 2026, u64::MAX] {
+            for row in &table(20_000, seed).rows {
+                assert!(seen.insert(row["id"].clone()), "id {} made by two seeds", row["id"]);
+            }
+        }
+        assert!(table(1, 2026).rows[0]["id"].starts_with("cred-2026-"));
     }
 
     #[test]
@@ -1818,11 +1664,7 @@ mod tests {
     }
 
     #[test]
-    fn calendar_helpers() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
-        assert_eq!(civil_from_days(add_months(days_from_civil(2024, 2, 29), 12)), (2025, 2, 28));
-        assert_eq!(civil_from_days(add_months(days_from_civil(2026, 1, 31), -2)), (2025, 11, 30));
+    fn dates_are_iso() {
         let mut b = Vec::new();
         push_date(&mut b, days_from_civil(2015, 3, 7));
         assert_eq!(b, b"2015-03-07");

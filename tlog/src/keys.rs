@@ -66,34 +66,17 @@ pub fn write_key_pair(prefix: &Path, key: &SignerKey) -> Result<(PathBuf, PathBu
     Ok((private, public))
 }
 
-/// Writes a new file (never replacing one): a temporary file beside it (mode 0600 if
-/// `private`), fsynced, then hard-linked to `path`, which fails if `path` exists.
+/// Writes a new file (never replacing one) as an [`AtomicFile`](crate::AtomicFile): mode 0600
+/// if `private`, fsynced, then put in place only if `path` does not exist.
 fn write_new(path: &Path, text: &str, private: bool) -> Result<(), LogError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = crate::AtomicFile::create(path, private.then_some(0o600))
+        .map_err(|e| LogError::io("create", path, e))?;
+    f.write_all(text.as_bytes()).map_err(|e| LogError::io("write", path, e))?;
+    match f.commit(false) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(LogError::io("create", path, std::io::ErrorKind::AlreadyExists.into())),
+        Err(e) => Err(LogError::io("create", path, e)),
     }
-    #[cfg(not(unix))]
-    let _ = private;
-    let result = opts
-        .open(&tmp)
-        .map_err(|e| LogError::io("create", &tmp, e))
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| LogError::io("write", &tmp, e))
-        })
-        .and_then(|()| match crate::storage::link_into_place(&tmp, path) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(LogError::io("create", path, std::io::ErrorKind::AlreadyExists.into())),
-            Err(e) => Err(LogError::io("create", path, e)),
-        });
-    let _ = std::fs::remove_file(&tmp);
-    result
 }
 
 /// Reads a private key file.

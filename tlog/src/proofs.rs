@@ -61,9 +61,49 @@ pub fn prove_consistency(fetch: &dyn Fetch, from: u64, to: Option<u64>) -> Resul
 /// # Errors
 /// As [`prove_inclusion`].
 pub fn tlog_proof(fetch: &dyn Fetch, index: u64) -> Result<String, LogError> {
-    let (bytes, c) = read_checkpoint(fetch)?;
-    let hashes = prove_inclusion(fetch, index, Some(c.size))?;
-    let checkpoint =
-        String::from_utf8(bytes).map_err(|_| LogError::Verify("checkpoint is not UTF-8".to_owned()))?;
-    Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint }))
+    let prover = TlogProver::new(fetch)?;
+    prover.tlog_proof(&FetchTiles::new(fetch).with_latest(prover.size()), index)
+}
+
+/// The log's current checkpoint, read once, for writing tlog-proofs of many entries (issuance
+/// writes one per credential): each thread passes its own [`FetchTiles`], whose cache the
+/// proofs share.
+#[derive(Debug, Clone)]
+pub struct TlogProver {
+    checkpoint: String,
+    size: u64,
+}
+
+impl TlogProver {
+    /// Reads the log's current checkpoint.
+    ///
+    /// # Errors
+    /// As [`read_checkpoint`]; [`LogError::Verify`] if the checkpoint is not UTF-8.
+    pub fn new(fetch: &dyn Fetch) -> Result<Self, LogError> {
+        let (bytes, c) = read_checkpoint(fetch)?;
+        let checkpoint =
+            String::from_utf8(bytes).map_err(|_| LogError::Verify("checkpoint is not UTF-8".to_owned()))?;
+        Ok(TlogProver { checkpoint, size: c.size })
+    }
+
+    /// The size of the tree the proofs are against.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The C2SP tlog-proof for entry `index`, its hashes read through `tiles` (a
+    /// [`FetchTiles`] of the same log).
+    ///
+    /// # Errors
+    /// [`LogError::OutOfRange`] unless `index` is below the checkpoint's size; tile errors.
+    pub fn tlog_proof(&self, tiles: &FetchTiles<'_>, index: u64) -> Result<String, LogError> {
+        if index >= self.size {
+            return Err(LogError::OutOfRange(format!(
+                "index {index} is past the end of a tree of size {}",
+                self.size
+            )));
+        }
+        let hashes = verifier::prove_inclusion(tiles, self.size, index)?;
+        Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: self.checkpoint.clone() }))
+    }
 }

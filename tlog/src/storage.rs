@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use verifier::{TILE_WIDTH, TileError, TileSource, tile_path};
 
@@ -16,7 +17,12 @@ use crate::error::LogError;
 /// name is fixed (`.NAME.tmp`): only the log's lock holder writes these files, and the log
 /// clears a leftover one on open.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(), LogError> {
-    write_via_temp(path, bytes, false, durable, "")
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let mut f = AtomicFile::open(path, &format!(".{name}.tmp"), false, None)
+        .map_err(|e| LogError::io("create", path, e))?;
+    f.write_all(bytes).map_err(|e| LogError::io("write", path, e))?;
+    f.place(durable, true).map_err(|e| LogError::io("rename into place", path, e))?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically and durably (a temporary file, fsync, rename, directory
@@ -26,9 +32,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
-    write_via_temp(path, bytes, private, true, &pid_suffix())?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    sync_dir(dir)
+    let mut f =
+        AtomicFile::create(path, private.then_some(0o600)).map_err(|e| LogError::io("create", path, e))?;
+    f.write_all(bytes).map_err(|e| LogError::io("write", path, e))?;
+    f.commit(true).map_err(|e| LogError::io("rename into place", path, e))?;
+    Ok(())
 }
 
 /// As [`write_file_atomic`], but without fsync: for many files made durable together by
@@ -37,54 +45,135 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(),
 /// # Errors
 /// [`LogError::Io`] naming the file.
 pub fn write_file_atomic_no_sync(path: &Path, bytes: &[u8], private: bool) -> Result<(), LogError> {
-    write_via_temp(path, bytes, private, false, &pid_suffix())
+    let mut f =
+        AtomicFile::create(path, private.then_some(0o600)).map_err(|e| LogError::io("create", path, e))?;
+    f.write_all(bytes).map_err(|e| LogError::io("write", path, e))?;
+    f.place(false, true).map_err(|e| LogError::io("rename into place", path, e))?;
+    Ok(())
 }
 
-/// `.PID`: temporary names of writers that may run side by side (threads share the PID but
-/// write different files).
-fn pid_suffix() -> String {
-    format!(".{}", std::process::id())
+/// Distinguishes the temporary files of one process.
+static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The one atomic file writer (log files, bundles, journals, keys, CLI outputs, synthetic
+/// data): bytes go to a temporary file beside the target until [`AtomicFile::commit`], which
+/// fsyncs it, puts it in place and fsyncs the directory, so after a crash the target is the old
+/// file or the whole new one. Dropped without committing, the temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::io::BufWriter<File>>,
 }
 
-/// The one temporary-file-and-rename writer: `.NAME{suffix}.tmp` beside `path` (its folder
-/// created if missing), 0600 from creation if `private`, fsynced before the rename if
-/// `durable`.
-fn write_via_temp(
-    path: &Path,
-    bytes: &[u8],
-    private: bool,
-    durable: bool,
-    suffix: &str,
-) -> Result<(), LogError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}{suffix}.tmp"));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
+impl AtomicFile {
+    /// Opens a new temporary file `.NAME.PID-N.tmp` beside `path` (its folder created if
+    /// missing), with permission bits `mode` from its creation on Unix (`Some(0o600)` for a
+    /// private file; `None`: the default, 0666 less the umask).
+    ///
+    /// # Errors
+    /// Creating the folder or the temporary file.
+    pub fn create(path: &Path, mode: Option<u32>) -> std::io::Result<Self> {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        AtomicFile::open(path, &format!(".{name}.{}-{n}.tmp", std::process::id()), true, mode)
     }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = match opts.open(&tmp) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|e| LogError::io("create", dir, e))?;
-            opts.open(&tmp).map_err(|e| LogError::io("create", &tmp, e))?
+
+    /// Opens the temporary file `tmp_name` beside `path` (replacing a leftover one unless
+    /// `create_new`).
+    fn open(path: &Path, tmp_name: &str, create_new: bool, mode: Option<u32>) -> std::io::Result<Self> {
+        let dir = parent_dir(path);
+        let tmp = dir.join(tmp_name);
+        let mut opts = std::fs::OpenOptions::new();
+        if create_new {
+            opts.write(true).create_new(true);
+        } else {
+            opts.write(true).create(true).truncate(true);
         }
-        Err(e) => return Err(LogError::io("create", &tmp, e)),
-    };
-    f.write_all(bytes).map_err(|e| LogError::io("write", &tmp, e))?;
-    if durable {
-        f.sync_all().map_err(|e| LogError::io("fsync", &tmp, e))?;
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let f = match opts.open(&tmp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                opts.open(&tmp)?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(AtomicFile {
+            target: path.to_owned(),
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, f)),
+        })
     }
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        LogError::io("rename into place", path, e)
-    })
+
+    /// Makes the file durable and puts it in place, then fsyncs the directory: over an existing
+    /// file if `replace`, else only if none exists (atomically: a file that appeared since any
+    /// earlier check is never replaced). Returns `Ok(false)`, writing nothing, if `replace` is
+    /// false and the target exists.
+    ///
+    /// # Errors
+    /// Flushing, fsyncing or renaming.
+    pub fn commit(mut self, replace: bool) -> std::io::Result<bool> {
+        if !self.place(true, replace)? {
+            return Ok(false);
+        }
+        // Makes the new name durable (only Unix can open a directory to fsync it).
+        #[cfg(unix)]
+        File::open(parent_dir(&self.target))?.sync_all()?;
+        Ok(true)
+    }
+
+    /// Flushes (and with `durable` fsyncs) the file and puts it in place, without the
+    /// directory fsync.
+    fn place(&mut self, durable: bool, replace: bool) -> std::io::Result<bool> {
+        if let Some(w) = self.file.take() {
+            let f = w.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            if durable {
+                f.sync_all()?;
+            }
+        }
+        if replace {
+            std::fs::rename(&self.tmp, &self.target)?;
+            Ok(true)
+        } else {
+            // The temporary file is removed by `drop`.
+            link_into_place(&self.tmp, &self.target)
+        }
+    }
+}
+
+impl std::io::Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(std::io::Error::other("the file is already committed")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // After a rename the temporary name is gone and this fails harmlessly.
+        self.file = None;
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The folder `path` is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 /// Puts the finished (and fsynced) temporary file `tmp` at `path` unless `path` exists:
@@ -269,5 +358,39 @@ impl TileSource for FetchTiles<'_> {
         let data = data.ok_or_else(|| unavailable("not found".to_owned()))?;
         self.cache.borrow_mut().insert((level, index, width), data.clone());
         Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_file_replaces_or_refuses_and_leaves_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub").join("a.json");
+        write_file_atomic(&p, b"one", true).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"two").unwrap();
+        assert!(!f.commit(false).unwrap(), "an existing file is not replaced without `replace`");
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"two").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(&p).unwrap(), b"one", "dropped uncommitted: nothing changes");
+        let mut f = AtomicFile::create(&p, None).unwrap();
+        f.write_all(b"three").unwrap();
+        assert!(f.commit(true).unwrap());
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.json"], "no temporary file is left");
     }
 }
