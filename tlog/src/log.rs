@@ -505,6 +505,26 @@ mod tests {
         format!("entry number {i}").into_bytes()
     }
 
+    /// Regression: `TlogProver` passed (size, index) to `verifier::prove_inclusion(src, index,
+    /// size)` after the argument order was unified, so every tlog-proof but a lucky one failed.
+    #[test]
+    fn every_entry_gets_a_tlog_proof_that_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::init(dir.path(), key()).unwrap();
+        log.append((0..300).map(|i| Ok(entry(i))), &mut |_, _| {}).unwrap();
+        drop(log);
+        let fetch = DirFetch(dir.path().to_owned());
+        let trust = verifier::Trust::Key(key().verifier);
+        for i in [0, 1, 5, 255, 256, 299] {
+            let proof = crate::tlog_proof(&fetch, i).unwrap();
+            let report = verifier::check_tlog_proof(&trust, proof.as_bytes(), &entry(i));
+            assert!(report.verified, "entry {i}: {report:?}");
+            let wrong = verifier::check_tlog_proof(&trust, proof.as_bytes(), &entry(i + 1));
+            assert!(!wrong.verified, "entry {i}'s proof must not prove entry {}", i + 1);
+        }
+        assert!(crate::tlog_proof(&fetch, 300).is_err());
+    }
+
     #[test]
     fn appends_across_tile_boundaries_match_the_naive_tree() {
         let dir = tempfile::tempdir().unwrap();

@@ -103,7 +103,7 @@ impl TlogProver {
                 self.size
             )));
         }
-        let hashes = verifier::prove_inclusion(tiles, self.size, index)?;
+        let hashes = verifier::prove_inclusion(tiles, index, self.size)?;
         Ok(format_tlog_proof(&TlogProof { extra: None, index, hashes, checkpoint: self.checkpoint.clone() }))
     }
 }
