@@ -52,8 +52,9 @@ pub enum Existing {
 /// Anonymises `input` under the policy at `policy_path` into the new directory `out`.
 ///
 /// Nothing is left at `out` unless everything succeeded: the release is built in a temporary
-/// sibling directory (`.OUT.partial-PID`, locked while the run lives) and renamed at the end.
-/// Staging directories of earlier runs for the same `out` that were killed are removed.
+/// sibling directory (`.OUT.partial-PID`, locked while the run lives), fsynced (every file and
+/// directory) and renamed at the end, and the parent directory is fsynced. Staging
+/// directories of earlier runs for the same `out` that were killed are removed.
 pub fn anonymise(
     input: &Path,
     policy_path: &Path,
@@ -113,6 +114,9 @@ pub fn anonymise_with(
         .map_err(|e| Error::io(&tmp, e))
         .and_then(|()| build(input, policy_path, &policy, &tmp, progress))
         .and_then(|outcome| {
+            // Durable before it is named: after a power loss RELEASEDIR is absent, the old
+            // release, or the whole new one.
+            sync_tree(&tmp)?;
             if replace {
                 let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
                 std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
@@ -124,12 +128,35 @@ pub fn anonymise_with(
             } else {
                 std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
             }
+            sync_dir(&parent)?;
             Ok(outcome)
         });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Fsyncs every file under `dir`, then each directory (its own entries), deepest first.
+fn sync_tree(dir: &Path) -> Result<(), Error> {
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let e = e.map_err(|err| Error::io(dir, err))?;
+        let path = e.path();
+        if e.file_type().map_err(|err| Error::io(&path, err))?.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(|err| Error::io(&path, err))?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// [`tlog::sync_dir`], its error as this crate's.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    tlog::sync_dir(dir).map_err(|e| match e {
+        tlog::LogError::Io { path, source, .. } => Error::Io { path, source },
+        other => Error::Output { path: dir.to_owned(), message: other.to_string() },
+    })
 }
 
 /// Locks a directory (advisory, exclusive) for as long as the returned handle lives; `None`

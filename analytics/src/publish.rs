@@ -18,12 +18,22 @@ use verifier::{
 use crate::Error;
 
 mod transaction;
-pub use transaction::{PublishError, Published, credential_log, publish_release, write_bundle, write_json};
+pub use transaction::{PublishError, Published, Resumed, credential_log, publish_release, write_bundle, write_json};
 
 /// The manifest's file name in a release directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The release bundle's file name in a release directory.
 pub const BUNDLE_FILE: &str = "manifest.bundle.json";
+
+/// True for a temporary file `publish` writes `manifest.json` or `manifest.bundle.json` through
+/// (`.manifest.json.PID-N.tmp`): not a release file, even when a killed run left one behind.
+fn is_publish_temporary(rel: &str) -> bool {
+    [MANIFEST_FILE, BUNDLE_FILE].iter().any(|f| {
+        rel.strip_prefix('.')
+            .and_then(|r| r.strip_prefix(*f))
+            .is_some_and(|r| r.starts_with('.') && r.ends_with(".tmp"))
+    })
+}
 
 /// Folds leaf hashes into an RFC 9162 root as they arrive (a stack of perfect subtrees).
 #[derive(Debug, Default)]
@@ -142,7 +152,8 @@ pub fn file_facts(path: &Path, tables: bool, recount: Option<RecountSpec>) -> Re
     Ok(FileFacts { sha256: h.sha.finalize().into(), bytes: h.bytes, table, recount })
 }
 
-/// The release's files (relative `/` paths, sorted), without the manifest and its bundle.
+/// The release's files (relative `/` paths, sorted), without the manifest and its bundle (nor
+/// their temporary files).
 pub fn release_files(dir: &Path) -> Result<Vec<String>, Error> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), Error> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -157,7 +168,7 @@ pub fn release_files(dir: &Path) -> Result<Vec<String>, Error> {
             if ty.is_dir() {
                 walk(&e.path(), &rel, out)?;
             } else if ty.is_file() {
-                if rel != MANIFEST_FILE && rel != BUNDLE_FILE {
+                if rel != MANIFEST_FILE && rel != BUNDLE_FILE && !is_publish_temporary(&rel) {
                     if !verifier::safe_relative_path(&rel) {
                         return Err(in_err(
                             &e.path(),

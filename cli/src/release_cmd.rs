@@ -25,8 +25,22 @@ pub(crate) fn publish(release: &Path, log: &Path, key: &Path) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// The line `publish` (and the demo) prints on stderr for a published release.
+/// The line `publish` (and the demo) prints on stderr for a published release, after one
+/// saying so if it completed an interrupted publish.
 pub(crate) fn print_published(release: &Path, p: &analytics::publish::Published) {
+    use analytics::publish::Resumed;
+    match p.resumed {
+        Some(Resumed::AlreadyAppended) => eprintln!(
+            "resumed: {} of an interrupted publish was already appended as entry {}",
+            release.join(MANIFEST_FILE).display(),
+            p.index
+        ),
+        Some(Resumed::Appended) => eprintln!(
+            "resumed: {} of an interrupted publish was not yet appended; appending it",
+            release.join(MANIFEST_FILE).display()
+        ),
+        None => {}
+    }
     eprintln!(
         "published {} ({} files, hashed in {:.2} s) as entry {} of {}; wrote {MANIFEST_FILE} and {BUNDLE_FILE}",
         release.display(),

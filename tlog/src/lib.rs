@@ -31,7 +31,7 @@ pub use crate::keys::{generate_key, read_signer_key, read_verifier_key, write_ke
 pub use crate::log::{LockMode, Log, Step, lock as lock_dir};
 pub use crate::proofs::{TlogProver, prove_consistency, prove_inclusion, read_checkpoint, tlog_proof};
 pub use crate::storage::{
-    AtomicFile, DirFetch, Fetch, FetchTiles, link_into_place, sync_all_writes, write_file_atomic,
+    AtomicFile, DirFetch, Fetch, FetchTiles, link_into_place, sync_all_writes, sync_dir, write_file_atomic,
     write_file_atomic_no_sync,
 };
 pub use crate::witness::{

@@ -216,8 +216,12 @@ pub(crate) fn write_tile_file(path: &Path, bytes: &[u8]) -> Result<(), LogError>
     f.write_all(bytes).map_err(|e| LogError::io("write", path, e))
 }
 
-/// Fsyncs a directory, making renames inside it durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+/// Fsyncs a directory, making renames inside it durable (also for files outside a log, e.g.
+/// a release directory renamed into place).
+///
+/// # Errors
+/// [`LogError::Io`] naming the directory.
+pub fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| LogError::io("fsync directory", dir, e))
 }
 

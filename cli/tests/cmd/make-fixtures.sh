@@ -118,6 +118,14 @@ sed 's/^k = 2$/k = 2\nsupression_limit = 0.1/' anon-policy.toml > typo.toml
 L anonymise --input patients.csv --policy anon-policy.toml --out rel-unpublished --quiet
 cp -r release release-altered
 printf 'sex,count\nF,9\nM,8\nTotal,17\n' > release-altered/tables/by_sex.csv
+# Interrupted publishes: manifest.json appended to releases-log but no bundle; and a
+# manifest.json never appended to it (published to a scratch log that is then dropped).
+cp -r release release-interrupted
+rm release-interrupted/manifest.bundle.json
+cp -r rel-unpublished release-unappended
+L log init scratch-log --key keys/publisher.key >/dev/null
+L publish release-unappended --log scratch-log --key keys/publisher.key 2>/dev/null
+rm -r scratch-log release-unappended/manifest.bundle.json
 # A policy naming no log; a CSV with a short row.
 printf 'witness w1 %s\nquorum w1\n' "$(cat keys/witness.pub)" > policy-no-log.txt
 printf 'name,age,sex,diagnosis\nP01,31,F,J45\nP02,33,F\n' > ragged.csv
