@@ -18,7 +18,9 @@ use verifier::{
 use crate::Error;
 
 mod transaction;
-pub use transaction::{PublishError, Published, Resumed, credential_log, publish_release, write_bundle, write_json};
+pub use transaction::{
+    PublishError, Published, Resumed, credential_log, publish_release, write_bundle, write_json,
+};
 
 /// The manifest's file name in a release directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -513,6 +515,23 @@ mod tests {
             .expect_err("an l claim without distinct_l");
         let _ = std::fs::remove_dir_all(&dir);
         assert!(e.to_string().contains("/result/achieved_l"), "{e}");
+    }
+
+    /// A killed `publish` may leave its temporary files; they are never release files.
+    #[test]
+    fn publish_temporaries_are_not_release_files() {
+        for t in [".manifest.json.12-0.tmp", ".manifest.bundle.json.345-2.tmp"] {
+            assert!(is_publish_temporary(t), "{t}");
+        }
+        for f in [
+            "manifest.json.tmp",
+            ".manifest.jsonx.tmp",
+            ".manifest.json.1-0",
+            "tables/a.tmp",
+            ".report.json.1-0.tmp",
+        ] {
+            assert!(!is_publish_temporary(f), "{f}");
+        }
     }
 
     #[test]

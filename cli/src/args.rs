@@ -282,6 +282,9 @@ pub(crate) enum Command {
     /// Publish a release: write RELEASEDIR/manifest.json (every file's size, SHA-256, rows and
     /// rows root; the policy; k, l and metrics), append it to the publisher's log, and write the
     /// offline bundle RELEASEDIR/manifest.bundle.json.
+    ///
+    /// If a publish is interrupted (manifest.json written, no manifest.bundle.json), the same
+    /// command run again completes it, appending the manifest only if the log lacks it.
     Publish {
         /// The release directory (made by `anonymise`).
         release: PathBuf,

@@ -286,7 +286,8 @@ fn find_entry(log: &Path, size: u64, entry: &[u8]) -> Result<Option<u64>, Publis
         let width = (size - bundle * verifier::TILE_WIDTH).min(verifier::TILE_WIDTH) as u16;
         let rel = verifier::entries_path(bundle, width);
         let path = log.join(&rel);
-        let bytes = std::fs::read(&path).map_err(|e| tlog::LogError::Io { action: "read", path, source: e })?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| tlog::LogError::Io { action: "read", path, source: e })?;
         let entries = verifier::parse_entry_bundle(&rel, &bytes)
             .map_err(|e| tlog::LogError::Corrupt { dir: log.to_owned(), detail: e.to_string() })?;
         if let Some(i) = entries.iter().rposition(|e| *e == entry) {
