@@ -450,8 +450,9 @@ fn csv_err(path: &Path, e: csv::Error) -> Error {
 }
 
 /// Writes `rows` synthetic patients for `seed` to `out` (CSV, or Parquet by extension) as a
-/// [`tlog::AtomicFile`]: the whole file or none, durably; memory does not grow with `rows`.
-pub fn write_patients(out: &Path, rows: u64, seed: u64) -> Result<(), Error> {
+/// [`tlog::AtomicFile`]: the whole file or none, durably; memory does not grow with `rows`. An
+/// existing `out` is replaced only if `replace` (checked atomically as the file is put in place).
+pub fn write_patients(out: &Path, rows: u64, seed: u64, replace: bool) -> Result<(), Error> {
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let parquet = match ext.as_deref() {
         Some("csv") => false,
@@ -466,7 +467,12 @@ pub fn write_patients(out: &Path, rows: u64, seed: u64) -> Result<(), Error> {
     } else {
         crate::synth::write_patients_csv(&mut file, rows, seed).map_err(|e| Error::io(out, e))?;
     }
-    file.commit(true).map_err(|e| Error::io(out, e))?;
+    if !file.commit(replace).map_err(|e| Error::io(out, e))? {
+        return Err(Error::Output {
+            path: out.into(),
+            message: "already exists; give --force to replace it".into(),
+        });
+    }
     Ok(())
 }
 
@@ -528,6 +534,22 @@ fn write_patients_parquet<W: std::io::Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: `synth patients` replaced an existing file without `--force` when it
+    /// appeared after the flag check; the no-clobber commit now refuses it.
+    #[test]
+    fn patients_never_replace_a_file_unless_asked() {
+        let dir = std::env::temp_dir().join(format!("ledgerless-patients-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let out = dir.join("p.csv");
+        std::fs::write(&out, "mine\n").expect("write");
+        let e = write_patients(&out, 5, 1, false).expect_err("must refuse");
+        assert!(e.to_string().contains("already exists"), "{e}");
+        assert_eq!(std::fs::read_to_string(&out).expect("read"), "mine\n");
+        write_patients(&out, 5, 1, true).expect("replace when asked");
+        assert!(std::fs::read_to_string(&out).expect("read").lines().count() == 6);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// Regression: a key missing from a fold used to become `u64::MAX`, which a final index
     /// holding that key would have mapped to a real combination's labels. Now it is an error.

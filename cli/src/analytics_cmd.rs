@@ -9,9 +9,9 @@ use analytics::anonymise::{Existing, Stage};
 use crate::UsageError;
 use crate::output::outln;
 
-pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path) -> Result<ExitCode, UsageError> {
+pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path, force: bool) -> Result<ExitCode, UsageError> {
     let t = std::time::Instant::now();
-    analytics::data::write_patients(out, rows, seed).map_err(|e| UsageError::new(e.to_string()))?;
+    analytics::data::write_patients(out, rows, seed, force).map_err(|e| UsageError::new(e.to_string()))?;
     eprintln!(
         "wrote {rows} synthetic patients (seed {seed}) to {} in {:.1} s",
         out.display(),

@@ -177,7 +177,7 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
             if let Some(e) = write_err {
                 crate::output::pipe_closed_is_success(Err(e))?;
             }
-            let _ = out.flush();
+            crate::output::pipe_closed_is_success(out.flush())?;
             eprintln!("appended {n} entries; checkpoint {} size {} root {}", c.origin, c.size, c.root_hash);
         }
         LogCommand::Prove { logdir, index, size } => {

@@ -165,8 +165,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
-        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, .. } => {
-            return analytics_cmd::synth_patients(rows, seed, &out);
+        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, force } => {
+            return analytics_cmd::synth_patients(rows, seed, &out, force);
         }
         Command::Synth { kind, rows, seed, out, force } => {
             return cred_cmd::synth(kind, rows, seed, &out, force);
@@ -195,12 +195,14 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Demo { out, site_url, serve, app } => return cred_cmd::demo(&out, site_url, serve, &app),
         Command::Serve { dir, addr } => return cred_cmd::serve(&dir, &addr),
     };
-    print_report(&report, &output);
+    print_report(&report, &output)?;
     Ok(if report.verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr.
-pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
+/// Prints the report on stdout (text or JSON) and, if it failed, the failing step on stderr. A
+/// closed pipe (e.g. `| head`) is success; another write error is an error (exit 2), as for
+/// every other command.
+pub(crate) fn print_report(report: &Report, output: &OutputArgs) -> Result<(), UsageError> {
     let text = if output.json {
         // Serialising our own report cannot fail: it holds only strings, bools and enums.
         serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
@@ -218,11 +220,9 @@ pub(crate) fn print_report(report: &Report, output: &OutputArgs) {
         s.push_str(if report.verified { "verified\n" } else { "NOT VERIFIED\n" });
         s
     };
-    // A closed pipe (e.g. `| head`) is success; another error is reported, and the verdict stands.
-    if let Err(e) = output::stdout_bytes(text.as_bytes()) {
-        eprintln!("error: {}", e.message);
-    }
+    output::stdout_bytes(text.as_bytes())?;
     if let Some(f) = report.failure() {
         eprintln!("not verified: {}: {}", f.check.name(), f.detail);
     }
+    Ok(())
 }

@@ -99,7 +99,7 @@ pub(crate) fn verify_row_proof(
 ) -> Result<ExitCode, UsageError> {
     let trust = crate::cred_cmd::bundle_trust(trust)?;
     let (report, proof) = verifier::check_row_proof(bytes, &trust);
-    crate::print_report(&report, output);
+    crate::print_report(&report, output)?;
     if report.verified
         && !output.json
         && let Some(p) = proof
@@ -226,7 +226,7 @@ pub(crate) fn verify_release(
         });
         outln!("{v:#}")?;
     } else {
-        crate::print_report(&report, &OutputArgs { json: false });
+        crate::print_report(&report, &OutputArgs { json: false })?;
         for (f, s) in &files {
             let word = match s {
                 FileStatus::Verified => "verified".to_string(),

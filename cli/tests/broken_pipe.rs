@@ -80,3 +80,42 @@ fn a_closed_pipe_is_success() {
     pipe_closed_is_success(&["verify", s(&rel), "--vkey", s(&pubkey), "--log", s(&rlog), "--json"]);
     pipe_closed_is_success(&["prove-row", s(&rel), "--table", "microdata", "--row", "0"]);
 }
+
+/// Runs `ledgerless args` with its standard output `/dev/full` (every write fails with ENOSPC).
+fn with_full_stdout(args: &[&str]) -> Output {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("open /dev/full");
+    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args(args)
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run ledgerless")
+}
+
+/// Regression: only a closed pipe is success. A standard output that cannot be written (a full
+/// disk) is an error, exit 2, even when everything else went well — `log append`'s final flush
+/// and the verify commands' reports used to swallow it and exit 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stdout_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let prefix = d.join("log");
+    ok(&ledgerless(&["keygen", "--name", "example.com/log", "--out", s(&prefix)]));
+    let (key, vkey) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+    let logdir = d.join("logdir");
+    ok(&ledgerless(&["log", "init", s(&logdir), "--key", s(&key)]));
+    std::fs::write(d.join("few.txt"), "one\ntwo\n").unwrap();
+    let checkpoint = logdir.join("checkpoint");
+    for args in [
+        vec!["log", "append", s(&logdir), "--key", s(&key), "--lines", s(&d.join("few.txt"))],
+        vec!["verify-checkpoint", s(&checkpoint), "--vkey", s(&vkey)],
+        vec!["verify-checkpoint", s(&checkpoint), "--vkey", s(&vkey), "--json"],
+    ] {
+        let o = with_full_stdout(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("standard output"), "{args:?} must name what failed: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}

@@ -43,6 +43,16 @@ pub fn write_key_pair(prefix: &Path, key: &SignerKey) -> Result<(PathBuf, PathBu
     }
     let private = PathBuf::from(format!("{}.key", prefix.display()));
     let public = PathBuf::from(format!("{}.pub", prefix.display()));
+    // A missing folder is a typo more often than a wish: never create one for a private key.
+    if let Some(dir) = private.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(LogError::io(
+            "create",
+            &private,
+            std::io::Error::new(std::io::ErrorKind::NotFound, format!("no folder {}", dir.display())),
+        ));
+    }
     for p in [&private, &public] {
         if std::fs::symlink_metadata(p).is_ok() {
             return Err(LogError::io(
@@ -125,6 +135,10 @@ mod tests {
             assert!(matches!(write_key_pair(&dir_prefix, &k), Err(LogError::BadPath(_))), "{dir_prefix:?}");
         }
         assert!(!dir.path().join(".key").exists());
+        // Regression: a missing folder is refused, never created (a private key in a typo).
+        let typo = dir.path().join("typo/dir/issuer");
+        assert!(write_key_pair(&typo, &k).is_err());
+        assert!(!dir.path().join("typo").exists());
         assert!(generate_key("bad name", KeyKind::Ed25519).is_err());
         assert_ne!(generate_key("a", KeyKind::Ed25519).unwrap().seed(), k.seed());
     }
