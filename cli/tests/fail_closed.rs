@@ -8,6 +8,9 @@ use std::process::Output;
 mod witnessed;
 use witnessed::{code, issuer_with_witness, ok, ok_owned, run, witnessed_issue};
 
+mod util;
+use util::copy_dir;
+
 fn log_size(dir: &Path) -> u64 {
     let text = std::fs::read_to_string(dir.join("checkpoint")).expect("checkpoint");
     text.lines().nth(1).expect("size line").parse().expect("size")
@@ -330,19 +333,6 @@ fn revoking_twice_appends_once_and_keeps_the_reason_private() {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(d.join("gmc.key.revocations")).expect("record").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
     }
 }
 

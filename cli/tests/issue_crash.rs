@@ -17,20 +17,8 @@ fn ledgerless() -> Command {
 mod witnessed;
 use witnessed::ok;
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// A small deterministic generator (xorshift) for the kill moments.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod util;
+use util::{Rng, env_or};
 
 fn issue_args(batch: usize) -> Vec<String> {
     witnessed::witnessed_issue(&format!("batch{batch}.csv"), &format!("bundles{batch}"))

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod util;
+use util::{Rng, copy_dir};
+
 fn ledgerless(d: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).current_dir(d).output().expect("run ledgerless")
 }
@@ -23,18 +26,6 @@ fn ok(o: &Output) -> String {
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/fixtures")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// A work folder with the publisher's key pair, an empty release log `log` and an unpublished
@@ -145,17 +136,6 @@ fn a_resumed_publish_of_a_changed_release_or_another_log_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("was written for publisher publisher.example.org/releases"), "{}", text(&o));
     assert_eq!(size(d, "other-log"), 0);
-}
-
-/// A small deterministic generator (xorshift) for the kill moments.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 #[test]

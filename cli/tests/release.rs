@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod util;
+use util::copy_dir;
+
 fn ledgerless(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ledgerless")).args(args).output().expect("run ledgerless")
 }
@@ -35,18 +38,6 @@ fn published(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     ok(&ledgerless(&["log", "init", s(&log), "--key", s(&prefix.with_extension("key"))]));
     ok(&ledgerless(&["publish", s(&rel), "--log", s(&log), "--key", s(&prefix.with_extension("key"))]));
     (rel, log, prefix.with_extension("pub"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

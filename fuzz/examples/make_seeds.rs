@@ -83,7 +83,12 @@ fn main() {
     write(dir, "proof_file_parse", "proof", format_proof_hashes(&proof).as_bytes());
     write(dir, "policy_parse", "policy", policy_text().as_bytes());
     // A CSV as `anonymise` writes it (first byte: where the fuzz check cuts the chunks).
-    write(dir, "dataset_recount", "csv", b"\x07a,b,c,d\n1,2,x,9\n1,2,y,8\n*,*,z,7\n\"q,1\",2,x,6\n1,2,\"x\"\"y\",5");
+    write(
+        dir,
+        "dataset_recount",
+        "csv",
+        b"\x07a,b,c,d\n1,2,x,9\n1,2,y,8\n*,*,z,7\n\"q,1\",2,x,6\n1,2,\"x\"\"y\",5",
+    );
 
     let w = &witness_signers()[0];
     write(dir, "verifier_key_parse", "log-vkey", format_verifier_key(&log_signer().verifier).as_bytes());
@@ -99,10 +104,12 @@ fn write_bundle_seed(dir: &Path) {
     use std::collections::BTreeMap;
     use verifier::{
         BUNDLE_FORMAT, Bundle, BundleTrust, Credential, CredentialStatus, DisclosedClaim, Disclosure,
-        STATUS_LIST_PATH, VC_CONTEXT, check_bundle, claim_leaf, tree_root,
+        VC_CONTEXT, check_bundle, claim_leaf, tree_root,
     };
-    let claims: BTreeMap<String, String> =
-        [("name", "Dr Example"), ("profession", "doctor")].iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let claims: BTreeMap<String, String> = [("name", "Dr Example"), ("profession", "doctor")]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     let salt = "AAAAAAAAAAAAAAAAAAAAAA==".to_owned();
     let leaves: Vec<Hash> = claims.iter().map(|(k, v)| claim_leaf(k, &salt, v).expect("leaf")).collect();
     let mut bundle = Bundle {
@@ -114,12 +121,7 @@ fn write_bundle_seed(dir: &Path) {
             valid_from: Some("2020-01-01T00:00:00Z".to_owned()),
             valid_until: None,
             credential_subject: claims.clone(),
-            credential_status: CredentialStatus {
-                status_type: "BitstringStatusListEntry".to_owned(),
-                status_purpose: "revocation".to_owned(),
-                status_list_index: "0".to_owned(),
-                status_list_credential: STATUS_LIST_PATH.to_owned(),
-            },
+            credential_status: CredentialStatus::revocation(0),
         },
         disclosure: Disclosure {
             claims_root: tree_root(&leaves),
@@ -140,10 +142,17 @@ fn write_bundle_seed(dir: &Path) {
         root_hash: leaf_hash(&entry),
         extensions: vec![],
     });
-    bundle.tlog_proof =
-        format_tlog_proof(&TlogProof { extra: None, index: 0, hashes: vec![], checkpoint: signed(&body, &[]) });
+    bundle.tlog_proof = format_tlog_proof(&TlogProof {
+        extra: None,
+        index: 0,
+        hashes: vec![],
+        checkpoint: signed(&body, &[]),
+    });
     let bytes = serde_json::to_vec_pretty(&bundle).expect("json");
     let trust = BundleTrust::Direct(Trust::Key(log_signer().verifier.clone()));
-    assert!(check_bundle(&bytes, &trust, 1_800_000_000, verifier::StatusCheck::Offline).0.verified, "bundle seed must verify");
+    assert!(
+        check_bundle(&bytes, &trust, 1_800_000_000, verifier::StatusCheck::Offline).0.verified,
+        "bundle seed must verify"
+    );
     write(dir, "bundle_parse", "bundle", &bytes);
 }

@@ -955,12 +955,7 @@ fn make_bundle(issuer: &str, p: &Prepared, tlog_proof: String) -> Bundle {
             valid_from: p.row.valid_from.clone(),
             valid_until: p.row.valid_until.clone(),
             credential_subject: p.row.claims.clone(),
-            credential_status: CredentialStatus {
-                status_type: "BitstringStatusListEntry".to_owned(),
-                status_purpose: "revocation".to_owned(),
-                status_list_index: p.status_index.to_string(),
-                status_list_credential: STATUS_LIST_PATH.to_owned(),
-            },
+            credential_status: CredentialStatus::revocation(p.status_index),
         },
         disclosure: Disclosure {
             claims_root: p.root,

@@ -1060,16 +1060,15 @@ pub fn check_release(bundle: &[u8], trust: &BundleTrust) -> (Report, Option<(cra
         Ok(b) => release_steps(&mut r, &b, trust),
         Err(e) => {
             r.format_step(RELEASE_TITLE, Outcome::Fail, e.to_string());
-            r.skip_rest(&[
-                Check::Publisher,
-                Check::CheckpointSignature,
-                Check::WitnessQuorum,
-                Check::Inclusion,
-            ]);
+            r.skip_rest(RELEASE_REST);
             (r, None)
         }
     }
 }
+
+/// The release-bundle checks after `format`, skipped when the bundle cannot be read.
+const RELEASE_REST: &[Check] =
+    &[Check::Publisher, Check::CheckpointSignature, Check::WitnessQuorum, Check::Inclusion];
 
 fn release_steps(
     r: &mut Report,
@@ -1082,22 +1081,12 @@ fn release_steps(
         (Ok(p), Ok(e)) => (p, e),
         (Err(e), _) => {
             r.format_step(RELEASE_TITLE, Outcome::Fail, format!("tlogProof: {e}"));
-            r.skip_rest(&[
-                Check::Publisher,
-                Check::CheckpointSignature,
-                Check::WitnessQuorum,
-                Check::Inclusion,
-            ]);
+            r.skip_rest(RELEASE_REST);
             return out(r, m.publisher.clone());
         }
         (_, Err(e)) => {
             r.format_step(RELEASE_TITLE, Outcome::Fail, e.to_string());
-            r.skip_rest(&[
-                Check::Publisher,
-                Check::CheckpointSignature,
-                Check::WitnessQuorum,
-                Check::Inclusion,
-            ]);
+            r.skip_rest(RELEASE_REST);
             return out(r, m.publisher.clone());
         }
     };

@@ -82,6 +82,24 @@ pub struct CredentialStatus {
     pub status_list_credential: String,
 }
 
+impl CredentialStatus {
+    /// The only status a bundle may carry: bit `index` of the issuer's revocation list (the
+    /// pinned values `check_bundle` requires, so writers and tests cannot drift from them).
+    pub fn revocation(index: u64) -> CredentialStatus {
+        CredentialStatus {
+            status_type: STATUS_ENTRY_TYPE.to_owned(),
+            status_purpose: STATUS_PURPOSE.to_owned(),
+            status_list_index: index.to_string(),
+            status_list_credential: STATUS_LIST_PATH.to_owned(),
+        }
+    }
+}
+
+/// `credentialStatus.type` of every bundle.
+const STATUS_ENTRY_TYPE: &str = "BitstringStatusListEntry";
+/// `credentialStatus.statusPurpose` of every bundle.
+const STATUS_PURPOSE: &str = "revocation";
+
 /// One disclosed claim's commitment data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,8 +273,8 @@ impl Bundle {
             return bad("type must be [\"VerifiableCredential\", <credential type>]".to_owned());
         }
         let s = &c.credential_status;
-        if s.status_type != "BitstringStatusListEntry"
-            || s.status_purpose != "revocation"
+        if s.status_type != STATUS_ENTRY_TYPE
+            || s.status_purpose != STATUS_PURPOSE
             || s.status_list_credential != STATUS_LIST_PATH
         {
             return bad(format!(
@@ -551,12 +569,7 @@ mod tests {
                 valid_from: None,
                 valid_until: None,
                 credential_subject: BTreeMap::new(),
-                credential_status: CredentialStatus {
-                    status_type: "BitstringStatusListEntry".to_owned(),
-                    status_purpose: "revocation".to_owned(),
-                    status_list_index: "0".to_owned(),
-                    status_list_credential: STATUS_LIST_PATH.to_owned(),
-                },
+                credential_status: CredentialStatus::revocation(0),
             },
             disclosure: Disclosure {
                 claims_root: Hash([7; 32]),
