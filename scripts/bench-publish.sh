@@ -18,7 +18,7 @@ measure() {
 "$L" synth patients --rows 20000 --seed 1 --out "$W/small.csv" 2>/dev/null
 "$L" anonymise --input "$W/small.csv" --policy examples/patients/policy.toml --out "$W/release" -q
 rm "$W/release/microdata.parquet"
-measure "synth $ROWS rows (CSV)" "$L" synth patients --rows "$ROWS" --seed 2 --out "$W/release/microdata.csv"
+measure "synth $ROWS rows (CSV)" "$L" synth patients --rows "$ROWS" --seed 2 --out "$W/release/microdata.csv" --force
 ls -l "$W/release/microdata.csv" | awk '{printf "microdata.csv: %.2f GB\n", $5/1e9}'
 "$L" keygen --name bench.example.org/releases --out "$W/pub" >/dev/null 2>&1
 "$L" log init "$W/log" --key "$W/pub.key" >/dev/null

@@ -118,17 +118,11 @@ pub fn anonymise_with(
             // release, or the whole new one.
             sync_tree(&tmp)?;
             if replace {
-                let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
-                std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
-                if let Err(e) = std::fs::rename(&tmp, out) {
-                    let _ = std::fs::rename(&old, out);
-                    return Err(Error::io(out, e));
-                }
-                let _ = std::fs::remove_dir_all(&old);
+                replace_release(&tmp, out, &parent, &name)?;
             } else {
                 std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+                sync_dir(&parent)?;
             }
-            sync_dir(&parent)?;
             Ok(outcome)
         });
     if result.is_err() {
@@ -167,8 +161,48 @@ fn lock_dir(dir: &Path) -> Option<std::fs::File> {
     Some(f)
 }
 
+/// Puts the complete release `tmp` in place of the existing one at `out` (`--force`). On Linux
+/// the two directories are exchanged in one step (`renameat2(RENAME_EXCHANGE)`), so a kill at
+/// any moment leaves the old release or the new one at `out`; the old one, now at `tmp`, is
+/// removed once the exchange is durable. Where the file system cannot exchange, the old release
+/// is first renamed to `.NAME.replaced-PID` (locked while this run lives) and a later run puts
+/// it back if a kill left `out` empty ([`remove_stale_staging`]).
+fn replace_release(tmp: &Path, out: &Path, parent: &Path, name: &str) -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, tmp, CWD, out, RenameFlags::EXCHANGE) {
+            Ok(()) => {
+                sync_dir(parent)?;
+                let _ = std::fs::remove_dir_all(tmp);
+                return Ok(());
+            }
+            Err(e)
+                if ![rustix::io::Errno::INVAL, rustix::io::Errno::NOSYS, rustix::io::Errno::NOTSUP]
+                    .contains(&e) =>
+            {
+                return Err(Error::io(out, std::io::Error::from_raw_os_error(e.raw_os_error())));
+            }
+            Err(_) => {} // this file system cannot exchange: two renames below
+        }
+    }
+    // Held while the old release is out of place: a concurrent run leaves it alone.
+    let _old_lock = lock_dir(out);
+    let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
+    std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
+    if let Err(e) = std::fs::rename(tmp, out) {
+        let _ = std::fs::rename(&old, out);
+        return Err(Error::io(out, e));
+    }
+    sync_dir(parent)?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
 /// Removes `.NAME.partial-PID` directories in `parent` left by runs that were killed: those
-/// whose lock nobody holds. A live run's directory stays.
+/// whose lock nobody holds. A live run's directory stays. A killed run's `.NAME.replaced-PID`
+/// (an old release moved aside by [`replace_release`]'s fallback) is put back if nothing is at
+/// NAME, else removed.
 fn remove_stale_staging(parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     let prefix = format!(".{name}.partial-");
@@ -184,6 +218,25 @@ fn remove_stale_staging(parent: &Path, name: &str) {
         let path = e.path();
         if let Some(lock) = lock_dir(&path) {
             let _ = std::fs::remove_dir_all(&path);
+            drop(lock);
+        }
+    }
+    let replaced = format!(".{name}.replaced-");
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let is_replaced = e.file_name().to_str().is_some_and(|n| n.starts_with(replaced.as_str()));
+        if !is_replaced || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = e.path();
+        if let Some(lock) = lock_dir(&path) {
+            let home = parent.join(name);
+            if std::fs::symlink_metadata(&home).is_err() {
+                let _ = std::fs::rename(&path, &home);
+                let _ = sync_dir(parent);
+            } else {
+                let _ = std::fs::remove_dir_all(&path);
+            }
             drop(lock);
         }
     }
@@ -690,4 +743,51 @@ fn column_str(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>
 
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ledgerless-anon-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("scratch");
+        d
+    }
+
+    fn release(dir: &Path, marker: &str) {
+        std::fs::create_dir_all(dir).expect("mkdir");
+        std::fs::write(dir.join("report.json"), marker).expect("write");
+    }
+
+    /// `--force` puts the new release in place of the old one, and nothing else is left.
+    #[test]
+    fn a_forced_release_replaces_the_old_one_and_leaves_nothing_behind() {
+        let parent = scratch("replace");
+        let (out, tmp) = (parent.join("rel"), parent.join(".rel.partial-1"));
+        release(&out, "old");
+        release(&tmp, "new");
+        replace_release(&tmp, &out, &parent, "rel").expect("replace");
+        assert_eq!(std::fs::read_to_string(out.join("report.json")).expect("read"), "new");
+        let left: Vec<_> = std::fs::read_dir(&parent).expect("ls").flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("rel")], "{left:?}");
+        let _ = std::fs::remove_dir_all(&parent);
+    }
+
+    /// Regression: a run killed between moving the old release aside and renaming the new one
+    /// in left nothing at RELEASEDIR and the old release stranded. The next run puts it back;
+    /// where the release is in place, the stale copy is removed.
+    #[test]
+    fn an_old_release_a_killed_run_moved_aside_is_put_back() {
+        let parent = scratch("recover");
+        release(&parent.join(".rel.replaced-999999"), "old");
+        remove_stale_staging(&parent, "rel");
+        assert_eq!(std::fs::read_to_string(parent.join("rel/report.json")).expect("restored"), "old");
+        release(&parent.join(".rel.replaced-999998"), "older");
+        remove_stale_staging(&parent, "rel");
+        assert!(!parent.join(".rel.replaced-999998").exists(), "a stale copy is removed");
+        assert_eq!(std::fs::read_to_string(parent.join("rel/report.json")).expect("kept"), "old");
+        let _ = std::fs::remove_dir_all(&parent);
+    }
 }

@@ -174,11 +174,16 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
                 }
                 u
             })?;
-            if let Some(e) = write_err {
-                crate::output::pipe_closed_is_success(Err(e))?;
-            }
-            crate::output::pipe_closed_is_success(out.flush())?;
+            let printed = match write_err {
+                Some(e) => Err(e),
+                None => out.flush(),
+            };
+            // The append is committed whatever happened to standard output: say so first, so
+            // an error below never reads as "nothing appended" (re-running would append again).
             eprintln!("appended {n} entries; checkpoint {} size {} root {}", c.origin, c.size, c.root_hash);
+            crate::output::pipe_closed_is_success(printed).map_err(|u| {
+                u.hint(format!("the {n} entries WERE appended (size {}); do not re-run the append", c.size))
+            })?;
         }
         LogCommand::Prove { logdir, index, size } => {
             let p = tlog::prove_inclusion(&DirFetch(logdir), index, size)?;

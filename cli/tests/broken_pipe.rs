@@ -116,6 +116,10 @@ fn an_unwritable_stdout_is_an_error() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("standard output"), "{args:?} must name what failed: {err}");
+        if args[0] == "log" {
+            // Committed: it must say so, or a re-run would append the entries again.
+            assert!(err.contains("appended 2 entries") && err.contains("WERE appended"), "{err}");
+        }
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
 }

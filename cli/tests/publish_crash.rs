@@ -138,6 +138,77 @@ fn a_resumed_publish_of_a_changed_release_or_another_log_is_refused() {
     assert_eq!(size(d, "other-log"), 0);
 }
 
+/// Regression: an older version claimed the release with an EMPTY manifest.json before the
+/// append. Killed after the append, it left an empty file; the advice then was to remove it and
+/// publish again, which put a second manifest in the log. Now the log's copy is adopted.
+#[test]
+fn an_empty_claim_adopts_the_manifest_the_log_already_holds() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    ok(&publish(d, "rel", "log"));
+    let entry = std::fs::read(d.join("rel/manifest.json")).unwrap();
+    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
+    std::fs::write(d.join("rel/manifest.json"), b"").unwrap();
+    let o = ok(&publish(d, "rel", "log"));
+    assert!(o.contains("already appended as entry 0"), "{o}");
+    assert_eq!(size(d, "log"), 1, "adopted, not appended again");
+    assert_eq!(std::fs::read(d.join("rel/manifest.json")).unwrap(), entry, "the log's bytes");
+    verified(d, "rel");
+    // An empty claim whose run never appended (no manifest in the log matches these files):
+    // published afresh, once.
+    copy_dir(&fixtures().join("rel-unpublished"), &d.join("rel2"));
+    std::fs::write(d.join("rel2/tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+    std::fs::write(d.join("rel2/manifest.json"), b"").unwrap();
+    ok(&publish(d, "rel2", "log"));
+    assert_eq!(size(d, "log"), 2);
+    verified(d, "rel2");
+}
+
+/// Regression: a resumed publish of a changed release whose manifest is already in the log
+/// said "nothing appended … or remove manifest.json", which would publish a second manifest.
+#[test]
+fn a_changed_release_whose_manifest_is_in_the_log_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    ok(&publish(d, "rel", "log"));
+    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
+    std::fs::write(d.join("rel/tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+    let o = publish(d, "rel", "log");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("already entry 0 of the log") && !t.contains("nothing appended"), "{t}");
+    assert_eq!(size(d, "log"), 1);
+}
+
+/// Two publishes of one release directory never interleave, whatever their logs: the release
+/// directory is locked for the whole run (a run to another log used to delete the live run's
+/// temporary bundle).
+#[test]
+fn a_publish_waits_while_another_holds_the_release() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d);
+    let held = std::fs::File::open(d.join("rel")).unwrap();
+    held.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args(["publish", "rel", "--log", "log", "--key", "keys/publisher.key"])
+        .current_dir(d)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "publish must wait for the release's lock");
+    assert!(!d.join("rel/manifest.json").exists(), "nothing written while waiting");
+    drop(held);
+    let o = child.wait_with_output().unwrap();
+    let out = ok(&o);
+    assert!(out.contains("published rel"), "{out}");
+    verified(d, "rel");
+}
+
 #[test]
 fn publish_killed_at_random_moments_is_completed_by_a_rerun() {
     let kills: usize = std::env::var("PUBLISH_CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);

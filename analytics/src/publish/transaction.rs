@@ -1,9 +1,11 @@
 //! The publish transaction: a release directory's manifest appended to a publisher's log, with
 //! `manifest.json` (the entry's exact bytes) and `manifest.bundle.json` written beside it.
 //!
-//! Commit protocol, all under the log's lock:
+//! Commit protocol, all under an exclusive lock on the release directory (so two runs on it,
+//! to any logs, never interleave) and the log's lock:
 //! 1. `manifest.json` is written with the entry's exact bytes, durably and without replacing
-//!    an existing one: it is the intent record (of two runs on one directory, one writes it).
+//!    an existing one: it is the intent record. An entry the log would refuse (too large) is
+//!    refused before it is written.
 //! 2. The append is the commit point.
 //! 3. `manifest.bundle.json` (the manifest and its tlog-proof) is written durably before the
 //!    lock is released, so a second run sees a finished publish.
@@ -11,8 +13,12 @@
 //! A release is published once it has `manifest.bundle.json`. A `manifest.json` without one is
 //! an interrupted publish, and running `publish` again resumes it: the manifest is read back
 //! (it must name this key's log and match the release's files), the log is searched for its
-//! exact bytes (appended if absent) and the bundle is written. A kill at any moment therefore
-//! leaves a state the same command completes, with the manifest in the log exactly once.
+//! exact bytes (appended if absent) and the bundle is written. A `manifest.json` that is not a
+//! manifest (an older version's empty claim, a damaged file) is replaced by this release's
+//! manifest found in the log, if the log holds one that matches the release's files, else by
+//! a fresh one. Before the bundle is written its tlog-proof is verified against the log's key.
+//! A kill at any moment therefore leaves a state the same command completes, with the manifest
+//! in the log exactly once.
 //! A credential log is refused, before and again under the lock: a release entry after an
 //! issuer's status list would break every credential's revocation check.
 
@@ -51,36 +57,30 @@ pub enum PublishError {
         /// This key's log origin.
         publisher: String,
     },
-    /// The `manifest.json` of an interrupted publish is not a manifest's exact entry bytes.
-    #[error(
-        "{} is not a manifest written by publish ({why}); if no publish of this release is running, remove it and publish again",
-        path.display()
-    )]
-    NotAManifest {
-        /// The manifest file.
-        path: PathBuf,
-        /// What is wrong with it.
-        why: String,
-    },
     /// The release's files no longer match the `manifest.json` of an interrupted publish.
-    #[error(
-        "{} has changed since {MANIFEST_FILE} was written by an interrupted publish ({}); nothing appended: restore the files and publish again, or remove {MANIFEST_FILE} to publish the release as it is now",
-        release.display(),
-        problems.join("; ")
-    )]
+    #[error("{}", changed_message(release, problems, *appended))]
     Changed {
         /// The release directory.
         release: PathBuf,
         /// Each difference.
         problems: Vec<String>,
+        /// The manifest's index in the log, if the interrupted run had appended it.
+        appended: Option<u64>,
     },
-    /// `manifest.json` appeared while this run held the log's lock: a run publishing the same
-    /// directory to another log is under way.
-    #[error(
-        "{} appeared while publishing: another publish of this release, to another log, is running; nothing appended",
-        .0.display()
-    )]
+    /// `manifest.json` appeared while this run held both locks: something other than
+    /// `publish` is writing the release directory.
+    #[error("{} appeared while publishing: something else is writing the release directory; nothing appended", .0.display())]
     Concurrent(PathBuf),
+    /// The manifest is larger than a log entry may be.
+    #[error("the manifest of {} is {size} bytes, over the log's entry limit of {limit}; nothing written", release.display())]
+    TooLarge {
+        /// The release directory.
+        release: PathBuf,
+        /// The entry's size.
+        size: usize,
+        /// [`verifier::MAX_ENTRY_SIZE`].
+        limit: usize,
+    },
     /// The log holds credentials.
     #[error(
         "{} is a credential log ({why}); publishing a release there would break every credential's revocation check",
@@ -111,6 +111,24 @@ pub enum PublishError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+/// The words of [`PublishError::Changed`]: whether the old manifest is already in the log
+/// decides what is safe to do.
+fn changed_message(release: &Path, problems: &[String], appended: Option<u64>) -> String {
+    let head = format!(
+        "{} has changed since {MANIFEST_FILE} was written by an interrupted publish ({})",
+        release.display(),
+        problems.join("; ")
+    );
+    match appended {
+        Some(i) => format!(
+            "{head}; its manifest is already entry {i} of the log, for good: restore the files and publish again to write its bundle (publishing the changed release would put a second manifest for it in the log)"
+        ),
+        None => format!(
+            "{head}; nothing appended: restore the files and publish again, or remove {MANIFEST_FILE} to publish the release as it is now"
+        ),
+    }
 }
 
 /// How a publish found an interrupted one it completed.
@@ -162,7 +180,14 @@ pub fn publish_release(
     if let Some(why) = credential_log(log) {
         return Err(PublishError::CredentialLog { log: log.to_owned(), why, under_lock: false });
     }
+    // One publish of a release directory at a time, whatever its log: the temporaries and the
+    // intent record below belong to the holder.
+    let _release_lock = lock_release(release, on_wait)?;
+    if release.join(BUNDLE_FILE).exists() {
+        return Err(already());
+    }
     let publisher = key.verifier.name.clone();
+    let trust = verifier::Trust::Key(key.verifier.clone());
     let manifest_path = release.join(MANIFEST_FILE);
     let created = verifier::format_time(now);
     // A fresh publish hashes the release before taking the lock (it may take a while).
@@ -182,34 +207,66 @@ pub fn publish_release(
         return Err(already());
     }
     remove_leftover_temporaries(release);
-    let (manifest, entry, found) = if manifest_path.exists() {
-        // An interrupted publish: its manifest, checked against the files, and where it is in
-        // the log, if anywhere.
-        let t = std::time::Instant::now();
-        let (manifest, entry) = read_intent(release, &manifest_path, &publisher)?;
-        hashed_secs = t.elapsed().as_secs_f64();
-        let found = find_entry(log, l.checkpoint().size, &entry)?;
-        (manifest, entry, Some(found))
-    } else {
-        let manifest = match fresh.take() {
-            Some(m) => m,
-            None => {
-                let t = std::time::Instant::now();
-                let m = super::build_manifest(release, &publisher, &created)?;
-                hashed_secs = t.elapsed().as_secs_f64();
-                m
+    let size = l.checkpoint().size;
+    let (manifest, entry, found) = match manifest_path
+        .exists()
+        .then(|| read_intent(&manifest_path))
+        .transpose()?
+    {
+        Some(Ok((manifest, entry))) => {
+            // An interrupted publish: where its manifest is in the log, if anywhere, and
+            // whether the release still matches it.
+            if manifest.publisher != publisher {
+                return Err(PublishError::ClaimedForAnotherLog {
+                    path: manifest_path,
+                    claimed: manifest.publisher,
+                    publisher,
+                });
             }
-        };
-        let entry = manifest.entry().map_err(|e| PublishError::Manifest(e.to_string()))?;
-        if !write_new_durably(&manifest_path, &entry)? {
-            return Err(PublishError::Concurrent(manifest_path));
+            let t = std::time::Instant::now();
+            let found = find_entry(log, size, |e| e == entry.as_slice())?.map(|(i, _)| i);
+            let problems = file_problems(release, &manifest)?;
+            if !problems.is_empty() {
+                return Err(PublishError::Changed { release: release.to_owned(), problems, appended: found });
+            }
+            hashed_secs = t.elapsed().as_secs_f64();
+            (manifest, entry, Some(found))
         }
-        (manifest, entry, None)
+        Some(Err(_unreadable)) => {
+            // Not a manifest (an older version's empty claim, a damaged file): the log may
+            // already hold this release's manifest. Adopt it if so; else start afresh.
+            let t = std::time::Instant::now();
+            let adopted = find_release_entry(release, log, size, &publisher)?;
+            let (manifest, entry, found) = match adopted {
+                Some((index, manifest, entry)) => (manifest, entry, Some(Some(index))),
+                None => {
+                    let manifest = fresh_manifest(&mut fresh, release, &publisher, &created)?;
+                    let entry = entry_bytes(release, &manifest)?;
+                    (manifest, entry, None)
+                }
+            };
+            hashed_secs = t.elapsed().as_secs_f64();
+            replace_durably(&manifest_path, &entry)?;
+            (manifest, entry, found.or(Some(None)))
+        }
+        None => {
+            let t = std::time::Instant::now();
+            let had = fresh.is_some();
+            let manifest = fresh_manifest(&mut fresh, release, &publisher, &created)?;
+            if !had {
+                hashed_secs = t.elapsed().as_secs_f64();
+            }
+            let entry = entry_bytes(release, &manifest)?;
+            if !write_new_durably(&manifest_path, &entry)? {
+                return Err(PublishError::Concurrent(manifest_path));
+            }
+            (manifest, entry, None)
+        }
     };
     let (index, resumed) = match found {
         Some(Some(index)) => (index, Some(Resumed::AlreadyAppended)),
         _ => {
-            let c = match l.append(std::iter::once(Ok(entry)), &mut |_, _| {}) {
+            let c = match l.append(std::iter::once(Ok(entry.clone())), &mut |_, _| {}) {
                 Ok(c) => c,
                 Err(e) => {
                     // An entry refused before anything was written (too large) leaves no
@@ -225,6 +282,16 @@ pub fn publish_release(
         }
     };
     let proof = tlog::tlog_proof(&tlog::DirFetch(log.to_path_buf()), index)?;
+    // The entry bundles read above are not authenticated by the checkpoint: the proof must
+    // verify before a bundle is written that says the release is in the log.
+    let check = verifier::check_tlog_proof(&trust, proof.as_bytes(), &entry);
+    if !check.verified {
+        let why = check.failure().map_or_else(String::new, |f| format!("{}: {}", f.check.name(), f.detail));
+        return Err(PublishError::Log(tlog::LogError::Corrupt {
+            dir: log.to_owned(),
+            detail: format!("the tlog-proof of entry {index} does not verify ({why})"),
+        }));
+    }
     let bundle = super::bundle(manifest, proof);
     // Written before the lock is released: a second run then sees a finished publish.
     if !write_new_durably(&release.join(BUNDLE_FILE), &json_bytes(&release.join(BUNDLE_FILE), &bundle)?)? {
@@ -235,25 +302,27 @@ pub fn publish_release(
     Ok(Published { bundle, hashed_secs, index, origin, resumed })
 }
 
-/// Reads the `manifest.json` of an interrupted publish: it must be a manifest's exact entry
-/// bytes, name `publisher`, and match the release's files (the check `verify` makes, with the
-/// microdata recounted).
-fn read_intent(release: &Path, path: &Path, publisher: &str) -> Result<(Manifest, Vec<u8>), PublishError> {
-    let not_manifest = |why: String| PublishError::NotAManifest { path: path.to_owned(), why };
+/// Reads the `manifest.json` of an interrupted publish: `Ok(Err(why))` unless it is a
+/// manifest's exact (canonical) entry bytes.
+fn read_intent(path: &Path) -> Result<Result<(Manifest, Vec<u8>), String>, PublishError> {
     let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_manifest(e.to_string()))?;
-    manifest.validate().map_err(|e| not_manifest(e.to_string()))?;
-    if manifest.entry().ok().as_deref() != Some(bytes.as_slice()) {
-        return Err(not_manifest("not the manifest's canonical entry bytes".to_owned()));
+    Ok(parse_manifest_entry(&bytes).map(|m| (m, bytes)))
+}
+
+/// A manifest whose canonical entry bytes are exactly `bytes`.
+fn parse_manifest_entry(bytes: &[u8]) -> Result<Manifest, String> {
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    manifest.validate().map_err(|e| e.to_string())?;
+    if manifest.entry().ok().as_deref() != Some(bytes) {
+        return Err("not the manifest's canonical entry bytes".to_owned());
     }
-    if manifest.publisher != publisher {
-        return Err(PublishError::ClaimedForAnotherLog {
-            path: path.to_owned(),
-            claimed: manifest.publisher,
-            publisher: publisher.to_owned(),
-        });
-    }
-    let check = super::check_files(release, &manifest)?;
+    Ok(manifest)
+}
+
+/// Every way the release's files differ from `manifest` (the check `verify` makes, with the
+/// microdata recounted); empty when they match.
+fn file_problems(release: &Path, manifest: &Manifest) -> Result<Vec<String>, PublishError> {
+    let check = super::check_files(release, manifest)?;
     let mut problems: Vec<String> = check
         .files
         .iter()
@@ -269,17 +338,67 @@ fn read_intent(release: &Path, path: &Path, publisher: &str) -> Result<(Manifest
         Ok((f, _, p)) if !p.is_empty() => problems.push(format!("recount of {f}: {}", p.join("; "))),
         Ok(_) => {}
     }
-    if !problems.is_empty() {
-        return Err(PublishError::Changed { release: release.to_owned(), problems });
-    }
-    Ok((manifest, bytes))
+    Ok(problems)
 }
 
-/// The index of the entry with exactly these bytes in the log at `log` of `size` entries, if
-/// any. Entry bundles are read from the end: the cost is one read of every bundle after the
-/// entry, the whole log when it is absent (256 entries a file; a release log, one entry per
-/// release, is small).
-fn find_entry(log: &Path, size: u64, entry: &[u8]) -> Result<Option<u64>, PublishError> {
+/// The latest manifest in the log by `publisher` that the release's files match, with its
+/// index and entry bytes: how a run adopts what an interrupted one (whose intent record is
+/// unreadable) appended. Each candidate costs a check of the release's files.
+fn find_release_entry(
+    release: &Path,
+    log: &Path,
+    size: u64,
+    publisher: &str,
+) -> Result<Option<(u64, Manifest, Vec<u8>)>, PublishError> {
+    let mut limit = size;
+    while let Some((i, bytes)) =
+        find_entry(log, limit, |e| parse_manifest_entry(e).is_ok_and(|m| m.publisher == publisher))?
+    {
+        let manifest = parse_manifest_entry(&bytes).map_err(PublishError::Manifest)?;
+        if file_problems(release, &manifest)?.is_empty() {
+            return Ok(Some((i, manifest, bytes)));
+        }
+        limit = i;
+    }
+    Ok(None)
+}
+
+/// The manifest built earlier (before the locks), or built now.
+fn fresh_manifest(
+    fresh: &mut Option<Manifest>,
+    release: &Path,
+    publisher: &str,
+    created: &str,
+) -> Result<Manifest, PublishError> {
+    match fresh.take() {
+        Some(m) => Ok(m),
+        None => Ok(super::build_manifest(release, publisher, created)?),
+    }
+}
+
+/// The manifest's log entry, refused if the log could never hold it.
+fn entry_bytes(release: &Path, manifest: &Manifest) -> Result<Vec<u8>, PublishError> {
+    let entry = manifest.entry().map_err(|e| PublishError::Manifest(e.to_string()))?;
+    if entry.len() > verifier::MAX_ENTRY_SIZE {
+        return Err(PublishError::TooLarge {
+            release: release.to_owned(),
+            size: entry.len(),
+            limit: verifier::MAX_ENTRY_SIZE,
+        });
+    }
+    Ok(entry)
+}
+
+/// The last entry among the first `size` of the log at `log` that `wanted` accepts, with its
+/// index and bytes. Entry bundles are read from the end: the cost is one read of every bundle
+/// after the entry, the whole log when there is none (256 entries a file; a release log, one
+/// entry per release, is small). The bytes are not authenticated here: the caller verifies a
+/// tlog-proof before relying on the index.
+fn find_entry(
+    log: &Path,
+    size: u64,
+    wanted: impl Fn(&[u8]) -> bool,
+) -> Result<Option<(u64, Vec<u8>)>, PublishError> {
     let mut bundle = size.div_ceil(verifier::TILE_WIDTH);
     while bundle > 0 {
         bundle -= 1;
@@ -290,15 +409,32 @@ fn find_entry(log: &Path, size: u64, entry: &[u8]) -> Result<Option<u64>, Publis
             std::fs::read(&path).map_err(|e| tlog::LogError::Io { action: "read", path, source: e })?;
         let entries = verifier::parse_entry_bundle(&rel, &bytes)
             .map_err(|e| tlog::LogError::Corrupt { dir: log.to_owned(), detail: e.to_string() })?;
-        if let Some(i) = entries.iter().rposition(|e| *e == entry) {
-            return Ok(Some(bundle * verifier::TILE_WIDTH + i as u64));
+        if let Some(i) = entries.iter().rposition(|e| wanted(e)) {
+            return Ok(Some((bundle * verifier::TILE_WIDTH + i as u64, entries[i].to_vec())));
         }
     }
     Ok(None)
 }
 
-/// Removes temporary files a killed publish left in the release directory (only the lock
-/// holder writes them).
+/// Takes an exclusive lock on the release directory for this run (released when the returned
+/// file is dropped, or by the kernel when the process dies); waits, calling `on_wait`, while
+/// another publish of it holds the lock.
+fn lock_release(release: &Path, on_wait: &mut dyn FnMut()) -> Result<std::fs::File, PublishError> {
+    let lock_err = |e: std::io::Error| PublishError::Write { path: release.to_owned(), source: e };
+    let dir = std::fs::File::open(release).map_err(lock_err)?;
+    match dir.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            on_wait();
+            dir.lock().map_err(lock_err)?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(lock_err(e)),
+    }
+    Ok(dir)
+}
+
+/// Removes temporary files a killed publish left in the release directory (only the holder of
+/// the release directory's lock writes them).
 fn remove_leftover_temporaries(release: &Path) {
     let Ok(entries) = std::fs::read_dir(release) else { return };
     for e in entries.flatten() {
@@ -315,6 +451,14 @@ fn write_new_durably(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
     let mut f = tlog::AtomicFile::create(path, None).map_err(write)?;
     f.write_all(bytes).map_err(write)?;
     f.commit(false).map_err(write)
+}
+
+/// Writes `bytes` to `path` durably (fsync, rename, directory fsync), replacing the file.
+fn replace_durably(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    let write = |e: std::io::Error| PublishError::Write { path: path.to_owned(), source: e };
+    let mut f = tlog::AtomicFile::create(path, None).map_err(write)?;
+    f.write_all(bytes).map_err(write)?;
+    f.commit(true).map(|_| ()).map_err(write)
 }
 
 /// Pretty JSON and a newline.
