@@ -132,6 +132,24 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 if log.is_some() {
                     return Err(log_refused("the row proof"));
                 }
+                // Checked alone and without a clock: anything else given would be silently
+                // unchecked, so it is refused.
+                if files.len() > 1 {
+                    return Err(UsageError::new(format!(
+                        "{} is a row proof: give one row proof at a time (the other files were not checked)",
+                        files[0].display()
+                    )));
+                }
+                for (given, flag) in
+                    [(entry.is_some(), "--entry"), (offline, "--offline"), (at.is_some(), "--at")]
+                {
+                    if given {
+                        return Err(UsageError::new(format!(
+                            "{flag} does not apply to the row proof {}",
+                            files[0].display()
+                        )));
+                    }
+                }
                 return release_cmd::verify_row_proof(&files[0], &first, &trust, &output);
             }
             // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
