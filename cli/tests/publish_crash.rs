@@ -62,15 +62,26 @@ fn unappended(d: &Path, rel: &str) {
     std::fs::remove_file(d.join(rel).join("manifest.bundle.json")).unwrap();
 }
 
+/// Publishes `rel` to `log`, then drops its bundle: killed after the append, before the bundle.
+/// Returns the entry's bytes (`manifest.json`).
+fn appended_without_bundle(d: &Path) -> Vec<u8> {
+    ok(&publish(d, "rel", "log"));
+    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
+    std::fs::read(d.join("rel/manifest.json")).unwrap()
+}
+
+/// Changes one published table of the release at `rel`.
+fn alter_table(d: &Path, rel: &str) {
+    std::fs::write(d.join(rel).join("tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+}
+
 /// Killed after the append, before the bundle (and with a bundle's temporary file left).
 #[test]
 fn an_appended_manifest_without_a_bundle_is_completed() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     setup(d);
-    ok(&publish(d, "rel", "log"));
-    let entry = std::fs::read(d.join("rel/manifest.json")).unwrap();
-    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
+    let entry = appended_without_bundle(d);
     std::fs::write(d.join("rel/.manifest.bundle.json.999-0.tmp"), b"{\"torn").unwrap();
     let o = ok(&publish(d, "rel", "log"));
     assert!(o.contains("resumed: ") && o.contains("already appended as entry 0"), "{o}");
@@ -116,7 +127,7 @@ fn a_resumed_publish_of_a_changed_release_or_another_log_is_refused() {
     setup(d);
     unappended(d, "rel");
     let checkpoint = std::fs::read(d.join("log/checkpoint")).unwrap();
-    std::fs::write(d.join("rel/tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+    alter_table(d, "rel");
     let o = publish(d, "rel", "log");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -146,9 +157,7 @@ fn an_empty_claim_adopts_the_manifest_the_log_already_holds() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     setup(d);
-    ok(&publish(d, "rel", "log"));
-    let entry = std::fs::read(d.join("rel/manifest.json")).unwrap();
-    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
+    let entry = appended_without_bundle(d);
     std::fs::write(d.join("rel/manifest.json"), b"").unwrap();
     let o = ok(&publish(d, "rel", "log"));
     assert!(o.contains("already appended as entry 0"), "{o}");
@@ -158,7 +167,7 @@ fn an_empty_claim_adopts_the_manifest_the_log_already_holds() {
     // An empty claim whose run never appended (no manifest in the log matches these files):
     // published afresh, once.
     copy_dir(&fixtures().join("rel-unpublished"), &d.join("rel2"));
-    std::fs::write(d.join("rel2/tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+    alter_table(d, "rel2");
     std::fs::write(d.join("rel2/manifest.json"), b"").unwrap();
     ok(&publish(d, "rel2", "log"));
     assert_eq!(size(d, "log"), 2);
@@ -172,9 +181,8 @@ fn a_changed_release_whose_manifest_is_in_the_log_says_so() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     setup(d);
-    ok(&publish(d, "rel", "log"));
-    std::fs::remove_file(d.join("rel/manifest.bundle.json")).unwrap();
-    std::fs::write(d.join("rel/tables/by_sex.csv"), "sex,count\nF,9\nM,8\nTotal,17\n").unwrap();
+    appended_without_bundle(d);
+    alter_table(d, "rel");
     let o = publish(d, "rel", "log");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let t = text(&o);
