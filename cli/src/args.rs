@@ -28,6 +28,31 @@ pub(crate) struct TrustArgs {
     pub(crate) policy: Option<PathBuf>,
 }
 
+/// The origin a `--vkey` log's checkpoints carry, when it is not the key's name.
+#[derive(Debug, Args)]
+pub(crate) struct OriginArgs {
+    /// With --vkey: the origin the log's checkpoints must carry, when it is not the key's name
+    /// (Go's checksum database: "go.sum database tree" under the key sum.golang.org).
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) origin: Option<String>,
+}
+
+impl OriginArgs {
+    /// Refuses `--origin` without `--vkey`, and an origin that no checkpoint can carry.
+    fn validate(&self, vkey: bool) -> Result<(), UsageError> {
+        let Some(o) = &self.origin else { return Ok(()) };
+        if !vkey {
+            return Err(UsageError::new("--origin is given with --vkey only").hint(
+                "a --policy names its logs by their keys; their checkpoints' origin is the key's name",
+            ));
+        }
+        if o.is_empty() || o.contains('\n') {
+            return Err(UsageError::new(format!("--origin {o:?}: an origin is one non-empty line")));
+        }
+        Ok(())
+    }
+}
+
 /// Output options shared by the verify commands.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
@@ -164,6 +189,8 @@ pub(crate) enum Command {
         log: LogLocation,
         #[command(flatten)]
         trust: TrustArgs,
+        #[command(flatten)]
+        origin: OriginArgs,
     },
     /// Act as a witness for a log.
     #[command(subcommand)]
@@ -211,6 +238,8 @@ pub(crate) enum Command {
         checkpoint: PathBuf,
         #[command(flatten)]
         trust: TrustArgs,
+        #[command(flatten)]
+        origin: OriginArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -489,6 +518,9 @@ impl Command {
             }
             Command::Serve { addr, .. } => {
                 loopback_addr("--addr", addr)?;
+            }
+            Command::VerifyCheckpoint { trust, origin, .. } | Command::Audit { trust, origin, .. } => {
+                origin.validate(trust.vkey.is_some())?;
             }
             Command::ProveRow { out: Some(out), force, .. }
             | Command::Log(LogCommand::Proof { out: Some(out), force, .. }) => {

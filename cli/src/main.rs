@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use verifier::{Outcome, Report, Trust};
 
-use crate::args::{Cli, Command, OutputArgs, TrustArgs};
+use crate::args::{Cli, Command, OriginArgs, OutputArgs, TrustArgs};
 
 /// A failure that is not about the evidence: bad usage, unreadable or malformed trust input.
 #[derive(Debug)]
@@ -90,6 +90,15 @@ pub(crate) fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
     }
 }
 
+/// A `--vkey` trust whose log signs under `--origin` instead of the key's name.
+/// `validate` has refused `--origin` with `--policy`.
+fn with_origin(trust: Trust, origin: OriginArgs) -> Trust {
+    match (trust, origin.origin) {
+        (Trust::Key(key), Some(origin)) => Trust::KeyWithOrigin { key, origin },
+        (trust, _) => trust,
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, UsageError> {
     // Every flag is checked before anything is read, built or written.
     cli.command.validate()?;
@@ -105,14 +114,16 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let (o, n, p) = (read("--old", &old)?, read("--new", &new)?, read("--proof", &proof)?);
             (verifier::check_consistency(&trust, &o, &n, &p), output)
         }
-        Command::VerifyCheckpoint { checkpoint, trust, output } => {
-            let trust = load_trust(&trust)?;
+        Command::VerifyCheckpoint { checkpoint, trust, origin, output } => {
+            let trust = with_origin(load_trust(&trust)?, origin);
             let c = read("CHECKPOINT", &checkpoint)?;
             (verifier::check_checkpoint(&c, &trust).0, output)
         }
         Command::Keygen { name, out, witness } => return log_cmd::keygen(&name, &out, witness),
         Command::Log(cmd) => return log_cmd::log(cmd),
-        Command::Audit { log, trust } => return log_cmd::audit(&log, &load_trust(&trust)?),
+        Command::Audit { log, trust, origin } => {
+            return log_cmd::audit(&log, &with_origin(load_trust(&trust)?, origin));
+        }
         Command::Witness(cmd) => return log_cmd::witness(cmd),
         Command::Verify { files, entry, trust, log, offline, at, output } => {
             if files[0].is_dir() {

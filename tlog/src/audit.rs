@@ -3,8 +3,7 @@
 
 use verifier::{
     Checkpoint, Hash, TILE_WIDTH, TileSource as _, Trust, VerifiedCheckpoint, entries_path, leaf_hash,
-    parse_entry_bundle, root_from_tiles, tile_path, tile_width, verify_checkpoint,
-    verify_checkpoint_with_policy,
+    parse_entry_bundle, root_from_tiles, tile_path, tile_width,
 };
 
 use crate::error::LogError;
@@ -55,11 +54,8 @@ pub fn audit(
         .fetch("checkpoint")
         .map_err(|e| LogError::NotALog(format!("{}: couldn't read the checkpoint: {e}", fetch.location())))?
         .ok_or_else(|| LogError::NotALog(format!("{} is not a log (no checkpoint)", fetch.location())))?;
-    let v: VerifiedCheckpoint = match trust {
-        Trust::Key(k) => verify_checkpoint(&bytes, k),
-        Trust::Policy(p) => verify_checkpoint_with_policy(&bytes, p),
-    }
-    .map_err(|e| AuditError::Checkpoint(e.to_string()))?;
+    let v: VerifiedCheckpoint =
+        trust.verify_checkpoint(&bytes).map_err(|e| AuditError::Checkpoint(e.to_string()))?;
     let size = v.checkpoint.size;
     let tiles = FetchTiles::new(fetch);
     let bad = |s: String| AuditError::Inconsistent(s);

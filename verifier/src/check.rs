@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::checkpoint::{
-    CheckpointError, VerifiedCheckpoint, verify_checkpoint, verify_checkpoint_with_policy,
+    CheckpointError, VerifiedCheckpoint, verify_checkpoint_for_origin, verify_checkpoint_with_policy,
 };
 use crate::credential::{Bundle, format_time, parse_status_list_credential, parse_time, status_list_entry};
 use crate::hash::{Hash, leaf_hash};
@@ -20,10 +20,35 @@ use crate::tlog_proof::parse_tlog_proof;
 /// What the verifier trusts: one log key, or a C2SP tlog-policy (logs, witnesses, quorum).
 #[derive(Debug, Clone)]
 pub enum Trust {
-    /// A single log key; witness cosignatures are not required.
+    /// A single log key; witness cosignatures are not required. Its checkpoints' origin must
+    /// be the key's name.
     Key(VerifierKey),
+    /// A single log key whose log signs checkpoints under another origin (Go's checksum
+    /// database: `go.sum database tree` under the key `sum.golang.org`); only that origin is
+    /// accepted. Witness cosignatures are not required.
+    KeyWithOrigin {
+        /// The log's checkpoint-signing key.
+        key: VerifierKey,
+        /// The one origin accepted in its checkpoints.
+        origin: String,
+    },
     /// A policy; its witness quorum must be met.
     Policy(Policy),
+}
+
+impl Trust {
+    /// Verifies a signed checkpoint under this trust: the log signature and origin, and under
+    /// a policy the witness quorum. The one place a [`Trust`] is applied to a checkpoint.
+    ///
+    /// # Errors
+    /// [`CheckpointError`] naming the first thing that does not verify.
+    pub fn verify_checkpoint(&self, signed: &[u8]) -> Result<VerifiedCheckpoint, CheckpointError> {
+        match self {
+            Trust::Key(k) => verify_checkpoint_for_origin(signed, k, None),
+            Trust::KeyWithOrigin { key, origin } => verify_checkpoint_for_origin(signed, key, Some(origin)),
+            Trust::Policy(p) => verify_checkpoint_with_policy(signed, p),
+        }
+    }
 }
 
 /// The outcome of one check.
@@ -335,7 +360,7 @@ fn checkpoint_steps(
         if which.is_empty() { s.to_owned() } else { format!("{which}: {s}") }
     };
     match trust {
-        Trust::Key(key) => match verify_checkpoint(signed, key) {
+        Trust::Key(_) | Trust::KeyWithOrigin { .. } => match trust.verify_checkpoint(signed) {
             Ok(v) => {
                 report.pass(Check::CheckpointSignature, label(&describe(&v)));
                 report
@@ -766,7 +791,7 @@ pub fn check_bundle(
     let resolved = match trust {
         BundleTrust::Direct(t) => {
             let key_name = match t {
-                Trust::Key(k) => Some(k.name.clone()),
+                Trust::Key(k) | Trust::KeyWithOrigin { key: k, .. } => Some(k.name.clone()),
                 Trust::Policy(p) => p.logs.iter().map(|l| l.key.name.clone()).find(|n| *n == c.issuer),
             };
             match key_name {
@@ -886,10 +911,7 @@ fn revocation_step(
     s: &StatusEvidence,
 ) -> Result<String, Revocation> {
     use Revocation::{Fail, Found, Unchecked};
-    let latest = match trust {
-        Trust::Key(k) => verify_checkpoint(&s.latest_checkpoint, k),
-        Trust::Policy(p) => verify_checkpoint_with_policy(&s.latest_checkpoint, p),
-    };
+    let latest = trust.verify_checkpoint(&s.latest_checkpoint);
     let (latest, witnessed) = match latest {
         // How current the answer is: the newest witness cosignature on the log's checkpoint (a
         // host replaying an older, consistent snapshot cannot make this newer).
@@ -978,10 +1000,7 @@ fn revocation_step(
 /// A stored checkpoint that does not verify is ignored (skipped), never trusted. A rollback or
 /// fork fails with [`Finding::Rollback`] or [`Finding::Fork`].
 pub fn check_last_seen(trust: &Trust, last_seen: &[u8], latest: &[u8], proof: Option<&[Hash]>) -> Step {
-    let verify = |bytes: &[u8]| match trust {
-        Trust::Key(k) => verify_checkpoint(bytes, k),
-        Trust::Policy(p) => verify_checkpoint_with_policy(bytes, p),
-    };
+    let verify = |bytes: &[u8]| trust.verify_checkpoint(bytes);
     let step = |outcome, detail: String| Step::new(Check::LogHistory, outcome, detail);
     let found = |finding, detail: String| Step::failed(Check::LogHistory, finding, detail);
     let Ok(old) = verify(last_seen) else {
@@ -1103,7 +1122,7 @@ fn release_steps(
     let resolved = match trust {
         BundleTrust::Direct(t) => {
             let ok = match t {
-                Trust::Key(k) => k.name == m.publisher,
+                Trust::Key(k) | Trust::KeyWithOrigin { key: k, .. } => k.name == m.publisher,
                 Trust::Policy(p) => p.logs.iter().any(|l| l.key.name == m.publisher),
             };
             ok.then(|| (m.publisher.clone(), t.clone()))

@@ -11,7 +11,8 @@ use crate::policy::Policy;
 /// The body of a checkpoint: origin, tree size, root hash and extension lines.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Checkpoint {
-    /// The log's identity, conventionally a schema-less URL; equals the log key's name.
+    /// The log's identity, conventionally a schema-less URL; by default it must equal the log
+    /// key's name, unless the trust names another origin for that key.
     pub origin: String,
     /// Number of entries in the tree.
     pub size: u64,
@@ -45,6 +46,16 @@ pub enum CheckpointError {
     OriginMismatch {
         /// The origin line.
         origin: String,
+        /// The log key, `name+keyid`.
+        key: String,
+    },
+    /// The checkpoint's origin is not the origin the trust names for its log key.
+    #[error("checkpoint origin {origin:?} is not the expected origin {expected:?} for log key {key}")]
+    UnexpectedOrigin {
+        /// The origin line.
+        origin: String,
+        /// The origin the trust names for this key.
+        expected: String,
         /// The log key, `name+keyid`.
         key: String,
     },
@@ -145,6 +156,23 @@ pub fn verify_checkpoint(
     signed: &[u8],
     log_key: &VerifierKey,
 ) -> Result<VerifiedCheckpoint, CheckpointError> {
+    verify_checkpoint_for_origin(signed, log_key, None)
+}
+
+/// Verifies a signed checkpoint against one log key whose log may use an origin other than
+/// the key's name (Go's checksum database: origin `go.sum database tree`, key `sum.golang.org`).
+///
+/// `origin` is the origin the caller trusts for this key; `None` means the key's name (the
+/// strict default of [`verify_checkpoint`]). Either way exactly one origin is accepted.
+///
+/// # Errors
+/// As [`verify_checkpoint`]; with an explicit `origin`, a different origin line is
+/// [`CheckpointError::UnexpectedOrigin`] instead of [`CheckpointError::OriginMismatch`].
+pub fn verify_checkpoint_for_origin(
+    signed: &[u8],
+    log_key: &VerifierKey,
+    origin: Option<&str>,
+) -> Result<VerifiedCheckpoint, CheckpointError> {
     if log_key.kind != KeyKind::Ed25519 {
         return Err(CheckpointError::Malformed(format!(
             "{} is a witness (cosignature) key, not a log key",
@@ -156,8 +184,18 @@ pub fn verify_checkpoint(
     let verifiers = Verifiers::new(vec![log_key.clone()])?;
     verify_note(&note, &verifiers)?;
     let checkpoint = parse_checkpoint(&note.text)?;
-    if checkpoint.origin != log_key.name {
-        return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log_key.label() });
+    match origin {
+        None if checkpoint.origin != log_key.name => {
+            return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log_key.label() });
+        }
+        Some(expected) if checkpoint.origin != expected => {
+            return Err(CheckpointError::UnexpectedOrigin {
+                origin: checkpoint.origin,
+                expected: expected.to_owned(),
+                key: log_key.label(),
+            });
+        }
+        _ => {}
     }
     Ok(VerifiedCheckpoint { checkpoint, note, log_key: log_key.label(), cosignatures: Vec::new() })
 }
@@ -298,6 +336,39 @@ mod tests {
             assert!(matches!(e, Err(CheckpointError::OriginMismatch { .. })), "{e:?}");
             let e = verify_checkpoint(&note(&log, "example.com/other", &[], None), &log.verifier);
             assert!(matches!(e, Err(CheckpointError::OriginMismatch { .. })), "{e:?}");
+        }
+
+        /// Go's checksum database: origin `go.sum database tree`, key `sum.golang.org`. The
+        /// repository holds no signed sum.golang.org checkpoint, so a key of that name is made here.
+        #[test]
+        fn origin_other_than_key_name() {
+            let log = key("sum.golang.org", KeyKind::Ed25519, 7);
+            let go = "go.sum database tree";
+            let signed = note(&log, go, &[], None);
+            // Strict default: the origin must be the key's name, with the old message.
+            let e = verify_checkpoint(&signed, &log.verifier).unwrap_err();
+            assert!(matches!(e, CheckpointError::OriginMismatch { .. }), "{e:?}");
+            assert!(e.to_string().contains("is not the name of its log key sum.golang.org+"), "{e}");
+            assert_eq!(verify_checkpoint_for_origin(&signed, &log.verifier, None).unwrap_err(), e);
+            // The trusted origin given explicitly: accepted.
+            let v = verify_checkpoint_for_origin(&signed, &log.verifier, Some(go)).unwrap();
+            assert_eq!(v.checkpoint.origin, go);
+            // Another origin given: refused, naming both.
+            let e = verify_checkpoint_for_origin(&signed, &log.verifier, Some("go.sum database tree2"))
+                .unwrap_err();
+            assert!(matches!(e, CheckpointError::UnexpectedOrigin { .. }), "{e:?}");
+            let m = e.to_string();
+            assert!(m.contains("\"go.sum database tree\"") && m.contains("\"go.sum database tree2\""), "{m}");
+            // An explicit origin replaces the key-name rule: a checkpoint whose origin is the key's
+            // name is refused when another origin was given.
+            let named = note(&log, "sum.golang.org", &[], None);
+            assert!(verify_checkpoint(&named, &log.verifier).is_ok());
+            let e = verify_checkpoint_for_origin(&named, &log.verifier, Some(go)).unwrap_err();
+            assert!(matches!(e, CheckpointError::UnexpectedOrigin { .. }), "{e:?}");
+            // The signature still counts first: a different key signing the right origin fails.
+            let other = key("sum.golang.org", KeyKind::Ed25519, 8);
+            let e = verify_checkpoint_for_origin(&note(&other, go, &[], None), &log.verifier, Some(go));
+            assert!(matches!(e, Err(CheckpointError::NoTrustedSignature { .. })), "{e:?}");
         }
     }
 }

@@ -28,7 +28,7 @@ pub use crate::check::{
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, parse_checkpoint, verify_checkpoint,
-    verify_checkpoint_with_policy,
+    verify_checkpoint_for_origin, verify_checkpoint_with_policy,
 };
 pub use crate::credential::{
     BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,
