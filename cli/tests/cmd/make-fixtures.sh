@@ -131,6 +131,9 @@ printf 'witness w1 %s\nquorum w1\n' "$(cat keys/witness.pub)" > policy-no-log.tx
 printf 'name,age,sex,diagnosis\nP01,31,F,J45\nP02,33,F\n' > ragged.csv
 # An entry over the 65,535-byte limit of a log entry.
 head -c 70000 /dev/zero | tr '\0' a > big-entry.bin
+# Go checksum database style checkpoints (origin "go.sum database tree", key sum.golang.org),
+# signed by a fixed test key of that name (no ledgerless command signs another origin).
+python3 "$here/make-gosumdb-fixtures.py"
 # Drop the writers' lock files: they are not part of any format.
 find . -name .lock -delete
 echo "fixtures written to $f"
