@@ -554,6 +554,27 @@ impl<'a> Problem<'a> {
         (fail, distinct_all, entropy_all)
     }
 
+    /// A node's discernibility, loss and entropy from its parts: the sum of squared kept class
+    /// sizes, the suppressed rows, the kept cells' weighted loss and the suppressed cells' bits.
+    /// The one place these formulas live, for full evaluations and the search's checks alike.
+    fn totals(
+        &self,
+        node: &[u8],
+        sum_sq: u128,
+        suppressed: u64,
+        kept_loss: f64,
+        suppressed_bits: f64,
+    ) -> (u128, f64, f64) {
+        let (n, m) = (self.rows, self.gens.len());
+        let gen_entropy: f64 =
+            node.iter().enumerate().map(|(j, &l)| self.weight[j] * self.gen_entropy[j][l as usize]).sum();
+        // Each suppressed row loses every column entirely: sum of weights (m when all are 1).
+        let weight_sum: f64 = self.weight.iter().sum();
+        let loss =
+            if n == 0 { 0.0 } else { (kept_loss + suppressed as f64 * weight_sum) / (n as f64 * m as f64) };
+        (sum_sq + suppressed as u128 * n as u128, loss, gen_entropy + suppressed_bits)
+    }
+
     /// Checks one node: classes, suppression, privacy and every metric.
     pub fn evaluate(&self, node: &[u8]) -> Result<Evaluation, SearchError> {
         Ok(self.evaluate_full(node)?.0)
@@ -596,10 +617,8 @@ impl<'a> Problem<'a> {
                 classes.kept_sizes.push(s);
             }
         }
-        let gen_entropy: f64 =
-            node.iter().enumerate().map(|(j, &l)| self.weight[j] * self.gen_entropy[j][l as usize]).sum();
-        // Each suppressed row loses every column entirely: sum of weights (m when all are 1).
-        let weight_sum: f64 = self.weight.iter().sum();
+        let (discernibility, loss, entropy) =
+            self.totals(node, sum_sq, suppressed, kept_loss, suppressed_bits);
         let l_distinct = distinct
             .iter()
             .map(|d| (0..size.len()).filter(|&c| !fail[c]).map(|c| d[c]).min().unwrap_or(0))
@@ -615,13 +634,9 @@ impl<'a> Problem<'a> {
             suppressed,
             classes: kept,
             min_class,
-            discernibility: sum_sq + suppressed as u128 * n as u128,
-            loss: if n == 0 {
-                0.0
-            } else {
-                (kept_loss + suppressed as f64 * weight_sum) / (n as f64 * m as f64)
-            },
-            entropy: gen_entropy + suppressed_bits,
+            discernibility,
+            loss,
+            entropy,
             l_distinct,
             l_entropy,
         };
@@ -1159,7 +1174,6 @@ impl Ctx<'_, '_> {
         let g = p.group_items(node, items, self.packed.as_ref(), sc, !p.criteria.diversity.is_empty());
         let k = p.criteria.k;
         let n = p.rows;
-        let m = p.gens.len();
         let (mut suppressed, mut kept, mut mono_suppressed, mut mono_kept) = (0u64, 0u64, 0u64, 0u64);
         let (mut sum_sq, mut floor) = (0u128, 0u128);
         let kappa = k.min(n) as u128;
@@ -1229,21 +1243,15 @@ impl Ctx<'_, '_> {
                 }
             }
         }
-        let weight_sum: f64 = p.weight.iter().sum();
-        let gen_entropy: f64 =
-            node.iter().enumerate().map(|(j, &l)| p.weight[j] * p.gen_entropy[j][l as usize]).sum();
+        let (discernibility, loss, entropy) = p.totals(node, sum_sq, suppressed, kept_loss, suppressed_bits);
         let check = Check {
             mono: mono_suppressed <= limit && (mono_kept > 0 || n == 0),
             anonymous,
             suppressed,
             classes: kept,
-            discernibility: sum_sq + suppressed as u128 * n as u128,
-            loss: if n == 0 {
-                0.0
-            } else {
-                (kept_loss + suppressed as f64 * weight_sum) / (n as f64 * m as f64)
-            },
-            entropy: gen_entropy + suppressed_bits,
+            discernibility,
+            loss,
+            entropy,
             mono_suppressed,
             floor,
         };

@@ -10,7 +10,7 @@ use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Problem, SearchError};
 
 mod common;
-use common::Lcg;
+use common::{Lcg, nodes_within};
 
 /// age (bands of 5, 10, 20, then *), zip (masked from the right), sex (kept or *), and a
 /// sensitive diagnosis.
@@ -48,24 +48,6 @@ fn data(rows: usize, seed: u64) -> (Vec<Generalisation>, Base) {
         count: combos.values().copied().collect(),
     };
     (gens, base)
-}
-
-/// Every node with each level at most `caps[j]`.
-fn nodes_within(caps: &[u8]) -> Vec<Vec<u8>> {
-    let mut all = Vec::new();
-    let mut node = vec![0u8; caps.len()];
-    loop {
-        all.push(node.clone());
-        let mut j = 0;
-        while j < node.len() && node[j] == caps[j] {
-            node[j] = 0;
-            j += 1;
-        }
-        if j == node.len() {
-            return all;
-        }
-        node[j] += 1;
-    }
 }
 
 #[test]

@@ -14,7 +14,7 @@ use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Evaluation, Problem, SearchError};
 
 mod common;
-use common::Lcg;
+use common::{Lcg, nodes_within};
 
 /// One quasi-identifier: its hierarchy and a pool of values to draw rows from.
 struct Column {
@@ -157,24 +157,6 @@ fn case(rng: &mut Lcg, dir: &Path, id: usize) -> Case {
         base.count.push(n);
     }
     Case { gens, base, rows }
-}
-
-/// Every node with each level at most `caps[j]`.
-fn nodes_within(caps: &[u8]) -> Vec<Vec<u8>> {
-    let mut all = Vec::new();
-    let mut node = vec![0u8; caps.len()];
-    loop {
-        all.push(node.clone());
-        let mut j = 0;
-        while j < node.len() && node[j] == caps[j] {
-            node[j] = 0;
-            j += 1;
-        }
-        if j == node.len() {
-            return all;
-        }
-        node[j] += 1;
-    }
 }
 
 /// The documented order: lower cost, then lower weighted total level, then lower total level,

@@ -16,3 +16,21 @@ impl Lcg {
         items[self.next(items.len() as u64) as usize].clone()
     }
 }
+
+/// Every node with each level at most `caps[j]`.
+pub(crate) fn nodes_within(caps: &[u8]) -> Vec<Vec<u8>> {
+    let mut all = Vec::new();
+    let mut node = vec![0u8; caps.len()];
+    loop {
+        all.push(node.clone());
+        let mut j = 0;
+        while j < node.len() && node[j] == caps[j] {
+            node[j] = 0;
+            j += 1;
+        }
+        if j == node.len() {
+            return all;
+        }
+        node[j] += 1;
+    }
+}
