@@ -43,7 +43,7 @@ impl OriginArgs {
         let Some(o) = &self.origin else { return Ok(()) };
         if !vkey {
             return Err(UsageError::new("--origin is given with --vkey only").hint(
-                "a --policy names its logs by their keys; their checkpoints' origin is the key's name",
+                "a --policy or --trust list names its logs by their keys; their checkpoints' origin is the key's name",
             ));
         }
         if o.is_empty() || o.contains('\n') {
@@ -213,6 +213,8 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         proof: PathBuf,
         #[command(flatten)]
+        origin: OriginArgs,
+        #[command(flatten)]
         output: OutputArgs,
     },
     /// Verify that a log's new checkpoint extends its old one (append-only, no fork).
@@ -229,6 +231,8 @@ pub(crate) enum Command {
         /// The consistency proof: one standard-base64 hash per line.
         #[arg(long, value_name = "FILE")]
         proof: PathBuf,
+        #[command(flatten)]
+        origin: OriginArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -254,6 +258,8 @@ pub(crate) enum Command {
         entry: Option<PathBuf>,
         #[command(flatten)]
         trust: VerifyTrustArgs,
+        #[command(flatten)]
+        origin: OriginArgs,
         /// The issuer's log (directory or URL): checks revocation and that the log has not forked.
         /// If it cannot be read, the bundle is NOT VERIFIED (never silently checked offline).
         #[arg(long, value_name = "LOGDIR|URL")]
@@ -469,6 +475,10 @@ pub(crate) struct VerifyTrustArgs {
     /// A C2SP tlog-policy file (log key, witnesses, quorum).
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
+    /// `--origin` of the `verify` command, moved here by `run` so every verify path applies it
+    /// to a `--vkey` trust (not a flag of this group).
+    #[arg(skip)]
+    pub(crate) origin: Option<String>,
 }
 
 impl Command {
@@ -520,6 +530,12 @@ impl Command {
                 loopback_addr("--addr", addr)?;
             }
             Command::VerifyCheckpoint { trust, origin, .. } | Command::Audit { trust, origin, .. } => {
+                origin.validate(trust.vkey.is_some())?;
+            }
+            Command::VerifyInclusion { origin, .. } | Command::VerifyConsistency { origin, .. } => {
+                origin.validate(true)?;
+            }
+            Command::Verify { trust, origin, .. } if origin.origin.is_some() => {
                 origin.validate(trust.vkey.is_some())?;
             }
             Command::ProveRow { out: Some(out), force, .. }

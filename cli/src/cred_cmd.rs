@@ -255,7 +255,8 @@ pub(crate) fn bundle_trust(t: &VerifyTrustArgs) -> Result<BundleTrust, UsageErro
         return Ok(BundleTrust::List(resolve_logs(list, p)));
     }
     let trust: Trust = crate::load_trust(&TrustArgs { vkey: t.vkey.clone(), policy: t.policy.clone() })?;
-    Ok(BundleTrust::Direct(trust))
+    let origin = crate::args::OriginArgs { origin: t.origin.clone() };
+    Ok(BundleTrust::Direct(crate::with_origin(trust, origin)))
 }
 
 /// Makes each relative `log` in a trust list relative to the trust file's own folder (as a

@@ -92,7 +92,7 @@ pub(crate) fn load_trust(t: &TrustArgs) -> Result<Trust, UsageError> {
 
 /// A `--vkey` trust whose log signs under `--origin` instead of the key's name.
 /// `validate` has refused `--origin` with `--policy`.
-fn with_origin(trust: Trust, origin: OriginArgs) -> Trust {
+pub(crate) fn with_origin(trust: Trust, origin: OriginArgs) -> Trust {
     match (trust, origin.origin) {
         (Trust::Key(key), Some(origin)) => Trust::KeyWithOrigin { key, origin },
         (trust, _) => trust,
@@ -103,14 +103,14 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
     // Every flag is checked before anything is read, built or written.
     cli.command.validate()?;
     let (report, output) = match cli.command {
-        Command::VerifyInclusion { vkey, checkpoint, entry, index, proof, output } => {
-            let trust = load_key(&vkey)?;
+        Command::VerifyInclusion { vkey, checkpoint, entry, index, proof, origin, output } => {
+            let trust = with_origin(load_key(&vkey)?, origin);
             let (c, e, p) =
                 (read("--checkpoint", &checkpoint)?, read("--entry", &entry)?, read("--proof", &proof)?);
             (verifier::check_inclusion(&trust, &c, &e, index, &p), output)
         }
-        Command::VerifyConsistency { vkey, old, new, proof, output } => {
-            let trust = load_key(&vkey)?;
+        Command::VerifyConsistency { vkey, old, new, proof, origin, output } => {
+            let trust = with_origin(load_key(&vkey)?, origin);
             let (o, n, p) = (read("--old", &old)?, read("--new", &new)?, read("--proof", &proof)?);
             (verifier::check_consistency(&trust, &o, &n, &p), output)
         }
@@ -125,7 +125,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return log_cmd::audit(&log, &with_origin(load_trust(&trust)?, origin));
         }
         Command::Witness(cmd) => return log_cmd::witness(cmd),
-        Command::Verify { files, entry, trust, log, offline, at, output } => {
+        Command::Verify { files, entry, mut trust, origin, log, offline, at, output } => {
+            trust.origin = origin.origin;
             if files[0].is_dir() {
                 return release_cmd::verify_release(&files[0], &trust, log.as_ref(), offline, &output);
             }
@@ -184,13 +185,14 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             if files.len() > 1 {
                 return Err(UsageError::new("give one .tlog-proof at a time"));
             }
-            let trust = load_trust(&TrustArgs { vkey: trust.vkey, policy: trust.policy }).map_err(|e| {
+            let loaded = load_trust(&TrustArgs { vkey: trust.vkey, policy: trust.policy }).map_err(|e| {
                 if trust.trust.is_some() {
                     UsageError::new("a .tlog-proof is verified with --vkey or --policy, not --trust")
                 } else {
                     e
                 }
             })?;
+            let trust = with_origin(loaded, OriginArgs { origin: trust.origin });
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }

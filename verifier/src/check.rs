@@ -790,8 +790,10 @@ pub fn check_bundle(
     // Issuer: the trust anchor is chosen by the issuer named in the bundle, never taken from it.
     let resolved = match trust {
         BundleTrust::Direct(t) => {
+            // The issuer is the log's origin: the key's name, or the origin the trust names.
             let key_name = match t {
-                Trust::Key(k) | Trust::KeyWithOrigin { key: k, .. } => Some(k.name.clone()),
+                Trust::Key(k) => Some(k.name.clone()),
+                Trust::KeyWithOrigin { origin, .. } => Some(origin.clone()),
                 Trust::Policy(p) => p.logs.iter().map(|l| l.key.name.clone()).find(|n| *n == c.issuer),
             };
             match key_name {
@@ -1122,7 +1124,8 @@ fn release_steps(
     let resolved = match trust {
         BundleTrust::Direct(t) => {
             let ok = match t {
-                Trust::Key(k) | Trust::KeyWithOrigin { key: k, .. } => k.name == m.publisher,
+                Trust::Key(k) => k.name == m.publisher,
+                Trust::KeyWithOrigin { origin, .. } => *origin == m.publisher,
                 Trust::Policy(p) => p.logs.iter().any(|l| l.key.name == m.publisher),
             };
             ok.then(|| (m.publisher.clone(), t.clone()))
@@ -1293,6 +1296,57 @@ mod last_seen_tests {
 #[cfg(test)]
 mod typed_tests {
     use super::*;
+
+    /// A bundle from a log whose origin is not its key's name (Go's checksum database style):
+    /// its issuer is that origin, trusted only when the trust names it (regression: the
+    /// issuer step compared the bundle's issuer with the key's name, refusing such bundles).
+    #[test]
+    fn a_bundle_from_a_log_whose_origin_is_not_its_key_name() {
+        use crate::credential::{Credential, CredentialStatus, DisclosedClaim, Disclosure, claim_leaf};
+        use crate::tlog_proof::{TlogProof, format_tlog_proof};
+        let origin = "go.sum database tree";
+        let key = crate::note::SignerKey::from_seed("sum.golang.org", KeyKind::Ed25519, &[0x60; 32]).unwrap();
+        let salt = "AAAAAAAAAAAAAAAAAAAAAA==";
+        let mut bundle = Bundle {
+            format: crate::credential::BUNDLE_FORMAT.to_owned(),
+            credential: Credential {
+                context: vec![crate::credential::VC_CONTEXT.to_owned()],
+                types: vec!["VerifiableCredential".to_owned(), "RegisterEntry".to_owned()],
+                issuer: origin.to_owned(),
+                valid_from: None,
+                valid_until: None,
+                credential_subject: BTreeMap::from([("id".to_owned(), "alice".to_owned())]),
+                credential_status: CredentialStatus::revocation(0),
+            },
+            disclosure: Disclosure {
+                claims_root: claim_leaf("id", salt, "alice").unwrap(),
+                claims_count: 1,
+                claims: vec![DisclosedClaim { name: "id".to_owned(), salt: salt.to_owned(), index: 0 }],
+                proof: vec![],
+            },
+            tlog_proof: String::new(),
+        };
+        let leaf = leaf_hash(&bundle.entry().unwrap());
+        let text = crate::checkpoint::format_checkpoint(&crate::checkpoint::Checkpoint {
+            origin: origin.to_owned(),
+            size: 1,
+            root_hash: leaf,
+            extensions: vec![],
+        });
+        let checkpoint = crate::note::sign_note(&text, &[&key]).unwrap();
+        bundle.tlog_proof =
+            format_tlog_proof(&TlogProof { extra: None, index: 0, hashes: vec![], checkpoint });
+        let bytes = serde_json::to_vec(&bundle).unwrap();
+        let check = |t: Trust| check_bundle(&bytes, &BundleTrust::Direct(t), 0, StatusCheck::Offline).0;
+        let named = check(Trust::KeyWithOrigin { key: key.verifier.clone(), origin: origin.to_owned() });
+        assert!(named.verified, "{named:?}");
+        let strict = check(Trust::Key(key.verifier.clone()));
+        assert!(!strict.verified);
+        assert_eq!(strict.failure().and_then(|s| s.finding), Some(Finding::UntrustedIssuer), "{strict:?}");
+        let other =
+            check(Trust::KeyWithOrigin { key: key.verifier.clone(), origin: "go.sum database".to_owned() });
+        assert_eq!(other.failure().and_then(|s| s.finding), Some(Finding::UntrustedIssuer), "{other:?}");
+    }
 
     /// The identifiers `--json` and the app print: they must never change (docs/formats.md).
     #[test]
