@@ -938,3 +938,214 @@ async fn every_bundle_the_demo_issued_verifies_in_the_browser_as_in_the_cli() {
     assert_eq!(text, want);
     c.close().await.expect("close");
 }
+
+/// Stops a server started by [`serve`] (its whole process group), and waits until its port is
+/// closed: the site is gone, as when the network is.
+fn stop(server: &Kill, port: u16) {
+    let _ = Command::new("kill").args(["-9", "--", &format!("-{}", server.0.id())]).status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "the server on port {port} did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The URLs the service worker's complete shell cache holds, once the page is controlled by it
+/// and the cache is complete (waits up to 60 s).
+async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = c
+            .execute(
+                "return (async () => {
+                   if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return null;
+                   for (const k of await caches.keys()) {
+                     const cache = await caches.open(k);
+                     if (await cache.match(new URL('.ledgerless-shell-complete', document.baseURI).href))
+                       return (await cache.keys()).map(r => r.url);
+                   }
+                   return null;
+                 })()",
+                vec![],
+            )
+            .await
+            .expect("caches");
+        if let Ok(urls) = serde_json::from_value::<Vec<String>>(v) {
+            return urls;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service worker never controlled the page with a complete cache"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What the page shows for the first credential: (`data-verdict`, heading, the offline note,
+/// the advice, and each step's `data-check` → (class, text)).
+async fn credential_shown(
+    c: &fantoccini::Client,
+) -> (String, String, String, String, Vec<(String, String, String)>) {
+    let (v, word) = shown_verdict(c).await;
+    let text = async |css: &str| match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let note = text("#result-0 .offline-note").await;
+    let advice = text("#result-0 .advice").await;
+    let steps = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .steps li')].map(li => [li.dataset.check, li.className, li.textContent])",
+            vec![],
+        )
+        .await
+        .expect("steps");
+    (v, word, note, advice, serde_json::from_value(steps).expect("steps"))
+}
+
+/// The size in a log's checkpoint file (its second line).
+fn checkpoint_size(log: &Path) -> u64 {
+    let c = std::fs::read_to_string(log.join("checkpoint")).expect("checkpoint");
+    c.lines().nth(1).and_then(|l| l.parse().ok()).expect("size line")
+}
+
+/// Issue 15: after one visit the app works with no network. The service worker has cached the
+/// app and trust.json (never the issuer's log); with the site gone, a credential link still
+/// opens and every local check passes, but revocation is "not checked — offline" with the
+/// checkpoint this browser last saw and when, and the verdict is not valid. With the site back
+/// it is valid again. A revocation made while the browser was away is never reported as "not
+/// revoked" offline, and shows as revoked once the site is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_check() {
+    let Some(served) = served_demo(false) else { return };
+    let port: u16 =
+        served.origin.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let site_dir = served.demo.join("site");
+    let valid = served.link("valid");
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    let open = async |url: &str| {
+        // A new document each time (not a fragment change): the app itself is loaded afresh.
+        c.goto("about:blank").await.expect("blank");
+        c.goto(url).await.expect("goto");
+        credential_shown(&c).await
+    };
+
+    // 1. The first visit, online: valid, and the service worker keeps the shell.
+    let (v, word, note, ..) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("valid", "Valid", ""));
+    let cached = cached_shell(&c).await;
+    eprintln!("cached: {cached:?}");
+    let has = |suffix: &str| cached.iter().any(|u| u.ends_with(suffix));
+    for f in [
+        "/",
+        "/index.html",
+        "/trust.json",
+        "/sw.js",
+        "_bg.wasm",
+        "/hasher_bg.wasm",
+        "/hasher_loader.js",
+        ".css",
+    ] {
+        if f == "/sw.js" {
+            assert!(!has(f), "the service worker's own script is not in its cache");
+        } else {
+            assert!(has(f), "{f} is not cached: {cached:?}");
+        }
+    }
+    assert!(cached.iter().all(|u| !u.contains("/log/")), "a log file was cached: {cached:?}");
+    let seen_size = checkpoint_size(&site_dir.join("log"));
+
+    // 2. The site goes away (the network is cut): the app still opens the link; every check
+    //    that needs only the bundle and trust.json passes; revocation is not checked, saying
+    //    when the log was last seen and its size; not valid; the advice says to reconnect.
+    stop(&served._server, port);
+    let offline = async || {
+        let (v, word, note, advice, steps) = open(&valid).await;
+        let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
+        assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{said}");
+        assert!(note.starts_with("Revocation: not checked — offline"), "{said}");
+        assert!(
+            note.contains("issuer log last seen at 20") && note.contains(&format!("(size {seen_size})")),
+            "{said}"
+        );
+        assert!(advice.contains("Reconnect"), "{said}");
+        for check in
+            ["format", "issuer", "checkpoint-signature", "witness-quorum", "inclusion", "claims", "validity"]
+        {
+            assert!(
+                steps.iter().any(|(c, class, _)| c == check && class == "pass"),
+                "{check} did not pass offline: {said}"
+            );
+        }
+        let rev = steps.iter().find(|(c, ..)| c == "revocation").expect("a revocation step");
+        assert_eq!(rev.1, "unchecked", "{said}");
+        // Never a stale status shown as current.
+        assert!(steps.iter().all(|(.., text)| !text.contains(": not revoked")), "{said}");
+        said
+    };
+    eprintln!("offline: {}", offline().await);
+
+    // 3. The network is back: valid, revocation checked.
+    let server = serve(&site_dir, port);
+    let (v, word, note, _, steps) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("valid", "Valid", ""), "{steps:#?}");
+    assert!(
+        steps
+            .iter()
+            .any(|(c, class, text)| c == "revocation" && class == "pass" && text.contains(": not revoked"))
+    );
+
+    // 4. The issuer revokes it while this browser is away (the witness cosigns the revocation).
+    let mut id = None;
+    let claims = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .claims dd')].map(d => d.textContent)",
+            vec![],
+        )
+        .await
+        .expect("claims");
+    let claims: Vec<String> = serde_json::from_value(claims).expect("claims");
+    for e in std::fs::read_dir(served.demo.join("bundles")).expect("bundles").filter_map(Result::ok) {
+        let b: serde_json::Value =
+            match std::fs::read(e.path()).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+                Some(b) => b,
+                None => continue,
+            };
+        let subject = &b["credential"]["credentialSubject"];
+        if let Some(m) = subject.as_object()
+            && m.len() == claims.len()
+            && m.values().all(|v| v.as_str().is_some_and(|v| claims.iter().any(|c| c == v)))
+        {
+            id = e.path().file_stem().map(|s| s.to_string_lossy().into_owned());
+        }
+    }
+    let id = id.expect("the valid link's bundle among the demo's bundles");
+    let keys = served.demo.join("keys");
+    let o = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .arg("revoke")
+        .arg("--log")
+        .arg(site_dir.join("log"))
+        .arg("--key")
+        .arg(keys.join("issuer.key"))
+        .args(["--id", &id])
+        .arg("--witness-key")
+        .arg(keys.join("witness.key"))
+        .arg("--witness-state")
+        .arg(keys.join("witness-state"))
+        .output()
+        .expect("revoke");
+    assert!(o.status.success(), "revoke: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(checkpoint_size(&site_dir.join("log")) > seen_size);
+
+    // 5. Offline again: still "not checked", never "not revoked" (the browser last saw the log
+    //    before the revocation, and says so).
+    stop(&server, port);
+    eprintln!("offline after the revocation: {}", offline().await);
+
+    // 6. Back online: revoked.
+    let _server = serve(&site_dir, port);
+    let (v, word, note, ..) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("invalid", "Revoked", ""));
+    c.close().await.expect("close");
+}

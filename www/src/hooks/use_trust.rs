@@ -37,7 +37,7 @@ pub(crate) fn use_trust(store: &UseReducerHandle<Store<State>>) {
             let r = match net::get("trust.json").await {
                 Ok(Some(b)) => TrustList::parse(&b),
                 Ok(None) => Err("this site has no trust.json".to_owned()),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             };
             store.dispatch(Action::Trust(r));
         });
