@@ -798,6 +798,8 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
         // not found"), not merely a word its title holds anyway ("checkpoint").
         let step = said.split("revocation step: ").nth(1).unwrap_or_default();
         assert!(step.contains(&format!("{file} not found")), "{file}: the step names it: {said}");
+        // The site answered (404): that is not "offline".
+        assert!(!said.contains("offline"), "{file}: {said}");
     }
 
     // The log the trust list names cannot be reached (another origin, refused by the page's
@@ -811,6 +813,8 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
         let (v, word, said) = open(log).await;
         assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{log}: {said}");
         assert!(said.contains(why), "{log}: {said}");
+        // No answer at all (refused, closed) is "offline"; a 404 is an answer.
+        assert_eq!(said.contains("not checked — offline"), why == "could not reach", "{log}: {said}");
     }
     std::fs::write(&trust_path, &trust).expect("restore trust.json");
 }
@@ -937,6 +941,26 @@ async fn every_bundle_the_demo_issued_verifies_in_the_browser_as_in_the_cli() {
     }
     assert_eq!(text, want);
     c.close().await.expect("close");
+}
+
+/// chromedriver's network conditions (`POST /session/{id}/chromium/network_conditions`): with
+/// `offline`, the browser has no network and `navigator.onLine` is false.
+#[derive(Debug)]
+struct NetworkConditions {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/chromium/network_conditions", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({ "network_conditions": {
+            "offline": self.offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+        }});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// Stops a server started by [`serve`] (its whole process group), and waits until its port is
@@ -1095,6 +1119,45 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
             .iter()
             .any(|(c, class, text)| c == "revocation" && class == "pass" && text.contains(": not revoked"))
     );
+
+    // 3a. The browser itself goes offline (navigator.onLine false), the site still up: the
+    //     same "not checked — offline", saying the device is offline.
+    c.issue_cmd(NetworkConditions { offline: true }).await.expect("network conditions");
+    let said = offline().await;
+    assert!(said.contains("this device is offline"), "{said}");
+    c.issue_cmd(NetworkConditions { offline: false }).await.expect("network conditions");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+
+    // 3b. A new deploy (another index.html) seen online becomes a new cache; the old one goes.
+    let shell_caches = async || -> Vec<String> {
+        let v = c
+            .execute(
+                "return caches.keys().then(ks => ks.filter(k => k.startsWith('ledgerless-shell-')))",
+                vec![],
+            )
+            .await
+            .expect("cache names");
+        serde_json::from_value(v).expect("names")
+    };
+    let first = shell_caches().await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let index = site_dir.join("index.html");
+    let html = std::fs::read_to_string(&index).expect("index.html");
+    std::fs::write(&index, format!("{html}<!-- deploy 2 -->\n")).expect("deploy");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second = loop {
+        let now = shell_caches().await;
+        if now.len() == 1 && now != first {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the new deploy was not cached in place of the old: {now:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("caches: {first:?} → {second:?}");
+    assert!(cached_shell(&c).await.iter().any(|u| u.ends_with("/trust.json")));
 
     // 4. The issuer revokes it while this browser is away (the witness cosigns the revocation).
     let mut id = None;

@@ -40,14 +40,17 @@ impl std::fmt::Display for NetError {
 pub(crate) async fn get(url: &str) -> Result<Option<Vec<u8>>, NetError> {
     let answered = |s: String| NetError::Answered(s);
     let window = web_sys::window().ok_or_else(|| answered("no window".to_owned()))?;
-    if crate::offline::browser_offline() {
-        return Err(NetError::Offline(format!("this device is offline: could not reach {url}")));
-    }
     let init = web_sys::RequestInit::new();
     init.set_cache(web_sys::RequestCache::NoCache);
-    let resp = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| NetError::Offline(format!("could not reach {url}")))?;
+    // Always asked, even with the browser offline: the service worker answers for the files it
+    // keeps (trust.json), and a request that fails tells us no more than `onLine` does.
+    let resp = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|_| {
+        NetError::Offline(if crate::offline::browser_offline() {
+            format!("this device is offline: could not reach {url}")
+        } else {
+            format!("could not reach {url}")
+        })
+    })?;
     let resp: web_sys::Response =
         resp.dyn_into().map_err(|_| answered("fetch returned no response".to_owned()))?;
     if resp.status() == 404 {
