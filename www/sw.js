@@ -19,8 +19,9 @@ const PREFIX = 'ledgerless-shell-v1-';
 // Written last into a version's cache: only a complete version is ever served.
 const COMPLETE = '.ledgerless-shell-complete';
 // Shell files index.html does not name: the hashing Web Worker (started by the app, see
-// www/src/hooks/use_hasher.rs) and the site's trust list.
-const EXTRA = ['hasher_loader.js', 'hasher.js', 'hasher_bg.wasm', 'trust.json'];
+// www/src/hooks/use_hasher.rs), and the site's trust list if it has one (a bare `dist/` has none).
+const EXTRA = ['hasher_loader.js', 'hasher.js', 'hasher_bg.wasm'];
+const OPTIONAL = ['trust.json'];
 
 const scope = () => new URL(self.registration.scope);
 const at = (path) => new URL(path, scope()).href;
@@ -35,6 +36,14 @@ function named(html) {
   const files = new Set();
   for (const m of html.matchAll(/["']\.\/([A-Za-z0-9_.-]+\.(?:js|wasm|css))["']/g)) files.add(m[1]);
   return files;
+}
+
+// A copy of `r` marked with when it was saved (x-ledgerless-saved-at, milliseconds since the
+// epoch): served offline, it tells the app its trust list is an old copy, and how old.
+async function stamped(r) {
+  const headers = new Headers(r.headers);
+  headers.set('x-ledgerless-saved-at', String(Date.now()));
+  return new Response(await r.blob(), { status: r.status, statusText: r.statusText, headers });
 }
 
 // The newest complete version's cache, or null.
@@ -60,15 +69,16 @@ async function store(index) {
   const name = PREFIX + (await sha256(html));
   const cache = await caches.open(name);
   if (!(await cache.match(at(COMPLETE)))) {
-    const files = [...new Set([...named(html), ...EXTRA])];
+    const files = [...new Set([...named(html), ...EXTRA, ...OPTIONAL])];
     const got = await Promise.all(
       files.map(async (f) => {
         const r = await fetch(at(f), { cache: 'no-cache' });
+        if (r.status === 404 && OPTIONAL.includes(f)) return null;
         if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
         return [f, r];
       }),
     );
-    for (const [f, r] of got) await cache.put(at(f), r);
+    for (const [f, r] of got.filter(Boolean)) await cache.put(at(f), OPTIONAL.includes(f) ? await stamped(r) : r);
     await cache.put(at(''), index.clone());
     await cache.put(at('index.html'), index);
     await cache.put(at(COMPLETE), new Response(String(Date.now())));
@@ -128,7 +138,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(
       networkFirst(event, at(path), async (r) => {
         const cache = await shell();
-        if (cache) await cache.put(at(path), r);
+        if (cache) await cache.put(at(path), await stamped(r));
       }),
     );
   } else if (!path.includes('/') && /\.(?:js|wasm|css)$/.test(path)) {

@@ -1106,14 +1106,25 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
         assert_eq!(rev.1, "unchecked", "{said}");
         // Never a stale status shown as current.
         assert!(steps.iter().all(|(.., text)| !text.contains(": not revoked")), "{said}");
-        said
+        let trust = match c.find(Locator::Css(".offline-trust")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        format!("{said}\ntrust list: {trust}")
     };
-    eprintln!("offline: {}", offline().await);
+    // The site is gone: trust.json is the copy the service worker saved, and the page says so.
+    let said = offline().await;
+    eprintln!("offline: {said}");
+    assert!(
+        said.contains("trust list: Offline: the site did not answer") && said.contains("saved at 20"),
+        "{said}"
+    );
 
     // 3. The network is back: valid, revocation checked.
     let server = serve(&site_dir, port);
     let (v, word, note, _, steps) = open(&valid).await;
     assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("valid", "Valid", ""), "{steps:#?}");
+    assert!(c.find(Locator::Css(".offline-trust")).await.is_err(), "online, trust.json is the site's");
     assert!(
         steps
             .iter()
@@ -1204,7 +1215,9 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     // 5. Offline again: still "not checked", never "not revoked" (the browser last saw the log
     //    before the revocation, and says so).
     stop(&server, port);
-    eprintln!("offline after the revocation: {}", offline().await);
+    let said = offline().await;
+    eprintln!("offline after the revocation: {said}");
+    assert!(said.contains("saved at 20"), "{said}");
 
     // 6. Back online: revoked.
     let _server = serve(&site_dir, port);

@@ -38,6 +38,19 @@ impl std::fmt::Display for NetError {
 /// most), so a checkpoint or status list the site no longer serves is never answered from the
 /// browser's cache (nor, offline, from the service worker's, which never keeps them).
 pub(crate) async fn get(url: &str) -> Result<Option<Vec<u8>>, NetError> {
+    Ok(get_with_headers(url).await?.map(|(body, _)| body))
+}
+
+/// [`get`], and when the answer is the service worker's saved copy (the network gave none;
+/// see `www/sw.js`), when it was saved, in POSIX seconds. For `trust.json`.
+pub(crate) async fn get_saved(url: &str) -> Result<Option<(Vec<u8>, Option<i64>)>, NetError> {
+    Ok(get_with_headers(url).await?.map(|(body, headers)| {
+        let saved = headers.get("x-ledgerless-saved-at").ok().flatten();
+        (body, saved.and_then(|ms| ms.parse::<i64>().ok()).map(|ms| ms / 1000))
+    }))
+}
+
+async fn get_with_headers(url: &str) -> Result<Option<(Vec<u8>, web_sys::Headers)>, NetError> {
     let answered = |s: String| NetError::Answered(s);
     let window = web_sys::window().ok_or_else(|| answered("no window".to_owned()))?;
     let init = web_sys::RequestInit::new();
@@ -62,7 +75,7 @@ pub(crate) async fn get(url: &str) -> Result<Option<Vec<u8>>, NetError> {
     let buf = JsFuture::from(resp.array_buffer().map_err(|_| answered("no body".to_owned()))?)
         .await
         .map_err(|_| answered(format!("{url}: reading the body failed")))?;
-    Ok(Some(js_sys::Uint8Array::new(&buf).to_vec()))
+    Ok(Some((js_sys::Uint8Array::new(&buf).to_vec(), resp.headers())))
 }
 
 /// Tiles fetched ahead of a proof, served synchronously to the proof builder.
