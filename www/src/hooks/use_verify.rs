@@ -32,10 +32,12 @@ async fn verify_all(trust: TrustList, inputs: Vec<Input>) -> Vec<Shown> {
         let mut evidence: Option<Result<verifier::StatusEvidence, net::NetError>> = None;
         let mut history = None;
         let mut seen_now = None;
+        let mut issuer = String::new();
         if let Ok(b) = Bundle::parse(&bytes)
             && let Some((party, t)) = trust.find_issuer(&b.credential.issuer)
             && let Some(log) = &party.log
         {
+            issuer.clone_from(&b.credential.issuer);
             evidence = Some(net::status_evidence(log, &b).await);
             if let Some(Ok(e)) = &evidence {
                 (history, seen_now) = history::issuer_log(&t, log, &b.credential.issuer, e).await;
@@ -48,7 +50,6 @@ async fn verify_all(trust: TrustList, inputs: Vec<Input>) -> Vec<Shown> {
             Some(Err(e)) => e.to_string(),
             _ => String::new(),
         };
-        let issuer = Bundle::parse(&bytes).map(|b| b.credential.issuer).unwrap_or_default();
         let seen = net::last_seen(&issuer);
         let status = match &evidence {
             None => StatusCheck::Offline,
