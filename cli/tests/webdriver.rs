@@ -1225,3 +1225,32 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("invalid", "Revoked", ""));
     c.close().await.expect("close");
 }
+
+/// The same offline use when the site is served from a sub-path (`ORIGIN/site/`): the service
+/// worker's scope is the site's directory, and its cache serves the app there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_use_works_from_a_sub_path() {
+    let Some(served) = served_demo(true) else { return };
+    let port: u16 =
+        served.origin.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let valid = served.link("valid");
+    assert!(valid.starts_with(&served.site) && served.site.ends_with("/site/"), "{valid}");
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    c.goto(&valid).await.expect("goto");
+    assert_eq!(credential_shown(&c).await.0, "valid");
+    let cached = cached_shell(&c).await;
+    let site = served.site.clone();
+    assert!(cached.iter().all(|u| u.starts_with(&site)), "{cached:?}");
+    assert!(cached.iter().any(|u| *u == site) && cached.iter().any(|u| *u == format!("{site}trust.json")));
+    stop(&served._server, port);
+    c.goto("about:blank").await.expect("blank");
+    c.goto(&valid).await.expect("goto");
+    let (v, word, note, ..) = credential_shown(&c).await;
+    assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{note}");
+    assert!(
+        note.starts_with("Revocation: not checked — offline") && note.contains("last seen at 20"),
+        "{note}"
+    );
+    c.close().await.expect("close");
+}
