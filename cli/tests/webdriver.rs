@@ -1242,7 +1242,7 @@ async fn offline_use_works_from_a_sub_path() {
     let cached = cached_shell(&c).await;
     let site = served.site.clone();
     assert!(cached.iter().all(|u| u.starts_with(&site)), "{cached:?}");
-    assert!(cached.iter().any(|u| *u == site) && cached.iter().any(|u| *u == format!("{site}trust.json")));
+    assert!(cached.contains(&site) && cached.contains(&format!("{site}trust.json")), "{cached:?}");
     stop(&served._server, port);
     c.goto("about:blank").await.expect("blank");
     c.goto(&valid).await.expect("goto");
