@@ -798,6 +798,8 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
         // not found"), not merely a word its title holds anyway ("checkpoint").
         let step = said.split("revocation step: ").nth(1).unwrap_or_default();
         assert!(step.contains(&format!("{file} not found")), "{file}: the step names it: {said}");
+        // The site answered (404): that is not "offline".
+        assert!(!said.contains("offline"), "{file}: {said}");
     }
 
     // The log the trust list names cannot be reached (another origin, refused by the page's
@@ -811,6 +813,8 @@ async fn revocation_that_cannot_be_checked_is_never_valid() {
         let (v, word, said) = open(log).await;
         assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{log}: {said}");
         assert!(said.contains(why), "{log}: {said}");
+        // No answer at all (refused, closed) is "offline"; a 404 is an answer.
+        assert_eq!(said.contains("not checked — offline"), why == "could not reach", "{log}: {said}");
     }
     std::fs::write(&trust_path, &trust).expect("restore trust.json");
 }
@@ -936,5 +940,317 @@ async fn every_bundle_the_demo_issued_verifies_in_the_browser_as_in_the_cli() {
         std::thread::sleep(Duration::from_secs(1));
     }
     assert_eq!(text, want);
+    c.close().await.expect("close");
+}
+
+/// chromedriver's network conditions (`POST /session/{id}/chromium/network_conditions`): with
+/// `offline`, the browser has no network and `navigator.onLine` is false.
+#[derive(Debug)]
+struct NetworkConditions {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/chromium/network_conditions", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({ "network_conditions": {
+            "offline": self.offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+        }});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Stops a server started by [`serve`] (its whole process group), and waits until its port is
+/// closed: the site is gone, as when the network is.
+fn stop(server: &Kill, port: u16) {
+    let _ = Command::new("kill").args(["-9", "--", &format!("-{}", server.0.id())]).status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "the server on port {port} did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The URLs the service worker's complete shell cache holds, once the page is controlled by it
+/// and the cache is complete (waits up to 60 s).
+async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = c
+            .execute(
+                "return (async () => {
+                   if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return null;
+                   for (const k of await caches.keys()) {
+                     const cache = await caches.open(k);
+                     if (await cache.match(new URL('.ledgerless-shell-complete', document.baseURI).href))
+                       return (await cache.keys()).map(r => r.url);
+                   }
+                   return null;
+                 })()",
+                vec![],
+            )
+            .await
+            .expect("caches");
+        if let Ok(urls) = serde_json::from_value::<Vec<String>>(v) {
+            return urls;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service worker never controlled the page with a complete cache"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What the page shows for the first credential: (`data-verdict`, heading, the offline note,
+/// the advice, and each step's `data-check` → (class, text)).
+async fn credential_shown(
+    c: &fantoccini::Client,
+) -> (String, String, String, String, Vec<(String, String, String)>) {
+    let (v, word) = shown_verdict(c).await;
+    let text = async |css: &str| match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let note = text("#result-0 .offline-note").await;
+    let advice = text("#result-0 .advice").await;
+    let steps = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .steps li')].map(li => [li.dataset.check, li.className, li.textContent])",
+            vec![],
+        )
+        .await
+        .expect("steps");
+    (v, word, note, advice, serde_json::from_value(steps).expect("steps"))
+}
+
+/// The size in a log's checkpoint file (its second line).
+fn checkpoint_size(log: &Path) -> u64 {
+    let c = std::fs::read_to_string(log.join("checkpoint")).expect("checkpoint");
+    c.lines().nth(1).and_then(|l| l.parse().ok()).expect("size line")
+}
+
+/// Issue 15: after one visit the app works with no network. The service worker has cached the
+/// app and trust.json (never the issuer's log); with the site gone, a credential link still
+/// opens and every local check passes, but revocation is "not checked — offline" with the
+/// checkpoint this browser last saw and when, and the verdict is not valid. With the site back
+/// it is valid again. A revocation made while the browser was away is never reported as "not
+/// revoked" offline, and shows as revoked once the site is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_check() {
+    let Some(served) = served_demo(false) else { return };
+    let port: u16 =
+        served.origin.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let site_dir = served.demo.join("site");
+    let valid = served.link("valid");
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    let open = async |url: &str| {
+        // A new document each time (not a fragment change): the app itself is loaded afresh.
+        c.goto("about:blank").await.expect("blank");
+        c.goto(url).await.expect("goto");
+        credential_shown(&c).await
+    };
+
+    // 1. The first visit, online: valid, and the service worker keeps the shell.
+    let (v, word, note, ..) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("valid", "Valid", ""));
+    let cached = cached_shell(&c).await;
+    eprintln!("cached: {cached:?}");
+    let has = |suffix: &str| cached.iter().any(|u| u.ends_with(suffix));
+    for f in [
+        "/",
+        "/index.html",
+        "/trust.json",
+        "/sw.js",
+        "_bg.wasm",
+        "/hasher_bg.wasm",
+        "/hasher_loader.js",
+        ".css",
+    ] {
+        if f == "/sw.js" {
+            assert!(!has(f), "the service worker's own script is not in its cache");
+        } else {
+            assert!(has(f), "{f} is not cached: {cached:?}");
+        }
+    }
+    assert!(cached.iter().all(|u| !u.contains("/log/")), "a log file was cached: {cached:?}");
+    let seen_size = checkpoint_size(&site_dir.join("log"));
+
+    // 2. The site goes away (the network is cut): the app still opens the link; every check
+    //    that needs only the bundle and trust.json passes; revocation is not checked, saying
+    //    when the log was last seen and its size; not valid; the advice says to reconnect.
+    stop(&served._server, port);
+    let offline = async || {
+        let (v, word, note, advice, steps) = open(&valid).await;
+        let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
+        assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{said}");
+        assert!(note.starts_with("Revocation: not checked — offline"), "{said}");
+        assert!(
+            note.contains("issuer log last seen at 20") && note.contains(&format!("(size {seen_size})")),
+            "{said}"
+        );
+        assert!(advice.contains("Reconnect"), "{said}");
+        for check in
+            ["format", "issuer", "checkpoint-signature", "witness-quorum", "inclusion", "claims", "validity"]
+        {
+            assert!(
+                steps.iter().any(|(c, class, _)| c == check && class == "pass"),
+                "{check} did not pass offline: {said}"
+            );
+        }
+        let rev = steps.iter().find(|(c, ..)| c == "revocation").expect("a revocation step");
+        assert_eq!(rev.1, "unchecked", "{said}");
+        // Never a stale status shown as current.
+        assert!(steps.iter().all(|(.., text)| !text.contains(": not revoked")), "{said}");
+        let trust = match c.find(Locator::Css(".offline-trust")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        format!("{said}\ntrust list: {trust}")
+    };
+    // The site is gone: trust.json is the copy the service worker saved, and the page says so.
+    let said = offline().await;
+    eprintln!("offline: {said}");
+    assert!(
+        said.contains("trust list: Offline: the site did not answer") && said.contains("saved at 20"),
+        "{said}"
+    );
+
+    // 3. The network is back: valid, revocation checked.
+    let server = serve(&site_dir, port);
+    let (v, word, note, _, steps) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("valid", "Valid", ""), "{steps:#?}");
+    assert!(c.find(Locator::Css(".offline-trust")).await.is_err(), "online, trust.json is the site's");
+    assert!(
+        steps
+            .iter()
+            .any(|(c, class, text)| c == "revocation" && class == "pass" && text.contains(": not revoked"))
+    );
+
+    // 3a. The browser itself goes offline (navigator.onLine false), the site still up: the
+    //     same "not checked — offline", saying the device is offline.
+    c.issue_cmd(NetworkConditions { offline: true }).await.expect("network conditions");
+    let said = offline().await;
+    assert!(said.contains("this device is offline"), "{said}");
+    c.issue_cmd(NetworkConditions { offline: false }).await.expect("network conditions");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+
+    // 3b. A new deploy (another index.html) seen online becomes a new cache; the old one goes.
+    let shell_caches = async || -> Vec<String> {
+        let v = c
+            .execute(
+                "return caches.keys().then(ks => ks.filter(k => k.startsWith('ledgerless-shell-')))",
+                vec![],
+            )
+            .await
+            .expect("cache names");
+        serde_json::from_value(v).expect("names")
+    };
+    let first = shell_caches().await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let index = site_dir.join("index.html");
+    let html = std::fs::read_to_string(&index).expect("index.html");
+    std::fs::write(&index, format!("{html}<!-- deploy 2 -->\n")).expect("deploy");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second = loop {
+        let now = shell_caches().await;
+        if now.len() == 1 && now != first {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the new deploy was not cached in place of the old: {now:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("caches: {first:?} → {second:?}");
+    assert!(cached_shell(&c).await.iter().any(|u| u.ends_with("/trust.json")));
+
+    // 4. The issuer revokes it while this browser is away (the witness cosigns the revocation).
+    let mut id = None;
+    let claims = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .claims dd')].map(d => d.textContent)",
+            vec![],
+        )
+        .await
+        .expect("claims");
+    let claims: Vec<String> = serde_json::from_value(claims).expect("claims");
+    for e in std::fs::read_dir(served.demo.join("bundles")).expect("bundles").filter_map(Result::ok) {
+        let b: serde_json::Value =
+            match std::fs::read(e.path()).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+                Some(b) => b,
+                None => continue,
+            };
+        let subject = &b["credential"]["credentialSubject"];
+        if let Some(m) = subject.as_object()
+            && m.len() == claims.len()
+            && m.values().all(|v| v.as_str().is_some_and(|v| claims.iter().any(|c| c == v)))
+        {
+            id = e.path().file_stem().map(|s| s.to_string_lossy().into_owned());
+        }
+    }
+    let id = id.expect("the valid link's bundle among the demo's bundles");
+    let keys = served.demo.join("keys");
+    let o = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .arg("revoke")
+        .arg("--log")
+        .arg(site_dir.join("log"))
+        .arg("--key")
+        .arg(keys.join("issuer.key"))
+        .args(["--id", &id])
+        .arg("--witness-key")
+        .arg(keys.join("witness.key"))
+        .arg("--witness-state")
+        .arg(keys.join("witness-state"))
+        .output()
+        .expect("revoke");
+    assert!(o.status.success(), "revoke: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(checkpoint_size(&site_dir.join("log")) > seen_size);
+
+    // 5. Offline again: still "not checked", never "not revoked" (the browser last saw the log
+    //    before the revocation, and says so).
+    stop(&server, port);
+    let said = offline().await;
+    eprintln!("offline after the revocation: {said}");
+    assert!(said.contains("saved at 20"), "{said}");
+
+    // 6. Back online: revoked.
+    let _server = serve(&site_dir, port);
+    let (v, word, note, ..) = open(&valid).await;
+    assert_eq!((v.as_str(), word.as_str(), note.as_str()), ("invalid", "Revoked", ""));
+    c.close().await.expect("close");
+}
+
+/// The same offline use when the site is served from a sub-path (`ORIGIN/site/`): the service
+/// worker's scope is the site's directory, and its cache serves the app there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_use_works_from_a_sub_path() {
+    let Some(served) = served_demo(true) else { return };
+    let port: u16 =
+        served.origin.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let valid = served.link("valid");
+    assert!(valid.starts_with(&served.site) && served.site.ends_with("/site/"), "{valid}");
+    let profile = tempfile::tempdir().expect("profile");
+    let (_driver, c) = session(profile.path()).await;
+    c.goto(&valid).await.expect("goto");
+    assert_eq!(credential_shown(&c).await.0, "valid");
+    let cached = cached_shell(&c).await;
+    let site = served.site.clone();
+    assert!(cached.iter().all(|u| u.starts_with(&site)), "{cached:?}");
+    assert!(cached.contains(&site) && cached.contains(&format!("{site}trust.json")), "{cached:?}");
+    stop(&served._server, port);
+    c.goto("about:blank").await.expect("blank");
+    c.goto(&valid).await.expect("goto");
+    let (v, word, note, ..) = credential_shown(&c).await;
+    assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{note}");
+    assert!(
+        note.starts_with("Revocation: not checked — offline") && note.contains("last seen at 20"),
+        "{note}"
+    );
     c.close().await.expect("close");
 }

@@ -447,3 +447,54 @@ fn a_rolled_back_or_forked_log_fails_revocation_with_a_typed_finding() {
     assert_eq!((failed(&r), r.failure().unwrap().finding), ("revocation", Some(Finding::Fork)), "{r:#?}");
     assert_eq!(r.verdict(), Verdict::Invalid);
 }
+
+/// Issue 15: a verifier that cannot reach the issuer's log (offline) checks everything else
+/// locally and says, typed, that revocation was not checked and when it last saw the log; the
+/// verdict is never valid, and never reads as "not revoked", even for a credential the last
+/// checkpoint seen shows revoked.
+#[test]
+fn an_unreachable_log_is_not_checked_and_says_when_it_was_last_seen() {
+    let f = issue_fixture("");
+    let seen = read(&f.log.join("checkpoint"));
+    let size = verifier::parse_checkpoint(&verifier::parse_note(&seen).unwrap().text).unwrap().size;
+    let offline = |id: &str, last_seen: Option<&[u8]>, seen_at: Option<i64>| {
+        let b = read(&f.out.join(format!("{id}.json")));
+        let why = "could not reach https://register.example.org/log/checkpoint";
+        check_bundle(&b, &trust(), NOW, verifier::StatusCheck::Unreachable { why, last_seen, seen_at }).0
+    };
+    let r = offline("cred-1", Some(&seen), Some(NOW - 3600));
+    assert!(!r.verified);
+    assert_eq!(r.verdict(), verifier::Verdict::Unchecked);
+    // Every local check ran and passed; revocation alone could not be checked.
+    for s in &r.steps {
+        let want = if s.check == verifier::Check::Revocation { Outcome::Unchecked } else { Outcome::Pass };
+        assert!(s.outcome == want || s.check == verifier::Check::WitnessQuorum, "{s:?}");
+    }
+    let rev = r.failure().unwrap();
+    assert_eq!((rev.check, rev.finding), (verifier::Check::Revocation, Some(verifier::Finding::Offline)));
+    assert_eq!(
+        rev.detail,
+        format!(
+            "not checked — offline (could not reach https://register.example.org/log/checkpoint); \
+             issuer log last seen at 2026-11-18T10:06:40Z (size {size}); reconnect to check revocation"
+        )
+    );
+    // Never seen; seen at an unknown time; a remembered checkpoint that does not verify.
+    assert!(
+        offline("cred-1", None, None).failure().unwrap().detail.contains("has not seen the issuer's log")
+    );
+    assert!(offline("cred-1", Some(&seen), None).failure().unwrap().detail.contains("at an unknown time"));
+    let mut forged = seen.clone();
+    forged[0] ^= 1;
+    let d = offline("cred-1", Some(&forged), Some(NOW)).failure().unwrap().detail.clone();
+    assert!(d.contains("does not verify and was ignored") && !d.contains("size"), "{d}");
+    // Revoked after the checkpoint this verifier saw: offline it is "not checked", never
+    // "not revoked", and not valid.
+    let mut l = issuer::open_log(&f.log, key(), &mut || {}).unwrap();
+    assert!(matches!(issuer::revoke(&mut l, &key(), "cred-2", NOW).unwrap(), issuer::Revoked::Now(_)));
+    drop(l);
+    let r = offline("cred-2", Some(&seen), Some(NOW));
+    assert_eq!(r.verdict(), verifier::Verdict::Unchecked);
+    assert!(r.steps.iter().all(|s| !s.detail.contains("not revoked")), "{r:#?}");
+    assert_eq!(check(&read(&f.out.join("cred-2.json")), Some(&f.log)).verdict(), verifier::Verdict::Revoked);
+}

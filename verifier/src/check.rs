@@ -169,8 +169,9 @@ impl core::fmt::Display for Check {
     }
 }
 
-/// Why a step failed, where the verdict or the advice people get depends on it. Most failures
-/// need none (forged, altered, malformed: [`Verdict::Invalid`]).
+/// Why a step failed (or, for [`Finding::Offline`], could not be checked), where the verdict or
+/// the advice people get depends on it. Most failures need none (forged, altered, malformed:
+/// [`Verdict::Invalid`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Finding {
@@ -188,6 +189,9 @@ pub enum Finding {
     Rollback,
     /// The log shows a tree that does not extend one seen before.
     Fork,
+    /// Not a failure: the step could not be checked because the log could not be reached
+    /// (this device is offline, or the host did not answer); an [`Outcome::Unchecked`] step.
+    Offline,
 }
 
 impl Finding {
@@ -200,6 +204,7 @@ impl Finding {
             Finding::NotYetValid | Finding::UntrustedPublisher | Finding::Rollback | Finding::Fork => {
                 Verdict::Invalid
             }
+            Finding::Offline => Verdict::Unchecked,
         }
     }
 }
@@ -698,6 +703,18 @@ pub enum StatusCheck<'a> {
     /// timeout): the step is [`Outcome::Unchecked`] with this reason, and the verdict is
     /// [`Verdict::Unchecked`], never valid.
     Unavailable(&'a str),
+    /// A log was known, but it could not be reached at all (this device is offline, or the
+    /// host did not answer): as [`StatusCheck::Unavailable`], with [`Finding::Offline`] and a
+    /// detail saying when this verifier last saw the log, so nobody mistakes it for current.
+    Unreachable {
+        /// What failed, e.g. "this device is offline" or "could not reach URL".
+        why: &'a str,
+        /// The last checkpoint this verifier saw for the issuer's log (verified before it is
+        /// named; one that does not verify is ignored), if any.
+        last_seen: Option<&'a [u8]>,
+        /// When it was seen (POSIX seconds), if known.
+        seen_at: Option<i64>,
+    },
 }
 
 /// What a verified (or partly verified) bundle says, for display.
@@ -852,6 +869,17 @@ pub fn check_bundle(
         StatusCheck::Unavailable(why) => {
             r.unchecked(Check::Revocation, format!("could not check revocation: {why}"))
         }
+        StatusCheck::Unreachable { why, last_seen, seen_at } => {
+            let seen = last_seen_words(&t, &c.issuer, last_seen, seen_at);
+            r.push(Step {
+                finding: Some(Finding::Offline),
+                ..Step::new(
+                    Check::Revocation,
+                    Outcome::Unchecked,
+                    format!("not checked — offline ({why}); {seen}; reconnect to check revocation"),
+                )
+            });
+        }
         StatusCheck::Evidence(s) => {
             // The status list is only as good as the checkpoint it is proven against.
             match revocation_step(&b, &v.checkpoint, &t, s) {
@@ -868,6 +896,21 @@ pub fn check_bundle(
         }
     }
     (r, Some(summary))
+}
+
+/// "issuer log last seen at TIME (size N)" for an offline revocation step: only a remembered
+/// checkpoint that verifies under `trust` for `origin` is named, never one taken on faith.
+fn last_seen_words(trust: &Trust, origin: &str, last_seen: Option<&[u8]>, seen_at: Option<i64>) -> String {
+    let Some(bytes) = last_seen else {
+        return "this verifier has not seen the issuer's log before".to_owned();
+    };
+    match trust.verify_checkpoint(bytes) {
+        Ok(v) if v.checkpoint.origin == origin => {
+            let when = seen_at.map_or("an unknown time".to_owned(), format_time);
+            format!("issuer log last seen at {when} (size {})", v.checkpoint.size)
+        }
+        _ => "the remembered checkpoint of the issuer's log does not verify and was ignored".to_owned(),
+    }
 }
 
 fn validity_step(r: &mut Report, c: &crate::credential::Credential, at: i64) {

@@ -54,6 +54,9 @@ pub fn heading(report: &Report, verdict: Verdict) -> String {
 pub fn advice(step: &Step) -> &'static str {
     if step.outcome == Outcome::Unchecked {
         return match step.check {
+            Check::Revocation if step.finding == Some(Finding::Offline) => {
+                "This browser could not find out from the issuer's log whether the credential has been revoked: it is offline, or the log did not answer. Everything else was checked on this device. Reconnect to the internet and open the link again to check revocation; until then, do not rely on it."
+            }
             Check::Revocation => {
                 "This browser could not find out from the issuer's log whether the credential has been revoked. Do not rely on it yet: try again later, or contact the issuer for its current status."
             }
@@ -90,6 +93,19 @@ pub fn advice(step: &Step) -> &'static str {
         }
         _ => "Do not rely on this credential until the failure above is explained.",
     }
+}
+
+/// The plain statement shown above the steps when a check could not run because the log could
+/// not be reached ("Revocation: not checked — offline; issuer log last seen at …"), if any.
+pub fn offline_note(report: &Report) -> Option<String> {
+    let s = report
+        .steps
+        .iter()
+        .find(|s| s.outcome == Outcome::Unchecked && s.finding == Some(Finding::Offline))?;
+    let noun = credential_check_noun(s.check);
+    let mut words = noun.chars();
+    let noun = words.next().map(|c| c.to_uppercase().chain(words).collect::<String>()).unwrap_or_default();
+    Some(format!("{noun}: {}", s.detail))
 }
 
 /// Adds a step checked beside the verifier's own (the log's history) to a report: a failure
@@ -175,6 +191,29 @@ mod tests {
         add_step(&mut r, step(Check::Claims, Outcome::Fail, "altered"));
         assert_eq!(r.verdict(), Verdict::Invalid);
         assert_eq!(heading(&r, r.verdict()), "Invalid");
+    }
+
+    #[test]
+    fn offline_is_said_plainly_and_never_valid() {
+        let detail = "not checked — offline (could not reach https://x.example/log/checkpoint); \
+                      issuer log last seen at 2026-11-18T10:06:40Z (size 21); reconnect to check revocation";
+        let offline =
+            Step { finding: Some(Finding::Offline), ..step(Check::Revocation, Outcome::Unchecked, detail) };
+        let mut r = Report { verified: true, steps: vec![step(Check::Format, Outcome::Pass, "ok")] };
+        add_step(&mut r, offline);
+        assert_eq!((r.verified, r.verdict()), (false, Verdict::Unchecked));
+        assert_eq!(data_verdict(r.verdict()), "unchecked");
+        assert_eq!(heading(&r, r.verdict()), "Could not check revocation");
+        let a = advice(r.failure().expect("the offline step"));
+        assert!(a.contains("offline") && a.contains("Reconnect") && a.contains("could not find out"), "{a}");
+        assert_eq!(offline_note(&r), Some(format!("Revocation: {detail}")));
+        // A log that answered with an error is not "offline".
+        let answered = Report {
+            verified: false,
+            steps: vec![step(Check::Revocation, Outcome::Unchecked, "could not check revocation: HTTP 500")],
+        };
+        assert_eq!(offline_note(&answered), None);
+        assert!(!advice(&answered.steps[0]).contains("offline"));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - [`checks`]: everything the app derives from the verifier's check names and outcomes;
 //! - [`qr`]: reading a QR code from a camera frame;
 //! - `pages`, `components`, `hooks`, `history`, `net` (wasm32 only): the pages, their parts,
-//!   the hooks wrapping browser I/O, the log-history checks and fetching.
+//!   the hooks wrapping browser I/O, the log-history checks and fetching;
+//! - `offline` (wasm32 only): registering the service worker that keeps the app for offline use.
 //!
 //! Everything but the wasm32-only modules is pure and tested natively (`cargo test -p www`).
 #![forbid(unsafe_code)]
@@ -33,7 +34,11 @@ mod hooks;
 #[cfg(target_arch = "wasm32")]
 mod net;
 #[cfg(target_arch = "wasm32")]
+mod offline;
+#[cfg(target_arch = "wasm32")]
 mod pages;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;
+#[cfg(target_arch = "wasm32")]
+pub use offline::register_service_worker;

@@ -2,6 +2,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    www::register_service_worker();
     yew::Renderer::<www::App>::new().render();
 }
 

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::steps::StepList;
-use crate::checks::{advice, data_verdict, heading};
+use crate::checks::{advice, data_verdict, heading, offline_note};
 use crate::state::credentials::Shown;
 
 /// The result's properties.
@@ -38,6 +38,9 @@ pub(crate) fn credential_result(props: &Props) -> Html {
                 if (s.claims.len() as u64) < s.claims_count {
                     <p class="note">{ format!("{} further claims were not disclosed by the holder.", s.claims_count - s.claims.len() as u64) }</p>
                 }
+            }
+            if let Some(note) = offline_note(&r.report) {
+                <p class="offline-note" role="status">{ note }</p>
             }
             if let Some(f) = r.report.failure() {
                 <p class="advice">{ advice(f) }</p>

@@ -34,10 +34,15 @@ pub(crate) fn use_trust(store: &UseReducerHandle<Store<State>>) {
         let stored = storage().and_then(|s| s.get_item(LOCAL_TRUST_KEY).ok().flatten());
         store.dispatch(Action::LocalTrust(Ok(parse_local(stored.as_deref()))));
         spawn_local(async move {
-            let r = match net::get("trust.json").await {
-                Ok(Some(b)) => TrustList::parse(&b),
+            let r = match net::get_saved("trust.json").await {
+                Ok(Some((b, saved))) => {
+                    if let Some(at) = saved {
+                        store.dispatch(Action::TrustSavedAt(at));
+                    }
+                    TrustList::parse(&b)
+                }
                 Ok(None) => Err("this site has no trust.json".to_owned()),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             };
             store.dispatch(Action::Trust(r));
         });

@@ -22,30 +22,44 @@ pub(crate) type Input = (String, Result<Vec<u8>, String>);
 /// Verifies bundles against the site's trust list, fetching revocation evidence from each
 /// trusted issuer's log when it has one.
 async fn verify_all(trust: TrustList, inputs: Vec<Input>) -> Vec<Shown> {
-    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let now = net::now();
     let mut out = Vec::new();
     for (source, bytes) in inputs {
         let bytes = match bytes {
             Ok(b) => b,
             Err(e) => format!("not a bundle: {e}").into_bytes(),
         };
-        let mut evidence: Option<Result<verifier::StatusEvidence, String>> = None;
+        let mut evidence: Option<Result<verifier::StatusEvidence, net::NetError>> = None;
         let mut history = None;
         let mut seen_now = None;
+        let mut issuer = String::new();
         if let Ok(b) = Bundle::parse(&bytes)
             && let Some((party, t)) = trust.find_issuer(&b.credential.issuer)
             && let Some(log) = &party.log
         {
+            issuer.clone_from(&b.credential.issuer);
             evidence = Some(net::status_evidence(log, &b).await);
             if let Some(Ok(e)) = &evidence {
                 (history, seen_now) = history::issuer_log(&t, log, &b.credential.issuer, e).await;
             }
         }
-        // A log the trust list names must answer: anything less is "could not check", never valid.
+        // A log the trust list names must answer: anything less is "could not check", never
+        // valid. Offline (no answer at all), the step says so and when this browser last saw
+        // the log; a log that answered in error is named with its error.
+        let why = match &evidence {
+            Some(Err(e)) => e.to_string(),
+            _ => String::new(),
+        };
+        let seen = net::last_seen(&issuer);
         let status = match &evidence {
             None => StatusCheck::Offline,
             Some(Ok(e)) => StatusCheck::Evidence(e),
-            Some(Err(why)) => StatusCheck::Unavailable(why),
+            Some(Err(e)) if e.is_offline() => StatusCheck::Unreachable {
+                why: &why,
+                last_seen: seen.as_deref(),
+                seen_at: net::last_seen_at(&issuer),
+            },
+            Some(Err(_)) => StatusCheck::Unavailable(&why),
         };
         let (mut report, summary) = check_bundle(&bytes, &BundleTrust::List(trust.clone()), now, status);
         // Only a checkpoint the revocation step verified (signature, quorum, consistency with

@@ -112,6 +112,9 @@ pub(crate) fn credentials_page(props: &Props) -> Html {
             if let Some(e) = &s.trust_error {
                 <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
             }
+            if let Some(at) = s.trust_saved_at {
+                <p class="offline-trust" role="status">{ format!("Offline: the site did not answer, so this page uses the trust list this browser saved at {}; an issuer added or removed since then is not known here.", verifier::format_time(at)) }</p>
+            }
             <section class="inputs" aria-label="Credential to verify">
                 <label for="paste">{ "Paste a verification link or a bundle" }</label>
                 <textarea id="paste" ref={paste} rows="4" placeholder="https://…#bundle=…" />

@@ -135,7 +135,7 @@ pub(crate) fn release_page(props: &Props) -> Html {
                                         load,
                                         format!("this site has no {path}"),
                                     )),
-                                    Err(e) => store.dispatch(ReleaseAction::LoadFailed(load, e)),
+                                    Err(e) => store.dispatch(ReleaseAction::LoadFailed(load, e.to_string())),
                                 }
                             });
                         }

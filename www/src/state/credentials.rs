@@ -25,6 +25,9 @@ pub struct State {
     pub trust: Option<TrustList>,
     /// Why the trust list could not be loaded.
     pub trust_error: Option<String>,
+    /// When the trust list is this browser's saved copy (offline: the site did not answer),
+    /// when it was saved (POSIX seconds); `None` when it came from the site.
+    pub trust_saved_at: Option<i64>,
     /// Verification in progress.
     pub busy: bool,
     /// The number of the latest verification started: answers for earlier ones are dropped.
@@ -46,6 +49,8 @@ pub struct State {
 pub enum Action {
     /// `trust.json` loaded, or failed to.
     Trust(Result<TrustList, String>),
+    /// The trust list about to load is the copy this browser saved at this time (offline).
+    TrustSavedAt(i64),
     /// Verification number `n` started: whatever was shown before goes at once.
     Busy(u32),
     /// Verification `n` finished, at this many milliseconds after navigation (dropped unless
@@ -69,6 +74,7 @@ impl State {
                 self.trust_error = None;
             }
             Action::Trust(Err(e)) => self.trust_error = Some(e),
+            Action::TrustSavedAt(at) => self.trust_saved_at = Some(at),
             Action::Busy(n) => {
                 self.run = n;
                 self.busy = true;
@@ -164,6 +170,8 @@ mod tests {
         assert_eq!(s.input_error.as_deref(), Some("bad"));
         let s = s.reduce(Action::Trust(Err("404".into())));
         assert_eq!(s.trust_error.as_deref(), Some("404"));
+        assert_eq!(s.trust_saved_at, None);
+        assert_eq!(s.reduce(Action::TrustSavedAt(1_795_000_000)).trust_saved_at, Some(1_795_000_000));
         assert_eq!(data_verdict(Verdict::Valid), "valid");
         assert_eq!(data_verdict(Verdict::Revoked), "invalid");
     }
