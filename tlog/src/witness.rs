@@ -41,6 +41,24 @@ pub struct Cosigned {
     pub note: String,
 }
 
+/// Where a witness keeps the last checkpoint it cosigned for `origin` in `state_dir`: shared
+/// by `witness cosign` and `witness serve` (docs/formats.md, "Witness state").
+pub fn witness_state_path(state_dir: &Path, origin: &str) -> PathBuf {
+    state_dir.join(origin_file_name(origin))
+}
+
+/// Witnesses reached from outside this process (over HTTP, C2SP tlog-witness), asked to
+/// cosign a log this process holds open; the issuer calls it before handing out bundles.
+pub trait RemoteWitnesses: std::fmt::Debug {
+    /// Asks each witness to cosign `log`'s current checkpoint and adds the cosignatures that
+    /// verify to it.
+    ///
+    /// # Errors
+    /// A readable list of the witnesses that did not cosign and why (the checkpoint may still
+    /// meet the caller's quorum with the others).
+    fn cosign(&self, log: &crate::log::Log) -> Result<(), String>;
+}
+
 /// A file name for an origin: the origin with every byte outside `[A-Za-z0-9.-]` hex-escaped.
 fn origin_file_name(origin: &str) -> String {
     let mut s = String::new();
@@ -195,6 +213,22 @@ pub fn cosign_open_log(
 /// [`LogError`] on I/O failure or if `cosigned` is not a note.
 pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
     let _lock = crate::log::lock(dir, mode, &mut || {})?;
+    merge_cosignature(dir, cosigned)
+}
+
+/// [`add_cosignature`] for a log this process holds open (and so locked).
+///
+/// # Errors
+/// As [`add_cosignature`].
+pub fn add_cosignature_to_open_log(log: &crate::log::Log, cosigned: &str) -> Result<bool, LogError> {
+    merge_cosignature(log.dir(), cosigned)
+}
+
+/// [`add_cosignature`] for a caller that holds the log's lock (the guard from [`crate::lock_dir`]).
+///
+/// # Errors
+/// As [`add_cosignature`].
+pub fn add_cosignature_locked(dir: &Path, _lock: &std::fs::File, cosigned: &str) -> Result<bool, LogError> {
     merge_cosignature(dir, cosigned)
 }
 
