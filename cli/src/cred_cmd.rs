@@ -65,7 +65,10 @@ fn http_witnesses(policy: Option<&verifier::Policy>) -> Option<witness::HttpWitn
 }
 
 /// Reads `--policy` for `issue`/`revoke`: it must list this log's key.
-fn issuer_policy(policy: Option<&Path>, key: &verifier::VerifierKey) -> Result<Option<verifier::Policy>, UsageError> {
+fn issuer_policy(
+    policy: Option<&Path>,
+    key: &verifier::VerifierKey,
+) -> Result<Option<verifier::Policy>, UsageError> {
     let Some(p) = policy else { return Ok(None) };
     let pol = crate::load_policy(p)?;
     if !pol.logs.iter().any(|l| l.key == *key) {

@@ -294,9 +294,10 @@ fn witness_serve(key: &Path, state: &Path, addr: &str, log_list: &Path) -> Resul
         .map_err(|_| UsageError::new(format!("--addr {addr:?} is not an address like 127.0.0.1:8080")))?;
     let key = tlog::read_signer_key(key)?;
     let list = crate::read("--log-list", log_list)?;
-    let logs = witness::parse_log_list(&list)
-        .map_err(|e| UsageError::new(format!("--log-list {}: {e}", log_list.display()))
-            .hint("one log verifier key per line (PREFIX.pub), optionally followed by its origin"))?;
+    let logs = witness::parse_log_list(&list).map_err(|e| {
+        UsageError::new(format!("--log-list {}: {e}", log_list.display()))
+            .hint("one log verifier key per line (PREFIX.pub), optionally followed by its origin")
+    })?;
     let w = witness::Witness::open(key, state, &logs).map_err(|e| UsageError::new(e.to_string()))?;
     let (name, n) = (w.verifier_key().label(), w.origins());
     let rt = tokio::runtime::Runtime::new()

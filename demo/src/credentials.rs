@@ -74,7 +74,8 @@ pub(crate) fn build(
     let state = keys.join("witness-state");
     let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
     // Every bundle is handed out under a checkpoint the witness has cosigned.
-    let witnessing = Witnessing { policy: Some(&parsed_policy), local: Some((&witness, &state)), remote: None };
+    let witnessing =
+        Witnessing { policy: Some(&parsed_policy), local: Some((&witness, &state)), remote: None };
     let batch = Batch { rows, input: issuer::sha256_hex(&csv) };
     match issue(&mut l, &key, batch, bundles, now, witnessing, &mut |_, _| {})? {
         IssueOutcome::Done(_) => {}

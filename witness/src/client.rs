@@ -71,8 +71,7 @@ impl Client {
             .send(&body[..])
             .map_err(|e| SubmitError::Unreachable(format!("POST {url}: {e}")))?;
         let status = resp.status().as_u16();
-        let ctype =
-            resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = resp
             .body_mut()
             .with_config()
@@ -80,7 +79,8 @@ impl Client {
             .read_to_vec()
             .map_err(|e| SubmitError::Garbage(format!("reading the answer to POST {url}: {e}")))?;
         match status {
-            200 => String::from_utf8(bytes).map_err(|_| SubmitError::Garbage("a 200 that is not UTF-8".to_owned())),
+            200 => String::from_utf8(bytes)
+                .map_err(|_| SubmitError::Garbage("a 200 that is not UTF-8".to_owned())),
             409 => {
                 if ctype.split(';').next().map(str::trim) != Some(SIZE_CONTENT_TYPE) {
                     return Err(SubmitError::Garbage(format!("a 409 of content type {ctype:?}")));
@@ -200,19 +200,25 @@ fn write_sizes(dir: &Path, sizes: &BTreeMap<String, u64>) {
     let _ = tlog::write_file_atomic(&dir.join(SIZES_FILE), text.as_bytes(), false);
 }
 
+/// The log's checkpoint being sent, and how to attach a cosignature to it.
+struct Sending<'a> {
+    signed: &'a [u8],
+    cp: &'a Checkpoint,
+    text: &'a str,
+    tiles: &'a FetchTiles<'a>,
+    attach: &'a dyn Fn(&str) -> Result<bool, LogError>,
+}
+
 /// Sends the checkpoint to one witness (retrying once after a 409), verifies its answer and
 /// attaches the cosignature.
 fn submit_one(
     client: &Client,
     url: &str,
     w: &PolicyWitness,
-    signed: &[u8],
-    cp: &Checkpoint,
-    text: &str,
-    tiles: &FetchTiles<'_>,
+    sending: &Sending<'_>,
     hint: Option<u64>,
-    attach: &dyn Fn(&str) -> Result<bool, LogError>,
 ) -> Result<(), WitnessFailure> {
+    let Sending { signed, cp, text, tiles, attach } = *sending;
     let mut old = hint.filter(|&h| h <= cp.size).unwrap_or(0);
     let mut retried = false;
     let lines = loop {
@@ -245,7 +251,8 @@ fn submit_one(
         return Err(bad("its timestamp is zero".to_owned()));
     }
     // Lines by keys the policy does not name for this witness are ignored (tlog-witness).
-    let mine = note.signatures.into_iter().filter(|s| s.name == w.key.name && s.key_id == w.key.key_id).collect();
+    let mine =
+        note.signatures.into_iter().filter(|s| s.name == w.key.name && s.key_id == w.key.key_id).collect();
     let cosigned = format_note(&Note { text: text.to_owned(), signatures: mine });
     match attach(&cosigned) {
         Ok(true) => Ok(()),
@@ -262,9 +269,8 @@ fn gather(
     attach: &dyn Fn(&str) -> Result<bool, LogError>,
 ) -> Result<GatherReport, GatherError> {
     let path = dir.join("checkpoint");
-    let read = || {
-        std::fs::read(&path).map_err(|e| LogError::Io { action: "read", path: path.clone(), source: e })
-    };
+    let read =
+        || std::fs::read(&path).map_err(|e| LogError::Io { action: "read", path: path.clone(), source: e });
     let signed = read()?;
     let mut why = Vec::new();
     let verified = policy
@@ -275,15 +281,14 @@ fn gather(
     let (cp, text) = (verified.checkpoint, verified.note.text);
     let fetch = DirFetch(dir.to_owned());
     let tiles = FetchTiles::new(&fetch).with_latest(cp.size);
+    let sending = Sending { signed: &signed, cp: &cp, text: &text, tiles: &tiles, attach };
     let mut sizes = read_sizes(dir);
     let mut results = Vec::new();
     for w in &policy.witnesses {
         let label = w.key.label();
         let outcome = match &w.url {
             None => Err(WitnessFailure::NoUrl),
-            Some(url) => {
-                submit_one(client, url, w, &signed, &cp, &text, &tiles, sizes.get(&label).copied(), attach)
-            }
+            Some(url) => submit_one(client, url, w, &sending, sizes.get(&label).copied()),
         };
         if outcome.is_ok() && sizes.get(&label) != Some(&cp.size) {
             sizes.insert(label, cp.size);
@@ -291,7 +296,8 @@ fn gather(
         }
         results.push(WitnessResult { name: w.name.clone(), outcome });
     }
-    let quorum = verifier::verify_checkpoint_with_policy(&read()?, policy).map(|_| ()).map_err(|e| e.to_string());
+    let quorum =
+        verifier::verify_checkpoint_with_policy(&read()?, policy).map(|_| ()).map_err(|e| e.to_string());
     Ok(GatherReport { checkpoint: cp, results, quorum })
 }
 
@@ -344,7 +350,13 @@ impl tlog::RemoteWitnesses for HttpWitnesses<'_> {
             .results
             .iter()
             .filter(|x| x.outcome.as_ref().is_err_and(|e| *e != WitnessFailure::NoUrl))
-            .map(|x| format!("{}: {}", x.name, x.outcome.as_ref().err().map(ToString::to_string).unwrap_or_default()))
+            .map(|x| {
+                format!(
+                    "{}: {}",
+                    x.name,
+                    x.outcome.as_ref().err().map(ToString::to_string).unwrap_or_default()
+                )
+            })
             .collect();
         if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
     }

@@ -21,8 +21,8 @@ mod request;
 mod server;
 
 pub use crate::client::{
-    Client, GatherError, GatherReport, HttpWitnesses, SIZES_FILE, SubmitError, WitnessFailure,
-    WitnessResult, witness_log_dir, witness_open_log,
+    Client, GatherError, GatherReport, HttpWitnesses, SIZES_FILE, SubmitError, WitnessFailure, WitnessResult,
+    witness_log_dir, witness_open_log,
 };
 pub use crate::loglist::{KnownLog, LogListError, MAX_LOG_LIST_SIZE, parse_log_list};
 pub use crate::request::{AddCheckpointRequest, MAX_PROOF_LINES, MAX_REQUEST_SIZE, RequestError};

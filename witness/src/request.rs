@@ -120,7 +120,12 @@ mod tests {
             (b"old 1\n\n", RequestError::NoCheckpoint),
             (b"old 1\nnot base64\n\ncp", RequestError::ProofLine(1)),
         ] {
-            assert_eq!(AddCheckpointRequest::parse(bad).unwrap_err(), want, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                AddCheckpointRequest::parse(bad).unwrap_err(),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let mut many = b"old 1\n".to_vec();
         for _ in 0..64 {

@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tlog::{LockMode, LogError};
 use verifier::write::{SignerKey, cosign, format_note};
-use verifier::{Checkpoint, Hash, KeyKind, Note, NoteError, Verifiers, parse_checkpoint, parse_note, verify_note};
+use verifier::{
+    Checkpoint, Hash, KeyKind, Note, NoteError, Verifiers, parse_checkpoint, parse_note, verify_note,
+};
 
 use crate::loglist::KnownLog;
 use crate::request::{AddCheckpointRequest, MAX_REQUEST_SIZE};
@@ -229,7 +231,9 @@ impl Witness {
             return Err(E::Conflict(size));
         }
         if cp.size == 0 && cp.root_hash != Hash::EMPTY_TREE {
-            return Err(E::Unprocessable("a checkpoint of size 0 must have the empty tree's root".to_owned()));
+            return Err(E::Unprocessable(
+                "a checkpoint of size 0 must have the empty tree's root".to_owned(),
+            ));
         }
         if req.old_size == 0 {
             if !req.proof.is_empty() {
@@ -244,8 +248,12 @@ impl Witness {
         }
         // Durable (fsync, rename, directory fsync) before the cosignature leaves.
         if stored.is_none_or(|c| c.size != cp.size) {
-            tlog::write_file_atomic(&tlog::witness_state_path(&self.state_dir, &cp.origin), &req.checkpoint, false)
-                .map_err(|e| E::Internal(e.to_string()))?;
+            tlog::write_file_atomic(
+                &tlog::witness_state_path(&self.state_dir, &cp.origin),
+                &req.checkpoint,
+                false,
+            )
+            .map_err(|e| E::Internal(e.to_string()))?;
         }
         let sig = cosign(&self.key, &note.text, now).map_err(|e| E::Internal(e.to_string()))?;
         let signed = format_note(&Note { text: note.text.clone(), signatures: vec![sig] });
@@ -261,7 +269,8 @@ fn text(status: u16, content_type: &'static str, body: String) -> Response {
 const PLAIN: &str = "text/plain; charset=utf-8";
 
 async fn add_checkpoint(State(w): State<Arc<Witness>>, headers: HeaderMap, body: Body) -> Response {
-    let too_large = || text(413, PLAIN, format!("the request body is larger than {MAX_REQUEST_SIZE} bytes\n"));
+    let too_large =
+        || text(413, PLAIN, format!("the request body is larger than {MAX_REQUEST_SIZE} bytes\n"));
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_REQUEST_SIZE as u64) {
         return too_large();
@@ -271,9 +280,7 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, headers: HeaderMap, body:
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
         Err(e) => return text(400, PLAIN, format!("couldn't read the request body: {e}\n")),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     match tokio::task::spawn_blocking(move || w.add_checkpoint(&bytes, now)).await {
         Ok(Ok(lines)) => text(200, PLAIN, lines),
         Ok(Err(AddCheckpointError::Conflict(n))) => text(409, SIZE_CONTENT_TYPE, format!("{n}\n")),
