@@ -12,9 +12,10 @@ use verifier::{Checkpoint, Note, Policy, PolicyWitness, Verifiers, parse_note, v
 use crate::request::{AddCheckpointRequest, MAX_REQUEST_SIZE, parse_decimal};
 use crate::server::SIZE_CONTENT_TYPE;
 
-/// The file in LOGDIR remembering the size each witness last cosigned (a hint: lost or wrong,
-/// it costs one 409 round trip). Lines: `<size> <witness name>+<key ID hex>`.
-pub const SIZES_FILE: &str = "witness-sizes";
+/// The file in LOGDIR remembering the size each witness last cosigned: private to the log
+/// writer, like `.lock`, and only a hint (lost or wrong, it costs one 409 round trip).
+/// Lines: `<size> <witness name>+<key ID hex>`.
+pub const SIZES_FILE: &str = ".witness-sizes";
 
 /// An HTTP client for witnesses, with a timeout on every call.
 #[derive(Debug, Clone)]
