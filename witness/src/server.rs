@@ -1,20 +1,12 @@
-//! The witness side: `POST /add-checkpoint` answered exactly as C2SP tlog-witness says, with
-//! the last cosigned checkpoint per origin kept durably in a state directory.
+//! The witness side: an `add-checkpoint` request answered exactly as C2SP tlog-witness says,
+//! with the last cosigned checkpoint per origin kept durably in a state directory. No HTTP
+//! here (that is `http.rs`), so the fuzzer drives it directly.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tlog::{LockMode, LogError};
 use verifier::write::{SignerKey, cosign, format_note};
 use verifier::{
@@ -22,12 +14,10 @@ use verifier::{
 };
 
 use crate::loglist::KnownLog;
-use crate::request::{AddCheckpointRequest, MAX_REQUEST_SIZE};
+use crate::request::AddCheckpointRequest;
 
 /// The content type of a 409 answer's body (the witness's size and a newline).
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
-/// How long one request may take, from its first byte to the answer (else 408).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a witness could not start.
 #[derive(Debug, thiserror::Error)]
@@ -259,127 +249,4 @@ impl Witness {
         let signed = format_note(&Note { text: note.text.clone(), signatures: vec![sig] });
         Ok(signed[note.text.len() + 1..].to_owned())
     }
-}
-
-fn text(status: u16, content_type: &'static str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
-}
-
-const PLAIN: &str = "text/plain; charset=utf-8";
-
-async fn add_checkpoint(State(w): State<Arc<Witness>>, headers: HeaderMap, body: Body) -> Response {
-    let too_large =
-        || text(413, PLAIN, format!("the request body is larger than {MAX_REQUEST_SIZE} bytes\n"));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_SIZE as u64) {
-        return too_large();
-    }
-    let bytes = match Limited::new(body, MAX_REQUEST_SIZE).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-        Err(e) => return text(400, PLAIN, format!("couldn't read the request body: {e}\n")),
-    };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match tokio::task::spawn_blocking(move || w.add_checkpoint(&bytes, now)).await {
-        Ok(Ok(lines)) => text(200, PLAIN, lines),
-        Ok(Err(AddCheckpointError::Conflict(n))) => text(409, SIZE_CONTENT_TYPE, format!("{n}\n")),
-        Ok(Err(e)) => text(e.status(), PLAIN, format!("{e}\n")),
-        Err(_) => text(500, PLAIN, "witness error\n".to_owned()),
-    }
-}
-
-async fn with_timeout(req: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => text(408, PLAIN, "the request took too long\n".to_owned()),
-    }
-}
-
-/// The witness's HTTP interface: `POST /add-checkpoint` (the submission prefix is the root).
-/// Other paths get 404, other methods 405.
-pub fn router(witness: Arc<Witness>) -> axum::Router {
-    axum::Router::new()
-        .route("/add-checkpoint", axum::routing::post(add_checkpoint))
-        .with_state(witness)
-        .layer(axum::middleware::from_fn(with_timeout))
-}
-
-/// Serves [`router`] on `listener` until `shutdown` completes.
-///
-/// # Errors
-/// The listener's I/O errors.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    witness: Arc<Witness>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(witness)).with_graceful_shutdown(shutdown).await
-}
-
-/// A witness served on a thread of its own (the demo's, tests'): stops when dropped.
-#[derive(Debug)]
-pub struct Running {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Its submission prefix, `http://ADDR`, as a policy's `witness` line carries it.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops it and waits until it has (its state directory is then unlocked).
-    ///
-    /// # Errors
-    /// The server's I/O error, if it failed.
-    pub fn stop(mut self) -> std::io::Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> std::io::Result<()> {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        match self.thread.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(std::io::Error::other("the witness server thread panicked")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
-    }
-}
-
-/// Starts `witness` on `addr` (port 0: one the OS picks) on a thread of its own.
-///
-/// # Errors
-/// If the address cannot be bound or the runtime cannot start.
-pub fn spawn(witness: Witness, addr: SocketAddr) -> std::io::Result<Running> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::Builder::new().name("witness".to_owned()).spawn(move || {
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            serve(listener, Arc::new(witness), async {
-                let _ = rx.await;
-            })
-            .await
-        })
-    })?;
-    Ok(Running { addr, stop: Some(tx), thread: Some(thread) })
 }
