@@ -1,6 +1,7 @@
 //! `ledgerless witness serve` (C2SP tlog-witness over HTTP) as a process on loopback, with
 //! `ledgerless log witness`, `issue --policy` and `revoke --policy` as its clients: a witness
-//! that is down, restarted, hammered with hostile requests, and killed with SIGKILL mid-stream.
+//! that is down, restarted, hammered with hostile requests, and killed with SIGKILL mid-stream
+//! (`WITNESS_CRASH_KILLS`, default 20, sizes that run).
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead as _, Read as _, Write as _};
@@ -395,7 +396,7 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
     setup(d, 1);
     let key = SignerKey::from_seed("example.org/crash", KeyKind::Ed25519, &[6; 32]).unwrap();
     std::fs::write(d.join("logs"), format_verifier_key(&key.verifier) + "\n").unwrap();
-    let total = 300;
+    let total = 400;
     let (hd, fd) = (d.join("h"), d.join("f"));
     let steps = history(&hd, &key, "e", total);
     let fork = history(&fd, &key, "x", total);
@@ -420,6 +421,8 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
     let mut next = 1u64;
     let mut cosigned_in_total = 0;
     let mut rounds = 0;
+    // Kills that landed after the state was written but before the client read the 200.
+    let mut ahead = 0;
     for round in 0..kills {
         rounds += 1;
         if next > total {
@@ -433,16 +436,26 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
             size >= acknowledged,
             "round {round}: the witness forgot a cosignature: {size} < {acknowledged}"
         );
+        if size > acknowledged {
+            ahead += 1;
+        }
         // Never a fork: the other history at its size and beyond is refused.
         if size > 0 {
             assert_eq!(send(&s, request(&fd, &fork, size, size)).unwrap().0, 422);
             assert_eq!(send(&s, request(&fd, &fork, size, total)).unwrap().0, 422);
         }
         next = next.max(size + 1);
-        // A stream of good calls on a thread, killed after a random moment.
-        let kill_after = Duration::from_millis(rng.next() % 120);
+        // A stream of good calls on a thread, killed at a random moment: after a random number
+        // of acknowledged calls (whatever this machine's speed) and a random 0-4 ms more, so the
+        // kill lands anywhere in a call, fsync and rename included.
+        let remaining = total.saturating_sub(size);
+        let rounds_left = kills - round;
+        let kill_at =
+            rng.next() % (2 * remaining / rounds_left).min(remaining.saturating_sub(rounds_left)).max(1);
+        let extra = Duration::from_micros(rng.next() % 4000);
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let stream = {
-            let (hd, steps, url) = (hd.clone(), steps.clone(), s.url());
+            let (hd, steps, url, count) = (hd.clone(), steps.clone(), s.url(), count.clone());
             let agent = agent.clone();
             std::thread::spawn(move || {
                 let mut acked = Vec::new();
@@ -453,6 +466,7 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
                         Ok(r) if r.status().as_u16() == 200 => {
                             acked.push(n);
                             old = n;
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
                         _ => break,
                     }
@@ -460,7 +474,14 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
                 acked
             })
         };
-        std::thread::sleep(kill_after);
+        let waiting = Instant::now();
+        while count.load(std::sync::atomic::Ordering::SeqCst) < kill_at
+            && !stream.is_finished()
+            && waiting.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        std::thread::sleep(extra);
         s.kill();
         let acked = stream.join().unwrap();
         cosigned_in_total += acked.len();
@@ -477,7 +498,7 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
         assert_eq!(send(&s, request(&hd, &steps, size, total)).unwrap().0, 200);
     }
     eprintln!(
-        "{rounds} kills: {cosigned_in_total} cosignatures acknowledged, last {acknowledged}, witness at {size}"
+        "{rounds} kills: {cosigned_in_total} cosignatures acknowledged, last {acknowledged}, witness at {size}; {ahead} restarts found the witness ahead of its last acknowledged answer"
     );
     assert_eq!(rounds, kills, "the stream ended before every kill: make it longer");
 }

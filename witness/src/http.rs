@@ -3,7 +3,9 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -16,8 +18,99 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use crate::request::MAX_REQUEST_SIZE;
 use crate::server::{AddCheckpointError, SIZE_CONTENT_TYPE, Witness};
 
-/// How long one request may take, from its first byte to the answer (else 408).
+/// How long one request may take, from its headers to the answer (else 408).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that sends nothing for this long is closed (slow or stalled clients, and idle
+/// keep-alive connections); longer than [`REQUEST_TIMEOUT`], so an answer is never cut off.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A TCP connection closed after [`IDLE_TIMEOUT`] without a byte from the client.
+struct IdleTimeout {
+    io: tokio::net::TcpStream,
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl tokio::io::AsyncRead for IdleTimeout {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    let next = tokio::time::Instant::now() + IDLE_TIMEOUT;
+                    self.idle.as_mut().reset(next);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match self.idle.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client sent nothing for too long",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for IdleTimeout {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+/// A listener whose connections close when idle ([`IdleTimeout`]).
+struct IdleListener(tokio::net::TcpListener);
+
+impl axum::serve::Listener for IdleListener {
+    type Io = IdleTimeout;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (IdleTimeout, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((io, addr)) => {
+                    let idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
+                    return (IdleTimeout { io, idle }, addr);
+                }
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
 
 fn text(status: u16, content_type: &'static str, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -63,7 +156,8 @@ pub fn router(witness: Arc<Witness>) -> axum::Router {
         .layer(axum::middleware::from_fn(with_timeout))
 }
 
-/// Serves [`router`] on `listener` until `shutdown` completes.
+/// Serves [`router`] on `listener` until `shutdown` completes; a connection idle for
+/// [`IDLE_TIMEOUT`] is closed.
 ///
 /// # Errors
 /// The listener's I/O errors.
@@ -72,7 +166,7 @@ pub async fn serve(
     witness: Arc<Witness>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(witness)).with_graceful_shutdown(shutdown).await
+    axum::serve(IdleListener(listener), router(witness)).with_graceful_shutdown(shutdown).await
 }
 
 /// A witness served on a thread of its own (the demo's, tests'): stops when dropped.

@@ -406,3 +406,27 @@ fn status_codes_over_http() {
     assert_eq!(agent.post(format!("{}/nope", w.url())).send(&b""[..]).unwrap().status().as_u16(), 404);
     assert_eq!(post(&h.request(4, 9)).0, 200);
 }
+
+/// A client that connects and sends nothing is disconnected after the idle timeout.
+#[test]
+fn an_idle_connection_is_closed() {
+    use std::io::Read as _;
+    let t = tempfile::tempdir().unwrap();
+    let w = witness::spawn(
+        Witness::open(witness_key(1), &t.path().join("s"), &known()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let mut s = std::net::TcpStream::connect(w.addr()).unwrap();
+    s.set_read_timeout(Some(witness::IDLE_TIMEOUT + Duration::from_secs(10))).unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed without an answer");
+    let took = start.elapsed();
+    assert!(
+        took >= witness::IDLE_TIMEOUT - Duration::from_secs(1)
+            && took < witness::IDLE_TIMEOUT + Duration::from_secs(5),
+        "{took:?}"
+    );
+}
