@@ -154,7 +154,7 @@ pub(crate) fn issue(
         issuer::IssueOutcome::AwaitingWitnesses { log_size, detail } => {
             eprintln!(
                 "not finished: {n} credentials are in the log (size {log_size}), but its checkpoint does not meet the witness policy yet ({detail}).\n\
-                 No bundle was written. Have the witnesses cosign (ledgerless witness cosign ...), then run the same command again to write the bundles."
+                 No bundle was written. Have the witnesses cosign (ledgerless witness cosign ...; a witness with a URL in the policy is asked again by the re-run), then run the same command again to write the bundles."
             );
             Ok(ExitCode::from(3))
         }
