@@ -159,14 +159,16 @@ pub fn witness_cosign(
             }
         }
     }
-    // Record before releasing the cosignature: the witness must never cosign a fork of this.
-    write_atomic(&state_path, &bytes, true)?;
-    sync_dir(state_dir)?;
     let mut note = parse_note(&bytes).map_err(|e| LogError::Verify(e.to_string()))?;
     let sig = cosign(witness, &note.text, now).map_err(|e| LogError::Verify(e.to_string()))?;
     note.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
     note.signatures.push(sig);
-    Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note: format_note(&note) })
+    let note = format_note(&note);
+    // Record (with the cosignature, as `witness serve` does) before releasing the cosignature:
+    // the witness must never cosign a fork of this.
+    write_atomic(&state_path, note.as_bytes(), true)?;
+    sync_dir(state_dir)?;
+    Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note })
 }
 
 /// Cosigns the newest checkpoint of the log in directory `dir` ([`witness_cosign`]) and adds the

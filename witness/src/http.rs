@@ -147,11 +147,29 @@ async fn with_timeout(req: Request, next: Next) -> Response {
     }
 }
 
-/// The witness's HTTP interface: `POST /add-checkpoint` (the submission prefix is the root).
-/// Other paths get 404, other methods 405.
+async fn latest_checkpoint(
+    State(w): State<Arc<Witness>>,
+    axum::extract::Path(origin_hash): axum::extract::Path<String>,
+) -> Response {
+    match tokio::task::spawn_blocking(move || w.latest_checkpoint(&origin_hash)).await {
+        Ok(Ok(Some(bytes))) => text_bytes(200, bytes),
+        Ok(Ok(None)) => text(404, PLAIN, "no checkpoint cosigned for that origin\n".to_owned()),
+        Ok(Err(_)) | Err(_) => text(500, PLAIN, "witness error\n".to_owned()),
+    }
+}
+
+fn text_bytes(status: u16, body: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(PLAIN))], body).into_response()
+}
+
+/// The witness's HTTP interface, rooted at its submission and monitoring prefix:
+/// `POST /add-checkpoint`, and `GET /<origin hash>/checkpoint` (the last checkpoint it
+/// cosigned for that log, with its cosignature). Other paths get 404, other methods 405.
 pub fn router(witness: Arc<Witness>) -> axum::Router {
     axum::Router::new()
         .route("/add-checkpoint", axum::routing::post(add_checkpoint))
+        .route("/{origin_hash}/checkpoint", axum::routing::get(latest_checkpoint))
         .with_state(witness)
         .layer(axum::middleware::from_fn(with_timeout))
 }

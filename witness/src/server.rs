@@ -236,17 +236,47 @@ impl Witness {
                 if what.is_empty() { "" } else { ": " }
             )));
         }
-        // Durable (fsync, rename, directory fsync) before the cosignature leaves.
+        let sig = cosign(&self.key, &note.text, now).map_err(|e| E::Internal(e.to_string()))?;
+        // Recorded with this cosignature (served to monitors), durably (fsync, rename,
+        // directory fsync), before the cosignature leaves. The same size again keeps the
+        // record, and the cosignature it already holds.
         if stored.is_none_or(|c| c.size != cp.size) {
+            let mut record = note.clone();
+            record.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
+            record.signatures.push(sig.clone());
             tlog::write_file_atomic(
                 &tlog::witness_state_path(&self.state_dir, &cp.origin),
-                &req.checkpoint,
+                format_note(&record).as_bytes(),
                 false,
             )
             .map_err(|e| E::Internal(e.to_string()))?;
         }
-        let sig = cosign(&self.key, &note.text, now).map_err(|e| E::Internal(e.to_string()))?;
         let signed = format_note(&Note { text: note.text.clone(), signatures: vec![sig] });
         Ok(signed[note.text.len() + 1..].to_owned())
     }
+
+    /// The last checkpoint cosigned for the log whose origin hashes (SHA-256, lowercase hex)
+    /// to `origin_hash`, with the log's signatures and this witness's cosignature, or `None`
+    /// if the origin is not witnessed or nothing was cosigned for it yet (tlog-witness's
+    /// monitoring `GET <prefix>/<origin hash>/checkpoint`).
+    ///
+    /// # Errors
+    /// A readable reason if the state file cannot be read.
+    pub fn latest_checkpoint(&self, origin_hash: &str) -> Result<Option<Vec<u8>>, String> {
+        let Some(origin) = self.logs.keys().find(|o| sha256_hex(o.as_bytes()) == origin_hash) else {
+            return Ok(None);
+        };
+        let path = tlog::witness_state_path(&self.state_dir, origin);
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("couldn't read {}: {e}", path.display())),
+        }
+    }
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

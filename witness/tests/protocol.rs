@@ -405,6 +405,28 @@ fn status_codes_over_http() {
     assert_eq!(agent.get(&url).call().unwrap().status().as_u16(), 405);
     assert_eq!(agent.post(format!("{}/nope", w.url())).send(&b""[..]).unwrap().status().as_u16(), 404);
     assert_eq!(post(&h.request(4, 9)).0, 200);
+
+    // Monitoring: GET <prefix>/<sha256(origin) hex>/checkpoint, with the witness's cosignature.
+    let origin_hash: String = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(b"example.com/log").iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let mut r = agent.get(format!("{}/{origin_hash}/checkpoint", w.url())).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body = r.body_mut().read_to_vec().unwrap();
+    let policy = parse_policy(
+        format!(
+            "log {}\nwitness w1 {}\nquorum w1\n",
+            format_verifier_key(&log_key().verifier),
+            format_verifier_key(&witness_key(1).verifier)
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let v = verifier::verify_checkpoint_with_policy(&body, &policy).unwrap();
+    assert_eq!(v.checkpoint.size, 9);
+    let other = "0".repeat(64);
+    assert_eq!(agent.get(format!("{}/{other}/checkpoint", w.url())).call().unwrap().status().as_u16(), 404);
 }
 
 /// A client that connects and sends nothing is disconnected after the idle timeout.
