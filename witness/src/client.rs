@@ -70,7 +70,13 @@ impl Client {
             .post(&url)
             .header("content-type", "text/plain; charset=utf-8")
             .send(&body[..])
-            .map_err(|e| SubmitError::Unreachable(format!("POST {url}: {e}")))?;
+            .map_err(|e| match e {
+                // It answered, but not in HTTP.
+                ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
+                    SubmitError::Garbage(format!("POST {url}: {e}"))
+                }
+                e => SubmitError::Unreachable(format!("POST {url}: {e}")),
+            })?;
         let status = resp.status().as_u16();
         let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = resp

@@ -452,3 +452,86 @@ fn an_idle_connection_is_closed() {
         "{took:?}"
     );
 }
+
+/// A fake witness on loopback answering every connection with `answer` (or, if `None`,
+/// reading the request and never answering).
+fn fake_witness(answer: Option<&'static [u8]>) -> String {
+    use std::io::{Read as _, Write as _};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+                let _ = s.read(&mut buf);
+                match answer {
+                    Some(a) => {
+                        let _ = s.write_all(a);
+                    }
+                    None => std::thread::sleep(Duration::from_secs(30)),
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_witness_answering_garbage_or_nothing_is_named_and_skipped() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    drop(Log::init(&dir, log_key()).unwrap());
+    grow(&dir, 0, 10);
+    let real = witness::spawn(
+        Witness::open(witness_key(1), &t.path().join("s1"), &known()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let garbage200 =
+        fake_witness(Some(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"));
+    let bad409 = fake_witness(Some(b"HTTP/1.1 409 Conflict\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n7\n"));
+    let not_http = fake_witness(Some(b"\x00\x01\x02 nonsense\r\n\r\n"));
+    let silent = fake_witness(None);
+    let policy = policy_for(
+        &[
+            (1, Some(real.url())),
+            (2, Some(garbage200)),
+            (3, Some(bad409)),
+            (4, Some(not_http)),
+            (5, Some(silent)),
+        ],
+        "group g any w1 w2 w3 w4 w5\nquorum g\n",
+    );
+    let start = std::time::Instant::now();
+    let r = witness::witness_log_dir(&dir, &policy, &Client::new(Duration::from_secs(2)), LockMode::Fail)
+        .unwrap();
+    assert!(r.quorum.is_ok(), "{:?}", r.quorum);
+    assert!(r.results[0].outcome.is_ok());
+    assert!(matches!(r.results[1].outcome, Err(WitnessFailure::BadCosignature { .. })), "{:?}", r.results[1]);
+    assert!(
+        matches!(r.results[2].outcome, Err(WitnessFailure::Submit(witness::SubmitError::Garbage(_)))),
+        "{:?}",
+        r.results[2]
+    );
+    assert!(
+        matches!(r.results[3].outcome, Err(WitnessFailure::Submit(witness::SubmitError::Garbage(_)))),
+        "{:?}",
+        r.results[3]
+    );
+    assert!(
+        matches!(r.results[4].outcome, Err(WitnessFailure::Submit(witness::SubmitError::Unreachable(_)))),
+        "{:?}",
+        r.results[4]
+    );
+    let f = r.failures();
+    for name in ["w2:", "w3:", "w4:", "w5:"] {
+        assert!(f.contains(name), "{f}");
+    }
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    // Only the real witness's cosignature was attached.
+    let note = verifier::parse_note(&std::fs::read(dir.join("checkpoint")).unwrap()).unwrap();
+    assert_eq!(note.signatures.len(), 2);
+    eprintln!("{f}");
+}
