@@ -189,7 +189,8 @@ pub(crate) enum WitnessCommand {
         /// Directory keeping the last checkpoint cosigned per log (locked while serving).
         #[arg(long, value_name = "DIR")]
         state: PathBuf,
-        /// Address to listen on (port 0: any free port, printed on start).
+        /// Address to listen on (port 0: any free port, printed on start). It speaks plain HTTP:
+        /// to be reached from elsewhere, put a TLS-terminating proxy in front.
         #[arg(long, value_name = "ADDR")]
         addr: String,
         /// The logs to witness: one verifier key per line, optionally followed by the origin its

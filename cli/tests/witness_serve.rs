@@ -502,3 +502,74 @@ fn killed_at_random_moments_it_never_forgets_a_cosignature_nor_cosigns_a_fork() 
     );
     assert_eq!(rounds, kills, "the stream ended before every kill: make it longer");
 }
+
+#[test]
+fn sixteen_threads_racing_forked_checkpoints_over_http_get_one_root_per_size() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d, 1);
+    let key = SignerKey::from_seed("example.org/race", KeyKind::Ed25519, &[8; 32]).unwrap();
+    std::fs::write(d.join("logs"), format_verifier_key(&key.verifier) + "\n").unwrap();
+    let sizes = 30;
+    let (ad, bd) = (d.join("a"), d.join("b"));
+    let a = std::sync::Arc::new(history(&ad, &key, "a", sizes));
+    let b = std::sync::Arc::new(history(&bd, &key, "b", sizes));
+    let s = Server::start(d);
+    let cosigned = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, Vec<u8>)>::new()));
+    let threads: Vec<_> = (0..16u64)
+        .map(|i| {
+            let (a, b, ad, bd, url, cosigned) =
+                (a.clone(), b.clone(), ad.clone(), bd.clone(), s.url(), cosigned.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(10)))
+                    .build()
+                    .into();
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i + 1));
+                // As a client does: from the size the witness last gave (409), a checkpoint of
+                // one fork or the other a little larger; both forks race for every size.
+                let mut known = 0u64;
+                for _ in 0..40 {
+                    if known >= sizes {
+                        break;
+                    }
+                    let (dir, steps) = if rng.next().is_multiple_of(2) { (&ad, &a) } else { (&bd, &b) };
+                    let size = (known + 1 + rng.next() % 2).min(sizes);
+                    let body = request(dir, steps, known, size);
+                    let mut r = agent.post(format!("{url}/add-checkpoint")).send(&body[..]).unwrap();
+                    match r.status().as_u16() {
+                        200 => {
+                            let note = verifier::parse_note(&steps[size as usize]).unwrap();
+                            let cp = verifier::parse_checkpoint(&note.text).unwrap();
+                            cosigned.lock().unwrap().push((size, cp.root_hash.0.to_vec()));
+                            known = size;
+                        }
+                        409 => known = r.body_mut().read_to_string().unwrap().trim().parse().unwrap(),
+                        // The other fork won this size: this one is refused from now on.
+                        422 => {}
+                        other => panic!("{other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    let c = cosigned.lock().unwrap();
+    for (size, root) in c.iter() {
+        assert!(c.iter().all(|(s2, r2)| s2 != size || r2 == root), "two roots cosigned for size {size}");
+    }
+    // And one history: every cosigned root is fork a's, or every one is fork b's.
+    let of_a = c
+        .iter()
+        .filter(|(size, root)| {
+            let note = verifier::parse_note(&a[*size as usize]).unwrap();
+            verifier::parse_checkpoint(&note.text).unwrap().root_hash.0.to_vec() == *root
+        })
+        .count();
+    assert!(of_a == 0 || of_a == c.len(), "both forks cosigned: {of_a} of {}", c.len());
+    eprintln!("16 threads racing two forks over HTTP: {} cosigned, one root per size, one history", c.len());
+    assert!(!c.is_empty());
+}
