@@ -535,3 +535,21 @@ fn a_witness_answering_garbage_or_nothing_is_named_and_skipped() {
     assert_eq!(note.signatures.len(), 2);
     eprintln!("{f}");
 }
+
+/// A log whose origin is not its key's name (Go's checksum database) is witnessed under the
+/// origin the log list gives, and only under it.
+#[test]
+fn a_log_listed_with_another_origin_is_witnessed_under_that_origin_only() {
+    let t = tempfile::tempdir().unwrap();
+    let go = SignerKey::from_seed("sum.golang.org", KeyKind::Ed25519, &[11; 32]).unwrap();
+    let list = format!("{} go.sum database tree\n", format_verifier_key(&go.verifier));
+    let logs = witness::parse_log_list(list.as_bytes()).unwrap();
+    let w = Witness::open(witness_key(1), &t.path().join("s"), &logs).unwrap();
+    let signed = |origin: &str| {
+        let text = format!("{origin}\n0\n{}\n", verifier::Hash::EMPTY_TREE.to_base64());
+        let cp = verifier::write::sign_note(&text, &[&go]).unwrap().into_bytes();
+        AddCheckpointRequest { old_size: 0, proof: vec![], checkpoint: cp }.to_bytes()
+    };
+    w.add_checkpoint(&signed("go.sum database tree"), NOW).unwrap();
+    assert_eq!(status(&w.add_checkpoint(&signed("sum.golang.org"), NOW)), 404);
+}
