@@ -99,7 +99,8 @@ pub(crate) fn build(
     // The witness cosigns the checkpoint that commits the revocation.
     let r = witness::witness_open_log(&l, &gather_policy, &remote.client)
         .map_err(|e| DemoError::Input(e.to_string()))?;
-    r.quorum.as_ref()
+    r.quorum
+        .as_ref()
         .map_err(|e| DemoError::Input(format!("the demo witness did not cosign: {e}; {}", r.failures())))?;
     drop(l);
     server.stop().map_err(|e| DemoError::Input(format!("the demo witness: {e}")))?;

@@ -63,7 +63,8 @@ pub(crate) fn build(
     .map_err(|e| DemoError::Input(e.to_string()))?;
     let r = witness::witness_log_dir(&log, &gather_policy, &crate::witness_client(), tlog::LockMode::Fail)
         .map_err(|e| DemoError::Input(e.to_string()))?;
-    r.quorum.as_ref()
+    r.quorum
+        .as_ref()
         .map_err(|e| DemoError::Input(format!("the demo witness did not cosign: {e}; {}", r.failures())))?;
     server.stop().map_err(|e| DemoError::Input(format!("the demo witness: {e}")))?;
     published.bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), published.index)?;
