@@ -211,13 +211,30 @@ fn racing_conflicting_checkpoints_never_get_two_roots_cosigned_for_one_size() {
                     x ^= x << 17;
                     x
                 };
+                // Half the calls as a client makes them (from the size the last 409 gave), half
+                // from a random older size.
+                let mut known = 0u64;
                 for _ in 0..60 {
                     let h = if next() % 2 == 0 { &a } else { &b };
-                    let size = sizes[(next() % sizes.len() as u64) as usize];
+                    let bigger: Vec<u64> = sizes.iter().copied().filter(|&s| s > known).collect();
+                    let size = if bigger.is_empty() {
+                        sizes[(next() % sizes.len() as u64) as usize]
+                    } else {
+                        bigger[(next() % bigger.len().min(2) as u64) as usize]
+                    };
                     let olds: Vec<u64> =
                         std::iter::once(0).chain(sizes.iter().copied().filter(|&s| s <= size)).collect();
-                    let old = olds[(next() % olds.len() as u64) as usize];
-                    if let Ok(lines) = w.add_checkpoint(&h.request(old, size), NOW) {
+                    let old = if next() % 2 == 0 && known <= size {
+                        known
+                    } else {
+                        olds[(next() % olds.len() as u64) as usize]
+                    };
+                    let r = w.add_checkpoint(&h.request(old, size), NOW);
+                    if let Err(AddCheckpointError::Conflict(n)) = r {
+                        known = n;
+                    }
+                    if let Ok(lines) = r {
+                        known = size;
                         assert!(lines.starts_with("— "));
                         let cp = verifier::parse_checkpoint(
                             &verifier::parse_note(&h.checkpoint(size)).unwrap().text,
