@@ -131,6 +131,22 @@ pub(crate) enum LogCommand {
         #[arg(long, value_name = "N")]
         to: Option<u64>,
     },
+    /// Ask the witnesses of a tlog-policy (those with a URL) to cosign the log's checkpoint over
+    /// HTTP (C2SP tlog-witness add-checkpoint) and add their cosignatures to it. Exit 3 if the
+    /// policy's quorum is not met.
+    Witness {
+        /// The log directory.
+        logdir: PathBuf,
+        /// The tlog-policy naming the log, the witnesses (`witness NAME VKEY URL`) and the quorum.
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// Give up on a witness after this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        timeout: u64,
+        /// Fail at once if another process holds the log's lock, instead of waiting.
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Print a C2SP tlog-proof for entry N against the current checkpoint.
     Proof {
         /// The log directory.
@@ -163,6 +179,24 @@ pub(crate) enum WitnessCommand {
         /// Directory keeping the last checkpoint cosigned per log.
         #[arg(long, value_name = "DIR")]
         state: PathBuf,
+    },
+    /// Run a witness over HTTP: answer C2SP tlog-witness `POST /add-checkpoint` for the logs
+    /// in a log list, until Ctrl-C.
+    Serve {
+        /// The witness's private key (from `ledgerless keygen --witness`).
+        #[arg(long, value_name = "F")]
+        key: PathBuf,
+        /// Directory keeping the last checkpoint cosigned per log (locked while serving).
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// Address to listen on (port 0: any free port, printed on start). It speaks plain HTTP:
+        /// to be reached from elsewhere, put a TLS-terminating proxy in front.
+        #[arg(long, value_name = "ADDR")]
+        addr: String,
+        /// The logs to witness: one verifier key per line, optionally followed by the origin its
+        /// checkpoints carry when that is not the key's name (docs/formats.md).
+        #[arg(long, value_name = "FILE")]
+        log_list: PathBuf,
     },
 }
 
@@ -402,6 +436,10 @@ pub(crate) enum Command {
         /// Why (kept privately beside the key file, never published).
         #[arg(long)]
         reason: Option<String>,
+        /// The witness policy (C2SP tlog-policy): its witnesses with a URL are asked to cosign
+        /// the checkpoint that commits the revocation (exit 3 if its quorum is not met).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
         /// A witness run beside the issuer: cosigns the checkpoint that commits the revocation.
         #[arg(long, value_name = "KEYFILE", requires = "witness_state")]
         witness_key: Option<PathBuf>,
@@ -528,6 +566,14 @@ impl Command {
             }
             Command::Serve { addr, .. } => {
                 loopback_addr("--addr", addr)?;
+            }
+            Command::Witness(WitnessCommand::Serve { addr, .. }) => {
+                addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                    UsageError::new(format!("--addr {addr:?} is not an address like 127.0.0.1:8080"))
+                })?;
+            }
+            Command::Log(LogCommand::Witness { timeout, .. }) if *timeout == 0 || *timeout > 600 => {
+                return Err(UsageError::new(format!("--timeout {timeout}: give 1 to 600 seconds")));
             }
             Command::VerifyCheckpoint { trust, origin, .. } | Command::Audit { trust, origin, .. } => {
                 origin.validate(trust.vkey.is_some())?;

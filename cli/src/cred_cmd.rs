@@ -54,6 +54,33 @@ fn witness_key(
     .transpose()
 }
 
+/// How long `issue` and `revoke` wait for one witness.
+const WITNESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The policy's witnesses that have a URL, asked over HTTP (C2SP tlog-witness).
+fn http_witnesses(policy: Option<&verifier::Policy>) -> Option<witness::HttpWitnesses<'_>> {
+    policy
+        .filter(|p| witness::HttpWitnesses::any(p))
+        .map(|policy| witness::HttpWitnesses { policy, client: witness::Client::new(WITNESS_TIMEOUT) })
+}
+
+/// Reads `--policy` for `issue`/`revoke`: it must list this log's key.
+fn issuer_policy(
+    policy: Option<&Path>,
+    key: &verifier::VerifierKey,
+) -> Result<Option<verifier::Policy>, UsageError> {
+    let Some(p) = policy else { return Ok(None) };
+    let pol = crate::load_policy(p)?;
+    if !pol.logs.iter().any(|l| l.key == *key) {
+        return Err(UsageError::new(format!(
+            "--policy {}: it does not list this log's key ({})",
+            p.display(),
+            key.name
+        )));
+    }
+    Ok(Some(pol))
+}
+
 pub(crate) fn issue(
     log: &Path,
     key: &Path,
@@ -63,19 +90,9 @@ pub(crate) fn issue(
     witness: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key)?;
-    let policy_path = policy;
     let csv = read("--input", input)?;
     let rows = issuer::read_rows(&csv).map_err(|e| UsageError::new(format!("{}: {e}", input.display())))?;
-    let policy = policy.map(crate::load_policy).transpose()?;
-    if let (Some(pol), Some(p)) = (&policy, policy_path)
-        && !pol.logs.iter().any(|l| l.key == key.verifier)
-    {
-        return Err(UsageError::new(format!(
-            "--policy {}: it does not list this log's key ({})",
-            p.display(),
-            key.verifier.name
-        )));
-    }
+    let policy = issuer_policy(policy, &key.verifier)?;
     let witness = witness_key(witness)?;
     let n = rows.len() as u64;
     let mut l =
@@ -88,9 +105,11 @@ pub(crate) fn issue(
     );
     let t = std::time::Instant::now();
     let mut stages: Vec<(issuer::Stage, f64)> = Vec::new();
+    let remote = http_witnesses(policy.as_ref());
     let witnessing = issuer::Witnessing {
         policy: policy.as_ref(),
         local: witness.as_ref().map(|(k, s)| (k, s.as_path())),
+        remote: remote.as_ref().map(|r| r as &dyn tlog::RemoteWitnesses),
     };
     let batch = issuer::Batch { rows, input: issuer::sha256_hex(&csv) };
     let outcome = issuer::issue(&mut l, &key, batch, out, now(), witnessing, &mut |stage, done| {
@@ -135,7 +154,7 @@ pub(crate) fn issue(
         issuer::IssueOutcome::AwaitingWitnesses { log_size, detail } => {
             eprintln!(
                 "not finished: {n} credentials are in the log (size {log_size}), but its checkpoint does not meet the witness policy yet ({detail}).\n\
-                 No bundle was written. Have the witnesses cosign (ledgerless witness cosign ...), then run the same command again to write the bundles."
+                 No bundle was written. Have the witnesses cosign (ledgerless witness cosign ...; a witness with a URL in the policy is asked again by the re-run), then run the same command again to write the bundles."
             );
             Ok(ExitCode::from(3))
         }
@@ -170,9 +189,11 @@ pub(crate) fn revoke(
     key_path: &Path,
     id: &str,
     reason: Option<&str>,
+    policy: Option<&Path>,
     witness: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode, UsageError> {
     let key = tlog::read_signer_key(key_path)?;
+    let policy = issuer_policy(policy, &key.verifier)?;
     let witness = witness_key(witness)?;
     let mut l =
         issuer::open_log(log, key.clone(), &mut || eprintln!("waiting for another writer to finish..."))
@@ -186,6 +207,18 @@ pub(crate) fn revoke(
     if let Some((w, state)) = &witness {
         tlog::cosign_open_log(w, &l, state, now().max(0) as u64)
             .map_err(|e| UsageError::new(format!("revoked, but the witness did not cosign: {e}")))?;
+    }
+    // Under a policy: its witnesses with a URL cosign over HTTP, and the quorum is checked.
+    let mut awaiting = None;
+    if let Some(pol) = &policy {
+        let failed = http_witnesses(Some(pol)).and_then(|r| tlog::RemoteWitnesses::cosign(&r, &l).err());
+        let signed = read("the log's checkpoint", &log.join("checkpoint"))?;
+        if let Err(e) = verifier::verify_checkpoint_with_policy(&signed, pol) {
+            awaiting = Some(match failed {
+                Some(f) => format!("{e}; witnesses that did not cosign: {f}"),
+                None => e.to_string(),
+            });
+        }
     }
     drop(l);
     // The reason may be personal: it stays beside the private key (0600), never in the log.
@@ -225,6 +258,14 @@ pub(crate) fn revoke(
         issuer::Revoked::Now(_) => {
             eprintln!("revoked {id} (status bit {index}); new status list committed to {}", log.display())
         }
+    }
+    if let Some(detail) = awaiting {
+        eprintln!(
+            "not finished: the checkpoint committing the revocation does not meet the witness policy yet ({detail}).\n\
+             Have the witnesses cosign (ledgerless log witness {} --policy ...), then verifiers will see it.",
+            log.display()
+        );
+        return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
 }

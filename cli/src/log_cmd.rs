@@ -1,4 +1,4 @@
-//! Wiring for `keygen`, `log ...`, `audit` and `witness cosign`.
+//! Wiring for `keygen`, `log ...`, `audit`, `witness cosign` and `witness serve`.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -193,6 +193,9 @@ pub(crate) fn log(cmd: LogCommand) -> Result<ExitCode, UsageError> {
             let p = tlog::prove_consistency(&DirFetch(logdir), from, to)?;
             out!("{}", verifier::write::format_proof_hashes(&p))?;
         }
+        LogCommand::Witness { logdir, policy, timeout, no_wait } => {
+            return log_witness(&logdir, &policy, timeout, no_wait);
+        }
         LogCommand::Proof { logdir, index, out, force } => {
             let p = tlog::tlog_proof(&DirFetch(logdir), index)?;
             match out {
@@ -244,8 +247,85 @@ pub(crate) fn audit(loc: &LogLocation, trust: &verifier::Trust) -> Result<ExitCo
     }
 }
 
+/// `log witness`: gathers cosignatures over HTTP; exit 3 naming the failed witnesses if the
+/// quorum is not met.
+fn log_witness(logdir: &Path, policy: &Path, timeout: u64, no_wait: bool) -> Result<ExitCode, UsageError> {
+    let pol = crate::load_policy(policy)?;
+    if !logdir.join("checkpoint").is_file() {
+        return Err(UsageError::new(format!("{} is not a log (no checkpoint)", logdir.display())));
+    }
+    if !witness::HttpWitnesses::any(&pol) {
+        return Err(UsageError::new(format!("--policy {}: no witness has a URL", policy.display()))
+            .hint("give each witness its submission prefix: witness NAME VKEY https://witness.example/"));
+    }
+    let client = witness::Client::new(std::time::Duration::from_secs(timeout));
+    let mode = if no_wait { LockMode::Fail } else { LockMode::Wait };
+    let report = witness::witness_log_dir(logdir, &pol, &client, mode).map_err(|e| match e {
+        witness::GatherError::NotPolicyLog(why) => UsageError::new(format!(
+            "{}: its checkpoint is not signed by a log of --policy {}: {why}",
+            logdir.display(),
+            policy.display()
+        )),
+        e => UsageError::new(e.to_string()),
+    })?;
+    let c = &report.checkpoint;
+    for r in &report.results {
+        match &r.outcome {
+            Ok(()) => eprintln!("{}: cosigned {} size {}", r.name, c.origin, c.size),
+            Err(e) => eprintln!("{}: did not cosign: {e}", r.name),
+        }
+    }
+    match &report.quorum {
+        Ok(()) => {
+            outln!("witnessed: {} size {} meets the policy's quorum", c.origin, c.size)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("not witnessed: {} size {}: {e}; failed: {}", c.origin, c.size, report.failures());
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+/// `witness serve`: runs until Ctrl-C.
+fn witness_serve(key: &Path, state: &Path, addr: &str, log_list: &Path) -> Result<ExitCode, UsageError> {
+    let sock: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| UsageError::new(format!("--addr {addr:?} is not an address like 127.0.0.1:8080")))?;
+    let key = tlog::read_signer_key(key)?;
+    let list = crate::read("--log-list", log_list)?;
+    let logs = witness::parse_log_list(&list).map_err(|e| {
+        UsageError::new(format!("--log-list {}: {e}", log_list.display()))
+            .hint("one log verifier key per line (PREFIX.pub), optionally followed by its origin")
+    })?;
+    let w = witness::Witness::open(key, state, &logs).map_err(|e| UsageError::new(e.to_string()))?;
+    let (name, n) = (w.verifier_key().label(), w.origins());
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(sock)
+            .await
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        let bound = listener.local_addr().map_err(|e| UsageError::new(e.to_string()))?;
+        eprintln!(
+            "witness {name} for {n} log origin(s) listening on http://{bound}/ (POST /add-checkpoint; Ctrl-C to stop)"
+        );
+        witness::serve(listener, std::sync::Arc::new(w), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| UsageError::new(format!("server error: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
-    let WitnessCommand::Cosign { key, log, vkey, state } = cmd;
+    let (key, log, vkey, state) = match cmd {
+        WitnessCommand::Serve { key, state, addr, log_list } => {
+            return witness_serve(&key, &state, &addr, &log_list);
+        }
+        WitnessCommand::Cosign { key, log, vkey, state } => (key, log, vkey, state),
+    };
     let witness = tlog::read_signer_key(&key)?;
     let log_key = tlog::read_verifier_key(&vkey)?;
     if log_key.kind != KeyKind::Ed25519 {

@@ -216,9 +216,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::Disclose { bundle, claims, out, force } => {
             return cred_cmd::disclose(&bundle, &claims, &out, force);
         }
-        Command::Revoke { log, key, id, reason, witness_key, witness_state } => {
+        Command::Revoke { log, key, id, reason, policy, witness_key, witness_state } => {
             let witness = witness_key.zip(witness_state);
-            return cred_cmd::revoke(&log, &key, &id, reason.as_deref(), witness);
+            return cred_cmd::revoke(&log, &key, &id, reason.as_deref(), policy.as_deref(), witness);
         }
         Command::Share { bundle, site, qr, force } => {
             return cred_cmd::share(&bundle, &site, qr.as_deref(), force);

@@ -69,12 +69,25 @@ pub(crate) fn build(
         format_verifier_key(&key.verifier),
         format_verifier_key(&witness.verifier)
     );
-    let parsed_policy =
-        verifier::parse_policy(policy.as_bytes()).map_err(|e| DemoError::Input(e.to_string()))?;
-    let state = keys.join("witness-state");
+    // The demo witness runs as `witness serve` would, on loopback for the duration of the
+    // build; the log gathers its cosignatures over HTTP (C2SP tlog-witness). Verifiers need
+    // no URL: trust.json keeps the policy without it.
+    let known = [witness::KnownLog { key: key.verifier.clone(), origin: DEMO_ISSUER.to_owned() }];
+    let server = crate::witness_server(&witness, &keys.join("witness-state"), &known)?;
+    let gather_policy = verifier::parse_policy(
+        format!(
+            "log {}\nwitness w1 {} {}\nquorum w1\n",
+            format_verifier_key(&key.verifier),
+            format_verifier_key(&witness.verifier),
+            server.url()
+        )
+        .as_bytes(),
+    )
+    .map_err(|e| DemoError::Input(e.to_string()))?;
+    let remote = witness::HttpWitnesses { policy: &gather_policy, client: crate::witness_client() };
     let mut l = tlog::Log::open(&log, key.clone(), tlog::LockMode::Fail, &mut || {})?;
     // Every bundle is handed out under a checkpoint the witness has cosigned.
-    let witnessing = Witnessing { policy: Some(&parsed_policy), local: Some((&witness, &state)) };
+    let witnessing = Witnessing { policy: Some(&gather_policy), local: None, remote: Some(&remote) };
     let batch = Batch { rows, input: issuer::sha256_hex(&csv) };
     match issue(&mut l, &key, batch, bundles, now, witnessing, &mut |_, _| {})? {
         IssueOutcome::Done(_) => {}
@@ -84,8 +97,13 @@ pub(crate) fn build(
     }
     revoke(&mut l, &key, &revoked, now)?;
     // The witness cosigns the checkpoint that commits the revocation.
-    tlog::cosign_open_log(&witness, &l, &state, now as u64).map_err(|e| DemoError::Input(e.to_string()))?;
+    let r = witness::witness_open_log(&l, &gather_policy, &remote.client)
+        .map_err(|e| DemoError::Input(e.to_string()))?;
+    r.quorum
+        .as_ref()
+        .map_err(|e| DemoError::Input(format!("the demo witness did not cosign: {e}; {}", r.failures())))?;
     drop(l);
+    server.stop().map_err(|e| DemoError::Input(format!("the demo witness: {e}")))?;
     let trust = serde_json::json!({
         "issuers": [{
             "name": "General Medical Council (demo)",

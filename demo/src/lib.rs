@@ -118,6 +118,24 @@ fn build_in(out: &Path, app: &Path, site_url: &str, now: i64) -> Result<Demo, De
     Ok(Demo { release: site.join(DEMO_RELEASE), site, links, published })
 }
 
+/// Starts the demo witness (`witness serve`'s library) on loopback, a port the OS picks, for
+/// `logs`, keeping its state in `state`.
+fn witness_server(
+    key: &verifier::write::SignerKey,
+    state: &Path,
+    logs: &[witness::KnownLog],
+) -> Result<witness::Running, DemoError> {
+    let w = witness::Witness::open(key.clone(), state, logs)
+        .map_err(|e| DemoError::Input(format!("the demo witness: {e}")))?;
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    witness::spawn(w, loopback).map_err(|e| DemoError::Input(format!("the demo witness cannot listen: {e}")))
+}
+
+/// The client the demo's logs ask the witness with.
+fn witness_client() -> witness::Client {
+    witness::Client::new(std::time::Duration::from_secs(30))
+}
+
 /// Writes pretty JSON and a newline to `path`, atomically.
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), DemoError> {
     Ok(analytics::publish::write_json(path, value)?)

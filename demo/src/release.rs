@@ -46,17 +46,27 @@ pub(crate) fn build(
     let log = parent.join("log");
     drop(tlog::Log::init(&log, key.clone())?);
     let mut published = analytics::publish::publish_release(&release, &log, key.clone(), now, &mut || {})?;
-    // The demo witness cosigns the publisher's log too; the bundle is re-proved to carry it.
+    // The demo witness cosigns the publisher's log too, over HTTP as for the issuer's; the
+    // bundle is re-proved to carry it.
     let witness = tlog::read_signer_key(&keys.join("witness.key"))?;
-    tlog::cosign_log_dir(
-        &witness,
-        &key.verifier,
-        &log,
-        &keys.join("witness-state"),
-        now as u64,
-        tlog::LockMode::Fail,
+    let known = [witness::KnownLog { key: key.verifier.clone(), origin: DEMO_PUBLISHER.to_owned() }];
+    let server = crate::witness_server(&witness, &keys.join("witness-state"), &known)?;
+    let gather_policy = verifier::parse_policy(
+        format!(
+            "log {}\nwitness w1 {} {}\nquorum w1\n",
+            verifier::write::format_verifier_key(&key.verifier),
+            verifier::write::format_verifier_key(&witness.verifier),
+            server.url()
+        )
+        .as_bytes(),
     )
     .map_err(|e| DemoError::Input(e.to_string()))?;
+    let r = witness::witness_log_dir(&log, &gather_policy, &crate::witness_client(), tlog::LockMode::Fail)
+        .map_err(|e| DemoError::Input(e.to_string()))?;
+    r.quorum
+        .as_ref()
+        .map_err(|e| DemoError::Input(format!("the demo witness did not cosign: {e}; {}", r.failures())))?;
+    server.stop().map_err(|e| DemoError::Input(format!("the demo witness: {e}")))?;
     published.bundle.tlog_proof = tlog::tlog_proof(&tlog::DirFetch(log.clone()), published.index)?;
     analytics::publish::write_bundle(&release, &published.bundle)?;
 

@@ -96,6 +96,24 @@ fn main() {
     write(dir, "verifier_key_parse", "log-skey", format_signer_key(log_signer()).as_bytes());
     write(dir, "verifier_key_parse", "witness-skey", format_signer_key(w).as_bytes());
 
+    // add-checkpoint bodies: from size 0 (cosigned on a fresh witness), and a stale one.
+    for (name, old) in [("from-0", 0u64), ("stale", 3)] {
+        let mut b = format!("old {old}\n").into_bytes();
+        if old > 0 {
+            b.extend_from_slice(format!("{}\n\n", Hash([1; 32]).to_base64()).as_bytes());
+        } else {
+            b.push(b'\n');
+        }
+        b.extend_from_slice(notes[0].1.as_bytes());
+        write(dir, "witness_add_checkpoint", name, &b);
+    }
+    let list = format!(
+        "# logs\n{}\n{} other origin\n",
+        format_verifier_key(&log_signer().verifier),
+        format_verifier_key(&log_signer().verifier)
+    );
+    write(dir, "witness_log_list", "list", list.as_bytes());
+
     // A valid credential bundle: a one-entry log holding the credential.
     write_bundle_seed(dir);
 }

@@ -520,3 +520,49 @@ pub fn dataset_recount(data: &[u8]) {
     let problems = confirm_recount(&claims, &rc);
     assert!(problems.is_empty(), "{problems:?} for {rc:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The witness (C2SP tlog-witness add-checkpoint), without HTTP.
+
+/// A witness (key `witness_signers()[0]`) of the fixture log, its state in a directory of
+/// this process's own.
+static WITNESS: LazyLock<witness::Witness> = LazyLock::new(|| {
+    let state = std::env::temp_dir().join(format!("ledgerless-fuzz-witness-{}", std::process::id()));
+    let known = [witness::KnownLog { key: LOG.verifier.clone(), origin: LOG_ORIGIN.to_owned() }];
+    // We can expect(): a fresh directory of our own and fixture keys.
+    witness::Witness::open(WITNESSES[0].clone(), &state, &known).expect("fixture witness")
+});
+
+/// `witness_add_checkpoint`: a request body. The parser round-trips byte for byte; the witness
+/// answers one of the spec's statuses, never a panic or an internal error, and what it
+/// cosigns verifies under its key.
+pub fn witness_add_checkpoint(data: &[u8]) {
+    if let Ok(r) = witness::AddCheckpointRequest::parse(data) {
+        let bytes = r.to_bytes();
+        assert_eq!(bytes, data, "to_bytes(parse(data)) != data");
+        assert_eq!(witness::AddCheckpointRequest::parse(&bytes).as_ref(), Ok(&r));
+    }
+    match WITNESS.add_checkpoint(data, 1_800_000_000) {
+        Ok(lines) => {
+            let r = witness::AddCheckpointRequest::parse(data).expect("a cosigned request parses");
+            let note = parse_note(&r.checkpoint).expect("a cosigned checkpoint parses");
+            let signed = format!("{}\n{lines}", note.text);
+            let cosigned = parse_note(signed.as_bytes()).expect("the cosignature lines parse");
+            let v = verify_note(&cosigned, &VERIFIERS).expect("the cosignature verifies");
+            assert!(v.iter().any(|s| s.timestamp == Some(1_800_000_000)), "no cosignature: {v:?}");
+        }
+        Err(e) => assert!(matches!(e.status(), 400 | 403 | 404 | 409 | 422), "{e} ({})", e.status()),
+    }
+}
+
+/// `witness_log_list`: a witness's log list: no panic; every log it accepts has a log key and
+/// a non-empty origin.
+pub fn witness_log_list(data: &[u8]) {
+    if let Ok(logs) = witness::parse_log_list(data) {
+        assert!(!logs.is_empty());
+        for l in logs {
+            assert_eq!(l.key.kind, KeyKind::Ed25519);
+            assert!(!l.origin.is_empty() && !l.origin.contains('\n'));
+        }
+    }
+}

@@ -395,13 +395,16 @@ pub enum IssueOutcome {
 }
 
 /// Witnessing for issuance: bundles are handed out only under a checkpoint that meets
-/// `policy`; a `local` witness (key and state directory) beside the issuer may cosign first.
+/// `policy`; a `local` witness (key and state directory) beside the issuer, and `remote`
+/// witnesses (over HTTP, C2SP tlog-witness), may cosign first.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Witnessing<'a> {
     /// The policy the bundles' checkpoint must meet.
     pub policy: Option<&'a verifier::Policy>,
     /// A witness run in-process (its key and state directory).
     pub local: Option<(&'a SignerKey, &'a Path)>,
+    /// Witnesses asked to cosign over the network (the `witness` crate's `HttpWitnesses`).
+    pub remote: Option<&'a dyn tlog::RemoteWitnesses>,
 }
 
 struct Prepared {
@@ -679,6 +682,8 @@ pub fn issue(
         tlog::cosign_open_log(w, log, state, now.max(0) as u64)
             .map_err(|e| IssueError::Input(format!("the local witness did not cosign: {e}")))?;
     }
+    // Remote witnesses that fail are named if the quorum is then not met.
+    let remote_failures = witnessing.remote.and_then(|r| r.cosign(log).err());
     let signed = std::fs::read(dir.join("checkpoint"))
         .map_err(|e| IssueError::Io("read", dir.join("checkpoint"), e))?;
     if let Some(policy) = witnessing.policy {
@@ -687,7 +692,10 @@ pub fn issue(
             Err(e @ verifier::CheckpointError::QuorumNotMet { .. }) => {
                 return Ok(IssueOutcome::AwaitingWitnesses {
                     log_size: log.checkpoint().size,
-                    detail: e.to_string(),
+                    detail: match remote_failures {
+                        Some(f) => format!("{e}; witnesses that did not cosign: {f}"),
+                        None => e.to_string(),
+                    },
                 });
             }
             Err(e) => {

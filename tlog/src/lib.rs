@@ -35,5 +35,6 @@ pub use crate::storage::{
     write_file_atomic_no_sync,
 };
 pub use crate::witness::{
-    Cosigned, WitnessError, add_cosignature, cosign_log_dir, cosign_open_log, witness_cosign,
+    Cosigned, RemoteWitnesses, WitnessError, add_cosignature, add_cosignature_locked,
+    add_cosignature_to_open_log, cosign_log_dir, cosign_open_log, witness_cosign, witness_state_path,
 };

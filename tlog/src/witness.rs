@@ -41,6 +41,24 @@ pub struct Cosigned {
     pub note: String,
 }
 
+/// Where a witness keeps the last checkpoint it cosigned for `origin` in `state_dir`: shared
+/// by `witness cosign` and `witness serve` (docs/formats.md, "Witness state").
+pub fn witness_state_path(state_dir: &Path, origin: &str) -> PathBuf {
+    state_dir.join(origin_file_name(origin))
+}
+
+/// Witnesses reached from outside this process (over HTTP, C2SP tlog-witness), asked to
+/// cosign a log this process holds open; the issuer calls it before handing out bundles.
+pub trait RemoteWitnesses: std::fmt::Debug {
+    /// Asks each witness to cosign `log`'s current checkpoint and adds the cosignatures that
+    /// verify to it.
+    ///
+    /// # Errors
+    /// A readable list of the witnesses that did not cosign and why (the checkpoint may still
+    /// meet the caller's quorum with the others).
+    fn cosign(&self, log: &crate::log::Log) -> Result<(), String>;
+}
+
 /// A file name for an origin: the origin with every byte outside `[A-Za-z0-9.-]` hex-escaped.
 fn origin_file_name(origin: &str) -> String {
     let mut s = String::new();
@@ -141,14 +159,16 @@ pub fn witness_cosign(
             }
         }
     }
-    // Record before releasing the cosignature: the witness must never cosign a fork of this.
-    write_atomic(&state_path, &bytes, true)?;
-    sync_dir(state_dir)?;
     let mut note = parse_note(&bytes).map_err(|e| LogError::Verify(e.to_string()))?;
     let sig = cosign(witness, &note.text, now).map_err(|e| LogError::Verify(e.to_string()))?;
     note.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
     note.signatures.push(sig);
-    Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note: format_note(&note) })
+    let note = format_note(&note);
+    // Record (with the cosignature, as `witness serve` does) before releasing the cosignature:
+    // the witness must never cosign a fork of this.
+    write_atomic(&state_path, note.as_bytes(), true)?;
+    sync_dir(state_dir)?;
+    Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note })
 }
 
 /// Cosigns the newest checkpoint of the log in directory `dir` ([`witness_cosign`]) and adds the
@@ -195,6 +215,22 @@ pub fn cosign_open_log(
 /// [`LogError`] on I/O failure or if `cosigned` is not a note.
 pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
     let _lock = crate::log::lock(dir, mode, &mut || {})?;
+    merge_cosignature(dir, cosigned)
+}
+
+/// [`add_cosignature`] for a log this process holds open (and so locked).
+///
+/// # Errors
+/// As [`add_cosignature`].
+pub fn add_cosignature_to_open_log(log: &crate::log::Log, cosigned: &str) -> Result<bool, LogError> {
+    merge_cosignature(log.dir(), cosigned)
+}
+
+/// [`add_cosignature`] for a caller that holds the log's lock (the guard from [`crate::lock_dir`]).
+///
+/// # Errors
+/// As [`add_cosignature`].
+pub fn add_cosignature_locked(dir: &Path, _lock: &std::fs::File, cosigned: &str) -> Result<bool, LogError> {
     merge_cosignature(dir, cosigned)
 }
 

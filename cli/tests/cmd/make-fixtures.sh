@@ -128,6 +128,8 @@ L publish release-unappended --log scratch-log --key keys/publisher.key 2>/dev/n
 rm -r scratch-log release-unappended/manifest.bundle.json
 # A policy naming no log; a CSV with a short row.
 printf 'witness w1 %s\nquorum w1\n' "$(cat keys/witness.pub)" > policy-no-log.txt
+# Both logs, with the witness at a URL where nothing listens (port 9, discard): `log witness`.
+printf 'log %s\nlog %s\nwitness w1 %s http://127.0.0.1:9\nquorum w1\n' "$(cat keys/issuer.pub)" "$(cat keys/other.pub)" "$(cat keys/witness.pub)" > policy-url-down.txt
 printf 'name,age,sex,diagnosis\nP01,31,F,J45\nP02,33,F\n' > ragged.csv
 # An entry over the 65,535-byte limit of a log entry.
 head -c 70000 /dev/zero | tr '\0' a > big-entry.bin
