@@ -5,6 +5,7 @@
 
 mod check;
 mod checkpoint;
+mod compact;
 mod credential;
 mod files;
 mod hash;
@@ -29,6 +30,11 @@ pub use crate::check::{
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, parse_checkpoint, verify_checkpoint,
     verify_checkpoint_for_origin, verify_checkpoint_with_policy,
+};
+pub use crate::compact::{
+    COMPACT_LINK_KEY, COMPACT_LINK_KEY_BASE64URL, CompactError, JSON_LINK_KEY, MAX_COMPACT_SIZE,
+    MAX_COMPACT_TEXT, bundle_json, bundles_in_link, decode_base64url, decode_compact, decode_compact_text,
+    decode_digits, encode_digits,
 };
 pub use crate::credential::{
     BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,
