@@ -23,9 +23,9 @@ pub mod write;
 // The public interface is:
 pub use crate::check::{
     BundleSummary, BundleTrust, Check, Finding, Outcome, Report, StatusCheck, StatusEvidence, Step, Trust,
-    TrustKeyError, TrustList, TrustedParty, Verdict, check_bundle, check_checkpoint, check_consistency,
-    check_inclusion, check_last_seen, check_release, check_row_proof, check_tlog_proof, history_proof_sizes,
-    parse_trust_key,
+    TrustKeyError, TrustList, TrustedParty, Verdict, bundle_format_failure, check_bundle, check_checkpoint,
+    check_consistency, check_inclusion, check_last_seen, check_release, check_row_proof, check_tlog_proof,
+    history_proof_sizes, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, parse_checkpoint, verify_checkpoint,
