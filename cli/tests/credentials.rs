@@ -155,7 +155,7 @@ fn issue_verify_disclose_share_revoke() {
         .collect();
     paths.push(d.join("small.json"));
     for path in &paths {
-        let b = verifier::Bundle::parse(&std::fs::read(&path).expect("bundle")).expect("parses");
+        let b = verifier::Bundle::parse(&std::fs::read(path).expect("bundle")).expect("parses");
         let text = verifier::write::encode_compact_text(&b).expect("compact");
         assert_eq!(verifier::decode_compact_text(&text).expect("decodes"), b, "{}", path.display());
     }
