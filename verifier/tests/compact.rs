@@ -297,6 +297,18 @@ fn sizes() {
                 b64.len(),
                 qr_version(&b64),
             );
+            let proof = verifier::parse_tlog_proof(b.tlog_proof.as_bytes()).expect("tlog-proof");
+            let note = verifier::parse_note(proof.checkpoint.as_bytes()).expect("note");
+            let sigs: usize = note.signatures.iter().map(|s| 4 + s.signature.len()).sum();
+            let salts = 16 * b.disclosure.claims.len();
+            let text: usize = b.credential.credential_subject.iter().map(|(k, v)| k.len() + v.len()).sum();
+            println!(
+                "|   | of which: inclusion proof {} B ({} hashes), claim multi-proof {} B, key IDs and signatures {sigs} B, witness name {} B, salts {salts} B, claim names and values {text} B | | | | | | |",
+                32 * proof.hashes.len(),
+                proof.hashes.len(),
+                32 * b.disclosure.proof.len(),
+                bundles::WITNESS.len(),
+            );
         }
     }
 }
