@@ -175,6 +175,7 @@ fn every_single_byte_change_is_refused() {
             }
         }
     }
+    println!("{tried} single-byte changes refused");
     assert!(tried > 10_000, "{tried}");
 }
 
