@@ -92,7 +92,7 @@ fn cbor_err(e: minicbor::decode::Error) -> CompactError {
 // ---------------------------------------------------------------------------------------
 // Bundle <-> CBOR
 
-/// The fields a compact bundle stores, borrowed from a decoded bundle or read from CBOR.
+/// The fields a compact bundle stores: taken from a bundle, or read from CBOR.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Fields {
     issuer: String,
@@ -147,6 +147,9 @@ fn fields_of(b: &Bundle) -> Result<Fields, CompactError> {
     let d = &b.disclosure;
     let status_index = parse_decimal(&c.credential_status.status_list_index)
         .ok_or_else(|| nr("statusListIndex is not a decimal number".to_owned()))?;
+    if d.claims_count > MAX_CLAIMS as u64 {
+        return Err(nr(format!("claimsCount {} is more than {MAX_CLAIMS}", d.claims_count)));
+    }
     if d.claims.len() != c.credential_subject.len() {
         return Err(nr("credentialSubject and the disclosure name different claims".to_owned()));
     }
@@ -420,7 +423,12 @@ fn read_fields(cbor: &[u8]) -> Result<Fields, CompactError> {
             K_VALID_FROM => f.valid_from = Some(read_date(&mut d)?),
             K_VALID_UNTIL => f.valid_until = Some(read_date(&mut d)?),
             K_STATUS_INDEX => f.status_index = d.u64().map_err(cbor_err)?,
-            K_CLAIMS_COUNT => f.claims_count = d.u64().map_err(cbor_err)?,
+            K_CLAIMS_COUNT => {
+                f.claims_count = d.u64().map_err(cbor_err)?;
+                if f.claims_count > MAX_CLAIMS as u64 {
+                    return Err(bad("the claims count is more than 256"));
+                }
+            }
             K_CLAIMS => {
                 let n = definite(d.array().map_err(cbor_err)?, MAX_CLAIMS, "the claims")?;
                 for _ in 0..n {
@@ -458,7 +466,7 @@ fn read_fields(cbor: &[u8]) -> Result<Fields, CompactError> {
                     f.extensions.push(d.str().map_err(cbor_err)?.to_owned());
                 }
             }
-            _ => {
+            K_SIGNATURES => {
                 let n = definite(d.array().map_err(cbor_err)?, MAX_SIGNATURES, "the signatures")?;
                 for _ in 0..n {
                     let parts = definite(d.array().map_err(cbor_err)?, 3, "a signature")?;
@@ -470,9 +478,13 @@ fn read_fields(cbor: &[u8]) -> Result<Fields, CompactError> {
                     let key_id = d.u32().map_err(cbor_err)?;
                     let signature = d.bytes().map_err(cbor_err)?.to_vec();
                     // The origin is known only once the map is read: fill in below.
+                    if name.as_deref() == Some("") {
+                        return Err(bad("a signature's key name is empty"));
+                    }
                     f.signatures.push(NoteSignature { name: name.unwrap_or_default(), key_id, signature });
                 }
             }
+            _ => return Err(CompactError::Cbor(format!("map key {key} is unknown"))),
         }
     }
     if d.position() != cbor.len() {
