@@ -674,8 +674,8 @@ pub fn bundles_in_link(link: &str) -> Vec<Result<Vec<u8>, CompactError>> {
     out
 }
 
-/// The JSON of a bundle (pretty, as `ledgerless issue` writes bundles).
+/// The JSON of a bundle (without spaces), as [`crate::check_bundle`] and `Bundle::parse` read it.
 pub fn bundle_json(bundle: &Bundle) -> Vec<u8> {
     // Serialising these plain structs cannot fail: every map key is a string.
-    serde_json::to_vec_pretty(bundle).unwrap_or_default()
+    serde_json::to_vec(bundle).unwrap_or_default()
 }
