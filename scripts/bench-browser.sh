@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser benchmarks in headless Debian chromium (figures for the README and issue notes):
 #   - transfer size of the app (gzip -9 of what index.html loads; the hashing worker apart);
-#   - navigation → verdict for the demo's valid #bundle= link, real time (not virtual time);
+#   - navigation → verdict for the demo's valid (compact, #c1u=) link, real time (not virtual time);
 #   - SHA-256 of a 1 GiB file streamed from the site: ledgerless's Web Worker vs hash-wasm
 #     (npm) in the same page vs the fetch alone, and native sha256sum on the same file;
 #   - peak memory of all chromium processes during the hashing (RSS summed, sampled).

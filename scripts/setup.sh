@@ -23,12 +23,15 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
 fi
 
-# 2. Debian packages: Chromium and its driver run the verifier's wasm tests in a browser.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "Installing Debian chromium and chromium-driver"
+# 2. Debian packages: Chromium and its driver run the verifier's wasm tests in a browser;
+#    zbarimg (zbar-tools, reading SVG through ImageMagick's extra coders) is the independent
+#    QR decoder of the share test (cli/tests/credentials.rs).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v zbarimg >/dev/null; then
+  say "Installing Debian chromium, chromium-driver and zbar-tools"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver \
+    zbar-tools libmagickcore-6.q16-6-extra >/dev/null
 fi
 
 # 3. cargo tools, at exact versions.

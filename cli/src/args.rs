@@ -285,8 +285,13 @@ pub(crate) enum Command {
     /// directory (its bundle, then every file), a row proof, or a C2SP .tlog-proof for an entry.
     Verify {
         /// Bundle files, one RELEASEDIR, one row proof, or one .tlog-proof file with --entry.
-        #[arg(required = true, value_name = "BUNDLE|RELEASEDIR|PROOF")]
+        #[arg(required_unless_present = "link", value_name = "BUNDLE|RELEASEDIR|PROOF")]
         files: Vec<PathBuf>,
+        /// A verification link, as `share` prints or a QR code holds (SITE#c1=…, SITE#c1u=…,
+        /// or the older SITE#bundle=…): its bundles are verified like bundle files. Repeatable;
+        /// nothing is fetched from SITE.
+        #[arg(long, value_name = "LINK")]
+        link: Vec<String>,
         /// With a .tlog-proof: the entry's exact bytes.
         #[arg(long, value_name = "FILE")]
         entry: Option<PathBuf>,
@@ -479,13 +484,27 @@ pub(crate) enum Command {
         /// The verifier site's URL.
         #[arg(long, value_name = "URL")]
         site: String,
-        /// Also write the link as a QR code (SVG).
+        /// Also write the link as a QR code (SVG). In the compact form the code holds the
+        /// link with the bundle in digits (SITE#c1=…), which QR codes store most densely.
         #[arg(long, value_name = "FILE.svg")]
         qr: Option<PathBuf>,
         /// Replace the --qr file if it exists.
         #[arg(long, requires = "qr")]
         force: bool,
+        /// How the link carries the bundle: compact (CBOR, SITE#c1u=…) or json (the older
+        /// SITE#bundle=…, about three times as long).
+        #[arg(long, value_enum, default_value_t = ShareForm::Compact)]
+        form: ShareForm,
     },
+}
+
+/// How `share` writes the bundle into the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ShareForm {
+    /// Compact CBOR (formats.md, "Compact bundles").
+    Compact,
+    /// The bundle's JSON in base64url.
+    Json,
 }
 
 /// Default address of `serve` and `demo --serve`.
@@ -595,6 +614,16 @@ impl Command {
             {
                 return Err(UsageError::new("give one RELEASEDIR at a time, without --entry"));
             }
+            Command::Verify { files, entry, link, .. } if !link.is_empty() => {
+                if entry.is_some() || files.iter().any(|f| f.is_dir()) {
+                    return Err(UsageError::new(
+                        "--link carries credential bundles: give it alone or with bundle files, not with a RELEASEDIR or --entry",
+                    ));
+                }
+                for l in link {
+                    check_link(l)?;
+                }
+            }
             Command::Log(LogCommand::Append { files, .. })
                 if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 =>
             {
@@ -604,6 +633,31 @@ impl Command {
         }
         Ok(())
     }
+}
+
+/// Checks that a `--link` carries at least one bundle (`#c1=`, `#c1u=` or `#bundle=` in its
+/// fragment); whether the bundle decodes and verifies is the verification's verdict.
+fn check_link(link: &str) -> Result<(), UsageError> {
+    let shown: String = if link.chars().count() > 60 {
+        format!("{}…", link.chars().take(60).collect::<String>())
+    } else {
+        link.to_owned()
+    };
+    let Some((_, fragment)) = link.split_once('#') else {
+        return Err(UsageError::new(format!("--link {shown:?} has no #fragment, so no bundle"))
+            .hint("give the whole link `ledgerless share` printed (SITE#c1u=…) or the text of its QR code"));
+    };
+    let keys = [verifier::COMPACT_LINK_KEY, verifier::COMPACT_LINK_KEY_BASE64URL, verifier::JSON_LINK_KEY];
+    let carries = fragment
+        .split('&')
+        .any(|p| p.split_once('=').is_some_and(|(k, v)| keys.contains(&k) && !v.is_empty()));
+    if !carries {
+        return Err(UsageError::new(format!(
+            "--link {shown:?} carries no bundle: its fragment has no c1=, c1u= or bundle= part"
+        ))
+        .hint("give the whole link `ledgerless share` printed, or the text of its QR code"));
+    }
+    Ok(())
 }
 
 /// The socket address in `addr`, which must be a loopback address: `serve` is for looking at

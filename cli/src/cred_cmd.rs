@@ -275,12 +275,27 @@ pub(crate) fn share(
     site: &str,
     qr: Option<&Path>,
     force: bool,
+    form: crate::args::ShareForm,
 ) -> Result<ExitCode, UsageError> {
     let bytes = read("BUNDLE", bundle)?;
-    Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
-    let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
+    let b = Bundle::parse(&bytes).map_err(|e| UsageError::new(format!("{}: {e}", bundle.display())))?;
+    let (link, qr_link) = match form {
+        crate::args::ShareForm::Json => {
+            let link = issuer::share_link(site, &bytes).map_err(UsageError::new)?;
+            (link.clone(), link)
+        }
+        crate::args::ShareForm::Compact => {
+            let compact = |text| {
+                issuer::compact_link(site, &b, text).map_err(|e| {
+                    UsageError::new(format!("{}: {e}", bundle.display()))
+                        .hint("share the JSON form with --form json")
+                })
+            };
+            (compact(issuer::LinkText::Base64Url)?, compact(issuer::LinkText::Digits)?)
+        }
+    };
     // The QR code is made before anything is printed, so a refusal prints nothing.
-    let svg = qr.map(|_| issuer::qr_svg(&link).map_err(UsageError::new)).transpose()?;
+    let svg = qr.map(|_| issuer::qr_svg(&qr_link).map_err(UsageError::new)).transpose()?;
     if let (Some(q), Some(svg)) = (qr, svg) {
         crate::output::write_file("--qr", q, svg.as_bytes(), force)?;
         eprintln!("wrote the QR code to {}", q.display());
@@ -357,8 +372,30 @@ struct Portfolio {
     warnings: Vec<String>,
 }
 
+/// One bundle to verify: its name in the report and its JSON, or why it could not be read
+/// out of its link.
+pub(crate) type BundleInput = (String, Result<Vec<u8>, String>);
+
+/// The bundles of `verify`: each file's bytes (an unreadable file is an error, exit 2), then
+/// each bundle each `--link` carries, named `link N` (`link N.M` for a link with several).
+pub(crate) fn bundle_inputs(files: &[PathBuf], links: &[String]) -> Result<Vec<BundleInput>, UsageError> {
+    let mut inputs = Vec::new();
+    for f in files {
+        inputs.push((f.display().to_string(), Ok(read("BUNDLE", f)?)));
+    }
+    for (i, l) in links.iter().enumerate() {
+        let found = verifier::bundles_in_link(l);
+        let several = found.len() > 1;
+        for (j, b) in found.into_iter().enumerate() {
+            let name = if several { format!("link {}.{}", i + 1, j + 1) } else { format!("link {}", i + 1) };
+            inputs.push((name, b.map_err(|e| e.to_string())));
+        }
+    }
+    Ok(inputs)
+}
+
 pub(crate) fn verify_bundles(
-    files: &[PathBuf],
+    inputs: Vec<BundleInput>,
     trust: &VerifyTrustArgs,
     source: &StatusSource,
     at: Option<&str>,
@@ -372,8 +409,16 @@ pub(crate) fn verify_bundles(
     };
     let mut results = Vec::new();
     let mut warnings = Vec::new();
-    for f in files {
-        let bytes = read("BUNDLE", f)?;
+    for (name, bytes) in inputs {
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(why) => {
+                // A link whose bundle does not decode: the format check fails, as for a file.
+                let report = verifier::bundle_format_failure(why);
+                results.push(BundleResult { file: name, report, summary: None });
+                continue;
+            }
+        };
         // Revocation evidence from --log, or else from the issuer's log in the trust list. A
         // log that was given or named must answer: if it cannot, the check is "unchecked" and
         // the bundle is not verified (fail closed).
@@ -395,7 +440,7 @@ pub(crate) fn verify_bundles(
             Some(Err(why)) => StatusCheck::Unavailable(why),
         };
         let (report, summary) = verifier::check_bundle(&bytes, &trust, at, status);
-        results.push(BundleResult { file: f.display().to_string(), report, summary });
+        results.push(BundleResult { file: name, report, summary });
     }
     let mut subjects: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &results {

@@ -125,8 +125,18 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             return log_cmd::audit(&log, &with_origin(load_trust(&trust)?, origin));
         }
         Command::Witness(cmd) => return log_cmd::witness(cmd),
-        Command::Verify { files, entry, mut trust, origin, log, offline, at, output } => {
+        Command::Verify { files, entry, mut trust, origin, log, offline, at, output, link } => {
             trust.origin = origin.origin;
+            let status = || match (&log, offline) {
+                (_, true) => cred_cmd::StatusSource::Offline,
+                (Some(l), false) => cred_cmd::StatusSource::Log(l.clone()),
+                (None, false) => cred_cmd::StatusSource::TrustList,
+            };
+            if !link.is_empty() {
+                // Links carry credential bundles only (validate refused --entry and a RELEASEDIR).
+                let inputs = cred_cmd::bundle_inputs(&files, &link)?;
+                return cred_cmd::verify_bundles(inputs, &trust, &status(), at.as_deref(), &output);
+            }
             if files[0].is_dir() {
                 return release_cmd::verify_release(&files[0], &trust, log.as_ref(), offline, &output);
             }
@@ -166,12 +176,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             }
             // With --entry the file is a tlog-proof (and is reported as a malformed one if not).
             if entry.is_none() && !first.starts_with(verifier::TLOG_PROOF_HEADER.as_bytes()) {
-                let status = match (log, offline) {
-                    (_, true) => cred_cmd::StatusSource::Offline,
-                    (Some(l), false) => cred_cmd::StatusSource::Log(l),
-                    (None, false) => cred_cmd::StatusSource::TrustList,
-                };
-                return cred_cmd::verify_bundles(&files, &trust, &status, at.as_deref(), &output);
+                let inputs = cred_cmd::bundle_inputs(&files, &link)?;
+                return cred_cmd::verify_bundles(inputs, &trust, &status(), at.as_deref(), &output);
             }
             if log.is_some() {
                 return Err(log_refused("the .tlog-proof"));
@@ -220,8 +226,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let witness = witness_key.zip(witness_state);
             return cred_cmd::revoke(&log, &key, &id, reason.as_deref(), policy.as_deref(), witness);
         }
-        Command::Share { bundle, site, qr, force } => {
-            return cred_cmd::share(&bundle, &site, qr.as_deref(), force);
+        Command::Share { bundle, site, qr, force, form } => {
+            return cred_cmd::share(&bundle, &site, qr.as_deref(), force, form);
         }
         Command::Demo { out, site_url, serve, app } => return cred_cmd::demo(&out, site_url, serve, &app),
         Command::Serve { dir, addr } => return cred_cmd::serve(&dir, &addr),

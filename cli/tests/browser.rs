@@ -92,8 +92,8 @@ fn demo_links_give_the_right_verdicts_in_chromium() {
         if label == "valid" {
             // The same bundle twice in one link: the first verification remembers the log's
             // checkpoint (local storage), the second compares the log with it: unchanged.
-            let b64 = url.split("#bundle=").nth(1).expect("fragment");
-            let twice = dump_dom(&chrome, &format!("{url}&bundle={b64}"), profile.path());
+            let fragment = url.split_once('#').expect("fragment").1;
+            let twice = dump_dom(&chrome, &format!("{url}&{fragment}"), profile.path());
             if !twice.contains("data-check=\"log-history\" class=\"pass\"") {
                 failures.push(format!(
                     "no passing log-history check:\n{}",

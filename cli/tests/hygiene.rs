@@ -231,7 +231,7 @@ fn synth_disclose_and_share_never_clobber() {
     fails(&d, &["share", "taken.json", "--site", site, "--qr", "victim.txt"], 2, "already exists");
     assert_eq!(std::fs::read(d.join("victim.txt")).expect("read"), b"precious");
     let link = ok(&d, &["share", "taken.json", "--site", site, "--qr", "victim.txt", "--force"]);
-    assert!(link.starts_with("https://verify.example.org/#bundle="), "{link}");
+    assert!(link.starts_with("https://verify.example.org/#c1u="), "{link}");
     assert!(std::fs::read_to_string(d.join("victim.txt")).expect("read").contains("<svg"));
     no_temp_files(&d);
     no_temp_files(&d.join("bundles"));

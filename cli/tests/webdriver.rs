@@ -195,11 +195,10 @@ async fn paste_and_pick_files_in_the_app() {
     c.find(Locator::Css("#verify-paste")).await.expect("button").click().await.expect("click");
     assert_eq!(verdict(&c).await, ("valid".to_owned(), "Valid".to_owned()));
 
-    // The valid link's bundle (its proof carries the witnessed checkpoint trust.json requires).
-    use base64::Engine as _;
-    let b64 = link("valid").split("#bundle=").nth(1).expect("fragment").to_owned();
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b64).expect("base64url");
-    let text = String::from_utf8(json).expect("utf8");
+    // The valid link's bundle (its proof carries the witnessed checkpoint trust.json requires),
+    // rebuilt from the compact link, as one-line JSON.
+    let json = verifier::bundles_in_link(&link("valid")).remove(0).expect("the valid link's bundle");
+    let text = serde_json::to_string(&verifier::Bundle::parse(&json).expect("bundle")).expect("json");
 
     // 2. Pick bundle files: the genuine one, then a tampered copy.
     let genuine = t.path().join("genuine.json");

@@ -136,8 +136,9 @@ pub(crate) fn build(
         ("expired", load(&expired)?),
         ("tampered", tampered),
     ] {
-        let json = serde_json::to_vec(&b).map_err(|e| DemoError::Input(e.to_string()))?;
-        links.push((label.to_owned(), issuer::share_link(site_url, &json).map_err(DemoError::Input)?));
+        let link =
+            issuer::compact_link(site_url, &b, issuer::LinkText::Base64Url).map_err(DemoError::Input)?;
+        links.push((label.to_owned(), link));
     }
     Ok(links)
 }

@@ -173,4 +173,10 @@ fn write_bundle_seed(dir: &Path) {
         "bundle seed must verify"
     );
     write(dir, "bundle_parse", "bundle", &bytes);
+    // The same bundle compact: binary, digits, and a link with each text.
+    let binary = verifier::write::encode_compact(&bundle).expect("compact");
+    let digits = verifier::encode_digits(&binary);
+    write(dir, "compact_parse", "compact", &binary);
+    write(dir, "compact_parse", "digits", digits.as_bytes());
+    write(dir, "compact_parse", "link", format!("https://v.example/#c1={digits}").as_bytes());
 }

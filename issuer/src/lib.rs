@@ -16,4 +16,7 @@ pub use crate::issue::{
     Batch, IssueError, IssueOutcome, IssueSummary, JOURNAL_NAME, Revoked, Row, Stage, Witnessing, disclose,
     issue, open_log, read_rows, revoke, sha256_hex,
 };
-pub use crate::share::{QR_MAX_BYTES, SiteUrlError, check_site_url, qr_svg, share_link, status_evidence};
+pub use crate::share::{
+    LinkText, SiteUrlError, check_site_url, compact_link, qr_code, qr_svg, qr_version, share_link,
+    status_evidence,
+};

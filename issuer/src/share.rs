@@ -3,9 +3,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The most bytes a QR code (version 40, low error correction) holds in byte mode.
-pub const QR_MAX_BYTES: usize = 2953;
-
 /// Why a verifier site's URL is refused: links must open an `http(s)` page on a named host,
 /// never a `javascript:` or `data:` URL, a relative path or nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,8 +89,9 @@ pub fn check_site_url(site: &str) -> Result<(), SiteUrlError> {
     Ok(())
 }
 
-/// Makes the verification link `SITE#bundle=<base64url(compact bundle JSON)>`: the bundle
-/// travels in the URL fragment, which browsers never send to the server.
+/// Makes the older verification link `SITE#bundle=<base64url(compact bundle JSON)>`: the
+/// bundle travels in the URL fragment, which browsers never send to the server. Prefer
+/// [`compact_link`]: this form is about three times as long.
 ///
 /// # Errors
 /// A message if `site` is not an http(s) URL with a host ([`check_site_url`]) or the bundle
@@ -103,8 +101,67 @@ pub fn share_link(site: &str, bundle_json: &[u8]) -> Result<String, String> {
     let v: serde_json::Value =
         serde_json::from_slice(bundle_json).map_err(|e| format!("not a bundle: {e}"))?;
     let compact = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
-    let site = site.split('#').next().unwrap_or(site);
-    Ok(format!("{site}#bundle={}", URL_SAFE_NO_PAD.encode(compact)))
+    Ok(format!("{}#{}={}", site_base(site), verifier::JSON_LINK_KEY, URL_SAFE_NO_PAD.encode(compact)))
+}
+
+/// The site's URL without a fragment.
+fn site_base(site: &str) -> &str {
+    site.split('#').next().unwrap_or(site)
+}
+
+/// How a compact link writes the bundle: base64url for the shortest text, decimal digits for
+/// the smallest QR code (QR numeric mode). Measured in docs/design/0012-compact-bundles.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkText {
+    /// `SITE#c1u=<base64url>`: 1.33 characters a byte; the link to send as text.
+    Base64Url,
+    /// `SITE#c1=<digits>`: 2.43 characters a byte but 8.1 bits a byte in a QR code (base64url
+    /// takes 10.7 in byte mode); the link a QR code holds.
+    Digits,
+}
+
+/// Makes the compact verification link of a bundle (formats.md, "Compact bundles"), in the
+/// URL fragment like every link.
+///
+/// # Errors
+/// A message if `site` is not an http(s) URL with a host, or the bundle cannot be written in
+/// compact form (then share its JSON form, [`share_link`]).
+pub fn compact_link(site: &str, bundle: &verifier::Bundle, text: LinkText) -> Result<String, String> {
+    check_site_url(site).map_err(|e| e.to_string())?;
+    let binary = verifier::write::encode_compact(bundle).map_err(|e| e.to_string())?;
+    Ok(match text {
+        LinkText::Base64Url => format!(
+            "{}#{}={}",
+            site_base(site),
+            verifier::COMPACT_LINK_KEY_BASE64URL,
+            URL_SAFE_NO_PAD.encode(binary)
+        ),
+        LinkText::Digits => {
+            format!("{}#{}={}", site_base(site), verifier::COMPACT_LINK_KEY, verifier::encode_digits(&binary))
+        }
+    })
+}
+
+/// The QR code of `link` at error-correction level L (the densest, as the link is long; a
+/// screen or clean print reads it), each part in its densest mode (digits in numeric mode).
+///
+/// # Errors
+/// A message if the link is too long for a QR code (disclose fewer claims).
+pub fn qr_code(link: &str) -> Result<qrcode::QrCode, String> {
+    qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::L).map_err(|e| match e {
+        qrcode::types::QrError::DataTooLong => format!(
+            "the link ({} characters) does not fit in a QR code: disclose fewer claims (ledgerless disclose) or share the link itself",
+            link.len()
+        ),
+        e => format!("QR code: {e}"),
+    })
+}
+
+/// The QR version (1 to 40) of a code: its size is 17 + 4 × version modules a side.
+pub fn qr_version(code: &qrcode::QrCode) -> i16 {
+    match code.version() {
+        qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+    }
 }
 
 /// Renders `link` as an SVG QR code.
@@ -112,14 +169,7 @@ pub fn share_link(site: &str, bundle_json: &[u8]) -> Result<String, String> {
 /// # Errors
 /// A message if the link is too long for a QR code (disclose fewer claims).
 pub fn qr_svg(link: &str) -> Result<String, String> {
-    if link.len() > QR_MAX_BYTES {
-        return Err(format!(
-            "the link is {} bytes; a QR code holds at most {QR_MAX_BYTES}: disclose fewer claims (ledgerless disclose) or share the link itself",
-            link.len()
-        ));
-    }
-    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::L)
-        .map_err(|e| format!("QR code: {e}"))?;
+    let code = qr_code(link)?;
     Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).quiet_zone(true).build())
 }
 
@@ -199,5 +249,7 @@ mod tests {
         }
         assert!(share_link("javascript:alert(1)//", b"{}").is_err());
         assert!(share_link("https://v.example/", b"{}").is_ok());
+        assert!(qr_svg(&"9".repeat(7089)).is_ok(), "version 40 holds 7,089 digits");
+        assert!(qr_svg(&"9".repeat(7090)).expect_err("too long").contains("does not fit"));
     }
 }

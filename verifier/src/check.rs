@@ -746,6 +746,27 @@ impl BundleSummary {
     }
 }
 
+/// The steps of [`check_bundle`] after its format check.
+const BUNDLE_STEPS_AFTER_FORMAT: [Check; 7] = [
+    Check::Issuer,
+    Check::CheckpointSignature,
+    Check::WitnessQuorum,
+    Check::Inclusion,
+    Check::Claims,
+    Check::Validity,
+    Check::Revocation,
+];
+
+/// The report of a bundle that could not be read out of its link (a compact bundle that does
+/// not decode): the format check fails with `detail` and the other steps are not checked,
+/// exactly as [`check_bundle`] reports a malformed bundle file.
+pub fn bundle_format_failure(detail: impl Into<String>) -> Report {
+    let mut r = Report::new();
+    r.fail(Check::Format, detail);
+    r.skip_rest(&BUNDLE_STEPS_AFTER_FORMAT);
+    r
+}
+
 /// Verifies a credential bundle at POSIX time `at`, step by step: format, trusted issuer,
 /// checkpoint signature (and witness quorum), inclusion of the entry rebuilt from the bundle,
 /// disclosed claims, validity window, and revocation as `status` says: checked against
@@ -758,15 +779,7 @@ pub fn check_bundle(
     status: StatusCheck<'_>,
 ) -> (Report, Option<BundleSummary>) {
     let mut r = Report::new();
-    let rest = [
-        Check::Issuer,
-        Check::CheckpointSignature,
-        Check::WitnessQuorum,
-        Check::Inclusion,
-        Check::Claims,
-        Check::Validity,
-        Check::Revocation,
-    ];
+    let rest = BUNDLE_STEPS_AFTER_FORMAT;
     let parsed = Bundle::parse(bundle).and_then(|b| b.entry().map(|e| (b, e)));
     let (b, entry) = match parsed {
         Ok(x) => x,

@@ -5,6 +5,7 @@
 
 mod check;
 mod checkpoint;
+mod compact;
 mod credential;
 mod files;
 mod hash;
@@ -22,13 +23,18 @@ pub mod write;
 // The public interface is:
 pub use crate::check::{
     BundleSummary, BundleTrust, Check, Finding, Outcome, Report, StatusCheck, StatusEvidence, Step, Trust,
-    TrustKeyError, TrustList, TrustedParty, Verdict, check_bundle, check_checkpoint, check_consistency,
-    check_inclusion, check_last_seen, check_release, check_row_proof, check_tlog_proof, history_proof_sizes,
-    parse_trust_key,
+    TrustKeyError, TrustList, TrustedParty, Verdict, bundle_format_failure, check_bundle, check_checkpoint,
+    check_consistency, check_inclusion, check_last_seen, check_release, check_row_proof, check_tlog_proof,
+    history_proof_sizes, parse_trust_key,
 };
 pub use crate::checkpoint::{
     Checkpoint, CheckpointError, VerifiedCheckpoint, parse_checkpoint, verify_checkpoint,
     verify_checkpoint_for_origin, verify_checkpoint_with_policy,
+};
+pub use crate::compact::{
+    COMPACT_LINK_KEY, COMPACT_LINK_KEY_BASE64URL, CompactError, JSON_LINK_KEY, MAX_COMPACT_SIZE,
+    MAX_COMPACT_TEXT, bundle_json, bundles_in_link, decode_base64url, decode_compact, decode_compact_text,
+    decode_digits, encode_digits,
 };
 pub use crate::credential::{
     BUNDLE_FORMAT, Bundle, Credential, CredentialEntry, CredentialError, CredentialStatus, DisclosedClaim,

@@ -511,6 +511,21 @@ pub fn verify_multiproof(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), ProofError> {
+    if root_from_multiproof(indices, size, leaf_hashes, proof)? != *root {
+        return Err(ProofError::RootMismatch { size });
+    }
+    Ok(())
+}
+
+/// The root a multi-proof gives for `leaf_hashes` at `indices` in a tree of `size` leaves:
+/// the root [`verify_multiproof`] compares. Compact bundles leave the claim root out and
+/// recompute it with this (a wrong proof then gives a root the log never committed to).
+pub(crate) fn root_from_multiproof(
+    indices: &[u64],
+    size: u64,
+    leaf_hashes: &[Hash],
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     if indices.len() != leaf_hashes.len() {
         return Err(ProofError::Malformed("leaf index and leaf hash counts differ"));
     }
@@ -526,10 +541,7 @@ pub fn verify_multiproof(
     let computed = rs_merkle::MerkleProof::<Rfc9162Hasher>::new(hashes)
         .root(&idx, &leaves, size as usize)
         .map_err(|_| ProofError::Malformed("multi-proof does not determine a root"))?;
-    if Hash(computed) != *root {
-        return Err(ProofError::RootMismatch { size });
-    }
-    Ok(())
+    Ok(Hash(computed))
 }
 
 #[cfg(test)]

@@ -292,7 +292,6 @@ impl NoteSignature {
         format!("{}+{:08x}", self.name, self.key_id)
     }
 
-    #[cfg(feature = "write")]
     fn format_line(&self) -> String {
         let mut bytes = Vec::with_capacity(4 + self.signature.len());
         bytes.extend_from_slice(&self.key_id.to_be_bytes());
@@ -363,7 +362,7 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
     })
 }
 
-#[cfg(feature = "write")]
+#[cfg_attr(not(feature = "write"), allow(unreachable_pub))] // compact bundles rebuild text with it
 /// Formats a note: its text, a blank line and one line per signature.
 pub fn format_note(note: &Note) -> String {
     let mut out = String::with_capacity(note.text.len() + 1 + 100 * note.signatures.len());

@@ -9,6 +9,7 @@
 //! `docs/design/0011-verifier-read-and-write.md`.
 
 pub use crate::checkpoint::format_checkpoint;
+pub use crate::compact::{encode_compact, encode_compact_text};
 pub use crate::credential::status_list_credential;
 pub use crate::merkle::prove_multi;
 pub use crate::note::{

@@ -27,6 +27,42 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "common/bundles.rs"]
+mod bundles;
+
+/// Compact bundles in the browser: a bundle and its compact form (either text) rebuild the
+/// same bundle and get the same steps and verdicts, valid and tampered alike; a changed byte
+/// is refused.
+#[wasm_bindgen_test]
+fn compact_bundles_verify_as_their_json_form() {
+    use verifier::write::encode_compact;
+    use verifier::{BundleTrust, StatusCheck, Trust, bundle_json, check_bundle, decode_compact_text};
+    let trust = BundleTrust::Direct(Trust::Policy(
+        parse_policy(bundles::policy_text().as_bytes()).expect("policy parses"),
+    ));
+    let at = 1_790_000_000;
+    let good = bundles::bundle(1000, 517, Some(&["name", "profession", "status"]));
+    let mut tampered = good.clone();
+    tampered.credential.credential_subject.insert("status".to_owned(), "struck off".to_owned());
+    for (b, valid) in [(good, true), (bundles::bundle(21, 20, None), true), (tampered, false)] {
+        let binary = encode_compact(&b).expect("compact");
+        let back = decode_compact_text(&verifier::encode_digits(&binary)).expect("decodes");
+        assert_eq!(back, b);
+        let json = check_bundle(&serde_json::to_vec(&b).expect("json"), &trust, at, StatusCheck::Offline).0;
+        let compact = check_bundle(&bundle_json(&back), &trust, at, StatusCheck::Offline).0;
+        assert_eq!(json, compact);
+        assert_eq!(compact.verified, valid, "{compact:?}");
+        // One changed byte (a claim's salt, a signature byte): refused or not verified.
+        for pos in [binary.len() / 3, binary.len() - 10] {
+            let mut m = binary.clone();
+            m[pos] ^= 0x20;
+            let ok = verifier::decode_compact(&m)
+                .is_ok_and(|b| check_bundle(&bundle_json(&b), &trust, at, StatusCheck::Offline).0.verified);
+            assert!(!ok, "byte {pos} changed and still verified");
+        }
+    }
+}
+
 /// A witness quorum ("2 of A, B, C") over a checkpoint signed and cosigned here.
 #[wasm_bindgen_test]
 fn policy_quorum_with_cosignatures() {

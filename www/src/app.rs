@@ -7,20 +7,18 @@
 //! | fragment                          | page                                               |
 //! |-----------------------------------|----------------------------------------------------|
 //! | (none), `#`, anything else        | credentials, nothing to verify                      |
-//! | `#bundle=<b64url>[&bundle=…]`     | credentials, verifying each bundle in the link      |
+//! | `#c1=<digits>`, `#c1u=<b64url>`, `#bundle=<b64url>` (`&`-joined) | credentials, verifying each bundle in the link (compact or JSON) |
 //! | `#release`, `#release=`, `#release…` | datasets, nothing loaded (pick a bundle file)    |
 //! | `#release=<path>[&…]`             | datasets, verifying the release bundle at `path`    |
 //! | `#release=<path>` not a relative path (`https:`, `//`, `/`, `\`, `%`) | datasets, the link refused, saying why |
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The page the location names, from its percent-decoded fragment (see the module's table).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Route {
     /// Anything but a dataset link: the credential page.
     Credentials {
-        /// The bundles a verification link carries (`#bundle=…`), each decoded or why not;
+        /// The bundles a verification link carries (`#c1=…`, `#c1u=…`, `#bundle=…`), each
+        /// decoded to bundle JSON or why not;
         /// empty when the fragment carries none.
         bundles: Vec<Result<Vec<u8>, String>>,
     },
@@ -48,17 +46,14 @@ impl Route {
     }
 }
 
-/// Decodes the bundles carried in a URL fragment: `#bundle=<base64url>[&bundle=…]`.
+/// Decodes the bundles carried in a URL fragment, each as bundle JSON or why not: compact
+/// ones (`#c1=<digits>`, as QR codes hold them, or `#c1u=<base64url>`) are rebuilt into
+/// the ordinary bundle, so both forms go through the same checks; the older
+/// `#bundle=<base64url(JSON)>` is decoded as before. Several are joined by `&`.
 pub fn bundles_from_fragment(fragment: &str) -> Vec<Result<Vec<u8>, String>> {
-    fragment
-        .trim_start_matches('#')
-        .split('&')
-        .filter_map(|p| p.strip_prefix("bundle="))
-        .map(|b64| {
-            URL_SAFE_NO_PAD
-                .decode(b64.trim_end_matches('='))
-                .map_err(|_| "the link's bundle is not valid base64url".to_owned())
-        })
+    verifier::bundles_in_link(&format!("#{}", fragment.trim_start_matches('#')))
+        .into_iter()
+        .map(|b| b.map_err(|e| e.to_string()))
         .collect()
 }
 
@@ -78,7 +73,9 @@ pub fn bundles_from_text(text: &str) -> Vec<Result<Vec<u8>, String>> {
         }
     }
     if out.is_empty() {
-        out.push(Err("paste a verification link (…#bundle=…) or the bundle's JSON".to_owned()));
+        out.push(Err(
+            "paste a verification link (…#c1u=…, …#c1=… or …#bundle=…) or the bundle's JSON".to_owned()
+        ));
     }
     out
 }
@@ -166,7 +163,36 @@ mod view {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
+
+    /// A compact link's bundle is rebuilt to the JSON bundle it came from, in either text;
+    /// a cut-short one says why it is refused.
+    #[test]
+    fn compact_fragments_and_pasted_compact_links() {
+        let alice =
+            verifier::Bundle::parse(include_bytes!("../../cli/tests/cmd/fixtures/bundles/alice.json"))
+                .expect("fixture");
+        let binary = verifier::write::encode_compact(&alice).expect("compact");
+        let digits = verifier::encode_digits(&binary);
+        let b64 = URL_SAFE_NO_PAD.encode(&binary);
+        let want = Ok(verifier::bundle_json(&alice));
+        assert_eq!(bundles_from_fragment(&format!("#c1={digits}")), vec![want.clone()]);
+        assert_eq!(bundles_from_fragment(&format!("#c1u={b64}&x=1")), vec![want.clone()]);
+        assert_eq!(
+            Route::parse(&format!("#c1={digits}")),
+            Route::Credentials { bundles: vec![want.clone()] }
+        );
+        assert_eq!(
+            bundles_from_text(&format!("scan or open https://v.example/app/#c1={digits} please")),
+            vec![want.clone()]
+        );
+        assert_eq!(bundles_from_text(&format!("https://v.example/#c1u={b64}")), vec![want]);
+        let cut = bundles_from_fragment(&format!("#c1={}", &digits[..digits.len() - 1]));
+        assert!(cut[0].as_ref().is_err_and(|e| e.contains("cut short")), "{cut:?}");
+    }
 
     #[test]
     fn fragments_and_pasted_text() {

@@ -47,6 +47,23 @@ mod tests {
         assert_eq!(decode_rgba(900, 900, &frame(&long, 4, 900, 900)).as_deref(), Some(long.as_str()));
     }
 
+    /// The QR code `ledgerless share --qr` makes holds the site in byte mode and the compact
+    /// bundle's digits in numeric mode: the camera path reads mixed-mode codes back exactly.
+    #[test]
+    fn reads_a_compact_link_in_mixed_modes() {
+        let alice =
+            verifier::Bundle::parse(include_bytes!("../../cli/tests/cmd/fixtures/bundles/alice.json"))
+                .expect("fixture");
+        let digits = verifier::encode_digits(&verifier::write::encode_compact(&alice).expect("compact"));
+        let link = format!("https://verify.example.org/#c1={digits}");
+        let read = decode_rgba(640, 640, &frame(&link, 4, 640, 640)).expect("a code is found");
+        assert_eq!(read, link);
+        assert_eq!(crate::app::bundles_from_text(&read), vec![Ok(verifier::bundle_json(&alice))]);
+        // As long as a full bundle from a 1M-entry log (3,682 characters, QR version 29).
+        let long = format!("https://verify.example.org/#c1={}", "31415926535897932".repeat(215));
+        assert_eq!(decode_rgba(900, 900, &frame(&long, 4, 900, 900)).as_deref(), Some(long.as_str()));
+    }
+
     #[test]
     fn no_code_no_text() {
         assert_eq!(decode_rgba(64, 48, &vec![255; 64 * 48 * 4]), None);

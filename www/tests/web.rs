@@ -42,7 +42,23 @@ async fn wait_for(css: &str) -> web_sys::Element {
 
 #[wasm_bindgen_test]
 fn qr_codes_are_read_in_wasm() {
-    let link = format!("https://verify.example.org/#bundle={}", "eyJjcmVkZW50aWFsIjp7".repeat(40));
+    read_back(format!("https://verify.example.org/#bundle={}", "eyJjcmVkZW50aWFsIjp7".repeat(40)));
+}
+
+/// A compact link's QR code (the site in byte mode, the digits in numeric mode) is read back
+/// in wasm, and its bundle rebuilt to the fixture's JSON.
+#[wasm_bindgen_test]
+fn compact_qr_codes_are_read_and_rebuilt_in_wasm() {
+    let alice = verifier::Bundle::parse(include_bytes!("../../cli/tests/cmd/fixtures/bundles/alice.json"))
+        .expect("fixture");
+    let digits = verifier::encode_digits(&verifier::write::encode_compact(&alice).expect("compact"));
+    let link = format!("https://verify.example.org/#c1={digits}");
+    read_back(link.clone());
+    assert_eq!(www::app::bundles_from_text(&link), vec![Ok(verifier::bundle_json(&alice))]);
+}
+
+/// Draws `link` as a QR code and reads it with the app's camera decoder.
+fn read_back(link: String) {
     let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::L).expect("qr");
     let (n, colors, scale) = (code.width(), code.to_colors(), 4);
     let w = n * scale + 64;

@@ -46,6 +46,9 @@ L disclose bundles/alice.json --claims name --out alice-name.json 2>/dev/null
 sed 's/"profession": "doctor"/"profession": "surgeon"/' bundles/alice.json > tampered.json
 grep -q surgeon tampered.json
 printf 'this is not a bundle\n' > malformed.json
+# A bundle the compact form cannot carry: unauthenticated extra data in its tlog-proof.
+sed 's|"c2sp.org/tlog-proof@v1\\nindex|"c2sp.org/tlog-proof@v1\\nextra AAEC\\nindex|' bundles/alice.json > extra-data.json
+grep -q 'extra AAEC' extra-data.json
 
 # The issuer's checkpoint without its witness cosignature (fails a quorum).
 grep -v '^— witness' log/checkpoint > uncosigned-checkpoint

@@ -1,6 +1,6 @@
-//! The credential page: a verification link (`#bundle=…`), pasted links or bundles, bundle
-//! files (picked or dropped anywhere on the page) and QR codes, each verified in this browser;
-//! then a verdict per credential, and one for all of them together.
+//! The credential page: a verification link (`#c1=…`, `#c1u=…`, `#bundle=…`), pasted links or
+//! bundles, bundle files (picked or dropped anywhere on the page) and QR codes, each verified
+//! in this browser; then a verdict per credential, and one for all of them together.
 
 use verifier::Verdict;
 use wasm_bindgen_futures::spawn_local;
@@ -25,7 +25,7 @@ pub(crate) struct Props {
     pub store: UseReducerHandle<Store<State>>,
     /// The app's verifications.
     pub runs: Runs,
-    /// The bundles the link carries (`#bundle=…`), verified on arrival.
+    /// The bundles the link carries (`#c1=…`, `#c1u=…` or `#bundle=…`), verified on arrival.
     pub bundles: Vec<Result<Vec<u8>, String>>,
     /// The location the route was parsed from: a new one is verified afresh.
     pub fragment: String,
@@ -36,7 +36,7 @@ pub(crate) struct Props {
 pub(crate) fn credentials_page(props: &Props) -> Html {
     let (store, runs) = (&props.store, &props.runs);
     let paste = use_node_ref();
-    // A #bundle= link verifies on load, once the trust list is in, and again whenever the
+    // A verification link verifies on load, once the trust list is in, and again whenever the
     // fragment changes in this tab: the old verdict goes at once, so it is never shown beside
     // another link; a fragment without a bundle clears it.
     {
@@ -117,7 +117,7 @@ pub(crate) fn credentials_page(props: &Props) -> Html {
             }
             <section class="inputs" aria-label="Credential to verify">
                 <label for="paste">{ "Paste a verification link or a bundle" }</label>
-                <textarea id="paste" ref={paste} rows="4" placeholder="https://…#bundle=…" />
+                <textarea id="paste" ref={paste} rows="4" placeholder="https://…#c1u=…" />
                 <button id="verify-paste" onclick={on_paste}>{ "Verify" }</button>
                 <FilePicker id="file" label="Or choose bundle files (or drop them anywhere on this page)"
                     accept=".json,application/json" multiple=true {on_files} />
