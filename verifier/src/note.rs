@@ -450,8 +450,10 @@ pub struct VerifiedSignature {
 
 /// Verifies every signature on `note` made by a key in `verifiers`.
 ///
-/// Signatures by unknown keys (name or ID differ) are ignored. A repeated signature by the
-/// same key counts once. Type 0x01 keys verify the text; type 0x04 keys verify a
+/// Signatures by unknown keys (name or ID differ) are ignored. Every signature by a known key
+/// is verified, a repeated one too (it counts once): tlog-witness requires a witness to refuse
+/// a note carrying any failing signature by a trusted key, whatever its position. (Go's
+/// `note.Open` skips a repeat unverified; we are stricter.) Type 0x01 keys verify the text; type 0x04 keys verify a
 /// `cosignature/v1` over it (tlog-cosignature).
 ///
 /// # Errors
@@ -464,9 +466,7 @@ pub fn verify_note(note: &Note, verifiers: &Verifiers) -> Result<Vec<VerifiedSig
         let Some(key) = verifiers.get(&sig.name, sig.key_id) else {
             continue;
         };
-        if verified.iter().any(|v| v.name == sig.name && v.key_id == sig.key_id) {
-            continue;
-        }
+        let repeated = verified.iter().any(|v| v.name == sig.name && v.key_id == sig.key_id);
         let invalid = || NoteError::InvalidSignature { name: sig.name.clone(), key_id: sig.key_id };
         let timestamp = match key.kind {
             KeyKind::Ed25519 => {
@@ -484,6 +484,9 @@ pub fn verify_note(note: &Note, verifiers: &Verifiers) -> Result<Vec<VerifiedSig
                 Some(timestamp)
             }
         };
+        if repeated {
+            continue;
+        }
         verified.push(VerifiedSignature {
             name: sig.name.clone(),
             key_id: sig.key_id,
@@ -599,5 +602,27 @@ mod tests {
         let mut bad = reparsed.clone();
         bad.signatures[1].signature[7] ^= 1;
         assert!(matches!(verify_note(&bad, &vs), Err(NoteError::InvalidSignature { .. })));
+    }
+
+    /// Regression (interop check against tlog-witness): a failing repeat of a trusted key's
+    /// signature rejects the note wherever it stands; a valid repeat counts once.
+    #[test]
+    fn a_failing_repeated_signature_rejects_the_note_in_any_position() {
+        let text = "example.com/log\n1\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n";
+        let log = SignerKey::from_seed("example.com/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        let note = parse_note(sign_note(text, &[&log]).unwrap().as_bytes()).unwrap();
+        let vs = Verifiers::new(vec![log.verifier.clone()]).unwrap();
+        let mut forged = note.signatures[0].clone();
+        forged.signature = vec![0; 64];
+        for sigs in [
+            vec![note.signatures[0].clone(), forged.clone()],
+            vec![forged.clone(), note.signatures[0].clone()],
+        ] {
+            let n = Note { signatures: sigs, ..note.clone() };
+            let again = parse_note(format_note(&n).as_bytes()).unwrap();
+            assert!(matches!(verify_note(&again, &vs), Err(NoteError::InvalidSignature { .. })));
+        }
+        let twice = Note { signatures: vec![note.signatures[0].clone(); 2], ..note.clone() };
+        assert_eq!(verify_note(&twice, &vs).unwrap().len(), 1);
     }
 }
