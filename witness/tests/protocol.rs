@@ -138,6 +138,18 @@ fn every_status_code_of_add_checkpoint() {
         checkpoint: cp,
     };
     assert_eq!(status(&w.add_checkpoint(&body.to_bytes(), NOW)), 403);
+    // 403: the known key's valid signature followed by a failing repeat of it (regression: an
+    // independent client from the spec got 200 and a cosignature).
+    let mut note = verifier::parse_note(&h.checkpoint(17)).unwrap();
+    let mut forged = note.signatures[0].clone();
+    forged.signature[10] ^= 1;
+    note.signatures.push(forged);
+    let body = AddCheckpointRequest {
+        old_size: 5,
+        proof: tlog::prove_consistency(&DirFetch(h.dir.clone()), 5, Some(17)).unwrap(),
+        checkpoint: verifier::write::format_note(&note).into_bytes(),
+    };
+    assert_eq!(status(&w.add_checkpoint(&body.to_bytes(), NOW)), 403);
     // 422: a wrong proof; a proof from size 0; a fork at a larger size.
     let mut wrong = AddCheckpointRequest::parse(&h.request(5, 17)).unwrap();
     wrong.proof[0].0[0] ^= 1;
