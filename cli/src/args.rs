@@ -544,6 +544,10 @@ impl Command {
     /// `--force`), URLs and addresses, and flags that exclude each other. What a flag's file
     /// contains is checked by the command that reads it.
     pub(crate) fn validate(&self) -> Result<(), UsageError> {
+        // Not an arm of the match below: `verify`'s other checks must run too.
+        if let Command::Verify { trust, origin, .. } = self {
+            origin.validate(trust.vkey.is_some())?;
+        }
         match self {
             Command::Synth { kind, out, force, .. } => {
                 let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -599,9 +603,6 @@ impl Command {
             }
             Command::VerifyInclusion { origin, .. } | Command::VerifyConsistency { origin, .. } => {
                 origin.validate(true)?;
-            }
-            Command::Verify { trust, origin, .. } if origin.origin.is_some() => {
-                origin.validate(trust.vkey.is_some())?;
             }
             Command::ProveRow { out: Some(out), force, .. }
             | Command::Log(LogCommand::Proof { out: Some(out), force, .. }) => {
