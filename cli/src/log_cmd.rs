@@ -341,10 +341,13 @@ pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|_| UsageError::new("the system clock is before 1970"))?
         .as_secs();
-    match tlog::witness_cosign(&witness, &log_key, fetch.as_ref(), &state, now) {
+    let waiting = &mut || {
+        eprintln!("waiting for another witness process using {} to finish...", state.display());
+    };
+    match tlog::witness_cosign(&witness, &log_key, fetch.as_ref(), &state, now, waiting) {
         Ok(c) => {
             let written = match &log {
-                LogLocation::Dir(d) => tlog::add_cosignature(d, &c.note, LockMode::Wait)?,
+                LogLocation::Dir(d) => tlog::add_cosignature(d, &c.note, &witness.verifier, LockMode::Wait)?,
                 LogLocation::Url(_) => false,
             };
             out!("{}", c.note)?;

@@ -164,6 +164,47 @@ fn log_witness_over_http_with_the_witness_down_and_restarted() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("another witness is running"));
 }
 
+/// `witness cosign` on a state directory a running `witness serve` holds says it is waiting,
+/// and cosigns once the server is gone.
+#[test]
+fn witness_cosign_says_it_waits_for_a_serving_witness() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d, 5);
+    let s = Server::start(d);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+        .args([
+            "witness", "cosign", "--key", "w1.key", "--log", "log", "--vkey", "log.pub", "--state", "state",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut byte = [0u8; 1];
+        while stderr.read(&mut byte).is_ok_and(|n| n == 1) {
+            text.push(char::from(byte[0]));
+            if byte[0] == b'\n' {
+                let _ = tx.send(std::mem::take(&mut text));
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20));
+    assert!(
+        first.as_ref().is_ok_and(|l| l.starts_with("waiting for another witness process using state")),
+        "{first:?}"
+    );
+    assert!(child.try_wait().unwrap().is_none(), "it waits");
+    s.kill();
+    let status = child.wait().unwrap();
+    let rest: String = rx.iter().collect();
+    assert!(status.success() && rest.contains("cosigned example.org/log size 5"), "{status}: {rest}");
+}
+
 #[test]
 fn issue_and_revoke_gather_cosignatures_over_http() {
     let t = tempfile::tempdir().unwrap();

@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use verifier::write::{SignerKey, cosign, format_note};
-use verifier::{Checkpoint, KeyKind, VerifierKey, parse_note, verify_checkpoint, verify_consistency};
+use verifier::{
+    Checkpoint, KeyKind, Note, VerifierKey, Verifiers, parse_note, verify_checkpoint, verify_consistency,
+    verify_note,
+};
 
 use crate::error::LogError;
 use crate::log::LockMode;
@@ -37,7 +40,8 @@ pub struct Cosigned {
     pub checkpoint: Checkpoint,
     /// The size this witness had cosigned before (0 if none).
     pub previous_size: u64,
-    /// The signed note with this witness's cosignature added.
+    /// The checkpoint with the log's signature that verified and this witness's cosignature
+    /// (the lines of other keys the log's checkpoint carried are left out): what is recorded.
     pub note: String,
 }
 
@@ -74,7 +78,8 @@ fn origin_file_name(origin: &str) -> String {
 
 /// Verifies the log's newest checkpoint with `log_key`, proves it consistent with the last
 /// checkpoint this witness cosigned for the origin (kept in `state_dir`), records it, and
-/// returns the note with a `cosignature/v1` by `witness` at time `now` added.
+/// returns the note with a `cosignature/v1` by `witness` at time `now` added. `on_wait` is
+/// called once if another witness process holds `state_dir`'s lock (this one waits for it).
 ///
 /// # Errors
 /// [`WitnessError::Refused`] on a bad signature, a rollback, a fork or a failed consistency
@@ -85,6 +90,7 @@ pub fn witness_cosign(
     fetch: &dyn Fetch,
     state_dir: &Path,
     now: u64,
+    on_wait: &mut dyn FnMut(),
 ) -> Result<Cosigned, WitnessError> {
     if witness.verifier.kind != KeyKind::CosignatureV1 {
         return Err(LogError::WrongKey(format!(
@@ -103,7 +109,7 @@ pub fn witness_cosign(
     })?;
     std::fs::create_dir_all(state_dir).map_err(|e| LogError::io("create", state_dir, e))?;
     // One witness process per state directory at a time.
-    let _lock = crate::log::lock(state_dir, LockMode::Wait, &mut || {})?;
+    let _lock = crate::log::lock(state_dir, LockMode::Wait, on_wait)?;
     let state_path: PathBuf = state_dir.join(origin_file_name(&new.checkpoint.origin));
     let (n, new_text) = (&new.checkpoint, String::from_utf8_lossy(&bytes).into_owned());
     let mut previous_size = 0;
@@ -159,13 +165,15 @@ pub fn witness_cosign(
             }
         }
     }
-    let mut note = parse_note(&bytes).map_err(|e| LogError::Verify(e.to_string()))?;
-    let sig = cosign(witness, &note.text, now).map_err(|e| LogError::Verify(e.to_string()))?;
-    note.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
-    note.signatures.push(sig);
-    let note = format_note(&note);
-    // Record (with the cosignature, as `witness serve` does) before releasing the cosignature:
-    // the witness must never cosign a fork of this.
+    let text = new.note.text;
+    let sig = cosign(witness, &text, now).map_err(|e| LogError::Verify(e.to_string()))?;
+    // The log's line that verified (one, even if repeated) and the cosignature, never the other
+    // lines the log's checkpoint carries: the state stays small and verifiable.
+    let log_line =
+        new.note.signatures.into_iter().find(|s| s.name == log_key.name && s.key_id == log_key.key_id);
+    let note = format_note(&Note { text, signatures: log_line.into_iter().chain([sig]).collect() });
+    // Record (as `witness serve` does) before releasing the cosignature: the witness must
+    // never cosign a fork of this.
     write_atomic(&state_path, note.as_bytes(), true)?;
     sync_dir(state_dir)?;
     Ok(Cosigned { checkpoint: new.checkpoint, previous_size, note })
@@ -185,8 +193,9 @@ pub fn cosign_log_dir(
     now: u64,
     mode: LockMode,
 ) -> Result<Cosigned, WitnessError> {
-    let c = witness_cosign(witness, log_key, &crate::DirFetch(dir.to_path_buf()), state_dir, now)?;
-    add_cosignature(dir, &c.note, mode)?;
+    let c =
+        witness_cosign(witness, log_key, &crate::DirFetch(dir.to_path_buf()), state_dir, now, &mut || {})?;
+    add_cosignature(dir, &c.note, &witness.verifier, mode)?;
     Ok(c)
 }
 
@@ -202,40 +211,64 @@ pub fn cosign_open_log(
     now: u64,
 ) -> Result<Cosigned, WitnessError> {
     let dir = log.dir();
-    let c = witness_cosign(witness, log.verifier_key(), &crate::DirFetch(dir.to_path_buf()), state_dir, now)?;
-    merge_cosignature(dir, &c.note)?;
+    let c = witness_cosign(
+        witness,
+        log.verifier_key(),
+        &crate::DirFetch(dir.to_path_buf()),
+        state_dir,
+        now,
+        &mut || {},
+    )?;
+    merge_cosignature(dir, &c.note, &witness.verifier)?;
     Ok(c)
 }
 
-/// Writes a cosigned checkpoint back into a local log, if the log still serves the same
-/// checkpoint (else an append happened meanwhile and the cosignature is simply not added).
-/// Returns whether it was written.
+/// Adds `witness`'s cosignature from `cosigned` to a local log's checkpoint, if the log still
+/// serves the same checkpoint (else an append happened meanwhile and the cosignature is simply
+/// not added). Returns whether it was written. Only that one line is taken, and only if it
+/// verifies; it replaces any line the checkpoint held for that key. Other lines of `cosigned`
+/// are ignored.
 ///
 /// # Errors
-/// [`LogError`] on I/O failure or if `cosigned` is not a note.
-pub fn add_cosignature(dir: &Path, cosigned: &str, mode: LockMode) -> Result<bool, LogError> {
+/// [`LogError`] on I/O failure, if `cosigned` is not a note, or if it does not carry exactly
+/// one line by `witness` that verifies (nothing is written).
+pub fn add_cosignature(
+    dir: &Path,
+    cosigned: &str,
+    witness: &VerifierKey,
+    mode: LockMode,
+) -> Result<bool, LogError> {
     let _lock = crate::log::lock(dir, mode, &mut || {})?;
-    merge_cosignature(dir, cosigned)
+    merge_cosignature(dir, cosigned, witness)
 }
 
 /// [`add_cosignature`] for a log this process holds open (and so locked).
 ///
 /// # Errors
 /// As [`add_cosignature`].
-pub fn add_cosignature_to_open_log(log: &crate::log::Log, cosigned: &str) -> Result<bool, LogError> {
-    merge_cosignature(log.dir(), cosigned)
+pub fn add_cosignature_to_open_log(
+    log: &crate::log::Log,
+    cosigned: &str,
+    witness: &VerifierKey,
+) -> Result<bool, LogError> {
+    merge_cosignature(log.dir(), cosigned, witness)
 }
 
 /// [`add_cosignature`] for a caller that holds the log's lock (the guard from [`crate::lock_dir`]).
 ///
 /// # Errors
 /// As [`add_cosignature`].
-pub fn add_cosignature_locked(dir: &Path, _lock: &std::fs::File, cosigned: &str) -> Result<bool, LogError> {
-    merge_cosignature(dir, cosigned)
+pub fn add_cosignature_locked(
+    dir: &Path,
+    _lock: &std::fs::File,
+    cosigned: &str,
+    witness: &VerifierKey,
+) -> Result<bool, LogError> {
+    merge_cosignature(dir, cosigned, witness)
 }
 
 /// [`add_cosignature`] for a caller that holds the log's lock.
-fn merge_cosignature(dir: &Path, cosigned: &str) -> Result<bool, LogError> {
+fn merge_cosignature(dir: &Path, cosigned: &str, witness: &VerifierKey) -> Result<bool, LogError> {
     let path = dir.join("checkpoint");
     let current = std::fs::read(&path).map_err(|e| LogError::io("read", &path, e))?;
     let cur = parse_note(&current).map_err(|e| LogError::Verify(e.to_string()))?;
@@ -243,17 +276,23 @@ fn merge_cosignature(dir: &Path, cosigned: &str) -> Result<bool, LogError> {
     if cur.text != new.text {
         return Ok(false);
     }
-    // Keep every signature already there and add the new ones.
+    let is_witness = |s: &verifier::NoteSignature| s.name == witness.name && s.key_id == witness.key_id;
+    let mine: Vec<_> = new.signatures.into_iter().filter(is_witness).collect();
+    let [line] = <[_; 1]>::try_from(mine).map_err(|m| {
+        LogError::Verify(format!(
+            "expected exactly one cosignature line by {}, not {}",
+            witness.label(),
+            m.len()
+        ))
+    })?;
+    let verifiers = Verifiers::new(vec![witness.clone()]).map_err(|e| LogError::Verify(e.to_string()))?;
+    verify_note(&Note { text: cur.text.clone(), signatures: vec![line.clone()] }, &verifiers).map_err(
+        |e| LogError::Verify(format!("the cosignature by {} does not verify: {e}", witness.label())),
+    )?;
+    // Keep every other signature already there; exactly one line for this key, the new one.
     let mut merged = cur.clone();
-    for s in new.signatures {
-        if !merged.signatures.iter().any(|m| m.name == s.name && m.key_id == s.key_id) {
-            merged.signatures.push(s);
-        } else if let Some(m) =
-            merged.signatures.iter_mut().find(|m| m.name == s.name && m.key_id == s.key_id)
-        {
-            *m = s;
-        }
-    }
+    merged.signatures.retain(|s| !is_witness(s));
+    merged.signatures.push(line);
     write_atomic(&path, format_note(&merged).as_bytes(), true)?;
     sync_dir(dir)?;
     Ok(true)
@@ -295,38 +334,121 @@ mod tests {
         drop(Log::init(&dir, log_key()).unwrap());
         append(&dir, 0, 300, "e");
         let fetch = DirFetch(dir.clone());
-        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_000).unwrap();
+        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_000, &mut || {})
+            .unwrap();
         assert_eq!((c.previous_size, c.checkpoint.size), (0, 300));
-        assert!(add_cosignature(&dir, &c.note, LockMode::Fail).unwrap());
+        assert!(add_cosignature(&dir, &c.note, &witness().verifier, LockMode::Fail).unwrap());
         let bytes = std::fs::read(dir.join("checkpoint")).unwrap();
         verifier::verify_checkpoint_with_policy(&bytes, &policy()).unwrap();
 
         append(&dir, 300, 10, "e");
-        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_100).unwrap();
+        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_100, &mut || {})
+            .unwrap();
         assert_eq!((c.previous_size, c.checkpoint.size), (300, 310));
 
         // A fork: the same key signs a different history of a larger size.
         let forked = root.path().join("fork");
         drop(Log::init(&forked, log_key()).unwrap());
         append(&forked, 0, 320, "x");
-        let e =
-            witness_cosign(&witness(), &log_key().verifier, &DirFetch(forked.clone()), &state, 1_800_000_200)
-                .unwrap_err();
+        let e = witness_cosign(
+            &witness(),
+            &log_key().verifier,
+            &DirFetch(forked.clone()),
+            &state,
+            1_800_000_200,
+            &mut || {},
+        )
+        .unwrap_err();
         assert!(matches!(e, WitnessError::Refused { ref reason, .. } if reason.starts_with("fork")), "{e}");
         // A rollback: an older checkpoint.
         let old = root.path().join("old");
         drop(Log::init(&old, log_key()).unwrap());
         append(&old, 0, 300, "e");
-        let e = witness_cosign(&witness(), &log_key().verifier, &DirFetch(old), &state, 1_800_000_300)
-            .unwrap_err();
+        let e = witness_cosign(
+            &witness(),
+            &log_key().verifier,
+            &DirFetch(old),
+            &state,
+            1_800_000_300,
+            &mut || {},
+        )
+        .unwrap_err();
         assert!(
             matches!(e, WitnessError::Refused { ref reason, .. } if reason.starts_with("rollback")),
             "{e}"
         );
         // Same size, different root.
-        let e = witness_cosign(&witness(), &log_key().verifier, &DirFetch(forked), &state, 1_800_000_400);
+        let e = witness_cosign(
+            &witness(),
+            &log_key().verifier,
+            &DirFetch(forked),
+            &state,
+            1_800_000_400,
+            &mut || {},
+        );
         assert!(e.is_err());
         // The honest log still gets cosigned.
-        witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_500).unwrap();
+        witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_500, &mut || {}).unwrap();
+    }
+
+    /// The log's checkpoint carries 100 signature lines (the log's, 98 by unknown keys, one
+    /// forged under the witness's own name): the state and the returned note keep only the
+    /// log's verified line and the cosignature, so the next run reads the state back.
+    #[test]
+    fn only_verified_lines_are_recorded() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, state) = (root.path().join("log"), root.path().join("state"));
+        drop(Log::init(&dir, log_key()).unwrap());
+        append(&dir, 0, 20, "e");
+        let mut note = parse_note(&std::fs::read(dir.join("checkpoint")).unwrap()).unwrap();
+        let log_sig = note.signatures[0].clone();
+        for i in 0..98 {
+            note.signatures
+                .push(verifier::NoteSignature { name: format!("junk{i}.example"), ..log_sig.clone() });
+        }
+        let mut forged = cosign(&witness(), &note.text, 1_700_000_000).unwrap();
+        forged.signature[10] ^= 1;
+        note.signatures.push(forged);
+        std::fs::write(dir.join("checkpoint"), format_note(&note)).unwrap();
+        let fetch = DirFetch(dir.clone());
+        let c = witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_000, &mut || {})
+            .unwrap();
+        let stored = std::fs::read(witness_state_path(&state, "example.com/wlog")).unwrap();
+        for n in [stored.as_slice(), c.note.as_bytes()] {
+            let n = parse_note(n).unwrap();
+            let names: Vec<&str> = n.signatures.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["example.com/wlog", "witness.example/w"]);
+        }
+        verifier::verify_checkpoint_with_policy(&stored, &policy()).unwrap();
+        append(&dir, 20, 5, "e");
+        witness_cosign(&witness(), &log_key().verifier, &fetch, &state, 1_800_000_100, &mut || {}).unwrap();
+    }
+
+    /// A cosignature line that does not verify never replaces the one the checkpoint holds,
+    /// and a note with two lines for the witness key is refused.
+    #[test]
+    fn merging_never_replaces_a_line_with_an_unverified_one() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, state) = (root.path().join("log"), root.path().join("state"));
+        drop(Log::init(&dir, log_key()).unwrap());
+        append(&dir, 0, 7, "e");
+        let c = witness_cosign(
+            &witness(),
+            &log_key().verifier,
+            &DirFetch(dir.clone()),
+            &state,
+            1_800_000_000,
+            &mut || {},
+        )
+        .unwrap();
+        assert!(add_cosignature(&dir, &c.note, &witness().verifier, LockMode::Fail).unwrap());
+        let good = std::fs::read(dir.join("checkpoint")).unwrap();
+        verifier::verify_checkpoint_with_policy(&good, &policy()).unwrap();
+        let mut bad = parse_note(c.note.as_bytes()).unwrap();
+        let last = bad.signatures[1].signature.len() - 1;
+        bad.signatures[1].signature[last] ^= 1;
+        assert!(add_cosignature(&dir, &format_note(&bad), &witness().verifier, LockMode::Fail).is_err());
+        assert_eq!(std::fs::read(dir.join("checkpoint")).unwrap(), good);
+        verifier::verify_checkpoint_with_policy(&good, &policy()).unwrap();
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tlog::{DirFetch, FetchTiles, LockMode, Log, LogError};
 use verifier::write::format_note;
-use verifier::{Checkpoint, Note, Policy, PolicyWitness, Verifiers, parse_note, verify_note};
+use verifier::{Checkpoint, Note, Policy, PolicyWitness, VerifierKey, Verifiers, parse_note, verify_note};
 
 use crate::request::{AddCheckpointRequest, MAX_REQUEST_SIZE, parse_decimal};
 use crate::server::SIZE_CONTENT_TYPE;
@@ -207,13 +207,16 @@ fn write_sizes(dir: &Path, sizes: &BTreeMap<String, u64>) {
     let _ = tlog::write_file_atomic(&dir.join(SIZES_FILE), text.as_bytes(), false);
 }
 
+/// Adds the cosignature line by the key in a cosigned note to the log's checkpoint.
+type Attach<'a> = dyn Fn(&str, &VerifierKey) -> Result<bool, LogError> + 'a;
+
 /// The log's checkpoint being sent, and how to attach a cosignature to it.
 struct Sending<'a> {
     signed: &'a [u8],
     cp: &'a Checkpoint,
     text: &'a str,
     tiles: &'a FetchTiles<'a>,
-    attach: &'a dyn Fn(&str) -> Result<bool, LogError>,
+    attach: &'a Attach<'a>,
 }
 
 /// Sends the checkpoint to one witness (retrying once after a 409), verifies its answer and
@@ -257,11 +260,15 @@ fn submit_one(
     if verified.iter().any(|v| v.timestamp == Some(0)) {
         return Err(bad("its timestamp is zero".to_owned()));
     }
-    // Lines by keys the policy does not name for this witness are ignored (tlog-witness).
-    let mine =
+    // Lines by keys the policy does not name for this witness are ignored (tlog-witness); of
+    // its key exactly one line is taken, the one that verified.
+    let mine: Vec<_> =
         note.signatures.into_iter().filter(|s| s.name == w.key.name && s.key_id == w.key.key_id).collect();
+    if mine.len() != 1 {
+        return Err(bad(format!("its answer carries {} lines for its key; expected one", mine.len())));
+    }
     let cosigned = format_note(&Note { text: text.to_owned(), signatures: mine });
-    match attach(&cosigned) {
+    match attach(&cosigned, &w.key) {
         Ok(true) => Ok(()),
         Ok(false) => Err(WitnessFailure::Attach("the log's checkpoint changed meanwhile".to_owned())),
         Err(e) => Err(WitnessFailure::Attach(e.to_string())),
@@ -273,7 +280,7 @@ fn gather(
     dir: &Path,
     policy: &Policy,
     client: &Client,
-    attach: &dyn Fn(&str) -> Result<bool, LogError>,
+    attach: &Attach<'_>,
 ) -> Result<GatherReport, GatherError> {
     let path = dir.join("checkpoint");
     let read =
@@ -322,7 +329,7 @@ pub fn witness_log_dir(
     mode: LockMode,
 ) -> Result<GatherReport, GatherError> {
     let lock = tlog::lock_dir(dir, mode, &mut || {})?;
-    gather(dir, policy, client, &|note| tlog::add_cosignature_locked(dir, &lock, note))
+    gather(dir, policy, client, &|note, key| tlog::add_cosignature_locked(dir, &lock, note, key))
 }
 
 /// [`witness_log_dir`] for a log this process holds open (the issuer's).
@@ -330,7 +337,7 @@ pub fn witness_log_dir(
 /// # Errors
 /// As [`witness_log_dir`].
 pub fn witness_open_log(log: &Log, policy: &Policy, client: &Client) -> Result<GatherReport, GatherError> {
-    gather(log.dir(), policy, client, &|note| tlog::add_cosignature_to_open_log(log, note))
+    gather(log.dir(), policy, client, &|note, key| tlog::add_cosignature_to_open_log(log, note, key))
 }
 
 /// The witnesses of a policy reached over HTTP, for [`tlog::RemoteWitnesses`] (the issuer's

@@ -1,11 +1,11 @@
-//! The witness's HTTP interface (axum): `POST /add-checkpoint`, a body limit and a request
-//! timeout around [`Witness::add_checkpoint`].
+//! The witness's HTTP interface (axum routes, served by hyper's HTTP/1.1 connections):
+//! `POST /add-checkpoint`, a body limit, a header deadline, a request timeout and a
+//! connection cap around [`Witness::add_checkpoint`].
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -20,97 +20,18 @@ use crate::server::{AddCheckpointError, SIZE_CONTENT_TYPE, Witness};
 
 /// How long one request may take, from its headers to the answer (else 408).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// A connection that sends nothing for this long is closed (slow or stalled clients, and idle
-/// keep-alive connections); longer than [`REQUEST_TIMEOUT`], so an answer is never cut off.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+/// A connection must deliver a request's complete headers within this long of starting to
+/// read them (a new or idle keep-alive connection included), however slowly bytes trickle
+/// in; else it is closed without an answer (slow-header clients, idle connections).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many connections are served at once; one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// On shutdown, connections still open are given this long to finish, then dropped.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// A TCP connection closed after [`IDLE_TIMEOUT`] without a byte from the client.
-struct IdleTimeout {
-    io: tokio::net::TcpStream,
-    idle: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl tokio::io::AsyncRead for IdleTimeout {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.io).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    let next = tokio::time::Instant::now() + IDLE_TIMEOUT;
-                    self.idle.as_mut().reset(next);
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Pending => match self.idle.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "the client sent nothing for too long",
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
-            other => other,
-        }
-    }
-}
-
-impl tokio::io::AsyncWrite for IdleTimeout {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-}
-
-/// A listener whose connections close when idle ([`IdleTimeout`]).
-struct IdleListener(tokio::net::TcpListener);
-
-impl axum::serve::Listener for IdleListener {
-    type Io = IdleTimeout;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (IdleTimeout, SocketAddr) {
-        loop {
-            match self.0.accept().await {
-                Ok((io, addr)) => {
-                    let idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
-                    return (IdleTimeout { io, idle }, addr);
-                }
-                // Out of file descriptors and the like: wait a little rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
+/// The answer to a connection over [`MAX_CONNECTIONS`].
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
 
 fn text(status: u16, content_type: &'static str, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -174,17 +95,62 @@ pub fn router(witness: Arc<Witness>) -> axum::Router {
         .layer(axum::middleware::from_fn(with_timeout))
 }
 
-/// Serves [`router`] on `listener` until `shutdown` completes; a connection idle for
-/// [`IDLE_TIMEOUT`] is closed.
+/// Serves [`router`] on `listener` (HTTP/1.1) until `shutdown` completes, then gives open
+/// connections [`SHUTDOWN_GRACE`] to finish. Headers must arrive within [`HEADER_TIMEOUT`],
+/// at most [`MAX_CONNECTIONS`] are served at once.
 ///
 /// # Errors
-/// The listener's I/O errors.
+/// None at present: accept errors (out of file descriptors and the like) are waited out.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     witness: Arc<Witness>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(IdleListener(listener), router(witness)).with_graceful_shutdown(shutdown).await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    enum Next {
+        Conn(std::io::Result<(tokio::net::TcpStream, SocketAddr)>),
+        Stop,
+    }
+    let app = router(witness);
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let next = std::future::poll_fn(|cx| {
+            if shutdown.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Next::Stop);
+            }
+            listener.poll_accept(cx).map(Next::Conn)
+        })
+        .await;
+        let io = match next {
+            Next::Stop => break,
+            Next::Conn(Ok((io, _))) => io,
+            // Out of file descriptors and the like: wait a little rather than spin.
+            Next::Conn(Err(_)) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            // A best effort: the socket's send buffer is empty, so this fits at once.
+            let _ = io.try_write(BUSY);
+            continue;
+        };
+        let conn = builder
+            .serve_connection(TokioIo::new(io), hyper_util::service::TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Connections still open after the grace period are dropped with the runtime.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    Ok(())
 }
 
 /// A witness served on a thread of its own (the demo's, tests'): stops when dropped.

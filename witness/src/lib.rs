@@ -32,7 +32,9 @@ pub use crate::client::{
     witness_log_dir, witness_open_log,
 };
 #[cfg(feature = "http")]
-pub use crate::http::{IDLE_TIMEOUT, REQUEST_TIMEOUT, Running, router, serve, spawn};
+pub use crate::http::{
+    HEADER_TIMEOUT, MAX_CONNECTIONS, REQUEST_TIMEOUT, Running, SHUTDOWN_GRACE, router, serve, spawn,
+};
 pub use crate::loglist::{KnownLog, LogListError, MAX_LOG_LIST_SIZE, parse_log_list};
 pub use crate::request::{AddCheckpointRequest, MAX_PROOF_LINES, MAX_REQUEST_SIZE, RequestError};
 pub use crate::server::{AddCheckpointError, SIZE_CONTENT_TYPE, SetupError, Witness};

@@ -10,7 +10,8 @@ use std::sync::{Mutex, PoisonError};
 use tlog::{LockMode, LogError};
 use verifier::write::{SignerKey, cosign, format_note};
 use verifier::{
-    Checkpoint, Hash, KeyKind, Note, NoteError, Verifiers, parse_checkpoint, parse_note, verify_note,
+    Checkpoint, Hash, KeyKind, Note, NoteError, NoteSignature, Verifiers, parse_checkpoint, parse_note,
+    verify_note,
 };
 
 use crate::loglist::KnownLog;
@@ -18,6 +19,9 @@ use crate::request::AddCheckpointRequest;
 
 /// The content type of a 409 answer's body (the witness's size and a newline).
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
+
+/// The longest file name common file systems allow (ext4, APFS, NTFS: 255 bytes).
+const MAX_FILE_NAME: usize = 255;
 
 /// Why a witness could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,16 @@ pub enum SetupError {
     /// Another witness process uses the state directory.
     #[error("another witness is running with the state directory {} (its .lock is held); stop it first", .0.display())]
     Locked(PathBuf),
+    /// A log list origin too long to name its state file (docs/formats.md, "Witness state").
+    #[error(
+        "log list origin {origin:?}: too long, its state file name would be {len} bytes (at most 255); shorten the origin or remove the entry"
+    )]
+    OriginTooLong {
+        /// The origin.
+        origin: String,
+        /// The length of the file name it would need.
+        len: usize,
+    },
     /// A state file cannot be read back.
     #[error("witness state {}: {detail}; move it away only if you know which checkpoint this witness last cosigned", path.display())]
     CorruptState {
@@ -122,8 +136,14 @@ fn read_state(state_dir: &Path, origin: &str) -> Result<Option<Checkpoint>, Stri
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("couldn't read {}: {e}", path.display())),
     };
-    let note = parse_note(&bytes).map_err(|e| e.to_string())?;
-    let c = parse_checkpoint(&note.text).map_err(|e| e.to_string())?;
+    // Only the checkpoint text is read: the signature lines do not matter here.
+    let text = bytes
+        .windows(2)
+        .rposition(|w| w == b"\n\n")
+        .map(|at| &bytes[..=at])
+        .ok_or("not a signed note (no blank line before the signatures)")?;
+    let text = std::str::from_utf8(text).map_err(|_| "the checkpoint is not UTF-8".to_owned())?;
+    let c = parse_checkpoint(text).map_err(|e| e.to_string())?;
     if c.origin != origin {
         return Err(format!("it holds a checkpoint of origin {:?}", c.origin));
     }
@@ -165,6 +185,11 @@ impl Witness {
         for (origin, keys) in by_origin {
             let verifiers = Verifiers::new(keys)
                 .map_err(|e| SetupError::Keys { origin: origin.clone(), reason: e.to_string() })?;
+            let path = tlog::witness_state_path(state_dir, &origin);
+            let len = path.file_name().map_or(0, |n| n.len());
+            if len > MAX_FILE_NAME {
+                return Err(SetupError::OriginTooLong { origin, len });
+            }
             read_state(state_dir, &origin).map_err(|detail| SetupError::CorruptState {
                 path: tlog::witness_state_path(state_dir, &origin),
                 detail,
@@ -200,13 +225,13 @@ impl Witness {
         let note = parse_note(&req.checkpoint).map_err(|e| E::BadRequest(format!("checkpoint: {e}")))?;
         let cp = parse_checkpoint(&note.text).map_err(|e| E::BadRequest(e.to_string()))?;
         let known = self.logs.get(&cp.origin).ok_or_else(|| E::UnknownOrigin(cp.origin.clone()))?;
-        match verify_note(&note, &known.verifiers) {
-            Ok(_) => {}
+        let verified = match verify_note(&note, &known.verifiers) {
+            Ok(v) => v,
             Err(e @ (NoteError::InvalidSignature { .. } | NoteError::NoTrustedSignature { .. })) => {
                 return Err(E::Forbidden(e.to_string()));
             }
             Err(e) => return Err(E::BadRequest(e.to_string())),
-        }
+        };
         if req.old_size > cp.size {
             return Err(E::OldSizeTooLarge { old: req.old_size, size: cp.size });
         }
@@ -237,13 +262,23 @@ impl Witness {
             )));
         }
         let sig = cosign(&self.key, &note.text, now).map_err(|e| E::Internal(e.to_string()))?;
-        // Recorded with this cosignature (served to monitors), durably (fsync, rename,
-        // directory fsync), before the cosignature leaves. The same size again keeps the
-        // record, and the cosignature it already holds.
+        // Recorded durably (fsync, rename, directory fsync) before the cosignature leaves:
+        // the checkpoint text, one line per log key that verified, and this cosignature (served
+        // to monitors); never the request's other lines, so the record stays small and
+        // verifiable whatever was sent. The same size again keeps the record, and the
+        // cosignature it already holds.
         if stored.is_none_or(|c| c.size != cp.size) {
-            let mut record = note.clone();
-            record.signatures.retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
-            record.signatures.push(sig.clone());
+            let mut signatures: Vec<NoteSignature> = Vec::new();
+            for s in &note.signatures {
+                let by_log = verified.iter().any(|v| v.name == s.name && v.key_id == s.key_id);
+                let own = s.name == sig.name && s.key_id == sig.key_id;
+                let seen = signatures.iter().any(|k| k.name == s.name && k.key_id == s.key_id);
+                if by_log && !own && !seen {
+                    signatures.push(s.clone());
+                }
+            }
+            signatures.push(sig.clone());
+            let record = Note { text: note.text.clone(), signatures };
             tlog::write_file_atomic(
                 &tlog::witness_state_path(&self.state_dir, &cp.origin),
                 format_note(&record).as_bytes(),

@@ -198,8 +198,14 @@ fn a_fork_is_refused_and_the_state_is_unchanged_and_survives_a_restart() {
     w.add_checkpoint(&h.request(20, 40), NOW).unwrap();
     // The CLI's one-shot `witness cosign` reads the same state file.
     drop(w);
-    let e =
-        tlog::witness_cosign(&witness_key(1), &log_key().verifier, &DirFetch(fork.dir.clone()), &state, NOW);
+    let e = tlog::witness_cosign(
+        &witness_key(1),
+        &log_key().verifier,
+        &DirFetch(fork.dir.clone()),
+        &state,
+        NOW,
+        &mut || {},
+    );
     assert!(e.is_err());
 }
 
@@ -458,7 +464,7 @@ fn status_codes_over_http() {
     assert_eq!(agent.get(format!("{}/{other}/checkpoint", w.url())).call().unwrap().status().as_u16(), 404);
 }
 
-/// A client that connects and sends nothing is disconnected after the idle timeout.
+/// A client that connects and sends nothing is disconnected after the header timeout.
 #[test]
 fn an_idle_connection_is_closed() {
     use std::io::Read as _;
@@ -469,15 +475,15 @@ fn an_idle_connection_is_closed() {
     )
     .unwrap();
     let mut s = std::net::TcpStream::connect(w.addr()).unwrap();
-    s.set_read_timeout(Some(witness::IDLE_TIMEOUT + Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(witness::HEADER_TIMEOUT + Duration::from_secs(10))).unwrap();
     let start = std::time::Instant::now();
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "closed without an answer");
     let took = start.elapsed();
     assert!(
-        took >= witness::IDLE_TIMEOUT - Duration::from_secs(1)
-            && took < witness::IDLE_TIMEOUT + Duration::from_secs(5),
+        took >= witness::HEADER_TIMEOUT - Duration::from_secs(1)
+            && took < witness::HEADER_TIMEOUT + Duration::from_secs(5),
         "{took:?}"
     );
 }
@@ -581,4 +587,180 @@ fn a_log_listed_with_another_origin_is_witnessed_under_that_origin_only() {
     };
     w.add_checkpoint(&signed("go.sum database tree"), NOW).unwrap();
     assert_eq!(status(&w.add_checkpoint(&signed("sum.golang.org"), NOW)), 404);
+}
+
+fn origin_hash(origin: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(origin.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A checkpoint carrying 100 signature lines (the parse limit): the log's, repeated, 97 by
+/// unknown keys and one forged under another witness's name and key ID. It is cosigned, but
+/// only the log's verified line and the witness's cosignature are recorded: the next request
+/// is answered, the witness restarts, and its monitoring checkpoint verifies for a policy
+/// naming the witness whose line was forged.
+#[test]
+fn a_request_with_a_hundred_signature_lines_records_only_the_verified_ones() {
+    let t = tempfile::tempdir().unwrap();
+    let h = History::new(&t.path().join("log"), "e", &[5, 17]);
+    let state = t.path().join("state");
+    let mut note = verifier::parse_note(&h.checkpoint(5)).unwrap();
+    let log_sig = note.signatures[0].clone();
+    note.signatures.push(log_sig.clone());
+    for i in 0..97 {
+        note.signatures.push(verifier::NoteSignature { name: format!("junk{i}.example"), ..log_sig.clone() });
+    }
+    let other_text = verifier::parse_note(&h.checkpoint(17)).unwrap().text;
+    note.signatures.push(verifier::write::cosign(&witness_key(2), &other_text, NOW).unwrap());
+    assert_eq!(note.signatures.len(), 100);
+    let body = AddCheckpointRequest {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: verifier::write::format_note(&note).into_bytes(),
+    }
+    .to_bytes();
+    let w = Witness::open(witness_key(1), &state, &known()).unwrap();
+    w.add_checkpoint(&body, NOW).unwrap();
+    let served = w.latest_checkpoint(&origin_hash("example.com/log")).unwrap().unwrap();
+    let stored = verifier::parse_note(&served).unwrap();
+    let names: Vec<&str> = stored.signatures.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["example.com/log", "witness.example/w1"]);
+    let policy = policy_for(&[(1, None), (2, None)], "group g any w1 w2\nquorum g\n");
+    verifier::verify_checkpoint_with_policy(&served, &policy).unwrap();
+    drop(w);
+    let w = Witness::open(witness_key(1), &state, &known()).unwrap();
+    w.add_checkpoint(&h.request(5, 17), NOW).unwrap();
+}
+
+/// A fake witness answering one `add-checkpoint` with `lines` (HTTP 200).
+fn fake_answer(lines: &str) -> String {
+    let a = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{lines}", lines.len());
+    fake_witness(Some(Box::leak(a.into_bytes().into_boxed_slice())))
+}
+
+/// A witness answering its valid cosignature twice, or followed by a corrupted one under its
+/// name and key ID (a man in the middle can add it on http://): that witness failed, named;
+/// the log's checkpoint is unchanged and still verifies.
+#[test]
+fn an_answer_with_two_lines_for_the_witness_key_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("log");
+    drop(Log::init(&dir, log_key()).unwrap());
+    grow(&dir, 0, 10);
+    let before = std::fs::read(dir.join("checkpoint")).unwrap();
+    let text = verifier::parse_note(&before).unwrap().text;
+    let sig = verifier::write::cosign(&witness_key(1), &text, NOW).unwrap();
+    let good =
+        verifier::write::format_note(&verifier::Note { text: text.clone(), signatures: vec![sig.clone()] })
+            [text.len() + 1..]
+            .to_owned();
+    let mut bad = sig.clone();
+    let last = bad.signature.len() - 1;
+    bad.signature[last] ^= 1;
+    let corrupt = verifier::write::format_note(&verifier::Note { text: text.clone(), signatures: vec![bad] })
+        [text.len() + 1..]
+        .to_owned();
+    for answer in [format!("{good}{good}"), format!("{good}{corrupt}")] {
+        let policy = policy_for(&[(1, Some(fake_answer(&answer)))], "quorum w1\n");
+        let r = witness::witness_log_dir(&dir, &policy, &Client::new(Duration::from_secs(5)), LockMode::Fail)
+            .unwrap();
+        assert!(
+            matches!(r.results[0].outcome, Err(WitnessFailure::BadCosignature { .. })),
+            "{answer}: {:?}",
+            r.results[0].outcome
+        );
+        assert!(r.failures().starts_with("w1:"), "{}", r.failures());
+        assert!(r.quorum.is_err());
+        let now = std::fs::read(dir.join("checkpoint")).unwrap();
+        assert_eq!(now, before, "{answer}");
+        verifier::verify_checkpoint(&now, &log_key().verifier).unwrap();
+    }
+}
+
+/// A client sending its headers a byte a second is cut off by the header deadline; a witness
+/// with such a client connected stops promptly.
+#[test]
+fn a_slow_header_client_is_cut_off_and_does_not_delay_stop() {
+    use std::io::{Read as _, Write as _};
+    const HEADER_DEADLINE: Duration = witness::HEADER_TIMEOUT;
+    let t = tempfile::tempdir().unwrap();
+    let w = witness::spawn(
+        Witness::open(witness_key(1), &t.path().join("s"), &known()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let slow = |addr| {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"POST /add-checkpoint HTTP/1.1\r\nHost: w\r\n").unwrap();
+        let mut writer = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..40 {
+                std::thread::sleep(Duration::from_secs(1));
+                if writer.write_all(b"X").is_err() {
+                    break;
+                }
+            }
+        });
+        s
+    };
+    let mut s = slow(w.addr());
+    s.set_read_timeout(Some(HEADER_DEADLINE + Duration::from_secs(5))).unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf);
+    let took = start.elapsed();
+    eprintln!("slow-header client cut off after {took:?}: {n:?}");
+    assert!(
+        n.is_ok() && took < HEADER_DEADLINE + Duration::from_secs(3),
+        "{took:?}: {n:?} {:?}",
+        String::from_utf8_lossy(&buf)
+    );
+
+    let _s2 = slow(w.addr());
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = std::time::Instant::now();
+    w.stop().unwrap();
+    let took = start.elapsed();
+    eprintln!("stop() with a slow-header client connected took {took:?}");
+    assert!(took < witness::SHUTDOWN_GRACE + Duration::from_secs(2), "stop took {took:?}");
+}
+
+/// A log list entry whose state file name would exceed 255 bytes is refused at start, named.
+#[test]
+fn an_origin_too_long_for_a_state_file_name_is_refused_at_start() {
+    let t = tempfile::tempdir().unwrap();
+    let origin = format!("example.com/{}", "a/".repeat(100));
+    let logs = vec![KnownLog { key: log_key().verifier, origin: origin.clone() }];
+    let e = Witness::open(witness_key(1), &t.path().join("s"), &logs).unwrap_err();
+    assert!(matches!(e, SetupError::OriginTooLong { .. }), "{e}");
+    assert!(e.to_string().contains("too long") && e.to_string().contains("example.com/a/a/"), "{e}");
+}
+
+/// Connections over the cap are answered 503 and closed; the witness still answers once the
+/// held connections are gone.
+#[test]
+fn connections_over_the_cap_get_503() {
+    use std::io::{Read as _, Write as _};
+    let t = tempfile::tempdir().unwrap();
+    let w = witness::spawn(
+        Witness::open(witness_key(1), &t.path().join("s"), &known()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let held: Vec<_> =
+        (0..witness::MAX_CONNECTIONS).map(|_| std::net::TcpStream::connect(w.addr()).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut s = std::net::TcpStream::connect(w.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503 "), "{answer:?}");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut s = std::net::TcpStream::connect(w.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /nope HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 404 "), "{answer:?}");
 }
