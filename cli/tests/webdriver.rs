@@ -973,6 +973,26 @@ fn stop(server: &Kill, port: u16) {
     }
 }
 
+/// Serves `dir` on `port`, except that a request for `trust.json` gets no answer at all (the
+/// connection is dropped, by a panic in its handler): the site's host is unreachable for the
+/// trust list while the issuer's log (same host here, standing in for another origin) answers.
+async fn serve_all_but_trust_json(dir: &Path, port: u16) -> tokio::task::JoinHandle<()> {
+    let app = axum::Router::new()
+        .route(
+            "/trust.json",
+            axum::routing::get(|| async {
+                panic!("on purpose: the test's site drops the connection instead of answering trust.json")
+            }),
+        )
+        .fallback_service(tower_http::services::ServeDir::new(dir));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    wait_for_port(port);
+    task
+}
+
 /// The URLs the service worker's complete shell cache holds, once the page is controlled by it
 /// and the cache is complete (waits up to 60 s).
 async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
@@ -1004,8 +1024,8 @@ async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
     }
 }
 
-/// What the page shows for the first credential: (`data-verdict`, heading, the offline note,
-/// the advice, and each step's `data-check` → (class, text)).
+/// What the page shows for the first credential: (`data-verdict`, heading, the offline notes
+/// (one a line), the advice, and each step's `data-check` → (class, text)).
 async fn credential_shown(
     c: &fantoccini::Client,
 ) -> (String, String, String, String, Vec<(String, String, String)>) {
@@ -1014,7 +1034,14 @@ async fn credential_shown(
         Ok(e) => e.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let note = text("#result-0 .offline-note").await;
+    let notes = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .offline-note')].map(p => p.textContent).join('\\n')",
+            vec![],
+        )
+        .await
+        .expect("offline notes");
+    let note = notes.as_str().unwrap_or_default().to_owned();
     let advice = text("#result-0 .advice").await;
     let steps = c
         .execute(
@@ -1086,10 +1113,20 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     let offline = async || {
         let (v, word, note, advice, steps) = open(&valid).await;
         let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
-        assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{said}");
-        assert!(note.starts_with("Revocation: not checked — offline"), "{said}");
+        // The trust list is the saved copy too: that is said first, and the verdict is not
+        // valid for that alone (below, 3c).
+        assert_eq!(
+            (v.as_str(), word.as_str()),
+            ("unchecked", "Could not check that the issuer is still trusted"),
+            "{said}"
+        );
+        let notes: Vec<&str> = note.lines().collect();
+        assert_eq!(notes.len(), 2, "{said}");
+        assert!(notes[0].starts_with("Trust list: this browser's saved copy from 20"), "{said}");
+        assert!(notes[1].starts_with("Revocation: not checked — offline"), "{said}");
         assert!(
-            note.contains("issuer log last seen at 20") && note.contains(&format!("(size {seen_size})")),
+            notes[1].contains("issuer log last seen at 20")
+                && notes[1].contains(&format!("(size {seen_size})")),
             "{said}"
         );
         assert!(advice.contains("Reconnect"), "{said}");
@@ -1103,6 +1140,7 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
         }
         let rev = steps.iter().find(|(c, ..)| c == "revocation").expect("a revocation step");
         assert_eq!(rev.1, "unchecked", "{said}");
+        assert!(steps.iter().any(|(c, class, _)| c == "issuer" && class == "unchecked"), "{said}");
         // Never a stale status shown as current.
         assert!(steps.iter().all(|(.., text)| !text.contains(": not revoked")), "{said}");
         let trust = match c.find(Locator::Css(".offline-trust")).await {
@@ -1136,6 +1174,49 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     let said = offline().await;
     assert!(said.contains("this device is offline"), "{said}");
     c.issue_cmd(NetworkConditions { offline: false }).await.expect("network conditions");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+
+    // 3c. The site does not answer for trust.json but the issuer's log does (the site blocked
+    //     or down, the log elsewhere): the saved trust list is used and revocation passes
+    //     against the live log, yet the result is not valid: the site could not confirm the
+    //     issuer is still trusted. Every local check is still shown as passed.
+    stop(&server, port);
+    let blocked = serve_all_but_trust_json(&site_dir, port).await;
+    let (v, word, note, advice, steps) = open(&valid).await;
+    let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
+    eprintln!("site down, log up: {said}");
+    assert_eq!(
+        (v.as_str(), word.as_str()),
+        ("unchecked", "Could not check that the issuer is still trusted"),
+        "{said}"
+    );
+    assert!(
+        note.starts_with("Trust list: this browser's saved copy from 20")
+            && note.ends_with("the site could not be reached to confirm the issuer is still trusted"),
+        "{said}"
+    );
+    assert!(advice.contains("Reconnect"), "{said}");
+    assert!(
+        steps
+            .iter()
+            .any(|(c, class, text)| c == "revocation" && class == "pass" && text.contains(": not revoked")),
+        "{said}"
+    );
+    for check in
+        ["format", "issuer", "checkpoint-signature", "witness-quorum", "inclusion", "claims", "validity"]
+    {
+        assert!(steps.iter().any(|(c, class, _)| c == check && class == "pass"), "{check}: {said}");
+    }
+    assert!(steps.iter().any(|(c, class, _)| c == "issuer" && class == "unchecked"), "{said}");
+    blocked.abort();
+    let _ = blocked.await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "the test's site on port {port} did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let server = serve(&site_dir, port);
     let (v, ..) = open(&valid).await;
     assert_eq!(v, "valid");
 
@@ -1246,9 +1327,20 @@ async fn offline_use_works_from_a_sub_path() {
     c.goto("about:blank").await.expect("blank");
     c.goto(&valid).await.expect("goto");
     let (v, word, note, ..) = credential_shown(&c).await;
-    assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{note}");
+    assert_eq!(
+        (v.as_str(), word.as_str()),
+        ("unchecked", "Could not check that the issuer is still trusted"),
+        "{note}"
+    );
+    let notes: Vec<&str> = note.lines().collect();
     assert!(
-        note.starts_with("Revocation: not checked — offline") && note.contains("last seen at 20"),
+        notes.first().is_some_and(|n| n.starts_with("Trust list: this browser's saved copy from 20")),
+        "{note}"
+    );
+    assert!(
+        notes.get(1).is_some_and(
+            |n| n.starts_with("Revocation: not checked — offline") && n.contains("last seen at 20")
+        ),
         "{note}"
     );
     c.close().await.expect("close");
