@@ -40,27 +40,44 @@ fn credential_check_noun(check: Check) -> &'static str {
     }
 }
 
-/// Marks a credential's report checked against this browser's saved copy of the site's trust
-/// list (the service worker's, used when the site did not answer), saved at `saved_at` (POSIX
-/// seconds): the site could not confirm that the issuer is still trusted (it may have dropped
-/// it since, after a key compromise), so a passed `issuer` step is followed by an
-/// [`Outcome::Unchecked`] one with [`Finding::Offline`], and the verdict is never valid. Fail
-/// closed: whatever revocation said, and whether or not the issuer has a log. Every other step
-/// stays as checked.
+/// The plain statement for a result checked against this browser's saved copy of the site's
+/// trust list, saved at `saved_at` (POSIX seconds): `party` is "issuer" or "publisher".
+pub fn saved_trust_detail(saved_at: i64, party: &str) -> String {
+    format!(
+        "trust list: this browser's saved copy from {}; the site could not be reached to confirm the {party} is still trusted",
+        verifier::format_time(saved_at)
+    )
+}
+
+/// [`saved_trust_detail`] as a sentence shown above the steps ("Trust list: …").
+pub fn saved_trust_note(saved_at: i64, party: &str) -> String {
+    let d = saved_trust_detail(saved_at, party);
+    d.strip_prefix("trust list: ").map_or(d.clone(), |rest| format!("Trust list: {rest}"))
+}
+
+/// Marks a report (a credential's, or a row proof's) checked against this browser's saved copy
+/// of the site's trust list (the service worker's, used when the site did not answer), saved at
+/// `saved_at` (POSIX seconds): the site could not confirm that the issuer or publisher is still
+/// trusted (it may have dropped it since, after a key compromise), so a passed `issuer` or
+/// `publisher` step is followed by an [`Outcome::Unchecked`] one with [`Finding::Offline`], and
+/// the verdict is never valid. Fail closed: whatever revocation said, and whether or not the
+/// issuer has a log. Every other step stays as checked.
 pub fn saved_trust_list(report: &mut Report, saved_at: i64) {
-    let Some(i) = report.steps.iter().position(|s| s.check == Check::Issuer && s.outcome == Outcome::Pass)
-    else {
-        // The issuer was not trusted (or the bundle did not parse): the verdict is not valid
-        // already, and the page's banner says which trust list was used.
+    let trusted =
+        |s: &Step| matches!(s.check, Check::Issuer | Check::Publisher) && s.outcome == Outcome::Pass;
+    let Some(i) = report.steps.iter().position(trusted) else {
+        // Not trusted (or the input did not parse): the verdict is not valid already, and the
+        // page's banner says which trust list was used.
         return;
     };
-    let detail = format!(
-        "trust list: this browser's saved copy from {}; the site could not be reached to confirm the issuer is still trusted",
-        verifier::format_time(saved_at)
-    );
+    let check = report.steps[i].check;
+    let (party, title) = match check {
+        Check::Issuer => ("issuer", "The site still trusts the issuer"),
+        _ => ("publisher", "The site still trusts the publisher"),
+    };
     let step = Step {
         finding: Some(Finding::Offline),
-        ..Step::new(Check::Issuer, Outcome::Unchecked, detail).titled("The site still trusts the issuer")
+        ..Step::new(check, Outcome::Unchecked, saved_trust_detail(saved_at, party)).titled(title)
     };
     report.verified = false;
     report.steps.insert(i + 1, step);
@@ -139,7 +156,7 @@ pub fn offline_notes(report: &Report) -> Vec<String> {
         .filter(|s| s.outcome == Outcome::Unchecked && s.finding == Some(Finding::Offline))
         .map(|s| match s.check {
             // Its detail names what it is about ("trust list: …").
-            Check::Issuer => capital(&s.detail),
+            Check::Issuer | Check::Publisher => capital(&s.detail),
             c => format!("{}: {}", capital(credential_check_noun(c)), s.detail),
         })
         .collect()
@@ -156,6 +173,7 @@ fn release_check_noun(check: Check) -> &'static str {
     match check {
         Check::LogHistory => "the publisher's log",
         Check::WitnessQuorum => "the witnesses",
+        Check::Publisher => "that the publisher is still trusted",
         _ => "everything",
     }
 }
@@ -333,6 +351,14 @@ mod tests {
         let notes = offline_notes(&r);
         assert_eq!(notes.len(), 2);
         assert!(notes[0].starts_with("Trust list: ") && notes[1].starts_with("Revocation: "), "{notes:?}");
+        // A row proof's (or any) passed publisher step gets the same, naming the publisher.
+        let mut row = Report { verified: true, steps: vec![step(Check::Publisher, Outcome::Pass, "P")] };
+        saved_trust_list(&mut row, saved_at);
+        assert_eq!((row.verified, row.verdict()), (false, Verdict::Unchecked));
+        assert_eq!(row.steps[1].detail, saved_trust_detail(saved_at, "publisher"));
+        assert_eq!(offline_notes(&row), vec![saved_trust_note(saved_at, "publisher")]);
+        assert!(saved_trust_note(saved_at, "publisher").starts_with("Trust list: this browser's saved copy"));
+        assert_eq!(unverified_release(&row).1, "Could not check that the publisher is still trusted");
         // An issuer the saved list does not trust stays untrusted: nothing is added.
         let (mut untrusted, _) =
             check_bundle(bundle, &BundleTrust::List(TrustList::default()), now, StatusCheck::Offline);
