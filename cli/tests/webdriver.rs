@@ -973,24 +973,38 @@ fn stop(server: &Kill, port: u16) {
     }
 }
 
+/// A handler that never answers: its panic drops the connection, so the browser gets no
+/// response at all (as from a host that is down), not an HTTP error.
+async fn no_answer() -> &'static str {
+    panic!("on purpose: the test's site drops the connection instead of answering trust.json")
+}
+
 /// Serves `dir` on `port`, except that a request for `trust.json` gets no answer at all (the
 /// connection is dropped, by a panic in its handler): the site's host is unreachable for the
 /// trust list while the issuer's log (same host here, standing in for another origin) answers.
-async fn serve_all_but_trust_json(dir: &Path, port: u16) -> tokio::task::JoinHandle<()> {
+/// Stop it by setting the flag and awaiting the task: a graceful shutdown, which also closes the
+/// browser's idle keep-alive connections to it (so none outlives it).
+async fn serve_all_but_trust_json(
+    dir: &Path,
+    port: u16,
+) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, tokio::task::JoinHandle<()>) {
     let app = axum::Router::new()
-        .route(
-            "/trust.json",
-            axum::routing::get(|| async {
-                panic!("on purpose: the test's site drops the connection instead of answering trust.json")
-            }),
-        )
+        .route("/trust.json", axum::routing::get(no_answer))
         .fallback_service(tower_http::services::ServeDir::new(dir));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await;
     });
     wait_for_port(port);
-    task
+    (stop, task)
 }
 
 /// The URLs the service worker's complete shell cache holds, once the page is controlled by it
@@ -1209,8 +1223,11 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
         assert!(steps.iter().any(|(c, class, _)| c == check && class == "pass"), "{check}: {said}");
     }
     assert!(steps.iter().any(|(c, class, _)| c == "issuer" && class == "unchecked"), "{said}");
-    blocked.abort();
-    let _ = blocked.await;
+    blocked.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(Duration::from_secs(15), blocked.1)
+        .await
+        .expect("the test's site did not shut down")
+        .expect("the test's site");
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
         assert!(Instant::now() < deadline, "the test's site on port {port} did not stop");
