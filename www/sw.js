@@ -131,9 +131,10 @@ self.addEventListener('activate', (event) => {
 });
 
 // The network's answer; if there is none (offline, site down), the cached copy of `key`.
-async function networkFirst(event, key, keep) {
+// `init` (optional) adjusts the request, e.g. `{ cache: 'no-cache' }`.
+async function networkFirst(event, key, keep, init) {
   try {
-    const r = await fetch(event.request);
+    const r = await (init ? fetch(event.request, init) : fetch(event.request));
     if (r.ok && !r.redirected) event.waitUntil(keep(r.clone()).catch(() => {}));
     return r;
   } catch (offline) {
@@ -152,8 +153,10 @@ self.addEventListener('fetch', (event) => {
   if (u.origin !== s.origin || !u.pathname.startsWith(s.pathname)) return;
   const path = u.pathname.slice(s.pathname.length);
   if (path === '' || path === 'index.html') {
-    // The page: a newer deploy seen online is cached as a new version.
-    event.respondWith(networkFirst(event, at(''), store));
+    // The page: a newer deploy seen online is cached as a new version. Always revalidated
+    // (`no-cache`): the site sends Last-Modified without Cache-Control, so the browser's HTTP
+    // cache would otherwise keep serving an older index.html for a while after a deploy.
+    event.respondWith(networkFirst(event, at(''), store, { cache: 'no-cache' }));
   } else if (path === 'trust.json') {
     // The trust list: the newest one seen online is the one used offline.
     event.respondWith(

@@ -990,7 +990,14 @@ async fn serve_all_but_trust_json(
 ) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, tokio::task::JoinHandle<()>) {
     let app = axum::Router::new()
         .route("/trust.json", axum::routing::get(no_answer))
-        .fallback_service(tower_http::services::ServeDir::new(dir));
+        .fallback_service(tower_http::services::ServeDir::new(dir))
+        // Unlike `ledgerless serve`'s, ServeDir's answers carry Last-Modified, which the browser's
+        // HTTP cache would keep fresh for a while (heuristically): nothing from this stand-in
+        // may be served from that cache once the real site is back.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
