@@ -3,8 +3,9 @@
 // What it keeps (docs/architecture.md, "Offline"; the choices: docs/design/0014-offline-verifier.md):
 // the app shell (index.html, every ./file.js|.wasm|.css index.html names, the hashing worker's
 // files) and trust.json, in one cache per deploy, named by the SHA-256 of index.html (Trunk
-// names the app's files by their hash, so a new deploy has a new index.html). Network first:
-// online, every shell request goes to the site, so a new deploy and a changed trust.json take
+// names the app's files by their hash, so a new deploy has a new index.html). It answers only
+// the page, trust.json and the shell files its newest complete version holds. Network first:
+// online, every such request goes to the site, so a new deploy and a changed trust.json take
 // effect at once; the cache answers only when the network does not. A new index.html seen online
 // is cached with all its files as a new version; the older versions are deleted once it is
 // complete.
@@ -61,6 +62,25 @@ async function shell() {
   return best;
 }
 
+// The top-level shell files the newest complete version holds (the names its index.html lists,
+// and EXTRA): the only .js/.wasm/.css requests this worker answers. Loaded when the worker
+// starts, replaced when a new version is complete; null until loaded.
+let listed = null;
+async function loadListed() {
+  const cache = await shell();
+  const names = new Set();
+  const base = scope().href;
+  for (const req of cache ? await cache.keys() : []) {
+    const name = req.url.startsWith(base) ? req.url.slice(base.length) : '';
+    if (/^[A-Za-z0-9_.-]+\.(?:js|wasm|css)$/.test(name)) names.add(name);
+  }
+  listed = names;
+  return names;
+}
+// A Cache Storage failure leaves nothing listed: every such request then goes to the network.
+const reload = () => loadListed().catch(() => (listed = new Set()));
+let listedReady = reload();
+
 // Caches the version `index` (a fresh response for index.html) with every file it needs, unless
 // it is cached already; then deletes every other version. All or nothing: a file that cannot be
 // fetched leaves the older version in place.
@@ -86,6 +106,7 @@ async function store(index) {
   for (const old of await caches.keys()) {
     if (old.startsWith('ledgerless-shell-') && old !== name) await caches.delete(old);
   }
+  listedReady = reload();
 }
 
 self.addEventListener('install', (event) => {
@@ -110,9 +131,10 @@ self.addEventListener('activate', (event) => {
 });
 
 // The network's answer; if there is none (offline, site down), the cached copy of `key`.
-async function networkFirst(event, key, keep) {
+// `init` (optional) adjusts the request, e.g. `{ cache: 'no-cache' }`.
+async function networkFirst(event, key, keep, init) {
   try {
-    const r = await fetch(event.request);
+    const r = await (init ? fetch(event.request, init) : fetch(event.request));
     if (r.ok && !r.redirected) event.waitUntil(keep(r.clone()).catch(() => {}));
     return r;
   } catch (offline) {
@@ -131,8 +153,10 @@ self.addEventListener('fetch', (event) => {
   if (u.origin !== s.origin || !u.pathname.startsWith(s.pathname)) return;
   const path = u.pathname.slice(s.pathname.length);
   if (path === '' || path === 'index.html') {
-    // The page: a newer deploy seen online is cached as a new version.
-    event.respondWith(networkFirst(event, at(''), store));
+    // The page: a newer deploy seen online is cached as a new version. Always revalidated
+    // (`no-cache`): the site sends Last-Modified without Cache-Control, so the browser's HTTP
+    // cache would otherwise keep serving an older index.html for a while after a deploy.
+    event.respondWith(networkFirst(event, at(''), store, { cache: 'no-cache' }));
   } else if (path === 'trust.json') {
     // The trust list: the newest one seen online is the one used offline.
     event.respondWith(
@@ -142,8 +166,17 @@ self.addEventListener('fetch', (event) => {
       }),
     );
   } else if (!path.includes('/') && /\.(?:js|wasm|css)$/.test(path)) {
-    // The app's own files: cached with their version, by `store`.
-    event.respondWith(networkFirst(event, at(path), async () => {}));
+    // The app's own files (cached with their version, by `store`) and only those: any other
+    // name goes to the network untouched. Until the list is loaded (the worker just started),
+    // the request waits for it, and a name not on it is fetched as if the worker were absent.
+    if (listed && !listed.has(path)) return;
+    event.respondWith(
+      (async () => {
+        const names = listed || (await listedReady);
+        if (!names.has(path)) return fetch(req);
+        return networkFirst(event, at(path), async () => {});
+      })(),
+    );
   }
   // Anything else (logs, releases, bundles) goes to the network untouched and is never cached.
 });

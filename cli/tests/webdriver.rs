@@ -973,6 +973,47 @@ fn stop(server: &Kill, port: u16) {
     }
 }
 
+/// A handler that never answers: its panic drops the connection, so the browser gets no
+/// response at all (as from a host that is down), not an HTTP error.
+async fn no_answer() -> &'static str {
+    panic!("on purpose: the test's site drops the connection instead of answering trust.json")
+}
+
+/// Serves `dir` on `port`, except that a request for `trust.json` gets no answer at all (the
+/// connection is dropped, by a panic in its handler): the site's host is unreachable for the
+/// trust list while the issuer's log (same host here, standing in for another origin) answers.
+/// Stop it by setting the flag and awaiting the task: a graceful shutdown, which also closes the
+/// browser's idle keep-alive connections to it (so none outlives it).
+async fn serve_all_but_trust_json(
+    dir: &Path,
+    port: u16,
+) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, tokio::task::JoinHandle<()>) {
+    let app = axum::Router::new()
+        .route("/trust.json", axum::routing::get(no_answer))
+        .fallback_service(tower_http::services::ServeDir::new(dir))
+        // Unlike `ledgerless serve`'s, ServeDir's answers carry Last-Modified, which the browser's
+        // HTTP cache would keep fresh for a while (heuristically): nothing from this stand-in
+        // may be served from that cache once the real site is back.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await;
+    });
+    wait_for_port(port);
+    (stop, task)
+}
+
 /// The URLs the service worker's complete shell cache holds, once the page is controlled by it
 /// and the cache is complete (waits up to 60 s).
 async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
@@ -1004,8 +1045,8 @@ async fn cached_shell(c: &fantoccini::Client) -> Vec<String> {
     }
 }
 
-/// What the page shows for the first credential: (`data-verdict`, heading, the offline note,
-/// the advice, and each step's `data-check` → (class, text)).
+/// What the page shows for the first credential: (`data-verdict`, heading, the offline notes
+/// (one a line), the advice, and each step's `data-check` → (class, text)).
 async fn credential_shown(
     c: &fantoccini::Client,
 ) -> (String, String, String, String, Vec<(String, String, String)>) {
@@ -1014,7 +1055,14 @@ async fn credential_shown(
         Ok(e) => e.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let note = text("#result-0 .offline-note").await;
+    let notes = c
+        .execute(
+            "return [...document.querySelectorAll('#result-0 .offline-note')].map(p => p.textContent).join('\\n')",
+            vec![],
+        )
+        .await
+        .expect("offline notes");
+    let note = notes.as_str().unwrap_or_default().to_owned();
     let advice = text("#result-0 .advice").await;
     let steps = c
         .execute(
@@ -1083,13 +1131,28 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     //    that needs only the bundle and trust.json passes; revocation is not checked, saying
     //    when the log was last seen and its size; not valid; the advice says to reconnect.
     stop(&served._server, port);
-    let offline = async || {
+    // `saved`: trust.json is the service worker's saved copy (the site gave no answer).
+    let offline = async |saved: bool| {
         let (v, word, note, advice, steps) = open(&valid).await;
         let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
-        assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{said}");
-        assert!(note.starts_with("Revocation: not checked — offline"), "{said}");
+        // With the saved trust list, that is said first, and the verdict is not valid for that
+        // alone (below, 3c).
+        let heading = if saved {
+            "Could not check that the issuer is still trusted"
+        } else {
+            "Could not check revocation"
+        };
+        assert_eq!((v.as_str(), word.as_str()), ("unchecked", heading), "{said}");
+        let mut notes: Vec<&str> = note.lines().collect();
+        if saved {
+            assert!(notes[0].starts_with("Trust list: this browser's saved copy from 20"), "{said}");
+            notes.remove(0);
+        }
+        assert_eq!(notes.len(), 1, "{said}");
+        assert!(notes[0].starts_with("Revocation: not checked — offline"), "{said}");
         assert!(
-            note.contains("issuer log last seen at 20") && note.contains(&format!("(size {seen_size})")),
+            notes[0].contains("issuer log last seen at 20")
+                && notes[0].contains(&format!("(size {seen_size})")),
             "{said}"
         );
         assert!(advice.contains("Reconnect"), "{said}");
@@ -1103,6 +1166,7 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
         }
         let rev = steps.iter().find(|(c, ..)| c == "revocation").expect("a revocation step");
         assert_eq!(rev.1, "unchecked", "{said}");
+        assert_eq!(steps.iter().any(|(c, class, _)| c == "issuer" && class == "unchecked"), saved, "{said}");
         // Never a stale status shown as current.
         assert!(steps.iter().all(|(.., text)| !text.contains(": not revoked")), "{said}");
         let trust = match c.find(Locator::Css(".offline-trust")).await {
@@ -1112,7 +1176,7 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
         format!("{said}\ntrust list: {trust}")
     };
     // The site is gone: trust.json is the copy the service worker saved, and the page says so.
-    let said = offline().await;
+    let said = offline(true).await;
     eprintln!("offline: {said}");
     assert!(
         said.contains("trust list: Offline: the site did not answer") && said.contains("saved at 20"),
@@ -1131,11 +1195,59 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     );
 
     // 3a. The browser itself goes offline (navigator.onLine false), the site still up: the
-    //     same "not checked — offline", saying the device is offline.
+    //     same "not checked — offline", saying the device is offline. (chromedriver's emulated
+    //     offline holds for the page, not for the service worker's own fetch: trust.json is
+    //     still the site's answer here, so only revocation is unchecked.)
     c.issue_cmd(NetworkConditions { offline: true }).await.expect("network conditions");
-    let said = offline().await;
+    let said = offline(false).await;
     assert!(said.contains("this device is offline"), "{said}");
     c.issue_cmd(NetworkConditions { offline: false }).await.expect("network conditions");
+    let (v, ..) = open(&valid).await;
+    assert_eq!(v, "valid");
+
+    // 3c. The site does not answer for trust.json but the issuer's log does (the site blocked
+    //     or down, the log elsewhere): the saved trust list is used and revocation passes
+    //     against the live log, yet the result is not valid: the site could not confirm the
+    //     issuer is still trusted. Every local check is still shown as passed.
+    stop(&server, port);
+    let blocked = serve_all_but_trust_json(&site_dir, port).await;
+    let (v, word, note, advice, steps) = open(&valid).await;
+    let said = format!("{v} {word}\n{note}\n{advice}\n{steps:#?}");
+    eprintln!("site down, log up: {said}");
+    assert_eq!(
+        (v.as_str(), word.as_str()),
+        ("unchecked", "Could not check that the issuer is still trusted"),
+        "{said}"
+    );
+    assert!(
+        note.starts_with("Trust list: this browser's saved copy from 20")
+            && note.ends_with("the site could not be reached to confirm the issuer is still trusted"),
+        "{said}"
+    );
+    assert!(advice.contains("Reconnect"), "{said}");
+    assert!(
+        steps
+            .iter()
+            .any(|(c, class, text)| c == "revocation" && class == "pass" && text.contains(": not revoked")),
+        "{said}"
+    );
+    for check in
+        ["format", "issuer", "checkpoint-signature", "witness-quorum", "inclusion", "claims", "validity"]
+    {
+        assert!(steps.iter().any(|(c, class, _)| c == check && class == "pass"), "{check}: {said}");
+    }
+    assert!(steps.iter().any(|(c, class, _)| c == "issuer" && class == "unchecked"), "{said}");
+    blocked.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(Duration::from_secs(15), blocked.1)
+        .await
+        .expect("the test's site did not shut down")
+        .expect("the test's site");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "the test's site on port {port} did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let server = serve(&site_dir, port);
     let (v, ..) = open(&valid).await;
     assert_eq!(v, "valid");
 
@@ -1214,7 +1326,7 @@ async fn after_one_visit_the_app_verifies_offline_and_says_what_it_could_not_che
     // 5. Offline again: still "not checked", never "not revoked" (the browser last saw the log
     //    before the revocation, and says so).
     stop(&server, port);
-    let said = offline().await;
+    let said = offline(true).await;
     eprintln!("offline after the revocation: {said}");
     assert!(said.contains("saved at 20"), "{said}");
 
@@ -1246,9 +1358,20 @@ async fn offline_use_works_from_a_sub_path() {
     c.goto("about:blank").await.expect("blank");
     c.goto(&valid).await.expect("goto");
     let (v, word, note, ..) = credential_shown(&c).await;
-    assert_eq!((v.as_str(), word.as_str()), ("unchecked", "Could not check revocation"), "{note}");
+    assert_eq!(
+        (v.as_str(), word.as_str()),
+        ("unchecked", "Could not check that the issuer is still trusted"),
+        "{note}"
+    );
+    let notes: Vec<&str> = note.lines().collect();
     assert!(
-        note.starts_with("Revocation: not checked — offline") && note.contains("last seen at 20"),
+        notes.first().is_some_and(|n| n.starts_with("Trust list: this browser's saved copy from 20")),
+        "{note}"
+    );
+    assert!(
+        notes.get(1).is_some_and(
+            |n| n.starts_with("Revocation: not checked — offline") && n.contains("last seen at 20")
+        ),
         "{note}"
     );
     c.close().await.expect("close");

@@ -190,7 +190,9 @@ pub enum Finding {
     /// The log shows a tree that does not extend one seen before.
     Fork,
     /// Not a failure: the step could not be checked because the log could not be reached
-    /// (this device is offline, or the host did not answer); an [`Outcome::Unchecked`] step.
+    /// (this device is offline, or the host did not answer), or, on an `issuer` step the
+    /// browser app adds, because the trust list is a saved copy the site could not confirm;
+    /// an [`Outcome::Unchecked`] step.
     Offline,
 }
 

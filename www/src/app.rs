@@ -147,7 +147,7 @@ mod view {
                         if let Some(e) = &s.trust_error {
                             <p class="error" role="alert">{ format!("Cannot verify: {e}") }</p>
                         }
-                        <ReleasePage trust={s.verifying_trust()} local_only={local_publishers}
+                        <ReleasePage trust={s.verifying_trust()} local_only={local_publishers} trust_saved_at={s.trust_saved_at}
                             link={link.clone()} fragment={fragment.to_owned()} />
                         <LocalKeys store={store.clone()} />
                     </main>

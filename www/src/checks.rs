@@ -35,8 +35,52 @@ fn credential_check_noun(check: Check) -> &'static str {
         Check::Revocation => "revocation",
         Check::LogHistory => "the log's history",
         Check::WitnessQuorum => "the witnesses",
+        Check::Issuer => "that the issuer is still trusted",
         _ => "everything",
     }
+}
+
+/// The plain statement for a result checked against this browser's saved copy of the site's
+/// trust list, saved at `saved_at` (POSIX seconds): `party` is "issuer" or "publisher".
+pub fn saved_trust_detail(saved_at: i64, party: &str) -> String {
+    format!(
+        "trust list: this browser's saved copy from {}; the site could not be reached to confirm the {party} is still trusted",
+        verifier::format_time(saved_at)
+    )
+}
+
+/// [`saved_trust_detail`] as a sentence shown above the steps ("Trust list: …").
+pub fn saved_trust_note(saved_at: i64, party: &str) -> String {
+    let d = saved_trust_detail(saved_at, party);
+    d.strip_prefix("trust list: ").map_or(d.clone(), |rest| format!("Trust list: {rest}"))
+}
+
+/// Marks a report (a credential's, or a row proof's) checked against this browser's saved copy
+/// of the site's trust list (the service worker's, used when the site did not answer), saved at
+/// `saved_at` (POSIX seconds): the site could not confirm that the issuer or publisher is still
+/// trusted (it may have dropped it since, after a key compromise), so a passed `issuer` or
+/// `publisher` step is followed by an [`Outcome::Unchecked`] one with [`Finding::Offline`], and
+/// the verdict is never valid. Fail closed: whatever revocation said, and whether or not the
+/// issuer has a log. Every other step stays as checked.
+pub fn saved_trust_list(report: &mut Report, saved_at: i64) {
+    let trusted =
+        |s: &Step| matches!(s.check, Check::Issuer | Check::Publisher) && s.outcome == Outcome::Pass;
+    let Some(i) = report.steps.iter().position(trusted) else {
+        // Not trusted (or the input did not parse): the verdict is not valid already, and the
+        // page's banner says which trust list was used.
+        return;
+    };
+    let check = report.steps[i].check;
+    let (party, title) = match check {
+        Check::Issuer => ("issuer", "The site still trusts the issuer"),
+        _ => ("publisher", "The site still trusts the publisher"),
+    };
+    let step = Step {
+        finding: Some(Finding::Offline),
+        ..Step::new(check, Outcome::Unchecked, saved_trust_detail(saved_at, party)).titled(title)
+    };
+    report.verified = false;
+    report.steps.insert(i + 1, step);
 }
 
 /// The heading of a result: the verdict's word, except that "Could not check" names the check
@@ -54,6 +98,9 @@ pub fn heading(report: &Report, verdict: Verdict) -> String {
 pub fn advice(step: &Step) -> &'static str {
     if step.outcome == Outcome::Unchecked {
         return match step.check {
+            Check::Issuer if step.finding == Some(Finding::Offline) => {
+                "The site could not be reached, so this browser used the copy of the site's trust list it saved earlier: an issuer the site has removed since then (for example after its key was stolen) would still look trusted here. Everything else was checked on this device. Reconnect to the internet and open the link again; until then, do not rely on it."
+            }
             Check::Revocation if step.finding == Some(Finding::Offline) => {
                 "This browser could not find out from the issuer's log whether the credential has been revoked: it is offline, or the log did not answer. Everything else was checked on this device. Reconnect to the internet and open the link again to check revocation; until then, do not rely on it."
             }
@@ -95,17 +142,24 @@ pub fn advice(step: &Step) -> &'static str {
     }
 }
 
-/// The plain statement shown above the steps when a check could not run because the log could
-/// not be reached ("Revocation: not checked — offline; issuer log last seen at …"), if any.
-pub fn offline_note(report: &Report) -> Option<String> {
-    let s = report
+/// The plain statements shown above the steps, one per check that could not run because the
+/// site or a log could not be reached ("Trust list: this browser's saved copy from …",
+/// "Revocation: not checked — offline; issuer log last seen at …"), in the report's order.
+pub fn offline_notes(report: &Report) -> Vec<String> {
+    let capital = |s: &str| {
+        let mut c = s.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+    };
+    report
         .steps
         .iter()
-        .find(|s| s.outcome == Outcome::Unchecked && s.finding == Some(Finding::Offline))?;
-    let noun = credential_check_noun(s.check);
-    let mut words = noun.chars();
-    let noun = words.next().map(|c| c.to_uppercase().chain(words).collect::<String>()).unwrap_or_default();
-    Some(format!("{noun}: {}", s.detail))
+        .filter(|s| s.outcome == Outcome::Unchecked && s.finding == Some(Finding::Offline))
+        .map(|s| match s.check {
+            // Its detail names what it is about ("trust list: …").
+            Check::Issuer | Check::Publisher => capital(&s.detail),
+            c => format!("{}: {}", capital(credential_check_noun(c)), s.detail),
+        })
+        .collect()
 }
 
 /// Adds a step checked beside the verifier's own (the log's history) to a report: a failure
@@ -119,6 +173,7 @@ fn release_check_noun(check: Check) -> &'static str {
     match check {
         Check::LogHistory => "the publisher's log",
         Check::WitnessQuorum => "the witnesses",
+        Check::Publisher => "that the publisher is still trusted",
         _ => "everything",
     }
 }
@@ -206,14 +261,111 @@ mod tests {
         assert_eq!(heading(&r, r.verdict()), "Could not check revocation");
         let a = advice(r.failure().expect("the offline step"));
         assert!(a.contains("offline") && a.contains("Reconnect") && a.contains("could not find out"), "{a}");
-        assert_eq!(offline_note(&r), Some(format!("Revocation: {detail}")));
+        assert_eq!(offline_notes(&r), vec![format!("Revocation: {detail}")]);
         // A log that answered with an error is not "offline".
         let answered = Report {
             verified: false,
             steps: vec![step(Check::Revocation, Outcome::Unchecked, "could not check revocation: HTTP 500")],
         };
-        assert_eq!(offline_note(&answered), None);
+        assert!(offline_notes(&answered).is_empty());
         assert!(!advice(&answered.steps[0]).contains("offline"));
+    }
+
+    /// The workflow fixture (cli/tests/cmd/credentials-workflow.in): a trust list, Alice's
+    /// bundle and the issuer's log files, as the app fetches them.
+    macro_rules! fixture {
+        ($f:literal) => {
+            include_bytes!(concat!("../../cli/tests/cmd/credentials-workflow.in/", $f)).as_slice()
+        };
+    }
+
+    #[test]
+    fn a_saved_trust_list_is_never_valid() {
+        use verifier::{BundleTrust, StatusCheck, StatusEvidence, TrustList, check_bundle};
+        let now = 1_795_000_000; // 2026-11-18, inside Alice's validity window
+        let saved_at = 1_794_000_000;
+        let bundle = fixture!("bundles/alice.json");
+        let with_log = TrustList::parse(fixture!("trust.json")).unwrap();
+        let mut no_log = with_log.clone();
+        no_log.issuers[0].log = None;
+        // The log has grown since Alice's bundle (size 4 to 5): the consistency proof comes from
+        // its one partial hash tile, as the app builds it from the tiles it fetches.
+        struct Tiles;
+        impl verifier::TileSource for Tiles {
+            fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, verifier::TileError> {
+                match (level, index, width) {
+                    (0, 0, 5) => Ok(fixture!("log/tile/0/000.p/5").to_vec()),
+                    (0, 0, 4) => Ok(fixture!("log/tile/0/000.p/4").to_vec()),
+                    _ => Err(verifier::TileError::Unavailable {
+                        path: verifier::tile_path(level, index, width),
+                        reason: "not in the fixture".into(),
+                    }),
+                }
+            }
+        }
+        let evidence = StatusEvidence {
+            latest_checkpoint: fixture!("log/checkpoint").to_vec(),
+            list: fixture!("log/status/revocation.json").to_vec(),
+            list_proof: fixture!("log/status/revocation.tlog-proof").to_vec(),
+            consistency: Some(verifier::prove_consistency(&Tiles, 4, 5).unwrap()),
+        };
+        // 1. An issuer with no log: revocation is skipped, which a fresh list allows (valid).
+        // 2. The site down but the issuer's log (another origin) reachable: revocation passes.
+        for (trust, status) in [(no_log, StatusCheck::Offline), (with_log, StatusCheck::Evidence(&evidence))]
+        {
+            let (fresh, summary) = check_bundle(bundle, &BundleTrust::List(trust), now, status);
+            assert_eq!(fresh.verdict(), Verdict::Valid, "{fresh:#?}");
+            assert!(summary.is_some());
+            let mut saved = fresh.clone();
+            saved_trust_list(&mut saved, saved_at);
+            assert_eq!((saved.verified, saved.verdict()), (false, Verdict::Unchecked));
+            assert_eq!(data_verdict(saved.verdict()), "unchecked");
+            assert_eq!(heading(&saved, saved.verdict()), "Could not check that the issuer is still trusted");
+            // Every local check is still shown, as checked; the new step follows the issuer's.
+            assert_eq!(saved.steps.len(), fresh.steps.len() + 1);
+            let i = fresh.steps.iter().position(|s| s.check == Check::Issuer).unwrap();
+            let step = &saved.steps[i + 1];
+            assert_eq!(
+                (step.check, step.outcome, step.finding),
+                (Check::Issuer, Outcome::Unchecked, Some(Finding::Offline))
+            );
+            let mut rest = saved.steps.clone();
+            rest.remove(i + 1);
+            assert_eq!(rest, fresh.steps);
+            let when = verifier::format_time(saved_at);
+            assert_eq!(
+                offline_notes(&saved)[0],
+                format!(
+                    "Trust list: this browser's saved copy from {when}; the site could not be reached to confirm the issuer is still trusted"
+                )
+            );
+            let a = advice(saved.failure().unwrap());
+            assert!(a.contains("saved earlier") && a.contains("Reconnect"), "{a}");
+        }
+        // Revocation offline as well: both are said, the trust list first; still not valid.
+        let trust = TrustList::parse(fixture!("trust.json")).unwrap();
+        let status = StatusCheck::Unreachable { why: "could not reach log", last_seen: None, seen_at: None };
+        let (mut r, _) = check_bundle(bundle, &BundleTrust::List(trust), now, status);
+        saved_trust_list(&mut r, saved_at);
+        assert_eq!(r.verdict(), Verdict::Unchecked);
+        let notes = offline_notes(&r);
+        assert_eq!(notes.len(), 2);
+        assert!(notes[0].starts_with("Trust list: ") && notes[1].starts_with("Revocation: "), "{notes:?}");
+        // A row proof's (or any) passed publisher step gets the same, naming the publisher.
+        let mut row = Report { verified: true, steps: vec![step(Check::Publisher, Outcome::Pass, "P")] };
+        saved_trust_list(&mut row, saved_at);
+        assert_eq!((row.verified, row.verdict()), (false, Verdict::Unchecked));
+        assert_eq!(row.steps[1].detail, saved_trust_detail(saved_at, "publisher"));
+        assert_eq!(offline_notes(&row), vec![saved_trust_note(saved_at, "publisher")]);
+        assert!(saved_trust_note(saved_at, "publisher").starts_with("Trust list: this browser's saved copy"));
+        assert_eq!(unverified_release(&row).1, "Could not check that the publisher is still trusted");
+        // An issuer the saved list does not trust stays untrusted: nothing is added.
+        let (mut untrusted, _) =
+            check_bundle(bundle, &BundleTrust::List(TrustList::default()), now, StatusCheck::Offline);
+        let before = untrusted.clone();
+        saved_trust_list(&mut untrusted, saved_at);
+        assert_eq!(untrusted, before);
+        assert_eq!(untrusted.verdict(), Verdict::UntrustedIssuer);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::steps::StepList;
-use crate::checks::{advice, data_verdict, heading, offline_note};
+use crate::checks::{advice, data_verdict, heading, offline_notes};
 use crate::state::credentials::Shown;
 
 /// The result's properties.
@@ -39,9 +39,9 @@ pub(crate) fn credential_result(props: &Props) -> Html {
                     <p class="note">{ format!("{} further claims were not disclosed by the holder.", s.claims_count - s.claims.len() as u64) }</p>
                 }
             }
-            if let Some(note) = offline_note(&r.report) {
+            { for offline_notes(&r.report).into_iter().map(|note| html! {
                 <p class="offline-note" role="status">{ note }</p>
-            }
+            }) }
             if let Some(f) = r.report.failure() {
                 <p class="advice">{ advice(f) }</p>
             }

@@ -4,6 +4,7 @@
 use yew::prelude::*;
 
 use super::steps::StepList;
+use crate::checks::saved_trust_note;
 use crate::state::release::ReleaseState;
 
 /// The banner's properties.
@@ -51,6 +52,9 @@ pub(crate) fn release_verdict(props: &Props) -> Html {
                     <dt>{ "Made by" }</dt><dd>{ m.tool.clone() }</dd>
                     <dt>{ "Policy" }</dt><dd><details><summary>{ format!("SHA-256 {}…", m.policy.sha256.get(..16).unwrap_or_default()) }</summary><pre>{ m.policy.text.clone() }</pre></details></dd>
                 </dl>
+            }
+            if let Some(at) = s.trust_saved_at {
+                <p class="offline-note" role="status">{ saved_trust_note(at, "publisher") }</p>
             }
             if let Some(f) = r.failure() {
                 <p class="advice">{ format!("Do not rely on these files: {}", f.detail) }</p>

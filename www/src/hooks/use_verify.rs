@@ -10,7 +10,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::use_store::Store;
-use crate::checks::add_step;
+use crate::checks::{add_step, saved_trust_list};
 use crate::history;
 use crate::net;
 use crate::state::credentials::{Action, Shown, State};
@@ -20,8 +20,9 @@ use crate::state::credentials::{Action, Shown, State};
 pub(crate) type Input = (String, Result<Vec<u8>, String>);
 
 /// Verifies bundles against the site's trust list, fetching revocation evidence from each
-/// trusted issuer's log when it has one.
-async fn verify_all(trust: TrustList, inputs: Vec<Input>) -> Vec<Shown> {
+/// trusted issuer's log when it has one. `saved_at`: the trust list is this browser's saved copy
+/// from then (the site did not answer), so no result is valid.
+async fn verify_all(trust: TrustList, saved_at: Option<i64>, inputs: Vec<Input>) -> Vec<Shown> {
     let now = net::now();
     let mut out = Vec::new();
     for (source, bytes) in inputs {
@@ -72,6 +73,9 @@ async fn verify_all(trust: TrustList, inputs: Vec<Input>) -> Vec<Shown> {
         if let Some(step) = history {
             add_step(&mut report, step);
         }
+        if let Some(at) = saved_at {
+            saved_trust_list(&mut report, at);
+        }
         let verdict = report.verdict();
         out.push(Shown { source, report, summary, verdict });
     }
@@ -98,11 +102,12 @@ impl Runs {
             store.dispatch(Action::InputError("the site's trust list has not loaded yet".to_owned()));
             return;
         };
+        let saved_at = store.0.trust_saved_at;
         let run = self.next();
         store.dispatch(Action::Busy(run));
         let store = store.clone();
         spawn_local(async move {
-            let shown = verify_all(trust, inputs).await;
+            let shown = verify_all(trust, saved_at, inputs).await;
             let ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
             store.dispatch(Action::Shown(run, shown, ms));
         });

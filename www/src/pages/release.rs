@@ -9,7 +9,7 @@ use verifier::{BundleTrust, TrustList, check_release, check_row_proof};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::checks::add_step;
+use crate::checks::{add_step, saved_trust_list};
 use crate::components::file_picker::{FilePicker, read_file};
 use crate::components::file_table::FileTable;
 use crate::components::release_verdict::ReleaseVerdict;
@@ -29,6 +29,9 @@ pub(crate) struct Props {
     pub trust: Option<TrustList>,
     /// Publisher origins trusted only by keys added on this browser.
     pub local_only: Vec<String>,
+    /// When the trust list is this browser's saved copy (the site did not answer), when it was
+    /// saved (POSIX seconds): no result is then valid.
+    pub trust_saved_at: Option<i64>,
     /// The release the link names ([`crate::app::Route::Release`]).
     pub link: Result<Option<String>, String>,
     /// The location the route was parsed from: a new one loads afresh.
@@ -74,6 +77,11 @@ async fn verify_bundle(
 #[function_component(ReleasePage)]
 pub(crate) fn release_page(props: &Props) -> Html {
     let store = use_reducer(Store::<ReleaseState>::default);
+    {
+        // Before any load: the page's store learns whether its trust list is a saved copy.
+        let store = store.clone();
+        use_effect_with(props.trust_saved_at, move |at| store.dispatch(ReleaseAction::TrustSavedAt(*at)));
+    }
     let worker: Slot = use_hasher();
     let row_text = use_node_ref();
 
@@ -249,14 +257,19 @@ pub(crate) fn release_page(props: &Props) -> Html {
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
     let on_row = {
-        let (store, trust, row_text) = (store.clone(), props.trust.clone(), row_text.clone());
+        let (store, trust, row_text, saved_at) =
+            (store.clone(), props.trust.clone(), row_text.clone(), props.trust_saved_at);
         Callback::from(move |_: MouseEvent| {
             let text = row_text.cast::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
             let Some(trust) = &trust else {
                 store.dispatch(ReleaseAction::Error("the site's trust list has not loaded yet".to_owned()));
                 return;
             };
-            let (report, proof) = check_row_proof(text.trim().as_bytes(), &BundleTrust::List(trust.clone()));
+            let (mut report, proof) =
+                check_row_proof(text.trim().as_bytes(), &BundleTrust::List(trust.clone()));
+            if let Some(at) = saved_at {
+                saved_trust_list(&mut report, at);
+            }
             store.dispatch(ReleaseAction::Row(report, proof));
         })
     };

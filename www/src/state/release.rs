@@ -71,6 +71,10 @@ pub struct ReleaseState {
     pub row: Option<(verifier::Report, Option<verifier::RowProof>)>,
     /// A problem with the input itself.
     pub error: Option<String>,
+    /// When the trust list is this browser's saved copy (the site did not answer), when it was
+    /// saved (POSIX seconds): the release is then never valid (the site could not confirm the
+    /// publisher is still trusted). Kept across loads.
+    pub trust_saved_at: Option<i64>,
 }
 
 /// What can happen on the release page.
@@ -94,6 +98,8 @@ pub enum ReleaseAction {
     WorkerFailed(String),
     /// A row proof was checked.
     Row(verifier::Report, Option<verifier::RowProof>),
+    /// The trust list is this browser's copy saved at this time (`None`: the site's answer).
+    TrustSavedAt(Option<i64>),
 }
 
 impl ReleaseState {
@@ -101,7 +107,12 @@ impl ReleaseState {
     pub fn reduce(mut self, action: ReleaseAction) -> ReleaseState {
         match action {
             ReleaseAction::Loading(n) => {
-                self = ReleaseState { load: n, row: self.row, ..ReleaseState::default() };
+                self = ReleaseState {
+                    load: n,
+                    row: self.row,
+                    trust_saved_at: self.trust_saved_at,
+                    ..ReleaseState::default()
+                };
             }
             ReleaseAction::Loaded(n, source, report, manifest, base) if n == self.load => {
                 self.files = match (&manifest, report.verified) {
@@ -149,6 +160,7 @@ impl ReleaseState {
                 }
             }
             ReleaseAction::Row(report, proof) => self.row = Some((report, proof)),
+            ReleaseAction::TrustSavedAt(at) => self.trust_saved_at = at,
         }
         self
     }
@@ -216,6 +228,10 @@ impl ReleaseState {
             return Some(("unchecked", "Manifest verified; files not checked yet".to_owned()));
         }
         if self.claims_confirmed() == Some(true) {
+            // Everything checked here; but against a saved trust list the site could not confirm.
+            if self.trust_saved_at.is_some() {
+                return Some(("unchecked", "Could not check that the publisher is still trusted".to_owned()));
+            }
             return Some(("valid", "Valid".to_owned()));
         }
         // Every file as published, but the microdata's recount did not run.
@@ -381,6 +397,15 @@ mod tests {
         let good = all(checked(b"abc", Some(Ok(recounted_with(3)))), b"abc");
         assert_eq!(good.headline(), Some(("valid", "Valid".to_owned())));
         assert_eq!(good.claims_confirmed(), Some(true));
+        // The same, checked against this browser's saved trust list (the site did not answer):
+        // never valid, and the saved copy is remembered across a new load.
+        let saved = good.clone().reduce(ReleaseAction::TrustSavedAt(Some(1_794_000_000)));
+        assert_eq!(
+            saved.headline(),
+            Some(("unchecked", "Could not check that the publisher is still trusted".to_owned()))
+        );
+        assert_eq!(saved.clone().reduce(ReleaseAction::Loading(99)).trust_saved_at, Some(1_794_000_000));
+        assert_eq!(saved.reduce(ReleaseAction::TrustSavedAt(None)).headline(), good.headline());
         // The signed manifest claims k = 3 but the smallest class has 2 rows: not valid, and
         // the claim is contradicted (issue 12: "k = 50" stayed on screen as if true).
         let lie = all(checked(b"abc", Some(Ok(recounted_with(2)))), b"abc");
