@@ -618,12 +618,7 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
     ];
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(sock)
-            .await
-            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+    crate::output::run_server(addr, sock, |listener| async move {
         eprintln!("serving {} at http://{addr}/ (Ctrl-C to stop)", dir.display());
         let mut app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&root)).layer(
             axum::middleware::from_fn_with_state(std::sync::Arc::new((root, demo::default_csp())), confine),
@@ -638,6 +633,5 @@ pub(crate) fn serve(dir: &Path, addr: &str) -> Result<ExitCode, UsageError> {
             })
             .await
             .map_err(|e| UsageError::new(format!("server error: {e}")))
-    })?;
-    Ok(ExitCode::SUCCESS)
+    })
 }

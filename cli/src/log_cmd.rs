@@ -300,12 +300,7 @@ fn witness_serve(key: &Path, state: &Path, addr: &str, log_list: &Path) -> Resul
     })?;
     let w = witness::Witness::open(key, state, &logs).map_err(|e| UsageError::new(e.to_string()))?;
     let (name, n) = (w.verifier_key().label(), w.origins());
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(sock)
-            .await
-            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+    crate::output::run_server(addr, sock, |listener| async move {
         let bound = listener.local_addr().map_err(|e| UsageError::new(e.to_string()))?;
         eprintln!(
             "witness {name} for {n} log origin(s) listening on http://{bound}/ (POST /add-checkpoint; Ctrl-C to stop)"
@@ -315,8 +310,7 @@ fn witness_serve(key: &Path, state: &Path, addr: &str, log_list: &Path) -> Resul
         })
         .await
         .map_err(|e| UsageError::new(format!("server error: {e}")))
-    })?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 pub(crate) fn witness(cmd: WitnessCommand) -> Result<ExitCode, UsageError> {

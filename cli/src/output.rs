@@ -183,6 +183,28 @@ pub(crate) fn write_file(flag: &str, path: &Path, bytes: &[u8], force: bool) -> 
     out.commit()
 }
 
+/// Starts a tokio runtime, binds `sock` (given on the command line as `addr`) and runs the
+/// server `serve` makes on that listener until it returns (`serve`, `witness serve`).
+pub(crate) fn run_server<F, Fut>(
+    addr: &str,
+    sock: std::net::SocketAddr,
+    serve: F,
+) -> Result<std::process::ExitCode, UsageError>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut,
+    Fut: std::future::Future<Output = Result<(), UsageError>>,
+{
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| UsageError::new(format!("cannot start the server: {e}")))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(sock)
+            .await
+            .map_err(|e| UsageError::new(format!("cannot listen on {addr}: {e}")))?;
+        serve(listener).await
+    })?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

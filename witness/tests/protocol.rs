@@ -86,15 +86,7 @@ fn every_status_code_of_add_checkpoint() {
         lines.starts_with("— witness.example/w1 ") && lines.ends_with('\n') && lines.lines().count() == 1
     );
     let note = format!("{}{}", String::from_utf8(h.checkpoint(5)).unwrap(), lines);
-    let policy = parse_policy(
-        format!(
-            "log {}\nwitness w1 {}\nquorum w1\n",
-            format_verifier_key(&log_key().verifier),
-            format_verifier_key(&witness_key(1).verifier)
-        )
-        .as_bytes(),
-    )
-    .unwrap();
+    let policy = policy_for(&[(1, None)], "quorum w1\n");
     let v = verifier::verify_checkpoint_with_policy(note.as_bytes(), &policy).unwrap();
     assert_eq!(v.cosignatures[0].timestamp, Some(NOW));
 
@@ -449,15 +441,7 @@ fn status_codes_over_http() {
     let mut r = agent.get(format!("{}/{origin_hash}/checkpoint", w.url())).call().unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let body = r.body_mut().read_to_vec().unwrap();
-    let policy = parse_policy(
-        format!(
-            "log {}\nwitness w1 {}\nquorum w1\n",
-            format_verifier_key(&log_key().verifier),
-            format_verifier_key(&witness_key(1).verifier)
-        )
-        .as_bytes(),
-    )
-    .unwrap();
+    let policy = policy_for(&[(1, None)], "quorum w1\n");
     let v = verifier::verify_checkpoint_with_policy(&body, &policy).unwrap();
     assert_eq!(v.checkpoint.size, 9);
     let other = "0".repeat(64);
