@@ -84,6 +84,7 @@ pub(crate) fn build(
         vkey: verifier::write::format_verifier_key(&key.verifier),
         log: Some("releases/log".to_owned()),
         policy: Some(policy_text),
+        origin: None,
     });
     write_json(&trust_path, &trust)?;
 

@@ -610,8 +610,13 @@ pub struct TrustList {
 pub struct TrustedParty {
     /// The name people see, e.g. "General Medical Council".
     pub name: String,
-    /// Its log's verifier key; the key name is the log origin.
+    /// Its log's verifier key; the key name is the log origin unless `origin` says otherwise.
     pub vkey: String,
+    /// The origin its log's checkpoints carry when it is not the key's name (Go's checksum
+    /// database: `go.sum database tree` under the key `sum.golang.org`); only with a bare key,
+    /// not with a `policy` (a tlog-policy names its logs by their keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// Where its log is served, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
@@ -637,35 +642,43 @@ impl TrustList {
     /// it with. Keys are trusted only for their role: a publisher's key never vouches for a
     /// credential.
     pub fn find_issuer(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
-        self.issuers
-            .iter()
-            .find_map(|p| p.trust().ok().filter(|(k, _)| k.name == origin).map(|(_, t)| (p, t)))
+        self.issuers.iter().find_map(|p| p.trust().ok().filter(|(o, _)| o == origin).map(|(_, t)| (p, t)))
     }
 }
 
 impl TrustList {
     /// The trusted *publisher* whose log origin is `origin`.
     pub fn find_publisher(&self, origin: &str) -> Option<(&TrustedParty, Trust)> {
-        self.publishers
-            .iter()
-            .find_map(|p| p.trust().ok().filter(|(k, _)| k.name == origin).map(|(_, t)| (p, t)))
+        self.publishers.iter().find_map(|p| p.trust().ok().filter(|(o, _)| o == origin).map(|(_, t)| (p, t)))
     }
 }
 
 impl TrustedParty {
-    fn trust(&self) -> Result<(VerifierKey, Trust), String> {
+    /// Its log's origin and the trust to verify it with.
+    fn trust(&self) -> Result<(String, Trust), String> {
         let key = crate::note::parse_verifier_key(&self.vkey).map_err(|e| e.to_string())?;
-        let trust = match &self.policy {
-            Some(p) => {
+        let trust = match (&self.policy, &self.origin) {
+            (_, Some(o)) if o.is_empty() || o.contains('\n') => {
+                return Err(format!("origin {o:?}: an origin is one non-empty line"));
+            }
+            (Some(_), Some(_)) => {
+                return Err("an origin is given with a bare key only, not with a policy \
+                            (a tlog-policy's logs sign under their key names)"
+                    .to_owned());
+            }
+            (None, Some(origin)) => {
+                return Ok((origin.clone(), Trust::KeyWithOrigin { key, origin: origin.clone() }));
+            }
+            (Some(p), None) => {
                 let policy = crate::policy::parse_policy(p.as_bytes()).map_err(|e| e.to_string())?;
                 if !policy.logs.iter().any(|l| l.key == key) {
                     return Err("its policy does not list its own log key".to_owned());
                 }
                 Trust::Policy(policy)
             }
-            None => Trust::Key(key.clone()),
+            (None, None) => Trust::Key(key.clone()),
         };
-        Ok((key, trust))
+        Ok((key.name, trust))
     }
 }
 

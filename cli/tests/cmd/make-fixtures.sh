@@ -131,6 +131,9 @@ L publish release-unappended --log scratch-log --key keys/publisher.key 2>/dev/n
 rm -r scratch-log release-unappended/manifest.bundle.json
 # A policy naming no log; a CSV with a short row.
 printf 'witness w1 %s\nquorum w1\n' "$(cat keys/witness.pub)" > policy-no-log.txt
+# Trust lists whose issuer entry names an origin: another one, and one together with a policy.
+printf '{"issuers": [{"name": "Issuer", "vkey": "%s", "origin": "go.sum database tree"}]}\n' "$(cat keys/issuer.pub)" > trust-origin.json
+printf '{"issuers": [{"name": "Issuer", "vkey": "%s", "origin": "go.sum database tree", "policy": "log %s\\nquorum none\\n"}]}\n' "$(cat keys/issuer.pub)" "$(cat keys/issuer.pub)" > trust-origin-policy.json
 # Both logs, with the witness at a URL where nothing listens (port 9, discard): `log witness`.
 printf 'log %s\nlog %s\nwitness w1 %s http://127.0.0.1:9\nquorum w1\n' "$(cat keys/issuer.pub)" "$(cat keys/other.pub)" "$(cat keys/witness.pub)" > policy-url-down.txt
 printf 'name,age,sex,diagnosis\nP01,31,F,J45\nP02,33,F\n' > ragged.csv
