@@ -227,7 +227,13 @@ fn other_keys_and_issuers_are_refused() {
     assert_eq!(failed(&r), "issuer");
     // A trust list that does not list this issuer; then one that does.
     let list = |vkey: String| TrustList {
-        issuers: vec![TrustedParty { name: "Royal College (example)".into(), vkey, log: None, policy: None, origin: None }],
+        issuers: vec![TrustedParty {
+            name: "Royal College (example)".into(),
+            vkey,
+            log: None,
+            policy: None,
+            origin: None,
+        }],
         publishers: vec![],
     };
     let r = check_bundle(

@@ -61,7 +61,8 @@ pub fn add_local(
         return Err(format!("you already added a key for {}", key.name));
     }
     let mut out = local.clone();
-    let party = TrustedParty { name: name.to_owned(), vkey: vkey.to_owned(), log: None, policy: None, origin: None };
+    let party =
+        TrustedParty { name: name.to_owned(), vkey: vkey.to_owned(), log: None, policy: None, origin: None };
     match role {
         Role::Issuer => out.issuers.push(party),
         Role::Publisher => out.publishers.push(party),
@@ -113,8 +114,13 @@ mod tests {
                 verifier::write::SignerKey::from_seed(name, verifier::KeyKind::Ed25519, &[seed; 32]).unwrap();
             verifier::write::format_verifier_key(&k.verifier)
         };
-        let party =
-            |name: &str, vkey: String| TrustedParty { name: name.into(), vkey, log: None, policy: None, origin: None };
+        let party = |name: &str, vkey: String| TrustedParty {
+            name: name.into(),
+            vkey,
+            log: None,
+            policy: None,
+            origin: None,
+        };
         let site = TrustList { issuers: vec![party("GMC", key("gmc.example/log", 1))], publishers: vec![] };
         let local =
             add_local(&TrustList::default(), Some(&site), Role::Issuer, " RCP ", &key("rcp.example/log", 2))
