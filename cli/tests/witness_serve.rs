@@ -1,7 +1,8 @@
 //! `ledgerless witness serve` (C2SP tlog-witness over HTTP) as a process on loopback, with
 //! `ledgerless log witness`, `issue --policy` and `revoke --policy` as its clients: a witness
 //! that is down, restarted, hammered with hostile requests, and killed with SIGKILL mid-stream
-//! (`WITNESS_CRASH_KILLS`, default 20, sizes that run).
+//! (`WITNESS_CRASH_KILLS`, default 20, sizes that run); `log witness` itself killed mid-run
+//! (`LOG_WITNESS_KILLS`, default 20).
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead as _, Read as _, Write as _};
@@ -613,4 +614,44 @@ fn sixteen_threads_racing_forked_checkpoints_over_http_get_one_root_per_size() {
     assert!(of_a == 0 || of_a == c.len(), "both forks cosigned: {of_a} of {}", c.len());
     eprintln!("16 threads racing two forks over HTTP: {} cosigned, one root per size, one history", c.len());
     assert!(!c.is_empty());
+}
+
+/// `log witness` (the log-side writer: the cosignature attached to LOGDIR/checkpoint and the
+/// witness's size kept in LOGDIR/.witness-sizes) killed with SIGKILL at random moments
+/// (`LOG_WITNESS_KILLS`, default 20): the log's checkpoint always still verifies under the
+/// log's key, and the same command run again meets the quorum.
+#[test]
+fn log_witness_killed_at_random_moments_is_finished_by_a_rerun() {
+    let kills = env_or("LOG_WITNESS_KILLS", 20);
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    setup(d, 5);
+    let w = Server::start(d);
+    policy(d, &w.url());
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut killed_running = 0;
+    for _ in 0..kills {
+        append(d, 3);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+            .args(["log", "witness", "log", "--policy", "policy"])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.next() % 40));
+        if child.try_wait().unwrap().is_none() {
+            killed_running += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        ok(d, &["verify-checkpoint", "log/checkpoint", "--vkey", "log.pub"]);
+        code(d, &["log", "witness", "log", "--policy", "policy"], 0, "meets the policy's quorum");
+        ok(d, &["verify-checkpoint", "log/checkpoint", "--policy", "policy"]);
+    }
+    eprintln!(
+        "log witness killed {killed_running} of {kills} times while running; every re-run met the quorum"
+    );
+    assert!(killed_running > 0, "no kill landed while `log witness` ran");
+    w.kill();
 }
