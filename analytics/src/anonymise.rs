@@ -261,9 +261,8 @@ fn build(
         input.require(&refs(&t.group_by), &format!("group_by of table '{}'", t.name))?;
     }
     let key_cols: Vec<String> = qi_cols.iter().chain(&sens_cols).cloned().collect();
-    let combos = input.combinations(&key_cols)?;
-    let counts: Vec<u64> = column_u64(&combos, "__n")?;
-    let rows: u64 = counts.iter().sum();
+    let counted = count(&input, &key_cols)?;
+    let rows: u64 = counted.count.iter().sum();
     if rows == 0 {
         return Err(Error::Input { path: input.path.clone(), message: "has no rows".into() });
     }
@@ -276,11 +275,12 @@ fn build(
             ),
         });
     }
+    let crate::counts::Combinations { mut values, mut codes, count } = counted;
+    let sens_codes = codes.split_off(qi_cols.len());
+    let sens_values = values.split_off(qi_cols.len());
     // Hierarchies over the observed values.
     let mut gens = Vec::new();
-    let mut qi_codes = Vec::new();
-    for q in &policy.quasi_identifiers {
-        let (distinct, codes) = encode(&combos, &q.column)?;
+    for (q, distinct) in policy.quasi_identifiers.iter().zip(values) {
         let g = Generalisation::build(&q.column, &q.hierarchy, &distinct).map_err(|e| match e {
             HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
             HierarchyError::Missing { value, reason } => Error::Hierarchy {
@@ -292,7 +292,7 @@ fn build(
                 ),
             },
         })?;
-        // `build` sorts and deduplicates exactly as `encode` did, so the codes line up.
+        // `build` sorts and deduplicates exactly as counting did, so the codes line up.
         if g.values != distinct {
             return Err(Error::Polars(format!("internal: value order of column '{}' differs", q.column)));
         }
@@ -308,38 +308,15 @@ fn build(
                 ),
             });
         }
-        qi_codes.push(codes);
         gens.push(g);
     }
-    let mut sens_codes = Vec::new();
-    let mut sens_card = Vec::new();
-    for c in &sens_cols {
-        let (distinct, codes) = encode(&combos, c)?;
-        sens_card.push(distinct.len() as u32);
-        sens_codes.push(codes);
-    }
-    drop(combos);
-    // A fixed order of combinations makes every sum, and so every output, deterministic.
-    let mut order: Vec<u32> = (0..counts.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        for col in qi_codes.iter().chain(&sens_codes) {
-            match col[a].cmp(&col[b]) {
-                std::cmp::Ordering::Equal => {}
-                o => return o,
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
-    let permute = |v: &Vec<u32>| order.iter().map(|&i| v[i as usize]).collect::<Vec<u32>>();
     let base = Base {
-        qi: qi_codes.iter().map(permute).collect(),
-        sensitive: sens_codes.iter().map(permute).collect(),
-        sensitive_card: sens_card,
-        count: order.iter().map(|&i| counts[i as usize]).collect(),
+        qi: codes,
+        sensitive: sens_codes,
+        sensitive_card: sens_values.iter().map(|v| v.len() as u32).collect(),
+        count,
     };
-    drop(qi_codes);
-    drop(sens_codes);
+    drop(sens_values);
     let t_read = t0.elapsed().as_secs_f64();
 
     progress(Stage::Searching);
@@ -696,6 +673,16 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result
     Ok(LocalRelease { words, word_cards, folds, index, levels })
 }
 
+/// Distinct combinations of `columns` with their counts: packed and streamed
+/// ([`crate::counts`]), or, when the codes need more than 128 bits, by a polars group-by of the
+/// text columns (memory grows with the combinations' text).
+fn count(input: &Input, columns: &[String]) -> Result<crate::counts::Combinations, Error> {
+    match input.count_combinations(columns)? {
+        Some(c) => Ok(c),
+        None => input.combinations_by_group_by(columns),
+    }
+}
+
 fn search_error(e: SearchError) -> Error {
     match e {
         SearchError::NoSolution(m) => Error::NoSolution(m),
@@ -716,23 +703,6 @@ fn column_u64(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<u64>, E
     let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
     let ca = c.u64().map_err(|e| Error::Polars(e.to_string()))?;
     Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
-}
-
-/// The sorted distinct values of a text column and each row's code (index into them), without
-/// copying every row's string.
-fn encode(df: &polars::prelude::DataFrame, name: &str) -> Result<(Vec<String>, Vec<u32>), Error> {
-    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
-    let ca = c.str().map_err(|e| Error::Polars(e.to_string()))?;
-    let mut set: rustc_hash::FxHashSet<&str> = Default::default();
-    for v in ca.iter() {
-        set.insert(v.unwrap_or(""));
-    }
-    let mut distinct: Vec<&str> = set.into_iter().collect();
-    distinct.sort_unstable();
-    let index: rustc_hash::FxHashMap<&str, u32> =
-        distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
-    let codes = ca.iter().map(|v| index.get(v.unwrap_or("")).copied().unwrap_or(0)).collect();
-    Ok((distinct.into_iter().map(str::to_string).collect(), codes))
 }
 
 fn column_str(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>, Error> {

@@ -111,6 +111,11 @@ impl Input {
         col(c).fill_null(lit(""))
     }
 
+    /// The input's `columns` as text (empty for null).
+    pub(crate) fn text_columns(&self, columns: &[String]) -> LazyFrame {
+        self.lf.clone().select(columns.iter().map(|c| Self::text(c)).collect::<Vec<_>>())
+    }
+
     /// Distinct combinations of `columns` with their row counts (column `__n`, u64).
     pub fn combinations(&self, columns: &[String]) -> Result<DataFrame, Error> {
         let keys: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();

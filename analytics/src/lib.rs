@@ -23,6 +23,8 @@ pub mod tables;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod anonymise;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod counts;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod publish;

@@ -53,6 +53,7 @@ pub(crate) fn anonymise(
     let outcome = result.map_err(|e| UsageError::new(e.to_string()))?;
     let r = &outcome.report;
     let [read, search, write, tables] = outcome.seconds;
+    let peak = analytics::counts::peak_memory_bytes();
     if json {
         let mut v = serde_json::to_value(r).map_err(|e| UsageError::new(e.to_string()))?;
         if let Some(o) = v.as_object_mut() {
@@ -60,6 +61,8 @@ pub(crate) fn anonymise(
                 "seconds".into(),
                 serde_json::json!({"read": read, "search": search, "write": write, "tables_and_report": tables}),
             );
+            // The whole process's peak resident memory (Linux; null elsewhere).
+            o.insert("peak_memory_bytes".into(), serde_json::json!(peak));
         }
         outln!("{v}")?;
         return Ok(ExitCode::SUCCESS);
@@ -96,7 +99,7 @@ pub(crate) fn anonymise(
             r.risk.after.prosecutor_highest
         )?;
         outln!(
-            "  search: {} nodes, {} checked, {} tagged, {} pruned; {:.3} s read, {:.3} s search, {:.3} s write, {:.3} s tables",
+            "  search: {} nodes, {} checked, {} tagged, {} pruned; {:.3} s read, {:.3} s search, {:.3} s write, {:.3} s tables{}",
             r.search.lattice_size,
             r.search.checked,
             r.search.tagged,
@@ -104,7 +107,8 @@ pub(crate) fn anonymise(
             read,
             search,
             write,
-            tables
+            tables,
+            peak.map(|b| format!("; peak memory {:.0} MiB", b as f64 / (1u64 << 20) as f64)).unwrap_or_default()
         )?;
     }
     Ok(ExitCode::SUCCESS)

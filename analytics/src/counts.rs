@@ -1,0 +1,471 @@
+//! Counting distinct combinations of columns in memory that depends on the number of distinct
+//! values and combinations, never on the number of rows or the width of the strings.
+//!
+//! Two streaming passes over the input (polars batches):
+//! 1. each column's distinct values (one hash set per column, filled in parallel);
+//! 2. each row's values become integer codes (a value's index among its column's sorted
+//!    values), packed into one `u64` (or `u128`) key, first column in the highest bits, so
+//!    the keys' numeric order is the codes' lexicographic order. Keys are buffered, sorted and
+//!    run-length counted, and merged into one sorted array of (key, rows).
+//!
+//! The result is exactly what a group-by of the text columns followed by sorting the codes
+//! gives (docs/design/0015): the same combinations in the same order, so every sum the search
+//! makes, and every figure of the release, is unchanged.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::Error;
+use crate::data::Input;
+
+/// Distinct combinations of some columns, with their counts, in code form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Combinations {
+    /// Per column, its distinct values, sorted; a value's code is its index.
+    pub values: Vec<Vec<String>>,
+    /// Per column, the code of each combination. Combinations are sorted by their codes,
+    /// first column first.
+    pub codes: Vec<Vec<u32>>,
+    /// Rows of each combination.
+    pub count: Vec<u64>,
+}
+
+/// Rows per batch handed over by the polars streaming engine.
+const BATCH_ROWS: usize = 100_000;
+/// Keys buffered before they are sorted and merged (at least; the buffer grows with the
+/// merged combinations so merging costs O(n log n) overall).
+const MIN_BUFFER: usize = 1 << 22;
+
+/// Bits needed for the codes of a column with `card` distinct values.
+fn bits_for(card: usize) -> u32 {
+    if card <= 1 { 0 } else { usize::BITS - (card - 1).leading_zeros() }
+}
+
+/// A packed key: the codes of one row, first column in the highest bits.
+trait Key: Copy + Ord + Send + Sync + Default + 'static {
+    fn push(self, code: u32, bits: u32) -> Self;
+    fn field(self, shift: u32, bits: u32) -> u32;
+}
+
+impl Key for u64 {
+    fn push(self, code: u32, bits: u32) -> Self {
+        if bits == 0 { self } else { (self << bits) | code as u64 }
+    }
+    fn field(self, shift: u32, bits: u32) -> u32 {
+        if bits == 0 { 0 } else { ((self >> shift) & ((1u64 << bits) - 1)) as u32 }
+    }
+}
+
+impl Key for u128 {
+    fn push(self, code: u32, bits: u32) -> Self {
+        if bits == 0 { self } else { (self << bits) | code as u128 }
+    }
+    fn field(self, shift: u32, bits: u32) -> u32 {
+        if bits == 0 { 0 } else { ((self >> shift) & ((1u128 << bits) - 1)) as u32 }
+    }
+}
+
+/// Calls `f` with every batch of `lf` (one chunk per column), in order, on the streaming engine.
+fn for_each_batch(
+    lf: LazyFrame,
+    f: impl FnMut(&DataFrame) -> PolarsResult<()> + Send + 'static,
+) -> PolarsResult<()> {
+    let f = Mutex::new(f);
+    let callback = PlanCallback::new(move |mut df: DataFrame| -> PolarsResult<bool> {
+        df.rechunk_mut_par();
+        let mut f = f.lock().map_err(|_| PolarsError::ComputeError("batch lock poisoned".into()))?;
+        f(&df)?;
+        Ok(false)
+    });
+    lf.sink_batches(callback, true, NonZeroUsize::new(BATCH_ROWS))?
+        .collect_with_engine(Engine::Streaming)
+        .map(|_| ())
+}
+
+/// The text columns `names` of a batch (nulls read as "").
+fn text_columns<'a>(df: &'a DataFrame, names: &[String]) -> PolarsResult<Vec<&'a StringChunked>> {
+    names.iter().map(|c| df.column(c.as_str())?.str()).collect()
+}
+
+impl Input {
+    /// Distinct combinations of `columns` (as text, empty for null) with their row counts, in
+    /// two streaming passes (module documentation). `None` when the packed codes would need
+    /// more than 128 bits; then [`Input::combinations`] is the way.
+    pub fn count_combinations(&self, columns: &[String]) -> Result<Option<Combinations>, Error> {
+        self.count_combinations_with(columns, MIN_BUFFER)
+    }
+
+    fn count_combinations_with(
+        &self,
+        columns: &[String],
+        min_buffer: usize,
+    ) -> Result<Option<Combinations>, Error> {
+        let err = |e: PolarsError| Error::Input { path: self.path.clone(), message: e.to_string() };
+        let lf = self.text_columns(columns);
+        // Pass 1: distinct values per column.
+        let sets: Arc<Mutex<Vec<FxHashSet<Box<str>>>>> =
+            Arc::new(Mutex::new(vec![FxHashSet::default(); columns.len()]));
+        {
+            let (sets, names) = (Arc::clone(&sets), columns.to_vec());
+            for_each_batch(lf.clone(), move |df| {
+                let cols = text_columns(df, &names)?;
+                let mut sets = sets.lock().map_err(|_| PolarsError::ComputeError("lock poisoned".into()))?;
+                sets.par_iter_mut().zip(cols.par_iter()).for_each(|(set, ca)| {
+                    for v in ca.iter() {
+                        let v = v.unwrap_or("");
+                        if !set.contains(v) {
+                            set.insert(v.into());
+                        }
+                    }
+                });
+                Ok(())
+            })
+            .map_err(err)?;
+        }
+        let sets = std::mem::take(&mut *sets.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
+        let mut values: Vec<Vec<String>> = Vec::with_capacity(sets.len());
+        let mut dictionaries: Vec<FxHashMap<Box<str>, u32>> = Vec::with_capacity(sets.len());
+        for set in sets {
+            let mut sorted: Vec<Box<str>> = set.into_iter().collect();
+            sorted.par_sort_unstable();
+            values.push(sorted.iter().map(|v| v.to_string()).collect());
+            dictionaries.push(sorted.into_iter().enumerate().map(|(i, v)| (v, i as u32)).collect());
+        }
+        let bits: Vec<u32> = values.iter().map(|v| bits_for(v.len())).collect();
+        let total: u32 = bits.iter().sum();
+        // Pass 2: keys, sorted and counted.
+        let (keys, counts) = if total <= 64 {
+            let (k, c) = self.pass_two::<u64>(lf, columns, dictionaries, &bits, min_buffer)?;
+            (Packed::Narrow(k), c)
+        } else if total <= 128 {
+            let (k, c) = self.pass_two::<u128>(lf, columns, dictionaries, &bits, min_buffer)?;
+            (Packed::Wide(k), c)
+        } else {
+            return Ok(None);
+        };
+        // Unpack each column's codes from the keys.
+        let mut shift = total;
+        let mut codes = Vec::with_capacity(bits.len());
+        for &b in &bits {
+            shift -= b;
+            codes.push(match &keys {
+                Packed::Narrow(k) => k.par_iter().map(|&x| x.field(shift, b)).collect(),
+                Packed::Wide(k) => k.par_iter().map(|&x| x.field(shift, b)).collect(),
+            });
+        }
+        Ok(Some(Combinations { values, codes, count: counts }))
+    }
+
+    /// [`Input::count_combinations`] by a polars group-by of the text columns, whatever the
+    /// number of bits: memory grows with the combinations' text (the fallback beyond 128 bits,
+    /// and the reference the packed count is tested against).
+    pub fn combinations_by_group_by(&self, columns: &[String]) -> Result<Combinations, Error> {
+        let combos = self.combinations(columns)?;
+        let c = combos.column("__n").map_err(|e| Error::Polars(e.to_string()))?;
+        let counts: Vec<u64> =
+            c.u64().map_err(|e| Error::Polars(e.to_string()))?.iter().map(|v| v.unwrap_or(0)).collect();
+        let mut values = Vec::with_capacity(columns.len());
+        let mut codes = Vec::with_capacity(columns.len());
+        for c in columns {
+            let (distinct, code) = encode(&combos, c)?;
+            values.push(distinct);
+            codes.push(code);
+        }
+        drop(combos);
+        // The order counting gives: by codes, first column first.
+        let mut order: Vec<u32> = (0..counts.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            codes.iter().map(|col| col[a].cmp(&col[b])).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let permute = |v: &Vec<u32>| order.iter().map(|&i| v[i as usize]).collect::<Vec<u32>>();
+        Ok(Combinations {
+            values,
+            codes: codes.iter().map(permute).collect(),
+            count: order.iter().map(|&i| counts[i as usize]).collect(),
+        })
+    }
+
+    fn pass_two<K: Key>(
+        &self,
+        lf: LazyFrame,
+        columns: &[String],
+        dictionaries: Vec<FxHashMap<Box<str>, u32>>,
+        bits: &[u32],
+        min_buffer: usize,
+    ) -> Result<(Vec<K>, Vec<u64>), Error> {
+        let err = |e: PolarsError| Error::Input { path: self.path.clone(), message: e.to_string() };
+        let state = Arc::new(Mutex::new(Counter::<K>::default()));
+        {
+            let (state, names, bits) = (Arc::clone(&state), columns.to_vec(), bits.to_vec());
+            let dictionaries = Arc::new(dictionaries);
+            for_each_batch(lf, move |df| {
+                let cols = text_columns(df, &names)?;
+                // Codes per column, columns in parallel.
+                let codes: Vec<Vec<u32>> = cols
+                    .par_iter()
+                    .zip(dictionaries.par_iter())
+                    .zip(names.par_iter())
+                    .map(|((ca, dict), name)| {
+                        ca.iter()
+                            .map(|v| {
+                                let v = v.unwrap_or("");
+                                dict.get(v).copied().ok_or_else(|| {
+                                    PolarsError::ComputeError(
+                                        format!(
+                                            "column '{name}': value {v:?} was not there when the input was first read; \
+                                             the file changed while it was being read"
+                                        )
+                                        .into(),
+                                    )
+                                })
+                            })
+                            .collect::<PolarsResult<Vec<u32>>>()
+                    })
+                    .collect::<PolarsResult<_>>()?;
+                let mut counter = state.lock().map_err(|_| PolarsError::ComputeError("lock poisoned".into()))?;
+                let n = df.height();
+                counter.buffer.reserve(n);
+                for r in 0..n {
+                    let mut key = K::default();
+                    for (c, &b) in codes.iter().zip(&bits) {
+                        key = key.push(c[r], b);
+                    }
+                    counter.buffer.push(key);
+                }
+                if counter.buffer.len() >= min_buffer.max(counter.keys.len() / 2) {
+                    counter.flush();
+                }
+                Ok(())
+            })
+            .map_err(err)?;
+        }
+        let mut counter = std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
+        counter.flush();
+        Ok((counter.keys, counter.counts))
+    }
+}
+
+/// The sorted distinct values of a text column and each row's code (index into them), without
+/// copying every row's string.
+fn encode(df: &DataFrame, name: &str) -> Result<(Vec<String>, Vec<u32>), Error> {
+    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
+    let ca = c.str().map_err(|e| Error::Polars(e.to_string()))?;
+    let mut set: rustc_hash::FxHashSet<&str> = Default::default();
+    for v in ca.iter() {
+        set.insert(v.unwrap_or(""));
+    }
+    let mut distinct: Vec<&str> = set.into_iter().collect();
+    distinct.sort_unstable();
+    let index: rustc_hash::FxHashMap<&str, u32> =
+        distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
+    let codes = ca.iter().map(|v| index.get(v.unwrap_or("")).copied().unwrap_or(0)).collect();
+    Ok((distinct.into_iter().map(str::to_string).collect(), codes))
+}
+
+/// Keys of either width.
+enum Packed {
+    Narrow(Vec<u64>),
+    Wide(Vec<u128>),
+}
+
+/// Sorted distinct keys with their counts, and keys not yet merged in.
+#[derive(Default)]
+struct Counter<K> {
+    keys: Vec<K>,
+    counts: Vec<u64>,
+    buffer: Vec<K>,
+}
+
+impl<K: Key> Counter<K> {
+    /// Sorts and counts the buffer and merges it into `keys`/`counts`.
+    fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buffer);
+        buf.par_sort_unstable();
+        // Run-length count in place: buf[..u] are the distinct keys, runs their counts.
+        let mut runs: Vec<u64> = Vec::new();
+        let mut u = 0usize;
+        for i in 0..buf.len() {
+            if u > 0 && buf[u - 1] == buf[i] {
+                if let Some(last) = runs.last_mut() {
+                    *last += 1;
+                }
+            } else {
+                buf[u] = buf[i];
+                u += 1;
+                runs.push(1);
+            }
+        }
+        buf.truncate(u);
+        if self.keys.is_empty() {
+            buf.shrink_to_fit();
+            self.keys = buf;
+            self.counts = runs;
+            return;
+        }
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_counts = std::mem::take(&mut self.counts);
+        let mut keys = Vec::with_capacity(old_keys.len() + buf.len());
+        let mut counts = Vec::with_capacity(old_keys.len() + buf.len());
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < old_keys.len() || j < buf.len() {
+            let take_old = j >= buf.len() || (i < old_keys.len() && old_keys[i] <= buf[j]);
+            let take_new = i >= old_keys.len() || (j < buf.len() && buf[j] <= old_keys[i]);
+            match (take_old, take_new) {
+                (true, true) => {
+                    keys.push(old_keys[i]);
+                    counts.push(old_counts[i] + runs[j]);
+                    i += 1;
+                    j += 1;
+                }
+                (true, false) => {
+                    keys.push(old_keys[i]);
+                    counts.push(old_counts[i]);
+                    i += 1;
+                }
+                _ => {
+                    keys.push(buf[j]);
+                    counts.push(runs[j]);
+                    j += 1;
+                }
+            }
+        }
+        self.keys = keys;
+        self.counts = counts;
+    }
+}
+
+/// The process's peak resident memory so far (VmHWM), in bytes; `None` where the OS does not
+/// say (only Linux's `/proc/self/status` is read).
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_pack_and_unpack_and_sort_as_codes_do() {
+        let bits = [3u32, 0, 7, 1];
+        let rows = [[5u32, 0, 100, 1], [5, 0, 99, 1], [0, 0, 127, 0], [7, 0, 0, 1]];
+        let pack = |r: &[u32; 4]| r.iter().zip(&bits).fold(0u64, |k, (&c, &b)| k.push(c, b));
+        let mut keys: Vec<u64> = rows.iter().map(pack).collect();
+        let mut sorted = rows.to_vec();
+        sorted.sort();
+        keys.sort();
+        for (k, r) in keys.iter().zip(&sorted) {
+            let mut shift: u32 = bits.iter().sum();
+            for (j, &b) in bits.iter().enumerate() {
+                shift -= b;
+                assert_eq!(k.field(shift, b), r[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn merging_counts_every_key_once() {
+        let mut c = Counter::<u64>::default();
+        let mut expected: std::collections::BTreeMap<u64, u64> = Default::default();
+        let mut x = 7u64;
+        for round in 0..5 {
+            for _ in 0..(1000 + round * 300) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let k = (x >> 33) % 700;
+                c.buffer.push(k);
+                *expected.entry(k).or_insert(0) += 1;
+            }
+            c.flush();
+        }
+        let got: Vec<(u64, u64)> = c.keys.iter().copied().zip(c.counts.iter().copied()).collect();
+        assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+    }
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("ledgerless-counts-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("scratch dir");
+        d
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The packed, streamed count equals the group-by of the text, combination by combination
+    /// and in the same order: over several batches, many merges, nulls and empty fields.
+    #[test]
+    fn the_packed_count_equals_the_group_by() {
+        let d = scratch("patients");
+        for file in ["p.csv", "p.parquet"] {
+            let path = d.join(file);
+            crate::data::write_patients(&path, 230_001, 5, false).expect("patients");
+            let input = Input::open(&path).expect("open");
+            let cols = names(&["age", "sex", "ethnicity", "postcode", "region", "admission_date", "diagnosis"]);
+            let reference = input.combinations_by_group_by(&cols).expect("group-by");
+            for min_buffer in [1, 5_000, MIN_BUFFER] {
+                let packed = input.count_combinations_with(&cols, min_buffer).expect("count").expect("fits");
+                assert_eq!(packed, reference, "{file}, buffer {min_buffer}");
+            }
+            assert_eq!(reference.count.iter().sum::<u64>(), 230_001);
+        }
+        let path = d.join("odd.csv");
+        std::fs::write(&path, "a,b,c\nx,,é\n,,é\nx,\"\",ü\nx,,é\n\"\",y,\n").expect("write");
+        let input = Input::open(&path).expect("open");
+        let cols = names(&["a", "b", "c"]);
+        let packed = input.count_combinations(&cols).expect("count").expect("fits");
+        assert_eq!(packed, input.combinations_by_group_by(&cols).expect("group-by"));
+        assert_eq!(packed.values[0], ["", "x"]);
+        assert_eq!(packed.count.iter().sum::<u64>(), 5);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Keys of 65–128 bits are counted in `u128`; beyond 128 bits the count says so (`None`)
+    /// and the group-by is used instead.
+    #[test]
+    fn wide_keys_are_counted_and_wider_ones_fall_back() {
+        let d = scratch("wide");
+        let path = d.join("w.csv");
+        let mut text = String::from("a,b,c,d,e,f,g,h,i,j\n");
+        let mut x = 11u64;
+        for _ in 0..20_000 {
+            let row: Vec<String> = (0..10)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    format!("{}", (x >> 33) % 16_000)
+                })
+                .collect();
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write");
+        let input = Input::open(&path).expect("open");
+        let five = names(&["a", "b", "c", "d", "e"]);
+        let packed = input.count_combinations_with(&five, 1_000).expect("count").expect("fits 128 bits");
+        assert!(packed.values.iter().map(|v| bits_for(v.len())).sum::<u32>() > 64);
+        assert_eq!(packed, input.combinations_by_group_by(&five).expect("group-by"));
+        let ten = names(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+        assert!(input.count_combinations(&ten).expect("count").is_none());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn bits_cover_every_code() {
+        assert_eq!(bits_for(0), 0);
+        assert_eq!(bits_for(1), 0);
+        assert_eq!(bits_for(2), 1);
+        assert_eq!(bits_for(3), 2);
+        assert_eq!(bits_for(256), 8);
+        assert_eq!(bits_for(257), 9);
+    }
+}
