@@ -331,7 +331,15 @@ fn build(
     let problem = Problem::new(&gens, &base, criteria).with_priorities(&weights, &max_levels);
     let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
     let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
-    let before_sizes = problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?;
+    // Risk before anonymisation, from the classes of the original values; the sizes are
+    // dropped at once (one per class: as many as rows when the data is nearly unique).
+    let (before_risk, before_distribution) = {
+        let before_sizes = match base.bottom_class_sizes() {
+            Some(sizes) => sizes,
+            None => problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?,
+        };
+        (risk::risk(&before_sizes, policy.sampling_fraction), risk::distribution(&before_sizes))
+    };
     let local: Option<Local> = match policy.recoding {
         RecodingKind::Global => None,
         RecodingKind::Local => Some(local::recode(&problem, policy.metric, &eval).map_err(search_error)?),
@@ -553,11 +561,11 @@ fn build(
             entropy_share: if max_entropy > 0.0 { eval.entropy / max_entropy } else { 0.0 },
         },
         risk: report::BeforeAfter {
-            before: risk::risk(&before_sizes, policy.sampling_fraction),
+            before: before_risk,
             after: risk::risk(&after_sizes, policy.sampling_fraction),
         },
         class_sizes: report::BeforeAfter {
-            before: risk::distribution(&before_sizes),
+            before: before_distribution,
             after: risk::distribution(&after_sizes),
         },
         attributes,

@@ -180,7 +180,11 @@ impl Input {
         let mut order: Vec<u32> = (0..counts.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
-            codes.iter().map(|col| col[a].cmp(&col[b])).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+            codes
+                .iter()
+                .map(|col| col[a].cmp(&col[b]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
         });
         let permute = |v: &Vec<u32>| order.iter().map(|&i| v[i as usize]).collect::<Vec<u32>>();
         Ok(Combinations {
@@ -244,7 +248,8 @@ impl Input {
             })
             .map_err(err)?;
         }
-        let mut counter = std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
+        let mut counter =
+            std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
         counter.flush();
         Ok((counter.keys, counter.counts))
     }
@@ -411,7 +416,8 @@ mod tests {
             let path = d.join(file);
             crate::data::write_patients(&path, 230_001, 5, false).expect("patients");
             let input = Input::open(&path).expect("open");
-            let cols = names(&["age", "sex", "ethnicity", "postcode", "region", "admission_date", "diagnosis"]);
+            let cols =
+                names(&["age", "sex", "ethnicity", "postcode", "region", "admission_date", "diagnosis"]);
             let reference = input.combinations_by_group_by(&cols).expect("group-by");
             for min_buffer in [1, 5_000, MIN_BUFFER] {
                 let packed = input.count_combinations_with(&cols, min_buffer).expect("count").expect("fits");

@@ -108,7 +108,8 @@ pub(crate) fn anonymise(
             search,
             write,
             tables,
-            peak.map(|b| format!("; peak memory {:.0} MiB", b as f64 / (1u64 << 20) as f64)).unwrap_or_default()
+            peak.map(|b| format!("; peak memory {:.0} MiB", b as f64 / (1u64 << 20) as f64))
+                .unwrap_or_default()
         )?;
     }
     Ok(ExitCode::SUCCESS)
