@@ -10,16 +10,25 @@
 #     recoding) against the same policy with recoding = "global": 200,000 and 1,000,000 rows,
 #     and 10,000,000 with --10m. Wall time and peak memory (/usr/bin/time), loss, and the share
 #     of rows finer than `*` per column.
+#  3. With --scale (alone): issue 16's table. Synthetic patients at 1M, 10M and 100M rows (or
+#     the row counts given after --scale), 6 quasi-identifiers, k=10, global recoding: wall
+#     time, peak resident memory (/usr/bin/time, and `peak_memory_bytes` of --json) and the
+#     stages. The inputs are generated once into $BENCH_DATA (default target/bench-data; 100M
+#     rows are a 2.1 GB Parquet file that takes minutes to make) and kept for the next run.
 # Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEN_M=0
 MATRIX=0
+SCALE=()
+SCALING=0
 for a in "$@"; do
   case "$a" in
     --10m) TEN_M=1 ;;
     --adult-matrix) MATRIX=1 ;;
-    *) echo "usage: $0 [--10m] [--adult-matrix]" >&2; exit 2 ;;
+    --scale) SCALING=1 ;;
+    [0-9]*) [ "$SCALING" = 1 ] || { echo "usage: $0 [--10m] [--adult-matrix] | --scale [ROWS...]" >&2; exit 2; }; SCALE+=("$a") ;;
+    *) echo "usage: $0 [--10m] [--adult-matrix] | --scale [ROWS...]" >&2; exit 2 ;;
   esac
 done
 cargo build --quiet --release -p cli
@@ -42,6 +51,25 @@ measure() { # measure NAME CMD...: prints wall seconds and peak RSS
 shares() { # shares REPORT.json: the figures of issue 13's targets
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   %s: DM %d, loss %.4f, suppressed %d; finer than * per column: %s" % (d["policy"]["recoding"], d["information_loss"]["discernibility"], d["information_loss"]["loss"], d["result"]["records_suppressed"], ", ".join("%s %.1f%%" % (a["column"], 100 * a["finer_than_top"]) for a in d["attributes"]))); g=d.get("global"); g and print("   global optimum of the same policy: DM %d, loss %.4f" % (g["discernibility"], g["loss"]))' "$1"
 }
+
+if [ "$SCALING" = 1 ]; then
+  [ "${#SCALE[@]}" -gt 0 ] || SCALE=(1000000 10000000 100000000)
+  DATA=${BENCH_DATA:-$T/bench-data}
+  mkdir -p "$DATA"
+  sed 's/^recoding = "local"/recoding = "global"/' examples/patients/policy.toml >"$W/global.toml"
+  cp -r examples/patients/hierarchies "$W/"
+  echo "== synthetic patients, 6 QIs, k=10, l=2, 2% suppression, global recoding ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB)"
+  for rows in "${SCALE[@]}"; do
+    if [ ! -f "$DATA/patients-$rows.parquet" ]; then
+      measure "synth patients $rows (parquet, once)" "$L" synth patients --rows "$rows" --seed 1 --out "$DATA/patients-$rows.parquet"
+    fi
+    rm -rf "$W/release"
+    measure "anonymise $rows" "$L" anonymise --input "$DATA/patients-$rows.parquet" --policy "$W/global.toml" --out "$W/release" --json
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["result"]; p=d.get("peak_memory_bytes"); print("   node %s, %d suppressed, %d classes, loss %.4f; --json peak_memory_bytes %s (%.2f GiB)" % (r["node"], r["records_suppressed"], r["classes"], d["information_loss"]["loss"], p, (p or 0) / 2**30))' "$W/out.json"
+    rm -rf "$W/release"
+  done
+  exit 0
+fi
 
 ADULT=tests/data/adult
 if [ ! -f "$ADULT/adult.csv" ]; then

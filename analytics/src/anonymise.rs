@@ -7,7 +7,7 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
-use crate::data::{Input, LocalRelease, released_counts, write_both, write_both_with};
+use crate::data::{GlobalRelease, Input, LocalRelease, ValueCodes, released_counts, write_both_with};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
@@ -281,7 +281,11 @@ fn build(
     // Hierarchies over the observed values.
     let mut gens = Vec::new();
     for (q, distinct) in policy.quasi_identifiers.iter().zip(values) {
-        let g = Generalisation::build(&q.column, &q.hierarchy, &distinct).map_err(|e| match e {
+        // Counting sorts and deduplicates the values, so `build` keeps them and the codes line up.
+        if !distinct.windows(2).all(|w| w[0] < w[1]) {
+            return Err(Error::Polars(format!("internal: values of column '{}' are not sorted", q.column)));
+        }
+        let g = Generalisation::build_owned(&q.column, &q.hierarchy, distinct).map_err(|e| match e {
             HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
             HierarchyError::Missing { value, reason } => Error::Hierarchy {
                 column: q.column.clone(),
@@ -292,10 +296,6 @@ fn build(
                 ),
             },
         })?;
-        // `build` sorts and deduplicates exactly as counting did, so the codes line up.
-        if g.values != distinct {
-            return Err(Error::Polars(format!("internal: value order of column '{}' differs", q.column)));
-        }
         if let Some(max) = q.max_level
             && max as usize > g.height()
         {
@@ -455,10 +455,17 @@ fn build(
     let (csv_path, parquet_path) = (dir.join("microdata.csv"), dir.join("microdata.parquet"));
     let written = match &local {
         None => {
-            let released = input.transformed(&keep, &gens, &best.node, &classes.suppressed_labels)?;
+            let release = GlobalRelease {
+                node: best.node.clone(),
+                suppressed: classes.suppressed_labels.iter().cloned().collect(),
+            };
             drop(problem);
             drop(base);
-            write_both(released, &csv_path, &parquet_path)?
+            let gens = std::sync::Arc::new(gens);
+            let index = ValueCodes::new(&gens);
+            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
+                release.apply(&gens, &index, df)
+            })?
         }
         Some(l) => {
             let release = local_release(&gens, &base, &l.recoding)?;
@@ -468,7 +475,10 @@ fn build(
             drop(problem);
             drop(base);
             let gens = std::sync::Arc::new(gens);
-            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| release.apply(&gens, df))?
+            let index = ValueCodes::new(&gens);
+            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
+                release.apply(&gens, &index, df)
+            })?
         }
     };
     if written != rows {

@@ -54,9 +54,22 @@ impl Generalisation {
 
     /// Builds the generalisation of `values` (distinct, any order) for a hierarchy spec.
     pub fn build(column: &str, spec: &HierarchySpec, values: &[String]) -> Result<Self, HierarchyError> {
-        let mut sorted: Vec<String> = values.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
+        Self::build_owned(column, spec, values.to_vec())
+    }
+
+    /// [`Generalisation::build`] taking the values, so that a column of millions of distinct
+    /// values (a postcode) is not copied: when they are sorted and distinct already, they are
+    /// kept as they are.
+    pub fn build_owned(
+        column: &str,
+        spec: &HierarchySpec,
+        values: Vec<String>,
+    ) -> Result<Self, HierarchyError> {
+        let mut sorted = values;
+        if !sorted.windows(2).all(|w| w[0] < w[1]) {
+            sorted.sort_unstable();
+            sorted.dedup();
+        }
         for v in &sorted {
             if v.contains(KEY_SEPARATOR) {
                 return Err(HierarchyError::Missing {
@@ -65,12 +78,112 @@ impl Generalisation {
                 });
             }
         }
-        let rows = match spec {
-            HierarchySpec::File(path) => read_arx(path)?,
-            HierarchySpec::Mask => mask_rows(&sorted),
-            _ => sorted.iter().map(|v| builtin_row(spec, v)).collect::<Result<Vec<_>, _>>()?,
-        };
-        Self::from_rows(column, spec.describe(), rows, sorted)
+        match spec {
+            HierarchySpec::File(path) => {
+                let rows = read_arx(path)?;
+                Self::from_rows(column, spec.describe(), rows, sorted)
+            }
+            HierarchySpec::Mask => {
+                let longest = sorted.iter().map(|v| v.chars().count()).max().unwrap_or(0);
+                Self::from_value_rows(column, spec.describe(), sorted, |v| Ok(mask_row(v, longest)))
+            }
+            _ => Self::from_value_rows(column, spec.describe(), sorted, |v| builtin_row(spec, v)),
+        }
+    }
+
+    /// The generalisation of sorted, distinct `values` whose hierarchy row is computed from each
+    /// value (built-ins): one row at a time, so memory holds the labels, not a row per value.
+    /// The same result and the same messages as [`Generalisation::from_rows`] with those rows.
+    fn from_value_rows(
+        column: &str,
+        description: String,
+        values: Vec<String>,
+        row: impl Fn(&str) -> Result<Vec<String>, HierarchyError>,
+    ) -> Result<Self, HierarchyError> {
+        let invalid = |m: String| HierarchyError::Invalid(m);
+        let mut width = 0usize;
+        let mut index: Vec<HashMap<String, u32>> = Vec::new();
+        let mut codes: Vec<Vec<u32>> = Vec::new();
+        let mut labels: Vec<Vec<String>> = Vec::new();
+        let mut leaves: Vec<Vec<u64>> = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            let r = row(v)?;
+            if i == 0 {
+                width = r.len();
+                if width == 0 {
+                    return Err(invalid("row 1 is empty".into()));
+                }
+                if width > 255 {
+                    return Err(invalid(format!(
+                        "the hierarchy has {width} levels; at most 255 are supported"
+                    )));
+                }
+                index = vec![HashMap::new(); width];
+                codes = (0..width).map(|_| Vec::with_capacity(values.len())).collect();
+                labels = vec![Vec::new(); width];
+                leaves = vec![Vec::new(); width];
+            }
+            if r.len() != width {
+                return Err(invalid(format!(
+                    "inconsistent levels: row {} has {} levels but row 1 has {width}",
+                    i + 1,
+                    r.len()
+                )));
+            }
+            if let Some(l) = r.iter().find(|l| l.contains(KEY_SEPARATOR)) {
+                return Err(invalid(format!(
+                    "row {}: label {l:?} contains the control character U+001F",
+                    i + 1
+                )));
+            }
+            for (level, lab) in r.into_iter().enumerate().skip(1) {
+                let next = labels[level].len() as u32;
+                let c = match index[level].get(lab.as_str()) {
+                    Some(&c) => c,
+                    None => {
+                        index[level].insert(lab.clone(), next);
+                        labels[level].push(lab);
+                        leaves[level].push(0);
+                        next
+                    }
+                };
+                leaves[level][c as usize] += 1;
+                codes[level].push(c);
+            }
+        }
+        if values.is_empty() {
+            return Err(invalid("the hierarchy has no rows".into()));
+        }
+        drop(index);
+        // Every level must be a function of the level below (same order of checks as from_rows).
+        for level in 1..width.saturating_sub(1) {
+            let mut up: HashMap<u32, (usize, u32)> = HashMap::new();
+            for (i, (&lab, &next)) in codes[level].iter().zip(&codes[level + 1]).enumerate() {
+                match up.get(&lab) {
+                    Some(&(j, other)) if other != next => {
+                        return Err(invalid(format!(
+                            "inconsistent levels: '{}' at level {level} generalises to '{}' (row {}) \
+                             and to '{}' (row {}) at level {}",
+                            labels[level][lab as usize],
+                            labels[level + 1][other as usize],
+                            j + 1,
+                            labels[level + 1][next as usize],
+                            i + 1,
+                            level + 1
+                        )));
+                    }
+                    Some(_) => {}
+                    None => {
+                        up.insert(lab, (i, next));
+                    }
+                }
+            }
+        }
+        codes[0] = (0..values.len() as u32).collect();
+        labels[0] = values.clone();
+        leaves[0] = vec![1u64; values.len()];
+        let domain = values.len() as u64;
+        Ok(Generalisation { column: column.to_string(), description, values, codes, labels, leaves, domain })
     }
 
     fn from_rows(
@@ -271,28 +384,75 @@ fn split_postcode(v: &str) -> Option<(&str, &str)> {
 }
 
 /// Mask hierarchy rows: level i hides the last i characters; the top is `*`.
-fn mask_rows(values: &[String]) -> Vec<Vec<String>> {
-    let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0);
-    values
-        .iter()
-        .map(|v| {
-            let chars: Vec<char> = v.chars().collect();
-            let mut row = vec![v.clone()];
-            for i in 1..=longest {
-                let keep = chars.len().saturating_sub(i);
-                let mut s: String = chars[..keep].iter().collect();
-                s.extend(std::iter::repeat_n('*', chars.len() - keep));
-                row.push(s);
-            }
-            row.push("*".to_string());
-            row
-        })
-        .collect()
+/// The mask hierarchy's row of `v`: one more trailing character masked per level, up to the
+/// longest value's length, then `*`.
+fn mask_row(v: &str, longest: usize) -> Vec<String> {
+    let chars: Vec<char> = v.chars().collect();
+    let mut row = vec![v.to_string()];
+    for i in 1..=longest {
+        let keep = chars.len().saturating_sub(i);
+        let mut s: String = chars[..keep].iter().collect();
+        s.extend(std::iter::repeat_n('*', chars.len() - keep));
+        row.push(s);
+    }
+    row.push("*".to_string());
+    row
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Built-ins computed one value at a time equal the same rows materialised and read by
+    /// `from_rows`: codes, labels, leaves, and the message of an inconsistent hierarchy.
+    #[test]
+    fn row_by_row_equals_materialised_rows() {
+        let specs = [
+            HierarchySpec::Interval { widths: vec![5, 10, 20], range: None },
+            HierarchySpec::Interval { widths: vec![5, 7], range: None },
+            HierarchySpec::Date,
+            HierarchySpec::UkPostcode,
+            HierarchySpec::Suppress,
+            HierarchySpec::Mask,
+        ];
+        let numbers: Vec<String> = (0..200).map(|i| ((i * 37) % 101).to_string()).collect();
+        let dates = vals(&["2025-01-31", "2024-12-01", "2025-01-02", "2023-07-14"]);
+        let postcodes = vals(&["LS6 2QT", "LS6 2QA", "LS16 5AB", "M1 1AE", "SW1A 1AA"]);
+        for spec in &specs {
+            let values = match spec {
+                HierarchySpec::Date => dates.clone(),
+                HierarchySpec::UkPostcode => postcodes.clone(),
+                _ => numbers.clone(),
+            };
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let rows: Vec<Vec<String>> = match spec {
+                HierarchySpec::Mask => {
+                    let longest = sorted.iter().map(|v| v.chars().count()).max().unwrap_or(0);
+                    sorted.iter().map(|v| mask_row(v, longest)).collect()
+                }
+                _ => sorted.iter().map(|v| builtin_row(spec, v).unwrap()).collect(),
+            };
+            let reference = Generalisation::from_rows("c", spec.describe(), rows, sorted.clone());
+            let built = Generalisation::build("c", spec, &values);
+            match (reference, built) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        (&a.values, &a.codes, &a.labels),
+                        (&b.values, &b.codes, &b.labels),
+                        "{spec:?}"
+                    );
+                    assert_eq!((&a.leaves, a.domain), (&b.leaves, b.domain), "{spec:?}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{spec:?}"),
+                (a, b) => panic!("{spec:?}: {a:?} vs {b:?}"),
+            }
+        }
+        // The 5/7 bands are not nested: refused, naming the labels.
+        let e = Generalisation::build("c", &specs[1], &numbers).unwrap_err();
+        assert!(matches!(&e, HierarchyError::Invalid(m) if m.contains("generalises to")), "{e:?}");
+    }
 
     fn vals(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -179,6 +179,9 @@ pub struct SearchStats {
     pub rolled_up: u64,
     /// Entries (combinations, or a specialisation's classes) read over all checks.
     pub entries_read: u64,
+    /// Nodes (counted in `tagged`) whose grouping was abandoned on passing N / k plus the
+    /// suppression limit classes, which proves they fail.
+    pub capped: u64,
 }
 
 /// Why the search found nothing.
@@ -356,6 +359,25 @@ impl<'a> Problem<'a> {
         sc: &mut Scratch,
         with_class_of: bool,
     ) -> Grouping {
+        match self.group_capped(node, items, packed, sc, with_class_of, None) {
+            Some(g) => g,
+            // Without a cap there is always a grouping.
+            None => unreachable!("a grouping without a cap of classes is never abandoned"),
+        }
+    }
+
+    /// As [`Problem::group_items`], abandoned (`None`) as soon as there are more than `cap`
+    /// classes, if a cap is given; then the hash table is sized for the cap, not the items
+    /// (small key spaces, indexed directly, are grouped whatever the cap).
+    fn group_capped(
+        &self,
+        node: &[u8],
+        items: Items<'_>,
+        packed: Option<&Packed>,
+        sc: &mut Scratch,
+        with_class_of: bool,
+        cap: Option<usize>,
+    ) -> Option<Grouping> {
         let n = items.len();
         let mut space = Some(1u64);
         for (j, &l) in node.iter().enumerate() {
@@ -372,15 +394,15 @@ impl<'a> Problem<'a> {
                     if sc.dense.len() < p as usize {
                         sc.dense.resize(p as usize, 0);
                     }
-                    match items.rep {
+                    Some(match items.rep {
                         None => assign_dense(&keys, |e| e as u32, items.count, sc, with_class_of),
                         Some(r) => assign_dense(&keys, |e| r[e], items.count, sc, with_class_of),
-                    }
+                    })
                 } else {
                     let k = keys.iter().map(|&k| k as u64);
                     match items.rep {
-                        None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of),
-                        Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of),
+                        None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of, cap),
+                        Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of, cap),
                     }
                 };
                 sc.keys32 = keys;
@@ -391,8 +413,8 @@ impl<'a> Problem<'a> {
                 self.fill_keys64(node, items, &mut keys);
                 let k = keys.iter().copied();
                 let g = match items.rep {
-                    None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of),
-                    Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of),
+                    None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of, cap),
+                    Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of, cap),
                 };
                 sc.keys = keys;
                 g
@@ -414,6 +436,10 @@ impl<'a> Problem<'a> {
                         let next = sc.map.len() as u32;
                         *c = *sc.map.entry(key).or_insert(next);
                     }
+                    // Folding in more columns only splits classes: past the cap now, past it at the end.
+                    if cap.is_some_and(|cap| sc.map.len() > cap) {
+                        return None;
+                    }
                 }
                 let mut size: Vec<u64> = Vec::new();
                 let mut first: Vec<u32> = Vec::new();
@@ -424,7 +450,7 @@ impl<'a> Problem<'a> {
                     }
                     size[c as usize] += items.count[e];
                 }
-                Grouping { class_of, size, first }
+                Some(Grouping { class_of, size, first })
             }
         }
     }
@@ -989,18 +1015,25 @@ fn assign_hash(
     count: &[u64],
     sc: &mut Scratch,
     with_class_of: bool,
-) -> Grouping {
+    cap: Option<usize>,
+) -> Option<Grouping> {
     let n = count.len();
     let mut first: Vec<u32> = Vec::new();
     let mut class_of = std::mem::take(&mut sc.class_buf);
     class_of.clear();
     class_of.reserve(n);
     let mut table = std::mem::take(&mut sc.slots);
-    table.start(n);
+    // At most cap + 1 keys are ever inserted: the table stays at most half full.
+    table.start(cap.map_or(n, |c| n.min(c.saturating_add(1))));
     for (e, key) in keys.enumerate() {
         let (c, new) = table.find_or_insert(key, first.len() as u32);
         if new {
             first.push(rep(e));
+            if cap.is_some_and(|cap| first.len() > cap) {
+                sc.slots = table;
+                sc.class_buf = class_of;
+                return None;
+            }
         }
         class_of.push(c);
     }
@@ -1010,10 +1043,10 @@ fn assign_hash(
         size[c as usize] += n;
     }
     if with_class_of {
-        Grouping { class_of, size, first }
+        Some(Grouping { class_of, size, first })
     } else {
         sc.class_buf = class_of;
-        Grouping { class_of: Vec::new(), size, first }
+        Some(Grouping { class_of: Vec::new(), size, first })
     }
 }
 
@@ -1071,6 +1104,13 @@ const STONE_DIVISOR: usize = 4;
 /// Snapshots kept at once, in entries: 4 x the combinations, and at least this (tiny in unit
 /// tests, so that they exercise eviction and the fallback to all combinations).
 const BUDGET_MIN: usize = if cfg!(test) { 64 } else { 1 << 20 };
+/// ... and at most this (16 bytes an entry: 256 MiB), so that memory does not grow with the
+/// combinations beyond the base itself; fewer snapshots only mean more checks read the base.
+const BUDGET_MAX: usize = 1 << 24;
+/// Entries the checks running at once may read in all: a layer's checks are split between
+/// at most this / (largest check) threads, since each thread's scratch grows with the entries
+/// its checks read (about 16 bytes each). One thread always runs.
+const PARALLEL_ENTRIES: usize = 1 << 25;
 /// Distinct l-diversity keeps per class up to l values per sensitive attribute when the l add
 /// up to at most this (else full histograms, as for the other variants).
 const SET_SLOTS_MAX: u64 = 32;
@@ -1167,6 +1207,9 @@ struct Ctx<'p, 'a> {
     sets: Vec<(usize, usize)>,
     width: usize,
     packed: Option<Packed>,
+    /// More classes than this and a node fails the monotone part: at most N / k classes have
+    /// k rows or more, and every other one holds at least one row that fails. `None` for k <= 1.
+    cap: Option<usize>,
 }
 
 impl Ctx<'_, '_> {
@@ -1189,14 +1232,34 @@ impl Ctx<'_, '_> {
                 sens_id.push(*index.entry(t).or_insert(next));
             }
         }
-        Ctx { p, metric, sens_id, sets, width, packed: Packed::new(p) }
+        let k = p.criteria.k;
+        let cap = (k > 1).then(|| {
+            usize::try_from((p.rows / k).saturating_add(p.criteria.max_suppressed)).unwrap_or(usize::MAX)
+        });
+        Ctx { p, metric, sens_id, sets, width, packed: Packed::new(p), cap }
     }
 
     /// Checks `node` from `items` (the base, or a snapshot of a specialisation of `node`):
     /// privacy, the monotone part of it, and the search's metric, with the node's snapshot.
-    fn check(&self, node: &[u8], items: Items<'_>, sc: &mut Scratch) -> (Check, Snap) {
+    ///
+    /// `None` when the node has more classes than `self.cap`: it fails the monotone part, found
+    /// without finishing the grouping, with a hash table sized for the cap rather than the
+    /// items (so a nearly unique bottom of the lattice costs memory for N / k classes, not N).
+    fn check(&self, node: &[u8], items: Items<'_>, sc: &mut Scratch) -> Option<(Check, Snap)> {
+        self.check_with(node, items, sc, self.cap)
+    }
+
+    /// [`Ctx::check`] with the given cap (`None`: always a result).
+    fn check_with(
+        &self,
+        node: &[u8],
+        items: Items<'_>,
+        sc: &mut Scratch,
+        cap: Option<usize>,
+    ) -> Option<(Check, Snap)> {
         let p = self.p;
-        let g = p.group_items(node, items, self.packed.as_ref(), sc, !p.criteria.diversity.is_empty());
+        let g =
+            p.group_capped(node, items, self.packed.as_ref(), sc, !p.criteria.diversity.is_empty(), cap)?;
         let k = p.criteria.k;
         let n = p.rows;
         let (mut suppressed, mut kept, mut mono_suppressed, mut mono_kept) = (0u64, 0u64, 0u64, 0u64);
@@ -1283,7 +1346,7 @@ impl Ctx<'_, '_> {
         let (rep, count) = entries.unwrap_or((g.first, g.size));
         let height = node.iter().map(|&l| l as usize).sum();
         let snap = Snap { levels: node.to_vec(), height, rep, count, sets: class_sets };
-        (check, snap)
+        Some((check, snap))
     }
 
     /// Distinct l-diversity of each class of `g` from the items' sets of distinct values (one
@@ -1552,7 +1615,7 @@ impl<'p, 'a> Engine<'p, 'a> {
             by_labels,
             store: FxHashMap::default(),
             stored: 0,
-            budget: (4 * p.base.len()).max(BUDGET_MIN),
+            budget: (4 * p.base.len()).clamp(BUDGET_MIN, BUDGET_MAX.max(BUDGET_MIN)),
             scratch: (0..threads).map(|_| Scratch::default()).collect(),
             best: None,
             stats: SearchStats { lattice_size: size as u64, ..SearchStats::default() },
@@ -1699,7 +1762,14 @@ impl<'p, 'a> Engine<'p, 'a> {
                     None => self.base_items(),
                 };
                 let from = items.len();
-                let (check, snap) = self.ctx.check(&levels, items, &mut self.scratch[0]);
+                let Some((check, snap)) = self.ctx.check(&levels, items, &mut self.scratch[0]) else {
+                    // More classes than the cap: it fails, as if by counting.
+                    self.stats.entries_read += from as u64;
+                    self.stats.capped += 1;
+                    self.tag(x, FAIL);
+                    self.stats.tagged += 1;
+                    break;
+                };
                 self.record(x, &levels, &check, source.is_some(), from);
                 if snap.count.len() < from {
                     self.keep(x, snap, true);
@@ -1748,8 +1818,18 @@ impl<'p, 'a> Engine<'p, 'a> {
                 None => self.base_items(),
             };
             let from = items.len();
-            let (check, snap) = self.ctx.check(&z, items, &mut self.scratch[0]);
+            let checked = self.ctx.check(&z, items, &mut self.scratch[0]);
             let st = self.status[x as usize];
+            let Some((check, snap)) = checked else {
+                // More classes than the cap: it fails (no use as a source either).
+                self.stats.entries_read += from as u64;
+                if st & (PASS | FAIL | CHECKED) == 0 {
+                    self.tag(x, FAIL);
+                    self.stats.tagged += 1;
+                    self.stats.capped += 1;
+                }
+                continue;
+            };
             if st & CHECKED == 0 {
                 if st & FAIL != 0 {
                     self.stats.tagged -= 1;
@@ -1834,11 +1914,20 @@ impl<'p, 'a> Engine<'p, 'a> {
             job.iter()
                 .map(|&(x, s)| {
                     lat.decode(x, &mut levels);
-                    ctx.check(&levels, items(s), sc)
+                    // Nodes checked here pass the monotone part, so never exceed the cap;
+                    // should one, it is grouped in full.
+                    match ctx.check(&levels, items(s), sc) {
+                        Some(c) => c,
+                        None => match ctx.check_with(&levels, items(s), sc, None) {
+                            Some(c) => c,
+                            None => unreachable!("a check without a cap always has a result"),
+                        },
+                    }
                 })
                 .collect()
         };
-        let threads = self.scratch.len();
+        let largest = work.iter().copied().max().unwrap_or(0).max(1);
+        let threads = self.scratch.len().min((PARALLEL_ENTRIES / largest).max(1));
         if threads <= 1 || jobs.len() <= 1 || total < PARALLEL_MIN {
             return one(&mut self.scratch[0], jobs);
         }
@@ -2162,6 +2251,22 @@ mod tests {
                     let g = p.group_items(&node, items, pk, &mut Scratch::default(), true);
                     assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first), "{node:?}");
                 }
+                // Capped: abandoned exactly when there are more classes than the cap (small key
+                // spaces, indexed directly, are never abandoned), else the same grouping.
+                for cap in [0, size.len().saturating_sub(1), size.len(), size.len() + 3] {
+                    for pk in [None, packed.as_ref()] {
+                        let mut sc = Scratch::default();
+                        match p.group_capped(&node, items, pk, &mut sc, true, Some(cap)) {
+                            Some(g) => {
+                                assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first));
+                            }
+                            None => assert!(size.len() > cap, "{node:?}: abandoned under the cap {cap}"),
+                        }
+                        // The scratch is still good for an uncapped grouping.
+                        let g = p.group_items(&node, items, pk, &mut sc, true);
+                        assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first), "{node:?}");
+                    }
+                }
                 // A reused scratch (dense slots reset, hash generations) gives the same again.
                 let mut sc = Scratch::default();
                 for _ in 0..3 {
@@ -2170,6 +2275,103 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// With hashed groupings (key spaces beyond direct indexing), some nearly unique (the low
+    /// nodes' groupings are abandoned at the class cap) and some with popular combinations (low
+    /// nodes pass, so a cap set too low would lose them): the search equals checking every node.
+    #[test]
+    fn search_with_abandoned_groupings_equals_exhaustive() {
+        let mut rng = Lcg(17);
+        let mut capped = 0;
+        let mut low_passing = 0;
+        for case in 0..24 {
+            let m = 2;
+            let rows = 3000 + rng.next(3000) as usize;
+            let noise = [2, 50, 90][case % 3];
+            let spec = HierarchySpec::Interval { widths: vec![2, 4, 8, 16, 32], range: None };
+            let popular: Vec<(u64, u64)> = (0..600).map(|_| (rng.next(600), rng.next(600))).collect();
+            let mut data: Vec<Vec<String>> = vec![Vec::new(); m];
+            for _ in 0..rows {
+                let (a, b) = if rng.next(100) < noise {
+                    (rng.next(600), rng.next(600))
+                } else {
+                    popular[rng.next(popular.len() as u64) as usize]
+                };
+                data[0].push(a.to_string());
+                data[1].push(b.to_string());
+            }
+            let gens: Vec<Generalisation> =
+                data.iter().map(|d| Generalisation::build("x", &spec, d).unwrap()).collect();
+            let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
+            for r in 0..rows {
+                let key = gens
+                    .iter()
+                    .zip(&data)
+                    .map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32)
+                    .collect();
+                *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
+            }
+            let mut base = Base {
+                qi: vec![Vec::new(); m],
+                sensitive: vec![Vec::new()],
+                sensitive_card: vec![3],
+                count: vec![],
+            };
+            for ((key, s), c) in combos {
+                for (j, v) in key.into_iter().enumerate() {
+                    base.qi[j].push(v);
+                }
+                base.sensitive[0].push(s);
+                base.count.push(c);
+            }
+            let diversity = if case % 2 == 0 { vec![] } else { vec![(2, Diversity::Distinct)] };
+            let k = 2 + rng.next(4);
+            let criteria =
+                Criteria { k, max_suppressed: rows as u64 / 20 + rng.next(rows as u64 / 10), diversity };
+            let p = Problem::new(&gens, &base, criteria);
+            let caps: Vec<u8> = gens.iter().map(|g| g.height() as u8).collect();
+            let lat = Lattice::new(&caps).unwrap();
+            let mut node = vec![0u8; m];
+            let evaluations: Vec<Evaluation> = (0..lat.size as u32)
+                .map(|i| {
+                    lat.decode(i, &mut node);
+                    p.evaluate(&node).unwrap()
+                })
+                .collect();
+            // Passing nodes whose key space is hashed (more labels than direct indexing takes).
+            low_passing += evaluations
+                .iter()
+                .filter(|e| {
+                    e.anonymous
+                        && e.node
+                            .iter()
+                            .zip(&gens)
+                            .map(|(&l, g)| g.labels[l as usize].len() as u64)
+                            .product::<u64>()
+                            > DENSE_MAX
+                })
+                .count();
+            for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
+                let mut best: Option<&Evaluation> = None;
+                for e in &evaluations {
+                    if e.anonymous && best.is_none_or(|b| better(e, b, metric, &p.weight)) {
+                        best = Some(e);
+                    }
+                }
+                match (p.search(metric), best) {
+                    (Ok((got, stats)), Some(b)) => {
+                        assert_eq!(&got, b, "case {case} {metric:?}");
+                        assert_eq!(stats.checked + stats.tagged + stats.pruned, stats.lattice_size);
+                        capped += stats.capped;
+                    }
+                    (Err(_), None) => {}
+                    (got, b) => panic!("case {case} {metric:?}: search {got:?}, exhaustive {b:?}"),
+                }
+            }
+        }
+        assert!(capped > 0, "no grouping was abandoned: the test does not exercise the cap");
+        assert!(low_passing > 0, "no hashed node passes: a cap set too low would go unnoticed");
     }
 
     /// With snapshots evicted almost at once (`BUDGET_MIN` is tiny in unit tests), the search
