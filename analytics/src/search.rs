@@ -1052,41 +1052,73 @@ fn assign_hash(
 
 /// An open-addressing hash table from keys to class numbers for one grouping at a time: slots
 /// of (key, generation, class), linear probing, at most half full. A slot belongs to the current
-/// grouping only if it carries its generation, so starting a new one clears nothing.
+/// grouping only if it carries its generation, so starting a new one clears nothing. It starts
+/// at a size for at most `SLOTS_START` keys and doubles when half full, so its memory follows
+/// the classes found, not the items grouped.
 #[derive(Default)]
 struct Slots {
     slots: Vec<(u64, u32, u32)>,
     generation: u32,
     shift: u32,
+    /// Keys in the current grouping.
+    used: usize,
 }
+
+/// Keys a table is first sized for (it grows beyond as needed; tiny in unit tests, so that
+/// they exercise growth).
+const SLOTS_START: usize = if cfg!(test) { 4 } else { 1 << 20 };
 
 impl Slots {
     /// Prepares for a grouping of at most `n` distinct keys.
     fn start(&mut self, n: usize) {
-        let want = (2 * n).max(16).next_power_of_two();
+        let want = (2 * n.min(SLOTS_START)).max(16).next_power_of_two();
         if self.slots.len() < want || self.slots.len() > 8 * want.max(1 << 12) || self.generation == u32::MAX
         {
             self.slots = vec![(0, 0, 0); want];
             self.generation = 0;
         }
         self.generation += 1;
+        self.used = 0;
         self.shift = 64 - self.slots.len().trailing_zeros();
+    }
+
+    fn slot_of(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
     /// The class of `key`, inserting it as `next` if new (then also true).
     fn find_or_insert(&mut self, key: u64, next: u32) -> (u32, bool) {
         let mask = self.slots.len() - 1;
-        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        let mut i = self.slot_of(key);
         loop {
             let slot = &mut self.slots[i];
             if slot.1 != self.generation {
                 *slot = (key, self.generation, next);
+                self.used += 1;
+                if 2 * self.used > self.slots.len() {
+                    self.grow();
+                }
                 return (next, true);
             }
             if slot.0 == key {
                 return (slot.2, false);
             }
             i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table, keeping the current grouping's keys.
+    fn grow(&mut self) {
+        let len = 2 * self.slots.len().max(8);
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0); len]);
+        self.shift = 64 - self.slots.len().trailing_zeros();
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.1 == self.generation) {
+            let mut i = self.slot_of(slot.0);
+            while self.slots[i].1 == self.generation {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
         }
     }
 }

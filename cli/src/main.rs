@@ -17,6 +17,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use verifier::{Outcome, Report, Trust};
 
 use crate::args::{Cli, Command, OriginArgs, OutputArgs, TrustArgs};
