@@ -21,10 +21,9 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn anonymise(input: &Path, out: &Path, threads: &str) -> Output {
-    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients/policy.toml");
+fn anonymise(input: &Path, policy: &Path, out: &Path, threads: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ledgerless"))
-        .args(["anonymise", "--input", s(input), "--policy", s(&policy), "--out", s(out), "-q"])
+        .args(["anonymise", "--input", s(input), "--policy", s(policy), "--out", s(out), "-q"])
         .env("POLARS_MAX_THREADS", threads)
         .env("RAYON_NUM_THREADS", threads)
         .output()
@@ -59,18 +58,34 @@ fn sixteen_threads_succeed_and_write_the_same_bytes_as_two() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let two = tmp.path().join("two");
-    let o = anonymise(&input, &two, "2");
-    assert!(o.status.success(), "2 threads: {}", text(&o));
-    let many = tmp.path().join("many");
-    let o = anonymise(&input, &many, "16");
-    assert!(o.status.success(), "16 threads: exit {:?}\n{}", o.status.code(), text(&o));
-    let (a, b) = (files(&two), files(&many));
-    assert_eq!(
-        a.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
-        b.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>()
-    );
-    for ((f, x), (_, y)) in a.iter().zip(&b) {
-        assert!(x == y, "{f} differs between 2 and 16 threads ({} vs {} bytes)", x.len(), y.len());
+    // The example policy (local recoding) and the same with global recoding (issue 16: combinations
+    // counted in parallel passes, the release applied per batch in Rust).
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients");
+    let local_text = std::fs::read_to_string(examples.join("policy.toml")).unwrap();
+    assert!(local_text.contains("recoding = \"local\""));
+    // Copies next to a copy of the hierarchies, so that their relative paths resolve.
+    std::fs::create_dir(tmp.path().join("hierarchies")).unwrap();
+    for e in std::fs::read_dir(examples.join("hierarchies")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tmp.path().join("hierarchies").join(e.file_name())).unwrap();
+    }
+    let (local, global) = (tmp.path().join("local.toml"), tmp.path().join("global.toml"));
+    std::fs::write(&local, &local_text).unwrap();
+    std::fs::write(&global, local_text.replace("recoding = \"local\"", "recoding = \"global\"")).unwrap();
+    for (name, policy) in [("local", &local), ("global", &global)] {
+        let two = tmp.path().join(format!("{name}-two"));
+        let o = anonymise(&input, policy, &two, "2");
+        assert!(o.status.success(), "{name}, 2 threads: {}", text(&o));
+        let many = tmp.path().join(format!("{name}-many"));
+        let o = anonymise(&input, policy, &many, "16");
+        assert!(o.status.success(), "{name}, 16 threads: exit {:?}\n{}", o.status.code(), text(&o));
+        let (a, b) = (files(&two), files(&many));
+        assert_eq!(
+            a.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+            b.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>()
+        );
+        for ((f, x), (_, y)) in a.iter().zip(&b) {
+            assert!(x == y, "{name}: {f} differs between 2 and 16 threads ({} vs {} bytes)", x.len(), y.len());
+        }
     }
 }
