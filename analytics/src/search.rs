@@ -409,14 +409,15 @@ impl<'a> Problem<'a> {
                 g
             }
             Some(_) => {
-                let mut keys = std::mem::take(&mut sc.keys);
-                self.fill_keys64(node, items, &mut keys);
-                let k = keys.iter().copied();
+                // Keys a chunk at a time: all items' keys at once would take 8 bytes an item.
+                let mut buf = std::mem::take(&mut sc.keys);
+                buf.clear();
+                let mut k = ChunkedKeys { p: self, node, items, buf, start: 0, at: 0 };
                 let g = match items.rep {
-                    None => assign_hash(k, |e| e as u32, items.count, sc, with_class_of, cap),
-                    Some(r) => assign_hash(k, |e| r[e], items.count, sc, with_class_of, cap),
+                    None => assign_hash(&mut k, |e| e as u32, items.count, sc, with_class_of, cap),
+                    Some(r) => assign_hash(&mut k, |e| r[e], items.count, sc, with_class_of, cap),
                 };
-                sc.keys = keys;
+                sc.keys = k.buf;
                 g
             }
             None => {
@@ -528,9 +529,10 @@ impl<'a> Problem<'a> {
     }
 
     /// As `fill_keys32`, for a key space of at most 2^64.
-    fn fill_keys64(&self, node: &[u8], items: Items<'_>, keys: &mut Vec<u64>) {
+    /// The mixed-radix keys of items `range` (as `fill_keys32`, for key spaces up to 2^64).
+    fn fill_keys64(&self, node: &[u8], items: Items<'_>, range: std::ops::Range<usize>, keys: &mut Vec<u64>) {
         keys.clear();
-        keys.resize(items.len(), 0);
+        keys.resize(range.len(), 0);
         let mut mult = 1u64;
         for (j, &l) in node.iter().enumerate() {
             let card = self.gens[j].labels[l as usize].len() as u64;
@@ -540,10 +542,13 @@ impl<'a> Problem<'a> {
             let codes = &self.gens[j].codes[l as usize];
             let col = &self.base.qi[j];
             match items.rep {
-                None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += codes[v as usize] as u64 * mult),
+                None => keys
+                    .iter_mut()
+                    .zip(&col[range.clone()])
+                    .for_each(|(k, &v)| *k += codes[v as usize] as u64 * mult),
                 Some(rep) => keys
                     .iter_mut()
-                    .zip(rep)
+                    .zip(&rep[range.clone()])
                     .for_each(|(k, &r)| *k += codes[col[r as usize] as usize] as u64 * mult),
             }
             mult = mult.wrapping_mul(card);
@@ -756,8 +761,12 @@ impl<'a> Problem<'a> {
         let mut engine = Engine::new(self, metric, lattice);
         engine.classify_nodes();
         engine.evaluate_passing();
-        let stats = engine.stats;
-        match engine.best {
+        let stats = engine.stats.clone();
+        let best = engine.best.take();
+        // The engine's scratch, snapshots and packed codes go before the final evaluation
+        // groups every combination again (at 100M rows they are gigabytes).
+        drop(engine);
+        match best {
             // The returned evaluation is computed afresh from the combinations, as `evaluate`
             // does, so every field (l achieved, classes, ...) is the usual one.
             Some(b) => Ok((self.evaluate(&b.node)?, stats)),
@@ -870,6 +879,40 @@ impl Items<'_> {
             Some(r) => r[e] as usize,
             None => e,
         }
+    }
+}
+
+/// Items' 64-bit keys, computed `KEY_CHUNK` items at a time into a reused buffer.
+struct ChunkedKeys<'p, 'a, 'i> {
+    p: &'p Problem<'a>,
+    node: &'p [u8],
+    items: Items<'i>,
+    buf: Vec<u64>,
+    /// First item of the next chunk.
+    start: usize,
+    /// Next key in `buf`.
+    at: usize,
+}
+
+/// Items per chunk of [`ChunkedKeys`] (8 MiB of keys).
+const KEY_CHUNK: usize = if cfg!(test) { 7 } else { 1 << 20 };
+
+impl Iterator for ChunkedKeys<'_, '_, '_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.at == self.buf.len() {
+            if self.start >= self.items.len() {
+                return None;
+            }
+            let end = (self.start + KEY_CHUNK).min(self.items.len());
+            self.p.fill_keys64(self.node, self.items, self.start..end, &mut self.buf);
+            self.start = end;
+            self.at = 0;
+        }
+        let k = self.buf[self.at];
+        self.at += 1;
+        Some(k)
     }
 }
 

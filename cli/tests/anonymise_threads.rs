@@ -85,7 +85,12 @@ fn sixteen_threads_succeed_and_write_the_same_bytes_as_two() {
             b.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>()
         );
         for ((f, x), (_, y)) in a.iter().zip(&b) {
-            assert!(x == y, "{name}: {f} differs between 2 and 16 threads ({} vs {} bytes)", x.len(), y.len());
+            assert!(
+                x == y,
+                "{name}: {f} differs between 2 and 16 threads ({} vs {} bytes)",
+                x.len(),
+                y.len()
+            );
         }
     }
 }
