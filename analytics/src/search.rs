@@ -561,27 +561,51 @@ impl<'a> Problem<'a> {
         let mut fail: Vec<bool> = size.iter().map(|&s| s < self.criteria.k).collect();
         let mut distinct_all = Vec::new();
         let mut entropy_all = Vec::new();
-        for (s, &(l, diversity)) in self.criteria.diversity.iter().enumerate() {
-            let card = self.base.sensitive_card[s].max(1) as u64;
-            let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
-            for (r, &c) in class_of.iter().enumerate() {
-                *pairs.entry(c as u64 * card + self.base.sensitive[s][r] as u64).or_insert(0) +=
-                    self.base.count[r];
+        // The base combinations of each class, by a counting sort on the class: no map of
+        // (class, value) pairs, which at 100M combinations took a gigabyte.
+        let mut start = vec![0usize; classes + 1];
+        let mut order: Vec<u32> = Vec::new();
+        if !self.criteria.diversity.is_empty() {
+            for &c in class_of {
+                start[c as usize + 1] += 1;
             }
-            let mut hist: Vec<(u32, u64)> =
-                pairs.into_iter().map(|(key, n)| ((key / card) as u32, n)).collect();
-            hist.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            for c in 0..classes {
+                start[c + 1] += start[c];
+            }
+            let mut next = start.clone();
+            order = vec![0u32; class_of.len()];
+            for (r, &c) in class_of.iter().enumerate() {
+                order[next[c as usize]] = r as u32;
+                next[c as usize] += 1;
+            }
+        }
+        let mut values: Vec<(u32, u64)> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        for (s, &(l, diversity)) in self.criteria.diversity.iter().enumerate() {
             let mut distinct = vec![0u64; classes];
             let mut entropy = vec![0f64; classes];
-            let mut i = 0;
-            while i < hist.len() {
-                let c = hist[i].0;
-                let mut j = i;
-                while j < hist.len() && hist[j].0 == c {
-                    j += 1;
+            for c in 0..classes {
+                // Rows per sensitive value in class c, most first.
+                values.clear();
+                values.extend(
+                    order[start[c]..start[c + 1]]
+                        .iter()
+                        .map(|&r| (self.base.sensitive[s][r as usize], self.base.count[r as usize])),
+                );
+                values.sort_unstable_by_key(|v| v.0);
+                counts.clear();
+                let mut i = 0;
+                while i < values.len() {
+                    let (v, mut n) = values[i];
+                    i += 1;
+                    while i < values.len() && values[i].0 == v {
+                        n += values[i].1;
+                        i += 1;
+                    }
+                    counts.push(n);
                 }
-                let counts: Vec<u64> = hist[i..j].iter().map(|x| x.1).collect();
-                let total = size[c as usize] as f64;
+                counts.sort_unstable_by(|a, b| b.cmp(a));
+                let total = size[c] as f64;
                 let h: f64 = counts
                     .iter()
                     .map(|&n| {
@@ -589,8 +613,8 @@ impl<'a> Problem<'a> {
                         -p * p.ln()
                     })
                     .sum();
-                distinct[c as usize] = counts.len() as u64;
-                entropy[c as usize] = h.exp();
+                distinct[c] = counts.len() as u64;
+                entropy[c] = h.exp();
                 let ok = match diversity {
                     Diversity::Distinct => counts.len() as u64 >= l,
                     Diversity::Entropy => h >= (l as f64).ln() - 1e-12,
@@ -600,9 +624,8 @@ impl<'a> Problem<'a> {
                     }
                 };
                 if !ok {
-                    fail[c as usize] = true;
+                    fail[c] = true;
                 }
-                i = j;
             }
             distinct_all.push(distinct);
             entropy_all.push(entropy);
