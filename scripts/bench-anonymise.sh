@@ -53,6 +53,10 @@ shares() { # shares REPORT.json: the figures of issue 13's targets
 }
 
 if [ "$SCALING" = 1 ]; then
+  if [ "$TEN_M" = 1 ] || [ "$MATRIX" = 1 ]; then
+    echo "usage: --scale runs alone (not with --10m or --adult-matrix)" >&2
+    exit 2
+  fi
   [ "${#SCALE[@]}" -gt 0 ] || SCALE=(1000000 10000000 100000000)
   DATA=${BENCH_DATA:-$T/bench-data}
   mkdir -p "$DATA"

@@ -328,18 +328,18 @@ fn build(
     };
     let weights: Vec<Option<f64>> = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
     let max_levels: Vec<Option<u8>> = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    // Risk before anonymisation, from the classes of the original values, before the search
+    // and dropped at once (one size per class: as many as rows when the data is nearly unique).
+    let before = |sizes: &[u64]| (risk::risk(sizes, policy.sampling_fraction), risk::distribution(sizes));
+    let scanned = base.bottom_class_sizes().map(|sizes| before(&sizes));
     let problem = Problem::new(&gens, &base, criteria).with_priorities(&weights, &max_levels);
+    let (before_risk, before_distribution) = match scanned {
+        Some(figures) => figures,
+        // Combinations not sorted by their codes (never, as counted here): group them.
+        None => before(&problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?),
+    };
     let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
     let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
-    // Risk before anonymisation, from the classes of the original values; the sizes are
-    // dropped at once (one per class: as many as rows when the data is nearly unique).
-    let (before_risk, before_distribution) = {
-        let before_sizes = match base.bottom_class_sizes() {
-            Some(sizes) => sizes,
-            None => problem.class_sizes(&vec![0u8; gens.len()]).map_err(search_error)?,
-        };
-        (risk::risk(&before_sizes, policy.sampling_fraction), risk::distribution(&before_sizes))
-    };
     let local: Option<Local> = match policy.recoding {
         RecodingKind::Global => None,
         RecodingKind::Local => Some(local::recode(&problem, policy.metric, &eval).map_err(search_error)?),

@@ -136,6 +136,9 @@ impl Input {
             dictionaries.push(sorted.into_iter().enumerate().map(|(i, v)| (v, i as u32)).collect());
         }
         let bits: Vec<u32> = values.iter().map(|v| bits_for(v.len())).collect();
+        if bits.iter().any(|&b| b > 32) {
+            return Ok(None); // Codes are u32: a column of more than 2^32 values is grouped.
+        }
         let total: u32 = bits.iter().sum();
         // Pass 2: keys, sorted and counted.
         let (keys, counts) = if total <= 64 {

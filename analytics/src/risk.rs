@@ -45,8 +45,9 @@ pub struct SizeBucket {
 /// Risk of a dataset whose classes have these sizes.
 pub fn risk(sizes: &[u64], sampling_fraction: f64) -> Risk {
     let n: u64 = sizes.iter().sum();
-    let nz: Vec<u64> = sizes.iter().copied().filter(|&s| s > 0).collect();
-    if n == 0 || nz.is_empty() {
+    // The non-empty classes, iterated (not copied: there can be as many as rows).
+    let nz = || sizes.iter().copied().filter(|&s| s > 0);
+    if n == 0 || nz().next().is_none() {
         return Risk {
             prosecutor_highest: 0.0,
             prosecutor_average: 0.0,
@@ -57,14 +58,14 @@ pub fn risk(sizes: &[u64], sampling_fraction: f64) -> Risk {
             marketer: 0.0,
         };
     }
-    let smallest = nz.iter().copied().min().unwrap_or(1);
+    let smallest = nz().min().unwrap_or(1);
     let population = |s: u64| (s as f64 / sampling_fraction).max(s as f64);
-    let linked: f64 = nz.iter().map(|&s| s as f64 / population(s)).sum::<f64>() / n as f64;
+    let linked: f64 = nz().map(|s| s as f64 / population(s)).sum::<f64>() / n as f64;
     Risk {
         prosecutor_highest: 1.0 / smallest as f64,
-        prosecutor_average: nz.len() as f64 / n as f64,
-        records_at_highest_risk: nz.iter().filter(|&&s| s == smallest).sum(),
-        share_above_threshold: nz.iter().filter(|&&s| 1.0 / s as f64 > RISK_THRESHOLD).sum::<u64>() as f64
+        prosecutor_average: nz().count() as f64 / n as f64,
+        records_at_highest_risk: nz().filter(|&s| s == smallest).sum(),
+        share_above_threshold: nz().filter(|&s| 1.0 / s as f64 > RISK_THRESHOLD).sum::<u64>() as f64
             / n as f64,
         journalist_highest: 1.0 / population(smallest),
         journalist_average: linked,

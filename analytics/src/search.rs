@@ -528,7 +528,6 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// As `fill_keys32`, for a key space of at most 2^64.
     /// The mixed-radix keys of items `range` (as `fill_keys32`, for key spaces up to 2^64).
     fn fill_keys64(&self, node: &[u8], items: Items<'_>, range: std::ops::Range<usize>, keys: &mut Vec<u64>) {
         keys.clear();
@@ -2077,6 +2076,9 @@ impl<'p, 'a> Engine<'p, 'a> {
     /// ones first, in phase 2 by not keeping it (its generalisations then use another source).
     fn keep(&mut self, x: u32, snap: Snap, evict: bool) {
         let size = snap.count.len();
+        if size > self.budget {
+            return; // It could never fit: keep the ones there are.
+        }
         if evict {
             while self.stored + size > self.budget && !self.store.is_empty() {
                 let largest =
@@ -2372,6 +2374,45 @@ mod tests {
                     assert_eq!((&g.size, &g.first), (&size, &first), "{node:?}");
                 }
             }
+        }
+    }
+
+    /// The cap at its boundary, on a hashed key space: N = 600 rows in 300 classes of 2, k = 2,
+    /// no suppression: ⌊N / k⌋ + 0 = 300 classes, so the bottom is checked (and passes); one
+    /// more row of a class of its own makes 301 classes past the cap of 300, and it fails.
+    #[test]
+    fn the_class_cap_holds_at_its_boundary() {
+        let spec = HierarchySpec::Interval { widths: vec![1000], range: None };
+        for extra in [false, true] {
+            let n = 300 + extra as u32;
+            let values: Vec<String> = (0..n).map(|i| format!("{i:04}")).collect();
+            let g = Generalisation::build("x", &spec, &values).unwrap();
+            let gens = vec![g.clone(), g];
+            let mut count = vec![2u64; 300];
+            if extra {
+                count.push(1);
+            }
+            let base = Base {
+                qi: vec![(0..n).collect(), (0..n).collect()],
+                sensitive: vec![],
+                sensitive_card: vec![],
+                count,
+            };
+            let p = Problem::new(&gens, &base, Criteria { k: 2, max_suppressed: 0, diversity: vec![] });
+            let ctx = Ctx::new(&p, Metric::Loss);
+            assert_eq!(ctx.cap, Some(300));
+            // 300 x 300 (or 301 x 301) labels: beyond direct indexing, so hashed.
+            assert!((n as u64) * (n as u64) > DENSE_MAX);
+            let items = Items { rep: None, count: &base.count, sets: None };
+            let checked = ctx.check(&[0, 0], items, &mut Scratch::default());
+            match checked {
+                Some((check, _)) => {
+                    assert!(!extra, "301 classes are past the cap of 300");
+                    assert!(check.mono && check.anonymous);
+                }
+                None => assert!(extra, "300 classes are within the cap of 300"),
+            }
+            assert_eq!(p.evaluate(&[0, 0]).unwrap().anonymous, !extra);
         }
     }
 
