@@ -123,19 +123,7 @@ impl Generalisation {
                 labels = vec![Vec::new(); width];
                 leaves = vec![Vec::new(); width];
             }
-            if r.len() != width {
-                return Err(invalid(format!(
-                    "inconsistent levels: row {} has {} levels but row 1 has {width}",
-                    i + 1,
-                    r.len()
-                )));
-            }
-            if let Some(l) = r.iter().find(|l| l.contains(KEY_SEPARATOR)) {
-                return Err(invalid(format!(
-                    "row {}: label {l:?} contains the control character U+001F",
-                    i + 1
-                )));
-            }
+            check_row(i, r.as_slice(), width)?;
             for (level, lab) in r.into_iter().enumerate().skip(1) {
                 let next = labels[level].len() as u32;
                 let c = match index[level].get(lab.as_str()) {
@@ -202,19 +190,7 @@ impl Generalisation {
         }
         let mut row_of: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
-            if r.len() != width {
-                return Err(invalid(format!(
-                    "inconsistent levels: row {} has {} levels but row 1 has {width}",
-                    i + 1,
-                    r.len()
-                )));
-            }
-            if let Some(l) = r.iter().find(|l| l.contains(KEY_SEPARATOR)) {
-                return Err(invalid(format!(
-                    "row {}: label {l:?} contains the control character U+001F",
-                    i + 1
-                )));
-            }
+            check_row(i, r.as_slice(), width)?;
             if let Some(j) = row_of.insert(r[0].as_str(), i) {
                 return Err(invalid(format!(
                     "value '{}' appears twice (rows {} and {})",
@@ -292,6 +268,24 @@ impl Generalisation {
         }
         (self.leaves[level][label as usize] - 1) as f64 / (self.domain - 1) as f64
     }
+}
+
+/// Row `i` (0-based) of a hierarchy: `width` levels, and no label holding the key separator.
+fn check_row(i: usize, r: &[String], width: usize) -> Result<(), HierarchyError> {
+    if r.len() != width {
+        return Err(HierarchyError::Invalid(format!(
+            "inconsistent levels: row {} has {} levels but row 1 has {width}",
+            i + 1,
+            r.len()
+        )));
+    }
+    if let Some(l) = r.iter().find(|l| l.contains(KEY_SEPARATOR)) {
+        return Err(HierarchyError::Invalid(format!(
+            "row {}: label {l:?} contains the control character U+001F",
+            i + 1
+        )));
+    }
+    Ok(())
 }
 
 /// Reads an ARX hierarchy: `;`-separated, no header, one row per value.

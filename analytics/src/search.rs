@@ -367,7 +367,7 @@ impl<'a> Problem<'a> {
     }
 
     /// As [`Problem::group_items`], abandoned (`None`) as soon as there are more than `cap`
-    /// classes, if a cap is given; then the hash table is sized for the cap, not the items
+    /// classes, if a cap is given; then the hash table never grows past the cap's size
     /// (small key spaces, indexed directly, are grouped whatever the cap).
     fn group_capped(
         &self,
@@ -2377,6 +2377,33 @@ mod tests {
         }
     }
 
+    /// Generalisations of each column of `data` (rows of text values, column by column) and
+    /// the base: its combinations with a random sensitive value of 3 each (sorted by codes).
+    fn problem_of(spec: &HierarchySpec, data: &[Vec<String>], rng: &mut Lcg) -> (Vec<Generalisation>, Base) {
+        let gens: Vec<Generalisation> =
+            data.iter().map(|d| Generalisation::build("x", spec, d).unwrap()).collect();
+        let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
+        for r in 0..data[0].len() {
+            let key =
+                gens.iter().zip(data).map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32).collect();
+            *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
+        }
+        let mut base = Base {
+            qi: vec![Vec::new(); data.len()],
+            sensitive: vec![Vec::new()],
+            sensitive_card: vec![3],
+            count: vec![],
+        };
+        for ((key, s), c) in combos {
+            for (j, v) in key.into_iter().enumerate() {
+                base.qi[j].push(v);
+            }
+            base.sensitive[0].push(s);
+            base.count.push(c);
+        }
+        (gens, base)
+    }
+
     /// The cap at its boundary, on a hashed key space: N = 600 rows in 300 classes of 2, k = 2,
     /// no suppression: ⌊N / k⌋ + 0 = 300 classes, so the bottom is checked (and passes); one
     /// more row of a class of its own makes 301 classes past the cap of 300, and it fails.
@@ -2440,30 +2467,7 @@ mod tests {
                 data[0].push(a.to_string());
                 data[1].push(b.to_string());
             }
-            let gens: Vec<Generalisation> =
-                data.iter().map(|d| Generalisation::build("x", &spec, d).unwrap()).collect();
-            let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
-            for r in 0..rows {
-                let key = gens
-                    .iter()
-                    .zip(&data)
-                    .map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32)
-                    .collect();
-                *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
-            }
-            let mut base = Base {
-                qi: vec![Vec::new(); m],
-                sensitive: vec![Vec::new()],
-                sensitive_card: vec![3],
-                count: vec![],
-            };
-            for ((key, s), c) in combos {
-                for (j, v) in key.into_iter().enumerate() {
-                    base.qi[j].push(v);
-                }
-                base.sensitive[0].push(s);
-                base.count.push(c);
-            }
+            let (gens, base) = problem_of(&spec, &data, &mut rng);
             let diversity = if case % 2 == 0 { vec![] } else { vec![(2, Diversity::Distinct)] };
             let k = 2 + rng.next(4);
             let criteria =
@@ -2526,30 +2530,7 @@ mod tests {
             let data: Vec<Vec<String>> = (0..m)
                 .map(|_| (0..rows).map(|_| (rng.next(6) + rng.next(6) * rng.next(2)).to_string()).collect())
                 .collect();
-            let gens: Vec<Generalisation> =
-                data.iter().map(|d| Generalisation::build("x", &spec, d).unwrap()).collect();
-            let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
-            for r in 0..rows {
-                let key = gens
-                    .iter()
-                    .zip(&data)
-                    .map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32)
-                    .collect();
-                *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
-            }
-            let mut base = Base {
-                qi: vec![Vec::new(); m],
-                sensitive: vec![Vec::new()],
-                sensitive_card: vec![3],
-                count: vec![],
-            };
-            for ((key, s), c) in combos {
-                for (j, v) in key.into_iter().enumerate() {
-                    base.qi[j].push(v);
-                }
-                base.sensitive[0].push(s);
-                base.count.push(c);
-            }
+            let (gens, base) = problem_of(&spec, &data, &mut rng);
             let diversity = match case % 3 {
                 0 => vec![],
                 1 => vec![(2, Diversity::Distinct)],
