@@ -7,7 +7,9 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
-use crate::data::{GlobalRelease, Input, LocalRelease, ValueCodes, released_counts, write_both_with};
+use crate::data::{
+    GlobalRelease, Input, LocalRelease, Release, ValueCodes, released_counts, write_both_with,
+};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
@@ -453,34 +455,22 @@ fn build(
     let t2 = Instant::now();
     let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
     let (csv_path, parquet_path) = (dir.join("microdata.csv"), dir.join("microdata.parquet"));
-    let written = match &local {
-        None => {
-            let release = GlobalRelease {
-                node: best.node.clone(),
-                suppressed: classes.suppressed_labels.iter().cloned().collect(),
-            };
-            drop(problem);
-            drop(base);
-            let gens = std::sync::Arc::new(gens);
-            let index = ValueCodes::new(&gens);
-            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
-                release.apply(&gens, &index, df)
-            })?
-        }
-        Some(l) => {
-            let release = local_release(&gens, &base, &l.recoding)?;
-            // Everything the report needs is computed: the search's memory is released before
-            // the microdata is written.
-            drop(local);
-            drop(problem);
-            drop(base);
-            let gens = std::sync::Arc::new(gens);
-            let index = ValueCodes::new(&gens);
-            write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
-                release.apply(&gens, &index, df)
-            })?
-        }
+    let release = match &local {
+        None => Release::Global(GlobalRelease {
+            node: best.node.clone(),
+            suppressed: classes.suppressed_labels.iter().cloned().collect(),
+        }),
+        Some(l) => Release::Local(local_release(&gens, &base, &l.recoding)?),
     };
+    // Everything the report needs is computed: the search's memory is released before the
+    // microdata is written.
+    drop(local);
+    drop(problem);
+    drop(base);
+    let index = ValueCodes::new(&gens);
+    let written = write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
+        release.apply(&gens, &index, df)
+    })?;
     if written != rows {
         return Err(Error::Output {
             path: dir.join("microdata.csv"),

@@ -127,6 +127,12 @@ impl Input {
             .map_err(err)?;
         }
         let sets = std::mem::take(&mut *sets.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
+        let bits: Vec<u32> = sets.iter().map(|set| bits_for(set.len())).collect();
+        let total: u32 = bits.iter().sum();
+        if total > 128 || bits.iter().any(|&b| b > 32) {
+            // Codes are u32 in keys of at most 128 bits: such columns are grouped as text.
+            return Ok(None);
+        }
         let mut values: Vec<Vec<String>> = Vec::with_capacity(sets.len());
         let mut dictionaries: Vec<FxHashMap<Box<str>, u32>> = Vec::with_capacity(sets.len());
         for set in sets {
@@ -135,20 +141,13 @@ impl Input {
             values.push(sorted.iter().map(|v| v.to_string()).collect());
             dictionaries.push(sorted.into_iter().enumerate().map(|(i, v)| (v, i as u32)).collect());
         }
-        let bits: Vec<u32> = values.iter().map(|v| bits_for(v.len())).collect();
-        if bits.iter().any(|&b| b > 32) {
-            return Ok(None); // Codes are u32: a column of more than 2^32 values is grouped.
-        }
-        let total: u32 = bits.iter().sum();
         // Pass 2: keys, sorted and counted.
         let (keys, counts) = if total <= 64 {
             let (k, c) = self.pass_two::<u64>(lf, columns, dictionaries, &bits, min_buffer)?;
             (Packed::Narrow(k), c)
-        } else if total <= 128 {
+        } else {
             let (k, c) = self.pass_two::<u128>(lf, columns, dictionaries, &bits, min_buffer)?;
             (Packed::Wide(k), c)
-        } else {
-            return Ok(None);
         };
         // Unpack each column's codes from the keys.
         let mut shift = total;

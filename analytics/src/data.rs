@@ -195,10 +195,49 @@ fn hash_value(v: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(v)
 }
 
-fn not_counted(column: &str, v: &str) -> PolarsError {
-    PolarsError::ComputeError(
-        format!("column '{column}': value {v:?} was not counted when the release was made").into(),
-    )
+/// Per quasi-identifier of `gens`, the code of each row's value in `df` (null read as ""); a
+/// value the release did not count is an error.
+fn value_codes(gens: &[Generalisation], index: &ValueCodes, df: &DataFrame) -> PolarsResult<Vec<Vec<u32>>> {
+    gens.iter()
+        .enumerate()
+        .map(|(j, g)| {
+            df.column(g.column.as_str())?
+                .str()?
+                .iter()
+                .map(|v| {
+                    let v = v.unwrap_or("");
+                    index.code(j, g, v).ok_or_else(|| {
+                        PolarsError::ComputeError(
+                            format!(
+                                "column '{}': value {v:?} was not counted when the release was made",
+                                g.column
+                            )
+                            .into(),
+                        )
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A release decision to apply to batches of rows: one level per column, or per combination.
+#[derive(Debug, Clone)]
+pub enum Release {
+    /// Global (full-domain) recoding.
+    Global(GlobalRelease),
+    /// Local recoding.
+    Local(LocalRelease),
+}
+
+impl Release {
+    /// Replaces the quasi-identifier columns of `df` (text) by their released labels.
+    pub fn apply(&self, gens: &[Generalisation], index: &ValueCodes, df: &mut DataFrame) -> PolarsResult<()> {
+        match self {
+            Release::Global(r) => r.apply(gens, index, df),
+            Release::Local(r) => r.apply(gens, index, df),
+        }
+    }
 }
 
 /// A local release, ready to apply to batches of rows ([`LocalRelease::apply`]): each
@@ -228,16 +267,7 @@ impl LocalRelease {
     /// Replaces the quasi-identifier columns of `df` (text) by their released labels.
     pub fn apply(&self, gens: &[Generalisation], index: &ValueCodes, df: &mut DataFrame) -> PolarsResult<()> {
         let n = df.height();
-        let mut codes: Vec<Vec<u32>> = Vec::with_capacity(gens.len());
-        for (j, g) in gens.iter().enumerate() {
-            let ca = df.column(g.column.as_str())?.str()?;
-            let mut c = Vec::with_capacity(n);
-            for v in ca.iter() {
-                let v = v.unwrap_or("");
-                c.push(index.code(j, g, v).ok_or_else(|| not_counted(&g.column, v))?);
-            }
-            codes.push(c);
-        }
+        let codes = value_codes(gens, index, df)?;
         let word = |w: usize, r: usize| -> u64 {
             self.words[w].iter().map(|&(j, mult)| codes[j][r] as u64 * mult).sum()
         };
@@ -292,17 +322,10 @@ impl GlobalRelease {
     /// Replaces the quasi-identifier columns of `df` (text) by their released labels.
     pub fn apply(&self, gens: &[Generalisation], index: &ValueCodes, df: &mut DataFrame) -> PolarsResult<()> {
         let n = df.height();
-        let mut labels: Vec<Vec<u32>> = Vec::with_capacity(gens.len());
+        let mut labels = value_codes(gens, index, df)?;
         for (j, g) in gens.iter().enumerate() {
-            let level = self.node[j] as usize;
-            let ca = df.column(g.column.as_str())?.str()?;
-            let mut c = Vec::with_capacity(n);
-            for v in ca.iter() {
-                let v = v.unwrap_or("");
-                let code = index.code(j, g, v).ok_or_else(|| not_counted(&g.column, v))?;
-                c.push(g.codes[level][code as usize]);
-            }
-            labels.push(c);
+            let to_label = &g.codes[self.node[j] as usize];
+            labels[j].iter_mut().for_each(|c| *c = to_label[*c as usize]);
         }
         let mut tuple = vec![0u32; gens.len()];
         let withheld: Vec<bool> = (0..n)
