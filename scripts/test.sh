@@ -28,6 +28,10 @@ PATH="$PWD/tools/node_modules/.bin:$PATH" trunk build --release
 say "Native tests (unit, conformance vectors, property tests, CLI, demo in headless Chromium)"
 cargo test --workspace
 
+say "Distributed engine (feature ballista): a scheduler and two executors on loopback, killed mid-run"
+cargo clippy --quiet -p cli --features ballista --all-targets -- -D warnings
+cargo test -p cli --features ballista --test distributed
+
 say "verifier and app tests under wasm32 in headless Chromium"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   cargo test -p verifier -p www --target wasm32-unknown-unknown

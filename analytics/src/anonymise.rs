@@ -7,9 +7,8 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
-use crate::data::{
-    GlobalRelease, Input, LocalRelease, Release, ValueCodes, released_counts, write_both_with,
-};
+use crate::data::{GlobalRelease, LocalRelease, Release};
+use crate::engine::{Engine, LocalEngine};
 use crate::hierarchy::{Generalisation, HierarchyError};
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
@@ -74,6 +73,19 @@ pub fn anonymise_with(
     existing: Existing,
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Outcome, Error> {
+    let open = || -> Result<Box<dyn Engine>, Error> { Ok(Box::new(LocalEngine::open(input)?)) };
+    anonymise_on(&open, policy_path, out, existing, progress)
+}
+
+/// [`anonymise_with`] on the engine `open` returns (called once the output is known to be
+/// writable): the local one, or a cluster's. The release is committed the same way.
+pub fn anonymise_on(
+    open: &dyn Fn() -> Result<Box<dyn Engine>, Error>,
+    policy_path: &Path,
+    out: &Path,
+    existing: Existing,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<Outcome, Error> {
     let policy = Policy::load(policy_path)?;
     let replace = match std::fs::symlink_metadata(out) {
         Err(_) => false,
@@ -114,7 +126,7 @@ pub fn anonymise_with(
     let _lock = lock_dir(&tmp);
     let result = std::fs::create_dir(tmp.join("tables"))
         .map_err(|e| Error::io(&tmp, e))
-        .and_then(|()| build(input, policy_path, &policy, &tmp, progress))
+        .and_then(|()| build(open, policy_path, &policy, &tmp, progress))
         .and_then(|outcome| {
             // Durable before it is named: after a power loss RELEASEDIR is absent, the old
             // release, or the whole new one.
@@ -245,7 +257,7 @@ fn remove_stale_staging(parent: &Path, name: &str) {
 }
 
 fn build(
-    input_path: &Path,
+    open: &dyn Fn() -> Result<Box<dyn Engine>, Error>,
     policy_path: &Path,
     policy: &Policy,
     dir: &Path,
@@ -253,24 +265,34 @@ fn build(
 ) -> Result<Outcome, Error> {
     let t0 = Instant::now();
     progress(Stage::Reading);
-    let input = Input::open(input_path)?;
-    input.require(&refs(&policy.drop), "drop")?;
+    let mut input = open()?;
+    let input_path = input.input_path();
+    if policy.recoding == RecodingKind::Local && !input.writes_local_recoding() {
+        return Err(Error::Policy {
+            path: policy_path.into(),
+            message: "recoding = \"local\" cannot be written by this engine (one level per combination \
+                      needs a map of every combination on the cluster); use recoding = \"global\", or \
+                      run without --engine"
+                .into(),
+        });
+    }
+    input.require(&policy.drop, "drop")?;
     let qi_cols: Vec<String> = policy.quasi_identifiers.iter().map(|q| q.column.clone()).collect();
     let sens_cols: Vec<String> = policy.sensitive.iter().map(|s| s.column.clone()).collect();
-    input.require(&refs(&qi_cols), "quasi_identifier")?;
-    input.require(&refs(&sens_cols), "sensitive")?;
+    input.require(&qi_cols, "quasi_identifier")?;
+    input.require(&sens_cols, "sensitive")?;
     for t in &policy.tables {
-        input.require(&refs(&t.group_by), &format!("group_by of table '{}'", t.name))?;
+        input.require(&t.group_by, &format!("group_by of table '{}'", t.name))?;
     }
     let key_cols: Vec<String> = qi_cols.iter().chain(&sens_cols).cloned().collect();
-    let counted = count(&input, &key_cols)?;
+    let counted = input.count(&key_cols)?;
     let rows: u64 = counted.count.iter().sum();
     if rows == 0 {
-        return Err(Error::Input { path: input.path.clone(), message: "has no rows".into() });
+        return Err(Error::Input { path: input_path.clone(), message: "has no rows".into() });
     }
     if policy.k > rows {
         return Err(Error::Input {
-            path: input.path.clone(),
+            path: input_path.clone(),
             message: format!(
                 "k = {} is larger than the number of rows ({rows}); no release can be k-anonymous",
                 policy.k
@@ -294,7 +316,7 @@ fn build(
                 message: format!(
                     "value {value:?} ({} of {}) {reason}",
                     input.locate(&q.column, &value),
-                    file_name(&input.path)
+                    input.input_name()
                 ),
             },
         })?;
@@ -453,8 +475,7 @@ fn build(
     let max_entropy = problem.max_entropy();
     progress(Stage::Writing);
     let t2 = Instant::now();
-    let keep: Vec<String> = input.columns.iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
-    let (csv_path, parquet_path) = (dir.join("microdata.csv"), dir.join("microdata.parquet"));
+    let keep: Vec<String> = input.columns().iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
     let release = match &local {
         None => Release::Global(GlobalRelease {
             node: best.node.clone(),
@@ -467,30 +488,22 @@ fn build(
     drop(local);
     drop(problem);
     drop(base);
-    let index = ValueCodes::new(&gens);
-    let written = write_both_with(input.kept(&keep), &csv_path, &parquet_path, move |df| {
-        release.apply(&gens, &index, df)
-    })?;
-    if written != rows {
+    let written = input.write_microdata(&keep, gens, release, dir)?;
+    if written.rows != rows {
         return Err(Error::Output {
             path: dir.join("microdata.csv"),
-            message: format!("wrote {written} rows but the input has {rows}"),
+            message: format!("wrote {} rows but the input has {rows}", written.rows),
         });
     }
     let t_write = t2.elapsed().as_secs_f64();
 
     progress(Stage::Tables);
     let t3 = Instant::now();
-    let mut files = vec!["microdata.csv".to_string(), "microdata.parquet".to_string()];
+    let mut files = written.files;
     let mut table_summaries = Vec::new();
     for t in &policy.tables {
         // Tables count the microdata as written (never a finer value than it shows).
-        let df = released_counts(&dir.join("microdata.parquet"), &t.group_by)?;
-        let n = column_u64(&df, "__n")?;
-        let cols: Vec<Vec<String>> =
-            t.group_by.iter().map(|c| column_str(&df, c)).collect::<Result<_, _>>()?;
-        let raw: Vec<(Vec<String>, u64)> =
-            (0..n.len()).map(|i| (cols.iter().map(|c| c[i].clone()).collect(), n[i])).collect();
+        let raw = input.released_counts(dir, &t.group_by)?;
         let p = tables::protect(t, &raw)
             .map_err(|m| Error::Policy { path: PathBuf::from("policy"), message: m })?;
         let rel = format!("tables/{}.csv", t.name);
@@ -516,7 +529,7 @@ fn build(
 
     let report = Report {
         tool: format!("ledgerless {}", env!("CARGO_PKG_VERSION")),
-        input: report::InputSummary { file: file_name(&input.path), rows, columns: input.columns.clone() },
+        input: report::InputSummary { file: input.input_name(), rows, columns: input.columns().to_vec() },
         policy: report::PolicySummary {
             k: policy.k,
             suppression_limit: policy.suppression_limit,
@@ -681,16 +694,6 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result
     Ok(LocalRelease { words, word_cards, folds, index, levels })
 }
 
-/// Distinct combinations of `columns` with their counts: packed and streamed
-/// ([`crate::counts`]), or, when the codes need more than 128 bits, by a polars group-by of the
-/// text columns (memory grows with the combinations' text).
-fn count(input: &Input, columns: &[String]) -> Result<crate::counts::Combinations, Error> {
-    match input.count_combinations(columns)? {
-        Some(c) => Ok(c),
-        None => input.combinations_by_group_by(columns),
-    }
-}
-
 fn search_error(e: SearchError) -> Error {
     match e {
         SearchError::NoSolution(m) => Error::NoSolution(m),
@@ -701,26 +704,6 @@ fn search_error(e: SearchError) -> Error {
 fn write(dir: &Path, name: &str, text: String) -> Result<(), Error> {
     let p = dir.join(name);
     std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-fn column_u64(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<u64>, Error> {
-    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
-    let ca = c.u64().map_err(|e| Error::Polars(e.to_string()))?;
-    Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
-}
-
-fn column_str(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<String>, Error> {
-    let c = df.column(name).map_err(|e| Error::Polars(e.to_string()))?;
-    let ca = c.str().map_err(|e| Error::Polars(e.to_string()))?;
-    Ok(ca.iter().map(|v| v.unwrap_or("").to_string()).collect())
-}
-
-fn refs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 #[cfg(test)]

@@ -34,6 +34,67 @@ pub struct Combinations {
     pub count: Vec<u64>,
 }
 
+impl Combinations {
+    /// Combinations counted elsewhere (a cluster's group-by), normalised to what counting here
+    /// gives: `values[j]` holds column j's distinct values in any order and `ids[j][i]` is
+    /// combination i's index into it; the result has sorted values, codes that index them,
+    /// combinations sorted by their codes (first column first) and equal ones merged.
+    pub fn from_interned(values: Vec<Vec<String>>, ids: Vec<Vec<u32>>, count: Vec<u64>) -> Combinations {
+        let mut sorted_values = Vec::with_capacity(values.len());
+        let mut codes = Vec::with_capacity(ids.len());
+        for (vals, col) in values.into_iter().zip(ids) {
+            // rank[id] = the value's index among the sorted values.
+            let mut order: Vec<u32> = (0..vals.len() as u32).collect();
+            order.par_sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
+            let mut rank = vec![0u32; vals.len()];
+            for (r, &id) in order.iter().enumerate() {
+                rank[id as usize] = r as u32;
+            }
+            let mut vals = vals;
+            let mut taken: Vec<String> =
+                order.iter().map(|&id| std::mem::take(&mut vals[id as usize])).collect();
+            // Equal values under two ids (never from a group-by) would share one code.
+            let mut dedup_rank = vec![0u32; taken.len()];
+            let mut next = 0u32;
+            for r in 1..taken.len() {
+                if taken[r] != taken[r - 1] {
+                    next += 1;
+                }
+                dedup_rank[r] = next;
+            }
+            taken.dedup();
+            codes
+                .push(col.par_iter().map(|&id| dedup_rank[rank[id as usize] as usize]).collect::<Vec<u32>>());
+            sorted_values.push(taken);
+        }
+        let mut order: Vec<u32> = (0..count.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            codes
+                .iter()
+                .map(|col| col[a].cmp(&col[b]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let same = |a: u32, b: u32| codes.iter().all(|col| col[a as usize] == col[b as usize]);
+        // Merge runs of equal combinations, keeping the first of each.
+        let mut firsts: Vec<u32> = Vec::with_capacity(order.len());
+        let mut merged: Vec<u64> = Vec::with_capacity(order.len());
+        for &i in &order {
+            match (firsts.last(), merged.last_mut()) {
+                (Some(&f), Some(n)) if same(f, i) => *n += count[i as usize],
+                _ => {
+                    firsts.push(i);
+                    merged.push(count[i as usize]);
+                }
+            }
+        }
+        drop(order);
+        let codes = codes.iter().map(|col| firsts.iter().map(|&i| col[i as usize]).collect()).collect();
+        Combinations { values: sorted_values, codes, count: merged }
+    }
+}
+
 /// Rows per batch handed over by the polars streaming engine.
 const BATCH_ROWS: usize = 100_000;
 /// Keys buffered before they are sorted and merged (at least; the buffer grows with the
@@ -178,22 +239,7 @@ impl Input {
             codes.push(code);
         }
         drop(combos);
-        // The order counting gives: by codes, first column first.
-        let mut order: Vec<u32> = (0..counts.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            codes
-                .iter()
-                .map(|col| col[a].cmp(&col[b]))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let permute = |v: &Vec<u32>| order.iter().map(|&i| v[i as usize]).collect::<Vec<u32>>();
-        Ok(Combinations {
-            values,
-            codes: codes.iter().map(permute).collect(),
-            count: order.iter().map(|&i| counts[i as usize]).collect(),
-        })
+        Ok(Combinations::from_interned(values, codes, counts))
     }
 
     fn pass_two<K: Key>(
@@ -361,6 +407,65 @@ pub fn peak_memory_bytes() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cluster's group-by arrives in any order with values interned as first seen; it
+    /// normalises to exactly what counting here gives.
+    #[test]
+    fn interned_combinations_normalise_to_the_counted_form() {
+        let rows: Vec<[&str; 3]> = (0..500u32)
+            .map(|i| {
+                [
+                    ["b", "a", "c", ""][(i % 4) as usize],
+                    ["x", "é", "y"][(i % 3) as usize],
+                    ["1", "10", "2", "9", "z"][(i * 7 % 5) as usize],
+                ]
+            })
+            .collect();
+        // Expected: sorted values, codes, combinations sorted by codes, counts.
+        let mut expected_values: Vec<Vec<String>> = (0..3)
+            .map(|j| {
+                let mut v: Vec<String> = rows.iter().map(|r| r[j].to_string()).collect();
+                v.sort();
+                v.dedup();
+                v
+            })
+            .collect();
+        let mut tally: std::collections::BTreeMap<Vec<u32>, u64> = Default::default();
+        for r in &rows {
+            let key = (0..3)
+                .map(|j| expected_values[j].iter().position(|v| v == r[j]).expect("value") as u32)
+                .collect();
+            *tally.entry(key).or_default() += 1;
+        }
+        // Interned in reverse first-seen order, combinations split in two (a duplicate to merge).
+        let mut values: Vec<Vec<String>> = vec![Vec::new(); 3];
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); 3];
+        let mut count = Vec::new();
+        for (key, &n) in tally.iter().rev() {
+            for part in [n / 2, n - n / 2].into_iter().filter(|&p| p > 0) {
+                for j in 0..3 {
+                    let v = &expected_values[j][key[j] as usize];
+                    let id = match values[j].iter().position(|x| x == v) {
+                        Some(p) => p,
+                        None => {
+                            values[j].push(v.clone());
+                            values[j].len() - 1
+                        }
+                    };
+                    ids[j].push(id as u32);
+                }
+                count.push(part);
+            }
+        }
+        let got = Combinations::from_interned(values, ids, count);
+        let expected = Combinations {
+            values: std::mem::take(&mut expected_values),
+            codes: (0..3).map(|j| tally.keys().map(|k| k[j]).collect()).collect(),
+            count: tally.values().copied().collect(),
+        };
+        assert_eq!(got, expected);
+        assert_eq!(got.count.iter().sum::<u64>(), 500);
+    }
 
     #[test]
     fn keys_pack_and_unpack_and_sort_as_codes_do() {

@@ -27,6 +27,8 @@ pub mod counts;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod engine;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod publish;
 
 /// Why an anonymisation could not be done; every message names the file, column, value or line.
@@ -78,10 +80,19 @@ pub enum Error {
     /// The data engine failed.
     #[error("data processing failed: {0}")]
     Polars(String),
+    /// The distributed engine failed (the cluster, a job on it, or its output).
+    #[error("engine error ({engine}): {message}")]
+    Engine {
+        /// The engine, as the user named it (`df://HOST:PORT`).
+        engine: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 impl Error {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io { path: path.to_path_buf(), source }
     }
 }

@@ -22,6 +22,7 @@ pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path, force: bool) -> R
 
 pub(crate) fn anonymise(
     input: &Path,
+    engine: Option<&str>,
     policy: &Path,
     out: &Path,
     quiet: bool,
@@ -48,7 +49,10 @@ pub(crate) fn anonymise(
         })
     };
     let existing = if force { Existing::Replace } else { Existing::Refuse };
-    let result = analytics::anonymise::anonymise_with(input, policy, out, existing, &mut progress);
+    let result = match engine {
+        None => analytics::anonymise::anonymise_with(input, policy, out, existing, &mut progress),
+        Some(url) => anonymise_on_cluster(url, input, policy, out, existing, &mut progress)?,
+    };
     pb.finish_and_clear();
     let outcome = result.map_err(|e| UsageError::new(e.to_string()))?;
     let r = &outcome.report;
@@ -112,5 +116,72 @@ pub(crate) fn anonymise(
                 .unwrap_or_default()
         )?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `anonymise --engine URL`: the same run, its heavy steps on a Ballista cluster.
+#[cfg(feature = "ballista")]
+fn anonymise_on_cluster(
+    url: &str,
+    input: &Path,
+    policy: &Path,
+    out: &Path,
+    existing: Existing,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<Result<analytics::anonymise::Outcome, analytics::Error>, UsageError> {
+    cluster::engine::parse_engine_url(url).map_err(UsageError::new)?;
+    let open = || -> Result<Box<dyn analytics::engine::Engine>, analytics::Error> {
+        Ok(Box::new(cluster::ClusterEngine::connect(url, input)?))
+    };
+    Ok(analytics::anonymise::anonymise_on(&open, policy, out, existing, progress))
+}
+
+/// `anonymise --engine` in a build without the distributed engine.
+#[cfg(not(feature = "ballista"))]
+fn anonymise_on_cluster(
+    url: &str,
+    _input: &Path,
+    _policy: &Path,
+    _out: &Path,
+    _existing: Existing,
+    _progress: &mut dyn FnMut(Stage),
+) -> Result<Result<analytics::anonymise::Outcome, analytics::Error>, UsageError> {
+    Err(UsageError::new(format!(
+        "--engine {url}: this ledgerless was built without the distributed engine; build it with \
+         `cargo build --release -p cli --features ballista`"
+    )))
+}
+
+/// `ledgerless cluster scheduler|executor`: runs until stopped.
+#[cfg(feature = "ballista")]
+pub(crate) fn cluster(role: crate::args::ClusterRole) -> Result<ExitCode, UsageError> {
+    use crate::args::ClusterRole;
+    use cluster::process::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
+    let result = match role {
+        ClusterRole::Scheduler { bind, executor_timeout, min_executors } => {
+            eprintln!("ledgerless cluster scheduler on {bind} (REST: http://{bind}/api/executors)");
+            run_scheduler(&SchedulerOptions {
+                bind,
+                executor_timeout_seconds: executor_timeout,
+                min_ready_executors: min_executors,
+            })
+        }
+        ClusterRole::Executor { scheduler, host, flight_port, grpc_port, work_dir, vcores, memory_mib } => {
+            if flight_port == grpc_port {
+                return Err(UsageError::new("--flight-port and --grpc-port must differ"));
+            }
+            eprintln!("ledgerless cluster executor {host}:{flight_port} joining {scheduler}");
+            run_executor(&ExecutorOptions {
+                scheduler,
+                host,
+                flight_port,
+                grpc_port,
+                work_dir,
+                vcores,
+                memory_bytes: memory_mib << 20,
+            })
+        }
+    };
+    result.map_err(|e| UsageError::new(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
 }

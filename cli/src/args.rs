@@ -313,6 +313,13 @@ pub(crate) enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run a process of a Ballista cluster for `anonymise --engine` (a build with the
+    /// `ballista` feature): a scheduler, or an executor that joins one.
+    #[cfg(feature = "ballista")]
+    Cluster {
+        #[command(subcommand)]
+        role: ClusterRole,
+    },
     /// Make synthetic input data, deterministic for a seed.
     Synth {
         /// What to make.
@@ -334,9 +341,16 @@ pub(crate) enum Command {
     /// Turn patient-level records into a k-anonymous release: microdata with generalised
     /// quasi-identifiers, small-number-suppressed tables, report.json and report.html.
     Anonymise {
-        /// Input records (.csv or .parquet).
+        /// Input records (.csv or .parquet); with --engine, a Parquet file, a folder of them or
+        /// a pattern such as 'parts/*.parquet', at the same path on the cluster's machines.
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
+        /// Run reading, counting and writing on an Apache DataFusion Ballista cluster, given by
+        /// its scheduler (the search runs here). Global recoding only; the release's Parquet
+        /// microdata is written as parts (docs/design/0016). Needs a build with the `ballista`
+        /// feature.
+        #[arg(long, value_name = "df://HOST:PORT")]
+        engine: Option<String>,
         /// The anonymisation policy (TOML; docs/formats.md).
         #[arg(long, value_name = "POLICY.toml")]
         policy: PathBuf,
@@ -674,4 +688,48 @@ pub(crate) fn loopback_addr(flag: &str, addr: &str) -> Result<std::net::SocketAd
         .hint("put a real web server (or a static host) in front of the site to publish it"));
     }
     Ok(sock)
+}
+
+/// A cluster process (`ledgerless cluster ...`).
+#[cfg(feature = "ballista")]
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ClusterRole {
+    /// The scheduler: plans jobs and hands tasks to executors. Its port serves Ballista's gRPC,
+    /// the REST API (/api/executors, which `anonymise --engine` watches) and /readyz.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+        bind: std::net::SocketAddr,
+        /// Seconds without a heartbeat before an executor is dropped.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        executor_timeout: u64,
+        /// Executors that must have joined before /readyz answers 200.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        min_executors: usize,
+    },
+    /// An executor: runs tasks, keeps shuffle data in --work-dir, serves results on
+    /// --flight-port. Two executors on one machine need different ports and work dirs.
+    Executor {
+        /// The scheduler's address.
+        #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+        scheduler: std::net::SocketAddr,
+        /// Host to bind and advertise (the address the scheduler and clients reach it at).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Arrow Flight port.
+        #[arg(long, default_value_t = 50051, value_name = "PORT")]
+        flight_port: u16,
+        /// gRPC port for tasks.
+        #[arg(long, default_value_t = 50052, value_name = "PORT")]
+        grpc_port: u16,
+        /// Work directory (shuffle files, spills); created if missing.
+        #[arg(long, value_name = "DIR")]
+        work_dir: PathBuf,
+        /// Task slots.
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        vcores: usize,
+        /// Memory for query execution, in MiB (beyond it, operators spill to --work-dir).
+        #[arg(long, default_value_t = 4096, value_name = "MIB")]
+        memory_mib: u64,
+    },
 }

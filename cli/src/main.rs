@@ -215,9 +215,11 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::ProveRow { release, table, row, out, force } => {
             return release_cmd::prove_row(&release, &table, row, out.as_deref(), force);
         }
-        Command::Anonymise { input, policy, out, quiet, json, force } => {
-            return analytics_cmd::anonymise(&input, &policy, &out, quiet, json, force);
+        Command::Anonymise { input, engine, policy, out, quiet, json, force } => {
+            return analytics_cmd::anonymise(&input, engine.as_deref(), &policy, &out, quiet, json, force);
         }
+        #[cfg(feature = "ballista")]
+        Command::Cluster { role } => return analytics_cmd::cluster(role),
         Command::Issue { log, key, input, out, policy, witness_key, witness_state } => {
             let witness = witness_key.zip(witness_state);
             return cred_cmd::issue(&log, &key, &input, &out, policy.as_deref(), witness);

@@ -1,0 +1,134 @@
+//! Where `anonymise`'s heavy steps run: reading the input, counting the combinations the search
+//! needs, writing the release's microdata and counting it for the tables. The search, the
+//! metrics, the tables' protection and the report run in the caller on the counts an engine
+//! returns, so every engine that counts the same combinations gives the same release decision
+//! (docs/design/0016).
+
+use std::path::Path;
+
+use crate::Error;
+use crate::counts::Combinations;
+use crate::data::{Input, Release, ValueCodes, released_counts, write_both_with};
+use crate::hierarchy::Generalisation;
+
+/// The microdata an engine wrote into a release directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Rows written (each input row exactly once).
+    pub rows: u64,
+    /// The files written, as `/`-separated paths relative to the release directory, in the
+    /// order the report lists them (the CSV microdata first).
+    pub files: Vec<String>,
+}
+
+/// A data engine: the local polars engine ([`LocalEngine`]) or a cluster (crate `cluster`).
+pub trait Engine {
+    /// The input, as the report names it (a file name, or a folder or pattern of parts).
+    fn input_name(&self) -> String;
+    /// The input as the user gave it, for messages.
+    fn input_path(&self) -> std::path::PathBuf;
+    /// The input's column names, in order.
+    fn columns(&self) -> &[String];
+    /// Fails naming the first of `wanted` that the input lacks, and the `role` it was named as.
+    fn require(&self, wanted: &[String], role: &str) -> Result<(), Error>;
+    /// The distinct combinations of `columns` (each as text, null as ""), with their rows,
+    /// exactly as [`Combinations`] documents: sorted values, codes, sorted combinations.
+    fn count(&mut self, columns: &[String]) -> Result<Combinations, Error>;
+    /// Where `value` first occurs in `column`, as a human reference ("row 12"), for messages.
+    fn locate(&mut self, column: &str, value: &str) -> String;
+    /// Whether the engine can write a local recoding (one level per combination).
+    fn writes_local_recoding(&self) -> bool;
+    /// Writes the `keep` columns of every input row into `dir`, the quasi-identifiers replaced
+    /// as `release` says, every value as text (null as "").
+    fn write_microdata(
+        &mut self,
+        keep: &[String],
+        gens: Vec<Generalisation>,
+        release: Release,
+        dir: &Path,
+    ) -> Result<Written, Error>;
+    /// Rows of the microdata written into `dir` per distinct combination of `group_by`.
+    fn released_counts(&mut self, dir: &Path, group_by: &[String]) -> Result<Vec<(Vec<String>, u64)>, Error>;
+}
+
+/// The local engine: polars on this machine, one input file (CSV or Parquet).
+#[derive(Debug)]
+pub struct LocalEngine {
+    input: Input,
+}
+
+impl LocalEngine {
+    /// Opens a CSV or Parquet file.
+    pub fn open(path: &Path) -> Result<LocalEngine, Error> {
+        Ok(LocalEngine { input: Input::open(path)? })
+    }
+}
+
+/// Relative name of the local engine's CSV microdata (the file `publish` recounts).
+const CSV: &str = "microdata.csv";
+/// Relative name of the local engine's Parquet microdata.
+const PARQUET: &str = "microdata.parquet";
+
+impl Engine for LocalEngine {
+    fn input_name(&self) -> String {
+        self.input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    fn input_path(&self) -> std::path::PathBuf {
+        self.input.path.clone()
+    }
+
+    fn columns(&self) -> &[String] {
+        &self.input.columns
+    }
+
+    fn require(&self, wanted: &[String], role: &str) -> Result<(), Error> {
+        self.input.require(&wanted.iter().map(String::as_str).collect::<Vec<_>>(), role)
+    }
+
+    fn count(&mut self, columns: &[String]) -> Result<Combinations, Error> {
+        // Packed and streamed ([`crate::counts`]), or, when the codes need more than 128
+        // bits, by a polars group-by of the text columns (memory grows with their text).
+        match self.input.count_combinations(columns)? {
+            Some(c) => Ok(c),
+            None => self.input.combinations_by_group_by(columns),
+        }
+    }
+
+    fn locate(&mut self, column: &str, value: &str) -> String {
+        self.input.locate(column, value)
+    }
+
+    fn writes_local_recoding(&self) -> bool {
+        true
+    }
+
+    fn write_microdata(
+        &mut self,
+        keep: &[String],
+        gens: Vec<Generalisation>,
+        release: Release,
+        dir: &Path,
+    ) -> Result<Written, Error> {
+        let index = ValueCodes::new(&gens);
+        let rows = write_both_with(self.input.kept(keep), &dir.join(CSV), &dir.join(PARQUET), move |df| {
+            release.apply(&gens, &index, df)
+        })?;
+        Ok(Written { rows, files: vec![CSV.into(), PARQUET.into()] })
+    }
+
+    fn released_counts(&mut self, dir: &Path, group_by: &[String]) -> Result<Vec<(Vec<String>, u64)>, Error> {
+        let df = released_counts(&dir.join(PARQUET), group_by)?;
+        let err = |e: polars::prelude::PolarsError| Error::Polars(e.to_string());
+        let n = df.column("__n").map_err(err)?.u64().map_err(err)?;
+        let cols = group_by
+            .iter()
+            .map(|c| df.column(c).map_err(err)?.str().map_err(err).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((0..df.height())
+            .map(|i| {
+                (cols.iter().map(|c| c.get(i).unwrap_or("").to_string()).collect(), n.get(i).unwrap_or(0))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,280 @@
+//! `anonymise --engine df://HOST:PORT` against a real Ballista cluster on loopback: a scheduler
+//! and two executors started as separate processes (`ledgerless cluster ...`) by this test.
+//!
+//! - The cluster's release makes the same decision as the local engine on the same rows: the
+//!   same node, suppressed rows, classes, figures, tables and (as a multiset) microdata rows.
+//! - Local recoding with --engine is refused clearly, and nothing is written.
+//! - An executor killed mid-run fails the command naming the engine error, and leaves no
+//!   RELEASEDIR and no part file.
+//!
+//! Needs the `ballista` feature: `cargo test -p cli --features ballista --test distributed`.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the test failing
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ledgerless"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The cluster's processes, stopped when dropped.
+struct Cluster {
+    scheduler: Child,
+    executors: Vec<Child>,
+    port: u16,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.executors.iter_mut().chain(std::iter::once(&mut self.scheduler)) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Cluster {
+    fn start(dir: &Path, executors: usize) -> Cluster {
+        let port = free_port();
+        let log = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
+        let scheduler = bin()
+            .args([
+                "cluster",
+                "scheduler",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--executor-timeout",
+                "10",
+            ])
+            .args(["--min-executors", &executors.to_string()])
+            .stdout(Stdio::null())
+            .stderr(log("scheduler.log"))
+            .spawn()
+            .unwrap();
+        let mut cluster = Cluster { scheduler, executors: Vec::new(), port };
+        wait_for(&format!("http://127.0.0.1:{port}/healthz"), "the scheduler");
+        for i in 0..executors {
+            let (flight, grpc) = (free_port(), free_port());
+            let child = bin()
+                .args(["cluster", "executor", "--scheduler", &format!("127.0.0.1:{port}")])
+                .args(["--flight-port", &flight.to_string(), "--grpc-port", &grpc.to_string()])
+                .args(["--vcores", "2", "--memory-mib", "1024"])
+                .arg("--work-dir")
+                .arg(dir.join(format!("work{i}")))
+                .stdout(Stdio::null())
+                .stderr(log(&format!("executor{i}.log")))
+                .spawn()
+                .unwrap();
+            cluster.executors.push(child);
+        }
+        wait_for(&format!("http://127.0.0.1:{port}/readyz"), "both executors");
+        cluster
+    }
+
+    fn url(&self) -> String {
+        format!("df://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Polls `url` until it answers 200 (a minute at most).
+fn wait_for(url: &str, what: &str) {
+    let start = Instant::now();
+    loop {
+        if ureq::get(url).call().is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{what} did not come up ({url})");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn anonymise(dir: &Path, input: &str, policy: &str, out: &str, engine: Option<&str>) -> Command {
+    let mut c = bin();
+    c.args(["anonymise", "--input", input, "--policy", policy, "--out", out, "-q"]).current_dir(dir);
+    c.env("POLARS_MAX_THREADS", "16").env("RAYON_NUM_THREADS", "16");
+    if let Some(e) = engine {
+        c.args(["--engine", e]);
+    }
+    c
+}
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/patients")
+}
+
+/// Synthetic patients in three Parquet parts (seeds 1-3) and the same rows as one CSV.
+fn data(dir: &Path, rows: u64) {
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    let mut csv = String::new();
+    for seed in 1..=3u64 {
+        for ext in ["parquet", "csv"] {
+            let out = dir.join(format!("parts/p{seed}.{ext}"));
+            ok(&bin()
+                .args([
+                    "synth",
+                    "patients",
+                    "--rows",
+                    &rows.to_string(),
+                    "--seed",
+                    &seed.to_string(),
+                    "--out",
+                ])
+                .arg(&out)
+                .output()
+                .unwrap());
+        }
+        let text = std::fs::read_to_string(dir.join(format!("parts/p{seed}.csv"))).unwrap();
+        let (header, body) = text.split_once('\n').unwrap();
+        if csv.is_empty() {
+            csv.push_str(header);
+            csv.push('\n');
+        }
+        csv.push_str(body);
+        std::fs::remove_file(dir.join(format!("parts/p{seed}.csv"))).unwrap();
+    }
+    std::fs::write(dir.join("all.csv"), csv).unwrap();
+    // The example policy, global recoding (the engine writes one level per column).
+    let policy = std::fs::read_to_string(examples().join("policy.toml")).unwrap();
+    assert!(policy.contains("recoding = \"local\""));
+    std::fs::write(dir.join("global.toml"), policy.replace("recoding = \"local\"", "recoding = \"global\""))
+        .unwrap();
+    std::fs::write(dir.join("local.toml"), &policy).unwrap();
+    copy_dir(&examples().join("hierarchies"), &dir.join("hierarchies"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
+}
+
+/// The CSV's header and its rows, sorted (the cluster writes rows in another order).
+fn rows(path: &Path) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let header = r.headers().unwrap().iter().collect::<Vec<_>>().join("\u{1f}");
+    let mut rows: Vec<String> =
+        r.records().map(|rec| rec.unwrap().iter().collect::<Vec<_>>().join("\u{1f}")).collect();
+    rows.sort();
+    (header, rows)
+}
+
+/// Names under `dir` (recursively), for "nothing left behind".
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        out.push(e.file_name().to_string_lossy().into_owned());
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor_dies() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    data(d, 4_000);
+    let cluster = Cluster::start(d, 2);
+    let url = cluster.url();
+
+    // 1. Same decision, figures, tables and rows as the local engine.
+    ok(&anonymise(d, "all.csv", "global.toml", "local-rel", None).output().unwrap());
+    ok(&anonymise(d, "parts", "global.toml", "cluster-rel", Some(&url)).output().unwrap());
+    let (a, b) = (report(&d.join("local-rel")), report(&d.join("cluster-rel")));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables", "policy"] {
+        assert_eq!(a[field], b[field], "report field {field} differs");
+    }
+    assert_eq!(a["input"]["rows"], b["input"]["rows"]);
+    assert_eq!(a["input"]["rows"], 12_000);
+    let names = listing(&d.join("cluster-rel/tables"));
+    assert_eq!(names, listing(&d.join("local-rel/tables")));
+    for n in &names {
+        assert_eq!(
+            std::fs::read(d.join("cluster-rel/tables").join(n)).unwrap(),
+            std::fs::read(d.join("local-rel/tables").join(n)).unwrap(),
+            "table {n} differs"
+        );
+    }
+    assert_eq!(rows(&d.join("cluster-rel/microdata.csv")), rows(&d.join("local-rel/microdata.csv")));
+    // The parts: one per input file, listed in the report; nothing else in the release.
+    let parts = listing(&d.join("cluster-rel/microdata"));
+    assert_eq!(parts, ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]);
+    let files: Vec<String> =
+        b["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    for p in &parts {
+        assert!(files.contains(&format!("microdata/{p}")), "{p} is not listed in {files:?}");
+    }
+    assert_eq!(
+        listing(&d.join("cluster-rel")),
+        ["microdata", "microdata.csv", "report.html", "report.json", "tables"]
+    );
+    // A pattern names the same files.
+    ok(&anonymise(d, "parts/p*.parquet", "global.toml", "pattern-rel", Some(&url)).output().unwrap());
+    assert_eq!(report(&d.join("pattern-rel"))["result"], b["result"]);
+
+    // 2. Local recoding cannot be written on the cluster: a clear error, nothing written.
+    let o = anonymise(d, "parts", "local.toml", "local-on-cluster", Some(&url)).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("recoding = \"local\"") && err.contains("--engine"), "{err}");
+    assert!(!d.join("local-on-cluster").exists());
+
+    // 3. Bad input: a folder without Parquet files, a float quasi-identifier's type is named.
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let o = anonymise(d, "empty", "global.toml", "none", Some(&url)).output().unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("names no Parquet files"));
+    assert!(!d.join("none").exists());
+
+    // 4. An executor killed mid-run: non-zero exit naming the engine error, no RELEASEDIR,
+    //    no staging directory or part file left.
+    let mut cluster = cluster;
+    let mut run = anonymise(d, "parts", "global.toml", "killed-rel", Some(&url))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run writes the release (its staging directory has the parts folder: the
+    // counting job is done and the write jobs are running), then kill.
+    let start = Instant::now();
+    let writing = || {
+        listing(d)
+            .iter()
+            .any(|n| n.starts_with(".killed-rel.partial-") && d.join(n).join("microdata").is_dir())
+    };
+    while !writing() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the run never started");
+        assert!(run.try_wait().unwrap().is_none(), "the run ended before the kill");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let victim = &mut cluster.executors[1];
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let o = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "the run succeeded after an executor was killed: {err}");
+    assert!(err.contains("engine error (df://127.0.0.1:"), "{err}");
+    assert!(err.contains("stopped during the run"), "{err}");
+    assert!(!d.join("killed-rel").exists(), "a RELEASEDIR was left");
+    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains("killed-rel")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    drop(cluster);
+}

@@ -1,0 +1,859 @@
+//! `anonymise --engine df://HOST:PORT`: the heavy steps on a Ballista cluster (docs/design/0016).
+//!
+//! - **Counting**: one job groups the input's rows by the quasi-identifiers and sensitive
+//!   columns (as text, null as ""); the client streams the combinations back and interns them
+//!   into [`Combinations`], so the search runs here on exactly what the local engine counts.
+//! - **Writing**: the client writes each quasi-identifier's value→label map and the suppressed
+//!   label tuples as small Parquet files in the staging directory; one job per input file joins
+//!   them and writes `microdata/part-NNNNN.parquet`, and one more per part writes it as CSV,
+//!   which the client joins into `microdata.csv` (the file `publish` recounts).
+//! - **Tables** are counted on the cluster from the Parquet parts written.
+//!
+//! Every job is watched ([`crate::watch`]): an executor lost mid-run cancels the jobs and fails
+//! the run, and [`analytics::anonymise`] removes the staging directory, so no RELEASEDIR and no
+//! part file is left.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use analytics::Error;
+use analytics::counts::Combinations;
+use analytics::data::Release;
+use analytics::engine::{Engine, Written};
+use analytics::hierarchy::Generalisation;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use rustc_hash::FxHashMap;
+
+use crate::watch::{Watch, WatchError};
+
+/// Folder of the Parquet parts in a release.
+pub const PARTS: &str = "microdata";
+/// Staging folder (inside the release's staging directory) for maps and CSV parts.
+const SCRATCH: &str = ".engine";
+/// How often a running job's executors are checked.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// A Ballista cluster reading a set of Parquet files.
+pub struct ClusterEngine {
+    url: String,
+    input: PathBuf,
+    files: Vec<InputFile>,
+    columns: Vec<String>,
+    schema: SchemaRef,
+    rt: tokio::runtime::Runtime,
+    ctx: SessionContext,
+    watch: Watch,
+    /// This run's job name at the scheduler (how its jobs are found to cancel them).
+    job_name: String,
+}
+
+impl std::fmt::Debug for ClusterEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterEngine")
+            .field("url", &self.url)
+            .field("files", &self.files.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An input file and what it looked like when the run started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct InputFile {
+    path: PathBuf,
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+impl InputFile {
+    fn stat(path: &Path) -> Result<InputFile, Error> {
+        let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        Ok(InputFile { path: path.to_path_buf(), size: m.len(), modified: m.modified().ok() })
+    }
+}
+
+/// `host:port` of `df://host:port`.
+pub fn parse_engine_url(url: &str) -> Result<(String, u16), String> {
+    let rest = url
+        .strip_prefix("df://")
+        .ok_or_else(|| format!("--engine {url}: expected df://HOST:PORT (a Ballista scheduler)"))?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':').ok_or_else(|| {
+        format!("--engine {url}: no port; expected df://HOST:PORT (Ballista's default is 50050)")
+    })?;
+    let port: u16 = port.parse().map_err(|_| format!("--engine {url}: the port {port:?} is not a number"))?;
+    if host.is_empty() || port == 0 || host.contains('/') {
+        return Err(format!("--engine {url}: expected df://HOST:PORT"));
+    }
+    Ok((host.to_string(), port))
+}
+
+/// The Parquet files of `input`: a file, a folder (its `*.parquet` files), or a glob pattern;
+/// sorted, so parts are numbered the same on every run.
+pub fn input_files(input: &Path) -> Result<Vec<PathBuf>, Error> {
+    let err = |m: String| Error::Input { path: input.to_path_buf(), message: m };
+    let text = input.to_str().ok_or_else(|| err("the path is not valid UTF-8".into()))?;
+    let mut files: Vec<PathBuf> = if input.is_dir() {
+        std::fs::read_dir(input)
+            .map_err(|e| Error::io(input, e))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet")) && p.is_file())
+            .collect()
+    } else if input.is_file() {
+        vec![input.to_path_buf()]
+    } else if text.contains(['*', '?', '[']) {
+        glob::glob(text)
+            .map_err(|e| err(format!("is not a valid pattern: {e}")))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect()
+    } else {
+        return Err(err(
+            "does not exist (give a Parquet file, a folder of them, or a pattern such as 'parts/*.parquet')"
+                .into(),
+        ));
+    };
+    files.sort();
+    if files.is_empty() {
+        return Err(err("names no Parquet files".into()));
+    }
+    if let Some(bad) =
+        files.iter().find(|p| !p.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet")))
+    {
+        return Err(err(format!(
+            "{} is not a .parquet file: the distributed engine reads Parquet only",
+            bad.display()
+        )));
+    }
+    files.into_iter().map(|p| std::path::absolute(&p).map_err(|e| Error::io(&p, e))).collect()
+}
+
+/// A SQL identifier.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A SQL string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A column as text, null as "": what the local engine reads (polars `cast(String)`).
+fn text(expr: &str) -> String {
+    format!("COALESCE(CAST({expr} AS VARCHAR), '')")
+}
+
+/// Whether values of `t` are written as text the same way by DataFusion and by polars, so both
+/// engines see the same values (tested in the distributed tests for each accepted type).
+fn same_text_as_polars(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean | DataType::Date32 => {
+            true
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => true,
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => true,
+        DataType::Dictionary(_, v) => same_text_as_polars(v),
+        _ => false,
+    }
+}
+
+/// Fails naming the first of `columns` whose type's text could differ between the engines.
+fn check_text_types(schema: &Schema, columns: &[String]) -> Result<(), String> {
+    for c in columns {
+        if let Ok(f) = schema.field_with_name(c)
+            && !same_text_as_polars(f.data_type())
+        {
+            return Err(format!(
+                "column '{c}' is {}: the distributed engine accepts text, integer, boolean and date columns \
+                 (their text is the same on the cluster as on this machine); cast it to text first, or run without --engine",
+                f.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn absolute_text(path: &Path) -> Result<String, Error> {
+    let abs = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+    abs.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Output { path: abs.clone(), message: "the path is not valid UTF-8".into() })
+}
+
+impl ClusterEngine {
+    /// Connects to the scheduler at `url` (`df://HOST:PORT`) and opens the Parquet `input`
+    /// (a file, folder or pattern, on storage the executors share at the same paths).
+    pub fn connect(url: &str, input: &Path) -> Result<ClusterEngine, Error> {
+        let engine_err = |m: String| Error::Engine { engine: url.to_string(), message: m };
+        let (host, port) = parse_engine_url(url).map_err(engine_err)?;
+        let files = input_files(input)?;
+        let files = files.iter().map(|p| InputFile::stat(p)).collect::<Result<Vec<_>, _>>()?;
+        let watch = Watch::start(&format!("http://{host}:{port}")).map_err(|e| engine_err(e.to_string()))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_stack_size(32 << 20)
+            .build()
+            .map_err(|e| engine_err(format!("cannot start the runtime: {e}")))?;
+        let nanos =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let job_name = format!("ledgerless anonymise (pid {}, {nanos:x})", std::process::id());
+        let config = SessionConfig::new_with_ballista().with_ballista_job_name(&job_name);
+        let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+        let ctx = rt
+            .block_on(SessionContext::remote_with_state(&format!("df://{host}:{port}"), state))
+            .map_err(|e| engine_err(e.to_string()))?;
+        let mut engine = ClusterEngine {
+            url: url.to_string(),
+            input: input.to_path_buf(),
+            columns: Vec::new(),
+            schema: Arc::new(Schema::empty()),
+            files,
+            rt,
+            ctx,
+            watch,
+            job_name,
+        };
+        let paths: Vec<PathBuf> = engine.files.iter().map(|f| f.path.clone()).collect();
+        engine.schema = engine.register("input", &paths)?;
+        engine.columns = engine.schema.fields().iter().map(|f| f.name().clone()).collect();
+        Ok(engine)
+    }
+
+    fn engine_err(&self, message: impl Into<String>) -> Error {
+        Error::Engine { engine: self.url.clone(), message: message.into() }
+    }
+
+    /// Registers Parquet `paths` (explicit files: a pattern would be lost on the way to the
+    /// scheduler) as table `name`; returns its schema.
+    fn register(&self, name: &str, paths: &[PathBuf]) -> Result<SchemaRef, Error> {
+        let urls = paths
+            .iter()
+            .map(|p| {
+                let t = absolute_text(p)?;
+                ListingTableUrl::parse(&t)
+                    .map_err(|e| Error::Input { path: p.clone(), message: e.to_string() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let state = self.ctx.state();
+        let table = self.rt.block_on(async {
+            let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
+            let config = config.infer_schema(&state).await?;
+            ListingTable::try_new(config)
+        });
+        let table = table.map_err(|e| Error::Input { path: self.input.clone(), message: e.to_string() })?;
+        let schema = datafusion::catalog::TableProvider::schema(&table);
+        let _ = self.ctx.deregister_table(name);
+        self.ctx.register_table(name, Arc::new(table)).map_err(|e| self.engine_err(e.to_string()))?;
+        Ok(schema)
+    }
+
+    /// Refuses columns whose text form could differ from the local engine's.
+    fn check_types(&self, columns: &[String]) -> Result<(), Error> {
+        check_text_types(&self.schema, columns)
+            .map_err(|message| Error::Input { path: self.input.clone(), message })
+    }
+
+    /// Runs `sql` on the cluster, handing each result batch to `each`, while watching the
+    /// executors; an executor lost cancels the job and fails.
+    fn run(&self, sql: &str, each: &mut dyn FnMut(&RecordBatch) -> Result<(), Error>) -> Result<(), Error> {
+        self.run_all(&[sql.to_string()], &mut |_, b| each(b))
+    }
+
+    /// Runs several jobs at once (their results handed over with the job's index), watched
+    /// together: the first failure or executor lost cancels all of them.
+    fn run_all(
+        &self,
+        sqls: &[String],
+        each: &mut dyn FnMut(usize, &RecordBatch) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.watch.check().map_err(|e| self.engine_err(e.to_string()))?;
+        let ctx = &self.ctx;
+        let plans: Vec<Arc<dyn ExecutionPlan>> = self
+            .rt
+            .block_on(async {
+                let mut plans = Vec::new();
+                for sql in sqls {
+                    let df = ctx.sql(sql).await?;
+                    plans.push(df.create_physical_plan().await?);
+                }
+                Ok::<_, datafusion::error::DataFusionError>(plans)
+            })
+            .map_err(|e| self.engine_err(e.to_string()))?;
+        let task_ctx = ctx.task_ctx();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Result<RecordBatch, String>)>(4);
+        let outcome: Result<(), Error> = self.rt.block_on(async {
+            let mut running = Vec::new();
+            for (i, plan) in plans.iter().enumerate() {
+                let stream = datafusion::physical_plan::execute_stream(Arc::clone(plan), Arc::clone(&task_ctx));
+                let tx = tx.clone();
+                running.push(tokio::spawn(async move {
+                    let mut stream = match stream {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send((i, Err(e.to_string()))).await;
+                            return;
+                        }
+                    };
+                    while let Some(b) = stream.next().await {
+                        let failed = b.is_err();
+                        if tx.send((i, b.map_err(|e| e.to_string()))).await.is_err() || failed {
+                            return;
+                        }
+                    }
+                }));
+            }
+            drop(tx);
+            let mut tick = tokio::time::interval(WATCH_EVERY);
+            let result = loop {
+                tokio::select! {
+                    got = rx.recv() => match got {
+                        None => break Ok(()),
+                        Some((_, Err(e))) => break Err(self.engine_err(format!("a job failed: {e}"))),
+                        Some((i, Ok(batch))) => {
+                            if let Err(e) = each(i, &batch) {
+                                break Err(e);
+                            }
+                        }
+                    },
+                    _ = tick.tick() => {
+                        let watch = self.watch.clone();
+                        let checked = tokio::task::spawn_blocking(move || watch.check()).await;
+                        match checked {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => break Err(self.engine_err(lost_message(&e))),
+                            Err(e) => break Err(self.engine_err(format!("watching the executors failed: {e}"))),
+                        }
+                    }
+                }
+            };
+            if result.is_err() {
+                for r in &running {
+                    r.abort();
+                }
+            }
+            result
+        });
+        if outcome.is_err() {
+            // Dropping a result stream does not cancel a Ballista job: cancel ours, and wait
+            // for their tasks to stop before the caller removes the staging directory.
+            let left = self.watch.cancel_jobs(&self.job_name, Duration::from_secs(30));
+            if left > 0 {
+                eprintln!("warning: jobs named {:?} may still be running on {}", self.job_name, self.url);
+            }
+        }
+        outcome
+    }
+
+    /// The input files, unchanged since the run started (else the counts and the release
+    /// could describe different data).
+    fn check_input_unchanged(&self) -> Result<(), Error> {
+        for f in &self.files {
+            if InputFile::stat(&f.path)? != *f {
+                return Err(Error::Input {
+                    path: f.path.clone(),
+                    message: "changed while the release was being made; run again on data that stays put"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn lost_message(e: &WatchError) -> String {
+    format!(
+        "{e}; the jobs were cancelled and nothing was released (Ballista would rerun the lost tasks elsewhere, but a release is only made from a run no executor failed)"
+    )
+}
+
+/// A text column of a result batch (any string type), or an error naming it.
+fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray, String> {
+    let c: &ArrayRef = batch.column(i);
+    let c = cast(c, &DataType::Utf8).map_err(|e| e.to_string())?;
+    Ok(c.as_string::<i32>().clone())
+}
+
+/// A count column of a result batch.
+fn counts(batch: &RecordBatch, i: usize) -> Result<Vec<u64>, String> {
+    let c = cast(batch.column(i), &DataType::UInt64).map_err(|e| e.to_string())?;
+    let c = c.as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
+    Ok((0..c.len()).map(|r| if c.is_null(r) { 0 } else { c.value(r) }).collect())
+}
+
+/// Writes a small table of text columns as Parquet (the maps the cluster joins).
+fn write_text_table(path: &Path, names: &[String], columns: Vec<ArrayRef>) -> Result<(), Error> {
+    let out_err = |m: String| Error::Output { path: path.to_path_buf(), message: m };
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| Field::new(n, c.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|e| out_err(e.to_string()))?;
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut w = ArrowWriter::try_new(file, schema, None).map_err(|e| out_err(e.to_string()))?;
+    w.write(&batch).map_err(|e| out_err(e.to_string()))?;
+    w.close().map_err(|e| out_err(e.to_string()))?;
+    Ok(())
+}
+
+/// Reads a CSV part's header line, which must name exactly `columns` (an empty part, of an
+/// empty input file, has no line at all).
+fn skip_header(part: &mut impl std::io::BufRead, columns: &[String]) -> Result<(), String> {
+    let mut line = Vec::new();
+    part.read_until(b'\n', &mut line).map_err(|e| e.to_string())?;
+    if line.is_empty() {
+        return Ok(());
+    }
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_slice());
+    let header = r.records().next().and_then(Result::ok).ok_or("its first line is not a CSV header")?;
+    if !header.iter().eq(columns.iter().map(String::as_str)) {
+        return Err(format!("its header is {:?}, expected {:?}", header.iter().collect::<Vec<_>>(), columns));
+    }
+    Ok(())
+}
+
+/// Names in `dir` other than `expected` (a writer's temporary `…#1`, a rerun's second part).
+fn unexpected_files(dir: &Path, expected: &[String]) -> Result<Vec<String>, Error> {
+    let mut extra = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let name = e.map_err(|e| Error::io(dir, e))?.file_name().to_string_lossy().into_owned();
+        if !expected.contains(&name) {
+            extra.push(name);
+        }
+    }
+    extra.sort();
+    Ok(extra)
+}
+
+impl Engine for ClusterEngine {
+    fn input_name(&self) -> String {
+        self.input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.input.display().to_string())
+    }
+
+    fn input_path(&self) -> PathBuf {
+        self.input.clone()
+    }
+
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn require(&self, wanted: &[String], role: &str) -> Result<(), Error> {
+        if let Some(w) = wanted.iter().find(|w| !self.columns.contains(w)) {
+            return Err(Error::Input {
+                path: self.input.clone(),
+                message: format!(
+                    "has no column '{w}' (named as {role}); its columns are: {}",
+                    self.columns.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, columns: &[String]) -> Result<Combinations, Error> {
+        self.check_types(columns)?;
+        let inner: Vec<String> =
+            columns.iter().enumerate().map(|(j, c)| format!("{} AS c{j}", text(&ident(c)))).collect();
+        let keys: Vec<String> = (0..columns.len()).map(|j| format!("c{j}")).collect();
+        let sql = format!(
+            "SELECT {keys}, COUNT(*) AS n FROM (SELECT {inner} FROM input) GROUP BY {keys}",
+            keys = keys.join(", "),
+            inner = inner.join(", ")
+        );
+        let m = columns.len();
+        let mut values: Vec<Vec<String>> = vec![Vec::new(); m];
+        let mut dictionaries: Vec<FxHashMap<String, u32>> = vec![FxHashMap::default(); m];
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); m];
+        let mut count: Vec<u64> = Vec::new();
+        let url = self.url.clone();
+        let bad = |m: String| Error::Engine {
+            engine: url.clone(),
+            message: format!("unexpected count result: {m}"),
+        };
+        self.run(&sql, &mut |batch| {
+            if batch.num_columns() != m + 1 {
+                return Err(bad(format!("{} columns, expected {}", batch.num_columns(), m + 1)));
+            }
+            for j in 0..m {
+                let col = strings(batch, j).map_err(&bad)?;
+                let (dict, vals) = (&mut dictionaries[j], &mut values[j]);
+                for r in 0..col.len() {
+                    let v = if col.is_null(r) { "" } else { col.value(r) };
+                    let id = match dict.get(v) {
+                        Some(&id) => id,
+                        None => {
+                            let id = u32::try_from(vals.len())
+                                .map_err(|_| bad("more than 2^32 distinct values".into()))?;
+                            dict.insert(v.to_string(), id);
+                            vals.push(v.to_string());
+                            id
+                        }
+                    };
+                    ids[j].push(id);
+                }
+            }
+            count.extend(counts(batch, m).map_err(&bad)?);
+            Ok(())
+        })?;
+        drop(dictionaries);
+        Ok(Combinations::from_interned(values, ids, count))
+    }
+
+    fn locate(&mut self, column: &str, value: &str) -> String {
+        // The first input file holding the value (an error message only: one small job a file).
+        for (i, f) in self.files.clone().iter().enumerate() {
+            if self.register(&format!("in{i}"), std::slice::from_ref(&f.path)).is_err() {
+                break;
+            }
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM in{i} WHERE {} = {} LIMIT 1)",
+                text(&ident(column)),
+                literal(value)
+            );
+            let mut found = false;
+            let ran = self.run(&sql, &mut |b| {
+                found |= counts(b, 0).map_err(Error::Polars)?.iter().any(|&n| n > 0);
+                Ok(())
+            });
+            if ran.is_err() {
+                break;
+            }
+            if found {
+                return format!(
+                    "a row in {}",
+                    f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                );
+            }
+        }
+        "a row".to_string()
+    }
+
+    fn writes_local_recoding(&self) -> bool {
+        false
+    }
+
+    fn write_microdata(
+        &mut self,
+        keep: &[String],
+        gens: Vec<Generalisation>,
+        release: Release,
+        dir: &Path,
+    ) -> Result<Written, Error> {
+        let Release::Global(release) = release else {
+            return Err(self.engine_err("a local recoding cannot be written on the cluster"));
+        };
+        self.check_types(keep)?;
+        let scratch = dir.join(SCRATCH);
+        let parts_dir = dir.join(PARTS);
+        let csv_dir = scratch.join("csv");
+        for d in [&scratch, &parts_dir, &csv_dir] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
+        // The maps: each quasi-identifier's values and their labels at the node's level.
+        let m = gens.len();
+        for (j, g) in gens.iter().enumerate() {
+            let level = release.node[j] as usize;
+            let v: StringArray = g.values.iter().map(|s| Some(s.as_str())).collect();
+            let l: StringArray =
+                g.codes[level].iter().map(|&c| Some(g.labels[level][c as usize].as_str())).collect();
+            let path = scratch.join(format!("map{j}.parquet"));
+            write_text_table(&path, &["v".into(), "l".into()], vec![Arc::new(v), Arc::new(l)])?;
+            self.register(&format!("map{j}"), &[path])?;
+        }
+        // The suppressed classes, by their labels.
+        let mut tuples: Vec<&Vec<u32>> = release.suppressed.iter().collect();
+        tuples.sort();
+        let suppress = !tuples.is_empty();
+        if suppress {
+            let mut columns: Vec<ArrayRef> = (0..m)
+                .map(|j| {
+                    let level = release.node[j] as usize;
+                    Arc::new(
+                        tuples
+                            .iter()
+                            .map(|t| Some(gens[j].labels[level][t[j] as usize].as_str()))
+                            .collect::<StringArray>(),
+                    ) as ArrayRef
+                })
+                .collect();
+            columns.push(Arc::new(BooleanArray::from(vec![true; tuples.len()])));
+            let mut names: Vec<String> = (0..m).map(|j| format!("l{j}")).collect();
+            names.push("s".into());
+            let path = scratch.join("suppressed.parquet");
+            write_text_table(&path, &names, columns)?;
+            self.register("suppressed", &[path])?;
+        }
+        // One job per input file: read, map, suppress, write its part.
+        let qi_of = |c: &str| gens.iter().position(|g| g.column == c);
+        let select: Vec<String> = keep
+            .iter()
+            .map(|c| match qi_of(c) {
+                Some(j) if suppress => {
+                    format!("CASE WHEN s.s IS NULL THEN x.__ll_l{j} ELSE '*' END AS {}", ident(c))
+                }
+                Some(j) => format!("x.__ll_l{j} AS {}", ident(c)),
+                None => format!("{} AS {}", text(&format!("x.{}", ident(c))), ident(c)),
+            })
+            .collect();
+        let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS __ll_l{j}")).collect();
+        let joins: Vec<String> = gens
+            .iter()
+            .enumerate()
+            .map(|(j, g)| {
+                format!("LEFT JOIN map{j} m{j} ON {} = m{j}.v", text(&format!("t.{}", ident(&g.column))))
+            })
+            .collect();
+        let suppressed_join = if suppress {
+            let on: Vec<String> = (0..m).map(|j| format!("x.__ll_l{j} = s.l{j}")).collect();
+            format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
+        } else {
+            String::new()
+        };
+        let names: Vec<String> = (0..self.files.len()).map(|i| format!("part-{i:05}")).collect();
+        let mut sqls = Vec::new();
+        for (i, f) in self.files.clone().iter().enumerate() {
+            self.register(&format!("in{i}"), std::slice::from_ref(&f.path))?;
+            let out = absolute_text(&parts_dir.join(format!("{}.parquet", names[i])))?;
+            sqls.push(format!(
+                "COPY (SELECT {select} FROM (SELECT t.*, {labels} FROM in{i} t {joins}) x {suppressed_join}) \
+                 TO {out} STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)')",
+                select = select.join(", "),
+                labels = labels.join(", "),
+                joins = joins.join(" "),
+                out = literal(&out),
+            ));
+        }
+        let mut written = vec![0u64; sqls.len()];
+        self.run_all(&sqls, &mut |i, b| {
+            written[i] += counts(b, 0).map_err(Error::Polars)?.iter().sum::<u64>();
+            Ok(())
+        })?;
+        let parquet_names: Vec<String> = names.iter().map(|n| format!("{n}.parquet")).collect();
+        let extra = unexpected_files(&parts_dir, &parquet_names)?;
+        if !extra.is_empty() {
+            return Err(
+                self.engine_err(format!("unexpected files among the parts written: {}", extra.join(", ")))
+            );
+        }
+        // The parts as CSV, one job per part, joined here into microdata.csv. (Ballista 55
+        // drops the CSV writer's options on the way to the executors, so each part starts with
+        // the header, whichever `has_header` is asked: asked for explicitly, checked, skipped.)
+        let mut sqls = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            self.register(&format!("part{i}"), &[parts_dir.join(&parquet_names[i])])?;
+            let out = absolute_text(&csv_dir.join(format!("{n}.csv")))?;
+            sqls.push(format!(
+                "COPY (SELECT * FROM part{i}) TO {} STORED AS CSV OPTIONS ('format.has_header' 'true')",
+                literal(&out)
+            ));
+        }
+        self.run_all(&sqls, &mut |_, _| Ok(()))?;
+        let csv_names: Vec<String> = names.iter().map(|n| format!("{n}.csv")).collect();
+        let extra = unexpected_files(&csv_dir, &csv_names)?;
+        if !extra.is_empty() {
+            return Err(self
+                .engine_err(format!("unexpected files among the CSV parts written: {}", extra.join(", "))));
+        }
+        let csv_path = dir.join("microdata.csv");
+        {
+            let out = std::fs::File::create(&csv_path).map_err(|e| Error::io(&csv_path, e))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+            let mut header = csv::Writer::from_writer(Vec::new());
+            header
+                .write_record(keep)
+                .map_err(|e| Error::Output { path: csv_path.clone(), message: e.to_string() })?;
+            let header = header
+                .into_inner()
+                .map_err(|e| Error::Output { path: csv_path.clone(), message: e.to_string() })?;
+            std::io::Write::write_all(&mut out, &header).map_err(|e| Error::io(&csv_path, e))?;
+            for n in &csv_names {
+                let p = csv_dir.join(n);
+                let part = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
+                let mut part = std::io::BufReader::with_capacity(1 << 20, part);
+                skip_header(&mut part, keep).map_err(|m| self.engine_err(format!("CSV part {n}: {m}")))?;
+                std::io::copy(&mut part, &mut out).map_err(|e| Error::io(&csv_path, e))?;
+            }
+            let out = out.into_inner().map_err(|e| Error::io(&csv_path, e.into_error()))?;
+            out.sync_all().map_err(|e| Error::io(&csv_path, e))?;
+        }
+        // Every row written once, every quasi-identifier value mapped (a value missing from a
+        // map would be null), and the input as it was when counted.
+        let part_paths: Vec<PathBuf> = parquet_names.iter().map(|n| parts_dir.join(n)).collect();
+        self.register("released", &part_paths)?;
+        let unmapped: Vec<String> = gens.iter().map(|g| format!("{} IS NULL", ident(&g.column))).collect();
+        let sql = format!(
+            "SELECT COUNT(*) AS n, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS unmapped FROM released",
+            if unmapped.is_empty() { "FALSE".to_string() } else { unmapped.join(" OR ") }
+        );
+        let (mut rows, mut nulls) = (0u64, 0u64);
+        self.run(&sql, &mut |b| {
+            rows += counts(b, 0).map_err(Error::Polars)?.iter().sum::<u64>();
+            nulls += counts(b, 1).map_err(Error::Polars)?.iter().sum::<u64>();
+            Ok(())
+        })?;
+        if nulls > 0 {
+            return Err(self.engine_err(format!(
+                "{nulls} rows have a value that was not counted (did the input change?)"
+            )));
+        }
+        let sum: u64 = written.iter().sum();
+        if sum != rows {
+            return Err(
+                self.engine_err(format!("the write jobs reported {sum} rows but the parts hold {rows}"))
+            );
+        }
+        self.check_input_unchanged()?;
+        std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
+        let mut files = vec!["microdata.csv".to_string()];
+        files.extend(parquet_names.iter().map(|n| format!("{PARTS}/{n}")));
+        Ok(Written { rows, files })
+    }
+
+    fn released_counts(
+        &mut self,
+        _dir: &Path,
+        group_by: &[String],
+    ) -> Result<Vec<(Vec<String>, u64)>, Error> {
+        let cols: Vec<String> = group_by.iter().map(|c| ident(c)).collect();
+        let sql = format!("SELECT {c}, COUNT(*) AS n FROM released GROUP BY {c}", c = cols.join(", "));
+        let mut out = Vec::new();
+        let k = group_by.len();
+        self.run(&sql, &mut |b| {
+            let texts =
+                (0..k).map(|j| strings(b, j)).collect::<Result<Vec<_>, _>>().map_err(Error::Polars)?;
+            let n = counts(b, k).map_err(Error::Polars)?;
+            for (r, &n) in n.iter().enumerate() {
+                out.push((
+                    texts
+                        .iter()
+                        .map(|t| if t.is_null(r) { String::new() } else { t.value(r).to_string() })
+                        .collect(),
+                    n,
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_urls_are_df_host_port_and_anything_else_is_refused_by_name() {
+        assert_eq!(parse_engine_url("df://127.0.0.1:50050"), Ok(("127.0.0.1".into(), 50050)));
+        assert_eq!(parse_engine_url("df://sched.example:7/"), Ok(("sched.example".into(), 7)));
+        for bad in
+            ["http://h:1", "df://h", "df://h:x", "df://:1", "df://h:0", "df://h/p:1", "h:1", "df://h:70000"]
+        {
+            let e = parse_engine_url(bad).expect_err(bad);
+            assert!(
+                e.contains(bad) && e.contains("df://HOST:PORT") || e.contains("not a number"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn inputs_are_a_file_a_folder_or_a_pattern_sorted_and_parquet_only() {
+        let t = tempfile::tempdir().expect("tmp");
+        let d = t.path();
+        for n in ["b.parquet", "a.parquet", "c.PARQUET", "notes.txt"] {
+            std::fs::write(d.join(n), b"x").expect("write");
+        }
+        std::fs::create_dir(d.join("sub.parquet")).expect("mkdir");
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter().map(|p| p.file_name().expect("name").to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(input_files(d).expect("folder")), ["a.parquet", "b.parquet", "c.PARQUET"]);
+        assert_eq!(names(input_files(&d.join("b.parquet")).expect("file")), ["b.parquet"]);
+        assert_eq!(names(input_files(&d.join("[ab].parquet")).expect("pattern")), ["a.parquet", "b.parquet"]);
+        assert!(input_files(&d.join("a.parquet")).expect("file")[0].is_absolute());
+        let msg = |p: &Path| input_files(p).expect_err("refused").to_string();
+        assert!(msg(&d.join("missing.parquet")).contains("does not exist"));
+        assert!(msg(&d.join("*.csv")).contains("names no Parquet files"));
+        assert!(msg(&d.join("notes.txt")).contains("is not a .parquet file"));
+        assert!(msg(&d.join("*.txt")).contains("is not a .parquet file"));
+        let empty = d.join("empty");
+        std::fs::create_dir(&empty).expect("mkdir");
+        assert!(msg(&empty).contains("names no Parquet files"));
+    }
+
+    #[test]
+    fn only_types_whose_text_matches_polars_are_accepted() {
+        let schema = Schema::new(vec![
+            Field::new("s", DataType::Utf8View, true),
+            Field::new("i", DataType::Int64, true),
+            Field::new("d", DataType::Date32, true),
+            Field::new("b", DataType::Boolean, true),
+            Field::new("k", DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)), true),
+            Field::new("f", DataType::Float64, true),
+            Field::new(
+                "t",
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),
+                true,
+            ),
+        ]);
+        let cols = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(check_text_types(&schema, &cols(&["s", "i", "d", "b", "k"])), Ok(()));
+        let e = check_text_types(&schema, &cols(&["s", "f"])).expect_err("float");
+        assert!(e.contains("column 'f' is Float64"), "{e}");
+        let e = check_text_types(&schema, &cols(&["t"])).expect_err("timestamp");
+        assert!(e.contains("column 't' is Timestamp"), "{e}");
+    }
+
+    #[test]
+    fn a_csv_part_must_start_with_the_expected_header() {
+        let cols = vec!["a b".to_string(), "c,d".to_string()];
+        let mut ok = std::io::Cursor::new(b"\"a b\",\"c,d\"\n\"1\",\"2\"\n".to_vec());
+        skip_header(&mut ok, &cols).expect("quoted header");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut ok, &mut rest).expect("rest");
+        assert_eq!(rest, "\"1\",\"2\"\n");
+        skip_header(&mut std::io::Cursor::new(b"a b,\"c,d\"\n".to_vec()), &cols).expect("plain header");
+        skip_header(&mut std::io::Cursor::new(Vec::new()), &cols).expect("an empty part");
+        let e = skip_header(&mut std::io::Cursor::new(b"1,2\n".to_vec()), &cols).expect_err("a data row");
+        assert!(e.contains("expected"), "{e}");
+        assert!(skip_header(&mut std::io::Cursor::new(b"a b\n".to_vec()), &cols).is_err());
+    }
+
+    #[test]
+    fn unexpected_files_names_temporaries_and_strays() {
+        let t = tempfile::tempdir().expect("tmp");
+        for n in ["part-00000.parquet", "part-00001.parquet", "part-00001.parquet#1", "abc_0.parquet"] {
+            std::fs::write(t.path().join(n), b"x").expect("write");
+        }
+        let expected = vec!["part-00000.parquet".to_string(), "part-00001.parquet".to_string()];
+        assert_eq!(
+            unexpected_files(t.path(), &expected).expect("ls"),
+            ["abc_0.parquet", "part-00001.parquet#1"]
+        );
+    }
+
+    #[test]
+    fn sql_names_and_strings_are_quoted() {
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(text("\"x\""), "COALESCE(CAST(\"x\" AS VARCHAR), '')");
+    }
+}

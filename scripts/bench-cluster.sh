@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The distributed engine against the local one (issue 16, docs/design/0016), release build with
+# the `ballista` feature: a scheduler and two executors on loopback (separate processes of
+# `ledgerless cluster`), synthetic patients in PARTS Parquet parts of ROWS_PER_PART rows (seeds
+# 1..PARTS), 6 quasi-identifiers, k=10, global recoding (examples/patients/policy.toml).
+#   scripts/bench-cluster.sh [PARTS ROWS_PER_PART]     default: 10 parts of 1,000,000 rows
+# Prints wall time and peak memory of the client (/usr/bin/time) for the cluster run and for
+# the local engine on the same rows (one CSV of the parts, and, for reference, one Parquet file),
+# and checks the two releases make the same decision (report figures, tables, sorted rows).
+# Inputs are made once into $BENCH_DATA/cluster-PARTSxROWS (default target/bench-data).
+# Honours CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PARTS=${1:-10}
+PER=${2:-1000000}
+cargo build --quiet --release -p cli --features ballista
+T=${CARGO_TARGET_DIR:-target}
+case "$T" in /*) ;; *) T=$PWD/$T ;; esac
+L=$T/release/ledgerless
+W=$(mktemp -d "${TMPDIR:-/tmp}/bench-cluster.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+DATA=${BENCH_DATA:-$T/bench-data}/cluster-${PARTS}x${PER}
+mkdir -p "$DATA/parts"
+if [ ! -f "$DATA/all.csv" ]; then
+  rm -f "$DATA/all.csv.partial"
+  for s in $(seq 1 "$PARTS"); do
+    "$L" synth patients --rows "$PER" --seed "$s" --out "$DATA/parts/p$(printf %03d "$s").parquet" --force 2>/dev/null
+    "$L" synth patients --rows "$PER" --seed "$s" --out "$W/p.csv" --force 2>/dev/null
+    if [ "$s" = 1 ]; then cat "$W/p.csv"; else tail -n +2 "$W/p.csv"; fi >>"$DATA/all.csv.partial"
+  done
+  mv "$DATA/all.csv.partial" "$DATA/all.csv"
+fi
+sed 's/^recoding = "local"/recoding = "global"/' examples/patients/policy.toml >"$W/global.toml"
+cp -r examples/patients/hierarchies "$W/"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+P=$(port)
+"$L" cluster scheduler --bind "127.0.0.1:$P" --min-executors 2 2>"$W/scheduler.log" & PIDS+=($!)
+for i in 0 1; do
+  "$L" cluster executor --scheduler "127.0.0.1:$P" --flight-port "$(port)" --grpc-port "$(port)" \
+    --work-dir "$W/work$i" --vcores 2 --memory-mib 4096 2>"$W/executor$i.log" & PIDS+=($!)
+done
+for _ in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$P/readyz" >/dev/null && break
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$P/readyz" >/dev/null || { echo "the cluster did not come up" >&2; cat "$W"/*.log >&2; exit 1; }
+
+measure() { # measure NAME CMD...: wall seconds and peak RSS of the command (the client)
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$W/time" "$@" >"$W/out.json"
+  read -r secs kb <"$W/time"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["seconds"]; r=d["result"]; print("%-34s %8.2f s  peak %7.1f MiB  (read+count %.1f, search %.1f, write %.1f, tables %.1f)  node %s, %d suppressed, %d classes" % (sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) / 1024, s["read"], s["search"], s["write"], s["tables_and_report"], r["node"], r["records_suppressed"], r["classes"]))' "$W/out.json" "$name" "$secs" "$kb"
+}
+ROWS=$((PARTS * PER))
+echo "== $ROWS synthetic patients in $PARTS parts, 6 QIs, k=10, global ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB); cluster: scheduler + 2 executors (2 slots, 4 GiB each) on loopback"
+measure "cluster (--engine df://…)" "$L" anonymise --engine "df://127.0.0.1:$P" --input "$DATA/parts" --policy "$W/global.toml" --out "$W/cluster" --json
+measure "local, same rows (one CSV)" "$L" anonymise --input "$DATA/all.csv" --policy "$W/global.toml" --out "$W/local" --json
+python3 - "$W/local" "$W/cluster" <<'PY'
+import csv, json, sys, os
+a, b = (json.load(open(os.path.join(d, "report.json"))) for d in sys.argv[1:3])
+diff = [f for f in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] if a[f] != b[f]]
+tables = sorted(os.listdir(os.path.join(sys.argv[1], "tables")))
+tdiff = [t for t in tables if open(os.path.join(sys.argv[1], "tables", t), "rb").read() != open(os.path.join(sys.argv[2], "tables", t), "rb").read()]
+def rows(d):
+    with open(os.path.join(d, "microdata.csv"), newline="") as f:
+        r = csv.reader(f); h = next(r); return h, sorted(map(tuple, r))
+same_rows = rows(sys.argv[1]) == rows(sys.argv[2])
+print("same decision: report figures %s, tables %s, microdata rows %s" % ("equal" if not diff else "DIFFER in " + ", ".join(diff), "equal" if not tdiff else "DIFFER: " + ", ".join(tdiff), "equal (as multisets)" if same_rows else "DIFFER"))
+sys.exit(0 if not diff and not tdiff and same_rows else 1)
+PY
+echo "parts: $(ls "$W/cluster/microdata" | wc -l) Parquet files; executors' peak memory is not the client's (see their processes)"
