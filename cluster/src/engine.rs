@@ -373,9 +373,13 @@ impl ClusterEngine {
 }
 
 fn lost_message(e: &WatchError) -> String {
-    format!(
-        "{e}; the jobs were cancelled and nothing was released (Ballista would rerun the lost tasks elsewhere, but a release is only made from a run no executor failed)"
-    )
+    match e {
+        WatchError::Lost(_) => format!(
+            "{e}; the run's jobs were cancelled and nothing was released (Ballista would rerun the lost \
+             tasks elsewhere, but a release is only made from a run no executor failed)"
+        ),
+        _ => format!("{e}; the run's jobs were cancelled and nothing was released"),
+    }
 }
 
 /// A text column of a result batch (any string type), or an error naming it.
