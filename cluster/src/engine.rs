@@ -347,7 +347,8 @@ impl ClusterEngine {
         });
         // An executor that died while the jobs ran may have had its tasks rerun elsewhere in
         // less than one watch interval: the run fails all the same.
-        let outcome = outcome.and_then(|()| self.watch.check().map_err(|e| self.engine_err(lost_message(&e))));
+        let outcome =
+            outcome.and_then(|()| self.watch.check().map_err(|e| self.engine_err(lost_message(&e))));
         if outcome.is_err() {
             // Dropping a result stream does not cancel a Ballista job: cancel ours, and wait
             // for their tasks to stop before the caller removes the staging directory.
