@@ -284,6 +284,8 @@ fn build(
     for t in &policy.tables {
         input.require(&t.group_by, &format!("group_by of table '{}'", t.name))?;
     }
+    let keep: Vec<String> = input.columns().iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
+    input.check_release_columns(&keep)?;
     let key_cols: Vec<String> = qi_cols.iter().chain(&sens_cols).cloned().collect();
     let counted = input.count(&key_cols)?;
     let rows: u64 = counted.count.iter().sum();
@@ -475,7 +477,6 @@ fn build(
     let max_entropy = problem.max_entropy();
     progress(Stage::Writing);
     let t2 = Instant::now();
-    let keep: Vec<String> = input.columns().iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
     let release = match &local {
         None => Release::Global(GlobalRelease {
             node: best.node.clone(),

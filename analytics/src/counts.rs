@@ -39,11 +39,25 @@ impl Combinations {
     /// gives: `values[j]` holds column j's distinct values in any order and `ids[j][i]` is
     /// combination i's index into it; the result has sorted values, codes that index them,
     /// combinations sorted by their codes (first column first) and equal ones merged.
-    pub fn from_interned(values: Vec<Vec<String>>, ids: Vec<Vec<u32>>, count: Vec<u64>) -> Combinations {
+    pub fn from_interned(
+        values: Vec<Vec<String>>,
+        ids: Vec<Vec<u32>>,
+        count: Vec<u64>,
+    ) -> Result<Combinations, Error> {
+        let internal = |m: String| Error::Polars(format!("internal: interned combinations: {m}"));
+        if values.len() != ids.len() || ids.iter().any(|col| col.len() != count.len()) {
+            return Err(internal("columns of different lengths".into()));
+        }
+        if u32::try_from(count.len()).is_err() || values.iter().any(|v| u32::try_from(v.len()).is_err()) {
+            return Err(internal("more than 2^32 combinations or values".into()));
+        }
+        if ids.iter().zip(&values).any(|(col, vals)| col.iter().any(|&id| id as usize >= vals.len())) {
+            return Err(internal("an id names no value".into()));
+        }
         let mut sorted_values = Vec::with_capacity(values.len());
         let mut codes = Vec::with_capacity(ids.len());
         for (vals, col) in values.into_iter().zip(ids) {
-            // rank[id] = the value's index among the sorted values.
+            // rank[id] = the value's index among the sorted values (lengths checked above).
             let mut order: Vec<u32> = (0..vals.len() as u32).collect();
             order.par_sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
             let mut rank = vec![0u32; vals.len()];
@@ -91,7 +105,7 @@ impl Combinations {
         }
         drop(order);
         let codes = codes.iter().map(|col| firsts.iter().map(|&i| col[i as usize]).collect()).collect();
-        Combinations { values: sorted_values, codes, count: merged }
+        Ok(Combinations { values: sorted_values, codes, count: merged })
     }
 }
 
@@ -239,7 +253,7 @@ impl Input {
             codes.push(code);
         }
         drop(combos);
-        Ok(Combinations::from_interned(values, codes, counts))
+        Combinations::from_interned(values, codes, counts)
     }
 
     fn pass_two<K: Key>(
@@ -457,7 +471,15 @@ mod tests {
                 count.push(part);
             }
         }
-        let got = Combinations::from_interned(values, ids, count);
+        let bad = Combinations::from_interned(values.clone(), ids.clone(), count[1..].to_vec());
+        assert!(bad.is_err(), "lengths that differ are refused");
+        let mut wild = ids.clone();
+        wild[0][0] = 99;
+        assert!(
+            Combinations::from_interned(values.clone(), wild, count.clone()).is_err(),
+            "an id past the values"
+        );
+        let got = Combinations::from_interned(values, ids, count).expect("normalised");
         let expected = Combinations {
             values: std::mem::take(&mut expected_values),
             codes: (0..3).map(|j| tally.keys().map(|k| k[j]).collect()).collect(),

@@ -31,6 +31,11 @@ pub trait Engine {
     fn columns(&self) -> &[String];
     /// Fails naming the first of `wanted` that the input lacks, and the `role` it was named as.
     fn require(&self, wanted: &[String], role: &str) -> Result<(), Error>;
+    /// Fails if the engine cannot release `keep` (the columns the release will hold) exactly
+    /// as the local engine would; checked before any counting.
+    fn check_release_columns(&self, _keep: &[String]) -> Result<(), Error> {
+        Ok(())
+    }
     /// The distinct combinations of `columns` (each as text, null as ""), with their rows,
     /// exactly as [`Combinations`] documents: sorted values, codes, sorted combinations.
     fn count(&mut self, columns: &[String]) -> Result<Combinations, Error>;

@@ -237,7 +237,7 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     assert!(err.contains("recoding = \"local\"") && err.contains("--engine"), "{err}");
     assert!(!d.join("local-on-cluster").exists());
 
-    // 3. Bad input: a folder without Parquet files, a float quasi-identifier's type is named.
+    // 3. Bad input: a folder without Parquet files (other refusals are unit tests in `cluster`).
     std::fs::create_dir_all(d.join("empty")).unwrap();
     let o = anonymise(d, "empty", "global.toml", "none", Some(&url)).output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("names no Parquet files"));

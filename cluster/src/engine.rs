@@ -41,6 +41,8 @@ use crate::watch::{Watch, WatchError};
 pub const PARTS: &str = "microdata";
 /// Staging folder (inside the release's staging directory) for maps and CSV parts.
 const SCRATCH: &str = ".engine";
+/// Prefix of the engine's own column names in its queries; input columns may not use it.
+const RESERVED: &str = "__ll_";
 /// How often a running job's executors are checked.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
 
@@ -155,17 +157,24 @@ fn text(expr: &str) -> String {
 }
 
 /// Whether values of `t` are written as text the same way by DataFusion and by polars, so both
-/// engines see the same values (tested in the distributed tests for each accepted type).
+/// engines see the same values: text, and integers (decimal digits, `-` for negatives; the
+/// distributed test compares unsigned ones end to end). Booleans, dates and the rest are refused
+/// until a test shows the two engines write them alike.
 fn same_text_as_polars(t: &DataType) -> bool {
-    match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean | DataType::Date32 => {
-            true
-        }
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => true,
-        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => true,
-        DataType::Dictionary(_, v) => same_text_as_polars(v),
-        _ => false,
-    }
+    matches!(
+        t,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
 }
 
 /// Fails naming the first of `columns` whose type's text could differ between the engines.
@@ -175,7 +184,7 @@ fn check_text_types(schema: &Schema, columns: &[String]) -> Result<(), String> {
             && !same_text_as_polars(f.data_type())
         {
             return Err(format!(
-                "column '{c}' is {}: the distributed engine accepts text, integer, boolean and date columns \
+                "column '{c}' is {}: the distributed engine accepts text and integer columns \
                  (their text is the same on the cluster as on this machine); cast it to text first, or run without --engine",
                 f.data_type()
             ));
@@ -189,6 +198,34 @@ fn absolute_text(path: &Path) -> Result<String, Error> {
     abs.to_str()
         .map(str::to_string)
         .ok_or_else(|| Error::Output { path: abs.clone(), message: "the path is not valid UTF-8".into() })
+}
+
+/// [`absolute_text`] of a path the cluster reads or writes: DataFusion takes `*`, `?` and `[`
+/// in a path for a pattern, which is dropped on the way to the scheduler, so the executors
+/// would read the whole folder. Such paths are refused.
+fn plain_path(path: &Path) -> Result<String, Error> {
+    let t = absolute_text(path)?;
+    if t.contains(['*', '?', '[']) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "contains *, ? or [: the cluster would read it as a pattern; rename it (a pattern given as --input is expanded here first)".into(),
+        });
+    }
+    Ok(t)
+}
+
+/// How `other` differs from `schema` (columns, order, types), in words; `None` if equal.
+fn schema_difference(schema: &Schema, other: &Schema) -> Option<String> {
+    let names = |s: &Schema| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+    if names(schema) != names(other) {
+        return Some(format!("has columns {} rather", names(other).join(", ")));
+    }
+    schema
+        .fields()
+        .iter()
+        .zip(other.fields())
+        .find(|(a, b)| a.data_type() != b.data_type())
+        .map(|(a, b)| format!("has column '{}' as {}, not {} as", a.name(), b.data_type(), a.data_type()))
 }
 
 impl ClusterEngine {
@@ -227,6 +264,28 @@ impl ClusterEngine {
         let paths: Vec<PathBuf> = engine.files.iter().map(|f| f.path.clone()).collect();
         engine.schema = engine.register("input", &paths)?;
         engine.columns = engine.schema.fields().iter().map(|f| f.name().clone()).collect();
+        // The table's schema is the first file's: every other file must have the same columns
+        // of the same types (else counting and writing could read a column differently).
+        for (i, f) in engine.files.clone().iter().enumerate() {
+            let schema = engine.register(&format!("in{i}"), std::slice::from_ref(&f.path))?;
+            if let Some(m) = schema_difference(&engine.schema, &schema) {
+                return Err(Error::Input {
+                    path: f.path.clone(),
+                    message: format!(
+                        "{m} than {}: every input file must have the same columns",
+                        paths[0].display()
+                    ),
+                });
+            }
+        }
+        if let Some(c) = engine.columns.iter().find(|c| c.starts_with(RESERVED)) {
+            return Err(Error::Input {
+                path: engine.input.clone(),
+                message: format!(
+                    "column '{c}': names starting with {RESERVED} are the engine's own; rename it"
+                ),
+            });
+        }
         Ok(engine)
     }
 
@@ -240,7 +299,7 @@ impl ClusterEngine {
         let urls = paths
             .iter()
             .map(|p| {
-                let t = absolute_text(p)?;
+                let t = plain_path(p)?;
                 ListingTableUrl::parse(&t)
                     .map_err(|e| Error::Input { path: p.clone(), message: e.to_string() })
             })
@@ -278,7 +337,7 @@ impl ClusterEngine {
         sqls: &[String],
         each: &mut dyn FnMut(usize, &RecordBatch) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        self.watch.check().map_err(|e| self.engine_err(e.to_string()))?;
+        self.watch.check().map_err(|e| self.engine_err(lost_message(&e)))?;
         let ctx = &self.ctx;
         let plans: Vec<Arc<dyn ExecutionPlan>> = self
             .rt
@@ -316,7 +375,7 @@ impl ClusterEngine {
             }
             drop(tx);
             let mut tick = tokio::time::interval(WATCH_EVERY);
-            let result = loop {
+            let mut result = loop {
                 tokio::select! {
                     got = rx.recv() => match got {
                         None => break Ok(()),
@@ -343,21 +402,40 @@ impl ClusterEngine {
                     r.abort();
                 }
             }
+            // Every job's task must have ended normally: one that panicked closed its channel
+            // early, and its results would be short.
+            for r in running {
+                if let Err(e) = r.await
+                    && result.is_ok()
+                    && !e.is_cancelled()
+                {
+                    result = Err(self.engine_err(format!("a job's result stream failed: {e}")));
+                }
+            }
             result
         });
         // An executor that died while the jobs ran may have had its tasks rerun elsewhere in
         // less than one watch interval: the run fails all the same.
         let outcome =
             outcome.and_then(|()| self.watch.check().map_err(|e| self.engine_err(lost_message(&e))));
-        if outcome.is_err() {
+        outcome.map_err(|e| {
             // Dropping a result stream does not cancel a Ballista job: cancel ours, and wait
-            // for their tasks to stop before the caller removes the staging directory.
-            let left = self.watch.cancel_jobs(&self.job_name, Duration::from_secs(30));
-            if left > 0 {
-                eprintln!("warning: jobs named {:?} may still be running on {}", self.job_name, self.url);
+            // for them to end before the caller removes the staging directory.
+            let note = match self.watch.cancel_jobs(&self.job_name, Duration::from_secs(30)) {
+                0 => "the run's jobs were cancelled and nothing was released".to_string(),
+                usize::MAX => {
+                    "nothing was released, but the scheduler could not be asked to cancel the run's jobs"
+                        .to_string()
+                }
+                n => format!("nothing was released, but {n} of the run's jobs were still running after 30 s"),
+            };
+            match e {
+                Error::Engine { engine, message } => {
+                    Error::Engine { engine, message: format!("{message}; {note}") }
+                }
+                other => other,
             }
-        }
-        outcome
+        })
     }
 
     /// The input files, unchanged since the run started (else the counts and the release
@@ -379,10 +457,10 @@ impl ClusterEngine {
 fn lost_message(e: &WatchError) -> String {
     match e {
         WatchError::Lost(_) => format!(
-            "{e}; the run's jobs were cancelled and nothing was released (Ballista would rerun the lost \
-             tasks elsewhere, but a release is only made from a run no executor failed)"
+            "{e} (Ballista would rerun its tasks elsewhere, but a release is only made from a run \
+             no executor failed)"
         ),
-        _ => format!("{e}; the run's jobs were cancelled and nothing was released"),
+        _ => e.to_string(),
     }
 }
 
@@ -476,13 +554,20 @@ impl Engine for ClusterEngine {
         Ok(())
     }
 
+    fn check_release_columns(&self, keep: &[String]) -> Result<(), Error> {
+        self.check_types(keep)
+    }
+
     fn count(&mut self, columns: &[String]) -> Result<Combinations, Error> {
         self.check_types(columns)?;
-        let inner: Vec<String> =
-            columns.iter().enumerate().map(|(j, c)| format!("{} AS c{j}", text(&ident(c)))).collect();
-        let keys: Vec<String> = (0..columns.len()).map(|j| format!("c{j}")).collect();
+        let inner: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| format!("{} AS {RESERVED}c{j}", text(&ident(c))))
+            .collect();
+        let keys: Vec<String> = (0..columns.len()).map(|j| format!("{RESERVED}c{j}")).collect();
         let sql = format!(
-            "SELECT {keys}, COUNT(*) AS n FROM (SELECT {inner} FROM input) GROUP BY {keys}",
+            "SELECT {keys}, COUNT(*) AS {RESERVED}n FROM (SELECT {inner} FROM input) GROUP BY {keys}",
             keys = keys.join(", "),
             inner = inner.join(", ")
         );
@@ -522,7 +607,7 @@ impl Engine for ClusterEngine {
             Ok(())
         })?;
         drop(dictionaries);
-        Ok(Combinations::from_interned(values, ids, count))
+        Combinations::from_interned(values, ids, count)
     }
 
     fn locate(&mut self, column: &str, value: &str) -> String {
@@ -532,7 +617,7 @@ impl Engine for ClusterEngine {
                 break;
             }
             let sql = format!(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM in{i} WHERE {} = {} LIMIT 1)",
+                "SELECT COUNT(*) AS {RESERVED}n FROM (SELECT 1 FROM in{i} WHERE {} = {} LIMIT 1)",
                 text(&ident(column)),
                 literal(value)
             );
@@ -615,13 +700,13 @@ impl Engine for ClusterEngine {
             .iter()
             .map(|c| match qi_of(c) {
                 Some(j) if suppress => {
-                    format!("CASE WHEN s.s IS NULL THEN x.__ll_l{j} ELSE '*' END AS {}", ident(c))
+                    format!("CASE WHEN s.s IS NULL THEN x.{RESERVED}l{j} ELSE '*' END AS {}", ident(c))
                 }
-                Some(j) => format!("x.__ll_l{j} AS {}", ident(c)),
+                Some(j) => format!("x.{RESERVED}l{j} AS {}", ident(c)),
                 None => format!("{} AS {}", text(&format!("x.{}", ident(c))), ident(c)),
             })
             .collect();
-        let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS __ll_l{j}")).collect();
+        let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
         let joins: Vec<String> = gens
             .iter()
             .enumerate()
@@ -630,7 +715,7 @@ impl Engine for ClusterEngine {
             })
             .collect();
         let suppressed_join = if suppress {
-            let on: Vec<String> = (0..m).map(|j| format!("x.__ll_l{j} = s.l{j}")).collect();
+            let on: Vec<String> = (0..m).map(|j| format!("x.{RESERVED}l{j} = s.l{j}")).collect();
             format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
         } else {
             String::new()
@@ -639,7 +724,7 @@ impl Engine for ClusterEngine {
         let mut sqls = Vec::new();
         for (i, f) in self.files.clone().iter().enumerate() {
             self.register(&format!("in{i}"), std::slice::from_ref(&f.path))?;
-            let out = absolute_text(&parts_dir.join(format!("{}.parquet", names[i])))?;
+            let out = plain_path(&parts_dir.join(format!("{}.parquet", names[i])))?;
             sqls.push(format!(
                 "COPY (SELECT {select} FROM (SELECT t.*, {labels} FROM in{i} t {joins}) x {suppressed_join}) \
                  TO {out} STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)')",
@@ -667,7 +752,7 @@ impl Engine for ClusterEngine {
         let mut sqls = Vec::new();
         for (i, n) in names.iter().enumerate() {
             self.register(&format!("part{i}"), &[parts_dir.join(&parquet_names[i])])?;
-            let out = absolute_text(&csv_dir.join(format!("{n}.csv")))?;
+            let out = plain_path(&csv_dir.join(format!("{n}.csv")))?;
             sqls.push(format!(
                 "COPY (SELECT * FROM part{i}) TO {} STORED AS CSV OPTIONS ('format.has_header' 'true')",
                 literal(&out)
@@ -708,7 +793,7 @@ impl Engine for ClusterEngine {
         self.register("released", &part_paths)?;
         let unmapped: Vec<String> = gens.iter().map(|g| format!("{} IS NULL", ident(&g.column))).collect();
         let sql = format!(
-            "SELECT COUNT(*) AS n, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS unmapped FROM released",
+            "SELECT COUNT(*) AS {RESERVED}n, SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS {RESERVED}unmapped FROM released",
             if unmapped.is_empty() { "FALSE".to_string() } else { unmapped.join(" OR ") }
         );
         let (mut rows, mut nulls) = (0u64, 0u64);
@@ -741,7 +826,8 @@ impl Engine for ClusterEngine {
         group_by: &[String],
     ) -> Result<Vec<(Vec<String>, u64)>, Error> {
         let cols: Vec<String> = group_by.iter().map(|c| ident(c)).collect();
-        let sql = format!("SELECT {c}, COUNT(*) AS n FROM released GROUP BY {c}", c = cols.join(", "));
+        let sql =
+            format!("SELECT {c}, COUNT(*) AS {RESERVED}n FROM released GROUP BY {c}", c = cols.join(", "));
         let mut out = Vec::new();
         let k = group_by.len();
         self.run(&sql, &mut |b| {
@@ -823,7 +909,10 @@ mod tests {
             ),
         ]);
         let cols = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(check_text_types(&schema, &cols(&["s", "i", "d", "b", "k"])), Ok(()));
+        assert_eq!(check_text_types(&schema, &cols(&["s", "i"])), Ok(()));
+        for refused in ["d", "b", "k"] {
+            assert!(check_text_types(&schema, &cols(&[refused])).is_err(), "{refused}");
+        }
         let e = check_text_types(&schema, &cols(&["s", "f"])).expect_err("float");
         assert!(e.contains("column 'f' is Float64"), "{e}");
         let e = check_text_types(&schema, &cols(&["t"])).expect_err("timestamp");
@@ -856,6 +945,29 @@ mod tests {
             unexpected_files(t.path(), &expected).expect("ls"),
             ["abc_0.parquet", "part-00001.parquet#1"]
         );
+    }
+
+    #[test]
+    fn paths_the_cluster_would_read_as_patterns_are_refused() {
+        assert!(plain_path(Path::new("/data/part-1.parquet")).is_ok());
+        for bad in ["/data/a?.parquet", "/data/[x]/p.parquet", "/da*ta/p.parquet"] {
+            let e = plain_path(Path::new(bad)).expect_err(bad).to_string();
+            assert!(e.contains("contains *, ? or ["), "{e}");
+        }
+    }
+
+    #[test]
+    fn files_whose_schemas_differ_are_named_with_the_difference() {
+        let a =
+            Schema::new(vec![Field::new("x", DataType::Utf8, true), Field::new("y", DataType::Int64, true)]);
+        assert_eq!(schema_difference(&a, &a.clone()), None);
+        let fewer = Schema::new(vec![Field::new("x", DataType::Utf8, true)]);
+        assert_eq!(schema_difference(&a, &fewer), Some("has columns x rather".into()));
+        let typed = Schema::new(vec![
+            Field::new("x", DataType::Utf8, true),
+            Field::new("y", DataType::Float64, true),
+        ]);
+        assert_eq!(schema_difference(&a, &typed), Some("has column 'y' as Float64, not Int64 as".into()));
     }
 
     #[test]

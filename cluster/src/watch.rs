@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::ToSocketAddrs;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// One executor as the scheduler's REST API lists it.
@@ -53,7 +54,9 @@ pub enum WatchError {
 pub struct Watch {
     base: String,
     agent: ureq::Agent,
-    executors: BTreeMap<String, Executor>,
+    /// The executors of the run: those registered at the start, and any that joined since
+    /// (the scheduler may give them tasks too).
+    executors: Arc<Mutex<BTreeMap<String, Executor>>>,
 }
 
 impl Watch {
@@ -64,18 +67,23 @@ impl Watch {
             .http_status_as_error(true)
             .build()
             .into();
-        let mut w = Watch { base: base.trim_end_matches('/').to_string(), agent, executors: BTreeMap::new() };
+        let w = Watch { base: base.trim_end_matches('/').to_string(), agent, executors: Default::default() };
         let list = w.list()?;
         if list.is_empty() {
             return Err(WatchError::NoExecutors(w.base.clone()));
         }
-        w.executors = list.into_iter().map(|e| (e.id.clone(), e)).collect();
+        *w.lock() = list.into_iter().map(|e| (e.id.clone(), e)).collect();
         Ok(w)
     }
 
-    /// The executors the run started with.
-    pub fn executors(&self) -> impl Iterator<Item = &Executor> {
-        self.executors.values()
+    /// The executors of the run so far.
+    pub fn executors(&self) -> Vec<Executor> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Executor>> {
+        // A panic while holding the lock leaves a map that is still whole.
+        self.executors.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn list(&self) -> Result<Vec<Executor>, WatchError> {
@@ -90,7 +98,7 @@ impl Watch {
     /// accepts connections (a killed process refuses at once, long before its heartbeat
     /// expires).
     pub fn check(&self) -> Result<(), WatchError> {
-        for e in self.executors.values() {
+        for e in self.executors() {
             let reachable =
                 (e.host.as_str(), e.port).to_socket_addrs().ok().and_then(|mut a| a.next()).is_some_and(
                     |a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok(),
@@ -100,10 +108,13 @@ impl Watch {
             }
         }
         let now = self.list()?;
-        for e in self.executors.values() {
-            if !now.iter().any(|n| n.id == e.id) {
-                return Err(WatchError::Lost(e.describe()));
-            }
+        let mut run = self.lock();
+        if let Some(e) = run.values().find(|e| !now.iter().any(|n| n.id == e.id)) {
+            return Err(WatchError::Lost(e.describe()));
+        }
+        // An executor that joined is watched from now on: losing it fails the run too.
+        for n in now {
+            run.entry(n.id.clone()).or_insert(n);
         }
         Ok(())
     }
@@ -113,6 +124,9 @@ impl Watch {
     /// directory is removed. Best effort: returns how many were still running at the end.
     pub fn cancel_jobs(&self, job_name: &str, patience: Duration) -> usize {
         let start = std::time::Instant::now();
+        // A job whose submission was in flight may be listed a moment later: look for a while
+        // even if none is running at first.
+        let settle = Duration::from_secs(1).min(patience);
         loop {
             let running: Vec<String> = match self.jobs() {
                 Ok(jobs) => jobs
@@ -122,7 +136,12 @@ impl Watch {
                     .collect(),
                 Err(_) => return usize::MAX,
             };
-            if running.is_empty() || start.elapsed() >= patience {
+            if (running.is_empty() && start.elapsed() >= settle) || start.elapsed() >= patience {
+                if running.is_empty() {
+                    // The scheduler marks a job failed before its executors have stopped its
+                    // tasks: give those a moment to stop writing.
+                    std::thread::sleep(Duration::from_millis(500));
+                }
                 return running.len();
             }
             for id in &running {
@@ -195,7 +214,7 @@ mod tests {
         );
         let (base, _h) = serve(body);
         let w = Watch::start(&base).expect("listed");
-        assert_eq!(w.executors().count(), 1);
+        assert_eq!(w.executors().len(), 1);
         assert_eq!(w.check(), Err(WatchError::Lost(format!("e1 at 127.0.0.1:{port}"))));
     }
 
