@@ -87,11 +87,16 @@ impl Watch {
     }
 
     fn list(&self) -> Result<Vec<Executor>, WatchError> {
-        let url = format!("{}/api/executors", self.base);
+        self.get_json("executors", "a list of executors")
+    }
+
+    /// `GET {base}/api/{path}`, parsed as JSON into `T` (`what` names it in errors).
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, WatchError> {
+        let url = format!("{}/api/{path}", self.base);
         let unreachable = |reason: String| WatchError::Unreachable { url: url.clone(), reason };
         let mut resp = self.agent.get(&url).call().map_err(|e| unreachable(e.to_string()))?;
         let text = resp.body_mut().read_to_string().map_err(|e| unreachable(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| unreachable(format!("not a list of executors: {e}")))
+        serde_json::from_str(&text).map_err(|e| unreachable(format!("not {what}: {e}")))
     }
 
     /// Checks once that every executor of the run is still registered and its Flight port
@@ -153,11 +158,7 @@ impl Watch {
     }
 
     fn jobs(&self) -> Result<Vec<Job>, WatchError> {
-        let url = format!("{}/api/jobs", self.base);
-        let unreachable = |reason: String| WatchError::Unreachable { url: url.clone(), reason };
-        let mut resp = self.agent.get(&url).call().map_err(|e| unreachable(e.to_string()))?;
-        let text = resp.body_mut().read_to_string().map_err(|e| unreachable(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| unreachable(format!("not a list of jobs: {e}")))
+        self.get_json("jobs", "a list of jobs")
     }
 }
 
