@@ -611,11 +611,9 @@ impl Engine for ClusterEngine {
     }
 
     fn locate(&mut self, column: &str, value: &str) -> String {
-        // The first input file holding the value (an error message only: one small job a file).
+        // The first input file holding the value (an error message only: one small job a file;
+        // each file is table `in{i}`, registered at connect).
         for (i, f) in self.files.clone().iter().enumerate() {
-            if self.register(&format!("in{i}"), std::slice::from_ref(&f.path)).is_err() {
-                break;
-            }
             let sql = format!(
                 "SELECT COUNT(*) AS {RESERVED}n FROM (SELECT 1 FROM in{i} WHERE {} = {} LIMIT 1)",
                 text(&ident(column)),
@@ -722,9 +720,9 @@ impl Engine for ClusterEngine {
         };
         let names: Vec<String> = (0..self.files.len()).map(|i| format!("part-{i:05}")).collect();
         let mut sqls = Vec::new();
-        for (i, f) in self.files.clone().iter().enumerate() {
-            self.register(&format!("in{i}"), std::slice::from_ref(&f.path))?;
-            let out = plain_path(&parts_dir.join(format!("{}.parquet", names[i])))?;
+        // Each input file is table `in{i}`, registered (and its schema checked) at connect.
+        for (i, name) in names.iter().enumerate() {
+            let out = plain_path(&parts_dir.join(format!("{name}.parquet")))?;
             sqls.push(format!(
                 "COPY (SELECT {select} FROM (SELECT t.*, {labels} FROM in{i} t {joins}) x {suppressed_join}) \
                  TO {out} STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)')",
