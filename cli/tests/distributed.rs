@@ -153,6 +153,36 @@ fn data(dir: &Path, rows: u64) {
     copy_dir(&examples().join("hierarchies"), &dir.join("hierarchies"));
 }
 
+/// The three parts as a real extract would type them, in `typed/`: `admission_date` and
+/// `date_of_birth` as dates (Parquet DATE, Arrow Date32), `age` as UInt8, and a boolean column
+/// `long_stay` (length of stay over 3 days) that the release keeps; the same rows as one file,
+/// `typed.parquet`, for the local engine.
+fn typed_data(dir: &Path) {
+    use polars::prelude::*;
+    std::fs::create_dir_all(dir.join("typed")).unwrap();
+    let iso = || StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: true, ..Default::default() };
+    let mut frames = Vec::new();
+    for seed in 1..=3 {
+        let path = dir.join(format!("parts/p{seed}.parquet"));
+        let lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), ScanArgsParquet::default())
+            .unwrap()
+            .with_columns([
+                col("admission_date").str().to_date(iso()),
+                col("date_of_birth").str().to_date(iso()),
+                col("age").cast(DataType::UInt8),
+                col("length_of_stay").cast(DataType::UInt32).gt(lit(3u32)).alias("long_stay"),
+            ]);
+        let mut df = lf.collect().unwrap();
+        assert_eq!(df.column("admission_date").unwrap().dtype(), &DataType::Date);
+        assert_eq!(df.column("long_stay").unwrap().dtype(), &DataType::Boolean);
+        let file = std::fs::File::create(dir.join(format!("typed/p{seed}.parquet"))).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+        frames.push(df.lazy());
+    }
+    let mut all = concat(frames, UnionArgs::default()).unwrap().collect().unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("typed.parquet")).unwrap()).finish(&mut all).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -229,6 +259,23 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     // A pattern names the same files.
     ok(&anonymise(d, "parts/p*.parquet", "global.toml", "pattern-rel", Some(&url)).output().unwrap());
     assert_eq!(report(&d.join("pattern-rel"))["result"], b["result"]);
+
+    // 1b. Typed Parquet (dates, UInt8, a boolean): the same text, so the same release, on both.
+    typed_data(d);
+    ok(&anonymise(d, "typed.parquet", "global.toml", "typed-local", None).output().unwrap());
+    ok(&anonymise(d, "typed", "global.toml", "typed-cluster", Some(&url)).output().unwrap());
+    let (ta, tb) = (report(&d.join("typed-local")), report(&d.join("typed-cluster")));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
+        assert_eq!(ta[field], tb[field], "typed input: report field {field} differs");
+        // The dates' and ages' text is what the CSV carried, so the decision is the CSV's too.
+        assert_eq!(ta[field], a[field], "typed input: report field {field} differs from the CSV's");
+    }
+    let (header, typed_rows) = rows(&d.join("typed-cluster/microdata.csv"));
+    assert_eq!((header.clone(), typed_rows.clone()), rows(&d.join("typed-local/microdata.csv")));
+    assert!(header.ends_with("\u{1f}long_stay"), "{header}");
+    let flags: std::collections::BTreeSet<&str> =
+        typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').next()).collect();
+    assert_eq!(flags, ["false", "true"].into_iter().collect(), "booleans are written as true/false");
 
     // 2. Local recoding cannot be written on the cluster: a clear error, nothing written.
     let o = anonymise(d, "parts", "local.toml", "local-on-cluster", Some(&url)).output().unwrap();
