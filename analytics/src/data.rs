@@ -264,6 +264,68 @@ pub struct LocalRelease {
 }
 
 impl LocalRelease {
+    /// Calls `f` once per combination the release holds, with its quasi-identifier value codes
+    /// (decoded from its key) and its index into `levels`, in no particular order: what an
+    /// engine that writes the release elsewhere needs to map each combination to its labels.
+    pub fn for_each_combination<E>(
+        &self,
+        gens: &[Generalisation],
+        mut f: impl FnMut(&[u32], usize) -> Result<(), E>,
+        internal: impl Fn(String) -> E,
+    ) -> Result<(), E> {
+        // Per word, (column, multiplier, cardinality): a word is a mixed-radix number.
+        let radix: Vec<Vec<(usize, u64, u64)>> = self
+            .words
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|&(j, mult)| (j, mult, gens.get(j).map_or(1, |g| g.values.len().max(1) as u64)))
+                    .collect()
+            })
+            .collect();
+        // Each fold's ids are dense (0..len): id -> the key before it.
+        let mut reverse: Vec<Vec<u64>> = Vec::with_capacity(self.folds.len());
+        for fold in &self.folds {
+            let mut r = vec![u64::MAX; fold.len()];
+            for (&key, &id) in fold {
+                match r.get_mut(id as usize) {
+                    Some(slot) => *slot = key,
+                    None => return Err(internal(format!("fold id {id} beyond its {} keys", fold.len()))),
+                }
+            }
+            reverse.push(r);
+        }
+        let mut codes = vec![0u32; gens.len()];
+        for (&final_key, &combo) in &self.index {
+            let mut key = final_key;
+            for w in (0..self.words.len()).rev() {
+                let word = if w == 0 {
+                    key
+                } else {
+                    let card = self.word_cards[w];
+                    let (id, word) = (key / card, key % card);
+                    key = reverse[w - 1]
+                        .get(id as usize)
+                        .copied()
+                        .filter(|&k| k != u64::MAX)
+                        .ok_or_else(|| internal(format!("key {final_key} names no combination")))?;
+                    word
+                };
+                for &(j, mult, card) in &radix[w] {
+                    let code = (word / mult) % card;
+                    match codes.get_mut(j) {
+                        Some(c) => *c = code as u32,
+                        None => {
+                            return Err(internal(format!("column {j} beyond the {} columns", gens.len())));
+                        }
+                    }
+                }
+            }
+            f(&codes, combo as usize)?;
+        }
+        Ok(())
+    }
+
     /// Replaces the quasi-identifier columns of `df` (text) by their released labels.
     pub fn apply(&self, gens: &[Generalisation], index: &ValueCodes, df: &mut DataFrame) -> PolarsResult<()> {
         let n = df.height();

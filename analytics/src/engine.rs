@@ -41,8 +41,6 @@ pub trait Engine {
     fn count(&mut self, columns: &[String]) -> Result<Combinations, Error>;
     /// Where `value` first occurs in `column`, as a human reference ("row 12"), for messages.
     fn locate(&mut self, column: &str, value: &str) -> String;
-    /// Whether the engine can write a local recoding (one level per combination).
-    fn writes_local_recoding(&self) -> bool;
     /// Writes the `keep` columns of every input row into `dir`, the quasi-identifiers replaced
     /// as `release` says, every value as text (null as "").
     fn write_microdata(
@@ -102,10 +100,6 @@ impl Engine for LocalEngine {
 
     fn locate(&mut self, column: &str, value: &str) -> String {
         self.input.locate(column, value)
-    }
-
-    fn writes_local_recoding(&self) -> bool {
-        true
     }
 
     fn write_microdata(

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use analytics::Error;
 use analytics::counts::Combinations;
-use analytics::data::Release;
+use analytics::data::{LocalRelease, Release};
 use analytics::engine::{Engine, Written};
 use analytics::hierarchy::Generalisation;
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
@@ -488,20 +488,97 @@ fn counts(batch: &RecordBatch, i: usize) -> Result<Vec<u64>, String> {
 
 /// Writes a small table of text columns as Parquet (the maps the cluster joins).
 fn write_text_table(path: &Path, names: &[String], columns: Vec<ArrayRef>) -> Result<(), Error> {
-    let out_err = |m: String| Error::Output { path: path.to_path_buf(), message: m };
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .zip(&columns)
-            .map(|(n, c)| Field::new(n, c.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|e| out_err(e.to_string()))?;
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = ArrowWriter::try_new(file, schema, None).map_err(|e| out_err(e.to_string()))?;
-    w.write(&batch).map_err(|e| out_err(e.to_string()))?;
-    w.close().map_err(|e| out_err(e.to_string()))?;
-    Ok(())
+    let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
+    let mut w = TableWriter::create(path, names, &types)?;
+    w.write(columns)?;
+    w.close()
+}
+
+/// A Parquet file written a batch at a time (a table the cluster joins, made in the client).
+struct TableWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: ArrowWriter<std::fs::File>,
+}
+
+impl TableWriter {
+    fn create(path: &Path, names: &[String], types: &[DataType]) -> Result<TableWriter, Error> {
+        let fields: Vec<Field> =
+            names.iter().zip(types).map(|(n, t)| Field::new(n, t.clone(), true)).collect();
+        let schema = Arc::new(Schema::new(fields));
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let writer = ArrowWriter::try_new(file, Arc::clone(&schema), None)
+            .map_err(|e| Error::Output { path: path.to_path_buf(), message: e.to_string() })?;
+        Ok(TableWriter { path: path.to_path_buf(), schema, writer })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Output { path: self.path.clone(), message: e.to_string() }
+    }
+
+    fn write(&mut self, columns: Vec<ArrayRef>) -> Result<(), Error> {
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| self.err(e))?;
+        self.writer.write(&batch).map_err(|e| self.err(e))
+    }
+
+    fn close(self) -> Result<(), Error> {
+        let path = self.path;
+        self.writer.close().map(|_| ()).map_err(|e| Error::Output { path, message: e.to_string() })
+    }
+}
+
+/// Rows per batch of the local recoding's combination map.
+const MAP_BATCH: usize = 1 << 16;
+
+/// A local recoding's map, one row per combination of quasi-identifier values: `v{j}`, the
+/// value of column j as the cluster reads it (text, null as ""), and `l{j}`, its released label
+/// (`*` in every column of a suppressed combination). Returns the combinations written.
+fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRelease) -> Result<u64, Error> {
+    let m = gens.len();
+    let mut names: Vec<String> = (0..m).map(|j| format!("v{j}")).collect();
+    names.extend((0..m).map(|j| format!("l{j}")));
+    let mut w = TableWriter::create(path, &names, &vec![DataType::Utf8; 2 * m])?;
+    let mut columns: Vec<Vec<&str>> = vec![Vec::with_capacity(MAP_BATCH); 2 * m];
+    let mut rows = 0u64;
+    let flush = |w: &mut TableWriter, columns: &mut Vec<Vec<&str>>| -> Result<(), Error> {
+        let arrays: Vec<ArrayRef> =
+            columns.iter().map(|c| Arc::new(StringArray::from_iter_values(c.iter())) as ArrayRef).collect();
+        columns.iter_mut().for_each(Vec::clear);
+        w.write(arrays)
+    };
+    let internal = |m: String| Error::Polars(format!("internal: local release: {m}"));
+    release.for_each_combination(
+        gens,
+        |codes, combo| {
+            for (j, g) in gens.iter().enumerate() {
+                let code = codes[j] as usize;
+                let value =
+                    g.values.get(code).ok_or_else(|| internal(format!("no value {code} in {}", g.column)))?;
+                let level = release.levels.get(j).and_then(|l| l.get(combo)).copied();
+                let label = match level {
+                    Some(u8::MAX) => "*",
+                    Some(l) => g
+                        .codes
+                        .get(l as usize)
+                        .and_then(|c| c.get(code))
+                        .and_then(|&lab| g.labels[l as usize].get(lab as usize))
+                        .map(String::as_str)
+                        .ok_or_else(|| internal(format!("no label at level {l} in {}", g.column)))?,
+                    None => return Err(internal(format!("no levels for combination {combo}"))),
+                };
+                columns[j].push(value.as_str());
+                columns[m + j].push(label);
+            }
+            rows += 1;
+            if columns[0].len() == MAP_BATCH { flush(&mut w, &mut columns) } else { Ok(()) }
+        },
+        internal,
+    )?;
+    if !columns[0].is_empty() || rows == 0 {
+        flush(&mut w, &mut columns)?;
+    }
+    w.close()?;
+    Ok(rows)
 }
 
 /// Reads a CSV part's header line, which must name exactly `columns` (an empty part, of an
@@ -645,10 +722,6 @@ impl Engine for ClusterEngine {
         "a row".to_string()
     }
 
-    fn writes_local_recoding(&self) -> bool {
-        false
-    }
-
     fn write_microdata(
         &mut self,
         keep: &[String],
@@ -656,9 +729,6 @@ impl Engine for ClusterEngine {
         release: Release,
         dir: &Path,
     ) -> Result<Written, Error> {
-        let Release::Global(release) = release else {
-            return Err(self.engine_err("a local recoding cannot be written on the cluster"));
-        };
         self.check_types(keep)?;
         let scratch = dir.join(SCRATCH);
         let parts_dir = dir.join(PARTS);
@@ -666,40 +736,83 @@ impl Engine for ClusterEngine {
         for d in [&scratch, &parts_dir, &csv_dir] {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
-        // The maps: each quasi-identifier's values and their labels at the node's level.
         let m = gens.len();
-        for (j, g) in gens.iter().enumerate() {
-            let level = release.node[j] as usize;
-            let v: StringArray = g.values.iter().map(|s| Some(s.as_str())).collect();
-            let l: StringArray =
-                g.codes[level].iter().map(|&c| Some(g.labels[level][c as usize].as_str())).collect();
-            let path = scratch.join(format!("map{j}.parquet"));
-            write_text_table(&path, &["v".into(), "l".into()], vec![Arc::new(v), Arc::new(l)])?;
-            self.register(&format!("map{j}"), &[path])?;
-        }
-        // The suppressed classes, by their labels.
-        let mut tuples: Vec<&Vec<u32>> = release.suppressed.iter().collect();
-        tuples.sort();
-        let suppress = !tuples.is_empty();
-        if suppress {
-            let mut columns: Vec<ArrayRef> = (0..m)
-                .map(|j| {
+        // Each quasi-identifier's released label is column `{RESERVED}l{j}` of `x`, the input
+        // row joined to the maps the client writes here; a value missing from a map is null.
+        let (labels, joins, suppressed_join, suppress) = match &release {
+            Release::Global(release) => {
+                // Each quasi-identifier's values and their labels at the node's level.
+                for (j, g) in gens.iter().enumerate() {
                     let level = release.node[j] as usize;
-                    Arc::new(
-                        tuples
-                            .iter()
-                            .map(|t| Some(gens[j].labels[level][t[j] as usize].as_str()))
-                            .collect::<StringArray>(),
-                    ) as ArrayRef
-                })
-                .collect();
-            columns.push(Arc::new(BooleanArray::from(vec![true; tuples.len()])));
-            let mut names: Vec<String> = (0..m).map(|j| format!("l{j}")).collect();
-            names.push("s".into());
-            let path = scratch.join("suppressed.parquet");
-            write_text_table(&path, &names, columns)?;
-            self.register("suppressed", &[path])?;
-        }
+                    let v: StringArray = g.values.iter().map(|s| Some(s.as_str())).collect();
+                    let l: StringArray =
+                        g.codes[level].iter().map(|&c| Some(g.labels[level][c as usize].as_str())).collect();
+                    let path = scratch.join(format!("map{j}.parquet"));
+                    write_text_table(&path, &["v".into(), "l".into()], vec![Arc::new(v), Arc::new(l)])?;
+                    self.register(&format!("map{j}"), &[path])?;
+                }
+                // The suppressed classes, by their labels.
+                let mut tuples: Vec<&Vec<u32>> = release.suppressed.iter().collect();
+                tuples.sort();
+                let suppress = !tuples.is_empty();
+                if suppress {
+                    let mut columns: Vec<ArrayRef> = (0..m)
+                        .map(|j| {
+                            let level = release.node[j] as usize;
+                            Arc::new(
+                                tuples
+                                    .iter()
+                                    .map(|t| Some(gens[j].labels[level][t[j] as usize].as_str()))
+                                    .collect::<StringArray>(),
+                            ) as ArrayRef
+                        })
+                        .collect();
+                    columns.push(Arc::new(BooleanArray::from(vec![true; tuples.len()])));
+                    let mut names: Vec<String> = (0..m).map(|j| format!("l{j}")).collect();
+                    names.push("s".into());
+                    let path = scratch.join("suppressed.parquet");
+                    write_text_table(&path, &names, columns)?;
+                    self.register("suppressed", &[path])?;
+                }
+                let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
+                let joins: Vec<String> = gens
+                    .iter()
+                    .enumerate()
+                    .map(|(j, g)| {
+                        format!(
+                            "LEFT JOIN map{j} m{j} ON {} = m{j}.v",
+                            text(&format!("t.{}", ident(&g.column)))
+                        )
+                    })
+                    .collect();
+                let suppressed_join = if suppress {
+                    let on: Vec<String> = (0..m).map(|j| format!("x.{RESERVED}l{j} = s.l{j}")).collect();
+                    format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
+                } else {
+                    String::new()
+                };
+                (labels, joins.join(" "), suppressed_join, suppress)
+            }
+            Release::Local(local) => {
+                // One map of every combination of values to its labels (suppressed ones
+                // carry `*`), joined on all the quasi-identifiers at once.
+                let path = scratch.join("combinations.parquet");
+                write_combination_map(&path, &gens, local)?;
+                self.register("combinations", &[path])?;
+                let labels: Vec<String> = (0..m).map(|j| format!("c.l{j} AS {RESERVED}l{j}")).collect();
+                let on: Vec<String> = gens
+                    .iter()
+                    .enumerate()
+                    .map(|(j, g)| format!("{} = c.v{j}", text(&format!("t.{}", ident(&g.column)))))
+                    .collect();
+                let joins = if on.is_empty() {
+                    String::new()
+                } else {
+                    format!("LEFT JOIN combinations c ON {}", on.join(" AND "))
+                };
+                (labels, joins, String::new(), false)
+            }
+        };
         // One job per input file: read, map, suppress, write its part.
         let qi_of = |c: &str| gens.iter().position(|g| g.column == c);
         let select: Vec<String> = keep
@@ -712,20 +825,6 @@ impl Engine for ClusterEngine {
                 None => format!("{} AS {}", text(&format!("x.{}", ident(c))), ident(c)),
             })
             .collect();
-        let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
-        let joins: Vec<String> = gens
-            .iter()
-            .enumerate()
-            .map(|(j, g)| {
-                format!("LEFT JOIN map{j} m{j} ON {} = m{j}.v", text(&format!("t.{}", ident(&g.column))))
-            })
-            .collect();
-        let suppressed_join = if suppress {
-            let on: Vec<String> = (0..m).map(|j| format!("x.{RESERVED}l{j} = s.l{j}")).collect();
-            format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
-        } else {
-            String::new()
-        };
         let names: Vec<String> = (0..self.files.len()).map(|i| format!("part-{i:05}")).collect();
         let mut sqls = Vec::new();
         // Each input file is table `in{i}`, registered (and its schema checked) at connect.
@@ -736,7 +835,6 @@ impl Engine for ClusterEngine {
                  TO {out} STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)')",
                 select = select.join(", "),
                 labels = labels.join(", "),
-                joins = joins.join(" "),
                 out = literal(&out),
             ));
         }
