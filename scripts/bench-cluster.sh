@@ -2,8 +2,9 @@
 # The distributed engine against the local one (issue 16, docs/design/0016), release build with
 # the `ballista` feature: a scheduler and two executors on loopback (separate processes of
 # `ledgerless cluster`), synthetic patients in PARTS Parquet parts of ROWS_PER_PART rows (seeds
-# 1..PARTS), 6 quasi-identifiers, k=10, global recoding (examples/patients/policy.toml).
-#   scripts/bench-cluster.sh [PARTS ROWS_PER_PART]     default: 10 parts of 1,000,000 rows
+# 1..PARTS), 6 quasi-identifiers, k=10 (examples/patients/policy.toml), global recoding unless
+# RECODING is local (the example policy as it is: one level per combination).
+#   scripts/bench-cluster.sh [PARTS ROWS_PER_PART [RECODING]]   default: 10 1000000 global
 # Prints wall time and peak memory of the client (/usr/bin/time) for the cluster run and for
 # the local engine on the same rows (one CSV of the parts, and, for reference, one Parquet file),
 # and checks the two releases make the same decision (report figures, tables, sorted rows).
@@ -13,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PARTS=${1:-10}
 PER=${2:-1000000}
+RECODING=${3:-global}
+case "$RECODING" in global|local) ;; *) echo "RECODING must be global or local, not $RECODING" >&2; exit 2 ;; esac
 cargo build --quiet --release -p cli --features ballista
 T=${CARGO_TARGET_DIR:-target}
 case "$T" in /*) ;; *) T=$PWD/$T ;; esac
@@ -32,7 +35,8 @@ if [ ! -f "$DATA/all.csv" ]; then
   done
   mv "$DATA/all.csv.partial" "$DATA/all.csv"
 fi
-sed 's/^recoding = "local"/recoding = "global"/' examples/patients/policy.toml >"$W/global.toml"
+sed "s/^recoding = \"local\"/recoding = \"$RECODING\"/" examples/patients/policy.toml >"$W/policy.toml"
+grep -q "^recoding = \"$RECODING\"" "$W/policy.toml"
 cp -r examples/patients/hierarchies "$W/"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -55,9 +59,9 @@ measure() { # measure NAME CMD...: wall seconds and peak RSS of the command (the
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["seconds"]; r=d["result"]; print("%-34s %8.2f s  peak %7.1f MiB  (read+count %.1f, search %.1f, write %.1f, tables %.1f)  node %s, %d suppressed, %d classes" % (sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) / 1024, s["read"], s["search"], s["write"], s["tables_and_report"], r["node"], r["records_suppressed"], r["classes"]))' "$W/out.json" "$name" "$secs" "$kb"
 }
 ROWS=$((PARTS * PER))
-echo "== $ROWS synthetic patients in $PARTS parts, 6 QIs, k=10, global ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB); cluster: scheduler + 2 executors (2 slots, 4 GiB each) on loopback"
-measure "cluster (--engine df://…)" "$L" anonymise --engine "df://127.0.0.1:$P" --input "$DATA/parts" --policy "$W/global.toml" --out "$W/cluster" --json
-measure "local, same rows (one CSV)" "$L" anonymise --input "$DATA/all.csv" --policy "$W/global.toml" --out "$W/local" --json
+echo "== $ROWS synthetic patients in $PARTS parts, 6 QIs, k=10, $RECODING recoding ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB); cluster: scheduler + 2 executors (2 slots, 4 GiB each) on loopback"
+measure "cluster (--engine df://…)" "$L" anonymise --engine "df://127.0.0.1:$P" --input "$DATA/parts" --policy "$W/policy.toml" --out "$W/cluster" --json
+measure "local, same rows (one CSV)" "$L" anonymise --input "$DATA/all.csv" --policy "$W/policy.toml" --out "$W/local" --json
 python3 - "$W/local" "$W/cluster" <<'PY'
 import csv, json, sys, os
 a, b = (json.load(open(os.path.join(d, "report.json"))) for d in sys.argv[1:3])

@@ -719,29 +719,41 @@ mod tests {
     #[test]
     fn a_local_releases_combinations_decode_to_their_codes_and_levels() {
         use crate::policy::HierarchySpec;
-        // Four columns of 70,000 values: 70,000^4 > 2^64, so the keys need a second word.
-        let values: Vec<String> = (0..70_000).map(|v| format!("{v:06}")).collect();
-        let gens: Vec<Generalisation> = (0..4)
-            .map(|j| Generalisation::build(&format!("c{j}"), &HierarchySpec::Suppress, &values))
+        // Four columns of 70,000 values (70,000^4 > 2^64: a second word starts at c3), then two
+        // of 1,000: c4 shares the second word (70,000 x 1,000 < 2^32), c5 needs a third.
+        let big: Vec<String> = (0..70_000).map(|v| format!("{v:06}")).collect();
+        let small: Vec<String> = (0..1_000).map(|v| format!("{v:03}")).collect();
+        let gens: Vec<Generalisation> = (0..6)
+            .map(|j| {
+                Generalisation::build(
+                    &format!("c{j}"),
+                    &HierarchySpec::Suppress,
+                    if j < 4 { &big } else { &small },
+                )
+            })
             .collect::<Result<_, _>>()
             .expect("hierarchies");
-        let mut combos: Vec<Vec<u32>> =
-            (0..500u32).map(|i| vec![i * 7 % 70_000, 69_999 - i, (i * 131) % 70_000, i % 3]).collect();
+        let mut combos: Vec<Vec<u32>> = (0..500u32)
+            .map(|i| {
+                vec![i * 7 % 70_000, 69_999 - i, (i * 131) % 70_000, i % 3, 999 - i % 1_000, (i * 17) % 1_000]
+            })
+            .collect();
         combos.sort();
         combos.dedup();
         let n = combos.len();
         let base = Base {
-            qi: (0..4).map(|j| combos.iter().map(|c| c[j]).collect()).collect(),
+            qi: (0..6).map(|j| combos.iter().map(|c| c[j]).collect()).collect(),
             sensitive: Vec::new(),
             sensitive_card: Vec::new(),
             count: vec![1; n],
         };
         let rec = Recoding {
-            levels: (0..4).map(|j| (0..n).map(|i| ((i + j) % 2) as u8).collect()).collect(),
+            levels: (0..6).map(|j| (0..n).map(|i| ((i + j) % 2) as u8).collect()).collect(),
             suppressed: (0..n).map(|i| i % 5 == 0).collect(),
         };
         let release = local_release(&gens, &base, &rec).expect("release");
-        assert!(release.words.len() > 1, "the test needs folded keys");
+        assert_eq!(release.words.len(), 3, "{:?}", release.words);
+        assert_eq!(release.words[1].len(), 2, "{:?}", release.words);
         let mut seen = vec![false; n];
         release
             .for_each_combination(
@@ -753,7 +765,7 @@ mod tests {
                         .expect("decoded codes are a combination");
                     assert!(!seen[i], "combination {i} twice");
                     seen[i] = true;
-                    for j in 0..4 {
+                    for j in 0..6 {
                         let want = if rec.suppressed[i] { u8::MAX } else { rec.levels[j][i] };
                         assert_eq!(release.levels[j][x], want, "levels of combination {i}");
                     }
