@@ -32,7 +32,63 @@ pub struct Input {
     pub format: Format,
     /// Column names in file order.
     pub columns: Vec<String>,
+    /// Parquet columns that can be carried but have no text form (binary, durations, lists,
+    /// structs), with their type: refused if counted or released ([`Input::check_text`]).
+    not_text: Vec<(String, String)>,
     lf: LazyFrame,
+}
+
+/// How polars (as built here) can read a Parquet column of an Arrow type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ParquetColumn {
+    /// Read, and cast to text (every type shown so in `parquet_types_read_as_text`).
+    Text,
+    /// Read, but with no text form: fine to drop, refused if counted or released.
+    NotText,
+    /// polars would fail (or panic) opening the file: refused at open.
+    Unreadable,
+}
+
+fn parquet_column(t: &ArrowDataType) -> ParquetColumn {
+    use ArrowDataType as A;
+    match t {
+        A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Date32
+        | A::Date64
+        | A::Timestamp(_, _)
+        | A::Time64(_)
+        | A::Decimal(_, _) => ParquetColumn::Text,
+        A::Dictionary(_, v, _) if matches!(**v, A::Utf8 | A::LargeUtf8 | A::Utf8View) => ParquetColumn::Text,
+        A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::Duration(_)
+        | A::List(_)
+        | A::LargeList(_)
+        | A::Struct(_) => ParquetColumn::NotText,
+        _ => ParquetColumn::Unreadable,
+    }
+}
+
+/// Each Parquet column's type, read from the footer alone (polars panics converting some Arrow
+/// types, such as 256-bit decimals, so they are refused by name before polars sees them).
+fn parquet_columns(path: &Path) -> Result<Vec<(String, ArrowDataType)>, Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let schema = ParquetReader::new(file).schema().map_err(|e| input_err(path, e.to_string()))?;
+    Ok(schema.iter_values().map(|f| (f.name.to_string(), f.dtype.clone())).collect())
 }
 
 impl std::fmt::Debug for Input {
@@ -79,8 +135,29 @@ impl Input {
                     .finish()
                     .map_err(|e| input_err(path, e.to_string()))?
             }
-            Format::Parquet => LazyFrame::scan_parquet(PlRefPath::new(text_path), ScanArgsParquet::default())
-                .map_err(|e| input_err(path, e.to_string()))?,
+            Format::Parquet => {
+                for (name, t) in parquet_columns(path)? {
+                    if parquet_column(&t) == ParquetColumn::Unreadable {
+                        return Err(input_err(
+                            path,
+                            format!(
+                                "column '{name}' is of type {t:?}, which cannot be read here; convert it \
+                                 (to text, a number or a date) or remove it from the file"
+                            ),
+                        ));
+                    }
+                }
+                LazyFrame::scan_parquet(PlRefPath::new(text_path), ScanArgsParquet::default())
+                    .map_err(|e| input_err(path, e.to_string()))?
+            }
+        };
+        let not_text: Vec<(String, String)> = match format {
+            Format::Parquet => parquet_columns(path)?
+                .into_iter()
+                .filter(|(_, t)| parquet_column(t) == ParquetColumn::NotText)
+                .map(|(n, t)| (n, format!("{t:?}")))
+                .collect(),
+            Format::Csv(_) => Vec::new(),
         };
         let mut lf = lf;
         let schema = lf.collect_schema().map_err(|e| input_err(path, e.to_string()))?;
@@ -88,7 +165,22 @@ impl Input {
         // Everything as text (Parquet may carry numbers and dates).
         let lf =
             lf.select(columns.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>());
-        Ok(Input { path: path.to_path_buf(), format, columns, lf })
+        Ok(Input { path: path.to_path_buf(), format, columns, not_text, lf })
+    }
+
+    /// Fails naming the first of `columns` that has no text form (binary, a duration, a list, a
+    /// struct): `anonymise` reads every column it counts or releases as text.
+    pub fn check_text(&self, columns: &[String]) -> Result<(), Error> {
+        match self.not_text.iter().find(|(n, _)| columns.contains(n)) {
+            Some((n, t)) => Err(input_err(
+                &self.path,
+                format!(
+                    "column '{n}' is of type {t}, which has no text form; add it to the policy's drop \
+                     list, or convert it in the file"
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Fails naming the first of `wanted` that the input lacks.

@@ -89,7 +89,12 @@ impl Engine for LocalEngine {
         self.input.require(&wanted.iter().map(String::as_str).collect::<Vec<_>>(), role)
     }
 
+    fn check_release_columns(&self, keep: &[String]) -> Result<(), Error> {
+        self.input.check_text(keep)
+    }
+
     fn count(&mut self, columns: &[String]) -> Result<Combinations, Error> {
+        self.input.check_text(columns)?;
         // Packed and streamed ([`crate::counts`]), or, when the codes need more than 128
         // bits, by a polars group-by of the text columns (memory grows with their text).
         match self.input.count_combinations(columns)? {

@@ -1095,6 +1095,91 @@ mod tests {
         out
     }
 
+    /// Writes one Parquet file with a text column `s` and the column `name`.
+    fn parquet_with(dir: &Path, name: &str, a: ArrayRef) -> PathBuf {
+        let path = dir.join(format!("{name}.parquet"));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("s", DataType::Utf8, true),
+            Field::new(name, a.data_type().clone(), true),
+        ]));
+        let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), Some("b")]));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![s, a]).expect("batch");
+        let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None)
+            .expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+        path
+    }
+
+    /// The local engine's reading of Parquet types (`analytics::data::Input`; here because this
+    /// crate writes any Arrow type). Regression: a decimal column made polars panic, a
+    /// timestamp with a time zone failed with "cannot format timezone-naive Datetime", and
+    /// binary, durations and lists failed without naming the column.
+    #[test]
+    fn parquet_types_read_as_text_are_refused_by_name_otherwise() {
+        use datafusion::arrow::array::*;
+        use datafusion::arrow::datatypes::{Int32Type, IntervalDayTime};
+        let t = tempfile::tempdir().expect("tmp");
+        let text = |name: &str, a: ArrayRef| -> Vec<String> {
+            let input = analytics::data::Input::open(&parquet_with(t.path(), name, a)).expect(name);
+            input.check_text(&[name.to_string()]).expect(name);
+            let df = input.combinations(&[name.to_string()]).expect(name);
+            let mut v: Vec<String> = df
+                .column(name)
+                .expect("column")
+                .str()
+                .expect("text")
+                .iter()
+                .map(|s| s.unwrap_or("").to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let tz: ArrayRef =
+            Arc::new(TimestampMillisecondArray::from(vec![Some(0), None]).with_timezone("Europe/London"));
+        assert_eq!(text("tz", tz), ["", "1970-01-01 01:00:00.000+01:00"]);
+        let dec: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(12345), None]).with_precision_and_scale(10, 2).expect("decimal"),
+        );
+        assert_eq!(text("dec", dec), ["", "123.45"]);
+        let time: ArrayRef = Arc::new(Time64MicrosecondArray::from(vec![Some(1_000_000), None]));
+        assert_eq!(text("time", time), ["", "00:00:01"]);
+        let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None]));
+        assert_eq!(text("f", f), ["", "1.5"]);
+        // Carried but not text: fine to drop, refused by name if counted or released.
+        let not_text: Vec<(&str, ArrayRef)> = vec![
+            ("dur", Arc::new(DurationMicrosecondArray::from(vec![Some(1), None]))),
+            ("bin", Arc::new(BinaryArray::from(vec![Some(&b"\xff"[..]), None]))),
+            (
+                "list",
+                Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None])),
+            ),
+        ];
+        for (name, a) in not_text {
+            let input = analytics::data::Input::open(&parquet_with(t.path(), name, a)).expect(name);
+            input.combinations(&["s".to_string()]).expect("the other column reads");
+            let e = input.check_text(&["s".to_string(), name.to_string()]).expect_err(name).to_string();
+            assert!(e.contains(&format!("column '{name}'")) && e.contains("no text form"), "{e}");
+        }
+        // Unreadable: refused when the file is opened, naming the column (polars panicked).
+        let unreadable: Vec<(&str, ArrayRef)> = vec![
+            (
+                "dec256",
+                Arc::new(
+                    Decimal256Array::from(vec![Some(datafusion::arrow::datatypes::i256::from(1)), None])
+                        .with_precision_and_scale(40, 2)
+                        .expect("decimal256"),
+                ),
+            ),
+            ("interval", Arc::new(IntervalDayTimeArray::from(vec![Some(IntervalDayTime::new(1, 0)), None]))),
+        ];
+        for (name, a) in unreadable {
+            let path = parquet_with(t.path(), name, a);
+            let e = analytics::data::Input::open(&path).expect_err(name).to_string();
+            assert!(e.contains(&format!("column '{name}'")) && e.contains("cannot be read here"), "{e}");
+        }
+    }
+
     #[test]
     fn accepted_types_read_as_the_same_text_on_both_engines() {
         use datafusion::arrow::array::*;
