@@ -18,7 +18,7 @@ vectors=$(cd "$here/../tests/vectors" && pwd)
 
 targets=(checkpoint_parse note_parse signed_checkpoint proof_file_parse tlog_proof_parse policy_parse
          verifier_key_parse merkle_proofs dataset_recount witness_add_checkpoint witness_log_list
-         compact_parse)
+         compact_parse cluster_parse)
 for t in "${targets[@]}"; do
     mkdir -p "$corpus/$t"
 done

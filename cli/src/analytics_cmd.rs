@@ -129,7 +129,7 @@ fn anonymise_on_cluster(
     existing: Existing,
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Result<analytics::anonymise::Outcome, analytics::Error>, UsageError> {
-    cluster::engine::parse_engine_url(url).map_err(UsageError::new)?;
+    cluster::parse::parse_engine_url(url).map_err(UsageError::new)?;
     let open = || -> Result<Box<dyn analytics::engine::Engine>, analytics::Error> {
         Ok(Box::new(cluster::ClusterEngine::connect(url, input)?))
     };

@@ -306,6 +306,19 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let o = anonymise(d, "empty", "global.toml", "none", Some(&url)).output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("names no Parquet files"));
     assert!(!d.join("none").exists());
+    // A column name with a line break: refused at connect (a CSV part's header is one line).
+    {
+        use polars::prelude::*;
+        let mut df = df!("age" => ["1"], "a\nb" => ["x"]).unwrap();
+        std::fs::create_dir_all(d.join("broken")).unwrap();
+        ParquetWriter::new(std::fs::File::create(d.join("broken/b.parquet")).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    let o = anonymise(d, "broken", "global.toml", "broken-rel", Some(&url)).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("a line break in a column name"), "{err}");
+    assert!(!d.join("broken-rel").exists());
 
     // 4. An executor killed mid-run: non-zero exit naming the engine error, no RELEASEDIR,
     //    no staging directory or part file left.

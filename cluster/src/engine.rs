@@ -35,6 +35,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use rustc_hash::FxHashMap;
 
+use crate::parse::{parse_engine_url, skip_header};
 use crate::watch::{Watch, WatchError};
 
 /// Folder of the Parquet parts in a release.
@@ -82,22 +83,6 @@ impl InputFile {
         let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         Ok(InputFile { path: path.to_path_buf(), size: m.len(), modified: m.modified().ok() })
     }
-}
-
-/// `host:port` of `df://host:port`.
-pub fn parse_engine_url(url: &str) -> Result<(String, u16), String> {
-    let rest = url
-        .strip_prefix("df://")
-        .ok_or_else(|| format!("--engine {url}: expected df://HOST:PORT (a Ballista scheduler)"))?;
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = rest.rsplit_once(':').ok_or_else(|| {
-        format!("--engine {url}: no port; expected df://HOST:PORT (Ballista's default is 50050)")
-    })?;
-    let port: u16 = port.parse().map_err(|_| format!("--engine {url}: the port {port:?} is not a number"))?;
-    if host.is_empty() || port == 0 || host.contains('/') {
-        return Err(format!("--engine {url}: expected df://HOST:PORT"));
-    }
-    Ok((host.to_string(), port))
 }
 
 /// The Parquet files of `input`: a file, a folder (its `*.parquet` files), or a glob pattern;
@@ -285,6 +270,15 @@ impl ClusterEngine {
                     ),
                 });
             }
+        }
+        // The CSV parts' header line is read as one line (parse::skip_header).
+        if let Some(c) = engine.columns.iter().find(|c| c.contains(['\n', '\r'])) {
+            return Err(Error::Input {
+                path: engine.input.clone(),
+                message: format!(
+                    "column {c:?}: a line break in a column name cannot be written to microdata.csv on the cluster; rename it"
+                ),
+            });
         }
         if let Some(c) = engine.columns.iter().find(|c| c.starts_with(RESERVED)) {
             return Err(Error::Input {
@@ -586,22 +580,6 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
     }
     w.close()?;
     Ok(rows)
-}
-
-/// Reads a CSV part's header line, which must name exactly `columns` (an empty part, of an
-/// empty input file, has no line at all).
-fn skip_header(part: &mut impl std::io::BufRead, columns: &[String]) -> Result<(), String> {
-    let mut line = Vec::new();
-    part.read_until(b'\n', &mut line).map_err(|e| e.to_string())?;
-    if line.is_empty() {
-        return Ok(());
-    }
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_slice());
-    let header = r.records().next().and_then(Result::ok).ok_or("its first line is not a CSV header")?;
-    if !header.iter().eq(columns.iter().map(String::as_str)) {
-        return Err(format!("its header is {:?}, expected {:?}", header.iter().collect::<Vec<_>>(), columns));
-    }
-    Ok(())
 }
 
 /// Names in `dir` other than `expected` (a writer's temporary `…#1`, a rerun's second part).
@@ -959,21 +937,6 @@ impl Engine for ClusterEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn engine_urls_are_df_host_port_and_anything_else_is_refused_by_name() {
-        assert_eq!(parse_engine_url("df://127.0.0.1:50050"), Ok(("127.0.0.1".into(), 50050)));
-        assert_eq!(parse_engine_url("df://sched.example:7/"), Ok(("sched.example".into(), 7)));
-        for bad in
-            ["http://h:1", "df://h", "df://h:x", "df://:1", "df://h:0", "df://h/p:1", "h:1", "df://h:70000"]
-        {
-            let e = parse_engine_url(bad).expect_err(bad);
-            assert!(
-                e.contains(bad) && e.contains("df://HOST:PORT") || e.contains("not a number"),
-                "{bad}: {e}"
-            );
-        }
-    }
 
     #[test]
     fn inputs_are_a_file_a_folder_or_a_pattern_sorted_and_parquet_only() {
@@ -1379,21 +1342,6 @@ mod tests {
             )]);
             assert!(check_text_types(&schema, std::slice::from_ref(&name)).is_err(), "{name} is accepted");
         }
-    }
-
-    #[test]
-    fn a_csv_part_must_start_with_the_expected_header() {
-        let cols = vec!["a b".to_string(), "c,d".to_string()];
-        let mut ok = std::io::Cursor::new(b"\"a b\",\"c,d\"\n\"1\",\"2\"\n".to_vec());
-        skip_header(&mut ok, &cols).expect("quoted header");
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut ok, &mut rest).expect("rest");
-        assert_eq!(rest, "\"1\",\"2\"\n");
-        skip_header(&mut std::io::Cursor::new(b"a b,\"c,d\"\n".to_vec()), &cols).expect("plain header");
-        skip_header(&mut std::io::Cursor::new(Vec::new()), &cols).expect("an empty part");
-        let e = skip_header(&mut std::io::Cursor::new(b"1,2\n".to_vec()), &cols).expect_err("a data row");
-        assert!(e.contains("expected"), "{e}");
-        assert!(skip_header(&mut std::io::Cursor::new(b"a b\n".to_vec()), &cols).is_err());
     }
 
     #[test]

@@ -5,8 +5,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "engine")]
 pub mod engine;
+pub mod parse;
+#[cfg(feature = "engine")]
 pub mod process;
+#[cfg(feature = "engine")]
 pub mod watch;
 
+#[cfg(feature = "engine")]
 pub use engine::ClusterEngine;

@@ -12,23 +12,8 @@ use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// One executor as the scheduler's REST API lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Executor {
-    /// The executor's id.
-    pub id: String,
-    /// Host it advertises.
-    pub host: String,
-    /// Its Arrow Flight port.
-    pub port: u16,
-}
-
-impl Executor {
-    /// `id at host:port`, for messages.
-    pub fn describe(&self) -> String {
-        format!("{} at {}:{}", self.id, self.host, self.port)
-    }
-}
+pub use crate::parse::Executor;
+use crate::parse::Job;
 
 /// Why the cluster cannot be watched, or what went wrong on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,16 +72,16 @@ impl Watch {
     }
 
     fn list(&self) -> Result<Vec<Executor>, WatchError> {
-        self.get_json("executors", "a list of executors")
+        self.get("executors", crate::parse::executors)
     }
 
-    /// `GET {base}/api/{path}`, parsed as JSON into `T` (`what` names it in errors).
-    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, WatchError> {
+    /// `GET {base}/api/{path}`, its body parsed by `parse` (an error names what was expected).
+    fn get<T>(&self, path: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, WatchError> {
         let url = format!("{}/api/{path}", self.base);
         let unreachable = |reason: String| WatchError::Unreachable { url: url.clone(), reason };
         let mut resp = self.agent.get(&url).call().map_err(|e| unreachable(e.to_string()))?;
         let text = resp.body_mut().read_to_string().map_err(|e| unreachable(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| unreachable(format!("not {what}: {e}")))
+        parse(&text).map_err(unreachable)
     }
 
     /// Checks once that every executor of the run is still registered and its Flight port
@@ -158,17 +143,8 @@ impl Watch {
     }
 
     fn jobs(&self) -> Result<Vec<Job>, WatchError> {
-        self.get_json("jobs", "a list of jobs")
+        self.get("jobs", crate::parse::jobs)
     }
-}
-
-/// A job as the scheduler's REST API lists it.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Job {
-    job_id: String,
-    job_name: String,
-    /// `Queued`, `Running`, `Completed`, `Failed` or `Invalid`.
-    status: String,
 }
 
 #[cfg(test)]

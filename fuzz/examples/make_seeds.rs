@@ -114,6 +114,22 @@ fn main() {
     );
     write(dir, "witness_log_list", "list", list.as_bytes());
 
+    // The distributed engine's parsers (fuzz/src/lib.rs `cluster_parse`: the first byte picks).
+    write(dir, "cluster_parse", "url", b"\x00df://127.0.0.1:50050");
+    write(
+        dir,
+        "cluster_parse",
+        "executors",
+        b"\x01[{\"id\":\"e1\",\"host\":\"127.0.0.1\",\"port\":50051,\"last_seen\":1}]",
+    );
+    write(
+        dir,
+        "cluster_parse",
+        "jobs",
+        b"\x02[{\"job_id\":\"a\",\"job_name\":\"n\",\"status\":\"Running\"}]",
+    );
+    write(dir, "cluster_parse", "header", b"\x03a b\x1fc,d\x00\"a b\",\"c,d\"\n\"1\",\"2\"\n");
+
     // A valid credential bundle: a one-entry log holding the credential.
     write_bundle_seed(dir);
 }

@@ -589,3 +589,55 @@ pub fn witness_log_list(data: &[u8]) {
         }
     }
 }
+
+/// `cluster_parse`: what the distributed engine's client parses from outside, by the first
+/// byte: the `--engine` URL (a URL it accepts prints back to itself), the scheduler's executor
+/// and job lists (JSON), and a CSV part's header line (columns, then a NUL, then the part: the
+/// header a CSV writer writes for those columns is always accepted, and what follows it is left
+/// unread).
+pub fn cluster_parse(data: &[u8]) {
+    use cluster::parse::{executors, jobs, parse_engine_url, skip_header};
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match which % 4 {
+        0 => {
+            if let Ok((host, port)) = parse_engine_url(&text) {
+                assert!(!host.is_empty() && port != 0 && !host.contains('/'), "{text:?}");
+                assert_eq!(parse_engine_url(&format!("df://{host}:{port}")), Ok((host, port)));
+            }
+        }
+        1 => {
+            if let Ok(list) = executors(&text) {
+                for e in list {
+                    assert!(e.describe().contains(&e.id));
+                }
+            }
+        }
+        2 => {
+            let _ = jobs(&text);
+        }
+        _ => {
+            let (names, part) = match rest.iter().position(|&b| b == 0) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &[][..]),
+            };
+            let columns: Vec<String> =
+                String::from_utf8_lossy(names).split('\u{1f}').map(str::to_string).collect();
+            let _ = skip_header(&mut std::io::Cursor::new(part), &columns);
+            // Line breaks inside a column name are refused before any part is written.
+            if columns.iter().any(|c| c.contains(['\n', '\r'])) {
+                return;
+            }
+            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            w.write_record(&columns).expect("in memory");
+            let mut bytes = w.into_inner().expect("in memory");
+            bytes.extend_from_slice(part);
+            let mut reader = std::io::Cursor::new(bytes.as_slice());
+            skip_header(&mut reader, &columns).expect("the written header is accepted");
+            let at = reader.position() as usize;
+            assert_eq!(&bytes[at..], part, "the header read more than its line");
+        }
+    }
+}
