@@ -1150,6 +1150,21 @@ mod tests {
         let text =
             |v: &[Option<&str>]| -> Vec<Option<String>> { v.iter().map(|s| s.map(String::from)).collect() };
         let words = [Some("a"), Some("é ü"), None, Some(""), Some("1"), Some("a,b \"c\""), Some("a")];
+        // Seven values of an integer type: both extremes, one past the minimum (negative for
+        // signed types), a null, 0, 1 and 10.
+        macro_rules! ints {
+            ($array:ident, $t:ty) => {
+                Arc::new($array::from(vec![
+                    Some(<$t>::MIN),
+                    Some(<$t>::MAX),
+                    None,
+                    Some(0),
+                    Some(1),
+                    Some(10),
+                    Some(<$t>::MIN + 1),
+                ])) as ArrayRef
+            };
+        }
         let columns: Vec<(&str, ArrayRef)> = vec![
             ("utf8", Arc::new(StringArray::from(text(&words)))),
             ("large", Arc::new(LargeStringArray::from(text(&words)))),
@@ -1160,102 +1175,14 @@ mod tests {
                 let values = LargeStringArray::from(vec!["a", "é ü", "", "1", "a,b \"c\""]);
                 Arc::new(DictionaryArray::try_new(keys, Arc::new(values)).expect("dictionary"))
             }),
-            (
-                "i8",
-                Arc::new(Int8Array::from(vec![
-                    Some(i8::MIN),
-                    Some(-1),
-                    None,
-                    Some(0),
-                    Some(1),
-                    Some(i8::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "i16",
-                Arc::new(Int16Array::from(vec![
-                    Some(i16::MIN),
-                    Some(-1),
-                    None,
-                    Some(0),
-                    Some(1),
-                    Some(i16::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "i32",
-                Arc::new(Int32Array::from(vec![
-                    Some(i32::MIN),
-                    Some(-1),
-                    None,
-                    Some(0),
-                    Some(1),
-                    Some(i32::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "i64",
-                Arc::new(Int64Array::from(vec![
-                    Some(i64::MIN),
-                    Some(-1),
-                    None,
-                    Some(0),
-                    Some(1),
-                    Some(i64::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "u8",
-                Arc::new(UInt8Array::from(vec![
-                    Some(0),
-                    Some(1),
-                    None,
-                    Some(9),
-                    Some(10),
-                    Some(u8::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "u16",
-                Arc::new(UInt16Array::from(vec![
-                    Some(0),
-                    Some(1),
-                    None,
-                    Some(9),
-                    Some(10),
-                    Some(u16::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "u32",
-                Arc::new(UInt32Array::from(vec![
-                    Some(0),
-                    Some(1),
-                    None,
-                    Some(9),
-                    Some(10),
-                    Some(u32::MAX),
-                    Some(7),
-                ])),
-            ),
-            (
-                "u64",
-                Arc::new(UInt64Array::from(vec![
-                    Some(0),
-                    Some(1),
-                    None,
-                    Some(9),
-                    Some(10),
-                    Some(u64::MAX),
-                    Some(7),
-                ])),
-            ),
+            ("i8", ints!(Int8Array, i8)),
+            ("i16", ints!(Int16Array, i16)),
+            ("i32", ints!(Int32Array, i32)),
+            ("i64", ints!(Int64Array, i64)),
+            ("u8", ints!(UInt8Array, u8)),
+            ("u16", ints!(UInt16Array, u16)),
+            ("u32", ints!(UInt32Array, u32)),
+            ("u64", ints!(UInt64Array, u64)),
             (
                 "bool",
                 Arc::new(BooleanArray::from(vec![
