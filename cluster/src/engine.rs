@@ -724,6 +724,8 @@ impl Engine for ClusterEngine {
         let m = gens.len();
         // Each quasi-identifier's released label is column `{RESERVED}l{j}` of `x`, the input
         // row joined to the maps the client writes here; a value missing from a map is null.
+        // A quasi-identifier of the input row `t` as text, as it was counted.
+        let row_text = |g: &Generalisation| text(&format!("t.{}", ident(&g.column)));
         let (labels, joins, suppressed_join, suppress) = match &release {
             Release::Global(release) => {
                 // Each quasi-identifier's values and their labels at the node's level.
@@ -763,12 +765,7 @@ impl Engine for ClusterEngine {
                 let joins: Vec<String> = gens
                     .iter()
                     .enumerate()
-                    .map(|(j, g)| {
-                        format!(
-                            "LEFT JOIN map{j} m{j} ON {} = m{j}.v",
-                            text(&format!("t.{}", ident(&g.column)))
-                        )
-                    })
+                    .map(|(j, g)| format!("LEFT JOIN map{j} m{j} ON {} = m{j}.v", row_text(g)))
                     .collect();
                 let suppressed_join = if suppress {
                     let on: Vec<String> = (0..m).map(|j| format!("x.{RESERVED}l{j} = s.l{j}")).collect();
@@ -785,11 +782,8 @@ impl Engine for ClusterEngine {
                 write_combination_map(&path, &gens, local)?;
                 self.register("combinations", &[path])?;
                 let labels: Vec<String> = (0..m).map(|j| format!("c.l{j} AS {RESERVED}l{j}")).collect();
-                let on: Vec<String> = gens
-                    .iter()
-                    .enumerate()
-                    .map(|(j, g)| format!("{} = c.v{j}", text(&format!("t.{}", ident(&g.column)))))
-                    .collect();
+                let on: Vec<String> =
+                    gens.iter().enumerate().map(|(j, g)| format!("{} = c.v{j}", row_text(g))).collect();
                 let joins = format!("LEFT JOIN combinations c ON {}", on.join(" AND "));
                 (labels, joins, String::new(), false)
             }
