@@ -52,7 +52,8 @@ enum ParquetColumn {
 fn parquet_column(t: &ArrowDataType) -> ParquetColumn {
     use ArrowDataType as A;
     match t {
-        A::Boolean
+        A::Null
+        | A::Boolean
         | A::Int8
         | A::Int16
         | A::Int32
@@ -68,17 +69,37 @@ fn parquet_column(t: &ArrowDataType) -> ParquetColumn {
         | A::Utf8View
         | A::Date32
         | A::Date64
-        | A::Timestamp(_, _)
-        | A::Time64(_)
-        | A::Decimal(_, _) => ParquetColumn::Text,
+        | A::Timestamp(_, None) => ParquetColumn::Text,
+        // polars checks a zone when it opens the file, and panics on one it does not know
+        // (offsets such as "+05:30" included).
+        A::Timestamp(_, Some(tz)) => match TimeZone::opt_try_new(Some(tz.clone())) {
+            Ok(_) => ParquetColumn::Text,
+            Err(_) => ParquetColumn::Unreadable,
+        },
+        // polars holds decimals of up to 38 digits (and panics on more).
+        A::Decimal(p, _) if (1..=38).contains(p) => ParquetColumn::Text,
         A::Dictionary(_, v, _) if matches!(**v, A::Utf8 | A::LargeUtf8 | A::Utf8View) => ParquetColumn::Text,
+        // Times lose their fraction of a second as text (01.5 s reads "00:00:01"): two times
+        // would become one value, so they are refused rather than silently truncated.
         A::Binary
         | A::LargeBinary
         | A::BinaryView
+        | A::FixedSizeBinary(_)
         | A::Duration(_)
-        | A::List(_)
-        | A::LargeList(_)
-        | A::Struct(_) => ParquetColumn::NotText,
+        | A::Time32(_)
+        | A::Time64(_) => ParquetColumn::NotText,
+        // polars opens the children too: one it cannot read makes the whole column unreadable.
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => match parquet_column(&f.dtype) {
+            ParquetColumn::Unreadable => ParquetColumn::Unreadable,
+            _ => ParquetColumn::NotText,
+        },
+        A::Struct(fields) => {
+            if fields.iter().any(|f| parquet_column(&f.dtype) == ParquetColumn::Unreadable) {
+                ParquetColumn::Unreadable
+            } else {
+                ParquetColumn::NotText
+            }
+        }
         _ => ParquetColumn::Unreadable,
     }
 }
@@ -121,6 +142,11 @@ impl Input {
             Some("parquet") => Format::Parquet,
             _ => return Err(input_err(path, "must end in .csv or .parquet")),
         };
+        // Every Parquet column's type, from the footer (a CSV's columns are all text).
+        let parquet_types = match format {
+            Format::Parquet => parquet_columns(path)?,
+            Format::Csv(_) => Vec::new(),
+        };
         let lf = match format {
             Format::Csv(sep) => {
                 // The header as the csv crate reads it (RFC 4180: `"na""me"` is `na"me`); polars
@@ -136,8 +162,8 @@ impl Input {
                     .map_err(|e| input_err(path, e.to_string()))?
             }
             Format::Parquet => {
-                for (name, t) in parquet_columns(path)? {
-                    if parquet_column(&t) == ParquetColumn::Unreadable {
+                for (name, t) in &parquet_types {
+                    if parquet_column(t) == ParquetColumn::Unreadable {
                         return Err(input_err(
                             path,
                             format!(
@@ -151,14 +177,11 @@ impl Input {
                     .map_err(|e| input_err(path, e.to_string()))?
             }
         };
-        let not_text: Vec<(String, String)> = match format {
-            Format::Parquet => parquet_columns(path)?
-                .into_iter()
-                .filter(|(_, t)| parquet_column(t) == ParquetColumn::NotText)
-                .map(|(n, t)| (n, format!("{t:?}")))
-                .collect(),
-            Format::Csv(_) => Vec::new(),
-        };
+        let not_text: Vec<(String, String)> = parquet_types
+            .into_iter()
+            .filter(|(_, t)| parquet_column(t) == ParquetColumn::NotText)
+            .map(|(n, t)| (n, format!("{t:?}")))
+            .collect();
         let mut lf = lf;
         let schema = lf.collect_schema().map_err(|e| input_err(path, e.to_string()))?;
         let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();

@@ -306,10 +306,17 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let o = anonymise(d, "empty", "global.toml", "none", Some(&url)).output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("names no Parquet files"));
     assert!(!d.join("none").exists());
-    // A column name with a line break: refused at connect (a CSV part's header is one line).
+    // A released column whose name holds a line break: refused before any job (a CSV part's
+    // header is read back as one line).
     {
         use polars::prelude::*;
-        let mut df = df!("age" => ["1"], "a\nb" => ["x"]).unwrap();
+        let path = d.join("parts/p1.parquet");
+        let mut df =
+            LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), ScanArgsParquet::default())
+                .unwrap()
+                .with_column(lit("x").alias("a\nb"))
+                .collect()
+                .unwrap();
         std::fs::create_dir_all(d.join("broken")).unwrap();
         ParquetWriter::new(std::fs::File::create(d.join("broken/b.parquet")).unwrap())
             .finish(&mut df)

@@ -271,15 +271,6 @@ impl ClusterEngine {
                 });
             }
         }
-        // The CSV parts' header line is read as one line (parse::skip_header).
-        if let Some(c) = engine.columns.iter().find(|c| c.contains(['\n', '\r'])) {
-            return Err(Error::Input {
-                path: engine.input.clone(),
-                message: format!(
-                    "column {c:?}: a line break in a column name cannot be written to microdata.csv on the cluster; rename it"
-                ),
-            });
-        }
         if let Some(c) = engine.columns.iter().find(|c| c.starts_with(RESERVED)) {
             return Err(Error::Input {
                 path: engine.input.clone(),
@@ -625,7 +616,25 @@ impl Engine for ClusterEngine {
     }
 
     fn check_release_columns(&self, keep: &[String]) -> Result<(), Error> {
-        self.check_types(keep)
+        self.check_types(keep)?;
+        // Each CSV part's header is read back as one line (parse::skip_header), and a CSV
+        // reader drops a byte-order mark at the start of a line as the file's own.
+        let refuse = |c: &String, why: &str| {
+            Err(Error::Input {
+                path: self.input.clone(),
+                message: format!(
+                    "column {c:?}: {why} cannot be written to microdata.csv on the cluster; rename it, \
+                     drop it, or run without --engine"
+                ),
+            })
+        };
+        if let Some(c) = keep.iter().find(|c| c.contains(['\n', '\r'])) {
+            return refuse(c, "a line break in a column name");
+        }
+        if let Some(c) = keep.first().filter(|c| c.starts_with('\u{feff}')) {
+            return refuse(c, "a byte-order mark at the start of the first column's name");
+        }
+        Ok(())
     }
 
     fn count(&mut self, columns: &[String]) -> Result<Combinations, Error> {
@@ -1054,6 +1063,12 @@ mod tests {
 
     /// Writes one Parquet file with a text column `s` and the column `name`.
     fn parquet_with(dir: &Path, name: &str, a: ArrayRef) -> PathBuf {
+        parquet_written(dir, name, a, false)
+    }
+
+    /// As [`parquet_with`], optionally without the Arrow schema in the footer (as parquet-java
+    /// writes: readers infer the types from Parquet's own).
+    fn parquet_written(dir: &Path, name: &str, a: ArrayRef, skip_arrow_schema: bool) -> PathBuf {
         let path = dir.join(format!("{name}.parquet"));
         let schema = Arc::new(Schema::new(vec![
             Field::new("s", DataType::Utf8, true),
@@ -1061,8 +1076,11 @@ mod tests {
         ]));
         let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), Some("b")]));
         let batch = RecordBatch::try_new(Arc::clone(&schema), vec![s, a]).expect("batch");
-        let mut w = ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), schema, None)
-            .expect("writer");
+        let options = datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions::new()
+            .with_skip_arrow_metadata(skip_arrow_schema);
+        let mut w =
+            ArrowWriter::try_new_with_options(std::fs::File::create(&path).expect("create"), schema, options)
+                .expect("writer");
         w.write(&batch).expect("write");
         w.close().expect("close");
         path
@@ -1099,17 +1117,34 @@ mod tests {
             Decimal128Array::from(vec![Some(12345), None]).with_precision_and_scale(10, 2).expect("decimal"),
         );
         assert_eq!(text("dec", dec), ["", "123.45"]);
-        let time: ArrayRef = Arc::new(Time64MicrosecondArray::from(vec![Some(1_000_000), None]));
-        assert_eq!(text("time", time), ["", "00:00:01"]);
         let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None]));
         assert_eq!(text("f", f), ["", "1.5"]);
+        let offset: ArrayRef =
+            Arc::new(TimestampSecondArray::from(vec![Some(0), None]).with_timezone("+01:00"));
+        assert_eq!(text("offset", offset), ["", "1970-01-01 01:00:00.000+01:00"]);
+        let null: ArrayRef = Arc::new(NullArray::new(2));
+        assert_eq!(text("null", null), [""]);
+
         // Carried but not text: fine to drop, refused by name if counted or released.
         let not_text: Vec<(&str, ArrayRef)> = vec![
             ("dur", Arc::new(DurationMicrosecondArray::from(vec![Some(1), None]))),
+            // polars writes a time without its fraction of a second: refused, not truncated.
+            ("time", Arc::new(Time64MicrosecondArray::from(vec![Some(1_500_000), None]))),
+            ("time32", Arc::new(Time32MillisecondArray::from(vec![Some(1_500), None]))),
             ("bin", Arc::new(BinaryArray::from(vec![Some(&b"\xff"[..]), None]))),
             (
                 "list",
                 Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None])),
+            ),
+            (
+                "fixed",
+                Arc::new(
+                    FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+                        vec![Some(b"ab".to_vec()), None].into_iter(),
+                        2,
+                    )
+                    .expect("fixed"),
+                ),
             ),
         ];
         for (name, a) in not_text {
@@ -1129,7 +1164,33 @@ mod tests {
                 ),
             ),
             ("interval", Arc::new(IntervalDayTimeArray::from(vec![Some(IntervalDayTime::new(1, 0)), None]))),
+            // polars panicked on these too: a zone offset not in whole hours, and an
+            // unreadable type inside a list or a struct.
+            ("half_hour", Arc::new(TimestampSecondArray::from(vec![Some(0), None]).with_timezone("+05:30"))),
+            ("list_of_intervals", {
+                let values = IntervalDayTimeArray::from(vec![Some(IntervalDayTime::new(1, 0))]);
+                let field = Arc::new(Field::new("item", values.data_type().clone(), true));
+                let offsets = datafusion::arrow::buffer::OffsetBuffer::from_lengths([1, 0]);
+                Arc::new(ListArray::new(field, offsets, Arc::new(values), None))
+            }),
+            ("struct_of_interval", {
+                let values: ArrayRef =
+                    Arc::new(IntervalDayTimeArray::from(vec![Some(IntervalDayTime::new(1, 0)), None]));
+                Arc::new(StructArray::from(vec![(
+                    Arc::new(Field::new("iv", values.data_type().clone(), true)),
+                    values,
+                )]))
+            }),
         ];
+        // A 40-digit decimal without the Arrow schema in the footer reads as Decimal(40, 2).
+        let wide: ArrayRef = Arc::new(
+            Decimal256Array::from(vec![Some(datafusion::arrow::datatypes::i256::from(1)), None])
+                .with_precision_and_scale(40, 2)
+                .expect("decimal256"),
+        );
+        let path = parquet_written(t.path(), "wide", wide, true);
+        let e = analytics::data::Input::open(&path).expect_err("wide").to_string();
+        assert!(e.contains("column 'wide'") && e.contains("cannot be read here"), "{e}");
         for (name, a) in unreadable {
             let path = parquet_with(t.path(), name, a);
             let e = analytics::data::Input::open(&path).expect_err(name).to_string();

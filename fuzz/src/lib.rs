@@ -593,8 +593,8 @@ pub fn witness_log_list(data: &[u8]) {
 /// `cluster_parse`: what the distributed engine's client parses from outside, by the first
 /// byte: the `--engine` URL (a URL it accepts prints back to itself), the scheduler's executor
 /// and job lists (JSON), and a CSV part's header line (columns, then a NUL, then the part: the
-/// header a CSV writer writes for those columns is always accepted, and what follows it is left
-/// unread).
+/// header a CSV writer writes for those columns is accepted, and what follows it is left
+/// unread, for every list of columns the cluster does not refuse up front).
 pub fn cluster_parse(data: &[u8]) {
     use cluster::parse::{executors, jobs, parse_engine_url, skip_header};
     let Some((&which, rest)) = data.split_first() else {
@@ -626,8 +626,9 @@ pub fn cluster_parse(data: &[u8]) {
             let columns: Vec<String> =
                 String::from_utf8_lossy(names).split('\u{1f}').map(str::to_string).collect();
             let _ = skip_header(&mut std::io::Cursor::new(part), &columns);
-            // Line breaks inside a column name are refused before any part is written.
-            if columns.iter().any(|c| c.contains(['\n', '\r'])) {
+            // Refused before any part is written: line breaks in a column name, and a
+            // byte-order mark starting the first (a CSV reader drops it).
+            if columns.iter().any(|c| c.contains(['\n', '\r'])) || columns[0].starts_with('\u{feff}') {
                 return;
             }
             let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
