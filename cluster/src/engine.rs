@@ -1136,6 +1136,14 @@ mod tests {
                 "list",
                 Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None])),
             ),
+            ("map", {
+                let mut b = MapBuilder::new(None, StringBuilder::new(), Int32Builder::new());
+                b.keys().append_value("k");
+                b.values().append_value(1);
+                b.append(true).expect("entry");
+                b.append(false).expect("null");
+                Arc::new(b.finish())
+            }),
             (
                 "fixed",
                 Arc::new(
