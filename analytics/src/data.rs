@@ -32,8 +32,8 @@ pub struct Input {
     pub format: Format,
     /// Column names in file order.
     pub columns: Vec<String>,
-    /// Parquet columns that can be carried but have no text form (binary, durations, lists,
-    /// structs), with their type: refused if counted or released ([`Input::check_text`]).
+    /// Parquet columns that can be carried but have no text form (binary, durations, times,
+    /// lists, maps, structs), with their type: refused if counted or released ([`Input::check_text`]).
     not_text: Vec<(String, String)>,
     lf: LazyFrame,
 }
@@ -41,7 +41,8 @@ pub struct Input {
 /// How polars (as built here) can read a Parquet column of an Arrow type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ParquetColumn {
-    /// Read, and cast to text (every type shown so in `parquet_types_read_as_text`).
+    /// Read, and cast to text (each shown so by the test
+    /// `parquet_types_read_as_text_are_refused_by_name_otherwise` in `cluster`).
     Text,
     /// Read, but with no text form: fine to drop, refused if counted or released.
     NotText,
@@ -93,13 +94,10 @@ fn parquet_column(t: &ArrowDataType) -> ParquetColumn {
             ParquetColumn::Unreadable => ParquetColumn::Unreadable,
             _ => ParquetColumn::NotText,
         },
-        A::Struct(fields) => {
-            if fields.iter().any(|f| parquet_column(&f.dtype) == ParquetColumn::Unreadable) {
-                ParquetColumn::Unreadable
-            } else {
-                ParquetColumn::NotText
-            }
+        A::Struct(fields) if fields.iter().any(|f| parquet_column(&f.dtype) == ParquetColumn::Unreadable) => {
+            ParquetColumn::Unreadable
         }
+        A::Struct(_) => ParquetColumn::NotText,
         _ => ParquetColumn::Unreadable,
     }
 }
@@ -142,11 +140,28 @@ impl Input {
             Some("parquet") => Format::Parquet,
             _ => return Err(input_err(path, "must end in .csv or .parquet")),
         };
-        // Every Parquet column's type, from the footer (a CSV's columns are all text).
+        // Every Parquet column's type, from the footer (a CSV's columns are all text): one
+        // polars cannot open is refused here, before polars sees the file.
         let parquet_types = match format {
             Format::Parquet => parquet_columns(path)?,
             Format::Csv(_) => Vec::new(),
         };
+        let mut not_text: Vec<(String, String)> = Vec::new();
+        for (name, t) in parquet_types {
+            match parquet_column(&t) {
+                ParquetColumn::Text => {}
+                ParquetColumn::NotText => not_text.push((name, format!("{t:?}"))),
+                ParquetColumn::Unreadable => {
+                    return Err(input_err(
+                        path,
+                        format!(
+                            "column '{name}' is of type {t:?}, which cannot be read here; convert it \
+                             (to text, a number or a date) or remove it from the file"
+                        ),
+                    ));
+                }
+            }
+        }
         let lf = match format {
             Format::Csv(sep) => {
                 // The header as the csv crate reads it (RFC 4180: `"na""me"` is `na"me`); polars
@@ -161,27 +176,9 @@ impl Input {
                     .finish()
                     .map_err(|e| input_err(path, e.to_string()))?
             }
-            Format::Parquet => {
-                for (name, t) in &parquet_types {
-                    if parquet_column(t) == ParquetColumn::Unreadable {
-                        return Err(input_err(
-                            path,
-                            format!(
-                                "column '{name}' is of type {t:?}, which cannot be read here; convert it \
-                                 (to text, a number or a date) or remove it from the file"
-                            ),
-                        ));
-                    }
-                }
-                LazyFrame::scan_parquet(PlRefPath::new(text_path), ScanArgsParquet::default())
-                    .map_err(|e| input_err(path, e.to_string()))?
-            }
+            Format::Parquet => LazyFrame::scan_parquet(PlRefPath::new(text_path), ScanArgsParquet::default())
+                .map_err(|e| input_err(path, e.to_string()))?,
         };
-        let not_text: Vec<(String, String)> = parquet_types
-            .into_iter()
-            .filter(|(_, t)| parquet_column(t) == ParquetColumn::NotText)
-            .map(|(n, t)| (n, format!("{t:?}")))
-            .collect();
         let mut lf = lf;
         let schema = lf.collect_schema().map_err(|e| input_err(path, e.to_string()))?;
         let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
@@ -191,8 +188,8 @@ impl Input {
         Ok(Input { path: path.to_path_buf(), format, columns, not_text, lf })
     }
 
-    /// Fails naming the first of `columns` that has no text form (binary, a duration, a list, a
-    /// struct): `anonymise` reads every column it counts or releases as text.
+    /// Fails naming the first of `columns` that has no text form (binary, a duration, a time, a
+    /// list, a map, a struct): `anonymise` reads every column it counts or releases as text.
     pub fn check_text(&self, columns: &[String]) -> Result<(), Error> {
         match self.not_text.iter().find(|(n, _)| columns.contains(n)) {
             Some((n, t)) => Err(input_err(

@@ -735,7 +735,7 @@ impl Engine for ClusterEngine {
         // row joined to the maps the client writes here; a value missing from a map is null.
         // A quasi-identifier of the input row `t` as text, as it was counted.
         let row_text = |g: &Generalisation| text(&format!("t.{}", ident(&g.column)));
-        let (labels, joins, suppressed_join, suppress) = match &release {
+        let (labels, joins, suppressed_join) = match &release {
             Release::Global(release) => {
                 // Each quasi-identifier's values and their labels at the node's level.
                 for (j, g) in gens.iter().enumerate() {
@@ -782,7 +782,7 @@ impl Engine for ClusterEngine {
                 } else {
                     String::new()
                 };
-                (labels, joins.join(" "), suppressed_join, suppress)
+                (labels, joins.join(" "), suppressed_join)
             }
             Release::Local(local) => {
                 // One map of every combination of values to its labels (suppressed ones
@@ -794,9 +794,11 @@ impl Engine for ClusterEngine {
                 let on: Vec<String> =
                     gens.iter().enumerate().map(|(j, g)| format!("{} = c.v{j}", row_text(g))).collect();
                 let joins = format!("LEFT JOIN combinations c ON {}", on.join(" AND "));
-                (labels, joins, String::new(), false)
+                (labels, joins, String::new())
             }
         };
+        // Suppressed classes are joined by their labels (a local map carries `*` itself).
+        let suppress = !suppressed_join.is_empty();
         // One job per input file: read, map, suppress, write its part.
         let qi_of = |c: &str| gens.iter().position(|g| g.column == c);
         let select: Vec<String> = keep
