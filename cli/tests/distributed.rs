@@ -4,6 +4,8 @@
 //! - The cluster's release makes the same decision as the local engine on the same rows: the
 //!   same node, suppressed rows, classes, figures, tables and (as a multiset) microdata rows.
 //! - So does a local recoding (one level per combination), and typed Parquet input.
+//! - The client killed outright while it writes a local recoding leaves no RELEASEDIR, and the
+//!   same command run again completes.
 //! - An executor killed mid-run fails the command naming the engine error, and leaves no
 //!   RELEASEDIR and no part file.
 //!
@@ -326,6 +328,54 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("a line break in a column name"), "{err}");
     assert!(!d.join("broken-rel").exists());
+
+    // 3b. The client killed outright (SIGKILL) while it writes a local recoding's combination
+    //     map: no RELEASEDIR; the same command run again completes, equal to the local engine's
+    //     release, and leaves no staging directory behind.
+    let mut run = anonymise(d, "parts", "local.toml", "client-killed", Some(&url))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mapping = || {
+        listing(d).iter().any(|n| {
+            n.starts_with(".client-killed.partial-")
+                && d.join(n).join(".engine/combinations.parquet").exists()
+        })
+    };
+    while !mapping() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the run never wrote its map");
+        assert!(run.try_wait().unwrap().is_none(), "the run ended before the kill");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(!d.join("client-killed").exists(), "a RELEASEDIR was left by a killed client");
+    // A killed client cancels nothing: jobs it had submitted finish into its abandoned staging
+    // directory (docs/design/0016). Wait for them, so none writes after the rerun's clean-up.
+    let jobs_url = format!("http://127.0.0.1:{}/api/jobs", cluster.port);
+    let start = Instant::now();
+    loop {
+        let body = ureq::get(&jobs_url).call().unwrap().body_mut().read_to_string().unwrap();
+        let jobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let busy =
+            jobs.as_array().unwrap().iter().any(|j| j["status"] == "Running" || j["status"] == "Queued");
+        if !busy {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the killed client's jobs never ended: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok(&anonymise(d, "parts", "local.toml", "client-killed", Some(&url)).output().unwrap());
+    let again = report(&d.join("client-killed"));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
+        assert_eq!(again[field], la[field], "rerun after a kill: report field {field} differs");
+    }
+    assert_eq!(rows(&d.join("client-killed/microdata.csv")), rows(&d.join("local-local/microdata.csv")));
+    let left: Vec<String> =
+        listing(d).into_iter().filter(|n| n.contains("client-killed") && n != "client-killed").collect();
+    assert!(left.is_empty(), "left behind after the rerun: {left:?}");
 
     // 4. An executor killed mid-run: non-zero exit naming the engine error, no RELEASEDIR,
     //    no staging directory or part file left.
