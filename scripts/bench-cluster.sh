@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The distributed engine against the local one (issue 16, docs/design/0016), release build with
 # the `ballista` feature: a scheduler and two executors on loopback (separate processes of
-# `ledgerless cluster`), synthetic patients in PARTS Parquet parts of ROWS_PER_PART rows (seeds
-# 1..PARTS), 6 quasi-identifiers, k=10 (examples/patients/policy.toml), global recoding unless
-# RECODING is local (the example policy as it is: one level per combination).
+# `ledgerless cluster`), PARTS*ROWS_PER_PART synthetic patients (seed 1) as PARTS Parquet parts
+# (`synth patients --first-row`: consecutive slices of the one data set), 6 quasi-identifiers,
+# k=10 (examples/patients/policy.toml), global recoding unless RECODING is local (the example
+# policy as it is: one level per combination).
 #   scripts/bench-cluster.sh [PARTS ROWS_PER_PART [RECODING]]   default: 10 1000000 global
 # Prints wall time and peak memory of the client (/usr/bin/time) for the cluster run and for
-# the local engine on the same rows (one CSV of the parts, and, for reference, one Parquet file),
-# and checks the two releases make the same decision (report figures, tables, sorted rows).
-# Inputs are made once into $BENCH_DATA/cluster-PARTSxROWS (default target/bench-data).
+# the local engine on the same rows (one Parquet file of them all), and checks the two releases
+# make the same decision (report figures, tables, microdata rows as multisets).
+# Inputs are made once into $BENCH_DATA/slices-PARTSxROWS (default target/bench-data).
 # Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,17 +25,13 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/bench-cluster.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
-DATA=${BENCH_DATA:-$T/bench-data}/cluster-${PARTS}x${PER}
+DATA=${BENCH_DATA:-$T/bench-data}/slices-${PARTS}x${PER}
 mkdir -p "$DATA/parts"
-if [ ! -f "$DATA/all.csv" ]; then
-  rm -f "$DATA/all.csv.partial"
-  for s in $(seq 1 "$PARTS"); do
-    "$L" synth patients --rows "$PER" --seed "$s" --out "$DATA/parts/p$(printf %03d "$s").parquet" --force 2>/dev/null
-    "$L" synth patients --rows "$PER" --seed "$s" --out "$W/p.csv" --force 2>/dev/null
-    if [ "$s" = 1 ]; then cat "$W/p.csv"; else tail -n +2 "$W/p.csv"; fi >>"$DATA/all.csv.partial"
-  done
-  mv "$DATA/all.csv.partial" "$DATA/all.csv"
-fi
+for s in $(seq 1 "$PARTS"); do
+  f=$DATA/parts/p$(printf %03d "$s").parquet
+  [ -f "$f" ] || "$L" synth patients --rows "$PER" --seed 1 --first-row $(((s - 1) * PER)) --out "$f" 2>/dev/null
+done
+[ -f "$DATA/all.parquet" ] || "$L" synth patients --rows $((PARTS * PER)) --seed 1 --out "$DATA/all.parquet" 2>/dev/null
 sed "s/^recoding = \"local\"/recoding = \"$RECODING\"/" examples/patients/policy.toml >"$W/policy.toml"
 grep -q "^recoding = \"$RECODING\"" "$W/policy.toml"
 cp -r examples/patients/hierarchies "$W/"
@@ -61,18 +58,26 @@ measure() { # measure NAME CMD...: wall seconds and peak RSS of the command (the
 ROWS=$((PARTS * PER))
 echo "== $ROWS synthetic patients in $PARTS parts, 6 QIs, k=10, $RECODING recoding ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB); cluster: scheduler + 2 executors (2 slots, 4 GiB each) on loopback"
 measure "cluster (--engine df://…)" "$L" anonymise --engine "df://127.0.0.1:$P" --input "$DATA/parts" --policy "$W/policy.toml" --out "$W/cluster" --json
-measure "local, same rows (one CSV)" "$L" anonymise --input "$DATA/all.csv" --policy "$W/policy.toml" --out "$W/local" --json
+measure "local, same rows (one Parquet)" "$L" anonymise --input "$DATA/all.parquet" --policy "$W/policy.toml" --out "$W/local" --json
 python3 - "$W/local" "$W/cluster" <<'PY'
-import csv, json, sys, os
-a, b = (json.load(open(os.path.join(d, "report.json"))) for d in sys.argv[1:3])
-diff = [f for f in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] if a[f] != b[f]]
-tables = sorted(os.listdir(os.path.join(sys.argv[1], "tables")))
-tdiff = [t for t in tables if open(os.path.join(sys.argv[1], "tables", t), "rb").read() != open(os.path.join(sys.argv[2], "tables", t), "rb").read()]
-def rows(d):
+import csv, hashlib, json, os, sys
+a, b = sys.argv[1:3]
+ja, jb = (json.load(open(os.path.join(d, "report.json"))) for d in (a, b))
+diff = [f for f in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] if ja[f] != jb[f]]
+tables = sorted(os.listdir(os.path.join(a, "tables")))
+tdiff = [t for t in tables if open(os.path.join(a, "tables", t), "rb").read() != open(os.path.join(b, "tables", t), "rb").read()]
+def rows(d):  # the header, and the rows' fields (as read: the cluster quotes every field) as a
+    # multiset: count, sum and xor of 64-bit BLAKE2b hashes, in one streaming pass
+    n = s = x = 0
     with open(os.path.join(d, "microdata.csv"), newline="") as f:
-        r = csv.reader(f); h = next(r); return h, sorted(map(tuple, r))
-same_rows = rows(sys.argv[1]) == rows(sys.argv[2])
-print("same decision: report figures %s, tables %s, microdata rows %s" % ("equal" if not diff else "DIFFER in " + ", ".join(diff), "equal" if not tdiff else "DIFFER: " + ", ".join(tdiff), "equal (as multisets)" if same_rows else "DIFFER"))
+        r = csv.reader(f)
+        header = next(r)
+        for row in r:
+            v = int.from_bytes(hashlib.blake2b(json.dumps(row).encode(), digest_size=8).digest(), "little")
+            n, s, x = n + 1, (s + v) % 2**64, x ^ v
+    return header, n, s, x
+same_rows = rows(a) == rows(b)
+print("same decision: report figures %s, tables %s, microdata rows %s" % ("equal" if not diff else "DIFFER in " + ", ".join(diff), "equal" if not tdiff else "DIFFER: " + ", ".join(tdiff), "equal (as multisets, by hash)" if same_rows else "DIFFER"))
 sys.exit(0 if not diff and not tdiff and same_rows else 1)
 PY
 echo "parts: $(ls "$W/cluster/microdata" | wc -l) Parquet files; executors' peak memory is not the client's (see their processes)"

@@ -543,7 +543,7 @@ mod tests {
         let d = scratch("patients");
         for file in ["p.csv", "p.parquet"] {
             let path = d.join(file);
-            crate::data::write_patients(&path, 230_001, 5, false).expect("patients");
+            crate::data::write_patients(&path, 0..230_001, 5, false).expect("patients");
             let input = Input::open(&path).expect("open");
             let cols =
                 names(&["age", "sex", "ethnicity", "postcode", "region", "admission_date", "diagnosis"]);

@@ -687,10 +687,12 @@ fn csv_err(path: &Path, e: csv::Error) -> Error {
     input_err(path, message)
 }
 
-/// Writes `rows` synthetic patients for `seed` to `out` (CSV, or Parquet by extension) as a
-/// [`tlog::AtomicFile`]: the whole file or none, durably; memory does not grow with `rows`. An
-/// existing `out` is replaced only if `replace` (checked atomically as the file is put in place).
-pub fn write_patients(out: &Path, rows: u64, seed: u64, replace: bool) -> Result<(), Error> {
+/// Writes synthetic patients `rows` (record indices, e.g. `0..n`) for `seed` to `out` (CSV, or
+/// Parquet by extension) as a [`tlog::AtomicFile`]: the whole file or none, durably; memory does
+/// not grow with the rows. Files of consecutive ranges hold, together, the rows of their union
+/// (parts of one data set for the distributed engine). An existing `out` is replaced only if
+/// `replace` (checked atomically as the file is put in place).
+pub fn write_patients(out: &Path, rows: std::ops::Range<u64>, seed: u64, replace: bool) -> Result<(), Error> {
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let parquet = match ext.as_deref() {
         Some("csv") => false,
@@ -717,9 +719,10 @@ pub fn write_patients(out: &Path, rows: u64, seed: u64, replace: bool) -> Result
 fn write_patients_parquet<W: std::io::Write>(
     path: &Path,
     file: W,
-    rows: u64,
+    range: std::ops::Range<u64>,
     seed: u64,
 ) -> Result<(), Error> {
+    let (first, rows) = (range.start, range.end.saturating_sub(range.start));
     let err = |e: PolarsError| Error::Output { path: path.into(), message: e.to_string() };
     let generator = crate::synth::PatientGenerator::new(seed);
     let mut writer: Option<polars::io::parquet::write::BatchedWriter<W>> = None;
@@ -728,7 +731,7 @@ fn write_patients_parquet<W: std::io::Write>(
     let mut start = 0u64;
     while start < rows || (rows == 0 && writer.is_none()) {
         let len = BATCH.min(rows - start) as usize;
-        let c = generator.columns(start, len);
+        let c = generator.columns(first + start, len);
         let df = DataFrame::new(
             len,
             vec![
@@ -807,6 +810,28 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Parquet parts of consecutive ranges hold the rows of the whole range, in order (how the
+    /// distributed benchmark makes parts equal to one file).
+    #[test]
+    fn patients_parquet_parts_are_slices_of_the_whole() {
+        let dir = std::env::temp_dir().join(format!("ledgerless-parts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let read = |name: &str, range: std::ops::Range<u64>| -> DataFrame {
+            let path = dir.join(name);
+            write_patients(&path, range, 3, false).expect("write");
+            ParquetReader::new(std::fs::File::open(&path).expect("open")).finish().expect("read")
+        };
+        let whole = read("whole.parquet", 0..450_000);
+        let a = read("a.parquet", 0..200_001);
+        let b = read("b.parquet", 200_001..450_000);
+        assert_eq!((a.height(), b.height()), (200_001, 249_999));
+        assert!(whole.slice(0, 200_001).equals_missing(&a), "first part differs");
+        assert!(whole.slice(200_001, 249_999).equals_missing(&b), "second part differs");
+        assert!(!whole.slice(0, 249_999).equals_missing(&b), "the parts must not start at the same row");
+        assert_eq!(read("none.parquet", 9..9).height(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Regression: `synth patients` replaced an existing file without `--force` when it
     /// appeared after the flag check; the no-clobber commit now refuses it.
     #[test]
@@ -815,10 +840,10 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let out = dir.join("p.csv");
         std::fs::write(&out, "mine\n").expect("write");
-        let e = write_patients(&out, 5, 1, false).expect_err("must refuse");
+        let e = write_patients(&out, 0..5, 1, false).expect_err("must refuse");
         assert!(e.to_string().contains("already exists"), "{e}");
         assert_eq!(std::fs::read_to_string(&out).expect("read"), "mine\n");
-        write_patients(&out, 5, 1, true).expect("replace when asked");
+        write_patients(&out, 0..5, 1, true).expect("replace when asked");
         assert!(std::fs::read_to_string(&out).expect("read").lines().count() == 6);
         let _ = std::fs::remove_dir_all(&dir);
     }

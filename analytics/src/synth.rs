@@ -48,6 +48,7 @@
 use ::synth::{Rng, civil_from_days, days_from_civil, days_in_month, permute_below, permute64};
 use std::fmt;
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::mpsc;
 
 /// The column names, in output order.
@@ -407,19 +408,22 @@ impl PatientGenerator {
     }
 }
 
-/// Write `rows` records for `seed` as CSV (header first) to `out`, generating chunks in parallel on
-/// all cores (output order = index order) and streaming: memory does not grow with `rows`.
+/// Write records `rows` (indices, e.g. `0..n`) for `seed` as CSV (header first) to `out`, generating
+/// chunks in parallel on all cores (output order = index order) and streaming: memory does not grow
+/// with the rows. Files of consecutive ranges concatenate to the file of their union.
 ///
 /// Each worker generates every `workers`-th chunk of [`CHUNK_ROWS`] rows and hands it over a channel
 /// holding at most two chunks, so memory stays at a few chunks per worker whatever `rows` is.
-pub fn write_patients_csv<W: Write>(mut out: W, rows: u64, seed: u64) -> io::Result<()> {
+pub fn write_patients_csv<W: Write>(mut out: W, rows: Range<u64>, seed: u64) -> io::Result<()> {
     let generator = PatientGenerator::new(seed);
     out.write_all(PATIENT_COLUMNS.join(",").as_bytes())?;
     out.write_all(b"\n")?;
-    let chunks = rows.div_ceil(CHUNK_ROWS);
+    let (first, n) = (rows.start, rows.end.saturating_sub(rows.start));
+    let chunks = n.div_ceil(CHUNK_ROWS);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let workers = cores.min(chunks);
-    let chunk_range = |chunk: u64| chunk * CHUNK_ROWS..(chunk * CHUNK_ROWS + CHUNK_ROWS).min(rows);
+    let chunk_range =
+        |chunk: u64| first + chunk * CHUNK_ROWS..first + (chunk * CHUNK_ROWS + CHUNK_ROWS).min(n);
 
     if workers <= 1 {
         let mut buf = Vec::with_capacity(CHUNK_BYTES);
@@ -1711,7 +1715,7 @@ mod tests {
     fn csv_equals_the_records() {
         let rows = 3 * CHUNK_ROWS + 17; // several chunks, so several threads when there are cores
         let mut out = Vec::new();
-        write_patients_csv(&mut out, rows, 11).expect("write to a Vec");
+        write_patients_csv(&mut out, 0..rows, 11).expect("write to a Vec");
         let text = String::from_utf8(out).expect("UTF-8");
         assert_eq!(text.lines().count() as u64, rows + 1);
         let g = PatientGenerator::new(11);
@@ -1722,8 +1726,18 @@ mod tests {
         }
         assert!(text == expected, "CSV differs from patient(i) rows");
 
+        // A range starting past 0 (not on a chunk boundary) is the same rows: parts concatenate.
+        let first = CHUNK_ROWS + 5;
+        let mut part = Vec::new();
+        write_patients_csv(&mut part, first..rows, 11).expect("write to a Vec");
+        let part = String::from_utf8(part).expect("UTF-8");
+        let (header, body) = part.split_once('\n').expect("a header");
+        assert_eq!(header, PATIENT_COLUMNS.join(","));
+        let skip: usize = expected.lines().take(1 + first as usize).map(|l| l.len() + 1).sum();
+        assert!(body == &expected[skip..], "rows {first}.. differ from patient(i) rows");
+
         let mut empty = Vec::new();
-        write_patients_csv(&mut empty, 0, 11).expect("write to a Vec");
+        write_patients_csv(&mut empty, 7..7, 11).expect("write to a Vec");
         assert_eq!(empty, format!("{}\n", PATIENT_COLUMNS.join(",")).into_bytes());
     }
 
@@ -1742,7 +1756,7 @@ mod tests {
                 Ok(())
             }
         }
-        let err = write_patients_csv(Failing(0), 10 * CHUNK_ROWS, 1).expect_err("must fail");
+        let err = write_patients_csv(Failing(0), 0..10 * CHUNK_ROWS, 1).expect_err("must fail");
         assert_eq!(err.to_string(), "disk full");
     }
 

@@ -9,11 +9,22 @@ use analytics::anonymise::{Existing, Stage};
 use crate::UsageError;
 use crate::output::outln;
 
-pub(crate) fn synth_patients(rows: u64, seed: u64, out: &Path, force: bool) -> Result<ExitCode, UsageError> {
+pub(crate) fn synth_patients(
+    first: u64,
+    rows: u64,
+    seed: u64,
+    out: &Path,
+    force: bool,
+) -> Result<ExitCode, UsageError> {
+    let end = first.checked_add(rows).ok_or_else(|| {
+        UsageError::new(format!("--first-row {first} plus --rows {rows} is beyond the last row"))
+    })?;
     let t = std::time::Instant::now();
-    analytics::data::write_patients(out, rows, seed, force).map_err(|e| UsageError::new(e.to_string()))?;
+    analytics::data::write_patients(out, first..end, seed, force)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    let from = if first > 0 { format!(" from row {first}") } else { String::new() };
     eprintln!(
-        "wrote {rows} synthetic patients (seed {seed}) to {} in {:.1} s",
+        "wrote {rows} synthetic patients (seed {seed}){from} to {} in {:.1} s",
         out.display(),
         t.elapsed().as_secs_f64()
     );

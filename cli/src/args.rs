@@ -331,6 +331,10 @@ pub(crate) enum Command {
         /// Seed of the generator.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Patients only: start at this row of the seed's data set (0 = the first), so files made
+        /// with consecutive ranges are parts of one data set (for `anonymise --engine`).
+        #[arg(long, value_name = "ROW", default_value_t = 0)]
+        first_row: u64,
         /// Output file: CSV, or Parquet for patients when it ends in .parquet.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -346,8 +350,8 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
         /// Run reading, counting and writing on an Apache DataFusion Ballista cluster, given by
-        /// its scheduler (the search runs here). Global recoding only; the release's Parquet
-        /// microdata is written as parts (docs/design/0016). Needs a build with the `ballista`
+        /// its scheduler (the search runs here), for global and local recoding; the release's
+        /// Parquet microdata is written as parts (docs/design/0016). Needs a build with the `ballista`
         /// feature.
         #[arg(long, value_name = "df://HOST:PORT")]
         engine: Option<String>,

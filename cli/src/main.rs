@@ -205,10 +205,13 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let e = read("--entry", &entry)?;
             (verifier::check_tlog_proof(&trust, &first, &e), output)
         }
-        Command::Synth { kind: args::SynthKind::Patients, rows, seed, out, force } => {
-            return analytics_cmd::synth_patients(rows, seed, &out, force);
+        Command::Synth { kind: args::SynthKind::Patients, rows, seed, first_row, out, force } => {
+            return analytics_cmd::synth_patients(first_row, rows, seed, &out, force);
         }
-        Command::Synth { kind, rows, seed, out, force } => {
+        Command::Synth { first_row: 1.., .. } => {
+            return Err(UsageError::new("--first-row applies to `synth patients` only"));
+        }
+        Command::Synth { kind, rows, seed, first_row: 0, out, force } => {
             return cred_cmd::synth(kind, rows, seed, &out, force);
         }
         Command::Publish { release, log, key } => return release_cmd::publish(&release, &log, &key),

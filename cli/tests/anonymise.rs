@@ -378,6 +378,52 @@ fn synth_patients_csv_and_parquet_release_the_same_data() {
     );
 }
 
+/// `synth patients --first-row`: CSV parts of consecutive ranges are, header aside, the rows of
+/// the whole range; a first row on other kinds, or a range past the last row, is refused.
+#[test]
+fn synth_patients_parts_are_slices_and_bad_ranges_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let make = |name: &str, rows: &str, first: &str| -> Output {
+        let path = tmp.path().join(name);
+        ledgerless(&[
+            "synth",
+            "patients",
+            "--rows",
+            rows,
+            "--first-row",
+            first,
+            "--out",
+            path.to_str().unwrap(),
+        ])
+    };
+    ok(&make("whole.csv", "3000", "0"));
+    ok(&make("a.csv", "1234", "0"));
+    ok(&make("b.csv", "1766", "1234"));
+    let read = |n: &str| std::fs::read_to_string(tmp.path().join(n)).unwrap();
+    let (whole, a, b) = (read("whole.csv"), read("a.csv"), read("b.csv"));
+    let body = |t: &str| t.split_once('\n').unwrap().1.to_string();
+    assert_eq!(format!("{}{}", a, body(&b)), whole);
+    assert_ne!(body(&a), body(&b)[..body(&a).len().min(body(&b).len())]);
+
+    let reg = tmp.path().join("reg.csv");
+    let o = ledgerless(&[
+        "synth",
+        "registrants",
+        "--rows",
+        "5",
+        "--first-row",
+        "5",
+        "--out",
+        reg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--first-row applies to `synth patients` only"), "{}", err(&o));
+    let o = make("far.csv", "2", &u64::MAX.to_string());
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("beyond the last row"), "{}", err(&o));
+    assert!(!reg.exists() && !tmp.path().join("far.csv").exists());
+}
+
 /// Attribute priorities (issue 13, item 2): `weight` and `max_level` per quasi-identifier.
 #[test]
 fn priorities_are_validated_reported_and_respected() {

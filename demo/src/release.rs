@@ -34,7 +34,7 @@ pub(crate) fn build(
     std::fs::write(&eth, include_str!("../../examples/patients/hierarchies/ethnicity.csv"))
         .map_err(DemoError::io("write", &eth))?;
     let patients = work.join("patients.csv");
-    analytics::data::write_patients(&patients, DEMO_PATIENTS, 1, false)?;
+    analytics::data::write_patients(&patients, 0..DEMO_PATIENTS, 1, false)?;
     let release = site.join(DEMO_RELEASE);
     let parent = release.parent().unwrap_or(site);
     std::fs::create_dir_all(parent).map_err(DemoError::io("create", parent))?;
