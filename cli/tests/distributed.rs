@@ -295,6 +295,15 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
         attr["rows_by_level"].as_array().unwrap().iter().filter(|n| n.as_u64().unwrap() > 0).count() > 1
     });
     assert!(mixed, "no column released at two levels: {}", lb["attributes"]);
+    // Its map is read whole by each write job, so the three files are written by one job per
+    // executor (two): files 1-2 and file 3, each group's part listed in the report.
+    let parts = listing(&d.join("local-cluster/microdata"));
+    assert_eq!(parts, ["part-00000.parquet", "part-00001.parquet"]);
+    let files: Vec<String> =
+        lb["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    for p in &parts {
+        assert!(files.contains(&format!("microdata/{p}")), "{p} is not listed in {files:?}");
+    }
     for n in listing(&d.join("local-cluster/tables")) {
         assert_eq!(
             std::fs::read(d.join("local-cluster/tables").join(&n)).unwrap(),

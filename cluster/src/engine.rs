@@ -573,6 +573,24 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
     Ok(rows)
 }
 
+/// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
+/// consecutive files, as even as can be: the earlier runs one file longer.
+fn file_groups(files: usize, jobs: usize) -> Vec<std::ops::Range<usize>> {
+    if files == 0 {
+        return Vec::new();
+    }
+    let n = jobs.clamp(1, files);
+    let (base, extra) = (files / n, files % n);
+    let mut start = 0;
+    (0..n)
+        .map(|g| {
+            let len = base + usize::from(g < extra);
+            start += len;
+            start - len..start
+        })
+        .collect()
+}
+
 /// Names in `dir` other than `expected` (a writer's temporary `…#1`, a rerun's second part).
 fn unexpected_files(dir: &Path, expected: &[String]) -> Result<Vec<String>, Error> {
     let mut extra = Vec::new();
@@ -811,13 +829,27 @@ impl Engine for ClusterEngine {
                 None => format!("{} AS {}", text(&format!("x.{}", ident(c))), ident(c)),
             })
             .collect();
-        let names: Vec<String> = (0..self.files.len()).map(|i| format!("part-{i:05}")).collect();
+        // The input files each write job reads: one file each for a global recoding (its maps
+        // are small or per column); for a local one, whose map has a row per combination and is
+        // read whole by every job, consecutive files in as many groups as there are executors.
+        let groups = match &release {
+            Release::Global(_) => (0..self.files.len()).map(|i| i..i + 1).collect(),
+            Release::Local(_) => file_groups(self.files.len(), self.watch.executors().len()),
+        };
+        let names: Vec<String> = (0..groups.len()).map(|g| format!("part-{g:05}")).collect();
         let mut sqls = Vec::new();
-        // Each input file is table `in{i}`, registered (and its schema checked) at connect.
-        for (i, name) in names.iter().enumerate() {
+        for (g, (name, files)) in names.iter().zip(&groups).enumerate() {
+            // Each input file is table `in{i}`, registered (and its schema checked) at connect.
+            let table = if files.len() == 1 {
+                format!("in{}", files.start)
+            } else {
+                let paths: Vec<PathBuf> = self.files[files.clone()].iter().map(|f| f.path.clone()).collect();
+                self.register(&format!("group{g}"), &paths)?;
+                format!("group{g}")
+            };
             let out = plain_path(&parts_dir.join(format!("{name}.parquet")))?;
             sqls.push(format!(
-                "COPY (SELECT {select} FROM (SELECT t.*, {labels} FROM in{i} t {joins}) x {suppressed_join}) \
+                "COPY (SELECT {select} FROM (SELECT t.*, {labels} FROM {table} t {joins}) x {suppressed_join}) \
                  TO {out} STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)')",
                 select = select.join(", "),
                 labels = labels.join(", "),
@@ -1333,6 +1365,28 @@ mod tests {
                 true,
             )]);
             assert!(check_text_types(&schema, std::slice::from_ref(&name)).is_err(), "{name} is accepted");
+        }
+    }
+
+    #[test]
+    fn file_groups_are_consecutive_even_and_cover_every_file_once() {
+        assert_eq!(file_groups(10, 2), [0..5, 5..10]);
+        assert_eq!(file_groups(10, 3), [0..4, 4..7, 7..10]);
+        assert_eq!(file_groups(3, 2), [0..2, 2..3]);
+        assert_eq!(file_groups(2, 8), [0..1, 1..2]);
+        assert_eq!(file_groups(5, 0), vec![0..5]);
+        assert_eq!(file_groups(1, 1), vec![0..1]);
+        assert!(file_groups(0, 4).is_empty());
+        for files in 0..40 {
+            for jobs in 0..12 {
+                let g = file_groups(files, jobs);
+                let want = if files == 0 { 0 } else { jobs.clamp(1, files) };
+                assert_eq!(g.len(), want, "{files} files, {jobs} jobs");
+                let covered: Vec<usize> = g.iter().flat_map(|r| r.clone()).collect();
+                assert_eq!(covered, (0..files).collect::<Vec<_>>(), "{files} files, {jobs} jobs");
+                let lens: Vec<usize> = g.iter().map(|r| r.len()).collect();
+                assert!(lens.iter().max().unwrap_or(&0) - lens.iter().min().unwrap_or(&0) <= 1, "{lens:?}");
+            }
         }
     }
 
