@@ -54,59 +54,98 @@ impl Combinations {
         if ids.iter().zip(&values).any(|(col, vals)| col.iter().any(|&id| id as usize >= vals.len())) {
             return Err(internal("an id names no value".into()));
         }
+        // Per column: its distinct values sorted, and each id's code (its value's index among
+        // them; equal values under two ids, never from a group-by, share one code).
         let mut sorted_values = Vec::with_capacity(values.len());
-        let mut codes = Vec::with_capacity(ids.len());
-        for (vals, col) in values.into_iter().zip(ids) {
-            // rank[id] = the value's index among the sorted values (lengths checked above).
+        let mut code_of: Vec<Vec<u32>> = Vec::with_capacity(values.len());
+        for mut vals in values {
             let mut order: Vec<u32> = (0..vals.len() as u32).collect();
             order.par_sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
-            let mut rank = vec![0u32; vals.len()];
-            for (r, &id) in order.iter().enumerate() {
-                rank[id as usize] = r as u32;
-            }
-            let mut vals = vals;
-            let mut taken: Vec<String> =
-                order.iter().map(|&id| std::mem::take(&mut vals[id as usize])).collect();
-            // Equal values under two ids (never from a group-by) would share one code.
-            let mut dedup_rank = vec![0u32; taken.len()];
-            let mut next = 0u32;
-            for r in 1..taken.len() {
-                if taken[r] != taken[r - 1] {
-                    next += 1;
+            let mut code = vec![0u32; vals.len()];
+            let mut taken: Vec<String> = Vec::with_capacity(vals.len());
+            for &id in &order {
+                let v = std::mem::take(&mut vals[id as usize]);
+                if taken.last() != Some(&v) {
+                    taken.push(v);
                 }
-                dedup_rank[r] = next;
+                // At most as many values as ids, and those fit in u32 (checked above).
+                code[id as usize] = (taken.len() - 1) as u32;
             }
-            taken.dedup();
-            codes
-                .push(col.par_iter().map(|&id| dedup_rank[rank[id as usize] as usize]).collect::<Vec<u32>>());
+            code_of.push(code);
             sorted_values.push(taken);
         }
-        let mut order: Vec<u32> = (0..count.len() as u32).collect();
-        order.par_sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            codes
-                .iter()
-                .map(|col| col[a].cmp(&col[b]))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let same = |a: u32, b: u32| codes.iter().all(|col| col[a as usize] == col[b as usize]);
-        // Merge runs of equal combinations, keeping the first of each.
-        let mut firsts: Vec<u32> = Vec::with_capacity(order.len());
-        let mut merged: Vec<u64> = Vec::with_capacity(order.len());
-        for &i in &order {
-            match (firsts.last(), merged.last_mut()) {
-                (Some(&f), Some(n)) if same(f, i) => *n += count[i as usize],
-                _ => {
-                    firsts.push(i);
-                    merged.push(count[i as usize]);
-                }
+        let bits: Vec<u32> = sorted_values.iter().map(|v| bits_for(v.len())).collect();
+        let (codes, count) = match bits.iter().sum::<u32>() {
+            0..=64 => merge_packed::<u64>(ids, &code_of, &bits, count),
+            65..=128 => merge_packed::<u128>(ids, &code_of, &bits, count),
+            _ => merge_by_codes(ids, &code_of, count),
+        };
+        Ok(Combinations { values: sorted_values, codes, count })
+    }
+}
+
+/// Combinations given by ids (`ids[j][i]`, turned into codes by `code_of[j]`) sorted by their
+/// codes, first column first, equal ones merged with their counts summed: as packed keys (`bits`
+/// per column, at most what `K` holds), so the sort reads one array, not one per column.
+fn merge_packed<K: Key>(
+    ids: Vec<Vec<u32>>,
+    code_of: &[Vec<u32>],
+    bits: &[u32],
+    count: Vec<u64>,
+) -> (Vec<Vec<u32>>, Vec<u64>) {
+    let mut pairs: Vec<(K, u64)> = count.into_iter().map(|c| (K::default(), c)).collect();
+    // Column by column, first column first (highest bits); each column's ids freed once packed.
+    for ((col, code), &b) in ids.into_iter().zip(code_of).zip(bits) {
+        pairs.par_iter_mut().zip(col.par_iter()).for_each(|(p, &id)| p.0 = p.0.push(code[id as usize], b));
+    }
+    pairs.par_sort_unstable_by_key(|p| p.0);
+    pairs.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    let mut shift: u32 = bits.iter().sum();
+    let codes = bits
+        .iter()
+        .map(|&b| {
+            shift -= b;
+            pairs.par_iter().map(|p| p.0.field(shift, b)).collect()
+        })
+        .collect();
+    (codes, pairs.into_iter().map(|p| p.1).collect())
+}
+
+/// [`merge_packed`] for codes wider than 128 bits together: sorted by comparing codes column by
+/// column.
+fn merge_by_codes(ids: Vec<Vec<u32>>, code_of: &[Vec<u32>], count: Vec<u64>) -> (Vec<Vec<u32>>, Vec<u64>) {
+    let codes: Vec<Vec<u32>> = ids
+        .into_iter()
+        .zip(code_of)
+        .map(|(col, code)| col.par_iter().map(|&id| code[id as usize]).collect())
+        .collect();
+    let mut order: Vec<u32> = (0..count.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        codes.iter().map(|col| col[a].cmp(&col[b])).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let same = |a: u32, b: u32| codes.iter().all(|col| col[a as usize] == col[b as usize]);
+    // Merge runs of equal combinations, keeping the first of each.
+    let mut firsts: Vec<u32> = Vec::with_capacity(order.len());
+    let mut merged: Vec<u64> = Vec::with_capacity(order.len());
+    for &i in &order {
+        match (firsts.last(), merged.last_mut()) {
+            (Some(&f), Some(n)) if same(f, i) => *n += count[i as usize],
+            _ => {
+                firsts.push(i);
+                merged.push(count[i as usize]);
             }
         }
-        drop(order);
-        let codes = codes.iter().map(|col| firsts.iter().map(|&i| col[i as usize]).collect()).collect();
-        Ok(Combinations { values: sorted_values, codes, count: merged })
     }
+    drop(order);
+    let codes = codes.iter().map(|col| firsts.iter().map(|&i| col[i as usize]).collect()).collect();
+    (codes, merged)
 }
 
 /// Rows per batch handed over by the polars streaming engine.
@@ -487,6 +526,45 @@ mod tests {
         };
         assert_eq!(got, expected);
         assert_eq!(got.count.iter().sum::<u64>(), 500);
+    }
+
+    /// The three ways of merging interned combinations (u64 keys, u128 keys, comparing codes)
+    /// give the same sorted, merged combinations as a tally, ids mapped through their codes.
+    #[test]
+    fn interned_combinations_merge_the_same_packed_or_compared() {
+        let mut rng = ::synth::Rng::new(7);
+        let cards = [5u32, 1, 300, 2, 40];
+        let n = 20_000;
+        // Ids in a shuffled order of each column's codes (code_of maps them back).
+        let code_of: Vec<Vec<u32>> = cards
+            .iter()
+            .map(|&c| {
+                let mut v: Vec<u32> = (0..c).collect();
+                for i in (1..v.len()).rev() {
+                    v.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                v
+            })
+            .collect();
+        let ids: Vec<Vec<u32>> =
+            cards.iter().map(|&c| (0..n).map(|_| rng.below(u64::from(c)) as u32).collect()).collect();
+        let count: Vec<u64> = (0..n).map(|_| 1 + rng.below(9)).collect();
+        let mut tally: std::collections::BTreeMap<Vec<u32>, u64> = Default::default();
+        for i in 0..n {
+            let key = (0..cards.len()).map(|j| code_of[j][ids[j][i] as usize]).collect();
+            *tally.entry(key).or_default() += count[i];
+        }
+        assert!(tally.len() < n, "some combinations repeat, so merging is exercised");
+        let expected: (Vec<Vec<u32>>, Vec<u64>) = (
+            (0..cards.len()).map(|j| tally.keys().map(|k| k[j]).collect()).collect(),
+            tally.values().copied().collect(),
+        );
+        let bits: Vec<u32> = cards.iter().map(|&c| bits_for(c as usize)).collect();
+        assert_eq!(merge_packed::<u64>(ids.clone(), &code_of, &bits, count.clone()), expected);
+        assert_eq!(merge_packed::<u128>(ids.clone(), &code_of, &bits, count.clone()), expected);
+        assert_eq!(merge_by_codes(ids, &code_of, count), expected);
+        let none: (Vec<Vec<u32>>, Vec<u64>) = (vec![Vec::new(); 2], Vec::new());
+        assert_eq!(merge_packed::<u64>(vec![Vec::new(); 2], &[vec![0], vec![0]], &[0, 0], Vec::new()), none);
     }
 
     #[test]

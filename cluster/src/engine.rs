@@ -33,6 +33,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::parse::{parse_engine_url, skip_header};
@@ -682,24 +683,32 @@ impl Engine for ClusterEngine {
             if batch.num_columns() != m + 1 {
                 return Err(bad(format!("{} columns, expected {}", batch.num_columns(), m + 1)));
             }
-            for j in 0..m {
-                let col = strings(batch, j).map_err(&bad)?;
-                let (dict, vals) = (&mut dictionaries[j], &mut values[j]);
-                for r in 0..col.len() {
-                    let v = if col.is_null(r) { "" } else { col.value(r) };
-                    let id = match dict.get(v) {
-                        Some(&id) => id,
-                        None => {
-                            let id = u32::try_from(vals.len())
-                                .map_err(|_| bad("more than 2^32 distinct values".into()))?;
-                            dict.insert(v.to_string(), id);
-                            vals.push(v.to_string());
-                            id
-                        }
-                    };
-                    ids[j].push(id);
-                }
-            }
+            // Each column interned on its own thread (ids in the batch's row order whatever
+            // the threads).
+            let columns = (0..m).map(|j| strings(batch, j)).collect::<Result<Vec<_>, _>>().map_err(&bad)?;
+            let interned: Result<(), String> = dictionaries
+                .par_iter_mut()
+                .zip(values.par_iter_mut())
+                .zip(ids.par_iter_mut())
+                .zip(columns.par_iter())
+                .try_for_each(|(((dict, vals), ids), col)| {
+                    for r in 0..col.len() {
+                        let v = if col.is_null(r) { "" } else { col.value(r) };
+                        let id = match dict.get(v) {
+                            Some(&id) => id,
+                            None => {
+                                let id = u32::try_from(vals.len())
+                                    .map_err(|_| "more than 2^32 distinct values".to_string())?;
+                                dict.insert(v.to_string(), id);
+                                vals.push(v.to_string());
+                                id
+                            }
+                        };
+                        ids.push(id);
+                    }
+                    Ok(())
+                });
+            interned.map_err(&bad)?;
             count.extend(counts(batch, m).map_err(&bad)?);
             Ok(())
         })?;
