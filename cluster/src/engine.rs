@@ -914,6 +914,10 @@ impl Engine for ClusterEngine {
                 let mut part = std::io::BufReader::with_capacity(1 << 20, part);
                 skip_header(&mut part, keep).map_err(|m| self.engine_err(format!("CSV part {n}: {m}")))?;
                 std::io::copy(&mut part, &mut out).map_err(|e| Error::io(&csv_path, e))?;
+                // Copied: freed now, so the rows are on disk about once while being joined, not
+                // twice (the staging directory goes whole if the run fails later).
+                drop(part);
+                std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
             }
             let out = out.into_inner().map_err(|e| Error::io(&csv_path, e.into_error()))?;
             out.sync_all().map_err(|e| Error::io(&csv_path, e))?;
