@@ -29,9 +29,9 @@ DATA=${BENCH_DATA:-$T/bench-data}/slices-${PARTS}x${PER}
 mkdir -p "$DATA/parts"
 for s in $(seq 1 "$PARTS"); do
   f=$DATA/parts/p$(printf %03d "$s").parquet
-  [ -f "$f" ] || "$L" synth patients --rows "$PER" --seed 1 --first-row $(((s - 1) * PER)) --out "$f" 2>/dev/null
+  [ -f "$f" ] || "$L" synth patients --rows "$PER" --seed 1 --first-row $(((s - 1) * PER)) --out "$f"
 done
-[ -f "$DATA/all.parquet" ] || "$L" synth patients --rows $((PARTS * PER)) --seed 1 --out "$DATA/all.parquet" 2>/dev/null
+[ -f "$DATA/all.parquet" ] || "$L" synth patients --rows $((PARTS * PER)) --seed 1 --out "$DATA/all.parquet"
 sed "s/^recoding = \"local\"/recoding = \"$RECODING\"/" examples/patients/policy.toml >"$W/policy.toml"
 grep -q "^recoding = \"$RECODING\"" "$W/policy.toml"
 cp -r examples/patients/hierarchies "$W/"

@@ -76,9 +76,9 @@ impl Combinations {
         }
         let bits: Vec<u32> = sorted_values.iter().map(|v| bits_for(v.len())).collect();
         let (codes, count) = match bits.iter().sum::<u32>() {
-            0..=64 => merge_packed::<u64>(ids, &code_of, &bits, count),
-            65..=128 => merge_packed::<u128>(ids, &code_of, &bits, count),
-            _ => merge_by_codes(ids, &code_of, count),
+            0..=64 => merge_packed::<u64>(ids, code_of, &bits, count),
+            65..=128 => merge_packed::<u128>(ids, code_of, &bits, count),
+            _ => merge_by_codes(ids, code_of, count),
         };
         Ok(Combinations { values: sorted_values, codes, count })
     }
@@ -89,12 +89,13 @@ impl Combinations {
 /// per column, at most what `K` holds), so the sort reads one array, not one per column.
 fn merge_packed<K: Key>(
     ids: Vec<Vec<u32>>,
-    code_of: &[Vec<u32>],
+    code_of: Vec<Vec<u32>>,
     bits: &[u32],
     count: Vec<u64>,
 ) -> (Vec<Vec<u32>>, Vec<u64>) {
     let mut pairs: Vec<(K, u64)> = count.into_iter().map(|c| (K::default(), c)).collect();
-    // Column by column, first column first (highest bits); each column's ids freed once packed.
+    // Column by column, first column first (highest bits); each column's ids and codes freed
+    // once packed.
     for ((col, code), &b) in ids.into_iter().zip(code_of).zip(bits) {
         pairs.par_iter_mut().zip(col.par_iter()).for_each(|(p, &id)| p.0 = p.0.push(code[id as usize], b));
     }
@@ -114,12 +115,15 @@ fn merge_packed<K: Key>(
             pairs.par_iter().map(|p| p.0.field(shift, b)).collect()
         })
         .collect();
-    (codes, pairs.into_iter().map(|p| p.1).collect())
+    // A new vector of 8 bytes a combination: collecting `pairs.into_iter()` would reuse its
+    // buffer, twice or four times that, for as long as the search keeps the counts.
+    let count = pairs.par_iter().map(|p| p.1).collect();
+    (codes, count)
 }
 
 /// [`merge_packed`] for codes wider than 128 bits together: sorted by comparing codes column by
 /// column.
-fn merge_by_codes(ids: Vec<Vec<u32>>, code_of: &[Vec<u32>], count: Vec<u64>) -> (Vec<Vec<u32>>, Vec<u64>) {
+fn merge_by_codes(ids: Vec<Vec<u32>>, code_of: Vec<Vec<u32>>, count: Vec<u64>) -> (Vec<Vec<u32>>, Vec<u64>) {
     let codes: Vec<Vec<u32>> = ids
         .into_iter()
         .zip(code_of)
@@ -560,11 +564,40 @@ mod tests {
             tally.values().copied().collect(),
         );
         let bits: Vec<u32> = cards.iter().map(|&c| bits_for(c as usize)).collect();
-        assert_eq!(merge_packed::<u64>(ids.clone(), &code_of, &bits, count.clone()), expected);
-        assert_eq!(merge_packed::<u128>(ids.clone(), &code_of, &bits, count.clone()), expected);
-        assert_eq!(merge_by_codes(ids, &code_of, count), expected);
+        assert_eq!(merge_packed::<u64>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
+        assert_eq!(merge_packed::<u128>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
+        assert_eq!(merge_by_codes(ids, code_of, count), expected);
         let none: (Vec<Vec<u32>>, Vec<u64>) = (vec![Vec::new(); 2], Vec::new());
-        assert_eq!(merge_packed::<u64>(vec![Vec::new(); 2], &[vec![0], vec![0]], &[0, 0], Vec::new()), none);
+        assert_eq!(
+            merge_packed::<u64>(vec![Vec::new(); 2], vec![vec![0], vec![0]], &[0, 0], Vec::new()),
+            none
+        );
+    }
+
+    /// Keys filled to the last bit (two 32-bit columns in a u64, four in a u128) keep the codes'
+    /// order and unpack to them, the largest code included.
+    #[test]
+    fn packed_keys_of_exactly_64_and_128_bits_merge_as_codes_compare() {
+        let top = u32::MAX;
+        for m in [2usize, 4] {
+            // Ids are codes (identity maps of two entries: 0 and the largest code, by id 0 and 1).
+            let code_of = vec![vec![0, top]; m];
+            let rows: Vec<Vec<u32>> =
+                (0..1u32 << m).map(|r| (0..m).map(|j| (r >> j) & 1).collect()).collect();
+            // Every combination twice, in reverse order.
+            let ids: Vec<Vec<u32>> =
+                (0..m).map(|j| rows.iter().rev().chain(rows.iter().rev()).map(|r| r[j]).collect()).collect();
+            let count: Vec<u64> = (0..2 * rows.len() as u64).collect();
+            let bits = vec![32u32; m];
+            let got = if m == 2 {
+                merge_packed::<u64>(ids.clone(), code_of.clone(), &bits, count.clone())
+            } else {
+                merge_packed::<u128>(ids.clone(), code_of.clone(), &bits, count.clone())
+            };
+            assert_eq!(got, merge_by_codes(ids, code_of, count), "{m} columns of 32 bits");
+            assert_eq!(got.1.len(), rows.len());
+            assert_eq!(got.0[0].last(), Some(&top), "the largest code sorts last and unpacks whole");
+        }
     }
 
     #[test]

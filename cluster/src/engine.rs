@@ -4,9 +4,10 @@
 //!   columns (as text, null as ""); the client streams the combinations back and interns them
 //!   into [`Combinations`], so the search runs here on exactly what the local engine counts.
 //! - **Writing**: the client writes each quasi-identifier's value→label map and the suppressed
-//!   label tuples as small Parquet files in the staging directory; one job per input file joins
-//!   them and writes `microdata/part-NNNNN.parquet`, and one more per part writes it as CSV,
-//!   which the client joins into `microdata.csv` (the file `publish` recounts).
+//!   label tuples (a local recoding: one map of every combination) as Parquet files in the
+//!   staging directory; one job per input file (a local recoding: per group of files, one group
+//!   per executor) joins them and writes `microdata/part-NNNNN.parquet`, and one more per part
+//!   writes it as CSV, which the client joins into `microdata.csv` (the file `publish` recounts).
 //! - **Tables** are counted on the cluster from the Parquet parts written.
 //!
 //! Every job is watched ([`crate::watch`]): an executor lost mid-run cancels the jobs and fails
@@ -826,7 +827,7 @@ impl Engine for ClusterEngine {
         };
         // Suppressed classes are joined by their labels (a local map carries `*` itself).
         let suppress = !suppressed_join.is_empty();
-        // One job per input file: read, map, suppress, write its part.
+        // Suppressed rows get `*`: read, map, suppress, write the group's part.
         let qi_of = |c: &str| gens.iter().position(|g| g.column == c);
         let select: Vec<String> = keep
             .iter()
