@@ -107,18 +107,23 @@ fn merge_packed<K: Key>(
         }
         same
     });
-    let mut shift: u32 = bits.iter().sum();
-    let codes = bits
-        .iter()
-        .map(|&b| {
-            shift -= b;
-            pairs.par_iter().map(|p| p.0.field(shift, b)).collect()
-        })
-        .collect();
+    let codes = unpack(&pairs, |p| p.0, bits);
     // A new vector of 8 bytes a combination: collecting `pairs.into_iter()` would reuse its
     // buffer, twice or four times that, for as long as the search keeps the counts.
     let count = pairs.par_iter().map(|p| p.1).collect();
     (codes, count)
+}
+
+/// Each column's codes from the packed keys of `items` (`bits` per column, first column in the
+/// highest bits).
+fn unpack<T: Sync, K: Key>(items: &[T], key: impl Fn(&T) -> K + Sync, bits: &[u32]) -> Vec<Vec<u32>> {
+    let mut shift: u32 = bits.iter().sum();
+    bits.iter()
+        .map(|&b| {
+            shift -= b;
+            items.par_iter().map(|t| key(t).field(shift, b)).collect()
+        })
+        .collect()
 }
 
 /// [`merge_packed`] for codes wider than 128 bits together: sorted by comparing codes column by
@@ -267,16 +272,10 @@ impl Input {
             let (k, c) = self.pass_two::<u128>(lf, columns, dictionaries, &bits, min_buffer)?;
             (Packed::Wide(k), c)
         };
-        // Unpack each column's codes from the keys.
-        let mut shift = total;
-        let mut codes = Vec::with_capacity(bits.len());
-        for &b in &bits {
-            shift -= b;
-            codes.push(match &keys {
-                Packed::Narrow(k) => k.par_iter().map(|&x| x.field(shift, b)).collect(),
-                Packed::Wide(k) => k.par_iter().map(|&x| x.field(shift, b)).collect(),
-            });
-        }
+        let codes = match &keys {
+            Packed::Narrow(k) => unpack(k, |&x| x, &bits),
+            Packed::Wide(k) => unpack(k, |&x| x, &bits),
+        };
         Ok(Some(Combinations { values, codes, count: counts }))
     }
 

@@ -209,6 +209,18 @@ fn rows(path: &Path) -> (String, Vec<String>) {
 }
 
 /// Names under `dir` (recursively), for "nothing left behind".
+/// Waits (up to 60 s, polling every `poll_ms`) until the running `run`'s staging directory for
+/// RELEASEDIR `release` in `d` holds `path`; fails if the run ends first.
+fn wait_for_staging(d: &Path, run: &mut std::process::Child, release: &str, path: &str, poll_ms: u64) {
+    let start = Instant::now();
+    let prefix = format!(".{release}.partial-");
+    while !listing(d).iter().any(|n| n.starts_with(&prefix) && d.join(n).join(path).exists()) {
+        assert!(start.elapsed() < Duration::from_secs(60), "the run never wrote {path}");
+        assert!(run.try_wait().unwrap().is_none(), "the run ended before the kill");
+        std::thread::sleep(Duration::from_millis(poll_ms));
+    }
+}
+
 fn listing(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -346,18 +358,7 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mapping = || {
-        listing(d).iter().any(|n| {
-            n.starts_with(".client-killed.partial-")
-                && d.join(n).join(".engine/combinations.parquet").exists()
-        })
-    };
-    while !mapping() {
-        assert!(start.elapsed() < Duration::from_secs(60), "the run never wrote its map");
-        assert!(run.try_wait().unwrap().is_none(), "the run ended before the kill");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_staging(d, &mut run, "client-killed", ".engine/combinations.parquet", 5);
     run.kill().unwrap();
     run.wait().unwrap();
     assert!(!d.join("client-killed").exists(), "a RELEASEDIR was left by a killed client");
@@ -396,17 +397,7 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
         .unwrap();
     // Wait until the run writes the release (its staging directory has the parts folder: the
     // counting job is done and the write jobs are running), then kill.
-    let start = Instant::now();
-    let writing = || {
-        listing(d)
-            .iter()
-            .any(|n| n.starts_with(".killed-rel.partial-") && d.join(n).join("microdata").is_dir())
-    };
-    while !writing() {
-        assert!(start.elapsed() < Duration::from_secs(60), "the run never started");
-        assert!(run.try_wait().unwrap().is_none(), "the run ended before the kill");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_staging(d, &mut run, "killed-rel", "microdata", 20);
     std::thread::sleep(Duration::from_millis(200));
     let victim = &mut cluster.executors[1];
     victim.kill().unwrap();
