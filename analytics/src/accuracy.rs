@@ -69,10 +69,9 @@ pub fn column_accuracy(gens: &[Generalisation], base: &Base, rec: &Recoding) -> 
             let mut at_label: Vec<Vec<u64>> = g.labels.iter().map(|l| vec![0u64; l.len()]).collect();
             let mut value_rows = vec![0u64; g.values.len()];
             let codes = &g.codes;
-            for (i, ((&v, &rows), &supp)) in
-                base.qi[j].iter().zip(&base.count).zip(&rec.suppressed).enumerate()
-            {
-                let v = v as usize;
+            let col = base.qi.column(j);
+            for (i, (&rows, &supp)) in base.count.iter().zip(&rec.suppressed).enumerate() {
+                let v = col.at(i) as usize;
                 value_rows[v] += rows;
                 if supp {
                     suppressed += rows;
@@ -181,7 +180,8 @@ mod tests {
         assert_eq!(g.labels[1], ["0-1", "2-3", "4-5"]);
         assert_eq!(g.labels[2], ["0-3", "4-7"]);
         assert_eq!(g.height(), 3);
-        let base = Base { qi: vec![vec![0, 1, 2, 3, 4]], count: vec![30, 10, 25, 5, 12], ..Base::default() };
+        let base =
+            Base { qi: vec![vec![0, 1, 2, 3, 4]].into(), count: vec![30, 10, 25, 5, 12], ..Base::default() };
         (vec![g], base)
     }
 
@@ -249,8 +249,11 @@ mod tests {
             domain: 4,
         };
         let s = Generalisation::build("s", &HierarchySpec::Suppress, &["p".into(), "q".into()]).unwrap();
-        let base =
-            Base { qi: vec![vec![0, 1, 0], vec![0, 0, 1]], count: vec![20, 40, 40], ..Base::default() };
+        let base = Base {
+            qi: vec![vec![0, 1, 0], vec![0, 0, 1]].into(),
+            count: vec![20, 40, 40],
+            ..Base::default()
+        };
         // Column c: combination 0 (a, 20) at `*`, 1 (b, 40) at 0, 2 (a, 40) at 1.
         // Column s: 0 at `*`, 1 and 2 at level 0.
         let rec = Recoding { levels: vec![vec![2, 0, 1], vec![1, 0, 0]], suppressed: vec![false; 3] };
@@ -272,10 +275,14 @@ mod tests {
             ..g.clone()
         };
         let rec1 = Recoding { levels: vec![vec![0, 0, 0]], suppressed: vec![false; 3] };
-        let one = Base { qi: vec![base.qi[0].clone()], count: base.count.clone(), ..Base::default() };
+        let one = Base {
+            qi: vec![base.qi.to_columns().swap_remove(0)].into(),
+            count: base.count.clone(),
+            ..Base::default()
+        };
         let a = &column_accuracy(&[flat], &one, &rec1)[0];
         assert_eq!((a.rows_by_level.clone(), a.count_error, a.finer_than_top), (vec![100], None, 0.0));
-        let small = Base { qi: vec![vec![0, 1]], count: vec![19, 3], ..Base::default() };
+        let small = Base { qi: vec![vec![0, 1]].into(), count: vec![19, 3], ..Base::default() };
         let rec2 = Recoding { levels: vec![vec![0, 0]], suppressed: vec![false; 2] };
         let a = &column_accuracy(&[g], &small, &rec2)[0];
         assert_eq!((a.count_error, a.count_error_labels), (None, 0));

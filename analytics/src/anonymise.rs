@@ -415,7 +415,7 @@ fn build(
                     return false;
                 }
                 for (j, g) in gens.iter().enumerate() {
-                    tuple[j] = g.codes[best.node[j] as usize][base.qi[j][i] as usize];
+                    tuple[j] = g.codes[best.node[j] as usize][base.qi.get(j, i) as usize];
                 }
                 withheld.contains(tuple.as_slice())
             })
@@ -609,7 +609,7 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
                     continue;
                 }
                 let l = rec.levels[j][i] as usize;
-                let v = base.qi[j][i] as usize;
+                let v = base.qi.get(j, i) as usize;
                 let label = g.labels[l][g.codes[l][v] as usize].as_str();
                 rows_at[l] += base.count[i];
                 labels.insert(label);
@@ -634,7 +634,7 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result
     // The writer releases each distinct combination of QI values once: every combination that
     // shares those values (differing only in sensitive values) must carry the same decision.
     for i in 1..base.len() {
-        let same_values = (0..m).all(|j| base.qi[j][i] == base.qi[j][i - 1]);
+        let same_values = base.qi.compare(i, i - 1).is_eq();
         let same_decision = rec.suppressed[i] == rec.suppressed[i - 1]
             && (rec.suppressed[i] || (0..m).all(|j| rec.levels[j][i] == rec.levels[j][i - 1]));
         if same_values && !same_decision {
@@ -665,9 +665,10 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result
     }
     // The distinct combinations (adjacent in the base) and each one's key.
     let firsts: Vec<usize> =
-        (0..base.len()).filter(|&i| i == 0 || (0..m).any(|j| base.qi[j][i] != base.qi[j][i - 1])).collect();
-    let word_of =
-        |w: usize, i: usize| -> u64 { words[w].iter().map(|&(j, mult)| base.qi[j][i] as u64 * mult).sum() };
+        (0..base.len()).filter(|&i| i == 0 || base.qi.compare(i, i - 1).is_ne()).collect();
+    let word_of = |w: usize, i: usize| -> u64 {
+        words[w].iter().map(|&(j, mult)| base.qi.get(j, i) as u64 * mult).sum()
+    };
     let mut keys: Vec<u64> = firsts.iter().map(|&i| word_of(0, i)).collect();
     let mut folds = Vec::new();
     for (w, &card) in word_cards.iter().enumerate().skip(1) {
@@ -742,7 +743,7 @@ mod tests {
         combos.dedup();
         let n = combos.len();
         let base = Base {
-            qi: (0..6).map(|j| combos.iter().map(|c| c[j]).collect()).collect(),
+            qi: (0..6).map(|j| combos.iter().map(|c| c[j]).collect()).collect::<Vec<Vec<u32>>>().into(),
             sensitive: Vec::new(),
             sensitive_card: Vec::new(),
             count: vec![1; n],

@@ -29,9 +29,213 @@ pub struct Combinations {
     pub values: Vec<Vec<String>>,
     /// Per column, the code of each combination. Combinations are sorted by their codes,
     /// first column first.
-    pub codes: Vec<Vec<u32>>,
+    pub codes: Codes,
     /// Rows of each combination.
     pub count: Vec<u64>,
+}
+
+/// The codes of several columns for each combination: packed into one word per combination
+/// when they fit in 64 bits (8 bytes a combination, where a vector per column takes 4 bytes a
+/// column), else a vector per column. Equality compares the codes, not the layout.
+#[derive(Debug, Clone)]
+pub enum Codes {
+    /// `bits[j]` bits per column, the first column in the highest bits (so the words' order
+    /// is the codes' lexicographic order). A column with one value takes no bits.
+    Packed {
+        /// One word per combination.
+        words: Vec<u64>,
+        /// Bits per column.
+        bits: Vec<u32>,
+    },
+    /// Per column, the code of each combination.
+    Columns(Vec<Vec<u32>>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::Columns(Vec::new())
+    }
+}
+
+impl From<Vec<Vec<u32>>> for Codes {
+    fn from(columns: Vec<Vec<u32>>) -> Self {
+        Codes::Columns(columns)
+    }
+}
+
+impl PartialEq for Codes {
+    fn eq(&self, other: &Self) -> bool {
+        self.width() == other.width()
+            && self.len() == other.len()
+            && (0..self.width()).all(|j| {
+                let (a, b) = (self.column(j), other.column(j));
+                (0..self.len()).all(|i| a.at(i) == b.at(i))
+            })
+    }
+}
+
+impl Eq for Codes {}
+
+/// Per column, the (shift, mask) of its field in a packed word.
+pub type Fields = Vec<(u32, u64)>;
+
+/// One column of [`Codes`].
+#[derive(Debug, Clone, Copy)]
+pub enum Column<'a> {
+    /// A vector of codes.
+    Codes(&'a [u32]),
+    /// A field of packed words: `(word >> shift) & mask`.
+    Packed {
+        /// The words of every combination.
+        words: &'a [u64],
+        /// Where the column's field starts.
+        shift: u32,
+        /// The field's bits (0 for a column with one value).
+        mask: u64,
+    },
+}
+
+impl Column<'_> {
+    /// The code of combination `i`.
+    #[inline]
+    pub fn at(&self, i: usize) -> u32 {
+        match self {
+            Column::Codes(c) => c[i],
+            Column::Packed { words, shift, mask } => ((words[i] >> shift) & mask) as u32,
+        }
+    }
+}
+
+impl Codes {
+    /// Codes given column by column, packed when they fit in 64 bits (each column taking the
+    /// bits of its largest code), else kept as they are.
+    pub fn pack(columns: Vec<Vec<u32>>) -> Codes {
+        let bits: Vec<u32> =
+            columns.iter().map(|c| bits_for(c.iter().max().map_or(0, |&m| m as usize + 1))).collect();
+        let n = columns.first().map_or(0, Vec::len);
+        if bits.iter().sum::<u32>() > 64 || columns.iter().any(|c| c.len() != n) {
+            return Codes::Columns(columns);
+        }
+        let words = (0..n)
+            .into_par_iter()
+            .map(|i| columns.iter().zip(&bits).fold(0u64, |w, (c, &b)| w.push(c[i], b)))
+            .collect();
+        Codes::Packed { words, bits }
+    }
+
+    /// Number of columns.
+    pub fn width(&self) -> usize {
+        match self {
+            Codes::Packed { bits, .. } => bits.len(),
+            Codes::Columns(c) => c.len(),
+        }
+    }
+
+    /// Number of combinations (0 without columns).
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::Packed { words, bits } => {
+                if bits.is_empty() {
+                    0
+                } else {
+                    words.len()
+                }
+            }
+            Codes::Columns(c) => c.first().map_or(0, Vec::len),
+        }
+    }
+
+    /// True when there is no combination.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Per column, the shift and mask of its field in a packed word.
+    fn fields(bits: &[u32]) -> Fields {
+        let mut shift: u32 = bits.iter().sum();
+        bits.iter()
+            .map(|&b| {
+                shift -= b;
+                if b == 0 { (0, 0) } else { (shift, u64::MAX >> (64 - b)) }
+            })
+            .collect()
+    }
+
+    /// Column `j`.
+    pub fn column(&self, j: usize) -> Column<'_> {
+        match self {
+            Codes::Packed { words, bits } => {
+                let (shift, mask) = Self::fields(bits)[j];
+                Column::Packed { words, shift, mask }
+            }
+            Codes::Columns(c) => Column::Codes(&c[j]),
+        }
+    }
+
+    /// The code of combination `i` in column `j`.
+    #[inline]
+    pub fn get(&self, j: usize, i: usize) -> u32 {
+        match self {
+            Codes::Packed { .. } => self.column(j).at(i),
+            Codes::Columns(c) => c[j][i],
+        }
+    }
+
+    /// Combinations `a` and `b` compared by their codes, first column first.
+    pub fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        match self {
+            Codes::Packed { words, .. } => words[a].cmp(&words[b]),
+            Codes::Columns(c) => c
+                .iter()
+                .map(|col| col[a].cmp(&col[b]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        }
+    }
+
+    /// The packed words with each column's (shift, mask), when packed.
+    pub fn packed(&self) -> Option<(&[u64], Fields)> {
+        match self {
+            Codes::Packed { words, bits } => Some((words, Self::fields(bits))),
+            Codes::Columns(_) => None,
+        }
+    }
+
+    /// A vector per column (a copy, when packed).
+    pub fn to_columns(&self) -> Vec<Vec<u32>> {
+        match self {
+            Codes::Columns(c) => c.clone(),
+            Codes::Packed { .. } => (0..self.width())
+                .map(|j| {
+                    let col = self.column(j);
+                    (0..self.len()).into_par_iter().map(|i| col.at(i)).collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// Removes the columns from `at` on and returns them as vectors; packed words keep the
+    /// first `at` columns' fields (shifted down, in place).
+    pub fn split_off(&mut self, at: usize) -> Vec<Vec<u32>> {
+        match self {
+            Codes::Columns(c) => c.split_off(at.min(c.len())),
+            Codes::Packed { words, bits } => {
+                let at = at.min(bits.len());
+                let fields = Self::fields(bits);
+                let tail: Vec<Vec<u32>> = fields[at..]
+                    .iter()
+                    .map(|&(shift, mask)| words.par_iter().map(|&w| ((w >> shift) & mask) as u32).collect())
+                    .collect();
+                let drop: u32 = bits[at..].iter().sum();
+                if drop > 0 {
+                    // At most 64 bits in all; a shift by 64 would overflow.
+                    words.par_iter_mut().for_each(|w| *w = w.checked_shr(drop).unwrap_or(0));
+                }
+                bits.truncate(at);
+                tail
+            }
+        }
+    }
 }
 
 impl Combinations {
@@ -76,9 +280,18 @@ impl Combinations {
         }
         let bits: Vec<u32> = sorted_values.iter().map(|v| bits_for(v.len())).collect();
         let (codes, count) = match bits.iter().sum::<u32>() {
-            0..=64 => merge_packed::<u64>(ids, code_of, &bits, count),
-            65..=128 => merge_packed::<u128>(ids, code_of, &bits, count),
-            _ => merge_by_codes(ids, code_of, count),
+            0..=64 => {
+                let (words, count) = merge_packed::<u64>(ids, code_of, &bits, count);
+                (Codes::Packed { words, bits }, count)
+            }
+            65..=128 => {
+                let (keys, count) = merge_packed::<u128>(ids, code_of, &bits, count);
+                (Codes::Columns(unpack(&keys, |&k| k, &bits)), count)
+            }
+            _ => {
+                let (codes, count) = merge_by_codes(ids, code_of, count);
+                (Codes::Columns(codes), count)
+            }
         };
         Ok(Combinations { values: sorted_values, codes, count })
     }
@@ -86,13 +299,14 @@ impl Combinations {
 
 /// Combinations given by ids (`ids[j][i]`, turned into codes by `code_of[j]`) sorted by their
 /// codes, first column first, equal ones merged with their counts summed: as packed keys (`bits`
-/// per column, at most what `K` holds), so the sort reads one array, not one per column.
+/// per column, at most what `K` holds), so the sort reads one array, not one per column. Returns
+/// the sorted distinct keys and their counts.
 fn merge_packed<K: Key>(
     ids: Vec<Vec<u32>>,
     code_of: Vec<Vec<u32>>,
     bits: &[u32],
     count: Vec<u64>,
-) -> (Vec<Vec<u32>>, Vec<u64>) {
+) -> (Vec<K>, Vec<u64>) {
     let mut pairs: Vec<(K, u64)> = count.into_iter().map(|c| (K::default(), c)).collect();
     // Column by column, first column first (highest bits); each column's ids and codes freed
     // once packed.
@@ -107,11 +321,11 @@ fn merge_packed<K: Key>(
         }
         same
     });
-    let codes = unpack(&pairs, |p| p.0, bits);
-    // A new vector of 8 bytes a combination: collecting `pairs.into_iter()` would reuse its
-    // buffer, twice or four times that, for as long as the search keeps the counts.
+    // New vectors: collecting `pairs.into_iter()` would reuse its buffer (16 or 32 bytes a
+    // combination) for as long as the search keeps the keys or counts.
+    let keys = pairs.par_iter().map(|p| p.0).collect();
     let count = pairs.par_iter().map(|p| p.1).collect();
-    (codes, count)
+    (keys, count)
 }
 
 /// Each column's codes from the packed keys of `items` (`bits` per column, first column in the
@@ -272,9 +486,10 @@ impl Input {
             let (k, c) = self.pass_two::<u128>(lf, columns, dictionaries, &bits, min_buffer)?;
             (Packed::Wide(k), c)
         };
-        let codes = match &keys {
-            Packed::Narrow(k) => unpack(k, |&x| x, &bits),
-            Packed::Wide(k) => unpack(k, |&x| x, &bits),
+        // Narrow keys are the packed codes as they are (no copy).
+        let codes = match keys {
+            Packed::Narrow(words) => Codes::Packed { words, bits },
+            Packed::Wide(k) => Codes::Columns(unpack(&k, |&x| x, &bits)),
         };
         Ok(Some(Combinations { values, codes, count: counts }))
     }
@@ -524,9 +739,10 @@ mod tests {
         let got = Combinations::from_interned(values, ids, count).expect("normalised");
         let expected = Combinations {
             values: std::mem::take(&mut expected_values),
-            codes: (0..3).map(|j| tally.keys().map(|k| k[j]).collect()).collect(),
+            codes: Codes::Columns((0..3).map(|j| tally.keys().map(|k| k[j]).collect()).collect()),
             count: tally.values().copied().collect(),
         };
+        assert!(matches!(got.codes, Codes::Packed { .. }), "codes of 2 + 2 + 3 bits come packed");
         assert_eq!(got, expected);
         assert_eq!(got.count.iter().sum::<u64>(), 500);
     }
@@ -563,14 +779,51 @@ mod tests {
             tally.values().copied().collect(),
         );
         let bits: Vec<u32> = cards.iter().map(|&c| bits_for(c as usize)).collect();
-        assert_eq!(merge_packed::<u64>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
-        assert_eq!(merge_packed::<u128>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
+        assert_eq!(merged::<u64>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
+        assert_eq!(merged::<u128>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
         assert_eq!(merge_by_codes(ids, code_of, count), expected);
         let none: (Vec<Vec<u32>>, Vec<u64>) = (vec![Vec::new(); 2], Vec::new());
-        assert_eq!(
-            merge_packed::<u64>(vec![Vec::new(); 2], vec![vec![0], vec![0]], &[0, 0], Vec::new()),
-            none
-        );
+        assert_eq!(merged::<u64>(vec![Vec::new(); 2], vec![vec![0], vec![0]], &[0, 0], Vec::new()), none);
+    }
+
+    /// [`merge_packed`] with its keys unpacked into a vector of codes per column.
+    fn merged<K: Key>(
+        ids: Vec<Vec<u32>>,
+        code_of: Vec<Vec<u32>>,
+        bits: &[u32],
+        count: Vec<u64>,
+    ) -> (Vec<Vec<u32>>, Vec<u64>) {
+        let (keys, count) = merge_packed::<K>(ids, code_of, bits, count);
+        (unpack(&keys, |&k| k, bits), count)
+    }
+
+    /// Packed codes read, copy, split and compare as the same codes in vectors do: fields of 0
+    /// bits, a field reaching the top bit, and a split that drops every bit.
+    #[test]
+    fn packed_codes_read_split_and_compare_as_columns() {
+        let bits = vec![3u32, 0, 29, 32];
+        let rows: Vec<[u32; 4]> = vec![[0, 0, 0, 0], [7, 0, (1 << 29) - 1, u32::MAX], [5, 0, 12345, 1 << 31]];
+        let words: Vec<u64> =
+            rows.iter().map(|r| r.iter().zip(&bits).fold(0u64, |k, (&c, &b)| k.push(c, b))).collect();
+        let columns: Vec<Vec<u32>> = (0..4).map(|j| rows.iter().map(|r| r[j]).collect()).collect();
+        let packed = Codes::Packed { words, bits };
+        assert_eq!((packed.width(), packed.len()), (4, 3));
+        for (j, col) in columns.iter().enumerate() {
+            for (i, &c) in col.iter().enumerate() {
+                assert_eq!((packed.get(j, i), packed.column(j).at(i)), (c, c), "column {j}, row {i}");
+            }
+        }
+        assert_eq!(packed.to_columns(), columns);
+        assert_eq!(packed, Codes::Columns(columns.clone()));
+        let mut changed = columns.clone();
+        changed[3][2] -= 1;
+        assert_ne!(packed, Codes::Columns(changed), "one code differs");
+        for at in [0usize, 1, 2, 3, 4] {
+            let (mut p, mut c) = (packed.clone(), Codes::Columns(columns.clone()));
+            assert_eq!(p.split_off(at), c.split_off(at), "tail at {at}");
+            assert_eq!(p, c, "head at {at}");
+            assert_eq!(p.width(), at);
+        }
     }
 
     /// Keys filled to the last bit (two 32-bit columns in a u64, four in a u128) keep the codes'
@@ -589,9 +842,9 @@ mod tests {
             let count: Vec<u64> = (0..2 * rows.len() as u64).collect();
             let bits = vec![32u32; m];
             let got = if m == 2 {
-                merge_packed::<u64>(ids.clone(), code_of.clone(), &bits, count.clone())
+                merged::<u64>(ids.clone(), code_of.clone(), &bits, count.clone())
             } else {
-                merge_packed::<u128>(ids.clone(), code_of.clone(), &bits, count.clone())
+                merged::<u128>(ids.clone(), code_of.clone(), &bits, count.clone())
             };
             assert_eq!(got, merge_by_codes(ids, code_of, count), "{m} columns of 32 bits");
             assert_eq!(got.1.len(), rows.len());
@@ -660,6 +913,7 @@ mod tests {
             let reference = input.combinations_by_group_by(&cols).expect("group-by");
             for min_buffer in [1, 5_000, MIN_BUFFER] {
                 let packed = input.count_combinations_with(&cols, min_buffer).expect("count").expect("fits");
+                assert!(matches!(packed.codes, Codes::Packed { .. }), "codes within 64 bits stay packed");
                 assert_eq!(packed, reference, "{file}, buffer {min_buffer}");
             }
             assert_eq!(reference.count.iter().sum::<u64>(), 230_001);

@@ -486,7 +486,7 @@ fn group_at(p: &Problem, node: &[u8], items: &[u32]) -> Vec<Vec<u32>> {
     let mut keys: Vec<u32> = Vec::with_capacity(items.len() * m);
     for &i in items {
         for (j, &l) in node.iter().enumerate() {
-            keys.push(p.gens[j].codes[l as usize][p.base.qi[j][i as usize] as usize]);
+            keys.push(p.gens[j].codes[l as usize][p.base.qi.get(j, i as usize) as usize]);
         }
     }
     let mut index: FxHashMap<&[u32], u32> = FxHashMap::default();
@@ -523,8 +523,9 @@ fn split_on(p: &Problem, c: &Class, j: usize, checker: &mut Checker, pooling: bo
     let g = &p.gens[j];
     let finer = &g.codes[level - 1];
     let coarse = &g.codes[level];
-    let qi = &p.base.qi[j];
-    let mut keyed: Vec<(u32, u32)> = c.items.iter().map(|&i| (finer[qi[i as usize] as usize], i)).collect();
+    let qi = p.base.qi.column(j);
+    let mut keyed: Vec<(u32, u32)> =
+        c.items.iter().map(|&i| (finer[qi.at(i as usize) as usize], i)).collect();
     keyed.sort_unstable();
     // Parts: runs of equal finer label.
     let mut parts: Vec<(u32, Vec<u32>, u64)> = Vec::new();
@@ -581,7 +582,7 @@ fn split_on(p: &Problem, c: &Class, j: usize, checker: &mut Checker, pooling: bo
         }
     }
     let total = checker.size(&c.items);
-    let coarse_label = coarse[qi[c.items[0] as usize] as usize];
+    let coarse_label = coarse[qi.at(c.items[0] as usize) as usize];
     let w = p.weight[j];
     let mut gain = Gain::default();
     let rem_size: u64 = rest.iter().map(|&x| parts[x].2).sum();
@@ -648,7 +649,7 @@ fn starred_class_beside_suppression(p: &Problem, rec: &Recoding) -> bool {
         !rec.suppressed[i]
             && p.gens.iter().enumerate().all(|(j, g)| {
                 let l = rec.levels[j][i] as usize;
-                g.labels[l][g.codes[l][p.base.qi[j][i] as usize] as usize] == "*"
+                g.labels[l][g.codes[l][p.base.qi.get(j, i) as usize] as usize] == "*"
             })
     })
 }
@@ -679,7 +680,7 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
         .collect();
     let label = |j: usize, i: usize| -> (usize, u32) {
         let l = rec.levels[j][i] as usize;
-        (l, p.gens[j].codes[l][p.base.qi[j][i] as usize])
+        (l, p.gens[j].codes[l][p.base.qi.get(j, i) as usize])
     };
     let mut keys: Vec<u32> = Vec::with_capacity(n * m);
     for i in 0..n {
@@ -702,7 +703,7 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
             suppressed += count;
             loss += count as f64 * weight_sum;
             for j in 0..m {
-                let f0 = p.freq[j][0][p.base.qi[j][i] as usize] as f64;
+                let f0 = p.freq[j][0][p.base.qi.get(j, i) as usize] as f64;
                 entropy += p.weight[j] * count as f64 * (rows as f64 / f0).log2();
             }
             continue;
@@ -710,7 +711,7 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
         for j in 0..m {
             let (l, lab) = label(j, i);
             loss += p.weight[j] * count as f64 * p.gens[j].cell_loss(l, lab);
-            let f0 = p.freq[j][0][p.base.qi[j][i] as usize] as f64;
+            let f0 = p.freq[j][0][p.base.qi.get(j, i) as usize] as f64;
             entropy += p.weight[j] * count as f64 * (p.freq[j][l][lab as usize] as f64 / f0).log2();
         }
         let key = &keys[i * m..(i + 1) * m];
@@ -780,7 +781,7 @@ pub fn attribute_metrics(p: &Problem, rec: &Recoding) -> Vec<(f64, f64)> {
             let (mut loss, mut bits) = (0f64, 0f64);
             for i in 0..p.base.len() {
                 let count = p.base.count[i] as f64;
-                let v = p.base.qi[j][i] as usize;
+                let v = p.base.qi.get(j, i) as usize;
                 let f0 = p.freq[j][0][v] as f64;
                 if rec.suppressed[i] {
                     loss += count;

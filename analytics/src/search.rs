@@ -48,14 +48,16 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::counts::Codes;
 use crate::hierarchy::Generalisation;
 use crate::policy::{Diversity, Metric};
 
 /// Distinct combinations of codes with their counts (the input of the search).
 #[derive(Debug, Clone, Default)]
 pub struct Base {
-    /// Per quasi-identifier, the level-0 code of each combination.
-    pub qi: Vec<Vec<u32>>,
+    /// Per quasi-identifier, the level-0 code of each combination (packed as counted, when
+    /// the codes fit in 64 bits).
+    pub qi: Codes,
     /// Per sensitive attribute, the value code of each combination.
     pub sensitive: Vec<Vec<u32>>,
     /// Per sensitive attribute, the number of distinct codes.
@@ -80,20 +82,19 @@ impl Base {
     /// sorted by their quasi-identifier codes, a class is a run of equal codes. `None` when they
     /// are not sorted so.
     pub fn bottom_class_sizes(&self) -> Option<Vec<u64>> {
-        let same = |a: usize, b: usize| self.qi.iter().all(|c| c[a] == c[b]);
         let mut sizes: Vec<u64> = Vec::new();
         for i in 0..self.len() {
-            if i > 0 && same(i - 1, i) {
-                if let Some(last) = sizes.last_mut() {
-                    *last += self.count[i];
+            if i > 0 {
+                match self.qi.compare(i - 1, i) {
+                    std::cmp::Ordering::Equal => {
+                        if let Some(last) = sizes.last_mut() {
+                            *last += self.count[i];
+                        }
+                        continue;
+                    }
+                    std::cmp::Ordering::Greater => return None,
+                    std::cmp::Ordering::Less => {}
                 }
-                continue;
-            }
-            if i > 0
-                && self.qi.iter().map(|c| c[i - 1].cmp(&c[i])).find(|o| o.is_ne())
-                    != Some(std::cmp::Ordering::Less)
-            {
-                return None;
             }
             sizes.push(self.count[i]);
         }
@@ -228,7 +229,9 @@ impl<'a> Problem<'a> {
         let mut gen_entropy = Vec::new();
         for (j, g) in gens.iter().enumerate() {
             let mut value_rows = vec![0u64; g.values.len()];
-            for (r, &c) in base.qi[j].iter().enumerate() {
+            let col = base.qi.column(j);
+            for r in 0..base.len() {
+                let c = col.at(r);
                 value_rows[c as usize] += base.count[r];
             }
             let f: Vec<Vec<u64>> = (0..=g.height())
@@ -430,10 +433,10 @@ impl<'a> Problem<'a> {
                         continue;
                     }
                     let codes = &self.gens[j].codes[l as usize];
-                    let col = &self.base.qi[j];
+                    let col = self.base.qi.column(j);
                     sc.reset_map(n);
                     for (e, c) in class_of.iter_mut().enumerate() {
-                        let key = *c as u64 * card + codes[col[items.rep(e)] as usize] as u64;
+                        let key = *c as u64 * card + codes[col.at(items.rep(e)) as usize] as u64;
                         let next = sc.map.len() as u32;
                         *c = *sc.map.entry(key).or_insert(next);
                     }
@@ -502,7 +505,7 @@ impl<'a> Problem<'a> {
                 continue;
             }
             let codes = &self.gens[j].codes[l as usize];
-            let col = &self.base.qi[j];
+            let col = self.base.qi.column(j);
             // label x radix per value: below 2^32, as every key is.
             let m32 = mult as u32;
             if codes.len() <= n {
@@ -510,18 +513,20 @@ impl<'a> Problem<'a> {
                 tab.clear();
                 tab.extend(codes.iter().map(|&c| c * m32));
                 match items.rep {
-                    None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += tab[v as usize]),
+                    None => keys.iter_mut().enumerate().for_each(|(e, k)| *k += tab[col.at(e) as usize]),
                     Some(rep) => {
-                        keys.iter_mut().zip(rep).for_each(|(k, &r)| *k += tab[col[r as usize] as usize])
+                        keys.iter_mut().zip(rep).for_each(|(k, &r)| *k += tab[col.at(r as usize) as usize])
                     }
                 }
             } else {
                 match items.rep {
-                    None => keys.iter_mut().zip(col).for_each(|(k, &v)| *k += codes[v as usize] * m32),
+                    None => {
+                        keys.iter_mut().enumerate().for_each(|(e, k)| *k += codes[col.at(e) as usize] * m32)
+                    }
                     Some(rep) => keys
                         .iter_mut()
                         .zip(rep)
-                        .for_each(|(k, &r)| *k += codes[col[r as usize] as usize] * m32),
+                        .for_each(|(k, &r)| *k += codes[col.at(r as usize) as usize] * m32),
                 }
             }
             mult *= card;
@@ -539,16 +544,16 @@ impl<'a> Problem<'a> {
                 continue;
             }
             let codes = &self.gens[j].codes[l as usize];
-            let col = &self.base.qi[j];
+            let col = self.base.qi.column(j);
             match items.rep {
                 None => keys
                     .iter_mut()
-                    .zip(&col[range.clone()])
-                    .for_each(|(k, &v)| *k += codes[v as usize] as u64 * mult),
+                    .zip(range.clone())
+                    .for_each(|(k, e)| *k += codes[col.at(e) as usize] as u64 * mult),
                 Some(rep) => keys
                     .iter_mut()
                     .zip(&rep[range.clone()])
-                    .for_each(|(k, &r)| *k += codes[col[r as usize] as usize] as u64 * mult),
+                    .for_each(|(k, &r)| *k += codes[col.at(r as usize) as usize] as u64 * mult),
             }
             mult = mult.wrapping_mul(card);
         }
@@ -674,8 +679,9 @@ impl<'a> Problem<'a> {
         for c in 0..size.len() {
             let s = size[c];
             let r = first[c] as usize;
-            let labels: Vec<u32> =
-                (0..m).map(|j| self.gens[j].codes[node[j] as usize][self.base.qi[j][r] as usize]).collect();
+            let labels: Vec<u32> = (0..m)
+                .map(|j| self.gens[j].codes[node[j] as usize][self.base.qi.get(j, r) as usize])
+                .collect();
             if fail[c] {
                 suppressed += s;
                 for (j, &lab) in labels.iter().enumerate() {
@@ -970,14 +976,19 @@ impl Scratch {
 
 /// Every base combination's value codes packed in one word (when they fit in 64 bits), so a
 /// key is computed from one load per item.
-struct Packed {
-    rows: Vec<u64>,
+struct Packed<'b> {
+    rows: std::borrow::Cow<'b, [u64]>,
     shift: Vec<u32>,
     mask: Vec<u64>,
 }
 
-impl Packed {
-    fn new(p: &Problem<'_>) -> Option<Packed> {
+impl<'b> Packed<'b> {
+    /// The base's own words when it comes packed (no copy), else words built from its columns.
+    fn new(p: &'b Problem<'_>) -> Option<Packed<'b>> {
+        if let Some((words, fields)) = p.base.qi.packed() {
+            let (shift, mask) = fields.into_iter().unzip();
+            return Some(Packed { rows: std::borrow::Cow::Borrowed(words), shift, mask });
+        }
         let mut shift = Vec::with_capacity(p.gens.len());
         let mut mask = Vec::with_capacity(p.gens.len());
         let mut at = 0u32;
@@ -991,10 +1002,11 @@ impl Packed {
         if at > 64 {
             return None;
         }
+        let columns: Vec<_> = (0..p.gens.len()).map(|j| p.base.qi.column(j)).collect();
         let rows = (0..p.base.len())
-            .map(|r| p.base.qi.iter().zip(&shift).fold(0u64, |w, (col, &s)| w | (col[r] as u64) << s))
+            .map(|r| columns.iter().zip(&shift).fold(0u64, |w, (col, &s)| w | (col.at(r) as u64) << s))
             .collect();
-        Some(Packed { rows, shift, mask })
+        Some(Packed { rows: std::borrow::Cow::Owned(rows), shift, mask })
     }
 }
 
@@ -1303,7 +1315,7 @@ struct Ctx<'p, 'a> {
     /// keep one entry per class.
     sets: Vec<(usize, usize)>,
     width: usize,
-    packed: Option<Packed>,
+    packed: Option<Packed<'p>>,
     /// More classes than this and a node fails the monotone part: at most N / k classes have
     /// k rows or more, and every other one holds at least one row that fails. `None` for k <= 1.
     cap: Option<usize>,
@@ -1415,14 +1427,14 @@ impl Ctx<'_, '_> {
                 if fails(c) {
                     if self.metric == Metric::Entropy {
                         for (j, &l) in node.iter().enumerate() {
-                            let lab = p.gens[j].codes[l as usize][p.base.qi[j][r] as usize];
+                            let lab = p.gens[j].codes[l as usize][p.base.qi.get(j, r) as usize];
                             let f = p.freq[j][l as usize][lab as usize] as f64;
                             suppressed_bits += p.weight[j] * (s as f64 * (n as f64 / f).log2());
                         }
                     }
                 } else if self.metric == Metric::Loss {
                     for (j, &l) in node.iter().enumerate() {
-                        let lab = p.gens[j].codes[l as usize][p.base.qi[j][r] as usize];
+                        let lab = p.gens[j].codes[l as usize][p.base.qi.get(j, r) as usize];
                         kept_loss += p.weight[j] * (s as f64 * p.gens[j].cell_loss(l as usize, lab));
                     }
                 }
@@ -2201,7 +2213,7 @@ mod tests {
     fn fixture() -> (Vec<Generalisation>, Base) {
         let g = Generalisation::build("q", &HierarchySpec::Suppress, &["a".into(), "b".into()]).unwrap();
         let base = Base {
-            qi: vec![vec![0, 0, 1, 1, 1]],
+            qi: vec![vec![0, 0, 1, 1, 1]].into(),
             sensitive: vec![vec![0, 1, 0, 1, 2]],
             sensitive_card: vec![3],
             count: vec![2, 1, 1, 1, 1],
@@ -2258,7 +2270,7 @@ mod tests {
         rows.sort_unstable();
         rows.dedup();
         let base = Base {
-            qi: vec![rows.iter().map(|r| r.0).collect(), rows.iter().map(|r| r.1).collect()],
+            qi: vec![rows.iter().map(|r| r.0).collect(), rows.iter().map(|r| r.1).collect()].into(),
             sensitive: vec![rows.iter().map(|r| r.2).collect()],
             sensitive_card: vec![4],
             count: (0..rows.len()).map(|_| 1 + rng.next(5)).collect(),
@@ -2266,7 +2278,9 @@ mod tests {
         let p = Problem::new(&gens, &base, Criteria { k: 1, max_suppressed: 0, diversity: vec![] });
         assert_eq!(base.bottom_class_sizes(), Some(p.class_sizes(&[0, 0]).unwrap()));
         let mut unsorted = base.clone();
-        unsorted.qi[0].swap(0, rows.len() - 1);
+        let mut columns = unsorted.qi.to_columns();
+        columns[0].swap(0, rows.len() - 1);
+        unsorted.qi = columns.into();
         assert_eq!(unsorted.bottom_class_sizes(), None);
     }
 
@@ -2304,7 +2318,7 @@ mod tests {
         let mut rng = Lcg(11);
         let gens: Vec<Generalisation> = (0..4).map(|_| wide(&mut rng, 50, 1 << 17)).collect();
         let n = 3000;
-        let base = Base {
+        let by_columns = Base {
             qi: (0..4)
                 .map(|_| {
                     (0..n)
@@ -2314,64 +2328,76 @@ mod tests {
                         })
                         .collect()
                 })
-                .collect(),
+                .collect::<Vec<Vec<u32>>>()
+                .into(),
             count: (0..n).map(|_| 1 + rng.next(3)).collect(),
             ..Base::default()
         };
-        let p = Problem::new(&gens, &base, Criteria { k: 2, max_suppressed: 0, diversity: vec![] });
-        let packed = Packed::new(&p);
-        assert!(packed.is_some());
-        let rep: Vec<u32> = (0..n as u32).rev().collect();
-        let count: Vec<u64> = rep.iter().map(|&r| base.count[r as usize]).collect();
-        // Key spaces: 2^68 (folded), 2^34 x 2500 (64-bit hash), 50^4 (32-bit hash), 2500 (dense).
-        for node in [[1u8, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 2, 2], [2, 2, 2, 2]] {
-            for reversed in [false, true] {
-                let items = if reversed {
-                    Items { rep: Some(&rep), count: &count, sets: None }
-                } else {
-                    Items { rep: None, count: &base.count, sets: None }
-                };
-                // Plain: first appearance of each tuple of labels.
-                let mut index: std::collections::HashMap<Vec<u32>, u32> = Default::default();
-                let (mut class_of, mut size, mut first) = (Vec::new(), Vec::new(), Vec::new());
-                for e in 0..n {
-                    let r = items.rep(e);
-                    let key: Vec<u32> =
-                        (0..4).map(|j| gens[j].codes[node[j] as usize][base.qi[j][r] as usize]).collect();
-                    let next = index.len() as u32;
-                    let c = *index.entry(key).or_insert(next);
-                    if c == next {
-                        size.push(0);
-                        first.push(r as u32);
-                    }
-                    size[c as usize] += items.count[e];
-                    class_of.push(c);
-                }
-                for pk in [None, packed.as_ref()] {
-                    let g = p.group_items(&node, items, pk, &mut Scratch::default(), true);
-                    assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first), "{node:?}");
-                }
-                // Capped: abandoned exactly when there are more classes than the cap (small key
-                // spaces, indexed directly, are never abandoned), else the same grouping.
-                for cap in [0, size.len().saturating_sub(1), size.len(), size.len() + 3] {
-                    for pk in [None, packed.as_ref()] {
-                        let mut sc = Scratch::default();
-                        match p.group_capped(&node, items, pk, &mut sc, true, Some(cap)) {
-                            Some(g) => {
-                                assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first));
-                            }
-                            None => assert!(size.len() > cap, "{node:?}: abandoned under the cap {cap}"),
+        // The same codes packed in words (as counted): 6 bits for each column's 50 values.
+        let columns = by_columns.qi.to_columns();
+        let words = (0..n).map(|r| columns.iter().fold(0u64, |w, col| (w << 6) | col[r] as u64)).collect();
+        let by_words = Base { qi: Codes::Packed { words, bits: vec![6; 4] }, ..by_columns.clone() };
+        for base in [by_columns, by_words] {
+            let p = Problem::new(&gens, &base, Criteria { k: 2, max_suppressed: 0, diversity: vec![] });
+            let packed = Packed::new(&p);
+            assert!(packed.is_some());
+            let rep: Vec<u32> = (0..n as u32).rev().collect();
+            let count: Vec<u64> = rep.iter().map(|&r| base.count[r as usize]).collect();
+            // Key spaces: 2^68 (folded), 2^34 x 2500 (64-bit hash), 50^4 (32-bit hash), 2500 (dense).
+            for node in [[1u8, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 2, 2], [2, 2, 2, 2]] {
+                for reversed in [false, true] {
+                    let items = if reversed {
+                        Items { rep: Some(&rep), count: &count, sets: None }
+                    } else {
+                        Items { rep: None, count: &base.count, sets: None }
+                    };
+                    // Plain: first appearance of each tuple of labels.
+                    let mut index: std::collections::HashMap<Vec<u32>, u32> = Default::default();
+                    let (mut class_of, mut size, mut first) = (Vec::new(), Vec::new(), Vec::new());
+                    for e in 0..n {
+                        let r = items.rep(e);
+                        let key: Vec<u32> = (0..4)
+                            .map(|j| gens[j].codes[node[j] as usize][base.qi.get(j, r) as usize])
+                            .collect();
+                        let next = index.len() as u32;
+                        let c = *index.entry(key).or_insert(next);
+                        if c == next {
+                            size.push(0);
+                            first.push(r as u32);
                         }
-                        // The scratch is still good for an uncapped grouping.
-                        let g = p.group_items(&node, items, pk, &mut sc, true);
+                        size[c as usize] += items.count[e];
+                        class_of.push(c);
+                    }
+                    for pk in [None, packed.as_ref()] {
+                        let g = p.group_items(&node, items, pk, &mut Scratch::default(), true);
                         assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first), "{node:?}");
                     }
-                }
-                // A reused scratch (dense slots reset, hash generations) gives the same again.
-                let mut sc = Scratch::default();
-                for _ in 0..3 {
-                    let g = p.group_items(&node, items, packed.as_ref(), &mut sc, false);
-                    assert_eq!((&g.size, &g.first), (&size, &first), "{node:?}");
+                    // Capped: abandoned exactly when there are more classes than the cap (small key
+                    // spaces, indexed directly, are never abandoned), else the same grouping.
+                    for cap in [0, size.len().saturating_sub(1), size.len(), size.len() + 3] {
+                        for pk in [None, packed.as_ref()] {
+                            let mut sc = Scratch::default();
+                            match p.group_capped(&node, items, pk, &mut sc, true, Some(cap)) {
+                                Some(g) => {
+                                    assert_eq!((&g.class_of, &g.size, &g.first), (&class_of, &size, &first));
+                                }
+                                None => assert!(size.len() > cap, "{node:?}: abandoned under the cap {cap}"),
+                            }
+                            // The scratch is still good for an uncapped grouping.
+                            let g = p.group_items(&node, items, pk, &mut sc, true);
+                            assert_eq!(
+                                (&g.class_of, &g.size, &g.first),
+                                (&class_of, &size, &first),
+                                "{node:?}"
+                            );
+                        }
+                    }
+                    // A reused scratch (dense slots reset, hash generations) gives the same again.
+                    let mut sc = Scratch::default();
+                    for _ in 0..3 {
+                        let g = p.group_items(&node, items, packed.as_ref(), &mut sc, false);
+                        assert_eq!((&g.size, &g.first), (&size, &first), "{node:?}");
+                    }
                 }
             }
         }
@@ -2388,19 +2414,16 @@ mod tests {
                 gens.iter().zip(data).map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32).collect();
             *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
         }
-        let mut base = Base {
-            qi: vec![Vec::new(); data.len()],
-            sensitive: vec![Vec::new()],
-            sensitive_card: vec![3],
-            count: vec![],
-        };
+        let mut qi: Vec<Vec<u32>> = vec![Vec::new(); data.len()];
+        let mut base = Base { sensitive: vec![Vec::new()], sensitive_card: vec![3], ..Base::default() };
         for ((key, s), c) in combos {
             for (j, v) in key.into_iter().enumerate() {
-                base.qi[j].push(v);
+                qi[j].push(v);
             }
             base.sensitive[0].push(s);
             base.count.push(c);
         }
+        base.qi = qi.into();
         (gens, base)
     }
 
@@ -2420,7 +2443,7 @@ mod tests {
                 count.push(1);
             }
             let base = Base {
-                qi: vec![(0..n).collect(), (0..n).collect()],
+                qi: vec![(0..n).collect(), (0..n).collect()].into(),
                 sensitive: vec![],
                 sensitive_card: vec![],
                 count,

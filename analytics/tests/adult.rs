@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use analytics::counts::Codes;
 use analytics::hierarchy::Generalisation;
 use analytics::policy::{HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Problem};
@@ -79,13 +80,17 @@ fn problem_parts(dir: &Path, qis: &[String]) -> (Vec<Generalisation>, Base) {
     for r in 0..records.len() {
         *map.entry(codes.iter().map(|c| c[r]).collect()).or_insert(0) += 1;
     }
-    let mut base = Base { qi: vec![Vec::new(); qis.len()], ..Base::default() };
+    let mut qi: Vec<Vec<u32>> = vec![Vec::new(); qis.len()];
+    let mut base = Base::default();
     for (key, n) in map {
         for (j, c) in key.into_iter().enumerate() {
-            base.qi[j].push(c);
+            qi[j].push(c);
         }
         base.count.push(n);
     }
+    // Packed in words, as counting gives them (the search reads both forms alike).
+    base.qi = Codes::pack(qi);
+    assert!(matches!(base.qi, Codes::Packed { .. }));
     (gens, base)
 }
 

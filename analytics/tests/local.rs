@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use analytics::counts::Codes;
 use analytics::hierarchy::Generalisation;
 use analytics::local;
 use analytics::policy::{Diversity, HierarchySpec, Metric};
@@ -81,11 +82,12 @@ fn case(seed: u64, dir: &std::path::Path) -> Case {
         };
         gens.push(Generalisation::build(&format!("q{j}"), &spec, &values).unwrap());
     }
-    let qi = (0..m)
+    let qi: Vec<Vec<u32>> = (0..m)
         .map(|j| combos.keys().map(|k| gens[j].values.binary_search(&k.0[j]).unwrap() as u32).collect())
         .collect();
+    // Packed in words, as counting gives them.
     let base = Base {
-        qi,
+        qi: Codes::pack(qi),
         sensitive: vec![combos.keys().map(|k| k.1).collect()],
         sensitive_card: vec![4],
         count: combos.values().copied().collect(),
@@ -147,7 +149,7 @@ fn local_releases_are_truthful_private_within_limits_and_never_worse_than_global
         // released alike: the writer releases each combination of values once.
         let mut decision: BTreeMap<Vec<u32>, (bool, Vec<u8>)> = BTreeMap::new();
         for i in 0..c.base.len() {
-            let values: Vec<u32> = c.base.qi.iter().map(|col| col[i]).collect();
+            let values: Vec<u32> = (0..c.gens.len()).map(|j| c.base.qi.get(j, i)).collect();
             let levels =
                 if rec.suppressed[i] { vec![] } else { rec.levels.iter().map(|col| col[i]).collect() };
             let d = decision.entry(values).or_insert_with(|| (rec.suppressed[i], levels.clone()));
@@ -168,7 +170,7 @@ fn local_releases_are_truthful_private_within_limits_and_never_worse_than_global
                     let lv = rec.levels[j][i] as usize;
                     let cap = c.caps[j].map_or(g.height(), |x| x as usize);
                     assert!(lv <= cap, "seed {seed}: column {j} at level {lv} above its max level {cap}");
-                    let v = c.base.qi[j][i] as usize;
+                    let v = c.base.qi.get(j, i) as usize;
                     g.labels[lv][g.codes[lv][v] as usize].clone()
                 })
                 .collect();

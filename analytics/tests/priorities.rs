@@ -37,12 +37,12 @@ fn data(rows: usize, seed: u64) -> (Vec<Generalisation>, Base) {
     ];
     let gens: Vec<Generalisation> =
         specs.iter().enumerate().map(|(j, (c, s))| Generalisation::build(c, s, &cols[j]).unwrap()).collect();
-    let qi = (0..3)
+    let qi: Vec<Vec<u32>> = (0..3)
         .map(|j| cols[j].iter().map(|v| gens[j].values.binary_search(v).unwrap() as u32).collect())
         .collect();
     let diags = ["a", "b", "c", "d"];
     let base = Base {
-        qi,
+        qi: qi.into(),
         sensitive: vec![cols[3].iter().map(|v| diags.iter().position(|d| d == v).unwrap() as u32).collect()],
         sensitive_card: vec![4],
         count: combos.values().copied().collect(),

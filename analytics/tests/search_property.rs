@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use analytics::counts::Codes;
 use analytics::hierarchy::Generalisation;
 use analytics::policy::{Diversity, HierarchySpec, Metric};
 use analytics::search::{Base, Criteria, Evaluation, Problem, SearchError};
@@ -141,21 +142,24 @@ fn case(rng: &mut Lcg, dir: &Path, id: usize) -> Case {
             Generalisation::build(&format!("q{j}"), &c.spec, &values).unwrap()
         })
         .collect();
+    let mut qi_codes: Vec<Vec<u32>> = vec![Vec::new(); m];
     let mut base = Base {
-        qi: vec![Vec::new(); m],
         sensitive: vec![Vec::new(); sensitive],
         sensitive_card: cards.iter().map(|&c| c as u32).collect(),
         count: Vec::new(),
+        ..Base::default()
     };
     for ((qi, s), n) in combos {
         for (j, v) in qi.iter().enumerate() {
-            base.qi[j].push(gens[j].values.binary_search(v).unwrap() as u32);
+            qi_codes[j].push(gens[j].values.binary_search(v).unwrap() as u32);
         }
         for (i, &c) in s.iter().enumerate() {
             base.sensitive[i].push(c);
         }
         base.count.push(n);
     }
+    // Every other case packed in words, as counting gives them; the rest a vector per column.
+    base.qi = if id.is_multiple_of(2) { Codes::pack(qi_codes) } else { qi_codes.into() };
     Case { gens, base, rows }
 }
 
@@ -227,6 +231,15 @@ fn search_equals_brute_force_on_random_problems() {
         let nodes = nodes_within(&caps);
         largest = largest.max(nodes.len());
         let all: Vec<Evaluation> = nodes.iter().map(|n| p.evaluate(n).unwrap()).collect();
+        // The same combinations in the other form of codes (packed words or a vector per column).
+        let other_qi = match &c.base.qi {
+            Codes::Packed { .. } => Codes::Columns(c.base.qi.to_columns()),
+            Codes::Columns(columns) => Codes::pack(columns.clone()),
+        };
+        let other_base = Base { qi: other_qi, ..c.base.clone() };
+        let other =
+            Problem::new(&c.gens, &other_base, Criteria { k, max_suppressed, diversity: diversity.clone() })
+                .with_priorities(&weights, &max_levels);
         for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
             let what = format!(
                 "case {id} {metric:?}: k={k} limit={max_suppressed} of {} rows, diversity {diversity:?}, \
@@ -260,6 +273,12 @@ fn search_equals_brute_force_on_random_problems() {
                 }
                 (Err(SearchError::NoSolution(_)), None) => unsolvable += 1,
                 (got, b) => panic!("{what}: search {got:?}, brute force {b:?}"),
+            }
+            let (a, b) = (p.search(metric), other.search(metric));
+            match (&a, &b) {
+                (Ok((x, _)), Ok((y, _))) => assert_eq!(x, y, "{what}: packed and column codes differ"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{what}: packed and column codes differ: {a:?} against {b:?}"),
             }
         }
     }
