@@ -67,7 +67,7 @@ pub fn column_accuracy(gens: &[Generalisation], base: &Base, rec: &Recoding) -> 
             let mut suppressed = 0u64;
             // Rows released with each label of each level (level 0's labels are the values).
             let mut at_label: Vec<Vec<u64>> = g.labels.iter().map(|l| vec![0u64; l.len()]).collect();
-            let mut value_rows = vec![0u64; g.values.len()];
+            let mut value_rows = vec![0u64; g.values().len()];
             let codes = &g.codes;
             let col = base.qi.column(j);
             for (i, (&rows, &supp)) in base.count.iter().zip(&rec.suppressed).enumerate() {
@@ -153,13 +153,13 @@ fn count_error(
     if compared == 0 { (None, 0) } else { (Some(sum / compared as f64), compared) }
 }
 
-/// The label of the first observed value (`g.values[0]`) at each level `0..=height`: an example
+/// The label of the first observed value (`g.values()[0]`) at each level `0..=height`: an example
 /// of what each level looks like, for reports. Empty if the column has no values.
 pub fn level_examples(g: &Generalisation) -> Vec<String> {
-    if g.values.is_empty() {
+    if g.values().is_empty() {
         return Vec::new();
     }
-    (0..=g.height()).map(|l| g.labels[l][g.codes[l][0] as usize].clone()).collect()
+    (0..=g.height()).map(|l| g.labels[l][g.codes[l][0] as usize].to_string()).collect()
 }
 
 #[cfg(test)]
@@ -238,12 +238,11 @@ mod tests {
         let g = Generalisation {
             column: "c".into(),
             description: "test".into(),
-            values: vec!["a".into(), "b".into(), "b2".into()],
             codes: vec![vec![0, 1, 2], vec![0, 1, 1], vec![0, 0, 0]],
             labels: vec![
-                vec!["a".into(), "b".into(), "b2".into()],
-                vec!["A".into(), "B".into(), "X".into()],
-                vec!["*".into()],
+                ["a", "b", "b2"].iter().collect(),
+                ["A", "B", "X"].iter().collect(),
+                ["*"].iter().collect(),
             ],
             leaves: vec![vec![1, 1, 1], vec![1, 2, 1], vec![4]],
             domain: 4,

@@ -299,7 +299,7 @@ fn build(
     let mut gens = Vec::new();
     for (q, distinct) in policy.quasi_identifiers.iter().zip(values) {
         // Counting sorts and deduplicates the values, so `build` keeps them and the codes line up.
-        if !distinct.windows(2).all(|w| w[0] < w[1]) {
+        if !(1..distinct.len()).all(|i| distinct[i - 1] < distinct[i]) {
             return Err(Error::Polars(format!("internal: values of column '{}' are not sorted", q.column)));
         }
         let g = Generalisation::build_owned(&q.column, &q.hierarchy, distinct).map_err(|e| match e {
@@ -380,13 +380,13 @@ fn build(
                     let l = best.node[j] as usize;
                     let mut after = classes.kept_label_rows[j].len() as u64;
                     if eval.suppressed > 0
-                        && !classes.kept_label_rows[j].keys().any(|&lab| g.labels[l][lab as usize] == "*")
+                        && !classes.kept_label_rows[j].keys().any(|&lab| &g.labels[l][lab as usize] == "*")
                     {
                         after += 1;
                     }
                     let example = (
-                        g.values.first().cloned().unwrap_or_default(),
-                        g.codes[l].first().map(|&c| g.labels[l][c as usize].clone()).unwrap_or_default(),
+                        g.values().first().map(str::to_string).unwrap_or_default(),
+                        g.codes[l].first().map(|&c| g.labels[l][c as usize].to_string()).unwrap_or_default(),
                     );
                     Shown { level: best.node[j], distinct_after: after, example }
                 })
@@ -451,7 +451,7 @@ fn build(
             hierarchy: g.description.clone(),
             level: shown[j].level,
             height: g.height(),
-            distinct_before: g.values.len() as u64,
+            distinct_before: g.values().len() as u64,
             distinct_after: shown[j].distinct_after,
             example: shown[j].example.clone(),
             loss: per_attr[j].0,
@@ -610,10 +610,10 @@ fn shown_local(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Vec<Show
                 }
                 let l = rec.levels[j][i] as usize;
                 let v = base.qi.get(j, i) as usize;
-                let label = g.labels[l][g.codes[l][v] as usize].as_str();
+                let label = &g.labels[l][g.codes[l][v] as usize];
                 rows_at[l] += base.count[i];
                 labels.insert(label);
-                example.get_or_insert_with(|| (g.values[v].clone(), label.to_string()));
+                example.get_or_insert_with(|| (g.values()[v].to_string(), label.to_string()));
             }
             // The most common level; ties go to the finer one.
             let level = (0..rows_at.len()).rev().max_by_key(|&l| rows_at[l]).unwrap_or(0) as u8;
@@ -648,7 +648,7 @@ fn local_release(gens: &[Generalisation], base: &Base, rec: &Recoding) -> Result
     let mut words: Vec<Vec<(usize, u64)>> = Vec::new();
     let mut word_cards: Vec<u64> = Vec::new();
     for (j, g) in gens.iter().enumerate() {
-        let card = (g.values.len() as u64).max(1);
+        let card = (g.values().len() as u64).max(1);
         let limit = if words.len() == 1 { u64::MAX } else { u32::MAX as u64 };
         match word_cards.last().and_then(|&p| p.checked_mul(card)).filter(|&p| p <= limit) {
             Some(p) => {

@@ -21,12 +21,13 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::Error;
 use crate::data::Input;
+use crate::labels::Labels;
 
 /// Distinct combinations of some columns, with their counts, in code form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Combinations {
     /// Per column, its distinct values, sorted; a value's code is its index.
-    pub values: Vec<Vec<String>>,
+    pub values: Vec<Labels>,
     /// Per column, the code of each combination. Combinations are sorted by their codes,
     /// first column first.
     pub codes: Codes,
@@ -262,14 +263,14 @@ impl Combinations {
         // them; equal values under two ids, never from a group-by, share one code).
         let mut sorted_values = Vec::with_capacity(values.len());
         let mut code_of: Vec<Vec<u32>> = Vec::with_capacity(values.len());
-        for mut vals in values {
+        for vals in values {
             let mut order: Vec<u32> = (0..vals.len() as u32).collect();
             order.par_sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
             let mut code = vec![0u32; vals.len()];
-            let mut taken: Vec<String> = Vec::with_capacity(vals.len());
+            let mut taken = Labels::with_capacity(vals.len());
             for &id in &order {
-                let v = std::mem::take(&mut vals[id as usize]);
-                if taken.last() != Some(&v) {
+                let v = vals[id as usize].as_str();
+                if taken.last() != Some(v) {
                     taken.push(v);
                 }
                 // At most as many values as ids, and those fit in u32 (checked above).
@@ -470,12 +471,12 @@ impl Input {
             // Codes are u32 in keys of at most 128 bits: such columns are grouped as text.
             return Ok(None);
         }
-        let mut values: Vec<Vec<String>> = Vec::with_capacity(sets.len());
+        let mut values: Vec<Labels> = Vec::with_capacity(sets.len());
         let mut dictionaries: Vec<FxHashMap<Box<str>, u32>> = Vec::with_capacity(sets.len());
         for set in sets {
             let mut sorted: Vec<Box<str>> = set.into_iter().collect();
             sorted.par_sort_unstable();
-            values.push(sorted.iter().map(|v| v.to_string()).collect());
+            values.push(sorted.iter().collect());
             dictionaries.push(sorted.into_iter().enumerate().map(|(i, v)| (v, i as u32)).collect());
         }
         // Pass 2: keys, sorted and counted.
@@ -693,7 +694,7 @@ mod tests {
             })
             .collect();
         // Expected: sorted values, codes, combinations sorted by codes, counts.
-        let mut expected_values: Vec<Vec<String>> = (0..3)
+        let expected_values: Vec<Vec<String>> = (0..3)
             .map(|j| {
                 let mut v: Vec<String> = rows.iter().map(|r| r[j].to_string()).collect();
                 v.sort();
@@ -738,7 +739,7 @@ mod tests {
         );
         let got = Combinations::from_interned(values, ids, count).expect("normalised");
         let expected = Combinations {
-            values: std::mem::take(&mut expected_values),
+            values: expected_values.iter().map(|v| v.iter().collect()).collect(),
             codes: Codes::Columns((0..3).map(|j| tally.keys().map(|k| k[j]).collect()).collect()),
             count: tally.values().copied().collect(),
         };

@@ -280,8 +280,8 @@ impl ValueCodes {
             .iter()
             .map(|g| {
                 let mut m: rustc_hash::FxHashMap<u64, u32> = Default::default();
-                m.reserve(g.values.len());
-                for (i, v) in g.values.iter().enumerate() {
+                m.reserve(g.values().len());
+                for (i, v) in g.values().iter().enumerate() {
                     m.entry(hash_value(v)).and_modify(|c| *c = u32::MAX).or_insert(i as u32);
                 }
                 m
@@ -293,10 +293,8 @@ impl ValueCodes {
     /// The code of `v` in `g` (the `j`-th generalisation), if it is one of its values.
     pub fn code(&self, j: usize, g: &Generalisation, v: &str) -> Option<u32> {
         match self.maps.get(j).and_then(|m| m.get(&hash_value(v))) {
-            Some(&c) if c != u32::MAX => {
-                (g.values.get(c as usize).map(String::as_str) == Some(v)).then_some(c)
-            }
-            Some(_) => g.values.binary_search_by(|x| x.as_str().cmp(v)).ok().map(|c| c as u32),
+            Some(&c) if c != u32::MAX => (g.values().get(c as usize) == Some(v)).then_some(c),
+            Some(_) => g.values().binary_search(v).ok().map(|c| c as u32),
             None => None,
         }
     }
@@ -391,7 +389,7 @@ impl LocalRelease {
             .iter()
             .map(|w| {
                 w.iter()
-                    .map(|&(j, mult)| (j, mult, gens.get(j).map_or(1, |g| g.values.len().max(1) as u64)))
+                    .map(|&(j, mult)| (j, mult, gens.get(j).map_or(1, |g| g.values().len().max(1) as u64)))
                     .collect()
             })
             .collect();
@@ -468,7 +466,7 @@ impl LocalRelease {
                         Some("*")
                     } else {
                         let l = level as usize;
-                        Some(g.labels[l][g.codes[l][codes[j][r] as usize] as usize].as_str())
+                        Some(&g.labels[l][g.codes[l][codes[j][r] as usize] as usize])
                     }
                 })
                 .collect();
@@ -516,9 +514,7 @@ impl GlobalRelease {
         for (j, g) in gens.iter().enumerate() {
             let level = self.node[j] as usize;
             let column: StringChunked = (0..n)
-                .map(|r| {
-                    Some(if withheld[r] { "*" } else { g.labels[level][labels[j][r] as usize].as_str() })
-                })
+                .map(|r| Some(if withheld[r] { "*" } else { &g.labels[level][labels[j][r] as usize] }))
                 .collect();
             df.with_column(column.with_name(g.column.as_str().into()).into_column())?;
         }
@@ -857,7 +853,7 @@ mod tests {
         let g = Generalisation::build("p", &HierarchySpec::Suppress, &values).expect("build");
         let gens = [g];
         let index = ValueCodes::new(&gens);
-        for (i, v) in gens[0].values.iter().enumerate() {
+        for (i, v) in gens[0].values().iter().enumerate() {
             assert_eq!(index.code(0, &gens[0], v), Some(i as u32));
         }
         assert_eq!(index.code(0, &gens[0], "nope"), None);
@@ -866,7 +862,7 @@ mod tests {
         forged.maps[0].insert(hash_value("nope"), 7);
         assert_eq!(forged.code(0, &gens[0], "nope"), None);
         // A shared hash (marked u32::MAX) falls back to binary search, both ways.
-        let v = gens[0].values[123].clone();
+        let v = gens[0].values()[123].to_string();
         forged.maps[0].insert(hash_value(&v), u32::MAX);
         assert_eq!(forged.code(0, &gens[0], &v), Some(123));
         forged.maps[0].insert(hash_value("nope"), u32::MAX);
@@ -931,9 +927,8 @@ mod tests {
         let generalisation = |column: &str| Generalisation {
             column: column.to_owned(),
             description: String::new(),
-            values: vec!["a".to_owned()],
             codes: vec![vec![0]],
-            labels: vec![vec!["a".to_owned()]],
+            labels: vec![["a"].iter().collect()],
             leaves: vec![vec![1]],
             domain: 1,
         };

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::labels::Labels;
 use crate::policy::HierarchySpec;
 
 /// The separator used to build class keys from labels; refused inside values and labels.
@@ -34,12 +35,11 @@ pub struct Generalisation {
     pub column: String,
     /// What the hierarchy is, for reports.
     pub description: String,
-    /// Observed values, sorted; a value's code is its index.
-    pub values: Vec<String>,
     /// `codes[level][value code]` is the value's label code at that level.
     pub codes: Vec<Vec<u32>>,
-    /// `labels[level][label code]` is the label text.
-    pub labels: Vec<Vec<String>>,
+    /// `labels[level][label code]` is the label text; level 0's labels are the observed values,
+    /// sorted ([`Generalisation::values`]).
+    pub labels: Vec<Labels>,
     /// `leaves[level][label code]`: how many domain values the label covers (for the loss metric).
     pub leaves: Vec<Vec<u64>>,
     /// Number of values in the domain (hierarchy rows; for built-ins, the observed values).
@@ -47,6 +47,11 @@ pub struct Generalisation {
 }
 
 impl Generalisation {
+    /// Observed values, sorted; a value's code is its index (level 0's labels).
+    pub fn values(&self) -> &Labels {
+        &self.labels[0]
+    }
+
     /// Levels above the original values (the lattice's height for this attribute).
     pub fn height(&self) -> usize {
         self.codes.len() - 1
@@ -54,26 +59,24 @@ impl Generalisation {
 
     /// Builds the generalisation of `values` (distinct, any order) for a hierarchy spec.
     pub fn build(column: &str, spec: &HierarchySpec, values: &[String]) -> Result<Self, HierarchyError> {
-        Self::build_owned(column, spec, values.to_vec())
+        Self::build_owned(column, spec, values.iter().collect())
     }
 
     /// [`Generalisation::build`] taking the values, so that a column of millions of distinct
     /// values (a postcode) is not copied: when they are sorted and distinct already, they are
     /// kept as they are.
-    pub fn build_owned(
-        column: &str,
-        spec: &HierarchySpec,
-        values: Vec<String>,
-    ) -> Result<Self, HierarchyError> {
+    pub fn build_owned(column: &str, spec: &HierarchySpec, values: Labels) -> Result<Self, HierarchyError> {
         let mut sorted = values;
-        if !sorted.windows(2).all(|w| w[0] < w[1]) {
-            sorted.sort_unstable();
-            sorted.dedup();
+        if !(1..sorted.len()).all(|i| sorted[i - 1] < sorted[i]) {
+            let mut v: Vec<&str> = sorted.iter().collect();
+            v.sort_unstable();
+            v.dedup();
+            sorted = v.into_iter().collect();
         }
-        for v in &sorted {
+        for v in sorted.iter() {
             if v.contains(KEY_SEPARATOR) {
                 return Err(HierarchyError::Missing {
-                    value: v.clone(),
+                    value: v.to_string(),
                     reason: "contains the control character U+001F".into(),
                 });
             }
@@ -97,14 +100,14 @@ impl Generalisation {
     fn from_value_rows(
         column: &str,
         description: String,
-        values: Vec<String>,
+        values: Labels,
         row: impl Fn(&str) -> Result<Vec<String>, HierarchyError>,
     ) -> Result<Self, HierarchyError> {
         let invalid = |m: String| HierarchyError::Invalid(m);
         let mut width = 0usize;
         let mut index: Vec<HashMap<String, u32>> = Vec::new();
         let mut codes: Vec<Vec<u32>> = Vec::new();
-        let mut labels: Vec<Vec<String>> = Vec::new();
+        let mut labels: Vec<Labels> = Vec::new();
         let mut leaves: Vec<Vec<u64>> = Vec::new();
         for (i, v) in values.iter().enumerate() {
             let r = row(v)?;
@@ -120,7 +123,7 @@ impl Generalisation {
                 }
                 index = vec![HashMap::new(); width];
                 codes = (0..width).map(|_| Vec::with_capacity(values.len())).collect();
-                labels = vec![Vec::new(); width];
+                labels = vec![Labels::default(); width];
                 leaves = vec![Vec::new(); width];
             }
             check_row(i, r.as_slice(), width)?;
@@ -129,8 +132,8 @@ impl Generalisation {
                 let c = match index[level].get(lab.as_str()) {
                     Some(&c) => c,
                     None => {
-                        index[level].insert(lab.clone(), next);
-                        labels[level].push(lab);
+                        labels[level].push(&lab);
+                        index[level].insert(lab, next);
                         leaves[level].push(0);
                         next
                     }
@@ -152,10 +155,10 @@ impl Generalisation {
                         return Err(invalid(format!(
                             "inconsistent levels: '{}' at level {level} generalises to '{}' (row {}) \
                              and to '{}' (row {}) at level {}",
-                            labels[level][lab as usize],
-                            labels[level + 1][other as usize],
+                            &labels[level][lab as usize],
+                            &labels[level + 1][other as usize],
                             j + 1,
-                            labels[level + 1][next as usize],
+                            &labels[level + 1][next as usize],
                             i + 1,
                             level + 1
                         )));
@@ -168,17 +171,17 @@ impl Generalisation {
             }
         }
         codes[0] = (0..values.len() as u32).collect();
-        labels[0] = values.clone();
         leaves[0] = vec![1u64; values.len()];
         let domain = values.len() as u64;
-        Ok(Generalisation { column: column.to_string(), description, values, codes, labels, leaves, domain })
+        labels[0] = values;
+        Ok(Generalisation { column: column.to_string(), description, codes, labels, leaves, domain })
     }
 
     fn from_rows(
         column: &str,
         description: String,
         rows: Vec<Vec<String>>,
-        values: Vec<String>,
+        values: Labels,
     ) -> Result<Self, HierarchyError> {
         let invalid = |m: String| HierarchyError::Invalid(m);
         let width = rows.first().map(Vec::len).ok_or_else(|| invalid("the hierarchy has no rows".into()))?;
@@ -223,25 +226,25 @@ impl Generalisation {
             }
         }
         let mut value_rows = Vec::with_capacity(values.len());
-        for v in &values {
-            let r = row_of.get(v.as_str()).copied().ok_or_else(|| HierarchyError::Missing {
-                value: v.clone(),
+        for v in values.iter() {
+            let r = row_of.get(v).copied().ok_or_else(|| HierarchyError::Missing {
+                value: v.to_string(),
                 reason: "is not in the hierarchy".into(),
             })?;
             value_rows.push(r);
         }
         let mut codes = vec![(0..values.len() as u32).collect::<Vec<u32>>()];
-        let mut labels = vec![values.clone()];
         let mut leaves = vec![vec![1u64; values.len()]];
+        let mut labels = vec![values];
         for level in 1..width {
             let mut index: HashMap<&str, u32> = HashMap::new();
-            let mut names = Vec::new();
+            let mut names = Labels::default();
             let mut count = Vec::new();
             for r in &rows {
                 let next = names.len() as u32;
                 let c = *index.entry(r[level].as_str()).or_insert(next);
                 if c == next {
-                    names.push(r[level].clone());
+                    names.push(&r[level]);
                     count.push(0u64);
                 }
                 count[c as usize] += 1;
@@ -253,7 +256,6 @@ impl Generalisation {
         Ok(Generalisation {
             column: column.to_string(),
             description,
-            values,
             codes,
             labels,
             leaves,
@@ -428,13 +430,13 @@ mod tests {
                 }
                 _ => sorted.iter().map(|v| builtin_row(spec, v).unwrap()).collect(),
             };
-            let reference = Generalisation::from_rows("c", spec.describe(), rows, sorted.clone());
+            let reference = Generalisation::from_rows("c", spec.describe(), rows, sorted.iter().collect());
             let built = Generalisation::build("c", spec, &values);
             match (reference, built) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(
-                        (&a.values, &a.codes, &a.labels),
-                        (&b.values, &b.codes, &b.labels),
+                        (a.values(), &a.codes, &a.labels),
+                        (b.values(), &b.codes, &b.labels),
                         "{spec:?}"
                     );
                     assert_eq!((&a.leaves, a.domain), (&b.leaves, b.domain), "{spec:?}");
@@ -453,8 +455,8 @@ mod tests {
     }
 
     fn labels_of(g: &Generalisation, value: &str) -> Vec<String> {
-        let code = g.values.iter().position(|v| v == value).unwrap();
-        (0..=g.height()).map(|l| g.labels[l][g.codes[l][code] as usize].clone()).collect()
+        let code = g.values().iter().position(|v| v == value).unwrap();
+        (0..=g.height()).map(|l| g.labels[l][g.codes[l][code] as usize].to_string()).collect()
     }
 
     #[test]
@@ -471,7 +473,7 @@ mod tests {
     fn builtins() {
         let spec = HierarchySpec::Interval { widths: vec![5, 10, 20], range: Some((0, 150)) };
         let g = Generalisation::build("age", &spec, &vals(&["47", "3", "47"])).unwrap();
-        assert_eq!(g.values, vals(&["3", "47"]));
+        assert_eq!(g.values(), &vals(&["3", "47"]));
         assert_eq!(labels_of(&g, "47"), vals(&["47", "45-49", "40-49", "40-59", "*"]));
         let e = Generalisation::build("age", &spec, &vals(&["151"])).unwrap_err();
         assert!(matches!(e, HierarchyError::Missing { ref reason, .. } if reason.contains("outside")));
@@ -493,25 +495,25 @@ mod tests {
     fn arx_rows_validated() {
         let rows = |r: &[&[&str]]| r.iter().map(|x| vals(x)).collect::<Vec<_>>();
         let ok = rows(&[&["a", "ab", "*"], &["b", "ab", "*"], &["c", "c", "*"]]);
-        let g = Generalisation::from_rows("x", "t".into(), ok.clone(), vals(&["a", "c"])).unwrap();
+        let g = Generalisation::from_rows("x", "t".into(), ok.clone(), ["a", "c"].iter().collect()).unwrap();
         assert_eq!(g.domain, 3);
         assert_eq!(g.leaves[1][g.codes[1][0] as usize], 2);
         assert!((g.cell_loss(1, g.codes[1][0]) - 0.5).abs() < 1e-12);
-        let e = Generalisation::from_rows("x", "t".into(), ok, vals(&["z"])).unwrap_err();
+        let e = Generalisation::from_rows("x", "t".into(), ok, ["z"].iter().collect()).unwrap_err();
         assert!(matches!(e, HierarchyError::Missing { ref value, .. } if value == "z"));
         let ragged = rows(&[&["a", "ab", "*"], &["b", "*"]]);
-        let e = Generalisation::from_rows("x", "t".into(), ragged, vals(&["a"])).unwrap_err();
+        let e = Generalisation::from_rows("x", "t".into(), ragged, ["a"].iter().collect()).unwrap_err();
         assert_eq!(
             e,
             HierarchyError::Invalid("inconsistent levels: row 2 has 2 levels but row 1 has 3".into())
         );
         let not_function = rows(&[&["a", "ab", "X"], &["b", "ab", "Y"]]);
-        let e = Generalisation::from_rows("x", "t".into(), not_function, vals(&["a"])).unwrap_err();
+        let e = Generalisation::from_rows("x", "t".into(), not_function, ["a"].iter().collect()).unwrap_err();
         assert!(
             matches!(e, HierarchyError::Invalid(ref m) if m.contains("'ab' at level 1 generalises to 'X' (row 1) and to 'Y' (row 2)")),
             "{e:?}"
         );
         let dup = rows(&[&["a", "*"], &["a", "*"]]);
-        assert!(Generalisation::from_rows("x", "t".into(), dup, vals(&["a"])).is_err());
+        assert!(Generalisation::from_rows("x", "t".into(), dup, ["a"].iter().collect()).is_err());
     }
 }

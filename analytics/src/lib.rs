@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod accuracy;
 pub mod hierarchy;
+pub mod labels;
 pub mod local;
 pub mod policy;
 pub mod recoding;

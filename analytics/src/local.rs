@@ -649,7 +649,7 @@ fn starred_class_beside_suppression(p: &Problem, rec: &Recoding) -> bool {
         !rec.suppressed[i]
             && p.gens.iter().enumerate().all(|(j, g)| {
                 let l = rec.levels[j][i] as usize;
-                g.labels[l][g.codes[l][p.base.qi.get(j, i) as usize] as usize] == "*"
+                &g.labels[l][g.codes[l][p.base.qi.get(j, i) as usize] as usize] == "*"
             })
     })
 }
@@ -671,7 +671,7 @@ fn measure(p: &Problem, rec: &Recoding, node: &[u8]) -> (Evaluation, Vec<u64>) {
                         .iter()
                         .map(|s| {
                             let next = intern.len() as u32;
-                            *intern.entry(s.as_str()).or_insert(next)
+                            *intern.entry(s).or_insert(next)
                         })
                         .collect()
                 })

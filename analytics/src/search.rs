@@ -228,7 +228,7 @@ impl<'a> Problem<'a> {
         let mut gen_loss = Vec::new();
         let mut gen_entropy = Vec::new();
         for (j, g) in gens.iter().enumerate() {
-            let mut value_rows = vec![0u64; g.values.len()];
+            let mut value_rows = vec![0u64; g.values().len()];
             let col = base.qi.column(j);
             for r in 0..base.len() {
                 let c = col.at(r);
@@ -993,7 +993,7 @@ impl<'b> Packed<'b> {
         let mut mask = Vec::with_capacity(p.gens.len());
         let mut at = 0u32;
         for g in p.gens {
-            let bits = u64::BITS - (g.values.len().saturating_sub(1) as u64).leading_zeros();
+            let bits = u64::BITS - (g.values().len().saturating_sub(1) as u64).leading_zeros();
             // A column with one value has no bits: its code is always 0.
             shift.push(if bits == 0 { 0 } else { at });
             mask.push(if bits == 0 { 0 } else { u64::MAX >> (64 - bits) });
@@ -2305,9 +2305,12 @@ mod tests {
         Generalisation {
             column: "w".into(),
             description: String::new(),
-            values: (0..values).map(|v| format!("{v:03}")).collect(),
             codes: vec![(0..values as u32).collect(), codes1, vec![0; values]],
-            labels: vec![vec![String::new(); values], vec![String::new(); labels], vec!["*".into()]],
+            labels: vec![
+                (0..values).map(|v| format!("{v:03}")).collect(),
+                (0..labels).map(|_| "").collect(),
+                ["*"].iter().collect(),
+            ],
             leaves: vec![vec![1; values], leaves1, vec![values as u64]],
             domain: values as u64,
         }
@@ -2411,7 +2414,7 @@ mod tests {
         let mut combos: std::collections::BTreeMap<(Vec<u32>, u32), u64> = Default::default();
         for r in 0..data[0].len() {
             let key =
-                gens.iter().zip(data).map(|(g, d)| g.values.binary_search(&d[r]).unwrap() as u32).collect();
+                gens.iter().zip(data).map(|(g, d)| g.values().binary_search(&d[r]).unwrap() as u32).collect();
             *combos.entry((key, rng.next(3) as u32)).or_insert(0) += 1;
         }
         let mut qi: Vec<Vec<u32>> = vec![Vec::new(); data.len()];

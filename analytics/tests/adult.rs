@@ -72,7 +72,7 @@ fn problem_parts(dir: &Path, qis: &[String]) -> (Vec<Generalisation>, Base) {
         let values: Vec<String> = records.iter().map(|r| r[j].clone()).collect();
         let spec = HierarchySpec::File(dir.join(format!("adult_hierarchy_{q}.csv")));
         let g = Generalisation::build(q, &spec, &values).unwrap();
-        codes.push(values.iter().map(|v| g.values.binary_search(v).unwrap() as u32).collect());
+        codes.push(values.iter().map(|v| g.values().binary_search(v).unwrap() as u32).collect());
         gens.push(g);
     }
     // Distinct combinations with counts.

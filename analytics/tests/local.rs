@@ -83,7 +83,7 @@ fn case(seed: u64, dir: &std::path::Path) -> Case {
         gens.push(Generalisation::build(&format!("q{j}"), &spec, &values).unwrap());
     }
     let qi: Vec<Vec<u32>> = (0..m)
-        .map(|j| combos.keys().map(|k| gens[j].values.binary_search(&k.0[j]).unwrap() as u32).collect())
+        .map(|j| combos.keys().map(|k| gens[j].values().binary_search(&k.0[j]).unwrap() as u32).collect())
         .collect();
     // Packed in words, as counting gives them.
     let base = Base {
@@ -171,7 +171,7 @@ fn local_releases_are_truthful_private_within_limits_and_never_worse_than_global
                     let cap = c.caps[j].map_or(g.height(), |x| x as usize);
                     assert!(lv <= cap, "seed {seed}: column {j} at level {lv} above its max level {cap}");
                     let v = c.base.qi.get(j, i) as usize;
-                    g.labels[lv][g.codes[lv][v] as usize].clone()
+                    g.labels[lv][g.codes[lv][v] as usize].to_string()
                 })
                 .collect();
             *classes.entry(labels).or_default().entry(c.base.sensitive[0][i]).or_insert(0) += n;

@@ -38,7 +38,7 @@ fn data(rows: usize, seed: u64) -> (Vec<Generalisation>, Base) {
     let gens: Vec<Generalisation> =
         specs.iter().enumerate().map(|(j, (c, s))| Generalisation::build(c, s, &cols[j]).unwrap()).collect();
     let qi: Vec<Vec<u32>> = (0..3)
-        .map(|j| cols[j].iter().map(|v| gens[j].values.binary_search(v).unwrap() as u32).collect())
+        .map(|j| cols[j].iter().map(|v| gens[j].values().binary_search(v).unwrap() as u32).collect())
         .collect();
     let diags = ["a", "b", "c", "d"];
     let base = Base {

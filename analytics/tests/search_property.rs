@@ -151,7 +151,7 @@ fn case(rng: &mut Lcg, dir: &Path, id: usize) -> Case {
     };
     for ((qi, s), n) in combos {
         for (j, v) in qi.iter().enumerate() {
-            qi_codes[j].push(gens[j].values.binary_search(v).unwrap() as u32);
+            qi_codes[j].push(gens[j].values().binary_search(v).unwrap() as u32);
         }
         for (i, &c) in s.iter().enumerate() {
             base.sensitive[i].push(c);

@@ -546,8 +546,10 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
         |codes, combo| {
             for (j, g) in gens.iter().enumerate() {
                 let code = codes[j] as usize;
-                let value =
-                    g.values.get(code).ok_or_else(|| internal(format!("no value {code} in {}", g.column)))?;
+                let value = g
+                    .values()
+                    .get(code)
+                    .ok_or_else(|| internal(format!("no value {code} in {}", g.column)))?;
                 let level = release.levels.get(j).and_then(|l| l.get(combo)).copied();
                 let label = match level {
                     Some(u8::MAX) => "*",
@@ -555,12 +557,11 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
                         .codes
                         .get(l as usize)
                         .and_then(|c| c.get(code))
-                        .and_then(|&lab| g.labels[l as usize].get(lab as usize))
-                        .map(String::as_str)
+                        .and_then(|&lab| g.labels.get(l as usize).and_then(|labels| labels.get(lab as usize)))
                         .ok_or_else(|| internal(format!("no label at level {l} in {}", g.column)))?,
                     None => return Err(internal(format!("no levels for combination {combo}"))),
                 };
-                columns[j].push(value.as_str());
+                columns[j].push(value);
                 columns[m + j].push(label);
             }
             rows += 1;
@@ -768,9 +769,9 @@ impl Engine for ClusterEngine {
                 // Each quasi-identifier's values and their labels at the node's level.
                 for (j, g) in gens.iter().enumerate() {
                     let level = release.node[j] as usize;
-                    let v: StringArray = g.values.iter().map(|s| Some(s.as_str())).collect();
+                    let v: StringArray = g.values().iter().map(Some).collect();
                     let l: StringArray =
-                        g.codes[level].iter().map(|&c| Some(g.labels[level][c as usize].as_str())).collect();
+                        g.codes[level].iter().map(|&c| Some(&g.labels[level][c as usize])).collect();
                     let path = scratch.join(format!("map{j}.parquet"));
                     write_text_table(&path, &["v".into(), "l".into()], vec![Arc::new(v), Arc::new(l)])?;
                     self.register(&format!("map{j}"), &[path])?;
@@ -786,7 +787,7 @@ impl Engine for ClusterEngine {
                             Arc::new(
                                 tuples
                                     .iter()
-                                    .map(|t| Some(gens[j].labels[level][t[j] as usize].as_str()))
+                                    .map(|t| Some(&gens[j].labels[level][t[j] as usize]))
                                     .collect::<StringArray>(),
                             ) as ArrayRef
                         })
