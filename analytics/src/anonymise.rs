@@ -294,6 +294,12 @@ fn build(
     }
     let crate::counts::Combinations { mut values, mut codes, count } = counted;
     let sens_codes = codes.split_off(qi_cols.len());
+    // Codes of more than 64 bits with the sensitive columns may fit without them: packed, the
+    // search reads them as they are (8 bytes a combination) instead of packing a copy.
+    let codes = match codes {
+        crate::counts::Codes::Columns(columns) => crate::counts::Codes::pack(columns),
+        packed => packed,
+    };
     let sens_values = values.split_off(qi_cols.len());
     // Hierarchies over the observed values.
     let mut gens = Vec::new();

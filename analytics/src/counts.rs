@@ -151,33 +151,42 @@ impl Codes {
         self.len() == 0
     }
 
-    /// Per column, the shift and mask of its field in a packed word.
-    fn fields(bits: &[u32]) -> Fields {
-        let mut shift: u32 = bits.iter().sum();
-        bits.iter()
-            .map(|&b| {
-                shift -= b;
-                if b == 0 { (0, 0) } else { (shift, u64::MAX >> (64 - b)) }
-            })
-            .collect()
+    /// The shift and mask of column `j`'s field in a packed word (the columns after it are in
+    /// the lower bits; a column of 0 bits has mask 0).
+    fn field(bits: &[u32], j: usize) -> (u32, u64) {
+        debug_assert!(bits.iter().sum::<u32>() <= 64, "packed codes of more than 64 bits");
+        let shift: u32 = bits[j + 1..].iter().sum();
+        match bits[j] {
+            0 => (0, 0),
+            b => (shift, u64::MAX >> (64 - b)),
+        }
     }
 
-    /// Column `j`.
+    /// Per column, the shift and mask of its field in a packed word.
+    fn fields(bits: &[u32]) -> Fields {
+        (0..bits.len()).map(|j| Self::field(bits, j)).collect()
+    }
+
+    /// Column `j` (take it out of loops: each call sums the widths of the columns after `j`).
     pub fn column(&self, j: usize) -> Column<'_> {
         match self {
             Codes::Packed { words, bits } => {
-                let (shift, mask) = Self::fields(bits)[j];
+                let (shift, mask) = Self::field(bits, j);
                 Column::Packed { words, shift, mask }
             }
             Codes::Columns(c) => Column::Codes(&c[j]),
         }
     }
 
-    /// The code of combination `i` in column `j`.
+    /// The code of combination `i` in column `j` (in a loop over many `i`, read [`Codes::column`]
+    /// once instead).
     #[inline]
     pub fn get(&self, j: usize, i: usize) -> u32 {
         match self {
-            Codes::Packed { .. } => self.column(j).at(i),
+            Codes::Packed { words, bits } => {
+                let (shift, mask) = Self::field(bits, j);
+                ((words[i] >> shift) & mask) as u32
+            }
             Codes::Columns(c) => c[j][i],
         }
     }
@@ -571,6 +580,9 @@ impl Input {
         let mut counter =
             std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
         counter.flush();
+        // The last merge sized its output for no repeats; the keys become the search's base.
+        counter.keys.shrink_to_fit();
+        counter.counts.shrink_to_fit();
         Ok((counter.keys, counter.counts))
     }
 }

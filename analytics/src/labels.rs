@@ -2,8 +2,8 @@
 //!
 //! A column's distinct values (millions of postcodes) and its labels at each level are held
 //! for the whole run. As `Vec<String>` each costs a 24-byte header and an allocation besides its
-//! text; here each costs its text and 8 bytes. Shared behind an `Arc`, the values are also the
-//! hierarchy's level-0 labels without a second copy.
+//! text; here each costs its text and 8 bytes. A hierarchy's level-0 labels are its values
+//! (`Generalisation::values`), so they are held once.
 
 use std::fmt;
 use std::ops::Index;
@@ -98,6 +98,8 @@ impl<S: AsRef<str>> FromIterator<S> for Labels {
         for s in iter {
             l.push(s.as_ref());
         }
+        // Growing by doubling may have left up to half of the text's buffer unused.
+        l.text.shrink_to_fit();
         l
     }
 }

@@ -791,8 +791,9 @@ impl<'a> Problem<'a> {
         engine.evaluate_passing();
         let stats = engine.stats.clone();
         let best = engine.best.take();
-        // The engine's scratch, snapshots and packed codes go before the final evaluation
-        // groups every combination again (at 100M rows they are gigabytes).
+        // The engine's scratch, snapshots and packed codes (when built from code columns) go
+        // before the final evaluation groups every combination again (at 100M rows they are
+        // gigabytes).
         drop(engine);
         match best {
             // The returned evaluation is computed afresh from the combinations, as `evaluate`

@@ -86,8 +86,10 @@ fn case(seed: u64, dir: &std::path::Path) -> Case {
         .map(|j| combos.keys().map(|k| gens[j].values().binary_search(&k.0[j]).unwrap() as u32).collect())
         .collect();
     // Packed in words, as counting gives them.
+    let qi = Codes::pack(qi);
+    assert!(matches!(qi, Codes::Packed { .. }), "a few small columns fit in 64 bits");
     let base = Base {
-        qi: Codes::pack(qi),
+        qi,
         sensitive: vec![combos.keys().map(|k| k.1).collect()],
         sensitive_card: vec![4],
         count: combos.values().copied().collect(),

@@ -193,9 +193,11 @@ fn search_equals_brute_force_on_random_problems() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Lcg(0x5eed_0f5e_a4c4);
     let (mut solved, mut unsolvable, mut capped, mut diverse, mut largest) = (0, 0, 0, 0, 0);
+    let mut packed = 0;
     let cases = 1500;
     for id in 0..cases {
         let c = case(&mut rng, &dir, id);
+        packed += matches!(c.base.qi, Codes::Packed { .. }) as usize;
         let k = if rng.next(4) == 0 { 1 + rng.next(8) } else { 1 + rng.next(4) };
         let max_suppressed = match rng.next(4) {
             0 => 0,
@@ -285,7 +287,9 @@ fn search_equals_brute_force_on_random_problems() {
     std::fs::remove_dir_all(&dir).unwrap();
     eprintln!(
         "{solved} solved, {unsolvable} without solution ({capped} capped cases, {diverse} with \
-         l-diversity, largest lattice {largest} nodes)"
+         l-diversity, {packed} with packed codes, largest lattice {largest} nodes)"
     );
     assert!(solved > 2 * cases && unsolvable > 50 && capped > 300 && diverse > 500);
+    // Half the cases are packed (the rest compare against packed codes): both forms are exercised.
+    assert_eq!(packed, cases / 2, "every even case's codes fit in 64 bits and come packed");
 }
