@@ -7,6 +7,7 @@ use sha2::Digest;
 
 use crate::Error;
 use crate::accuracy;
+use crate::counts::Codes;
 use crate::data::{GlobalRelease, LocalRelease, Release};
 use crate::engine::{Engine, LocalEngine};
 use crate::hierarchy::{Generalisation, HierarchyError};
@@ -297,7 +298,7 @@ fn build(
     // Codes of more than 64 bits with the sensitive columns may fit without them: packed, the
     // search reads them as they are (8 bytes a combination) instead of packing a copy.
     let codes = match codes {
-        crate::counts::Codes::Columns(columns) => crate::counts::Codes::pack(columns),
+        Codes::Columns(columns) => Codes::pack(columns),
         packed => packed,
     };
     let sens_values = values.split_off(qi_cols.len());

@@ -85,9 +85,10 @@ impl Index<usize> for Labels {
 
     /// String `i`; panics past the end, as a slice does.
     fn index(&self, i: usize) -> &str {
-        let end = self.ends[i] as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..end]
+        match self.get(i) {
+            Some(s) => s,
+            None => panic!("index {i} out of range for {} labels", self.len()),
+        }
     }
 }
 

@@ -2337,10 +2337,9 @@ mod tests {
             count: (0..n).map(|_| 1 + rng.next(3)).collect(),
             ..Base::default()
         };
-        // The same codes packed in words (as counted): 6 bits for each column's 50 values.
+        // The same codes packed in words, as counted (each column in the bits of its largest code).
         let columns = by_columns.qi.to_columns();
-        let words = (0..n).map(|r| columns.iter().fold(0u64, |w, col| (w << 6) | col[r] as u64)).collect();
-        let by_words = Base { qi: Codes::Packed { words, bits: vec![6; 4] }, ..by_columns.clone() };
+        let by_words = Base { qi: Codes::pack(columns), ..by_columns.clone() };
         for base in [by_columns, by_words] {
             let p = Problem::new(&gens, &base, Criteria { k: 2, max_suppressed: 0, diversity: vec![] });
             let packed = Packed::new(&p);
