@@ -253,6 +253,7 @@ impl Combinations {
     /// gives: `values[j]` holds column j's distinct values in any order and `ids[j][i]` is
     /// combination i's index into it; the result has sorted values, codes that index them,
     /// combinations sorted by their codes (first column first) and equal ones merged.
+    /// ([`crate::intern::Interner`] builds the same from batches as they arrive, in less memory.)
     pub fn from_interned(
         values: Vec<Vec<String>>,
         ids: Vec<Vec<u32>>,
@@ -268,61 +269,106 @@ impl Combinations {
         if ids.iter().zip(&values).any(|(col, vals)| col.iter().any(|&id| id as usize >= vals.len())) {
             return Err(internal("an id names no value".into()));
         }
-        // Per column: its distinct values sorted, and each id's code (its value's index among
-        // them; equal values under two ids, never from a group-by, share one code).
-        let mut sorted_values = Vec::with_capacity(values.len());
-        let mut code_of: Vec<Vec<u32>> = Vec::with_capacity(values.len());
-        for vals in values {
-            let mut order: Vec<u32> = (0..vals.len() as u32).collect();
-            order.par_sort_unstable_by(|&a, &b| vals[a as usize].cmp(&vals[b as usize]));
-            let mut code = vec![0u32; vals.len()];
-            let mut taken = Labels::with_capacity(vals.len());
-            for &id in &order {
-                let v = vals[id as usize].as_str();
-                if taken.last() != Some(v) {
-                    taken.push(v);
-                }
-                // At most as many values as ids, and those fit in u32 (checked above).
-                code[id as usize] = (taken.len() - 1) as u32;
-            }
-            code_of.push(code);
-            sorted_values.push(taken);
-        }
-        let bits: Vec<u32> = sorted_values.iter().map(|v| bits_for(v.len())).collect();
-        let (codes, count) = match bits.iter().sum::<u32>() {
-            0..=64 => {
-                let (words, count) = merge_packed::<u64>(ids, code_of, &bits, count);
-                (Codes::Packed { words, bits }, count)
-            }
-            65..=128 => {
-                let (keys, count) = merge_packed::<u128>(ids, code_of, &bits, count);
-                (Codes::Columns(unpack(&keys, |&k| k, &bits)), count)
-            }
-            _ => {
-                let (codes, count) = merge_by_codes(ids, code_of, count);
-                (Codes::Columns(codes), count)
-            }
-        };
-        Ok(Combinations { values: sorted_values, codes, count })
+        let (sorted_values, code_of): (Vec<Labels>, Vec<Vec<u32>>) =
+            values.into_iter().map(|vals| sort_values(vals.len(), |id| vals[id as usize].as_str())).unzip();
+        Ok(combine(sorted_values, code_of, ids, vec![count]))
     }
+}
+
+/// Per column of interned combinations: its `n` distinct values (`value(id)` for ids
+/// `0..n`, in any order) sorted, and each id's code (its value's index among them; equal values
+/// under two ids, never from a group-by, share one code).
+pub(crate) fn sort_values<'a>(n: usize, value: impl Fn(u32) -> &'a str + Sync) -> (Labels, Vec<u32>) {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| value(a).cmp(value(b)));
+    let mut code = vec![0u32; n];
+    let mut taken = Labels::with_capacity(n);
+    for &id in &order {
+        let v = value(id);
+        if taken.last() != Some(v) {
+            taken.push(v);
+        }
+        // At most as many values as ids, which fit in u32 (the callers check).
+        code[id as usize] = (taken.len() - 1) as u32;
+    }
+    (taken, code)
+}
+
+/// One column's id for each interned combination.
+pub(crate) trait Ids: Sync {
+    /// Combination `i`'s id.
+    fn id(&self, i: usize) -> u32;
+    /// Every combination's id, in order.
+    fn into_vec(self) -> Vec<u32>;
+}
+
+impl Ids for Vec<u32> {
+    #[inline]
+    fn id(&self, i: usize) -> u32 {
+        self[i]
+    }
+    fn into_vec(self) -> Vec<u32> {
+        self
+    }
+}
+
+/// Interned combinations (`ids[j]`, turned into codes by `code_of[j]`; the counts in chunks of
+/// consecutive combinations) sorted by their codes and merged, packed when they fit in 64
+/// bits: the end of [`Combinations::from_interned`] and of [`crate::intern::Interner::finish`].
+pub(crate) fn combine<I: Ids>(
+    values: Vec<Labels>,
+    code_of: Vec<Vec<u32>>,
+    ids: Vec<I>,
+    count: Vec<Vec<u64>>,
+) -> Combinations {
+    let bits: Vec<u32> = values.iter().map(|v| bits_for(v.len())).collect();
+    let (codes, count) = match bits.iter().sum::<u32>() {
+        0..=64 => {
+            let (words, count) = merge_packed::<u64, I>(ids, code_of, &bits, count);
+            (Codes::Packed { words, bits }, count)
+        }
+        65..=128 => {
+            let (keys, count) = merge_packed::<u128, I>(ids, code_of, &bits, count);
+            (Codes::Columns(unpack(&keys, |&k| k, &bits)), count)
+        }
+        _ => {
+            let ids = ids.into_iter().map(I::into_vec).collect();
+            let (codes, count) = merge_by_codes(ids, code_of, count.concat());
+            (Codes::Columns(codes), count)
+        }
+    };
+    Combinations { values, codes, count }
 }
 
 /// Combinations given by ids (`ids[j][i]`, turned into codes by `code_of[j]`) sorted by their
 /// codes, first column first, equal ones merged with their counts summed: as packed keys (`bits`
 /// per column, at most what `K` holds), so the sort reads one array, not one per column. Returns
 /// the sorted distinct keys and their counts.
-fn merge_packed<K: Key>(
-    ids: Vec<Vec<u32>>,
+///
+/// Memory: the (key, count) pairs (16 or 32 bytes a combination) are built a chunk of counts at
+/// a time, each chunk freed once read, beside the ids; at the end the keys and the counts are
+/// copied out of the pairs.
+fn merge_packed<K: Key, I: Ids>(
+    ids: Vec<I>,
     code_of: Vec<Vec<u32>>,
     bits: &[u32],
-    count: Vec<u64>,
+    count: Vec<Vec<u64>>,
 ) -> (Vec<K>, Vec<u64>) {
-    let mut pairs: Vec<(K, u64)> = count.into_iter().map(|c| (K::default(), c)).collect();
-    // Column by column, first column first (highest bits); each column's ids and codes freed
-    // once packed.
-    for ((col, code), &b) in ids.into_iter().zip(code_of).zip(bits) {
-        pairs.par_iter_mut().zip(col.par_iter()).for_each(|(p, &id)| p.0 = p.0.push(code[id as usize], b));
+    let n: usize = count.iter().map(Vec::len).sum();
+    let mut pairs: Vec<(K, u64)> = Vec::with_capacity(n);
+    let mut start = 0usize;
+    for chunk in count {
+        let key = |i: usize| {
+            ids.iter()
+                .zip(&code_of)
+                .zip(bits)
+                .fold(K::default(), |k, ((col, code), &b)| k.push(code[col.id(i) as usize], b))
+        };
+        pairs.par_extend(chunk.par_iter().enumerate().map(|(r, &c)| (key(start + r), c)));
+        start += chunk.len();
     }
+    drop(ids);
+    drop(code_of);
     pairs.par_sort_unstable_by_key(|p| p.0);
     pairs.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
@@ -388,7 +434,7 @@ const BATCH_ROWS: usize = 100_000;
 const MIN_BUFFER: usize = 1 << 22;
 
 /// Bits needed for the codes of a column with `card` distinct values.
-fn bits_for(card: usize) -> u32 {
+pub(crate) fn bits_for(card: usize) -> u32 {
     if card <= 1 { 0 } else { usize::BITS - (card - 1).leading_zeros() }
 }
 
@@ -806,7 +852,15 @@ mod tests {
         bits: &[u32],
         count: Vec<u64>,
     ) -> (Vec<Vec<u32>>, Vec<u64>) {
-        let (keys, count) = merge_packed::<K>(ids, code_of, bits, count);
+        // The counts in chunks of 1, 2, 3, ... (the chunks' boundaries must not matter).
+        let mut chunks = Vec::new();
+        let mut rest = count.as_slice();
+        while !rest.is_empty() {
+            let (head, tail) = rest.split_at((chunks.len() + 1).min(rest.len()));
+            chunks.push(head.to_vec());
+            rest = tail;
+        }
+        let (keys, count) = merge_packed::<K, Vec<u32>>(ids, code_of, bits, chunks);
         (unpack(&keys, |&k| k, bits), count)
     }
 

@@ -30,6 +30,8 @@ pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod engine;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod intern;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod publish;
 
 /// Why an anonymisation could not be done; every message names the file, column, value or line.

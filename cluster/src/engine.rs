@@ -23,6 +23,7 @@ use analytics::counts::Combinations;
 use analytics::data::{LocalRelease, Release};
 use analytics::engine::{Engine, Written};
 use analytics::hierarchy::Generalisation;
+use analytics::intern::{InternError, Interner};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
@@ -35,7 +36,6 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::parse::{parse_engine_url, skip_header};
 use crate::watch::{Watch, WatchError};
@@ -672,10 +672,7 @@ impl Engine for ClusterEngine {
             inner = inner.join(", ")
         );
         let m = columns.len();
-        let mut values: Vec<Vec<String>> = vec![Vec::new(); m];
-        let mut dictionaries: Vec<FxHashMap<String, u32>> = vec![FxHashMap::default(); m];
-        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); m];
-        let mut count: Vec<u64> = Vec::new();
+        let mut interner = Interner::new(m);
         let url = self.url.clone();
         let bad = |m: String| Error::Engine {
             engine: url.clone(),
@@ -685,37 +682,21 @@ impl Engine for ClusterEngine {
             if batch.num_columns() != m + 1 {
                 return Err(bad(format!("{} columns, expected {}", batch.num_columns(), m + 1)));
             }
-            // Each column interned on its own thread (ids in the batch's row order whatever
-            // the threads).
+            // Each column interned on its own thread.
             let columns = (0..m).map(|j| strings(batch, j)).collect::<Result<Vec<_>, _>>().map_err(&bad)?;
-            let interned: Result<(), String> = dictionaries
-                .par_iter_mut()
-                .zip(values.par_iter_mut())
-                .zip(ids.par_iter_mut())
-                .zip(columns.par_iter())
-                .try_for_each(|(((dict, vals), ids), col)| {
-                    for r in 0..col.len() {
-                        let v = if col.is_null(r) { "" } else { col.value(r) };
-                        let id = match dict.get(v) {
-                            Some(&id) => id,
-                            None => {
-                                let id = u32::try_from(vals.len())
-                                    .map_err(|_| "more than 2^32 distinct values".to_string())?;
-                                dict.insert(v.to_string(), id);
-                                vals.push(v.to_string());
-                                id
-                            }
-                        };
-                        ids.push(id);
-                    }
-                    Ok(())
-                });
-            interned.map_err(&bad)?;
-            count.extend(counts(batch, m).map_err(&bad)?);
+            let interned: Result<(), InternError> =
+                interner.columns_mut().par_iter_mut().zip(columns.par_iter()).enumerate().try_for_each(
+                    |(j, (interned, col))| {
+                        (0..col.len()).try_for_each(|r| {
+                            interned.push(j, if col.is_null(r) { "" } else { col.value(r) })
+                        })
+                    },
+                );
+            interned.map_err(|e| bad(e.to_string()))?;
+            interner.push_counts(counts(batch, m).map_err(&bad)?);
             Ok(())
         })?;
-        drop(dictionaries);
-        Combinations::from_interned(values, ids, count)
+        interner.finish().map_err(|e| bad(e.to_string()))
     }
 
     fn locate(&mut self, column: &str, value: &str) -> String {
