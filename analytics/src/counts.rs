@@ -269,20 +269,30 @@ impl Combinations {
         if ids.iter().zip(&values).any(|(col, vals)| col.iter().any(|&id| id as usize >= vals.len())) {
             return Err(internal("an id names no value".into()));
         }
-        let (sorted_values, code_of): (Vec<Labels>, Vec<Vec<u32>>) =
-            values.into_iter().map(|vals| sort_values(vals.len(), |id| vals[id as usize].as_str())).unzip();
+        let (sorted_values, code_of): (Vec<Labels>, Vec<Vec<u32>>) = values
+            .into_iter()
+            .map(|vals| {
+                let text = vals.iter().map(String::len).sum();
+                sort_values(vals.len(), text, |id| vals[id as usize].as_str())
+            })
+            .unzip();
         Ok(combine(sorted_values, code_of, ids, vec![count]))
     }
 }
 
 /// Per column of interned combinations: its `n` distinct values (`value(id)` for ids
-/// `0..n`, in any order) sorted, and each id's code (its value's index among them; equal values
-/// under two ids, never from a group-by, share one code).
-pub(crate) fn sort_values<'a>(n: usize, value: impl Fn(u32) -> &'a str + Sync) -> (Labels, Vec<u32>) {
+/// `0..n`, in any order; `text` bytes in all) sorted, and each id's code (its value's index
+/// among them; equal values under two ids, never from a group-by, share one code).
+pub(crate) fn sort_values<'a>(
+    n: usize,
+    text: usize,
+    value: impl Fn(u32) -> &'a str + Sync,
+) -> (Labels, Vec<u32>) {
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.par_sort_unstable_by(|&a, &b| value(a).cmp(value(b)));
     let mut code = vec![0u32; n];
-    let mut taken = Labels::with_capacity(n);
+    // Kept for the whole run: no room left over from growing.
+    let mut taken = Labels::with_capacities(n, text);
     for &id in &order {
         let v = value(id);
         if taken.last() != Some(v) {
@@ -298,17 +308,12 @@ pub(crate) fn sort_values<'a>(n: usize, value: impl Fn(u32) -> &'a str + Sync) -
 pub(crate) trait Ids: Sync {
     /// Combination `i`'s id.
     fn id(&self, i: usize) -> u32;
-    /// Every combination's id, in order.
-    fn into_vec(self) -> Vec<u32>;
 }
 
 impl Ids for Vec<u32> {
     #[inline]
     fn id(&self, i: usize) -> u32 {
         self[i]
-    }
-    fn into_vec(self) -> Vec<u32> {
-        self
     }
 }
 
@@ -332,8 +337,7 @@ pub(crate) fn combine<I: Ids>(
             (Codes::Columns(unpack(&keys, |&k| k, &bits)), count)
         }
         _ => {
-            let ids = ids.into_iter().map(I::into_vec).collect();
-            let (codes, count) = merge_by_codes(ids, code_of, count.concat());
+            let (codes, count) = merge_by_codes(ids, code_of, count);
             (Codes::Columns(codes), count)
         }
     };
@@ -346,8 +350,8 @@ pub(crate) fn combine<I: Ids>(
 /// the sorted distinct keys and their counts.
 ///
 /// Memory: the (key, count) pairs (16 or 32 bytes a combination) are built a chunk of counts at
-/// a time, each chunk freed once read, beside the ids; at the end the keys and the counts are
-/// copied out of the pairs.
+/// a time, each chunk freed once read, beside the ids; the peak is at the end, when the keys
+/// and the counts are copied out of the pairs (32 or 48 bytes a combination).
 fn merge_packed<K: Key, I: Ids>(
     ids: Vec<I>,
     code_of: Vec<Vec<u32>>,
@@ -398,12 +402,23 @@ fn unpack<T: Sync, K: Key>(items: &[T], key: impl Fn(&T) -> K + Sync, bits: &[u3
 
 /// [`merge_packed`] for codes wider than 128 bits together: sorted by comparing codes column by
 /// column.
-fn merge_by_codes(ids: Vec<Vec<u32>>, code_of: Vec<Vec<u32>>, count: Vec<u64>) -> (Vec<Vec<u32>>, Vec<u64>) {
+fn merge_by_codes<I: Ids>(
+    ids: Vec<I>,
+    code_of: Vec<Vec<u32>>,
+    count: Vec<Vec<u64>>,
+) -> (Vec<Vec<u32>>, Vec<u64>) {
+    let n: usize = count.iter().map(Vec::len).sum();
+    // Each column's codes; its ids and their codes freed once read.
     let codes: Vec<Vec<u32>> = ids
         .into_iter()
         .zip(code_of)
-        .map(|(col, code)| col.par_iter().map(|&id| code[id as usize]).collect())
+        .map(|(col, code)| (0..n).into_par_iter().map(|i| code[col.id(i) as usize]).collect())
         .collect();
+    let mut joined = Vec::with_capacity(n);
+    for chunk in count {
+        joined.extend(chunk);
+    }
+    let count = joined;
     let mut order: Vec<u32> = (0..count.len() as u32).collect();
     order.par_sort_unstable_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);
@@ -840,7 +855,7 @@ mod tests {
         let bits: Vec<u32> = cards.iter().map(|&c| bits_for(c as usize)).collect();
         assert_eq!(merged::<u64>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
         assert_eq!(merged::<u128>(ids.clone(), code_of.clone(), &bits, count.clone()), expected);
-        assert_eq!(merge_by_codes(ids, code_of, count), expected);
+        assert_eq!(merge_by_codes(ids, code_of, vec![count]), expected);
         let none: (Vec<Vec<u32>>, Vec<u64>) = (vec![Vec::new(); 2], Vec::new());
         assert_eq!(merged::<u64>(vec![Vec::new(); 2], vec![vec![0], vec![0]], &[0, 0], Vec::new()), none);
     }
@@ -913,7 +928,7 @@ mod tests {
             } else {
                 merged::<u128>(ids.clone(), code_of.clone(), &bits, count.clone())
             };
-            assert_eq!(got, merge_by_codes(ids, code_of, count), "{m} columns of 32 bits");
+            assert_eq!(got, merge_by_codes(ids, code_of, vec![count]), "{m} columns of 32 bits");
             assert_eq!(got.1.len(), rows.len());
             assert_eq!(got.0[0].last(), Some(&top), "the largest code sorts last and unpacks whole");
         }

@@ -17,7 +17,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use crate::counts::{Combinations, Ids, bits_for, combine, sort_values};
+use crate::counts::{Combinations, Ids, combine, sort_values};
 use crate::labels::Labels;
 
 /// Why interned combinations cannot be turned into [`Combinations`].
@@ -29,6 +29,9 @@ pub enum InternError {
         /// The column's index.
         column: usize,
     },
+    /// More combinations than codes can number.
+    #[error("more than 2^32 combinations ({0})")]
+    TooManyCombinations(usize),
     /// A column was given more or fewer values than there are counts.
     #[error("column {column} has {values} values for {counts} counted combinations")]
     Lengths {
@@ -47,14 +50,15 @@ pub enum InternError {
 #[derive(Debug)]
 pub struct Interner {
     columns: Vec<Column>,
-    /// The counts, a chunk per batch (freed chunk by chunk when the combinations are sorted).
+    /// The counts, a chunk per batch (freed chunk by chunk when they are read into the
+    /// sort's pairs, or joined beyond 128 bits).
     count: Vec<Vec<u64>>,
 }
 
 impl Interner {
     /// An interner for combinations of `columns` columns.
     pub fn new(columns: usize) -> Self {
-        Interner { columns: (0..columns).map(|_| Column::default()).collect(), count: Vec::new() }
+        Interner { columns: (0..columns).map(Column::new).collect(), count: Vec::new() }
     }
 
     /// The columns, to push each combination's value to.
@@ -84,15 +88,19 @@ impl Interner {
     /// (first column first) with equal ones merged.
     pub fn finish(self) -> Result<Combinations, InternError> {
         let n = self.len();
-        if let Some((column, c)) = self.columns.iter().enumerate().find(|(_, c)| c.ids.len != n) {
-            return Err(InternError::Lengths { column, values: c.ids.len, counts: n });
+        if u32::try_from(n).is_err() {
+            return Err(InternError::TooManyCombinations(n));
         }
-        let mut values = Vec::with_capacity(self.columns.len());
-        let mut code_of = Vec::with_capacity(self.columns.len());
-        let mut ids = Vec::with_capacity(self.columns.len());
-        for Column { values: vals, table, ids: col } in self.columns {
-            drop(table);
-            let (sorted, code) = sort_values(vals.len(), |id| &vals[id as usize]);
+        if let Some(c) = self.columns.iter().find(|c| c.ids.len != n) {
+            return Err(InternError::Lengths { column: c.index, values: c.ids.len, counts: n });
+        }
+        // Every hash table freed before any column is sorted.
+        let columns: Vec<(Labels, PackedIds)> = self.columns.into_iter().map(|c| (c.values, c.ids)).collect();
+        let mut values = Vec::with_capacity(columns.len());
+        let mut code_of = Vec::with_capacity(columns.len());
+        let mut ids = Vec::with_capacity(columns.len());
+        for (vals, col) in columns {
+            let (sorted, code) = sort_values(vals.len(), vals.text_len(), |id| &vals[id as usize]);
             values.push(sorted);
             code_of.push(code);
             ids.push(col);
@@ -103,8 +111,10 @@ impl Interner {
 
 /// One column's distinct values (each stored once, in first-seen order) and each combination's
 /// id among them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Column {
+    /// The column's index (named in errors).
+    index: usize,
     values: Labels,
     /// Ids of `values`, found by their text's hash.
     table: HashTable<u32>,
@@ -112,16 +122,20 @@ pub struct Column {
 }
 
 impl Column {
+    fn new(index: usize) -> Self {
+        Column { index, values: Labels::default(), table: HashTable::new(), ids: PackedIds::default() }
+    }
+
     /// The next combination's value in this column.
-    pub fn push(&mut self, column: usize, v: &str) -> Result<(), InternError> {
+    pub fn push(&mut self, v: &str) -> Result<(), InternError> {
         let hasher = FxBuildHasher;
         let hash = hasher.hash_one(v);
         let found = self.table.find(hash, |&id| &self.values[id as usize] == v).copied();
         let id = match found {
             Some(id) => id,
             None => {
-                let id =
-                    u32::try_from(self.values.len()).map_err(|_| InternError::TooManyValues { column })?;
+                let id = u32::try_from(self.values.len())
+                    .map_err(|_| InternError::TooManyValues { column: self.index })?;
                 self.values.push(v);
                 let values = &self.values;
                 self.table.insert_unique(hash, id, |&id| hasher.hash_one(&values[id as usize]));
@@ -134,7 +148,8 @@ impl Column {
 }
 
 /// Words per chunk of [`PackedIds`] (512 KiB): chunks of a fixed size grow without copying,
-/// and without the up to half unused that doubling a vector leaves.
+/// and without the up to half unused that doubling a vector leaves; widening frees the old
+/// chunks as it reads them, so a column is held at both widths for about one chunk.
 const CHUNK_WORDS: usize = 1 << 16;
 
 /// Ids bit-packed at `width` bits each (the bits of the largest id so far), in chunks of words.
@@ -148,7 +163,7 @@ struct PackedIds {
 impl PackedIds {
     /// Appends `id`, first widening every id held if it needs more bits.
     fn push(&mut self, id: u32) {
-        let need = bits_for(id as usize + 1);
+        let need = u32::BITS - id.leading_zeros();
         if need > self.width {
             self.widen(need);
         }
@@ -192,12 +207,35 @@ impl PackedIds {
         self.chunks[word / CHUNK_WORDS][word % CHUNK_WORDS]
     }
 
-    /// Every id rewritten at `width` bits (more than now).
+    /// Every id rewritten at `width` bits (more than now), each old chunk freed once read.
     fn widen(&mut self, width: u32) {
         let old = std::mem::take(self);
         self.width = width;
+        let w = old.width;
+        if w == 0 {
+            (0..old.len).for_each(|_| self.append(0));
+            return;
+        }
+        let mask = u64::MAX >> (64 - w);
+        // The chunk holding the current word, the one after it (an id may span the two), and
+        // the index of the current chunk's first word.
+        let mut rest = old.chunks.into_iter();
+        let (mut cur, mut next) = (rest.next().unwrap_or_default(), rest.next().unwrap_or_default());
+        let mut base = 0usize;
         for i in 0..old.len {
-            self.append(old.id(i));
+            let bit = i * w as usize;
+            let (word, off) = (bit / 64, (bit % 64) as u32);
+            while word >= base + CHUNK_WORDS {
+                cur = std::mem::replace(&mut next, rest.next().unwrap_or_default());
+                base += CHUNK_WORDS;
+            }
+            let at = word - base;
+            let mut v = cur[at] >> off;
+            if off + w > 64 {
+                let high = if at + 1 < cur.len() { cur[at + 1] } else { next[0] };
+                v |= high << (64 - off);
+            }
+            self.append((v & mask) as u32);
         }
     }
 }
@@ -217,15 +255,17 @@ impl Ids for PackedIds {
         }
         (v & (u64::MAX >> (64 - w))) as u32
     }
-
-    fn into_vec(self) -> Vec<u32> {
-        (0..self.len).map(|i| self.id(i)).collect()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counts::{Codes, bits_for};
+
+    /// Every id, read one by one.
+    fn read_back(p: &PackedIds) -> Vec<u32> {
+        (0..p.len).map(|i| p.id(i)).collect()
+    }
 
     /// Ids of every width read back as pushed, across words and chunks, through widenings.
     #[test]
@@ -244,13 +284,36 @@ mod tests {
         expected.push(u32::MAX);
         assert_eq!(p.width, 32);
         assert!(p.chunks.len() > 1, "more than one chunk");
-        for (i, &e) in expected.iter().enumerate() {
-            assert_eq!(p.id(i), e, "id {i}");
-        }
-        assert_eq!(p.into_vec(), expected);
+        assert_eq!(read_back(&p), expected);
         let mut zeros = PackedIds::default();
         (0..1000).for_each(|_| zeros.push(0));
-        assert_eq!((zeros.width, zeros.chunks.len(), zeros.into_vec()), (0, 0, vec![0; 1000]));
+        assert_eq!((zeros.width, zeros.chunks.len(), read_back(&zeros)), (0, 0, vec![0; 1000]));
+    }
+
+    /// At odd widths ids span two words, and two chunks: they read back, and widen, whole.
+    #[test]
+    fn ids_spanning_words_and_chunks_read_back_and_widen() {
+        let mut rng = ::synth::Rng::new(3);
+        let mut p = PackedIds::default();
+        let mut expected = vec![(1u32 << 27) - 1];
+        p.push(expected[0]);
+        // 27 bits an id: 200,000 ids are 5.4M bits, past the first chunk's 4M.
+        for _ in 0..200_000 {
+            let id = rng.below(1 << 27) as u32;
+            p.push(id);
+            expected.push(id);
+        }
+        assert_eq!((p.width, p.chunks.len()), (27, 2));
+        let spans_chunks = (0..p.len).any(|i| {
+            let (first, last) = (i * 27 / 64, (i * 27 + 26) / 64);
+            first / CHUNK_WORDS != last / CHUNK_WORDS
+        });
+        assert!(spans_chunks, "an id spans the two chunks");
+        assert_eq!(read_back(&p), expected);
+        p.push(1 << 27);
+        expected.push(1 << 27);
+        assert_eq!((p.width, p.chunks.len()), (28, 2));
+        assert_eq!(read_back(&p), expected);
     }
 
     /// The interner gives what `from_interned` gives, for packed (<= 64 bits), wide (<= 128)
@@ -258,13 +321,13 @@ mod tests {
     #[test]
     fn interned_batches_give_what_from_interned_gives() {
         let mut rng = ::synth::Rng::new(5);
-        // Cardinalities: small, one value, empty strings, near-unique; 29, 90 and 143 bits of
-        // codes.
-        for (cards, n) in [
-            (vec![5u64, 1, 300, 2, 40_000], 50_000usize),
-            (vec![1u64 << 20; 6], 20_000),
-            (vec![1u64 << 30; 11], 5_000),
-            (vec![3u64], 0),
+        // Cardinalities (small, one value, empty strings, near-unique), rows, and the bits of
+        // codes that gives (one path each: packed, u128 keys, compared).
+        for (cards, n, bits) in [
+            (vec![5u64, 1, 300, 2, 40_000], 50_000usize, 28u32),
+            (vec![1u64 << 20; 6], 20_000, 90),
+            (vec![1u64 << 30; 11], 5_000, 143),
+            (vec![3u64], 0, 0),
         ] {
             let value = |j: usize, v: u64| if v == 0 { String::new() } else { format!("{j}é{v}") };
             let mut rows: Vec<Vec<String>> = (0..n)
@@ -298,7 +361,7 @@ mod tests {
                 let end = (at + 1 + rng.below(3000) as usize).min(n);
                 for (j, col) in interner.columns_mut().iter_mut().enumerate() {
                     for r in &rows[at..end] {
-                        col.push(j, &r[j]).expect("push");
+                        col.push(&r[j]).expect("push");
                     }
                 }
                 interner.push_counts(count[at..end].to_vec());
@@ -307,8 +370,8 @@ mod tests {
             assert_eq!(interner.len(), n);
             let got = interner.finish().expect("finish");
             assert_eq!(got, expected, "cardinalities {cards:?}");
-            let bits: u32 = got.values.iter().map(|v| bits_for(v.len())).sum();
-            assert_eq!(matches!(got.codes, crate::counts::Codes::Packed { .. }), bits <= 64);
+            assert_eq!(got.values.iter().map(|v| bits_for(v.len())).sum::<u32>(), bits, "{cards:?}");
+            assert_eq!(matches!(got.codes, Codes::Packed { .. }), bits <= 64);
             assert_eq!(got.count.iter().sum::<u64>(), count.iter().sum::<u64>());
             assert_eq!(got.count.len() < n, n >= 10, "repeats merged");
         }
@@ -318,9 +381,9 @@ mod tests {
     #[test]
     fn a_column_of_another_length_is_refused() {
         let mut interner = Interner::new(2);
-        interner.columns_mut()[0].push(0, "a").expect("push");
-        interner.columns_mut()[0].push(0, "b").expect("push");
-        interner.columns_mut()[1].push(1, "x").expect("push");
+        interner.columns_mut()[0].push("a").expect("push");
+        interner.columns_mut()[0].push("b").expect("push");
+        interner.columns_mut()[1].push("x").expect("push");
         interner.push_counts(vec![1, 1]);
         assert_eq!(
             interner.finish().map(|_| ()),

@@ -22,6 +22,16 @@ impl Labels {
         Labels { text: String::new(), ends: Vec::with_capacity(n) }
     }
 
+    /// No strings, with room for `n` of them and `text` bytes of text.
+    pub fn with_capacities(n: usize, text: usize) -> Self {
+        Labels { text: String::with_capacity(text), ends: Vec::with_capacity(n) }
+    }
+
+    /// Bytes of text in all the strings.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Appends a string.
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);

@@ -685,11 +685,10 @@ impl Engine for ClusterEngine {
             // Each column interned on its own thread.
             let columns = (0..m).map(|j| strings(batch, j)).collect::<Result<Vec<_>, _>>().map_err(&bad)?;
             let interned: Result<(), InternError> =
-                interner.columns_mut().par_iter_mut().zip(columns.par_iter()).enumerate().try_for_each(
-                    |(j, (interned, col))| {
-                        (0..col.len()).try_for_each(|r| {
-                            interned.push(j, if col.is_null(r) { "" } else { col.value(r) })
-                        })
+                interner.columns_mut().par_iter_mut().zip(columns.par_iter()).try_for_each(
+                    |(interned, col)| {
+                        (0..col.len())
+                            .try_for_each(|r| interned.push(if col.is_null(r) { "" } else { col.value(r) }))
                     },
                 );
             interned.map_err(|e| bad(e.to_string()))?;
