@@ -360,14 +360,14 @@ fn merge_packed<K: Key, I: Ids>(
 ) -> (Vec<K>, Vec<u64>) {
     let n: usize = count.iter().map(Vec::len).sum();
     let mut pairs: Vec<(K, u64)> = Vec::with_capacity(n);
+    let key = |i: usize| {
+        ids.iter()
+            .zip(&code_of)
+            .zip(bits)
+            .fold(K::default(), |k, ((col, code), &b)| k.push(code[col.id(i) as usize], b))
+    };
     let mut start = 0usize;
     for chunk in count {
-        let key = |i: usize| {
-            ids.iter()
-                .zip(&code_of)
-                .zip(bits)
-                .fold(K::default(), |k, ((col, code), &b)| k.push(code[col.id(i) as usize], b))
-        };
         pairs.par_extend(chunk.par_iter().enumerate().map(|(r, &c)| (key(start + r), c)));
         start += chunk.len();
     }

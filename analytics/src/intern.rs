@@ -6,8 +6,8 @@
 //! and each distinct value was held twice as a `String` (the dictionary's key and the list of
 //! values): at 100M combinations that was the cluster client's peak (docs/design/0016). Here a
 //! column's ids are bit-packed at the width its distinct values need so far (widened as they
-//! grow: about 60 bits a combination on the synthetic patients, not 224), and each distinct
-//! value is stored once, in a [`Labels`], with a hash table of ids over it.
+//! grow: the codes' bits in all, under 64 on the synthetic patients, where `u32` ids took 224),
+//! and each distinct value is stored once, in a [`Labels`], with a hash table of ids over it.
 //!
 //! [`Interner::finish`] gives exactly what [`Combinations::from_interned`] gives for the same
 //! combinations (sorted values, codes, combinations sorted and merged).
@@ -216,7 +216,6 @@ impl PackedIds {
             (0..old.len).for_each(|_| self.append(0));
             return;
         }
-        let mask = u64::MAX >> (64 - w);
         // The chunk holding the current word, the one after it (an id may span the two), and
         // the index of the current chunk's first word.
         let mut rest = old.chunks.into_iter();
@@ -230,14 +229,21 @@ impl PackedIds {
                 base += CHUNK_WORDS;
             }
             let at = word - base;
-            let mut v = cur[at] >> off;
-            if off + w > 64 {
-                let high = if at + 1 < cur.len() { cur[at + 1] } else { next[0] };
-                v |= high << (64 - off);
-            }
-            self.append((v & mask) as u32);
+            let id = extract(cur[at], || if at + 1 < cur.len() { cur[at + 1] } else { next[0] }, off, w);
+            self.append(id);
         }
     }
+}
+
+/// The `w`-bit id (`w` > 0) starting at bit `off` of the word `lo` and, past its end, in the
+/// word `hi()`.
+#[inline]
+fn extract(lo: u64, hi: impl FnOnce() -> u64, off: u32, w: u32) -> u32 {
+    let mut v = lo >> off;
+    if off + w > 64 {
+        v |= hi() << (64 - off);
+    }
+    (v & (u64::MAX >> (64 - w))) as u32
 }
 
 impl Ids for PackedIds {
@@ -249,11 +255,7 @@ impl Ids for PackedIds {
         }
         let bit = i * w as usize;
         let (word, off) = (bit / 64, (bit % 64) as u32);
-        let mut v = self.word(word) >> off;
-        if off + w > 64 {
-            v |= self.word(word + 1) << (64 - off);
-        }
-        (v & (u64::MAX >> (64 - w))) as u32
+        extract(self.word(word), || self.word(word + 1), off, w)
     }
 }
 

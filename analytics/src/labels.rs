@@ -19,7 +19,7 @@ pub struct Labels {
 impl Labels {
     /// No strings, with room for `n` of them.
     pub fn with_capacity(n: usize) -> Self {
-        Labels { text: String::new(), ends: Vec::with_capacity(n) }
+        Self::with_capacities(n, 0)
     }
 
     /// No strings, with room for `n` of them and `text` bytes of text.
