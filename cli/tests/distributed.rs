@@ -157,7 +157,8 @@ fn data(dir: &Path, rows: u64) {
 
 /// The three parts as a real extract would type them, in `typed/`: `admission_date` and
 /// `date_of_birth` as dates (Parquet DATE, Arrow Date32), `age` as UInt8, and a boolean column
-/// `long_stay` (length of stay over 3 days) that the release keeps; the same rows as one file,
+/// `long_stay` (length of stay over 3 days) and a timestamp `discharged_at` (microseconds, no
+/// zone, with a fraction of a second) that the release keeps; the same rows as one file,
 /// `typed.parquet`, for the local engine.
 fn typed_data(dir: &Path) {
     use polars::prelude::*;
@@ -173,10 +174,18 @@ fn typed_data(dir: &Path) {
                 col("date_of_birth").str().to_date(iso()),
                 col("age").cast(DataType::UInt8),
                 col("length_of_stay").cast(DataType::UInt32).gt(lit(3u32)).alias("long_stay"),
+                (col("admission_date").str().to_date(iso()).cast(DataType::Int64) * lit(86_400_000_000i64)
+                    + col("length_of_stay").cast(DataType::Int64) * lit(3_600_000_123i64))
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+                .alias("discharged_at"),
             ]);
         let mut df = lf.collect().unwrap();
         assert_eq!(df.column("admission_date").unwrap().dtype(), &DataType::Date);
         assert_eq!(df.column("long_stay").unwrap().dtype(), &DataType::Boolean);
+        assert_eq!(
+            df.column("discharged_at").unwrap().dtype(),
+            &DataType::Datetime(TimeUnit::Microseconds, None)
+        );
         let file = std::fs::File::create(dir.join(format!("typed/p{seed}.parquet"))).unwrap();
         ParquetWriter::new(file).finish(&mut df).unwrap();
         frames.push(df.lazy());
@@ -274,7 +283,8 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     ok(&anonymise(d, "parts/p*.parquet", "global.toml", "pattern-rel", Some(&url)).output().unwrap());
     assert_eq!(report(&d.join("pattern-rel"))["result"], b["result"]);
 
-    // 1b. Typed Parquet (dates, UInt8, a boolean): the same text, so the same release, on both.
+    // 1b. Typed Parquet (dates, UInt8, a boolean, a timestamp): the same text, so the same
+    // release, on both.
     typed_data(d);
     ok(&anonymise(d, "typed.parquet", "global.toml", "typed-local", None).output().unwrap());
     ok(&anonymise(d, "typed", "global.toml", "typed-cluster", Some(&url)).output().unwrap());
@@ -286,10 +296,15 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     }
     let (header, typed_rows) = rows(&d.join("typed-cluster/microdata.csv"));
     assert_eq!((header.clone(), typed_rows.clone()), rows(&d.join("typed-local/microdata.csv")));
-    assert!(header.ends_with("\u{1f}long_stay"), "{header}");
+    assert!(header.ends_with("\u{1f}long_stay\u{1f}discharged_at"), "{header}");
     let flags: std::collections::BTreeSet<&str> =
-        typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').next()).collect();
+        typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').nth(1)).collect();
     assert_eq!(flags, ["false", "true"].into_iter().collect(), "booleans are written as true/false");
+    // Timestamps as polars writes them: a space, and six digits of the second's fraction.
+    let stamp = typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').next()).find(|t| t.ends_with(".000123"));
+    let stamp = stamp.unwrap_or_else(|| panic!("no timestamp with its fraction: {:?}", typed_rows.first()));
+    assert_eq!(stamp.len(), "2023-01-01 01:00:00.000123".len(), "{stamp}");
+    assert_eq!(&stamp[10..11], " ", "{stamp}");
 
     // 2. Local recoding (one level per combination): the same release as the local engine's.
     ok(&anonymise(d, "all.csv", "local.toml", "local-local", None).output().unwrap());
