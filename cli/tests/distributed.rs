@@ -157,8 +157,10 @@ fn data(dir: &Path, rows: u64) {
 
 /// The three parts as a real extract would type them, in `typed/`: `admission_date` and
 /// `date_of_birth` as dates (Parquet DATE, Arrow Date32), `age` as UInt8, and a boolean column
-/// `long_stay` (length of stay over 3 days) and a timestamp `discharged_at` (microseconds, no
-/// zone, with a fraction of a second) that the release keeps; the same rows as one file,
+/// `long_stay` (length of stay over 3 days), a timestamp `discharged_at` (microseconds, no
+/// zone, with a fraction of a second), a float `stay_weeks` (the stay in weeks, and 1e20 for a
+/// stay of 9 days: an exponent) and a decimal `stay_cost` (10 digits, 2 after the point) that
+/// the release keeps; the same rows as one file,
 /// `typed.parquet`, for the local engine.
 fn typed_data(dir: &Path) {
     use polars::prelude::*;
@@ -178,6 +180,13 @@ fn typed_data(dir: &Path) {
                     + col("length_of_stay").cast(DataType::Int64) * lit(3_600_000_123i64))
                 .cast(DataType::Datetime(TimeUnit::Microseconds, None))
                 .alias("discharged_at"),
+                when(col("length_of_stay").cast(DataType::Int64).eq(lit(9i64)))
+                    .then(lit(1e20f64))
+                    .otherwise(col("length_of_stay").cast(DataType::Float64) / lit(7.0f64))
+                    .alias("stay_weeks"),
+                (col("length_of_stay").cast(DataType::Float64) * lit(412.37f64))
+                    .cast(DataType::Decimal(10, 2))
+                    .alias("stay_cost"),
             ]);
         let mut df = lf.collect().unwrap();
         assert_eq!(df.column("admission_date").unwrap().dtype(), &DataType::Date);
@@ -296,12 +305,26 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     }
     let (header, typed_rows) = rows(&d.join("typed-cluster/microdata.csv"));
     assert_eq!((header.clone(), typed_rows.clone()), rows(&d.join("typed-local/microdata.csv")));
-    assert!(header.ends_with("\u{1f}long_stay\u{1f}discharged_at"), "{header}");
-    let flags: std::collections::BTreeSet<&str> =
-        typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').nth(1)).collect();
-    assert_eq!(flags, ["false", "true"].into_iter().collect(), "booleans are written as true/false");
+    assert!(
+        header.ends_with("\u{1f}long_stay\u{1f}discharged_at\u{1f}stay_weeks\u{1f}stay_cost"),
+        "{header}"
+    );
+    let field = |r: &String, from_end: usize| r.rsplit('\u{1f}').nth(from_end).map(str::to_string);
+    let flags: std::collections::BTreeSet<String> = typed_rows.iter().filter_map(|r| field(r, 3)).collect();
+    assert_eq!(
+        flags,
+        ["false", "true"].map(String::from).into_iter().collect(),
+        "booleans are written as true/false"
+    );
+    // Floats and decimals as polars writes them (an exponent with its sign; every decimal place).
+    let weeks: std::collections::BTreeSet<String> = typed_rows.iter().filter_map(|r| field(r, 1)).collect();
+    for w in ["1e+20", "1.0", "0.14285714285714285"] {
+        assert!(weeks.contains(w), "{w} not among {weeks:?}");
+    }
+    assert!(typed_rows.iter().filter_map(|r| field(r, 0)).any(|c| c == "412.37"), "no cost of one day");
+    assert!(typed_rows.iter().filter_map(|r| field(r, 0)).any(|c| c == "0.00"), "no cost of 0 days");
     // Timestamps as polars writes them: a space, and six digits of the second's fraction.
-    let stamp = typed_rows.iter().filter_map(|r| r.rsplit('\u{1f}').next()).find(|t| t.ends_with(".000123"));
+    let stamp = typed_rows.iter().filter_map(|r| field(r, 2)).find(|t| t.ends_with(".000123"));
     let stamp = stamp.unwrap_or_else(|| panic!("no timestamp with its fraction: {:?}", typed_rows.first()));
     assert_eq!(stamp.len(), "2023-01-01 01:00:00.000123".len(), "{stamp}");
     assert_eq!(&stamp[10..11], " ", "{stamp}");
