@@ -454,7 +454,7 @@ pub(crate) fn bits_for(card: usize) -> u32 {
 }
 
 /// A packed key: the codes of one row, first column in the highest bits.
-trait Key: Copy + Ord + Send + Sync + Default + 'static {
+trait Key: Copy + Ord + std::hash::Hash + Send + Sync + Default + 'static {
     fn push(self, code: u32, bits: u32) -> Self;
     fn field(self, shift: u32, bits: u32) -> u32;
 }
@@ -593,7 +593,7 @@ impl Input {
         min_buffer: usize,
     ) -> Result<(Vec<K>, Vec<u64>), Error> {
         let err = |e: PolarsError| Error::Input { path: self.path.clone(), message: e.to_string() };
-        let state = Arc::new(Mutex::new(Counter::<K>::default()));
+        let state = Arc::new(Mutex::new(Counter::<K, u32>::default()));
         {
             let (state, names, bits) = (Arc::clone(&state), columns.to_vec(), bits.to_vec());
             let dictionaries = Arc::new(dictionaries);
@@ -638,13 +638,8 @@ impl Input {
             })
             .map_err(err)?;
         }
-        let mut counter =
-            std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
-        counter.flush();
-        // The last merge sized its output for no repeats; the keys become the search's base.
-        counter.keys.shrink_to_fit();
-        counter.counts.shrink_to_fit();
-        Ok((counter.keys, counter.counts))
+        let counter = std::mem::take(&mut *state.lock().map_err(|_| Error::Polars("lock poisoned".into()))?);
+        Ok(counter.finish())
     }
 }
 
@@ -671,15 +666,73 @@ enum Packed {
     Wide(Vec<u128>),
 }
 
+/// A count as the counter keeps it: narrower than the `u64` the search reads, so the counter's
+/// merges hold less. A count that reaches `MAX` is kept exactly beside it ([`Counter::big`]).
+trait Count: Copy + Send + Sync + Eq + Default + 'static {
+    const MAX: Self;
+    fn get(self) -> u64;
+    /// `n` itself if below `MAX`.
+    fn narrow(n: u64) -> Option<Self>;
+}
+
+impl Count for u32 {
+    const MAX: Self = u32::MAX;
+    fn get(self) -> u64 {
+        u64::from(self)
+    }
+    fn narrow(n: u64) -> Option<Self> {
+        u32::try_from(n).ok().filter(|&c| c != u32::MAX)
+    }
+}
+
+/// (Tests only: reaching `MAX` after a few rows exercises the exact counts kept beside.)
+#[cfg(test)]
+impl Count for u8 {
+    const MAX: Self = u8::MAX;
+    fn get(self) -> u64 {
+        u64::from(self)
+    }
+    fn narrow(n: u64) -> Option<Self> {
+        u8::try_from(n).ok().filter(|&c| c != u8::MAX)
+    }
+}
+
 /// Sorted distinct keys with their counts, and keys not yet merged in.
-#[derive(Default)]
-struct Counter<K> {
+///
+/// Memory: merging a buffer grows `keys` and `counts` in place (by exactly the keys new to
+/// them) and fills them from the back, so the old and the merged vectors are never held
+/// together; with 4-byte counts the last merge holds about 12 bytes a combination besides the
+/// buffer (it held 32: old and new keys and 8-byte counts).
+struct Counter<K, C = u32> {
     keys: Vec<K>,
-    counts: Vec<u64>,
+    counts: Vec<C>,
+    /// Exact counts of the keys whose `counts` entry is `C::MAX` (more than 4 billion rows for
+    /// `u32`, so empty in practice).
+    big: FxHashMap<K, u64>,
     buffer: Vec<K>,
 }
 
-impl<K: Key> Counter<K> {
+impl<K, C> Default for Counter<K, C> {
+    fn default() -> Self {
+        Counter { keys: Vec::new(), counts: Vec::new(), big: FxHashMap::default(), buffer: Vec::new() }
+    }
+}
+
+impl<K: Key, C: Count> Counter<K, C> {
+    /// The count to store for `key` with `n` rows, recording `n` in `big` if it does not fit.
+    fn store(&mut self, key: K, n: u64) -> C {
+        C::narrow(n).unwrap_or_else(|| {
+            self.big.insert(key, n);
+            C::MAX
+        })
+    }
+
+    /// The rows counted for entry `i`.
+    fn count(&self, i: usize) -> u64 {
+        let c = self.counts[i];
+        if c == C::MAX { self.big.get(&self.keys[i]).copied().unwrap_or(c.get()) } else { c.get() }
+    }
+
     /// Sorts and counts the buffer and merges it into `keys`/`counts`.
     fn flush(&mut self) {
         if self.buffer.is_empty() {
@@ -702,41 +755,49 @@ impl<K: Key> Counter<K> {
             }
         }
         buf.truncate(u);
-        if self.keys.is_empty() {
-            buf.shrink_to_fit();
-            self.keys = buf;
-            self.counts = runs;
-            return;
-        }
-        let old_keys = std::mem::take(&mut self.keys);
-        let old_counts = std::mem::take(&mut self.counts);
-        let mut keys = Vec::with_capacity(old_keys.len() + buf.len());
-        let mut counts = Vec::with_capacity(old_keys.len() + buf.len());
-        let (mut i, mut j) = (0usize, 0usize);
-        while i < old_keys.len() || j < buf.len() {
-            let take_old = j >= buf.len() || (i < old_keys.len() && old_keys[i] <= buf[j]);
-            let take_new = i >= old_keys.len() || (j < buf.len() && buf[j] <= old_keys[i]);
-            match (take_old, take_new) {
-                (true, true) => {
-                    keys.push(old_keys[i]);
-                    counts.push(old_counts[i] + runs[j]);
-                    i += 1;
-                    j += 1;
-                }
-                (true, false) => {
-                    keys.push(old_keys[i]);
-                    counts.push(old_counts[i]);
-                    i += 1;
-                }
-                _ => {
-                    keys.push(buf[j]);
-                    counts.push(runs[j]);
-                    j += 1;
-                }
+        // How many of the buffer's keys are new.
+        let old = self.keys.len();
+        let (mut i, mut new) = (0usize, 0usize);
+        for k in &buf {
+            while i < old && self.keys[i] < *k {
+                i += 1;
+            }
+            if i >= old || self.keys[i] != *k {
+                new += 1;
             }
         }
-        self.keys = keys;
-        self.counts = counts;
+        self.keys.reserve_exact(new);
+        self.keys.resize(old + new, K::default());
+        self.counts.reserve_exact(new);
+        self.counts.resize(old + new, C::default());
+        // From the back: `w` is the next slot to fill; the old entries below `i` have not moved.
+        let (mut i, mut w) = (old, old + new);
+        for j in (0..u).rev() {
+            let k = buf[j];
+            while i > 0 && self.keys[i - 1] > k {
+                i -= 1;
+                w -= 1;
+                self.keys[w] = self.keys[i];
+                self.counts[w] = self.counts[i];
+            }
+            let n = if i > 0 && self.keys[i - 1] == k {
+                i -= 1;
+                self.count(i) + runs[j]
+            } else {
+                runs[j]
+            };
+            w -= 1;
+            self.keys[w] = k;
+            self.counts[w] = self.store(k, n);
+        }
+        debug_assert_eq!(w, i, "every new key placed");
+    }
+
+    /// The keys and their counts as the search reads them.
+    fn finish(mut self) -> (Vec<K>, Vec<u64>) {
+        self.flush();
+        let counts = (0..self.keys.len()).map(|i| self.count(i)).collect();
+        (self.keys, counts)
     }
 }
 
@@ -954,20 +1015,68 @@ mod tests {
 
     #[test]
     fn merging_counts_every_key_once() {
-        let mut c = Counter::<u64>::default();
+        // Rounds of growing and shrinking buffers: keys all new, all old, mixed, below and
+        // above every key held, and one key repeated.
+        let mut c = Counter::<u64, u32>::default();
         let mut expected: std::collections::BTreeMap<u64, u64> = Default::default();
         let mut x = 7u64;
-        for round in 0..5 {
-            for _ in 0..(1000 + round * 300) {
+        for round in 0..12u64 {
+            let (n, modulus, offset) = match round {
+                3 => (1, 1, 5_000),
+                4 => (500, 200, 0),
+                5 => (700, 50, 10_000),
+                6 => (300, 1, 42),
+                _ => (1000 + round * 300, 700, 0),
+            };
+            for _ in 0..n {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let k = (x >> 33) % 700;
+                let k = offset + (x >> 33) % modulus;
                 c.buffer.push(k);
                 *expected.entry(k).or_insert(0) += 1;
             }
             c.flush();
+            let got: Vec<(u64, u64)> = (0..c.keys.len()).map(|i| (c.keys[i], c.count(i))).collect();
+            assert_eq!(got, expected.clone().into_iter().collect::<Vec<_>>(), "round {round}");
+            assert_eq!(c.keys.len(), c.counts.len());
         }
-        let got: Vec<(u64, u64)> = c.keys.iter().copied().zip(c.counts.iter().copied()).collect();
-        assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+        c.flush(); // nothing buffered: nothing changes
+        let (keys, counts) = c.finish();
+        assert_eq!(
+            keys.into_iter().zip(counts).collect::<Vec<_>>(),
+            expected.into_iter().collect::<Vec<_>>()
+        );
+    }
+
+    /// Counts beyond what the counter's narrow type holds are kept exactly beside it (with `u8`
+    /// counts: 255 and more rows), whether they get there in one buffer or over several merges.
+    #[test]
+    fn counts_beyond_the_narrow_type_are_exact() {
+        let mut c = Counter::<u64, u8>::default();
+        let mut expected: std::collections::BTreeMap<u64, u64> = Default::default();
+        let mut add = |c: &mut Counter<u64, u8>, k: u64, n: u64| {
+            c.buffer.extend(std::iter::repeat_n(k, n as usize));
+            *expected.entry(k).or_insert(0) += n;
+        };
+        add(&mut c, 1, 254); // just below MAX
+        add(&mut c, 2, 255); // MAX itself: kept beside
+        add(&mut c, 3, 1000); // well beyond, in one buffer
+        c.flush();
+        add(&mut c, 1, 1); // reaches MAX by a merge
+        add(&mut c, 2, 3); // grows while kept beside
+        add(&mut c, 4, 7);
+        c.flush();
+        for _ in 0..3 {
+            add(&mut c, 3, 100);
+            add(&mut c, 0, 100); // crosses MAX over merges, below every other key
+            c.flush();
+        }
+        assert_eq!(c.counts[c.keys.iter().position(|&k| k == 4).expect("4")], 7);
+        assert!(c.big.len() == 4, "{:?}", c.big);
+        let (keys, counts) = c.finish();
+        assert_eq!(
+            keys.into_iter().zip(counts).collect::<Vec<_>>(),
+            expected.into_iter().collect::<Vec<_>>()
+        );
     }
 
     fn scratch(tag: &str) -> std::path::PathBuf {
