@@ -323,6 +323,31 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     }
     assert!(typed_rows.iter().filter_map(|r| field(r, 0)).any(|c| c == "412.37"), "no cost of one day");
     assert!(typed_rows.iter().filter_map(|r| field(r, 0)).any(|c| c == "0.00"), "no cost of 0 days");
+    // 1c. The timestamp, the float and the decimal as quasi-identifiers too: counted, mapped to
+    // their labels and joined back by their text on the cluster, as the local engine does.
+    let typed_policy = std::fs::read_to_string(d.join("global.toml")).unwrap();
+    assert!(typed_policy.contains("suppression_limit = 0.02"));
+    // (A fifth of the rows may be suppressed: the float's rare values fail k.)
+    let mut typed_policy = typed_policy.replace("suppression_limit = 0.02", "suppression_limit = 0.2");
+    // (`stay_weeks` held at level 0, so the float's own text is released.)
+    for (c, cap) in [("discharged_at", ""), ("stay_weeks", "max_level = 0\n"), ("stay_cost", "")] {
+        typed_policy.push_str(&format!(
+            "\n[[quasi_identifier]]\ncolumn = \"{c}\"\nhierarchy = {{ builtin = \"suppress\" }}\n{cap}"
+        ));
+    }
+    std::fs::write(d.join("typed-qi.toml"), typed_policy).unwrap();
+    ok(&anonymise(d, "typed.parquet", "typed-qi.toml", "typed-qi-local", None).output().unwrap());
+    ok(&anonymise(d, "typed", "typed-qi.toml", "typed-qi-cluster", Some(&url)).output().unwrap());
+    let (qa, qb) = (report(&d.join("typed-qi-local")), report(&d.join("typed-qi-cluster")));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
+        assert_eq!(qa[field], qb[field], "typed quasi-identifiers: report field {field} differs");
+    }
+    assert_eq!(qa["result"]["node"].as_array().map(Vec::len), Some(9), "{}", qa["result"]);
+    let (qi_header, qi_rows) = rows(&d.join("typed-qi-cluster/microdata.csv"));
+    assert_eq!((qi_header, qi_rows.clone()), rows(&d.join("typed-qi-local/microdata.csv")));
+    // Rows keep their float as it was (the level-0 map joined on the float's text).
+    let kept_weeks = qi_rows.iter().filter_map(|r| field(r, 1)).filter(|w| w != "*").count();
+    assert!(kept_weeks > 0, "every stay_weeks suppressed: {}", qa["result"]);
     // Timestamps as polars writes them: a space, and six digits of the second's fraction.
     let stamp = typed_rows.iter().filter_map(|r| field(r, 2)).find(|t| t.ends_with(".000123"));
     let stamp = stamp.unwrap_or_else(|| panic!("no timestamp with its fraction: {:?}", typed_rows.first()));
