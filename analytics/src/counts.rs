@@ -675,27 +675,23 @@ trait Count: Copy + Send + Sync + Eq + Default + 'static {
     fn narrow(n: u64) -> Option<Self>;
 }
 
-impl Count for u32 {
-    const MAX: Self = u32::MAX;
-    fn get(self) -> u64 {
-        u64::from(self)
-    }
-    fn narrow(n: u64) -> Option<Self> {
-        u32::try_from(n).ok().filter(|&c| c != u32::MAX)
-    }
+macro_rules! count {
+    ($t:ty) => {
+        impl Count for $t {
+            const MAX: Self = <$t>::MAX;
+            fn get(self) -> u64 {
+                u64::from(self)
+            }
+            fn narrow(n: u64) -> Option<Self> {
+                <$t>::try_from(n).ok().filter(|&c| c != <$t>::MAX)
+            }
+        }
+    };
 }
-
-/// (Tests only: reaching `MAX` after a few rows exercises the exact counts kept beside.)
+count!(u32);
+// (Tests only: reaching `MAX` after a few rows exercises the exact counts kept beside.)
 #[cfg(test)]
-impl Count for u8 {
-    const MAX: Self = u8::MAX;
-    fn get(self) -> u64 {
-        u64::from(self)
-    }
-    fn narrow(n: u64) -> Option<Self> {
-        u8::try_from(n).ok().filter(|&c| c != u8::MAX)
-    }
-}
+count!(u8);
 
 /// Sorted distinct keys with their counts, and keys not yet merged in.
 ///
@@ -1015,8 +1011,8 @@ mod tests {
 
     #[test]
     fn merging_counts_every_key_once() {
-        // Rounds of growing and shrinking buffers: keys all new, all old, mixed, below and
-        // above every key held, and one key repeated.
+        // Rounds of growing and shrinking buffers: keys all new, all old, mixed, above every
+        // key held, and one key repeated (below every key held: the next test's key 0).
         let mut c = Counter::<u64, u32>::default();
         let mut expected: std::collections::BTreeMap<u64, u64> = Default::default();
         let mut x = 7u64;
