@@ -158,7 +158,8 @@ fn data(dir: &Path, rows: u64) {
 /// The three parts as a real extract would type them, in `typed/`: `admission_date` and
 /// `date_of_birth` as dates (Parquet DATE, Arrow Date32), `age` as UInt8, and a boolean column
 /// `long_stay` (length of stay over 3 days), a timestamp `discharged_at` (microseconds, no
-/// zone, with a fraction of a second), a float `stay_weeks` (the stay in weeks, and 1e20 for a
+/// zone, with a fraction of a second) and the same instant in UTC, `discharged_utc` (as Spark
+/// writes timestamps), a float `stay_weeks` (the stay in weeks, and 1e20 for a
 /// stay of 9 days: an exponent) and a decimal `stay_cost` (10 digits, 2 after the point) that
 /// the release keeps; the same rows as one file,
 /// `typed.parquet`, for the local engine.
@@ -166,6 +167,11 @@ fn typed_data(dir: &Path) {
     use polars::prelude::*;
     std::fs::create_dir_all(dir.join("typed")).unwrap();
     let iso = || StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: true, ..Default::default() };
+    // Microseconds since the epoch.
+    let discharged = || {
+        col("admission_date").str().to_date(iso()).cast(DataType::Int64) * lit(86_400_000_000i64)
+            + col("length_of_stay").cast(DataType::Int64) * lit(3_600_000_123i64)
+    };
     let mut frames = Vec::new();
     for seed in 1..=3 {
         let path = dir.join(format!("parts/p{seed}.parquet"));
@@ -176,10 +182,10 @@ fn typed_data(dir: &Path) {
                 col("date_of_birth").str().to_date(iso()),
                 col("age").cast(DataType::UInt8),
                 col("length_of_stay").cast(DataType::UInt32).gt(lit(3u32)).alias("long_stay"),
-                (col("admission_date").str().to_date(iso()).cast(DataType::Int64) * lit(86_400_000_000i64)
-                    + col("length_of_stay").cast(DataType::Int64) * lit(3_600_000_123i64))
-                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
-                .alias("discharged_at"),
+                discharged().cast(DataType::Datetime(TimeUnit::Microseconds, None)).alias("discharged_at"),
+                discharged()
+                    .cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+                    .alias("discharged_utc"),
                 when(col("length_of_stay").cast(DataType::Int64).eq(lit(9i64)))
                     .then(lit(1e20f64))
                     .otherwise(col("length_of_stay").cast(DataType::Float64) / lit(7.0f64))
@@ -306,11 +312,13 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let (header, typed_rows) = rows(&d.join("typed-cluster/microdata.csv"));
     assert_eq!((header.clone(), typed_rows.clone()), rows(&d.join("typed-local/microdata.csv")));
     assert!(
-        header.ends_with("\u{1f}long_stay\u{1f}discharged_at\u{1f}stay_weeks\u{1f}stay_cost"),
+        header.ends_with(
+            "\u{1f}long_stay\u{1f}discharged_at\u{1f}discharged_utc\u{1f}stay_weeks\u{1f}stay_cost"
+        ),
         "{header}"
     );
     let field = |r: &String, from_end: usize| r.rsplit('\u{1f}').nth(from_end).map(str::to_string);
-    let flags: std::collections::BTreeSet<String> = typed_rows.iter().filter_map(|r| field(r, 3)).collect();
+    let flags: std::collections::BTreeSet<String> = typed_rows.iter().filter_map(|r| field(r, 4)).collect();
     assert_eq!(
         flags,
         ["false", "true"].map(String::from).into_iter().collect(),
@@ -330,7 +338,9 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     // (A fifth of the rows may be suppressed: the float's rare values fail k.)
     let mut typed_policy = typed_policy.replace("suppression_limit = 0.02", "suppression_limit = 0.2");
     // (`stay_weeks` held at level 0, so the float's own text is released.)
-    for (c, cap) in [("discharged_at", ""), ("stay_weeks", "max_level = 0\n"), ("stay_cost", "")] {
+    for (c, cap) in
+        [("discharged_at", ""), ("discharged_utc", ""), ("stay_weeks", "max_level = 0\n"), ("stay_cost", "")]
+    {
         typed_policy.push_str(&format!(
             "\n[[quasi_identifier]]\ncolumn = \"{c}\"\nhierarchy = {{ builtin = \"suppress\" }}\n{cap}"
         ));
@@ -342,17 +352,21 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
         assert_eq!(qa[field], qb[field], "typed quasi-identifiers: report field {field} differs");
     }
-    assert_eq!(qa["result"]["node"].as_array().map(Vec::len), Some(9), "{}", qa["result"]);
+    assert_eq!(qa["result"]["node"].as_array().map(Vec::len), Some(10), "{}", qa["result"]);
     let (qi_header, qi_rows) = rows(&d.join("typed-qi-cluster/microdata.csv"));
     assert_eq!((qi_header, qi_rows.clone()), rows(&d.join("typed-qi-local/microdata.csv")));
     // Rows keep their float as it was (the level-0 map joined on the float's text).
     let kept_weeks = qi_rows.iter().filter_map(|r| field(r, 1)).filter(|w| w != "*").count();
     assert!(kept_weeks > 0, "every stay_weeks suppressed: {}", qa["result"]);
     // Timestamps as polars writes them: a space, and six digits of the second's fraction.
-    let stamp = typed_rows.iter().filter_map(|r| field(r, 2)).find(|t| t.ends_with(".000123"));
+    let stamp = typed_rows.iter().filter_map(|r| field(r, 3)).find(|t| t.ends_with(".000123"));
     let stamp = stamp.unwrap_or_else(|| panic!("no timestamp with its fraction: {:?}", typed_rows.first()));
     assert_eq!(stamp.len(), "2023-01-01 01:00:00.000123".len(), "{stamp}");
     assert_eq!(&stamp[10..11], " ", "{stamp}");
+    // The same instant in UTC: the same wall time, then the offset.
+    let utc =
+        typed_rows.iter().find(|r| field(r, 3).as_deref() == Some(stamp.as_str())).and_then(|r| field(r, 2));
+    assert_eq!(utc, Some(format!("{stamp}+00:00")));
 
     // 2. Local recoding (one level per combination): the same release as the local engine's.
     ok(&anonymise(d, "all.csv", "local.toml", "local-local", None).output().unwrap());
@@ -412,6 +426,30 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("a line break in a column name"), "{err}");
     assert!(!d.join("broken-rel").exists());
+    // A zoned timestamp in year 1 (kept, so read by the write jobs): DataFusion cannot convert
+    // it to nanoseconds, so the command fails saying why, and leaves no RELEASEDIR.
+    std::fs::create_dir_all(d.join("year-1")).unwrap();
+    for seed in 1..=3 {
+        use polars::prelude::*;
+        let path = d.join(format!("typed/p{seed}.parquet"));
+        let year_1 = lit(-62_135_596_800_000_000i64)
+            .cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+            .alias("discharged_utc");
+        let mut df =
+            LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), ScanArgsParquet::default())
+                .unwrap()
+                .with_column(year_1)
+                .collect()
+                .unwrap();
+        ParquetWriter::new(std::fs::File::create(d.join(format!("year-1/p{seed}.parquet"))).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    let o = anonymise(d, "year-1", "global.toml", "year-1-rel", Some(&url)).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("before 1677-09-21 or after 2262-04-11"), "{err}");
+    assert!(!d.join("year-1-rel").exists());
+    assert!(!listing(d).iter().any(|n| n.starts_with(".year-1-rel")), "{:?}", listing(d));
 
     // 3b. The client killed outright (SIGKILL) while it writes a local recoding's combination
     //     map: no RELEASEDIR; the same command run again completes, equal to the local engine's
