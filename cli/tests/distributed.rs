@@ -209,6 +209,17 @@ fn typed_data(dir: &Path) {
     ParquetWriter::new(std::fs::File::create(dir.join("typed.parquet")).unwrap()).finish(&mut all).unwrap();
 }
 
+/// Parquet file `from` with one column added or replaced by `expr`, written to `to`.
+fn with_column(from: &Path, to: &Path, expr: polars::prelude::Expr) {
+    use polars::prelude::*;
+    let mut df = LazyFrame::scan_parquet(PlRefPath::new(from.to_str().unwrap()), ScanArgsParquet::default())
+        .unwrap()
+        .with_column(expr)
+        .collect()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(to).unwrap()).finish(&mut df).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -408,20 +419,12 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     assert!(!d.join("none").exists());
     // A released column whose name holds a line break: refused before any job (a CSV part's
     // header is read back as one line).
-    {
-        use polars::prelude::*;
-        let path = d.join("parts/p1.parquet");
-        let mut df =
-            LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), ScanArgsParquet::default())
-                .unwrap()
-                .with_column(lit("x").alias("a\nb"))
-                .collect()
-                .unwrap();
-        std::fs::create_dir_all(d.join("broken")).unwrap();
-        ParquetWriter::new(std::fs::File::create(d.join("broken/b.parquet")).unwrap())
-            .finish(&mut df)
-            .unwrap();
-    }
+    std::fs::create_dir_all(d.join("broken")).unwrap();
+    with_column(
+        &d.join("parts/p1.parquet"),
+        &d.join("broken/b.parquet"),
+        polars::prelude::lit("x").alias("a\nb"),
+    );
     let o = anonymise(d, "broken", "global.toml", "broken-rel", Some(&url)).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("a line break in a column name"), "{err}");
@@ -431,19 +434,11 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     std::fs::create_dir_all(d.join("year-1")).unwrap();
     for seed in 1..=3 {
         use polars::prelude::*;
-        let path = d.join(format!("typed/p{seed}.parquet"));
         let year_1 = lit(-62_135_596_800_000_000i64)
             .cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
             .alias("discharged_utc");
-        let mut df =
-            LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), ScanArgsParquet::default())
-                .unwrap()
-                .with_column(year_1)
-                .collect()
-                .unwrap();
-        ParquetWriter::new(std::fs::File::create(d.join(format!("year-1/p{seed}.parquet"))).unwrap())
-            .finish(&mut df)
-            .unwrap();
+        let from = d.join(format!("typed/p{seed}.parquet"));
+        with_column(&from, &d.join(format!("year-1/p{seed}.parquet")), year_1);
     }
     let o = anonymise(d, "year-1", "global.toml", "year-1-rel", Some(&url)).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
