@@ -110,6 +110,34 @@ fn parquet_columns(path: &Path) -> Result<Vec<(String, ArrowDataType)>, Error> {
     Ok(schema.iter_values().map(|f| (f.name.to_string(), f.dtype.clone())).collect())
 }
 
+/// The Parquet columns whose text hangs on a time unit and zone (dates as milliseconds and
+/// timestamps), as the local engine reads them: name, the digits of the second's fraction
+/// polars writes (3, 6 or 9) and the zone as the file gives it. From the footer alone, so that
+/// another engine can check that it reads them alike; a zone polars cannot read is refused.
+pub fn parquet_time_columns(path: &Path) -> Result<Vec<(String, u8, Option<String>)>, Error> {
+    let mut out = Vec::new();
+    for (name, t) in parquet_columns(path)? {
+        let (unit, zone) = match &t {
+            ArrowDataType::Date64 => (ArrowTimeUnit::Millisecond, None),
+            ArrowDataType::Timestamp(unit, zone) => (*unit, zone.as_ref().map(|z| z.to_string())),
+            _ => continue,
+        };
+        if parquet_column(&t) == ParquetColumn::Unreadable {
+            return Err(input_err(
+                path,
+                format!("column '{name}' is of type {t:?}, which cannot be read here"),
+            ));
+        }
+        let digits = match unit {
+            ArrowTimeUnit::Second | ArrowTimeUnit::Millisecond => 3,
+            ArrowTimeUnit::Microsecond => 6,
+            ArrowTimeUnit::Nanosecond => 9,
+        };
+        out.push((name, digits, zone));
+    }
+    Ok(out)
+}
+
 impl std::fmt::Debug for Input {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Input")

@@ -61,6 +61,9 @@ pub struct ClusterEngine {
     watch: Watch,
     /// This run's job name at the scheduler (how its jobs are found to cancel them).
     job_name: String,
+    /// Date and timestamp columns this machine reads otherwise than the cluster (by
+    /// [`time_difference`]), with the first file that shows it: refused if counted or released.
+    time_differences: Vec<(String, PathBuf, String)>,
 }
 
 impl std::fmt::Debug for ClusterEngine {
@@ -151,7 +154,6 @@ fn literal(text: &str) -> String {
 /// job: [`TIMESTAMP_RANGE_HINT`]). Refused: everything not tried (wider decimals, times,
 /// durations, binary, nested types).
 fn text(expr: &str, t: &DataType) -> Option<String> {
-    use datafusion::arrow::datatypes::TimeUnit;
     let cast = || Some(format!("COALESCE(CAST({expr} AS VARCHAR), '')"));
     match t {
         DataType::Utf8
@@ -182,11 +184,7 @@ fn text(expr: &str, t: &DataType) -> Option<String> {
         // polars reads `Date64` as milliseconds.
         DataType::Date64 => Some(format!("COALESCE(to_char({expr}, '%Y-%m-%d %H:%M:%S%.3f'), '')")),
         DataType::Timestamp(unit, zone) => {
-            let digits = match unit {
-                TimeUnit::Second | TimeUnit::Millisecond => 3,
-                TimeUnit::Microsecond => 6,
-                TimeUnit::Nanosecond => 9,
-            };
+            let digits = fraction_digits(unit);
             // A zoned instant as its wall time in the zone, with the offset (`+01:00`).
             let z = if zone.is_some() { "%:z" } else { "" };
             Some(format!("COALESCE(to_char({expr}, '%Y-%m-%d %H:%M:%S%.{digits}f{z}'), '')"))
@@ -195,16 +193,93 @@ fn text(expr: &str, t: &DataType) -> Option<String> {
     }
 }
 
+/// Digits of the second's fraction polars writes for a timestamp of `unit` (it reads seconds
+/// as milliseconds).
+fn fraction_digits(unit: &datafusion::arrow::datatypes::TimeUnit) -> u8 {
+    use datafusion::arrow::datatypes::TimeUnit;
+    match unit {
+        TimeUnit::Second | TimeUnit::Millisecond => 3,
+        TimeUnit::Microsecond => 6,
+        TimeUnit::Nanosecond => 9,
+    }
+}
+
+/// Zones both engines write as `+00:00` (`zoned_timestamps_read_as_the_same_text_on_both_engines`).
+const UTC_ZONES: [&str; 3] = ["UTC", "+00:00", "Etc/UTC"];
+
+/// Why a date-as-milliseconds or timestamp column that the cluster reads as `t` would read as
+/// different text on this machine, where polars reads it as `local` (the digits of its
+/// fraction and its zone, from [`analytics::data::parquet_time_columns`]; `None` if not a
+/// timestamp there): the two readers can disagree about one Parquet file (a timestamp with only
+/// the legacy `TIMESTAMP_MICROS` annotation is UTC to Arrow and zone-free to polars). `None` if
+/// they read it alike, or if `t` is not such a type.
+fn time_difference(t: &DataType, local: Option<&(u8, Option<String>)>) -> Option<String> {
+    let (digits, zone) = match t {
+        DataType::Date64 => (3, None),
+        DataType::Timestamp(unit, zone) => (fraction_digits(unit), zone.as_deref()),
+        _ => return None,
+    };
+    let here = match local {
+        None => return Some(format!("as another type, not as {t}")),
+        Some((d, z)) => (*d, z.as_deref()),
+    };
+    let same_zone = match (zone, here.1) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || (UTC_ZONES.contains(&a) && UTC_ZONES.contains(&b)),
+        _ => false,
+    };
+    let show = |z: Option<&str>| z.map_or("without a time zone".to_string(), |z| format!("in zone {z}"));
+    if digits != here.0 || !same_zone {
+        Some(format!("with {} digits of a second {}", here.0, show(here.1)))
+            .map(|local| format!("{local}, not with {digits} {}", show(zone)))
+    } else {
+        None
+    }
+}
+
+/// The date and timestamp columns of Parquet file `path` (read by the cluster as `schema`) that
+/// this machine reads otherwise ([`time_difference`]), with why.
+fn time_differences(schema: &Schema, path: &Path) -> Result<Vec<(String, String)>, Error> {
+    let local = analytics::data::parquet_time_columns(path)?;
+    Ok(schema
+        .fields()
+        .iter()
+        .filter_map(|field| {
+            let here = local.iter().find(|(n, _, _)| n == field.name()).map(|(_, d, z)| (*d, z.clone()));
+            time_difference(field.data_type(), here.as_ref()).map(|why| (field.name().clone(), why))
+        })
+        .collect())
+}
+
+/// Fails naming the first of `columns` among `differences` (column, file, why).
+fn refuse_time_differences(
+    differences: &[(String, PathBuf, String)],
+    columns: &[String],
+) -> Result<(), Error> {
+    match differences.iter().find(|(c, _, _)| columns.contains(c)) {
+        Some((c, path, why)) => Err(Error::Input {
+            path: path.clone(),
+            message: format!(
+                "column '{c}' is read here {why} (on the cluster), so the two engines would \
+                 write it as different text (Parquet readers differ on a timestamp with only the \
+                 legacy TIMESTAMP annotation, or whose Arrow schema disagrees with its Parquet \
+                 type); rewrite the file with a current writer, or run without --engine"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Added to a job's error when DataFusion could not convert a zoned timestamp to nanoseconds.
 const TIMESTAMP_RANGE_HINT: &str = "(the cluster reads a timestamp with a time zone through \
-     nanoseconds, so an instant before 1677-09-21 or after 2262-04-11 cannot be read there: cast \
+     nanoseconds, so an instant outside 1677-09-21 00:12:43 to 2262-04-11 23:47:16 UTC (the nanosecond range) cannot be read there: cast \
      the column to a timestamp without a zone, or run without --engine)";
 
 /// `message` with [`TIMESTAMP_RANGE_HINT`] if it is DataFusion's failure to convert a timestamp
 /// to nanoseconds.
 fn with_hint(message: String) -> String {
     if message.contains("Timestamp(") && message.contains("exceeds the representable i64 range") {
-        format!("{message} {TIMESTAMP_RANGE_HINT}")
+        format!("{} {TIMESTAMP_RANGE_HINT}", message.trim_end())
     } else {
         message
     }
@@ -294,6 +369,7 @@ impl ClusterEngine {
             ctx,
             watch,
             job_name,
+            time_differences: Vec::new(),
         };
         let paths: Vec<PathBuf> = engine.files.iter().map(|f| f.path.clone()).collect();
         engine.schema = engine.register("input", &paths)?;
@@ -310,6 +386,11 @@ impl ClusterEngine {
                         paths[0].display()
                     ),
                 });
+            }
+            for (c, why) in time_differences(&schema, &f.path)? {
+                if !engine.time_differences.iter().any(|(seen, _, _)| *seen == c) {
+                    engine.time_differences.push((c, f.path.clone(), why));
+                }
             }
         }
         if let Some(c) = engine.columns.iter().find(|c| c.starts_with(RESERVED)) {
@@ -355,7 +436,8 @@ impl ClusterEngine {
     /// Refuses columns whose text form could differ from the local engine's.
     fn check_types(&self, columns: &[String]) -> Result<(), Error> {
         check_text_types(&self.schema, columns)
-            .map_err(|message| Error::Input { path: self.input.clone(), message })
+            .map_err(|message| Error::Input { path: self.input.clone(), message })?;
+        refuse_time_differences(&self.time_differences, columns)
     }
 
     /// Input column `c` of table alias `table` (`"t."`, `"x."` or `""`) as the local engine's
@@ -1551,7 +1633,7 @@ mod tests {
         assert_eq!(got.as_string::<i32>().value(0), "1e20");
     }
 
-    /// Timestamps with a zone, as Spark writes UTC ones: the same text on both engines (the wall
+    /// Timestamps with a zone (UTC ones, from Parquet's `isAdjustedToUTC`, are common): the same text on both engines (the wall
     /// time in the zone, then the offset) for named zones with summer time, old local mean
     /// times (polars and chrono-tz both give the offset to the minute), offsets not in whole
     /// hours in a named zone, fixed offsets and UTC, in every unit, near the ends of what
@@ -1560,7 +1642,7 @@ mod tests {
     fn zoned_timestamps_read_as_the_same_text_on_both_engines() {
         use datafusion::arrow::array::*;
         // 1700-01-01, 1900-06-10, 2023-01-15, 2023-07-15, 2261-01-01, the epoch, one second
-        // before and at 2024-03-31 01:00 UTC, 1677-09-22.
+        // before and at 2024-03-31 01:00 UTC, 1677-09-23.
         let secs: Vec<Option<i64>> = vec![
             Some(-8_520_336_000),
             Some(-2_195_164_800),
@@ -1628,6 +1710,73 @@ mod tests {
         assert_eq!(texts[0], "1699-12-31 23:58:45.007-00:01");
         assert_eq!(texts[3], "2023-07-15 01:00:00.007+01:00");
         assert_eq!(&texts[6..8], ["2024-03-31 00:59:59.007+00:00", "2024-03-31 02:00:00.007+01:00"]);
+    }
+
+    /// A timestamp with only the legacy `TIMESTAMP_MICROS` annotation (as parquet-mr before 1.11
+    /// wrote them) is UTC to Arrow and zone-free to polars: the two would write different text,
+    /// so the difference is found from the two readers' types. Regression: the cluster accepted
+    /// zoned timestamps without asking how this machine reads the file.
+    #[test]
+    fn a_timestamp_the_two_readers_read_differently_is_found() {
+        use datafusion::parquet::data_type::Int64Type;
+        use datafusion::parquet::file::properties::WriterProperties;
+        use datafusion::parquet::file::writer::SerializedFileWriter;
+        use datafusion::parquet::schema::parser::parse_message_type;
+        let t = tempfile::tempdir().expect("tmp");
+        let path = t.path().join("legacy.parquet");
+        let schema =
+            parse_message_type("message m { REQUIRED INT64 t (TIMESTAMP_MICROS); }").expect("schema");
+        let file = std::fs::File::create(&path).expect("create");
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut w = SerializedFileWriter::new(file, Arc::new(schema), props).expect("writer");
+        let mut rg = w.next_row_group().expect("row group");
+        let mut c = rg.next_column().expect("column").expect("one column");
+        c.typed::<Int64Type>().write_batch(&[0, 1_700_000_000_000_123], None, None).expect("write");
+        c.close().expect("close column");
+        rg.close().expect("close row group");
+        w.close().expect("close");
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let ctx = SessionContext::new();
+        rt.block_on(ctx.register_parquet("l", path.to_str().expect("utf-8"), Default::default()))
+            .expect("register");
+        let read = rt.block_on(async { ctx.table("l").await }).expect("table");
+        let cluster = read.schema().as_arrow().field_with_name("t").expect("t").data_type().clone();
+        assert!(matches!(cluster, DataType::Timestamp(_, Some(_))), "{cluster}");
+        let local = analytics::data::parquet_time_columns(&path).expect("footer");
+        assert_eq!(local, [("t".to_string(), 6, None)]);
+        let found = time_differences(read.schema().as_arrow(), &path).expect("footer");
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (c, why) = &found[0];
+        assert!(c == "t" && why.contains("without a time zone") && why.contains("in zone"), "{why}");
+        // Refused if counted or released, naming the column and the file; not otherwise.
+        let differences = vec![(c.clone(), path.clone(), why.clone())];
+        let e = refuse_time_differences(&differences, &["a".into(), "t".into()]).expect_err("t is used");
+        let e = e.to_string();
+        assert!(e.contains("column 't' is read here") && e.contains("legacy.parquet"), "{e}");
+        assert!(refuse_time_differences(&differences, &["a".into()]).is_ok());
+        // Read alike: the same zone, UTC named either way, no zone on both; the wrong digits
+        // or another type are differences.
+        use datafusion::arrow::datatypes::TimeUnit;
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        assert_eq!(time_difference(&utc, Some(&(6, Some("+00:00".into())))), None);
+        assert_eq!(time_difference(&utc, Some(&(6, Some("Etc/UTC".into())))), None);
+        let london = DataType::Timestamp(TimeUnit::Second, Some("Europe/London".into()));
+        assert_eq!(time_difference(&london, Some(&(3, Some("Europe/London".into())))), None);
+        assert!(time_difference(&london, Some(&(3, Some("+00:00".into())))).is_some());
+        let naive = DataType::Timestamp(TimeUnit::Nanosecond, None);
+        assert_eq!(time_difference(&naive, Some(&(9, None))), None);
+        assert!(time_difference(&naive, Some(&(6, None))).is_some());
+        assert!(time_difference(&naive, None).expect("another type").contains("another type"));
+        assert_eq!(time_difference(&DataType::Date64, Some(&(3, None))), None);
+        assert_eq!(time_difference(&DataType::Utf8, None), None);
+        // Files written with the Arrow schema (as the other tests' are) read alike.
+        let zoned: ArrayRef = Arc::new(
+            datafusion::arrow::array::TimestampMicrosecondArray::from(vec![0, 1]).with_timezone("UTC"),
+        );
+        let p = parquet_with(t.path(), "z", zoned);
+        let local = analytics::data::parquet_time_columns(&p).expect("footer");
+        let (_, d, z) = local.iter().find(|(n, _, _)| n == "z").expect("z");
+        assert_eq!(time_difference(&utc, Some(&(*d, z.clone()))), None, "{local:?}");
     }
 
     /// DataFusion converts a zoned timestamp to nanoseconds before writing it, so an instant
