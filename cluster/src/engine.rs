@@ -239,14 +239,46 @@ fn time_difference(t: &DataType, local: Option<&(u8, Option<String>)>) -> Option
 
 /// The date and timestamp columns of Parquet file `path` (read by the cluster as `schema`) that
 /// this machine reads otherwise ([`time_difference`]), with why.
+///
+/// Also flagged: a column this machine reads as a date or timestamp and the cluster does not
+/// (an embedded Arrow schema Arrow overrules), and a legacy `INT96` timestamp, which Arrow
+/// wraps and polars caps outside the nanosecond range (1677–2262), so a placeholder such as
+/// 0001-01-01 would become two different texts.
 fn time_differences(schema: &Schema, path: &Path) -> Result<Vec<(String, String)>, Error> {
+    use datafusion::parquet::basic::Type as Physical;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
     let local = analytics::data::parquet_time_columns(path)?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| Error::Input { path: path.to_path_buf(), message: e.to_string() })?;
+    let int96: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .filter(|c| c.physical_type() == Physical::INT96)
+        .filter_map(|c| c.path().parts().first().cloned())
+        .collect();
     Ok(schema
         .fields()
         .iter()
         .filter_map(|field| {
+            let t = field.data_type();
             let here = local.iter().find(|(n, _, _)| n == field.name()).map(|(_, d, z)| (*d, z.clone()));
-            time_difference(field.data_type(), here.as_ref()).map(|why| (field.name().clone(), why))
+            let is_time = matches!(t, DataType::Date64 | DataType::Timestamp(_, _));
+            let why = if int96.contains(field.name()) {
+                Some(
+                    "as a legacy INT96 timestamp, which the two readers turn into different instants \
+                      outside 1677-2262,"
+                        .to_string(),
+                )
+            } else if !is_time && here.is_some() {
+                Some(format!("as a date or timestamp, not as {t}"))
+            } else {
+                time_difference(t, here.as_ref())
+            };
+            why.map(|why| (field.name().clone(), why))
         })
         .collect())
 }
@@ -1754,6 +1786,27 @@ mod tests {
         let e = e.to_string();
         assert!(e.contains("column 't' is read here") && e.contains("legacy.parquet"), "{e}");
         assert!(refuse_time_differences(&differences, &["a".into()]).is_ok());
+        // A legacy INT96 timestamp (Spark's default) is flagged whatever the two types say.
+        let path96 = t.path().join("int96.parquet");
+        let schema96 = parse_message_type("message m { REQUIRED INT96 t; }").expect("schema");
+        let file = std::fs::File::create(&path96).expect("create");
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut w = SerializedFileWriter::new(file, Arc::new(schema96), props).expect("writer");
+        let mut rg = w.next_row_group().expect("row group");
+        let mut c = rg.next_column().expect("column").expect("one column");
+        let mut day = datafusion::parquet::data_type::Int96::new();
+        day.set_data(0, 0, 2_440_588); // 1970-01-01 (Julian day)
+        c.typed::<datafusion::parquet::data_type::Int96Type>()
+            .write_batch(&[day], None, None)
+            .expect("write");
+        c.close().expect("close column");
+        rg.close().expect("close row group");
+        w.close().expect("close");
+        rt.block_on(ctx.register_parquet("i", path96.to_str().expect("utf-8"), Default::default()))
+            .expect("register");
+        let read96 = rt.block_on(async { ctx.table("i").await }).expect("table");
+        let found = time_differences(read96.schema().as_arrow(), &path96).expect("footer");
+        assert!(found.len() == 1 && found[0].1.contains("INT96"), "{found:?}");
         // Read alike: the same zone, UTC named either way, no zone on both; the wrong digits
         // or another type are differences.
         use datafusion::arrow::datatypes::TimeUnit;
@@ -1777,6 +1830,11 @@ mod tests {
         let local = analytics::data::parquet_time_columns(&p).expect("footer");
         let (_, d, z) = local.iter().find(|(n, _, _)| n == "z").expect("z");
         assert_eq!(time_difference(&utc, Some(&(*d, z.clone()))), None, "{local:?}");
+        // A column the cluster reads as another type but this machine as a timestamp.
+        let as_int =
+            Schema::new(vec![Field::new("z", DataType::Int64, true), Field::new("s", DataType::Utf8, true)]);
+        let found = time_differences(&as_int, &p).expect("footer");
+        assert!(found.len() == 1 && found[0].0 == "z" && found[0].1.contains("not as Int64"), "{found:?}");
     }
 
     /// DataFusion converts a zoned timestamp to nanoseconds before writing it, so an instant
