@@ -123,10 +123,7 @@ pub fn parquet_time_columns(path: &Path) -> Result<Vec<(String, u8, Option<Strin
             _ => continue,
         };
         if parquet_column(&t) == ParquetColumn::Unreadable {
-            return Err(input_err(
-                path,
-                format!("column '{name}' is of type {t:?}, which cannot be read here"),
-            ));
+            return Err(unreadable(path, &name, &t));
         }
         let digits = match unit {
             ArrowTimeUnit::Second | ArrowTimeUnit::Millisecond => 3,
@@ -145,6 +142,17 @@ impl std::fmt::Debug for Input {
             .field("format", &self.format)
             .finish_non_exhaustive()
     }
+}
+
+/// A Parquet column polars cannot open.
+fn unreadable(path: &Path, name: &str, t: &ArrowDataType) -> Error {
+    input_err(
+        path,
+        format!(
+            "column '{name}' is of type {t:?}, which cannot be read here; convert it (to text, a \
+             number or a date) or remove it from the file"
+        ),
+    )
 }
 
 fn input_err(path: &Path, message: impl Into<String>) -> Error {
@@ -179,15 +187,7 @@ impl Input {
             match parquet_column(&t) {
                 ParquetColumn::Text => {}
                 ParquetColumn::NotText => not_text.push((name, format!("{t:?}"))),
-                ParquetColumn::Unreadable => {
-                    return Err(input_err(
-                        path,
-                        format!(
-                            "column '{name}' is of type {t:?}, which cannot be read here; convert it \
-                             (to text, a number or a date) or remove it from the file"
-                        ),
-                    ));
-                }
+                ParquetColumn::Unreadable => return Err(unreadable(path, &name, &t)),
             }
         }
         let lf = match format {

@@ -212,29 +212,29 @@ const UTC_ZONES: [&str; 3] = ["UTC", "+00:00", "Etc/UTC"];
 /// fraction and its zone, from [`analytics::data::parquet_time_columns`]; `None` if not a
 /// timestamp there): the two readers can disagree about one Parquet file (a timestamp with only
 /// the legacy `TIMESTAMP_MICROS` annotation is UTC to Arrow and zone-free to polars). `None` if
-/// they read it alike, or if `t` is not such a type.
-fn time_difference(t: &DataType, local: Option<&(u8, Option<String>)>) -> Option<String> {
+/// they read it alike, or if neither reads it as a date or timestamp.
+fn time_difference(t: &DataType, local: Option<(u8, Option<&str>)>) -> Option<String> {
     let (digits, zone) = match t {
         DataType::Date64 => (3, None),
         DataType::Timestamp(unit, zone) => (fraction_digits(unit), zone.as_deref()),
-        _ => return None,
+        _ => return local.map(|_| format!("as a date or timestamp, not as {t}")),
     };
-    let here = match local {
-        None => return Some(format!("as another type, not as {t}")),
-        Some((d, z)) => (*d, z.as_deref()),
+    let Some((local_digits, local_zone)) = local else {
+        return Some(format!("as another type, not as {t}"));
     };
-    let same_zone = match (zone, here.1) {
+    let same_zone = match (zone, local_zone) {
         (None, None) => true,
         (Some(a), Some(b)) => a == b || (UTC_ZONES.contains(&a) && UTC_ZONES.contains(&b)),
         _ => false,
     };
     let show = |z: Option<&str>| z.map_or("without a time zone".to_string(), |z| format!("in zone {z}"));
-    if digits != here.0 || !same_zone {
-        Some(format!("with {} digits of a second {}", here.0, show(here.1)))
-            .map(|local| format!("{local}, not with {digits} {}", show(zone)))
-    } else {
-        None
-    }
+    (digits != local_digits || !same_zone).then(|| {
+        format!(
+            "with {local_digits} digits of a second {}, not with {digits} {}",
+            show(local_zone),
+            show(zone)
+        )
+    })
 }
 
 /// The date and timestamp columns of Parquet file `path` (read by the cluster as `schema`) that
@@ -264,19 +264,15 @@ fn time_differences(schema: &Schema, path: &Path) -> Result<Vec<(String, String)
         .fields()
         .iter()
         .filter_map(|field| {
-            let t = field.data_type();
-            let here = local.iter().find(|(n, _, _)| n == field.name()).map(|(_, d, z)| (*d, z.clone()));
-            let is_time = matches!(t, DataType::Date64 | DataType::Timestamp(_, _));
+            let here = local.iter().find(|(n, _, _)| n == field.name()).map(|(_, d, z)| (*d, z.as_deref()));
             let why = if int96.contains(field.name()) {
                 Some(
                     "as a legacy INT96 timestamp, which the two readers turn into different instants \
                       outside 1677-2262,"
                         .to_string(),
                 )
-            } else if !is_time && here.is_some() {
-                Some(format!("as a date or timestamp, not as {t}"))
             } else {
-                time_difference(t, here.as_ref())
+                time_difference(field.data_type(), here)
             };
             why.map(|why| (field.name().clone(), why))
         })
@@ -1811,16 +1807,16 @@ mod tests {
         // or another type are differences.
         use datafusion::arrow::datatypes::TimeUnit;
         let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        assert_eq!(time_difference(&utc, Some(&(6, Some("+00:00".into())))), None);
-        assert_eq!(time_difference(&utc, Some(&(6, Some("Etc/UTC".into())))), None);
+        assert_eq!(time_difference(&utc, Some((6, Some("+00:00")))), None);
+        assert_eq!(time_difference(&utc, Some((6, Some("Etc/UTC")))), None);
         let london = DataType::Timestamp(TimeUnit::Second, Some("Europe/London".into()));
-        assert_eq!(time_difference(&london, Some(&(3, Some("Europe/London".into())))), None);
-        assert!(time_difference(&london, Some(&(3, Some("+00:00".into())))).is_some());
+        assert_eq!(time_difference(&london, Some((3, Some("Europe/London")))), None);
+        assert!(time_difference(&london, Some((3, Some("+00:00")))).is_some());
         let naive = DataType::Timestamp(TimeUnit::Nanosecond, None);
-        assert_eq!(time_difference(&naive, Some(&(9, None))), None);
-        assert!(time_difference(&naive, Some(&(6, None))).is_some());
+        assert_eq!(time_difference(&naive, Some((9, None))), None);
+        assert!(time_difference(&naive, Some((6, None))).is_some());
         assert!(time_difference(&naive, None).expect("another type").contains("another type"));
-        assert_eq!(time_difference(&DataType::Date64, Some(&(3, None))), None);
+        assert_eq!(time_difference(&DataType::Date64, Some((3, None))), None);
         assert_eq!(time_difference(&DataType::Utf8, None), None);
         // Files written with the Arrow schema (as the other tests' are) read alike.
         let zoned: ArrayRef = Arc::new(
@@ -1829,7 +1825,7 @@ mod tests {
         let p = parquet_with(t.path(), "z", zoned);
         let local = analytics::data::parquet_time_columns(&p).expect("footer");
         let (_, d, z) = local.iter().find(|(n, _, _)| n == "z").expect("z");
-        assert_eq!(time_difference(&utc, Some(&(*d, z.clone()))), None, "{local:?}");
+        assert_eq!(time_difference(&utc, Some((*d, z.as_deref()))), None, "{local:?}");
         // A column the cluster reads as another type but this machine as a timestamp.
         let as_int =
             Schema::new(vec![Field::new("z", DataType::Int64, true), Field::new("s", DataType::Utf8, true)]);
