@@ -265,10 +265,25 @@ impl Generalisation {
 
     /// The loss of one cell generalised to `label` at `level`: (leaves - 1) / (domain - 1).
     pub fn cell_loss(&self, level: usize, label: u32) -> f64 {
+        self.loss_of(self.loss_units(level, label) as u128)
+    }
+
+    /// The numerator of [`Generalisation::cell_loss`], a whole number: leaves - 1 (0 when the
+    /// domain has at most one value). Sums of these are exact in any order.
+    pub fn loss_units(&self, level: usize, label: u32) -> u64 {
+        if self.domain <= 1 {
+            return 0;
+        }
+        self.leaves[level][label as usize] - 1
+    }
+
+    /// The loss of `units` summed loss units (cells' numerators times their rows): one
+    /// division by domain - 1.
+    pub fn loss_of(&self, units: u128) -> f64 {
         if self.domain <= 1 {
             return 0.0;
         }
-        (self.leaves[level][label as usize] - 1) as f64 / (self.domain - 1) as f64
+        units as f64 / (self.domain - 1) as f64
     }
 }
 

@@ -60,10 +60,13 @@ pub fn risk(sizes: &[u64], sampling_fraction: f64) -> Risk {
     }
     let smallest = nz().min().unwrap_or(1);
     let population = |s: u64| (s as f64 / sampling_fraction).max(s as f64);
-    let linked: f64 = nz().map(|s| s as f64 / population(s)).sum::<f64>() / n as f64;
+    // Each class links s / population(s) = min(1, fraction) of a record, whatever its size, so
+    // the sum is classes x that share: one product, the same in any order of the classes.
+    let classes = nz().count() as u64;
+    let linked = classes as f64 * sampling_fraction.min(1.0) / n as f64;
     Risk {
         prosecutor_highest: 1.0 / smallest as f64,
-        prosecutor_average: nz().count() as f64 / n as f64,
+        prosecutor_average: classes as f64 / n as f64,
         records_at_highest_risk: nz().filter(|&s| s == smallest).sum(),
         share_above_threshold: nz().filter(|&s| 1.0 / s as f64 > RISK_THRESHOLD).sum::<u64>() as f64
             / n as f64,
