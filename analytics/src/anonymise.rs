@@ -698,6 +698,7 @@ fn search_error(e: SearchError) -> Error {
     match e {
         SearchError::NoSolution(m) => Error::NoSolution(m),
         SearchError::TooLarge(m) => Error::NoSolution(m),
+        SearchError::Totals(message) => Error::Engine { engine: "search from totals".into(), message },
     }
 }
 

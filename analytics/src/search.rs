@@ -192,9 +192,50 @@ pub enum SearchError {
     NoSolution(String),
     /// The lattice or the key space is too large.
     TooLarge(String),
+    /// The engine that computes a node's totals ([`Totals`]) failed: the search stops.
+    Totals(String),
 }
 
 /// The classes of a node: the class of each combination, rows and first combination of each class.
+/// What a node's classes add up to: every figure a check and an evaluation need, as counts,
+/// whole-number sums and extremes, so that another engine (a cluster grouping the rows) can
+/// compute them in any order and the search reaches exactly the decision it reaches over the
+/// combinations (docs/design/0016, "A search driven by totals").
+///
+/// A class *fails* when it has fewer than k rows or fewer than l distinct values of a
+/// sensitive attribute (the criteria, with distinct l-diversity); its rows are suppressed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeTotals {
+    /// Rows in failing classes.
+    pub suppressed: u64,
+    /// Classes that do not fail.
+    pub kept: u64,
+    /// Rows of the smallest kept class (0 if none).
+    pub min_kept: u64,
+    /// Sum over kept classes of size squared.
+    pub sum_sq: u128,
+    /// Sum over all classes of size x max(size, min(k, rows)).
+    pub floor: u128,
+    /// Per quasi-identifier: sum over kept classes of size x loss units of the class's label
+    /// ([`Generalisation::loss_units`]).
+    pub loss_units: Vec<u128>,
+    /// Per quasi-identifier: (label code, rows) of the suppressed rows, by label in ascending
+    /// order, each label once.
+    pub suppressed_by_label: Vec<Vec<(u32, u64)>>,
+    /// Per sensitive attribute: fewest distinct values in a kept class (0 if none).
+    pub l_distinct: Vec<u64>,
+    /// Per sensitive attribute: smallest exp(entropy of its values) in a kept class (0 if
+    /// none), each class's entropy summed over its values' counts from the most frequent.
+    pub l_entropy: Vec<f64>,
+}
+
+/// Computes a node's [`NodeTotals`] from the rows, elsewhere than over the combinations in
+/// memory (the cluster engine: one job per node). Errors stop the search.
+pub trait Totals: Sync + std::fmt::Debug {
+    /// The totals of `node` (a level per quasi-identifier).
+    fn node_totals(&self, node: &[u8]) -> Result<NodeTotals, String>;
+}
+
 struct Grouping {
     class_of: Vec<u32>,
     size: Vec<u64>,
@@ -218,21 +259,71 @@ pub struct Problem<'a> {
     pub(crate) weight: Vec<f64>,
     /// Per quasi-identifier highest level a candidate may use (the hierarchy's top by default).
     pub(crate) cap: Vec<u8>,
+    /// Where checks get their totals when the combinations are not in memory
+    /// ([`Problem::with_totals`]; `base` is then empty).
+    oracle: Option<&'a dyn Totals>,
 }
+
+/// The base of a problem whose combinations are not in memory.
+static NO_COMBINATIONS: std::sync::LazyLock<Base> = std::sync::LazyLock::new(Base::default);
 
 impl<'a> Problem<'a> {
     /// Prepares the per-attribute tables.
     pub fn new(gens: &'a [Generalisation], base: &'a Base, criteria: Criteria) -> Self {
-        let rows: u64 = base.count.iter().sum();
-        let mut freq = Vec::new();
-        let mut gen_loss = Vec::new();
-        let mut gen_entropy = Vec::new();
-        for (j, g) in gens.iter().enumerate() {
-            let mut value_rows = vec![0u64; g.values().len()];
+        let value_rows = |j: usize| {
+            let mut value_rows = vec![0u64; gens[j].values().len()];
             let col = base.qi.column(j);
             for r in 0..base.len() {
                 let c = col.at(r);
                 value_rows[c as usize] += base.count[r];
+            }
+            value_rows
+        };
+        Self::build(gens, base, value_rows, criteria, None)
+    }
+
+    /// A problem whose combinations are not in memory: the per-column tables come from the
+    /// rows of each value (`value_rows[j][code]`, codes as in `gens[j]`), and every check asks
+    /// `oracle` for the node's totals. The search then reaches the decision it reaches over
+    /// the combinations, figure for figure (docs/design/0016). Only k-anonymity and distinct
+    /// l-diversity, whose failing classes totals decide, are supported.
+    pub fn with_totals(
+        gens: &'a [Generalisation],
+        value_rows: &[Vec<u64>],
+        criteria: Criteria,
+        oracle: &'a dyn Totals,
+    ) -> Result<Self, SearchError> {
+        if let Some(&(_, d)) = criteria.diversity.iter().find(|&&(_, d)| d != Diversity::Distinct) {
+            return Err(SearchError::Totals(format!(
+                "{d:?} l-diversity needs each class's values, not totals: only k-anonymity and distinct \
+                 l-diversity can be searched from totals"
+            )));
+        }
+        if value_rows.len() != gens.len()
+            || value_rows.iter().zip(gens).any(|(v, g)| v.len() != g.values().len())
+        {
+            return Err(SearchError::Totals(
+                "the rows per value do not match the quasi-identifiers' values".into(),
+            ));
+        }
+        Ok(Self::build(gens, &NO_COMBINATIONS, |j| value_rows[j].clone(), criteria, Some(oracle)))
+    }
+
+    fn build(
+        gens: &'a [Generalisation],
+        base: &'a Base,
+        value_rows: impl Fn(usize) -> Vec<u64>,
+        criteria: Criteria,
+        oracle: Option<&'a dyn Totals>,
+    ) -> Self {
+        let mut rows = 0u64;
+        let mut freq = Vec::new();
+        let mut gen_loss = Vec::new();
+        let mut gen_entropy = Vec::new();
+        for (j, g) in gens.iter().enumerate() {
+            let value_rows = value_rows(j);
+            if j == 0 {
+                rows = value_rows.iter().sum();
             }
             let f: Vec<Vec<u64>> = (0..=g.height())
                 .map(|l| {
@@ -275,7 +366,16 @@ impl<'a> Problem<'a> {
         }
         let weight = vec![1.0; gens.len()];
         let cap = gens.iter().map(|g| g.height() as u8).collect();
-        Problem { gens, base, criteria, rows, freq, gen_loss, gen_entropy, weight, cap }
+        if gens.is_empty() {
+            rows = base.count.iter().sum();
+        }
+        Problem { gens, base, criteria, rows, freq, gen_loss, gen_entropy, weight, cap, oracle }
+    }
+
+    /// At most how many classes a node can have: the combinations, or the rows when the
+    /// combinations are not in memory.
+    fn most_classes(&self) -> u64 {
+        if self.oracle.is_some() { self.rows } else { self.base.len() as u64 }
     }
 
     /// Sets attribute priorities: per quasi-identifier weight (finite, >= 0, not all 0; `None`
@@ -329,7 +429,7 @@ impl<'a> Problem<'a> {
             }
             Metric::Discernibility => {
                 // Sum of squares of at most C classes is >= N^2 / C; suppression only adds (see docs).
-                let mut possible = self.base.len() as f64;
+                let mut possible = self.most_classes() as f64;
                 let mut product = 1f64;
                 for (j, &l) in node.iter().enumerate() {
                     product *= self.gens[j].labels[l as usize].len() as f64;
@@ -640,25 +740,23 @@ impl<'a> Problem<'a> {
     }
 
     /// A node's discernibility, loss and entropy from its parts: the sum of squared kept class
-    /// sizes, the suppressed rows, and the kept cells' loss units and suppressed rows by label
-    /// ([`Parts`]). The one place these formulas live, for full evaluations and the search's
-    /// checks alike.
-    fn totals(&self, node: &[u8], sum_sq: u128, suppressed: u64, parts: &Parts) -> (u128, f64, f64) {
+    /// sizes, the suppressed rows, per column the kept cells' loss units and the suppressed
+    /// rows by label (empty: none counted). The one place these formulas live, for full
+    /// evaluations, the search's checks and totals from elsewhere alike; every float is formed
+    /// from counts in a fixed order, so the order of the classes does not matter.
+    fn totals(
+        &self,
+        node: &[u8],
+        sum_sq: u128,
+        suppressed: u64,
+        loss_units: &[u128],
+        by_label: &[Vec<(u32, u64)>],
+    ) -> (u128, f64, f64) {
         let (n, m) = (self.rows, self.gens.len());
-        let kept_loss: f64 = (0..m).map(|j| self.weight[j] * self.gens[j].loss_of(parts.units[j])).sum();
-        let mut pairs = Vec::new();
-        let suppressed_bits: f64 = (0..m)
-            .map(|j| {
-                let codes = &self.gens[j].codes[node[j] as usize];
-                pairs.clear();
-                pairs.extend(
-                    parts
-                        .suppressed
-                        .iter()
-                        .map(|&(r, s)| (codes[self.base.qi.get(j, r as usize) as usize], s)),
-                );
-                self.weight[j] * self.suppressed_bits(j, node[j], &mut pairs)
-            })
+        let kept_loss: f64 =
+            (0..loss_units.len().min(m)).map(|j| self.weight[j] * self.gens[j].loss_of(loss_units[j])).sum();
+        let suppressed_bits: f64 = (0..by_label.len().min(m))
+            .map(|j| self.weight[j] * self.suppressed_bits(j, node[j], &by_label[j]))
             .sum();
         let gen_entropy: f64 =
             node.iter().enumerate().map(|(j, &l)| self.weight[j] * self.gen_entropy[j][l as usize]).sum();
@@ -669,92 +767,154 @@ impl<'a> Problem<'a> {
         (sum_sq + suppressed as u128 * n as u128, loss, gen_entropy + suppressed_bits)
     }
 
-    /// Bits lost by suppressing, in column `j` at `level`, the rows `pairs` gives per label:
-    /// rows x log2(N / label rows), summed label by label in label order (after merging the
-    /// pairs of a label), so any order of the classes gives the same sum.
-    fn suppressed_bits(&self, j: usize, level: u8, pairs: &mut [(u32, u64)]) -> f64 {
+    /// Bits lost by suppressing, in column `j` at `level`, the rows `pairs` gives per label
+    /// (ascending labels, each once): rows x log2(N / label rows), summed in that order.
+    fn suppressed_bits(&self, j: usize, level: u8, pairs: &[(u32, u64)]) -> f64 {
         let n = self.rows as f64;
-        pairs.sort_unstable_by_key(|&(lab, _)| lab);
-        let mut bits = 0f64;
-        let mut i = 0;
-        while i < pairs.len() {
-            let (lab, mut rows) = pairs[i];
-            i += 1;
-            while i < pairs.len() && pairs[i].0 == lab {
-                rows += pairs[i].1;
-                i += 1;
+        let freq = &self.freq[j][level as usize];
+        pairs.iter().map(|&(lab, rows)| rows as f64 * (n / freq[lab as usize] as f64).log2()).sum()
+    }
+
+    /// Per column, the suppressed classes' rows by label: `classes` gives a base combination
+    /// standing for each class's labels, and its rows.
+    fn by_label(&self, node: &[u8], classes: &[(u32, u64)]) -> Vec<Vec<(u32, u64)>> {
+        (0..self.gens.len())
+            .map(|j| {
+                let codes = &self.gens[j].codes[node[j] as usize];
+                let mut pairs: Vec<(u32, u64)> = classes
+                    .iter()
+                    .map(|&(r, s)| (codes[self.base.qi.get(j, r as usize) as usize], s))
+                    .collect();
+                merge_labels(&mut pairs);
+                pairs
+            })
+            .collect()
+    }
+
+    /// The totals of `node`: from the combinations in memory, or else from the problem's
+    /// [`Totals`].
+    pub fn node_totals(&self, node: &[u8]) -> Result<NodeTotals, SearchError> {
+        match self.oracle {
+            Some(o) => {
+                let mut t = o.node_totals(node).map_err(SearchError::Totals)?;
+                self.check_totals(node, &mut t)?;
+                Ok(t)
             }
-            bits += rows as f64 * (n / self.freq[j][level as usize][lab as usize] as f64).log2();
+            None => Ok(self.totals_and_classes(node)?.0),
         }
-        bits
+    }
+
+    /// Refuses totals from elsewhere that cannot be those of this problem (wrong lengths, a
+    /// label beyond the level's, more rows than there are), and puts the suppressed rows by
+    /// label in ascending order, each label once.
+    fn check_totals(&self, node: &[u8], t: &mut NodeTotals) -> Result<(), SearchError> {
+        let m = self.gens.len();
+        let bad = |what: &str| {
+            Err(SearchError::Totals(format!("the totals of node {node:?} are not valid: {what}")))
+        };
+        if t.loss_units.len() != m || t.suppressed_by_label.len() != m {
+            return bad("not one entry per quasi-identifier");
+        }
+        let l = self.criteria.diversity.len();
+        if t.l_distinct.len() != l || t.l_entropy.len() != l {
+            return bad("not one entry per sensitive attribute");
+        }
+        if t.suppressed > self.rows || t.kept > self.rows {
+            return bad("more rows or classes than the input has");
+        }
+        for (j, pairs) in t.suppressed_by_label.iter_mut().enumerate() {
+            let labels = self.gens[j].labels[node[j] as usize].len();
+            if pairs.iter().any(|&(lab, _)| lab as usize >= labels) {
+                return bad("a label code beyond the level's labels");
+            }
+            merge_labels(pairs);
+            if pairs.iter().map(|&(_, r)| r as u128).sum::<u128>() != t.suppressed as u128 {
+                return bad("the suppressed rows by label do not add up to the suppressed rows");
+            }
+        }
+        Ok(())
+    }
+
+    /// The evaluation of `node` from its totals.
+    fn evaluation_of(&self, node: &[u8], t: &NodeTotals) -> Evaluation {
+        let (discernibility, loss, entropy) =
+            self.totals(node, t.sum_sq, t.suppressed, &t.loss_units, &t.suppressed_by_label);
+        Evaluation {
+            node: node.to_vec(),
+            anonymous: t.suppressed <= self.criteria.max_suppressed && (t.kept > 0 || self.rows == 0),
+            suppressed: t.suppressed,
+            classes: t.kept,
+            min_class: t.min_kept,
+            discernibility,
+            loss,
+            entropy,
+            l_distinct: t.l_distinct.clone(),
+            l_entropy: t.l_entropy.clone(),
+        }
     }
 
     /// Checks one node: classes, suppression, privacy and every metric.
     pub fn evaluate(&self, node: &[u8]) -> Result<Evaluation, SearchError> {
-        Ok(self.evaluate_full(node)?.0)
+        Ok(self.evaluation_of(node, &self.node_totals(node)?))
     }
 
-    /// As [`Problem::evaluate`], also returning the classes.
+    /// As [`Problem::evaluate`], also returning the classes (only with the combinations in
+    /// memory).
     pub fn evaluate_full(&self, node: &[u8]) -> Result<(Evaluation, Classes), SearchError> {
+        let (t, classes) = self.totals_and_classes(node)?;
+        Ok((self.evaluation_of(node, &t), classes))
+    }
+
+    /// A node's totals and classes, grouped from the combinations in memory.
+    fn totals_and_classes(&self, node: &[u8]) -> Result<(NodeTotals, Classes), SearchError> {
+        if self.oracle.is_some() {
+            return Err(SearchError::Totals("the classes are not in memory (a search from totals)".into()));
+        }
         let Grouping { class_of, size, first } = self.group(node)?;
         let (fail, distinct, entropy_l) = self.failing(&class_of, &size);
-        let n = self.rows;
         let m = self.gens.len();
-        let mut suppressed = 0u64;
-        let mut kept = 0u64;
-        let mut min_class = 0u64;
-        let mut sum_sq: u128 = 0;
-        let mut parts = Parts::new(m);
+        let kappa = self.criteria.k.min(self.rows) as u128;
+        let mut t = NodeTotals { loss_units: vec![0; m], ..NodeTotals::default() };
+        let mut suppressed_classes: Vec<(u32, u64)> = Vec::new();
         let mut classes = Classes { kept_label_rows: vec![FxHashMap::default(); m], ..Classes::default() };
         for c in 0..size.len() {
             let s = size[c];
             let r = first[c] as usize;
+            t.floor += s as u128 * kappa.max(s as u128);
             let labels: Vec<u32> = (0..m)
                 .map(|j| self.gens[j].codes[node[j] as usize][self.base.qi.get(j, r) as usize])
                 .collect();
             if fail[c] {
-                suppressed += s;
-                parts.suppress(r, s);
+                t.suppressed += s;
+                suppressed_classes.push((r as u32, s));
                 classes.suppressed_labels.push(labels);
                 classes.suppressed_sizes.push(s);
             } else {
-                kept += 1;
-                min_class = if min_class == 0 { s } else { min_class.min(s) };
-                sum_sq += s as u128 * s as u128;
-                parts.keep(self, node, r, s);
+                t.kept += 1;
+                t.min_kept = if t.min_kept == 0 { s } else { t.min_kept.min(s) };
+                t.sum_sq += s as u128 * s as u128;
                 for (j, &lab) in labels.iter().enumerate() {
+                    t.loss_units[j] += s as u128 * self.gens[j].loss_units(node[j] as usize, lab) as u128;
                     *classes.kept_label_rows[j].entry(lab).or_insert(0) += s;
                 }
                 classes.kept_sizes.push(s);
             }
         }
-        let (discernibility, loss, entropy) = self.totals(node, sum_sq, suppressed, &parts);
-        let l_distinct = distinct
+        t.suppressed_by_label = self.by_label(node, &suppressed_classes);
+        t.l_distinct = distinct
             .iter()
             .map(|d| (0..size.len()).filter(|&c| !fail[c]).map(|c| d[c]).min().unwrap_or(0))
             .collect();
-        let l_entropy = entropy_l
+        t.l_entropy = entropy_l
             .iter()
             .map(|e| (0..size.len()).filter(|&c| !fail[c]).map(|c| e[c]).fold(f64::INFINITY, f64::min))
             .map(|v| if v.is_finite() { v } else { 0.0 })
             .collect();
-        let eval = Evaluation {
-            node: node.to_vec(),
-            anonymous: suppressed <= self.criteria.max_suppressed && (kept > 0 || n == 0),
-            suppressed,
-            classes: kept,
-            min_class,
-            discernibility,
-            loss,
-            entropy,
-            l_distinct,
-            l_entropy,
-        };
-        Ok((eval, classes))
+        Ok((t, classes))
     }
 
     /// Per quasi-identifier (loss share 0..1, entropy bits) of a chosen node and its classes.
-    /// Exact in any order of the classes, as a node's totals are ([`Parts`]).
+    /// Exact in any order of the classes, as a node's totals are ([`NodeTotals`]).
     pub fn attribute_metrics(&self, node: &[u8], classes: &Classes) -> Vec<(f64, f64)> {
         let n = self.rows as f64;
         (0..self.gens.len())
@@ -772,7 +932,8 @@ impl<'a> Problem<'a> {
                     .zip(&classes.suppressed_sizes)
                     .map(|(labels, &s)| (labels[j], s))
                     .collect();
-                let bits = self.suppressed_bits(j, node[j], &mut pairs);
+                merge_labels(&mut pairs);
+                let bits = self.suppressed_bits(j, node[j], &pairs);
                 let loss = if n > 0.0 { (kept + supp as f64) / n } else { 0.0 };
                 (loss, self.gen_entropy[j][l] + bits)
             })
@@ -820,6 +981,9 @@ impl<'a> Problem<'a> {
         engine.evaluate_passing();
         let stats = engine.stats.clone();
         let best = engine.best.take();
+        if let Some(e) = engine.ctx.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            return Err(e);
+        }
         // The engine's scratch, snapshots and packed codes (when built from code columns) go
         // before the final evaluation groups every combination again (at 100M rows they are
         // gigabytes).
@@ -883,36 +1047,16 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// The parts of a node's loss and entropy from which its figures are formed the same way in
-/// any order of its classes: per column, the kept cells' loss units
-/// ([`Generalisation::loss_units`] x rows, whole numbers, so their sum is exact), and the
-/// suppressed classes, whose bits [`Problem::totals`] sums per column label by label. So a
-/// node's figures depend on its classes, not on the order in which they are met (the
-/// search's roll-ups, the engine, partial sums: docs/design/0016).
-#[derive(Debug)]
-struct Parts {
-    units: Vec<u128>,
-    /// Per suppressed class: a base combination standing for its labels, and its rows.
-    suppressed: Vec<(u32, u64)>,
-}
-
-impl Parts {
-    fn new(columns: usize) -> Self {
-        Parts { units: vec![0; columns], suppressed: Vec::new() }
-    }
-
-    /// Adds a kept class of `size` rows whose labels are those of base combination `r`.
-    fn keep(&mut self, p: &Problem<'_>, node: &[u8], r: usize, size: u64) {
-        for (j, &l) in node.iter().enumerate() {
-            let lab = p.gens[j].codes[l as usize][p.base.qi.get(j, r) as usize];
-            self.units[j] += size as u128 * p.gens[j].loss_units(l as usize, lab) as u128;
+/// Sorts (label, rows) pairs by label and merges those of one label.
+fn merge_labels(pairs: &mut Vec<(u32, u64)>) {
+    pairs.sort_unstable_by_key(|&(lab, _)| lab);
+    pairs.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            a.1 += b.1;
         }
-    }
-
-    /// Adds a suppressed class of `size` rows whose labels are those of base combination `r`.
-    fn suppress(&mut self, r: usize, size: u64) {
-        self.suppressed.push((r as u32, size));
-    }
+        same
+    });
 }
 
 /// Whether `a` beats `b`: lower cost, then lower weighted total level, then lower total level,
@@ -1381,6 +1525,9 @@ struct Ctx<'p, 'a> {
     /// More classes than this and a node fails the monotone part: at most N / k classes have
     /// k rows or more, and every other one holds at least one row that fails. `None` for k <= 1.
     cap: Option<usize>,
+    /// A search from totals: the first error of the problem's [`Totals`]. Checks after it fail
+    /// without asking, and the search returns it.
+    failed: std::sync::Mutex<Option<SearchError>>,
 }
 
 impl Ctx<'_, '_> {
@@ -1407,7 +1554,8 @@ impl Ctx<'_, '_> {
         let cap = (k > 1).then(|| {
             usize::try_from((p.rows / k).saturating_add(p.criteria.max_suppressed)).unwrap_or(usize::MAX)
         });
-        Ctx { p, metric, sens_id, sets, width, packed: Packed::new(p), cap }
+        let packed = if p.oracle.is_some() { None } else { Packed::new(p) };
+        Ctx { p, metric, sens_id, sets, width, packed, cap, failed: std::sync::Mutex::new(None) }
     }
 
     /// Checks `node` from `items` (the base, or a snapshot of a specialisation of `node`):
@@ -1429,6 +1577,9 @@ impl Ctx<'_, '_> {
         cap: Option<usize>,
     ) -> Option<(Check, Snap)> {
         let p = self.p;
+        if p.oracle.is_some() {
+            return Some(self.check_from_totals(node));
+        }
         let g =
             p.group_capped(node, items, self.packed.as_ref(), sc, !p.criteria.diversity.is_empty(), cap)?;
         let k = p.criteria.k;
@@ -1481,21 +1632,26 @@ impl Ctx<'_, '_> {
         let fails = |c: usize| if flags.is_empty() { g.size[c] < k } else { flags[c] & 1 != 0 };
         let limit = p.criteria.max_suppressed;
         let anonymous = suppressed <= limit && (kept > 0 || n == 0);
-        // Loss and entropy only matter for nodes that meet the criteria.
-        let mut parts = Parts::new(node.len());
-        if anonymous && self.metric != Metric::Discernibility {
+        // Loss and entropy only matter for nodes that meet the criteria: one of the two parts,
+        // as `check_of` takes them.
+        let (mut units, mut by_label) = (Vec::new(), Vec::new());
+        if anonymous && self.metric == Metric::Loss {
+            units = vec![0u128; node.len()];
             for (c, &s) in g.size.iter().enumerate() {
-                let r = g.first[c] as usize;
-                if fails(c) {
-                    if self.metric == Metric::Entropy {
-                        parts.suppress(r, s);
+                if !fails(c) {
+                    let r = g.first[c] as usize;
+                    for (j, &l) in node.iter().enumerate() {
+                        let lab = p.gens[j].codes[l as usize][p.base.qi.get(j, r) as usize];
+                        units[j] += s as u128 * p.gens[j].loss_units(l as usize, lab) as u128;
                     }
-                } else if self.metric == Metric::Loss {
-                    parts.keep(p, node, r, s);
                 }
             }
+        } else if anonymous && self.metric == Metric::Entropy {
+            let classes: Vec<(u32, u64)> =
+                (0..g.size.len()).filter(|&c| fails(c)).map(|c| (g.first[c], g.size[c])).collect();
+            by_label = p.by_label(node, &classes);
         }
-        let (discernibility, loss, entropy) = p.totals(node, sum_sq, suppressed, &parts);
+        let (discernibility, loss, entropy) = p.totals(node, sum_sq, suppressed, &units, &by_label);
         let check = Check {
             mono: mono_suppressed <= limit && (mono_kept > 0 || n == 0),
             anonymous,
@@ -1511,6 +1667,58 @@ impl Ctx<'_, '_> {
         let height = node.iter().map(|&l| l as usize).sum();
         let snap = Snap { levels: node.to_vec(), height, rep, count, sets: class_sets };
         Some((check, snap))
+    }
+
+    /// A check from the problem's [`Totals`] (the combinations are not in memory): the same
+    /// `Check` [`Ctx::check_with`] makes from the same classes, and an empty snapshot. After an
+    /// error (kept for the search to return), a failing check without asking.
+    fn check_from_totals(&self, node: &[u8]) -> (Check, Snap) {
+        let p = self.p;
+        let height = node.iter().map(|&l| l as usize).sum();
+        let snap =
+            Snap { levels: node.to_vec(), height, rep: Vec::new(), count: Vec::new(), sets: Vec::new() };
+        let failing = Check {
+            mono: false,
+            anonymous: false,
+            suppressed: p.rows,
+            classes: 0,
+            discernibility: 0,
+            loss: 0.0,
+            entropy: 0.0,
+            mono_suppressed: 0,
+            floor: 0,
+        };
+        let failed = || self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed().is_some() {
+            return (failing, snap);
+        }
+        let t = match p.node_totals(node) {
+            Ok(t) => t,
+            Err(e) => {
+                failed().get_or_insert(e);
+                return (failing, snap);
+            }
+        };
+        let anonymous = t.suppressed <= p.criteria.max_suppressed && (t.kept > 0 || p.rows == 0);
+        // The parts `check_with` computes: loss units or labels' suppressed rows, and only for a
+        // node that meets the criteria.
+        let units: &[u128] = if anonymous && self.metric == Metric::Loss { &t.loss_units } else { &[] };
+        let by_label: &[Vec<(u32, u64)>] =
+            if anonymous && self.metric == Metric::Entropy { &t.suppressed_by_label } else { &[] };
+        let (discernibility, loss, entropy) = p.totals(node, t.sum_sq, t.suppressed, units, by_label);
+        // With k and distinct l only, the monotone part is the criteria.
+        let check = Check {
+            mono: anonymous,
+            anonymous,
+            suppressed: t.suppressed,
+            classes: t.kept,
+            discernibility,
+            loss,
+            entropy,
+            mono_suppressed: t.suppressed,
+            floor: t.floor,
+        };
+        (check, snap)
     }
 
     /// Distinct l-diversity of each class of `g` from the items' sets of distinct values (one
@@ -1799,7 +2007,7 @@ impl<'p, 'a> Engine<'p, 'a> {
         let p = self.ctx.p;
         match self.ctx.metric {
             Metric::Discernibility => {
-                let mut c = p.base.len() as f64;
+                let mut c = p.most_classes() as f64;
                 let mut product = 1f64;
                 for (j, &l) in levels.iter().enumerate() {
                     product *= self.used_labels[j][l as usize];
@@ -1953,6 +2161,9 @@ impl<'p, 'a> Engine<'p, 'a> {
     /// the one before, and the early ones (few, as they involve few columns) are shared by
     /// many later checks. They are ordinary checks: classified, tagged and recorded.
     fn stones(&mut self, levels: &[u8]) {
+        if self.ctx.p.oracle.is_some() {
+            return; // No roll-ups from totals: a stone would be one more job.
+        }
         let limit = self.ctx.p.base.len() / STONE_DIVISOR;
         let big = |e: &Self| e.source_below(levels).is_none_or(|y| e.store[&y].count.len() > limit);
         if !big(self) {
@@ -2142,6 +2353,9 @@ impl<'p, 'a> Engine<'p, 'a> {
     /// Keeps a snapshot within the memory budget: in phase 1 by dropping the largest kept
     /// ones first, in phase 2 by not keeping it (its generalisations then use another source).
     fn keep(&mut self, x: u32, snap: Snap, evict: bool) {
+        if self.ctx.p.oracle.is_some() {
+            return; // Empty: nothing to roll up.
+        }
         let size = snap.count.len();
         if size > self.budget {
             return; // It could never fit: keep the ones there are.
@@ -2648,7 +2862,7 @@ mod tests {
         assert!(solved > 200, "{solved}");
     }
 
-    /// The figures are formed from parts that add up exactly ([`Parts`]): a node's evaluation,
+    /// The figures are formed from parts that add up exactly ([`NodeTotals`]): a node's evaluation,
     /// its per-column metrics and its risk are bit for bit the same whatever the order of the
     /// combinations, and a check rolled up from a specialisation's snapshot gives the same
     /// loss and entropy as one over the combinations. (Summed class by class in floating
@@ -2730,6 +2944,188 @@ mod tests {
             }
         }
         assert!(compared > 20, "too few nodes with both kept and suppressed classes: {compared}");
+    }
+
+    /// Totals computed elsewhere: here by a problem over the combinations, as a cluster
+    /// would compute them from the rows. `fail_after` makes the n-th call fail.
+    #[derive(Debug)]
+    struct Elsewhere<'a> {
+        p: Problem<'a>,
+        calls: std::sync::atomic::AtomicUsize,
+        fail_after: usize,
+    }
+
+    impl Totals for Elsewhere<'_> {
+        fn node_totals(&self, node: &[u8]) -> Result<NodeTotals, String> {
+            if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= self.fail_after {
+                return Err("executor lost".into());
+            }
+            self.p.node_totals(node).map_err(|e| format!("{e:?}"))
+        }
+    }
+
+    fn value_rows(gens: &[Generalisation], base: &Base) -> Vec<Vec<u64>> {
+        (0..gens.len())
+            .map(|j| {
+                let mut v = vec![0u64; gens[j].values().len()];
+                for r in 0..base.len() {
+                    v[base.qi.get(j, r) as usize] += base.count[r];
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// The search driven by totals reaches the search's decision over the combinations, every
+    /// field of the evaluation bit for bit (and the same explanation when nothing passes), for
+    /// every metric, with and without distinct l-diversity, weights and caps.
+    #[test]
+    fn a_search_from_totals_makes_the_same_decision() {
+        let mut rng = Lcg(41);
+        let (mut compared, mut none) = (0, 0);
+        for case in 0..30 {
+            let m = 2 + case % 2;
+            let rows = 500 + rng.next(3000) as usize;
+            let spec = HierarchySpec::Interval { widths: vec![2, 4, 8, 16, 32], range: None };
+            let data: Vec<Vec<String>> = (0..m)
+                .map(|_| {
+                    let spread = 20 + rng.next(300);
+                    (0..rows).map(|_| rng.next(spread).to_string()).collect()
+                })
+                .collect();
+            let (gens, base) = problem_of(&spec, &data, &mut rng);
+            let diversity = if case % 3 == 0 { vec![] } else { vec![(2, Diversity::Distinct)] };
+            let criteria = Criteria {
+                k: 2 + rng.next(8),
+                max_suppressed: if case % 5 == 4 { 0 } else { rng.next(rows as u64 / 8) },
+                diversity,
+            };
+            let weights: Vec<Option<f64>> = (0..m).map(|_| Some(0.5 + rng.next(4) as f64)).collect();
+            let caps: Vec<Option<u8>> =
+                (0..m).map(|_| if rng.next(3) == 0 { Some(1 + rng.next(3) as u8) } else { None }).collect();
+            let p = Problem::new(&gens, &base, criteria.clone()).with_priorities(&weights, &caps);
+            let elsewhere = Elsewhere {
+                p: Problem::new(&gens, &base, criteria.clone()),
+                calls: Default::default(),
+                fail_after: usize::MAX,
+            };
+            let rows_of = value_rows(&gens, &base);
+            let q = Problem::with_totals(&gens, &rows_of, criteria.clone(), &elsewhere)
+                .unwrap()
+                .with_priorities(&weights, &caps);
+            assert_eq!(q.rows(), p.rows());
+            for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
+                match (p.search(metric), q.search(metric)) {
+                    (Ok((a, _)), Ok((b, stats))) => {
+                        assert_eq!(a, b, "case {case} {metric:?}");
+                        assert_eq!(a.loss.to_bits(), b.loss.to_bits());
+                        assert_eq!(a.entropy.to_bits(), b.entropy.to_bits());
+                        assert_eq!(stats.checked + stats.tagged + stats.pruned, stats.lattice_size);
+                        assert_eq!(stats.rolled_up, 0);
+                        compared += 1;
+                    }
+                    (Err(SearchError::NoSolution(a)), Err(SearchError::NoSolution(b))) => {
+                        assert_eq!(a, b);
+                        none += 1;
+                    }
+                    (a, b) => panic!("case {case} {metric:?}: over combinations {a:?}, from totals {b:?}"),
+                }
+            }
+        }
+        assert!(compared > 40 && none > 0, "compared {compared}, no solution {none}");
+    }
+
+    /// Fail closed: an error of the totals' engine, at any call, is the search's error (never
+    /// a decision from the nodes checked before it); totals that cannot be the problem's are
+    /// refused; and l-diversity that needs each class's values is refused up front.
+    #[test]
+    fn a_search_from_totals_fails_closed() {
+        let mut rng = Lcg(43);
+        let spec = HierarchySpec::Interval { widths: vec![2, 4, 8], range: None };
+        let data: Vec<Vec<String>> =
+            (0..2).map(|_| (0..800).map(|_| rng.next(40).to_string()).collect()).collect();
+        let (gens, base) = problem_of(&spec, &data, &mut rng);
+        let criteria = Criteria { k: 3, max_suppressed: 20, diversity: vec![(2, Diversity::Distinct)] };
+        let rows_of = value_rows(&gens, &base);
+        let calls = |fail_after| Elsewhere {
+            p: Problem::new(&gens, &base, criteria.clone()),
+            calls: Default::default(),
+            fail_after,
+        };
+        let all = calls(usize::MAX);
+        let q = Problem::with_totals(&gens, &rows_of, criteria.clone(), &all).unwrap();
+        q.search(Metric::Loss).unwrap();
+        let needed = all.calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(needed > 2);
+        for fail_after in 0..needed {
+            let o = calls(fail_after);
+            let q = Problem::with_totals(&gens, &rows_of, criteria.clone(), &o).unwrap();
+            match q.search(Metric::Loss) {
+                Err(SearchError::Totals(m)) => assert!(m.contains("executor lost"), "{m}"),
+                other => panic!("failing at call {fail_after}: {other:?}"),
+            }
+        }
+        // Totals that do not fit the problem: each node's own totals, changed.
+        #[derive(Debug)]
+        struct Changed<'a> {
+            p: Problem<'a>,
+            change: fn(&mut NodeTotals),
+        }
+        impl Totals for Changed<'_> {
+            fn node_totals(&self, node: &[u8]) -> Result<NodeTotals, String> {
+                let mut t = self.p.node_totals(node).map_err(|e| format!("{e:?}"))?;
+                (self.change)(&mut t);
+                Ok(t)
+            }
+        }
+        type Change = fn(&mut NodeTotals);
+        let wrong: [(Change, &str); 5] = [
+            (|t| _ = t.loss_units.pop(), "one entry per quasi-identifier"),
+            (|t| t.l_distinct.clear(), "one entry per sensitive attribute"),
+            (|t| t.suppressed_by_label[0].push((u32::MAX, 1)), "beyond the level's labels"),
+            (|t| t.suppressed += 1, "do not add up"),
+            (|t| t.kept = u64::MAX, "more rows or classes"),
+        ];
+        for (change, why) in wrong {
+            let bad = Changed { p: Problem::new(&gens, &base, criteria.clone()), change };
+            let q = Problem::with_totals(&gens, &rows_of, criteria.clone(), &bad).unwrap();
+            match q.search(Metric::Loss) {
+                Err(SearchError::Totals(m)) => assert!(m.contains(why), "{why}: {m}"),
+                other => panic!("{why}: {other:?}"),
+            }
+        }
+        // The suppressed rows by label in another order, a label split in two: accepted, and
+        // the same evaluation.
+        let shuffled = Changed {
+            p: Problem::new(&gens, &base, criteria.clone()),
+            change: |t| {
+                for pairs in &mut t.suppressed_by_label {
+                    pairs.reverse();
+                    if let Some(&(lab, rows)) = pairs.first()
+                        && rows > 1
+                    {
+                        pairs[0].1 = 1;
+                        pairs.push((lab, rows - 1));
+                    }
+                }
+            },
+        };
+        let q = Problem::with_totals(&gens, &rows_of, criteria.clone(), &shuffled).unwrap();
+        let p = Problem::new(&gens, &base, criteria.clone());
+        for node in [[0u8, 0], [1, 1], [2, 1], [3, 3]] {
+            let (a, b) = (p.evaluate(&node).unwrap(), q.evaluate(&node).unwrap());
+            assert_eq!((a.entropy.to_bits(), &a), (b.entropy.to_bits(), &b));
+        }
+        assert_eq!(p.search(Metric::Entropy).unwrap().0, q.search(Metric::Entropy).unwrap().0);
+        assert!(matches!(q.evaluate_full(&[1, 1]), Err(SearchError::Totals(_))));
+        for d in [Diversity::Entropy, Diversity::Recursive { c: 3.0 }] {
+            let c = Criteria { diversity: vec![(2, d)], ..criteria.clone() };
+            assert!(matches!(Problem::with_totals(&gens, &rows_of, c, &all), Err(SearchError::Totals(_))));
+        }
+        assert!(matches!(
+            Problem::with_totals(&gens, &rows_of[..1], criteria.clone(), &all),
+            Err(SearchError::Totals(_))
+        ));
     }
 
     #[test]
