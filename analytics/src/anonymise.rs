@@ -364,6 +364,25 @@ fn build(
     };
     let (best, stats) = problem.search(policy.metric).map_err(search_error)?;
     let (eval, classes) = problem.evaluate_full(&best.node).map_err(search_error)?;
+    // The decision rests on the counted combinations. An engine that can group the rows
+    // themselves (the cluster) recomputes the chosen node's totals from them, and nothing is
+    // released unless they are the search's, figure for figure.
+    if let Some((theirs, covered)) =
+        input.node_totals(&gens, &sens_cols, &problem.criteria, &best.node, dir)?
+    {
+        let mut mine = problem.node_totals(&best.node).map_err(search_error)?;
+        mine.l_entropy.clear();
+        if let Some(what) = mine.difference(rows, &theirs, covered) {
+            return Err(Error::Engine {
+                engine: input.engine_name(),
+                message: format!(
+                    "the chosen node {:?} grouped from the rows is not what the search counted: {what}; \
+                     nothing was released",
+                    best.node
+                ),
+            });
+        }
+    }
     let local: Option<Local> = match policy.recoding {
         RecodingKind::Global => None,
         RecodingKind::Local => Some(local::recode(&problem, policy.metric, &eval).map_err(search_error)?),

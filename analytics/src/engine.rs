@@ -10,6 +10,7 @@ use crate::Error;
 use crate::counts::Combinations;
 use crate::data::{Input, Release, ValueCodes, released_counts, write_both_with};
 use crate::hierarchy::Generalisation;
+use crate::search::{Criteria, NodeTotals};
 
 /// The microdata an engine wrote into a release directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,10 @@ pub trait Engine {
     fn input_name(&self) -> String;
     /// The input as the user gave it, for messages.
     fn input_path(&self) -> std::path::PathBuf;
+    /// The engine, as the user named it (`local`, or the cluster's `df://HOST:PORT`).
+    fn engine_name(&self) -> String {
+        "local".into()
+    }
     /// The input's column names, in order.
     fn columns(&self) -> &[String];
     /// Fails naming the first of `wanted` that the input lacks, and the `role` it was named as.
@@ -52,6 +57,22 @@ pub trait Engine {
     ) -> Result<Written, Error>;
     /// Rows of the microdata written into `dir` per distinct combination of `group_by`.
     fn released_counts(&mut self, dir: &Path, group_by: &[String]) -> Result<Vec<(Vec<String>, u64)>, Error>;
+    /// The totals of `node` ([`NodeTotals`], but for `l_entropy`, left empty) and the rows
+    /// they cover, grouped from the rows themselves rather than from the combinations
+    /// [`Engine::count`] returned, with `gens`' codes and the `sensitive` columns under
+    /// `criteria`; scratch files go under `dir`. `None`: the engine has no other way to them
+    /// than the combinations (the local engine). The caller refuses to release unless they
+    /// equal the search's.
+    fn node_totals(
+        &mut self,
+        _gens: &[Generalisation],
+        _sensitive: &[String],
+        _criteria: &Criteria,
+        _node: &[u8],
+        _dir: &Path,
+    ) -> Result<Option<(NodeTotals, u64)>, Error> {
+        Ok(None)
+    }
 }
 
 /// The local engine: polars on this machine, one input file (CSV or Parquet).

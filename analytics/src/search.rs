@@ -229,6 +229,52 @@ pub struct NodeTotals {
     pub l_entropy: Vec<f64>,
 }
 
+impl NodeTotals {
+    /// The first difference between these totals, of `rows` rows, and `other`, of
+    /// `other_rows` (`None`: the same), named for a message.
+    pub fn difference(&self, rows: u64, other: &NodeTotals, other_rows: u64) -> Option<String> {
+        let diff = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+            Some(format!("{what}: {a:?} counted, {b:?} grouped from the rows"))
+        };
+        if rows != other_rows {
+            return diff("rows", &rows, &other_rows);
+        }
+        if self.suppressed != other.suppressed {
+            return diff("suppressed rows", &self.suppressed, &other.suppressed);
+        }
+        if self.kept != other.kept {
+            return diff("classes", &self.kept, &other.kept);
+        }
+        if self.min_kept != other.min_kept {
+            return diff("smallest class", &self.min_kept, &other.min_kept);
+        }
+        if self.sum_sq != other.sum_sq {
+            return diff("sum of squared class sizes", &self.sum_sq, &other.sum_sq);
+        }
+        if self.floor != other.floor {
+            return diff("sum of size x max(k, size)", &self.floor, &other.floor);
+        }
+        if self.loss_units != other.loss_units {
+            return diff("loss units per column", &self.loss_units, &other.loss_units);
+        }
+        if self.l_distinct != other.l_distinct {
+            return diff("fewest distinct sensitive values", &self.l_distinct, &other.l_distinct);
+        }
+        if self.suppressed_by_label != other.suppressed_by_label {
+            let j = (0..self.suppressed_by_label.len().max(other.suppressed_by_label.len()))
+                .find(|&j| self.suppressed_by_label.get(j) != other.suppressed_by_label.get(j))
+                .unwrap_or(0);
+            return Some(format!("the suppressed rows by label of quasi-identifier {} differ", j + 1));
+        }
+        if self.l_entropy.len() != other.l_entropy.len()
+            || self.l_entropy.iter().zip(&other.l_entropy).any(|(a, b)| a.to_bits() != b.to_bits())
+        {
+            return diff("smallest exp(entropy)", &self.l_entropy, &other.l_entropy);
+        }
+        None
+    }
+}
+
 /// Computes a node's [`NodeTotals`] from the rows, elsewhere than over the combinations in
 /// memory (the cluster engine: one job per node). Errors stop the search.
 pub trait Totals: Sync + std::fmt::Debug {
@@ -3126,6 +3172,38 @@ mod tests {
             Problem::with_totals(&gens, &rows_of[..1], criteria.clone(), &all),
             Err(SearchError::Totals(_))
         ));
+    }
+
+    /// Every figure of two nodes' totals is compared: each change is named.
+    #[test]
+    fn totals_differences_are_named() {
+        let (gens, base) = fixture();
+        let p = Problem::new(
+            &gens,
+            &base,
+            Criteria { k: 2, max_suppressed: 6, diversity: vec![(2, Diversity::Distinct)] },
+        );
+        let t = p.node_totals(&[0]).unwrap();
+        assert_eq!(t.difference(6, &t.clone(), 6), None);
+        assert_eq!(t.difference(6, &t.clone(), 5).unwrap(), "rows: 6 counted, 5 grouped from the rows");
+        type Change = fn(&mut NodeTotals);
+        let changes: [(Change, &str); 9] = [
+            (|t| t.suppressed += 1, "suppressed rows"),
+            (|t| t.kept += 1, "classes"),
+            (|t| t.min_kept += 1, "smallest class"),
+            (|t| t.sum_sq += 1, "sum of squared"),
+            (|t| t.floor += 1, "size x max(k, size)"),
+            (|t| t.loss_units[0] += 1, "loss units"),
+            (|t| t.l_distinct[0] += 1, "fewest distinct"),
+            (|t| t.suppressed_by_label[0].push((7, 1)), "suppressed rows by label of quasi-identifier 1"),
+            (|t| t.l_entropy[0] = f64::from_bits(t.l_entropy[0].to_bits() + 1), "exp(entropy)"),
+        ];
+        for (change, what) in changes {
+            let mut other = t.clone();
+            change(&mut other);
+            let d = t.difference(6, &other, 6).unwrap_or_default();
+            assert!(d.contains(what), "{what}: {d}");
+        }
     }
 
     #[test]

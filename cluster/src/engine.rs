@@ -24,8 +24,11 @@ use analytics::data::{LocalRelease, Release};
 use analytics::engine::{Engine, Written};
 use analytics::hierarchy::Generalisation;
 use analytics::intern::{InternError, Interner};
+use analytics::search::{Criteria, NodeTotals};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -736,6 +739,62 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
 
 /// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
 /// consecutive files, as even as can be: the earlier runs one file longer.
+/// The totals job of `node` ([`Engine::node_totals`]): `qi` and `sensitive` are the columns'
+/// text expressions over the input `t`, joined to maps `tmap{j}` (`v`, and per level `c{l}`,
+/// `u{l}`). Result columns: the labels `a{j}` (all null in the row of totals; one set in a row
+/// of a column's label), then total rows, suppressed rows, kept classes, smallest kept class,
+/// sum of kept sizes squared, floor, each column's loss units, each sensitive attribute's
+/// fewest distinct values in a kept class.
+fn totals_sql(node: &[u8], qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String {
+    let m = qi.len();
+    let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
+    let mut select: Vec<String> =
+        (0..m).map(|j| format!("m{j}.c{} AS a{j}, m{j}.u{} AS u{j}", node[j], node[j])).collect();
+    select.extend(sensitive.iter().enumerate().map(|(i, s)| format!("{s} AS s{i}")));
+    let joins: Vec<String> = (0..m).map(|j| format!("JOIN tmap{j} m{j} ON {} = m{j}.v", qi[j])).collect();
+    let mut class: Vec<String> = vec!["COUNT(*) AS n".into()];
+    class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+    class.extend((0..sensitive.len()).map(|i| format!("COUNT(DISTINCT s{i}) AS d{i}")));
+    let mut fail = vec![format!("n < {k}")];
+    fail.extend(l.iter().enumerate().map(|(i, l)| format!("d{i} < {l}")));
+    let dec = |e: &str| format!("CAST({e} AS DECIMAL(18, 0))");
+    let mut out = vec![
+        format!("CAST(SUM(n) AS DECIMAL(38, 0))"),
+        format!("CAST(SUM(CASE WHEN fail THEN n ELSE 0 END) AS DECIMAL(38, 0))"),
+        format!("CAST(SUM(CASE WHEN fail THEN 0 ELSE 1 END) AS DECIMAL(38, 0))"),
+        format!("CAST(MIN(CASE WHEN fail THEN NULL ELSE n END) AS DECIMAL(38, 0))"),
+        format!("SUM(CASE WHEN fail THEN NULL ELSE {} * {} END)", dec("n"), dec("n")),
+        format!("SUM({} * {})", dec("n"), dec(&format!("GREATEST(n, {k})"))),
+    ];
+    out.extend(
+        (0..m).map(|j| {
+            format!("SUM(CASE WHEN fail THEN NULL ELSE {} * {} END)", dec("n"), dec(&format!("u{j}")))
+        }),
+    );
+    out.extend(
+        (0..sensitive.len())
+            .map(|i| format!("CAST(MIN(CASE WHEN fail THEN NULL ELSE d{i} END) AS DECIMAL(38, 0))")),
+    );
+    let sets: Vec<String> =
+        std::iter::once("()".to_string()).chain(a.iter().map(|x| format!("({x})"))).collect();
+    let all_null: Vec<String> = a.iter().map(|x| format!("{x} IS NULL")).collect();
+    format!(
+        "WITH r AS (SELECT {select} FROM input t {joins}), \
+         c AS (SELECT {a}, {class} FROM r GROUP BY {a}), \
+         f AS (SELECT *, ({fail}) AS fail FROM c) \
+         SELECT {a}, {out} FROM f GROUP BY GROUPING SETS ({sets}) \
+         HAVING ({all_null}) OR SUM(CASE WHEN fail THEN n ELSE 0 END) > 0",
+        select = select.join(", "),
+        joins = joins.join(" "),
+        a = a.join(", "),
+        class = class.join(", "),
+        fail = fail.join(" OR "),
+        out = out.join(", "),
+        sets = sets.join(", "),
+        all_null = all_null.join(" AND "),
+    )
+}
+
 fn file_groups(files: usize, jobs: usize) -> Vec<std::ops::Range<usize>> {
     if files == 0 {
         return Vec::new();
@@ -766,6 +825,10 @@ fn unexpected_files(dir: &Path, expected: &[String]) -> Result<Vec<String>, Erro
 }
 
 impl Engine for ClusterEngine {
+    fn engine_name(&self) -> String {
+        self.url.clone()
+    }
+
     fn input_name(&self) -> String {
         self.input
             .file_name()
@@ -1124,6 +1187,117 @@ impl Engine for ClusterEngine {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// One job: the input rows joined to a map per quasi-identifier (each value's code and loss
+    /// units at every level, written here from `gens`), grouped into the node's classes, and
+    /// the classes added up by `GROUPING SETS`: the node's totals and, per column, the
+    /// suppressed rows by label. Every sum is over whole numbers (decimals of 38 digits).
+    fn node_totals(
+        &mut self,
+        gens: &[Generalisation],
+        sensitive: &[String],
+        criteria: &Criteria,
+        node: &[u8],
+        dir: &Path,
+    ) -> Result<Option<(NodeTotals, u64)>, Error> {
+        let m = gens.len();
+        let scratch = dir.join(SCRATCH).join("totals");
+        std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
+        for (j, g) in gens.iter().enumerate() {
+            let mut names = vec!["v".to_string()];
+            let mut columns: Vec<ArrayRef> =
+                vec![Arc::new(g.values().iter().map(Some).collect::<StringArray>())];
+            for l in 0..=g.height() {
+                names.push(format!("c{l}"));
+                columns.push(Arc::new(UInt32Array::from(g.codes[l].clone())));
+                names.push(format!("u{l}"));
+                let units: Vec<u64> = g.codes[l].iter().map(|&c| g.loss_units(l, c)).collect();
+                columns.push(Arc::new(UInt64Array::from(units)));
+            }
+            let path = scratch.join(format!("map{j}.parquet"));
+            write_text_table(&path, &names, columns)?;
+            self.register(&format!("tmap{j}"), &[path])?;
+        }
+        let qi_text: Vec<String> =
+            gens.iter().map(|g| self.text_of("t.", &g.column)).collect::<Result<_, _>>()?;
+        let s_text: Vec<String> =
+            sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
+        let l_of: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
+        let sql = totals_sql(node, &qi_text, &s_text, criteria.k, &l_of);
+        let mut t = NodeTotals {
+            loss_units: vec![0; m],
+            suppressed_by_label: vec![Vec::new(); m],
+            l_distinct: vec![0; sensitive.len()],
+            ..NodeTotals::default()
+        };
+        let (mut totals_rows, mut total) = (0usize, 0u128);
+        self.run(&sql, &mut |b| {
+            let bad = |e: String| Error::Polars(format!("the totals job's result: {e}"));
+            let labels = (0..m)
+                .map(|j| cast(b.column(j), &DataType::UInt32).map_err(|e| bad(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let numbers = (m..b.num_columns())
+                .map(|i| cast(b.column(i), &DataType::Decimal128(38, 0)).map_err(|e| bad(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let labels: Vec<_> =
+                labels.iter().map(|a| a.as_primitive::<datafusion::arrow::datatypes::UInt32Type>()).collect();
+            let numbers: Vec<_> = numbers
+                .iter()
+                .map(|a| a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>())
+                .collect();
+            // A whole number of the row (null: 0), or an error if negative.
+            let num = |i: usize, r: usize| -> Result<u128, Error> {
+                let a = numbers[i];
+                if a.is_null(r) {
+                    return Ok(0);
+                }
+                u128::try_from(a.value(r)).map_err(|_| bad(format!("a negative total ({})", a.value(r))))
+            };
+            let small = |i: usize, r: usize| -> Result<u64, Error> {
+                u64::try_from(num(i, r)?).map_err(|_| bad("a count beyond 64 bits".into()))
+            };
+            for r in 0..b.num_rows() {
+                let set: Vec<usize> = (0..m).filter(|&j| !labels[j].is_null(r)).collect();
+                match set.as_slice() {
+                    [] => {
+                        totals_rows += 1;
+                        total = num(0, r)?;
+                        t.suppressed = small(1, r)?;
+                        t.kept = small(2, r)?;
+                        t.min_kept = small(3, r)?;
+                        t.sum_sq = num(4, r)?;
+                        t.floor = num(5, r)?;
+                        for j in 0..m {
+                            t.loss_units[j] = num(6 + j, r)?;
+                        }
+                        for (s, d) in t.l_distinct.iter_mut().enumerate() {
+                            *d = small(6 + m + s, r)?;
+                        }
+                    }
+                    &[j] => {
+                        let rows = small(1, r)?;
+                        if rows > 0 {
+                            t.suppressed_by_label[j].push((labels[j].value(r), rows));
+                        }
+                    }
+                    _ => return Err(bad("a row of more than one grouping set".into())),
+                }
+            }
+            Ok(())
+        })?;
+        if totals_rows != 1 {
+            return Err(
+                self.engine_err(format!("the totals job returned {totals_rows} rows of totals, not 1"))
+            );
+        }
+        for pairs in &mut t.suppressed_by_label {
+            pairs.sort_unstable();
+        }
+        let total =
+            u64::try_from(total).map_err(|_| self.engine_err("the totals job counted beyond 64 bits"))?;
+        std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
+        Ok(Some((t, total)))
     }
 }
 
