@@ -737,32 +737,36 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
     Ok(rows)
 }
 
-/// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
-/// consecutive files, as even as can be: the earlier runs one file longer.
-/// The totals job of `node` ([`Engine::node_totals`]): `qi` and `sensitive` are the columns'
-/// text expressions over the input `t`, joined to maps `tmap{j}` (`v`, and per level `c{l}`,
-/// `u{l}`). Result columns: the labels `a{j}` (all null in the row of totals; one set in a row
-/// of a column's label), then total rows, suppressed rows, kept classes, smallest kept class,
-/// sum of kept sizes squared, floor, each column's loss units, each sensitive attribute's
-/// fewest distinct values in a kept class.
-fn totals_sql(node: &[u8], qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String {
+/// The totals job ([`Engine::node_totals`]): `qi` and `sensitive` are the columns' text
+/// expressions over the input `t`, left-joined (as the write's: the input is never a join's
+/// build side) to maps `tmap{j}` (`v`, and at the node's level its label code `c` and loss
+/// units `u`). Result columns: the labels `a{j}` (all null in the row of totals; one set in a
+/// row of a column's label), then total rows, suppressed rows, kept classes, smallest kept
+/// class, sum of kept sizes squared, floor, each column's loss units, each sensitive
+/// attribute's fewest distinct values in a kept class, and the rows with a value missing from
+/// its map (counted, never dropped: they make the job fail).
+fn totals_sql(qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
-    let mut select: Vec<String> =
-        (0..m).map(|j| format!("m{j}.c{} AS a{j}, m{j}.u{} AS u{j}", node[j], node[j])).collect();
+    let mut select: Vec<String> = (0..m)
+        .map(|j| format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"))
+        .collect();
+    let missing: Vec<String> = (0..m).map(|j| format!("m{j}.v IS NULL")).collect();
+    select.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS miss", missing.join(" OR ")));
     select.extend(sensitive.iter().enumerate().map(|(i, s)| format!("{s} AS s{i}")));
-    let joins: Vec<String> = (0..m).map(|j| format!("JOIN tmap{j} m{j} ON {} = m{j}.v", qi[j])).collect();
-    let mut class: Vec<String> = vec!["COUNT(*) AS n".into()];
+    let joins: Vec<String> =
+        (0..m).map(|j| format!("LEFT JOIN tmap{j} m{j} ON {} = m{j}.v", qi[j])).collect();
+    let mut class: Vec<String> = vec!["COUNT(*) AS n".into(), "SUM(miss) AS miss".into()];
     class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
     class.extend((0..sensitive.len()).map(|i| format!("COUNT(DISTINCT s{i}) AS d{i}")));
     let mut fail = vec![format!("n < {k}")];
     fail.extend(l.iter().enumerate().map(|(i, l)| format!("d{i} < {l}")));
     let dec = |e: &str| format!("CAST({e} AS DECIMAL(18, 0))");
     let mut out = vec![
-        format!("CAST(SUM(n) AS DECIMAL(38, 0))"),
-        format!("CAST(SUM(CASE WHEN fail THEN n ELSE 0 END) AS DECIMAL(38, 0))"),
-        format!("CAST(SUM(CASE WHEN fail THEN 0 ELSE 1 END) AS DECIMAL(38, 0))"),
-        format!("CAST(MIN(CASE WHEN fail THEN NULL ELSE n END) AS DECIMAL(38, 0))"),
+        "CAST(SUM(n) AS DECIMAL(38, 0))".to_string(),
+        "CAST(SUM(CASE WHEN fail THEN n ELSE 0 END) AS DECIMAL(38, 0))".to_string(),
+        "CAST(SUM(CASE WHEN fail THEN 0 ELSE 1 END) AS DECIMAL(38, 0))".to_string(),
+        "CAST(MIN(CASE WHEN fail THEN NULL ELSE n END) AS DECIMAL(38, 0))".to_string(),
         format!("SUM(CASE WHEN fail THEN NULL ELSE {} * {} END)", dec("n"), dec("n")),
         format!("SUM({} * {})", dec("n"), dec(&format!("GREATEST(n, {k})"))),
     ];
@@ -775,6 +779,7 @@ fn totals_sql(node: &[u8], qi: &[String], sensitive: &[String], k: u64, l: &[u64
         (0..sensitive.len())
             .map(|i| format!("CAST(MIN(CASE WHEN fail THEN NULL ELSE d{i} END) AS DECIMAL(38, 0))")),
     );
+    out.push("CAST(SUM(miss) AS DECIMAL(38, 0))".into());
     let sets: Vec<String> =
         std::iter::once("()".to_string()).chain(a.iter().map(|x| format!("({x})"))).collect();
     let all_null: Vec<String> = a.iter().map(|x| format!("{x} IS NULL")).collect();
@@ -795,6 +800,8 @@ fn totals_sql(node: &[u8], qi: &[String], sensitive: &[String], k: u64, l: &[u64
     )
 }
 
+/// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
+/// consecutive files, as even as can be: the earlier runs one file longer.
 fn file_groups(files: usize, jobs: usize) -> Vec<std::ops::Range<usize>> {
     if files == 0 {
         return Vec::new();
@@ -1189,8 +1196,8 @@ impl Engine for ClusterEngine {
         Ok(out)
     }
 
-    /// One job: the input rows joined to a map per quasi-identifier (each value's code and loss
-    /// units at every level, written here from `gens`), grouped into the node's classes, and
+    /// One job: the input rows joined to a map per quasi-identifier (each value's label code and
+    /// loss units at the node's level, written here from `gens`), grouped into the node's classes, and
     /// the classes added up by `GROUPING SETS`: the node's totals and, per column, the
     /// suppressed rows by label. Every sum is over whole numbers (decimals of 38 digits).
     fn node_totals(
@@ -1205,16 +1212,16 @@ impl Engine for ClusterEngine {
         let scratch = dir.join(SCRATCH).join("totals");
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         for (j, g) in gens.iter().enumerate() {
-            let mut names = vec!["v".to_string()];
-            let mut columns: Vec<ArrayRef> =
-                vec![Arc::new(g.values().iter().map(Some).collect::<StringArray>())];
-            for l in 0..=g.height() {
-                names.push(format!("c{l}"));
-                columns.push(Arc::new(UInt32Array::from(g.codes[l].clone())));
-                names.push(format!("u{l}"));
-                let units: Vec<u64> = g.codes[l].iter().map(|&c| g.loss_units(l, c)).collect();
-                columns.push(Arc::new(UInt64Array::from(units)));
-            }
+            // Each value's label code and loss units at the node's level (every input row is
+            // joined to these: as small as the write's maps).
+            let l = node[j] as usize;
+            let names = ["v".to_string(), "c".to_string(), "u".to_string()];
+            let units: Vec<u64> = g.codes[l].iter().map(|&c| g.loss_units(l, c)).collect();
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(g.values().iter().map(Some).collect::<StringArray>()),
+                Arc::new(UInt32Array::from(g.codes[l].clone())),
+                Arc::new(UInt64Array::from(units)),
+            ];
             let path = scratch.join(format!("map{j}.parquet"));
             write_text_table(&path, &names, columns)?;
             self.register(&format!("tmap{j}"), &[path])?;
@@ -1224,14 +1231,14 @@ impl Engine for ClusterEngine {
         let s_text: Vec<String> =
             sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
         let l_of: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
-        let sql = totals_sql(node, &qi_text, &s_text, criteria.k, &l_of);
+        let sql = totals_sql(&qi_text, &s_text, criteria.k, &l_of);
         let mut t = NodeTotals {
             loss_units: vec![0; m],
             suppressed_by_label: vec![Vec::new(); m],
             l_distinct: vec![0; sensitive.len()],
             ..NodeTotals::default()
         };
-        let (mut totals_rows, mut total) = (0usize, 0u128);
+        let (mut totals_rows, mut total, mut missing) = (0usize, 0u128, 0u128);
         self.run(&sql, &mut |b| {
             let bad = |e: String| Error::Polars(format!("the totals job's result: {e}"));
             let labels = (0..m)
@@ -1274,6 +1281,7 @@ impl Engine for ClusterEngine {
                         for (s, d) in t.l_distinct.iter_mut().enumerate() {
                             *d = small(6 + m + s, r)?;
                         }
+                        missing = num(6 + m + t.l_distinct.len(), r)?;
                     }
                     &[j] => {
                         let rows = small(1, r)?;
@@ -1290,6 +1298,11 @@ impl Engine for ClusterEngine {
             return Err(
                 self.engine_err(format!("the totals job returned {totals_rows} rows of totals, not 1"))
             );
+        }
+        if missing > 0 {
+            return Err(self.engine_err(format!(
+                "{missing} rows have a quasi-identifier value that was not counted; nothing was released"
+            )));
         }
         for pairs in &mut t.suppressed_by_label {
             pairs.sort_unstable();
