@@ -233,32 +233,22 @@ impl NodeTotals {
     /// The first difference between these totals, of `rows` rows, and `other`, of
     /// `other_rows` (`None`: the same), named for a message.
     pub fn difference(&self, rows: u64, other: &NodeTotals, other_rows: u64) -> Option<String> {
-        let diff = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
-            Some(format!("{what}: {a:?} counted, {b:?} grouped from the rows"))
-        };
-        if rows != other_rows {
-            return diff("rows", &rows, &other_rows);
+        macro_rules! first_difference {
+            ($($what:literal: $a:expr, $b:expr;)*) => {$(
+                if $a != $b {
+                    return Some(format!("{}: {:?} counted, {:?} grouped from the rows", $what, $a, $b));
+                }
+            )*};
         }
-        if self.suppressed != other.suppressed {
-            return diff("suppressed rows", &self.suppressed, &other.suppressed);
-        }
-        if self.kept != other.kept {
-            return diff("classes", &self.kept, &other.kept);
-        }
-        if self.min_kept != other.min_kept {
-            return diff("smallest class", &self.min_kept, &other.min_kept);
-        }
-        if self.sum_sq != other.sum_sq {
-            return diff("sum of squared class sizes", &self.sum_sq, &other.sum_sq);
-        }
-        if self.floor != other.floor {
-            return diff("sum of size x max(k, size)", &self.floor, &other.floor);
-        }
-        if self.loss_units != other.loss_units {
-            return diff("loss units per column", &self.loss_units, &other.loss_units);
-        }
-        if self.l_distinct != other.l_distinct {
-            return diff("fewest distinct sensitive values", &self.l_distinct, &other.l_distinct);
+        first_difference! {
+            "rows": rows, other_rows;
+            "suppressed rows": self.suppressed, other.suppressed;
+            "classes": self.kept, other.kept;
+            "smallest class": self.min_kept, other.min_kept;
+            "sum of squared class sizes": self.sum_sq, other.sum_sq;
+            "sum of size x max(k, size)": self.floor, other.floor;
+            "loss units per column": self.loss_units, other.loss_units;
+            "fewest distinct sensitive values": self.l_distinct, other.l_distinct;
         }
         if self.suppressed_by_label != other.suppressed_by_label {
             let j = (0..self.suppressed_by_label.len().max(other.suppressed_by_label.len()))
@@ -266,10 +256,12 @@ impl NodeTotals {
                 .unwrap_or(0);
             return Some(format!("the suppressed rows by label of quasi-identifier {} differ", j + 1));
         }
-        if self.l_entropy.len() != other.l_entropy.len()
-            || self.l_entropy.iter().zip(&other.l_entropy).any(|(a, b)| a.to_bits() != b.to_bits())
-        {
-            return diff("smallest exp(entropy)", &self.l_entropy, &other.l_entropy);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        if bits(&self.l_entropy) != bits(&other.l_entropy) {
+            return Some(format!(
+                "smallest exp(entropy): {:?} counted, {:?} grouped from the rows",
+                self.l_entropy, other.l_entropy
+            ));
         }
         None
     }
