@@ -367,10 +367,14 @@ fn build(
     // The decision rests on the counted combinations. An engine that can group the rows
     // themselves (the cluster) recomputes the chosen node's totals from them, and nothing is
     // released unless they are the search's, figure for figure.
-    if let Some((theirs, covered)) =
-        input.node_totals(&gens, &sens_cols, &problem.criteria, &best.node, dir)?
-    {
-        let mut mine = problem.node_totals(&best.node).map_err(search_error)?;
+    // The job decides classes by k and distinct l; under entropy or recursive l-diversity it
+    // checks their monotone part (k and l distinct values), which the counts decide as well.
+    let monotone = Criteria {
+        diversity: problem.criteria.diversity.iter().map(|&(l, _)| (l, Diversity::Distinct)).collect(),
+        ..problem.criteria.clone()
+    };
+    if let Some((theirs, covered)) = input.node_totals(&gens, &sens_cols, &monotone, &best.node, dir)? {
+        let mut mine = Problem::new(&gens, &base, monotone).node_totals(&best.node).map_err(search_error)?;
         mine.l_entropy.clear();
         if let Some(what) = mine.difference(rows, &theirs, covered) {
             return Err(Error::Engine {

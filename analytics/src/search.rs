@@ -337,8 +337,10 @@ impl<'a> Problem<'a> {
                  l-diversity can be searched from totals"
             )));
         }
+        let rows: Vec<u64> = value_rows.iter().map(|v| v.iter().sum()).collect();
         if value_rows.len() != gens.len()
             || value_rows.iter().zip(gens).any(|(v, g)| v.len() != g.values().len())
+            || rows.windows(2).any(|w| w[0] != w[1])
         {
             return Err(SearchError::Totals(
                 "the rows per value do not match the quasi-identifiers' values".into(),
@@ -480,6 +482,9 @@ impl<'a> Problem<'a> {
 
     /// Groups combinations into the classes of `node`.
     fn group(&self, node: &[u8]) -> Result<Grouping, SearchError> {
+        if self.oracle.is_some() {
+            return Err(SearchError::Totals("the classes are not in memory (a search from totals)".into()));
+        }
         let items = Items { rep: None, count: &self.base.count, sets: None };
         Ok(self.group_items(node, items, None, &mut Scratch::default(), true))
     }
@@ -857,15 +862,27 @@ impl<'a> Problem<'a> {
         if t.l_distinct.len() != l || t.l_entropy.len() != l {
             return bad("not one entry per sensitive attribute");
         }
-        if t.suppressed > self.rows || t.kept > self.rows {
+        if t.suppressed > self.rows || t.kept > self.rows - t.suppressed {
             return bad("more rows or classes than the input has");
         }
+        // A kept class meets the criteria: k rows and l distinct values at least.
+        let k = self.criteria.k;
+        if t.kept > 0
+            && (t.min_kept < k
+                || t.sum_sq < t.kept as u128 * t.min_kept as u128 * t.min_kept as u128
+                || self.criteria.diversity.iter().zip(&t.l_distinct).any(|(&(l, _), &d)| d < l))
+        {
+            return bad("a kept class that does not meet the criteria");
+        }
         for (j, pairs) in t.suppressed_by_label.iter_mut().enumerate() {
-            let labels = self.gens[j].labels[node[j] as usize].len();
-            if pairs.iter().any(|&(lab, _)| lab as usize >= labels) {
+            let freq = &self.freq[j][node[j] as usize];
+            if pairs.iter().any(|&(lab, _)| lab as usize >= freq.len()) {
                 return bad("a label code beyond the level's labels");
             }
             merge_labels(pairs);
+            if pairs.iter().any(|&(lab, rows)| rows == 0 || rows > freq[lab as usize]) {
+                return bad("more suppressed rows of a label than it has, or none");
+            }
             if pairs.iter().map(|&(_, r)| r as u128).sum::<u128>() != t.suppressed as u128 {
                 return bad("the suppressed rows by label do not add up to the suppressed rows");
             }
@@ -1085,7 +1102,7 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// Sorts (label, rows) pairs by label and merges those of one label.
+/// Sorts (label or value, rows) pairs by their first part and merges those of one.
 fn merge_labels(pairs: &mut Vec<(u32, u64)>) {
     pairs.sort_unstable_by_key(|&(lab, _)| lab);
     pairs.dedup_by(|b, a| {
@@ -1851,14 +1868,7 @@ impl Ctx<'_, '_> {
                 pairs.extend((first..rep.len()).map(|i| (codes[rep[i] as usize], count[i])));
                 if several {
                     // Entries are distinct per tuple; add up those sharing this value.
-                    pairs.sort_unstable_by_key(|&(v, _)| v);
-                    pairs.dedup_by(|b, a| {
-                        let same = a.0 == b.0;
-                        if same {
-                            a.1 += b.1;
-                        }
-                        same
-                    });
+                    merge_labels(&mut pairs);
                 }
                 // Most frequent value first, as `failing` orders them (ties are equal numbers).
                 pairs.sort_unstable_by_key(|&(_, n)| std::cmp::Reverse(n));
@@ -3052,6 +3062,35 @@ mod tests {
                 .unwrap()
                 .with_priorities(&weights, &caps);
             assert_eq!(q.rows(), p.rows());
+            // Every node's check from totals is the check over the combinations, field by field.
+            let lat = Lattice::new(&p.cap).unwrap();
+            let mut node = vec![0u8; m];
+            for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
+                let (cp, cq) = (Ctx::new(&p, metric), Ctx::new(&q, metric));
+                let mut sc = Scratch::default();
+                let items = Items { rep: None, count: &base.count, sets: None };
+                let none = Items { rep: None, count: &[], sets: None };
+                let fields = |c: &Check| {
+                    let (a, b) = (c.loss.to_bits(), c.entropy.to_bits());
+                    (
+                        c.mono,
+                        c.anonymous,
+                        c.suppressed,
+                        c.classes,
+                        c.discernibility,
+                        a,
+                        b,
+                        c.mono_suppressed,
+                        c.floor,
+                    )
+                };
+                for i in 0..lat.size as u32 {
+                    lat.decode(i, &mut node);
+                    let (a, _) = cp.check_with(&node, items, &mut sc, None).unwrap();
+                    let (b, _) = cq.check_with(&node, none, &mut sc, None).unwrap();
+                    assert_eq!(fields(&a), fields(&b), "case {case} {metric:?} node {node:?}");
+                }
+            }
             for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
                 match (p.search(metric), q.search(metric)) {
                     (Ok((a, _)), Ok((b, stats))) => {
@@ -3117,12 +3156,21 @@ mod tests {
             }
         }
         type Change = fn(&mut NodeTotals);
-        let wrong: [(Change, &str); 5] = [
+        let wrong: [(Change, &str); 7] = [
             (|t| _ = t.loss_units.pop(), "one entry per quasi-identifier"),
             (|t| t.l_distinct.clear(), "one entry per sensitive attribute"),
             (|t| t.suppressed_by_label[0].push((u32::MAX, 1)), "beyond the level's labels"),
             (|t| t.suppressed += 1, "do not add up"),
             (|t| t.kept = u64::MAX, "more rows or classes"),
+            (|t| t.min_kept = 1, "a kept class that does not meet the criteria"),
+            (
+                |t| {
+                    if let Some(first) = t.suppressed_by_label[0].first_mut() {
+                        first.1 += 100_000;
+                    }
+                },
+                "more suppressed rows of a label",
+            ),
         ];
         for (change, why) in wrong {
             let bad = Changed { p: Problem::new(&gens, &base, criteria.clone()), change };

@@ -24,6 +24,7 @@ use analytics::data::{LocalRelease, Release};
 use analytics::engine::{Engine, Written};
 use analytics::hierarchy::Generalisation;
 use analytics::intern::{InternError, Interner};
+use analytics::policy::Diversity;
 use analytics::search::{Criteria, NodeTotals};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::arrow::array::{
@@ -737,6 +738,109 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
     Ok(rows)
 }
 
+/// The totals job's map of quasi-identifier `g` at `level`: columns `v` (each counted value),
+/// `c` (its label code) and `u` (the label's loss units).
+fn totals_map(g: &Generalisation, level: usize) -> Vec<ArrayRef> {
+    let units: Vec<u64> = g.codes[level].iter().map(|&c| g.loss_units(level, c)).collect();
+    vec![
+        Arc::new(g.values().iter().map(Some).collect::<StringArray>()),
+        Arc::new(UInt32Array::from(g.codes[level].clone())),
+        Arc::new(UInt64Array::from(units)),
+    ]
+}
+
+/// Reads the totals job's result batches ([`totals_sql`]'s columns) into a node's totals.
+struct TotalsReader {
+    t: NodeTotals,
+    totals_rows: usize,
+    total: u128,
+    missing: u128,
+}
+
+impl TotalsReader {
+    fn new(qi: usize, sensitive: usize) -> Self {
+        let t = NodeTotals {
+            loss_units: vec![0; qi],
+            suppressed_by_label: vec![Vec::new(); qi],
+            l_distinct: vec![0; sensitive],
+            ..NodeTotals::default()
+        };
+        TotalsReader { t, totals_rows: 0, total: 0, missing: 0 }
+    }
+
+    fn add(&mut self, b: &RecordBatch) -> Result<(), String> {
+        let (m, s) = (self.t.loss_units.len(), self.t.l_distinct.len());
+        if b.num_columns() != m + 7 + m + s {
+            return Err(format!("{} columns, expected {}", b.num_columns(), m + 7 + m + s));
+        }
+        let labels = (0..m)
+            .map(|j| cast(b.column(j), &DataType::UInt32).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let numbers = (m..b.num_columns())
+            .map(|i| cast(b.column(i), &DataType::Decimal128(38, 0)).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let labels: Vec<_> =
+            labels.iter().map(|a| a.as_primitive::<datafusion::arrow::datatypes::UInt32Type>()).collect();
+        let numbers: Vec<_> = numbers
+            .iter()
+            .map(|a| a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>())
+            .collect();
+        // A whole number of the row (null: 0), or an error if negative.
+        let num = |i: usize, r: usize| -> Result<u128, String> {
+            let a = numbers[i];
+            if a.is_null(r) {
+                return Ok(0);
+            }
+            u128::try_from(a.value(r)).map_err(|_| format!("a negative total ({})", a.value(r)))
+        };
+        let small = |i: usize, r: usize| -> Result<u64, String> {
+            u64::try_from(num(i, r)?).map_err(|_| "a count beyond 64 bits".to_string())
+        };
+        let t = &mut self.t;
+        for r in 0..b.num_rows() {
+            let set: Vec<usize> = (0..m).filter(|&j| !labels[j].is_null(r)).collect();
+            match set.as_slice() {
+                [] => {
+                    self.totals_rows += 1;
+                    self.total = num(0, r)?;
+                    t.suppressed = small(1, r)?;
+                    t.kept = small(2, r)?;
+                    t.min_kept = small(3, r)?;
+                    t.sum_sq = num(4, r)?;
+                    t.floor = num(5, r)?;
+                    for j in 0..m {
+                        t.loss_units[j] = num(6 + j, r)?;
+                    }
+                    for (i, d) in t.l_distinct.iter_mut().enumerate() {
+                        *d = small(6 + m + i, r)?;
+                    }
+                    self.missing = num(6 + m + s, r)?;
+                }
+                &[j] => {
+                    let rows = small(1, r)?;
+                    if rows > 0 {
+                        t.suppressed_by_label[j].push((labels[j].value(r), rows));
+                    }
+                }
+                _ => return Err("a row of more than one grouping set".into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The totals, the rows they cover, and the rows with a value missing from its map.
+    fn finish(mut self) -> Result<(NodeTotals, u64, u128), String> {
+        if self.totals_rows != 1 {
+            return Err(format!("{} rows of totals, not 1", self.totals_rows));
+        }
+        for pairs in &mut self.t.suppressed_by_label {
+            pairs.sort_unstable();
+        }
+        let total = u64::try_from(self.total).map_err(|_| "rows beyond 64 bits".to_string())?;
+        Ok((self.t, total, self.missing))
+    }
+}
+
 /// The totals job ([`Engine::node_totals`]): `qi` and `sensitive` are the columns' text
 /// expressions over the input `t`, left-joined (as the write's: the input is never a join's
 /// build side) to maps `tmap{j}` (`v`, and at the node's level its label code `c` and loss
@@ -744,7 +848,9 @@ fn write_combination_map(path: &Path, gens: &[Generalisation], release: &LocalRe
 /// row of a column's label), then total rows, suppressed rows, kept classes, smallest kept
 /// class, sum of kept sizes squared, floor, each column's loss units, each sensitive
 /// attribute's fewest distinct values in a kept class, and the rows with a value missing from
-/// its map (counted, never dropped: they make the job fail).
+/// its map (counted, never dropped: they fail the command). A class fails with fewer than `k`
+/// rows or fewer than `l[i]` distinct values of sensitive attribute i (k and distinct l; the
+/// floor's max(k, size) assumes k <= rows, which `anonymise` checks before counting).
 fn totals_sql(qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
@@ -1208,22 +1314,14 @@ impl Engine for ClusterEngine {
         node: &[u8],
         dir: &Path,
     ) -> Result<Option<(NodeTotals, u64)>, Error> {
-        let m = gens.len();
+        if criteria.diversity.iter().any(|&(_, d)| d != Diversity::Distinct) {
+            return Err(self.engine_err("internal: the totals job decides k and distinct l only"));
+        }
         let scratch = dir.join(SCRATCH).join("totals");
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         for (j, g) in gens.iter().enumerate() {
-            // Each value's label code and loss units at the node's level (every input row is
-            // joined to these: as small as the write's maps).
-            let l = node[j] as usize;
-            let names = ["v".to_string(), "c".to_string(), "u".to_string()];
-            let units: Vec<u64> = g.codes[l].iter().map(|&c| g.loss_units(l, c)).collect();
-            let columns: Vec<ArrayRef> = vec![
-                Arc::new(g.values().iter().map(Some).collect::<StringArray>()),
-                Arc::new(UInt32Array::from(g.codes[l].clone())),
-                Arc::new(UInt64Array::from(units)),
-            ];
             let path = scratch.join(format!("map{j}.parquet"));
-            write_text_table(&path, &names, columns)?;
+            write_text_table(&path, &["v".into(), "c".into(), "u".into()], totals_map(g, node[j] as usize))?;
             self.register(&format!("tmap{j}"), &[path])?;
         }
         let qi_text: Vec<String> =
@@ -1232,83 +1330,17 @@ impl Engine for ClusterEngine {
             sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
         let l_of: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
         let sql = totals_sql(&qi_text, &s_text, criteria.k, &l_of);
-        let mut t = NodeTotals {
-            loss_units: vec![0; m],
-            suppressed_by_label: vec![Vec::new(); m],
-            l_distinct: vec![0; sensitive.len()],
-            ..NodeTotals::default()
-        };
-        let (mut totals_rows, mut total, mut missing) = (0usize, 0u128, 0u128);
+        let mut reader = TotalsReader::new(gens.len(), sensitive.len());
         self.run(&sql, &mut |b| {
-            let bad = |e: String| Error::Polars(format!("the totals job's result: {e}"));
-            let labels = (0..m)
-                .map(|j| cast(b.column(j), &DataType::UInt32).map_err(|e| bad(e.to_string())))
-                .collect::<Result<Vec<_>, _>>()?;
-            let numbers = (m..b.num_columns())
-                .map(|i| cast(b.column(i), &DataType::Decimal128(38, 0)).map_err(|e| bad(e.to_string())))
-                .collect::<Result<Vec<_>, _>>()?;
-            let labels: Vec<_> =
-                labels.iter().map(|a| a.as_primitive::<datafusion::arrow::datatypes::UInt32Type>()).collect();
-            let numbers: Vec<_> = numbers
-                .iter()
-                .map(|a| a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>())
-                .collect();
-            // A whole number of the row (null: 0), or an error if negative.
-            let num = |i: usize, r: usize| -> Result<u128, Error> {
-                let a = numbers[i];
-                if a.is_null(r) {
-                    return Ok(0);
-                }
-                u128::try_from(a.value(r)).map_err(|_| bad(format!("a negative total ({})", a.value(r))))
-            };
-            let small = |i: usize, r: usize| -> Result<u64, Error> {
-                u64::try_from(num(i, r)?).map_err(|_| bad("a count beyond 64 bits".into()))
-            };
-            for r in 0..b.num_rows() {
-                let set: Vec<usize> = (0..m).filter(|&j| !labels[j].is_null(r)).collect();
-                match set.as_slice() {
-                    [] => {
-                        totals_rows += 1;
-                        total = num(0, r)?;
-                        t.suppressed = small(1, r)?;
-                        t.kept = small(2, r)?;
-                        t.min_kept = small(3, r)?;
-                        t.sum_sq = num(4, r)?;
-                        t.floor = num(5, r)?;
-                        for j in 0..m {
-                            t.loss_units[j] = num(6 + j, r)?;
-                        }
-                        for (s, d) in t.l_distinct.iter_mut().enumerate() {
-                            *d = small(6 + m + s, r)?;
-                        }
-                        missing = num(6 + m + t.l_distinct.len(), r)?;
-                    }
-                    &[j] => {
-                        let rows = small(1, r)?;
-                        if rows > 0 {
-                            t.suppressed_by_label[j].push((labels[j].value(r), rows));
-                        }
-                    }
-                    _ => return Err(bad("a row of more than one grouping set".into())),
-                }
-            }
-            Ok(())
+            reader.add(b).map_err(|e| self.engine_err(format!("the totals job's result: {e}")))
         })?;
-        if totals_rows != 1 {
-            return Err(
-                self.engine_err(format!("the totals job returned {totals_rows} rows of totals, not 1"))
-            );
-        }
+        let (t, total, missing) =
+            reader.finish().map_err(|e| self.engine_err(format!("the totals job's result: {e}")))?;
         if missing > 0 {
             return Err(self.engine_err(format!(
                 "{missing} rows have a quasi-identifier value that was not counted; nothing was released"
             )));
         }
-        for pairs in &mut t.suppressed_by_label {
-            pairs.sort_unstable();
-        }
-        let total =
-            u64::try_from(total).map_err(|_| self.engine_err("the totals job counted beyond 64 bits"))?;
         std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         Ok(Some((t, total)))
     }
@@ -1317,6 +1349,161 @@ impl Engine for ClusterEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The totals job, run here by DataFusion over an input table and the maps as the cluster
+    /// runs it, gives for every node of the lattice exactly the totals the search counts from
+    /// the combinations: with no, one and two sensitive attributes (one with nulls), for
+    /// several k; and it counts the rows of a value missing from its map.
+    #[test]
+    fn the_totals_job_regroups_what_the_search_counts() {
+        use analytics::policy::HierarchySpec;
+        use analytics::search::{Base, Problem};
+        use datafusion::datasource::MemTable;
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let rows = 3000usize;
+        let spread = [30u64, 90, 400];
+        let qi: Vec<Vec<String>> =
+            spread.iter().map(|&n| (0..rows).map(|_| next(n).to_string()).collect()).collect();
+        let sens: Vec<Vec<Option<String>>> = vec![
+            (0..rows).map(|_| Some(format!("d{}", next(4)))).collect(),
+            (0..rows).map(|_| if next(5) == 0 { None } else { Some(format!("e{}", next(3))) }).collect(),
+        ];
+        let spec = HierarchySpec::Interval { widths: vec![2, 4, 8], range: None };
+        let gens: Vec<Generalisation> = (0..3)
+            .map(|j| {
+                let mut v = qi[j].clone();
+                v.sort();
+                v.dedup();
+                Generalisation::build(&format!("q{j}"), &spec, &v).expect("hierarchy")
+            })
+            .collect();
+        let code = |j: usize, r: usize| {
+            gens[j].values().iter().position(|v| v == qi[j][r].as_str()).expect("value") as u32
+        };
+        for s_count in 0..=2usize {
+            // The combinations, as the search counts them.
+            let mut combos: std::collections::BTreeMap<Vec<u32>, u64> = Default::default();
+            let sens_text = |i: usize, r: usize| sens[i][r].clone().unwrap_or_default();
+            let mut sens_values: Vec<Vec<String>> =
+                (0..s_count).map(|i| (0..rows).map(|r| sens_text(i, r)).collect()).collect();
+            for v in &mut sens_values {
+                v.sort();
+                v.dedup();
+            }
+            for r in 0..rows {
+                let mut key: Vec<u32> = (0..3).map(|j| code(j, r)).collect();
+                for (i, values) in sens_values.iter().enumerate() {
+                    key.push(values.binary_search(&sens_text(i, r)).expect("sensitive") as u32);
+                }
+                *combos.entry(key).or_insert(0) += 1;
+            }
+            let mut q: Vec<Vec<u32>> = vec![Vec::new(); 3];
+            let mut sc: Vec<Vec<u32>> = vec![Vec::new(); s_count];
+            let mut count = Vec::new();
+            for (key, n) in combos {
+                for (j, column) in q.iter_mut().enumerate() {
+                    column.push(key[j]);
+                }
+                for (i, column) in sc.iter_mut().enumerate() {
+                    column.push(key[3 + i]);
+                }
+                count.push(n);
+            }
+            let base = Base {
+                qi: q.into(),
+                sensitive: sc,
+                sensitive_card: sens_values.iter().map(|v| v.len() as u32).collect(),
+                count,
+            };
+            // The input table.
+            let mut fields: Vec<Field> =
+                (0..3).map(|j| Field::new(format!("q{j}"), DataType::Utf8, false)).collect();
+            let mut arrays: Vec<ArrayRef> = qi
+                .iter()
+                .map(|c| Arc::new(c.iter().map(|v| Some(v.as_str())).collect::<StringArray>()) as ArrayRef)
+                .collect();
+            for (i, c) in sens.iter().enumerate().take(s_count) {
+                fields.push(Field::new(format!("s{i}"), DataType::Utf8, true));
+                arrays.push(Arc::new(c.iter().map(|v| v.as_deref()).collect::<StringArray>()));
+            }
+            let schema = Arc::new(Schema::new(fields));
+            let input = RecordBatch::try_new(Arc::clone(&schema), arrays).expect("input");
+            let ctx = SessionContext::new();
+            ctx.register_table(
+                "input",
+                Arc::new(MemTable::try_new(schema, vec![vec![input]]).expect("table")),
+            )
+            .expect("register");
+            let text_of = |c: &str| text(&format!("t.{}", ident(c)), &DataType::Utf8).expect("text");
+            let qi_text: Vec<String> = (0..3).map(|j| text_of(&format!("q{j}"))).collect();
+            let s_text: Vec<String> = (0..s_count).map(|i| text_of(&format!("s{i}"))).collect();
+            let run = |maps: Vec<Vec<ArrayRef>>, k: u64, l: &[u64]| {
+                for (j, columns) in maps.into_iter().enumerate() {
+                    let fields: Vec<Field> = ["v", "c", "u"]
+                        .iter()
+                        .zip(&columns)
+                        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+                        .collect();
+                    let schema = Arc::new(Schema::new(fields));
+                    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).expect("map");
+                    let _ = ctx.deregister_table(format!("tmap{j}"));
+                    ctx.register_table(
+                        format!("tmap{j}"),
+                        Arc::new(MemTable::try_new(schema, vec![vec![batch]]).expect("map table")),
+                    )
+                    .expect("register map");
+                }
+                let sql = totals_sql(&qi_text, &s_text, k, l);
+                let batches =
+                    rt.block_on(async { ctx.sql(&sql).await?.collect().await }).expect("the job runs");
+                let mut reader = TotalsReader::new(3, s_count);
+                for b in &batches {
+                    reader.add(b).expect("read");
+                }
+                reader.finish().expect("totals")
+            };
+            let mut checked = 0;
+            for k in [[2u64, 40], [5, 2], [40, 5]][s_count] {
+                let criteria = Criteria {
+                    k,
+                    max_suppressed: rows as u64,
+                    diversity: vec![(2, Diversity::Distinct); s_count],
+                };
+                let p = Problem::new(&gens, &base, criteria);
+                let heights: Vec<usize> = gens.iter().map(|g| g.height()).collect();
+                for a in 0..=heights[0] {
+                    for b in 0..=heights[1] {
+                        for c in 0..=heights[2] {
+                            let node = [a as u8, b as u8, c as u8];
+                            let maps = (0..3).map(|j| totals_map(&gens[j], node[j] as usize)).collect();
+                            let (theirs, total, missing) = run(maps, k, &vec![2; s_count]);
+                            let mut mine = p.node_totals(&node).expect("totals");
+                            mine.l_entropy.clear();
+                            assert_eq!(missing, 0);
+                            assert_eq!(
+                                mine.difference(rows as u64, &theirs, total),
+                                None,
+                                "k {k} node {node:?}"
+                            );
+                            checked += usize::from(theirs.suppressed > 0 && theirs.kept > 0);
+                        }
+                    }
+                }
+            }
+            assert!(checked > 5, "too few nodes with both kept and suppressed classes: {checked}");
+            // A value missing from its map: its rows are counted as missing, not dropped.
+            let mut maps: Vec<Vec<ArrayRef>> = (0..3).map(|j| totals_map(&gens[j], 1)).collect();
+            maps[0] = maps[0].iter().map(|a| a.slice(1, a.len() - 1)).collect();
+            let (_, total, missing) = run(maps, 2, &vec![2; s_count]);
+            let first = (0..rows).filter(|&r| code(0, r) == 0).count() as u128;
+            assert_eq!((total, missing), (rows as u64, first));
+        }
+    }
 
     #[test]
     fn inputs_are_a_file_a_folder_or_a_pattern_sorted_and_parquet_only() {
