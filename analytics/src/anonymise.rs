@@ -374,7 +374,12 @@ fn build(
         ..problem.criteria.clone()
     };
     if let Some((theirs, covered)) = input.node_totals(&gens, &sens_cols, &monotone, &best.node, dir)? {
-        let mut mine = Problem::new(&gens, &base, monotone).node_totals(&best.node).map_err(search_error)?;
+        let mut mine = if monotone.diversity == problem.criteria.diversity {
+            problem.node_totals(&best.node)
+        } else {
+            Problem::new(&gens, &base, monotone).node_totals(&best.node)
+        }
+        .map_err(search_error)?;
         mine.l_entropy.clear();
         if let Some(what) = mine.difference(rows, &theirs, covered) {
             return Err(Error::Engine {

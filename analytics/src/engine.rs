@@ -60,7 +60,7 @@ pub trait Engine {
     /// The totals of `node` ([`NodeTotals`], but for `l_entropy`, left empty) and the rows
     /// they cover, grouped from the rows themselves rather than from the combinations
     /// [`Engine::count`] returned, with `gens`' codes and the `sensitive` columns under
-    /// `criteria`; scratch files go under `dir`. `None`: the engine has no other way to them
+    /// `criteria` (k and distinct l only); scratch files go under `dir`. `None`: the engine has no other way to them
     /// than the combinations (the local engine). The caller refuses to release unless they
     /// equal the search's.
     fn node_totals(

@@ -847,9 +847,10 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// Refuses totals from elsewhere that cannot be those of this problem (wrong lengths, a
-    /// label beyond the level's, more rows than there are), and puts the suppressed rows by
-    /// label in ascending order, each label once.
+    /// Refuses totals from elsewhere that cannot be those of this problem (wrong lengths, more
+    /// rows or classes than there are, a kept class that misses k or l, a label beyond the
+    /// level's, suppressed rows of a label that are none, more than it has, or do not add up),
+    /// and puts the suppressed rows by label in ascending order, each label once.
     fn check_totals(&self, node: &[u8], t: &mut NodeTotals) -> Result<(), SearchError> {
         let m = self.gens.len();
         let bad = |what: &str| {
@@ -862,7 +863,10 @@ impl<'a> Problem<'a> {
         if t.l_distinct.len() != l || t.l_entropy.len() != l {
             return bad("not one entry per sensitive attribute");
         }
-        if t.suppressed > self.rows || t.kept > self.rows - t.suppressed {
+        if t.suppressed > self.rows
+            || t.kept > self.rows - t.suppressed
+            || t.kept as u128 * t.min_kept as u128 > (self.rows - t.suppressed) as u128
+        {
             return bad("more rows or classes than the input has");
         }
         // A kept class meets the criteria: k rows and l distinct values at least.
@@ -3160,7 +3164,13 @@ mod tests {
             (|t| _ = t.loss_units.pop(), "one entry per quasi-identifier"),
             (|t| t.l_distinct.clear(), "one entry per sensitive attribute"),
             (|t| t.suppressed_by_label[0].push((u32::MAX, 1)), "beyond the level's labels"),
-            (|t| t.suppressed += 1, "do not add up"),
+            (
+                |t| {
+                    t.suppressed += 1;
+                    t.kept = 0;
+                },
+                "do not add up",
+            ),
             (|t| t.kept = u64::MAX, "more rows or classes"),
             (|t| t.min_kept = 1, "a kept class that does not meet the criteria"),
             (
@@ -3204,6 +3214,14 @@ mod tests {
         }
         assert_eq!(p.search(Metric::Entropy).unwrap().0, q.search(Metric::Entropy).unwrap().0);
         assert!(matches!(q.evaluate_full(&[1, 1]), Err(SearchError::Totals(_))));
+        assert!(matches!(q.class_sizes(&[0, 0]), Err(SearchError::Totals(_))));
+        // Rows per value that do not give every column the same rows.
+        let mut unequal = rows_of.clone();
+        unequal[1][0] += 1;
+        assert!(matches!(
+            Problem::with_totals(&gens, &unequal, criteria.clone(), &all),
+            Err(SearchError::Totals(_))
+        ));
         for d in [Diversity::Entropy, Diversity::Recursive { c: 3.0 }] {
             let c = Criteria { diversity: vec![(2, d)], ..criteria.clone() };
             assert!(matches!(Problem::with_totals(&gens, &rows_of, c, &all), Err(SearchError::Totals(_))));

@@ -232,7 +232,6 @@ fn report(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
 }
 
-/// The CSV's header and its rows, sorted (the cluster writes rows in another order).
 /// The reports of releases `local` and `cluster` in `d` make the same decision (every figure
 /// equal); returns the first.
 fn same_decision(d: &Path, local: &str, cluster: &str, what: &str) -> serde_json::Value {
@@ -243,6 +242,7 @@ fn same_decision(d: &Path, local: &str, cluster: &str, what: &str) -> serde_json
     a
 }
 
+/// The CSV's header and its rows, sorted (the cluster writes rows in another order).
 fn rows(path: &Path) -> (String, Vec<String>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
