@@ -246,6 +246,7 @@ mod tests {
             ],
             leaves: vec![vec![1, 1, 1], vec![1, 2, 1], vec![4]],
             domain: 4,
+            spec: None,
         };
         let s = Generalisation::build("s", &HierarchySpec::Suppress, &["p".into(), "q".into()]).unwrap();
         let base = Base {

@@ -959,6 +959,7 @@ mod tests {
             labels: vec![["a"].iter().collect()],
             leaves: vec![vec![1]],
             domain: 1,
+            spec: None,
         };
         let gens = [generalisation("q0"), generalisation("q1")];
         let release = LocalRelease {

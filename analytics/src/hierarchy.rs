@@ -44,6 +44,9 @@ pub struct Generalisation {
     pub leaves: Vec<Vec<u64>>,
     /// Number of values in the domain (hierarchy rows; for built-ins, the observed values).
     pub domain: u64,
+    /// The hierarchy it was built from (`None` for one made by hand, in tests): a distributed
+    /// engine computes a built-in's labels from the value where the rows are (0016).
+    pub spec: Option<HierarchySpec>,
 }
 
 impl Generalisation {
@@ -81,7 +84,7 @@ impl Generalisation {
                 });
             }
         }
-        match spec {
+        let mut g = match spec {
             HierarchySpec::File(path) => {
                 let rows = read_arx(path)?;
                 Self::from_rows(column, spec.describe(), rows, sorted)
@@ -91,7 +94,9 @@ impl Generalisation {
                 Self::from_value_rows(column, spec.describe(), sorted, |v| Ok(mask_row(v, longest)))
             }
             _ => Self::from_value_rows(column, spec.describe(), sorted, |v| builtin_row(spec, v)),
-        }
+        }?;
+        g.spec = Some(spec.clone());
+        Ok(g)
     }
 
     /// The generalisation of sorted, distinct `values` whose hierarchy row is computed from each
@@ -174,7 +179,7 @@ impl Generalisation {
         leaves[0] = vec![1u64; values.len()];
         let domain = values.len() as u64;
         labels[0] = values;
-        Ok(Generalisation { column: column.to_string(), description, codes, labels, leaves, domain })
+        Ok(Generalisation { column: column.to_string(), description, codes, labels, leaves, domain, spec: None })
     }
 
     fn from_rows(
@@ -260,6 +265,7 @@ impl Generalisation {
             labels,
             leaves,
             domain: rows.len() as u64,
+            spec: None,
         })
     }
 

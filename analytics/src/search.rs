@@ -2634,6 +2634,7 @@ mod tests {
             ],
             leaves: vec![vec![1; values], leaves1, vec![values as u64]],
             domain: values as u64,
+            spec: None,
         }
     }
 
