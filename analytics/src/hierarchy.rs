@@ -45,7 +45,8 @@ pub struct Generalisation {
     /// Number of values in the domain (hierarchy rows; for built-ins, the observed values).
     pub domain: u64,
     /// The hierarchy it was built from (`None` for one made by hand, in tests): a distributed
-    /// engine computes a built-in's labels from the value where the rows are (0016).
+    /// engine computes a built-in's labels from the value where the rows are (0016), so it
+    /// must describe `labels` exactly; a copy given other labels must set it to `None`.
     pub spec: Option<HierarchySpec>,
 }
 
@@ -179,7 +180,15 @@ impl Generalisation {
         leaves[0] = vec![1u64; values.len()];
         let domain = values.len() as u64;
         labels[0] = values;
-        Ok(Generalisation { column: column.to_string(), description, codes, labels, leaves, domain, spec: None })
+        Ok(Generalisation {
+            column: column.to_string(),
+            description,
+            codes,
+            labels,
+            leaves,
+            domain,
+            spec: None,
+        })
     }
 
     fn from_rows(
