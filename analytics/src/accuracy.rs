@@ -81,13 +81,52 @@ pub fn column_accuracy(gens: &[Generalisation], base: &Base, rec: &Recoding) -> 
                 rows_by_level[l] += rows;
                 at_label[l][codes[l][v] as usize] += rows;
             }
-            let finer: u64 = rows_by_level[..height].iter().sum();
-            let finer_than_top = if total > 0 { finer as f64 / total as f64 } else { 0.0 };
-            let (count_error, count_error_labels) =
-                if height >= 1 { count_error(g, &value_rows, &at_label, suppressed) } else { (None, 0) };
-            ColumnAccuracy { rows_by_level, suppressed, finer_than_top, count_error, count_error_labels }
+            finish(g, total, rows_by_level, suppressed, &value_rows, &at_label)
         })
         .collect()
+}
+
+/// [`column_accuracy`] of a global (full-domain) release at `node`, from each column's rows
+/// per value (`value_rows[j]`, in code order), its rows kept per label of the node's level
+/// (`kept_label_rows[j]`) and the rows suppressed: the same figures, bit for bit, for a search
+/// from totals, whose combinations are not in memory.
+pub fn global_accuracy(
+    gens: &[Generalisation],
+    value_rows: &[Vec<u64>],
+    node: &[u8],
+    kept_label_rows: &[Vec<u64>],
+    suppressed: u64,
+) -> Vec<ColumnAccuracy> {
+    gens.iter()
+        .enumerate()
+        .map(|(j, g)| {
+            let height = g.height();
+            let total: u64 = value_rows[j].iter().sum();
+            let l = (node[j] as usize).min(height);
+            let mut at_label: Vec<Vec<u64>> = g.labels.iter().map(|l| vec![0u64; l.len()]).collect();
+            at_label[l].clone_from(&kept_label_rows[j]);
+            let mut rows_by_level = vec![0u64; height + 1];
+            rows_by_level[l] = kept_label_rows[j].iter().sum();
+            finish(g, total, rows_by_level, suppressed, &value_rows[j], &at_label)
+        })
+        .collect()
+}
+
+/// A column's accuracy from its rows released per level and per label of each level.
+fn finish(
+    g: &Generalisation,
+    total: u64,
+    rows_by_level: Vec<u64>,
+    suppressed: u64,
+    value_rows: &[u64],
+    at_label: &[Vec<u64>],
+) -> ColumnAccuracy {
+    let height = g.height();
+    let finer: u64 = rows_by_level[..height].iter().sum();
+    let finer_than_top = if total > 0 { finer as f64 / total as f64 } else { 0.0 };
+    let (count_error, count_error_labels) =
+        if height >= 1 { count_error(g, value_rows, at_label, suppressed) } else { (None, 0) };
+    ColumnAccuracy { rows_by_level, suppressed, finer_than_top, count_error, count_error_labels }
 }
 
 /// The count error of one column (height >= 1): `value_rows[v]` true rows per value,

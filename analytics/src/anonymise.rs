@@ -11,12 +11,13 @@ use crate::counts::Codes;
 use crate::data::{GlobalRelease, LocalRelease, Release};
 use crate::engine::{Engine, LocalEngine};
 use crate::hierarchy::{Generalisation, HierarchyError};
+use crate::labels::Labels;
 use crate::local::{self, Local};
 use crate::policy::{Diversity, Policy, Recoding as RecodingKind};
 use crate::recoding::Recoding;
 use crate::report::{self, Report};
 use crate::risk;
-use crate::search::{Base, Criteria, Problem, SearchError};
+use crate::search::{Base, Criteria, Evaluation, Problem, SearchError, SearchStats};
 use crate::tables;
 
 /// Stages reported to a progress display.
@@ -278,6 +279,11 @@ fn build(
     }
     let keep: Vec<String> = input.columns().iter().filter(|c| !policy.drop.contains(c)).cloned().collect();
     input.check_release_columns(&keep)?;
+    if input.searches_on_rows() {
+        let decided =
+            search_on_rows(input.as_mut(), policy_path, policy, &qi_cols, &sens_cols, dir, progress, t0)?;
+        return finish(input, policy, &keep, dir, progress, decided);
+    }
     let key_cols: Vec<String> = qi_cols.iter().chain(&sens_cols).cloned().collect();
     let counted = input.count(&key_cols)?;
     let rows: u64 = counted.count.iter().sum();
@@ -302,38 +308,7 @@ fn build(
         packed => packed,
     };
     let sens_values = values.split_off(qi_cols.len());
-    // Hierarchies over the observed values.
-    let mut gens = Vec::new();
-    for (q, distinct) in policy.quasi_identifiers.iter().zip(values) {
-        // Counting sorts and deduplicates the values, so `build` keeps them and the codes line up.
-        if !(1..distinct.len()).all(|i| distinct[i - 1] < distinct[i]) {
-            return Err(Error::Polars(format!("internal: values of column '{}' are not sorted", q.column)));
-        }
-        let g = Generalisation::build_owned(&q.column, &q.hierarchy, distinct).map_err(|e| match e {
-            HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
-            HierarchyError::Missing { value, reason } => Error::Hierarchy {
-                column: q.column.clone(),
-                message: format!(
-                    "value {value:?} ({} of {}) {reason}",
-                    input.locate(&q.column, &value),
-                    input.input_name()
-                ),
-            },
-        })?;
-        if let Some(max) = q.max_level
-            && max as usize > g.height()
-        {
-            return Err(Error::Policy {
-                path: policy_path.into(),
-                message: format!(
-                    "quasi_identifier '{}': max_level = {max} is beyond its hierarchy, whose top level is {}",
-                    q.column,
-                    g.height()
-                ),
-            });
-        }
-        gens.push(g);
-    }
+    let gens = hierarchies(input.as_mut(), policy_path, policy, values)?;
     let base = Base {
         qi: codes,
         sensitive: sens_codes,
@@ -408,24 +383,9 @@ fn build(
     // The release's figures: the global node's, or the local recoding's (classes of equal labels).
     let (eval, mut after_sizes, per_attr, shown) = match &local {
         None => {
-            let shown: Vec<Shown> = gens
-                .iter()
-                .enumerate()
-                .map(|(j, g)| {
-                    let l = best.node[j] as usize;
-                    let mut after = classes.kept_label_rows[j].len() as u64;
-                    if eval.suppressed > 0
-                        && !classes.kept_label_rows[j].keys().any(|&lab| &g.labels[l][lab as usize] == "*")
-                    {
-                        after += 1;
-                    }
-                    let example = (
-                        g.values().first().map(str::to_string).unwrap_or_default(),
-                        g.codes[l].first().map(|&c| g.labels[l][c as usize].to_string()).unwrap_or_default(),
-                    );
-                    Shown { level: best.node[j], distinct_after: after, example }
-                })
-                .collect();
+            let kept: Vec<Vec<u32>> =
+                classes.kept_label_rows.iter().map(|m| m.keys().copied().collect()).collect();
+            let shown = shown_global(&gens, &best.node, eval.suppressed, &kept);
             let per_attr = problem.attribute_metrics(&best.node, &classes);
             (eval.clone(), classes.kept_sizes.clone(), per_attr, shown)
         }
@@ -478,44 +438,88 @@ fn build(
             })
             .collect(),
     });
-    let attributes = gens
-        .iter()
-        .enumerate()
-        .map(|(j, g)| report::Attribute {
-            column: g.column.clone(),
-            hierarchy: g.description.clone(),
-            level: shown[j].level,
-            height: g.height(),
-            distinct_before: g.values().len() as u64,
-            distinct_after: shown[j].distinct_after,
-            example: shown[j].example.clone(),
-            loss: per_attr[j].0,
-            entropy_bits: per_attr[j].1,
-            rows_by_level: accuracy[j].rows_by_level.clone(),
-            level_examples: accuracy::level_examples(g),
-            finer_than_top: accuracy[j].finer_than_top,
-            count_error: accuracy[j].count_error,
-            count_error_labels: accuracy[j].count_error_labels,
-            weight: policy.quasi_identifiers[j].weight,
-            max_level: policy.quasi_identifiers[j].max_level,
-        })
-        .collect();
+    let attributes = attribute_reports(&gens, policy, &shown, &per_attr, &accuracy);
     let max_entropy = problem.max_entropy();
-    progress(Stage::Writing);
-    let t2 = Instant::now();
     let release = match &local {
         None => Release::Global(GlobalRelease {
             node: best.node.clone(),
             suppressed: classes.suppressed_labels.iter().cloned().collect(),
+            staged: false,
         }),
         Some(l) => Release::Local(local_release(&gens, &base, &l.recoding)?),
     };
+    let rows_after = &after_sizes;
+    let decided_figures = (
+        (before_risk, before_distribution),
+        (risk::risk(rows_after, policy.sampling_fraction), risk::distribution(rows_after)),
+    );
     // Everything the report needs is computed: the search's memory is released before the
     // microdata is written.
     drop(local);
     drop(problem);
     drop(base);
-    let written = input.write_microdata(&keep, gens, release, dir)?;
+    let decided = Decided {
+        rows,
+        node: best.node.clone(),
+        eval,
+        stats,
+        before: decided_figures.0,
+        after: decided_figures.1,
+        attributes,
+        global,
+        max_entropy,
+        release,
+        gens,
+        seconds: [t_read, t_search],
+    };
+    finish(input, policy, &keep, dir, progress, decided)
+}
+
+/// What the search decided and what the report says of it, from either kind of search.
+struct Decided {
+    rows: u64,
+    node: Vec<u8>,
+    eval: Evaluation,
+    stats: SearchStats,
+    /// Risk and class size distribution before and after.
+    before: (risk::Risk, Vec<risk::SizeBucket>),
+    after: (risk::Risk, Vec<risk::SizeBucket>),
+    attributes: Vec<report::Attribute>,
+    global: Option<report::GlobalComparison>,
+    max_entropy: f64,
+    release: Release,
+    gens: Vec<Generalisation>,
+    /// Seconds reading and counting, and searching.
+    seconds: [f64; 2],
+}
+
+/// Writes the release `decided` describes: the microdata, the tables and the report.
+fn finish(
+    mut input: Box<dyn Engine>,
+    policy: &Policy,
+    keep: &[String],
+    dir: &Path,
+    progress: &mut dyn FnMut(Stage),
+    decided: Decided,
+) -> Result<Outcome, Error> {
+    let Decided {
+        rows,
+        node,
+        eval,
+        stats,
+        before,
+        after,
+        attributes,
+        global,
+        max_entropy,
+        release,
+        gens,
+        seconds,
+    } = decided;
+    let [t_read, t_search] = seconds;
+    progress(Stage::Writing);
+    let t2 = Instant::now();
+    let written = input.write_microdata(keep, gens, release, dir)?;
     if written.rows != rows {
         return Err(Error::Output {
             path: dir.join("microdata.csv"),
@@ -567,7 +571,7 @@ fn build(
             text: policy.text.clone(),
         },
         result: report::ResultSummary {
-            node: best.node.clone(),
+            node,
             achieved_k: eval.min_class,
             achieved_l: policy
                 .sensitive
@@ -600,14 +604,8 @@ fn build(
             entropy_bits: eval.entropy,
             entropy_share: if max_entropy > 0.0 { eval.entropy / max_entropy } else { 0.0 },
         },
-        risk: report::BeforeAfter {
-            before: before_risk,
-            after: risk::risk(&after_sizes, policy.sampling_fraction),
-        },
-        class_sizes: report::BeforeAfter {
-            before: before_distribution,
-            after: risk::distribution(&after_sizes),
-        },
+        risk: report::BeforeAfter { before: before.0, after: after.0 },
+        class_sizes: report::BeforeAfter { before: before.1, after: after.1 },
         attributes,
         search: stats,
         tables: table_summaries,
@@ -618,6 +616,241 @@ fn build(
     write(dir, "report.html", report.to_html())?;
     let t_tables = t3.elapsed().as_secs_f64();
     Ok(Outcome { report, seconds: [t_read, t_search, t_write, t_tables] })
+}
+
+/// The search with its checks on the rows ([`Engine::checks_on_rows`]): the client holds each
+/// quasi-identifier's values and one node's totals at a time, never the combinations
+/// (docs/design/0016, "A client whose memory stays flat"). Global recoding under k-anonymity
+/// and distinct l-diversity only, whose failing classes a node's totals decide; the decision
+/// and every figure are those of the search over the combinations.
+#[allow(clippy::too_many_arguments)]
+fn search_on_rows(
+    input: &mut dyn Engine,
+    policy_path: &Path,
+    policy: &Policy,
+    qi_cols: &[String],
+    sens_cols: &[String],
+    dir: &Path,
+    progress: &mut dyn FnMut(Stage),
+    t0: Instant,
+) -> Result<Decided, Error> {
+    let refuse = |why: String| Error::Policy {
+        path: policy_path.into(),
+        message: format!("{why}; run it without --checks-on-cluster"),
+    };
+    if policy.recoding == RecodingKind::Local {
+        return Err(refuse(
+            "recoding = \"local\" gives each combination its own levels, so its search needs the combinations"
+                .into(),
+        ));
+    }
+    if let Some(s) = policy.sensitive.iter().find(|s| s.diversity != Diversity::Distinct) {
+        return Err(refuse(format!(
+            "sensitive '{}': {:?} l-diversity is decided by each class's values, not by a node's totals",
+            s.column, s.diversity
+        )));
+    }
+    let counted = input.value_rows(qi_cols)?;
+    let rows: u64 = counted.first().map(|(_, n)| n.iter().sum()).unwrap_or(0);
+    let input_path = input.input_path();
+    if rows == 0 {
+        return Err(Error::Input { path: input_path, message: "has no rows".into() });
+    }
+    if policy.k > rows {
+        return Err(Error::Input {
+            path: input_path,
+            message: format!(
+                "k = {} is larger than the number of rows ({rows}); no release can be k-anonymous",
+                policy.k
+            ),
+        });
+    }
+    let (values, value_rows): (Vec<Labels>, Vec<Vec<u64>>) = counted.into_iter().unzip();
+    let gens = hierarchies(input, policy_path, policy, values)?;
+    let input: &dyn Engine = input;
+    let t_read = t0.elapsed().as_secs_f64();
+
+    progress(Stage::Searching);
+    let t1 = Instant::now();
+    let criteria = Criteria {
+        k: policy.k,
+        max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
+        diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
+    };
+    let weights: Vec<Option<f64>> = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
+    let max_levels: Vec<Option<u8>> = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    let oracle = input.checks_on_rows(&gens, sens_cols, &criteria, rows, dir)?;
+    // A check that failed on the cluster is the engine's error.
+    let failed = |e: SearchError| match e {
+        SearchError::Totals(message) => Error::Engine { engine: input.engine_name(), message },
+        other => search_error(other),
+    };
+    let problem = Problem::with_totals(&gens, &value_rows, criteria.clone(), oracle.as_ref())
+        .map_err(failed)?
+        .with_priorities(&weights, &max_levels);
+    let (best, stats) = problem.search(policy.metric).map_err(failed)?;
+    let node = best.node.clone();
+    let totals = problem.node_totals(&node).map_err(failed)?;
+    let mut eval = problem.evaluation_of(&node, &totals);
+    let figures = input.node_figures(&gens, sens_cols, &criteria, &node, dir)?;
+    // The classes' sizes must be the totals' (the same rows, grouped by the same labels).
+    let kept = &figures.kept_histogram;
+    let wide = |v: u64| v as u128;
+    let (classes, kept_rows, squares) = kept.iter().fold((0u128, 0u128, 0u128), |(c, r, q), &(s, n)| {
+        (c + wide(n), r + wide(s) * wide(n), q + wide(s) * wide(s) * wide(n))
+    });
+    let smallest = kept.iter().filter(|&&(_, n)| n > 0).map(|&(s, _)| s).min().unwrap_or(0);
+    let bottom_rows: u128 = figures.bottom_histogram.iter().map(|&(s, n)| wide(s) * wide(n)).sum();
+    if (classes, kept_rows, squares, smallest)
+        != (wide(totals.kept), wide(rows - totals.suppressed), totals.sum_sq, totals.min_kept)
+        || bottom_rows != wide(rows)
+        || figures.l_entropy.len() != sens_cols.len()
+    {
+        return Err(Error::Engine {
+            engine: input.engine_name(),
+            message: format!(
+                "the classes of node {node:?} ({classes} kept, {kept_rows} rows) are not those its totals \
+                 count ({} kept, {} rows), or the original values' classes hold {bottom_rows} rows, not {rows}; \
+                 nothing was released",
+                totals.kept,
+                rows - totals.suppressed
+            ),
+        });
+    }
+    eval.l_entropy.clone_from(&figures.l_entropy);
+    let mut after = figures.kept_histogram.clone();
+    if eval.suppressed > 0 {
+        after.push((eval.suppressed, 1));
+    }
+    let per_attr = problem.attribute_metrics_of_totals(&node, &totals);
+    let kept_label_rows = problem.kept_label_rows_of_totals(&node, &totals);
+    let kept_labels: Vec<Vec<u32>> = kept_label_rows
+        .iter()
+        .map(|rows| (0..rows.len() as u32).filter(|&c| rows[c as usize] > 0).collect())
+        .collect();
+    let shown = shown_global(&gens, &node, eval.suppressed, &kept_labels);
+    let accuracy = accuracy::global_accuracy(&gens, &value_rows, &node, &kept_label_rows, totals.suppressed);
+    let attributes = attribute_reports(&gens, policy, &shown, &per_attr, &accuracy);
+    let max_entropy = problem.max_entropy();
+    let t_search = t1.elapsed().as_secs_f64();
+    drop(problem);
+    drop(oracle);
+    Ok(Decided {
+        rows,
+        node: node.clone(),
+        eval,
+        stats,
+        before: (
+            risk::risk_of_histogram(&figures.bottom_histogram, policy.sampling_fraction),
+            risk::distribution_of_histogram(&figures.bottom_histogram),
+        ),
+        after: (
+            risk::risk_of_histogram(&after, policy.sampling_fraction),
+            risk::distribution_of_histogram(&after),
+        ),
+        attributes,
+        global: None,
+        max_entropy,
+        release: Release::Global(GlobalRelease {
+            node,
+            suppressed: Default::default(),
+            staged: totals.suppressed > 0,
+        }),
+        gens,
+        seconds: [t_read, t_search],
+    })
+}
+
+/// Each quasi-identifier's hierarchy over its observed values (`values[j]`, sorted).
+fn hierarchies(
+    input: &mut dyn Engine,
+    policy_path: &Path,
+    policy: &Policy,
+    values: Vec<Labels>,
+) -> Result<Vec<Generalisation>, Error> {
+    let mut gens = Vec::new();
+    for (q, distinct) in policy.quasi_identifiers.iter().zip(values) {
+        // Counting sorts and deduplicates the values, so `build` keeps them and the codes line up.
+        if !(1..distinct.len()).all(|i| distinct[i - 1] < distinct[i]) {
+            return Err(Error::Polars(format!("internal: values of column '{}' are not sorted", q.column)));
+        }
+        let g = Generalisation::build_owned(&q.column, &q.hierarchy, distinct).map_err(|e| match e {
+            HierarchyError::Invalid(m) => Error::Hierarchy { column: q.column.clone(), message: m },
+            HierarchyError::Missing { value, reason } => Error::Hierarchy {
+                column: q.column.clone(),
+                message: format!(
+                    "value {value:?} ({} of {}) {reason}",
+                    input.locate(&q.column, &value),
+                    input.input_name()
+                ),
+            },
+        })?;
+        if let Some(max) = q.max_level
+            && max as usize > g.height()
+        {
+            return Err(Error::Policy {
+                path: policy_path.into(),
+                message: format!(
+                    "quasi_identifier '{}': max_level = {max} is beyond its hierarchy, whose top level is {}",
+                    q.column,
+                    g.height()
+                ),
+            });
+        }
+        gens.push(g);
+    }
+    Ok(gens)
+}
+
+/// The report's figures of each quasi-identifier.
+fn attribute_reports(
+    gens: &[Generalisation],
+    policy: &Policy,
+    shown: &[Shown],
+    per_attr: &[(f64, f64)],
+    accuracy: &[accuracy::ColumnAccuracy],
+) -> Vec<report::Attribute> {
+    gens.iter()
+        .enumerate()
+        .map(|(j, g)| report::Attribute {
+            column: g.column.clone(),
+            hierarchy: g.description.clone(),
+            level: shown[j].level,
+            height: g.height(),
+            distinct_before: g.values().len() as u64,
+            distinct_after: shown[j].distinct_after,
+            example: shown[j].example.clone(),
+            loss: per_attr[j].0,
+            entropy_bits: per_attr[j].1,
+            rows_by_level: accuracy[j].rows_by_level.clone(),
+            level_examples: accuracy::level_examples(g),
+            finer_than_top: accuracy[j].finer_than_top,
+            count_error: accuracy[j].count_error,
+            count_error_labels: accuracy[j].count_error_labels,
+            weight: policy.quasi_identifiers[j].weight,
+            max_level: policy.quasi_identifiers[j].max_level,
+        })
+        .collect()
+}
+
+/// [`Shown`] per quasi-identifier for a global recoding at `node`: `kept[j]` the labels of
+/// column j that kept rows have.
+fn shown_global(gens: &[Generalisation], node: &[u8], suppressed: u64, kept: &[Vec<u32>]) -> Vec<Shown> {
+    gens.iter()
+        .enumerate()
+        .map(|(j, g)| {
+            let l = node[j] as usize;
+            let mut after = kept[j].len() as u64;
+            if suppressed > 0 && !kept[j].iter().any(|&lab| &g.labels[l][lab as usize] == "*") {
+                after += 1;
+            }
+            let example = (
+                g.values().first().map(str::to_string).unwrap_or_default(),
+                g.codes[l].first().map(|&c| g.labels[l][c as usize].to_string()).unwrap_or_default(),
+            );
+            Shown { level: node[j], distinct_after: after, example }
+        })
+        .collect()
 }
 
 /// How one quasi-identifier appears in the release, for the report.

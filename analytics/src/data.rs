@@ -516,6 +516,9 @@ pub struct GlobalRelease {
     pub node: Vec<u8>,
     /// Label codes (per quasi-identifier, at the node's level) of the suppressed classes.
     pub suppressed: rustc_hash::FxHashSet<Vec<u32>>,
+    /// The suppressed classes are not in `suppressed` but those the engine staged for the node
+    /// (a search on the rows: [`crate::engine::Engine::node_figures`]).
+    pub staged: bool,
 }
 
 impl GlobalRelease {

@@ -10,7 +10,8 @@ use crate::Error;
 use crate::counts::Combinations;
 use crate::data::{Input, Release, ValueCodes, released_counts, write_both_with};
 use crate::hierarchy::Generalisation;
-use crate::search::{Criteria, NodeTotals};
+use crate::labels::Labels;
+use crate::search::{Criteria, NodeTotals, Totals};
 
 /// The microdata an engine wrote into a release directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,20 @@ pub struct Written {
     /// The files written, as `/`-separated paths relative to the release directory, in the
     /// order the report lists them (the CSV microdata first).
     pub files: Vec<String>,
+}
+
+/// What a search on the rows ([`Engine::checks_on_rows`]) needs of the chosen node beyond its
+/// totals, for the report: what the local engine computes from the classes in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeFigures {
+    /// `(size, classes of that size)` of the node's kept classes, in any order.
+    pub kept_histogram: Vec<(u64, u64)>,
+    /// `(size, classes of that size)` of the classes of the original values (the lattice's
+    /// bottom, nothing suppressed): the risk before anonymisation.
+    pub bottom_histogram: Vec<(u64, u64)>,
+    /// Per sensitive attribute: the smallest exp(entropy of its values) in a kept class (0 if
+    /// none), computed as the search does (`NodeTotals::l_entropy`).
+    pub l_entropy: Vec<f64>,
 }
 
 /// A data engine: the local polars engine ([`LocalEngine`]) or a cluster (crate `cluster`).
@@ -72,6 +87,43 @@ pub trait Engine {
         _dir: &Path,
     ) -> Result<Option<(NodeTotals, u64)>, Error> {
         Ok(None)
+    }
+    /// Whether the user asked for the search's checks to run where the rows are
+    /// ([`Engine::checks_on_rows`]), so that the client never holds the combinations.
+    fn searches_on_rows(&self) -> bool {
+        false
+    }
+    /// For a search on the rows: per column of `columns`, its distinct values (as text, null as
+    /// "", sorted) and the rows of each.
+    fn value_rows(&mut self, _columns: &[String]) -> Result<Vec<(Labels, Vec<u64>)>, Error> {
+        Err(Error::Polars("internal: this engine cannot search on the rows".into()))
+    }
+    /// For a search on the rows: the [`Totals`] of each node the search checks, grouped from
+    /// the rows under `criteria` (k and distinct l), with `gens`' codes and the `sensitive`
+    /// columns; a node whose classes do not hold the `rows` counted fails. Scratch files go
+    /// under `dir`.
+    fn checks_on_rows<'a>(
+        &'a self,
+        _gens: &'a [Generalisation],
+        _sensitive: &'a [String],
+        _criteria: &'a Criteria,
+        _rows: u64,
+        _dir: &'a Path,
+    ) -> Result<Box<dyn Totals + 'a>, Error> {
+        Err(Error::Polars("internal: this engine cannot search on the rows".into()))
+    }
+    /// For a search on the rows: the chosen `node`'s [`NodeFigures`]; also stages its
+    /// suppressed classes under `dir` for [`Engine::write_microdata`] (a [`Release::Global`]
+    /// whose `staged` is set).
+    fn node_figures(
+        &self,
+        _gens: &[Generalisation],
+        _sensitive: &[String],
+        _criteria: &Criteria,
+        _node: &[u8],
+        _dir: &Path,
+    ) -> Result<NodeFigures, Error> {
+        Err(Error::Polars("internal: this engine cannot search on the rows".into()))
     }
 }
 
@@ -135,6 +187,9 @@ impl Engine for LocalEngine {
         release: Release,
         dir: &Path,
     ) -> Result<Written, Error> {
+        if matches!(&release, Release::Global(g) if g.staged) {
+            return Err(Error::Polars("internal: the local engine stages no suppressed classes".into()));
+        }
         let index = ValueCodes::new(&gens);
         let rows = write_both_with(self.input.kept(keep), &dir.join(CSV), &dir.join(PARQUET), move |df| {
             release.apply(&gens, &index, df)

@@ -76,22 +76,65 @@ pub fn risk(sizes: &[u64], sampling_fraction: f64) -> Risk {
     }
 }
 
+/// [`risk`] of classes given as a histogram, `(size, classes of that size)`, in any order:
+/// the same figures, bit for bit (each is formed from whole-number counts), without a size per
+/// class (a cluster returns the histogram of its classes).
+pub fn risk_of_histogram(histogram: &[(u64, u64)], sampling_fraction: f64) -> Risk {
+    let nz = || histogram.iter().copied().filter(|&(s, c)| s > 0 && c > 0);
+    let n: u64 = nz().map(|(s, c)| s * c).sum();
+    let Some(smallest) = nz().map(|(s, _)| s).min() else {
+        return risk(&[], sampling_fraction);
+    };
+    let population = |s: u64| (s as f64 / sampling_fraction).max(s as f64);
+    let classes: u64 = nz().map(|(_, c)| c).sum();
+    let linked = classes as f64 * sampling_fraction.min(1.0) / n as f64;
+    Risk {
+        prosecutor_highest: 1.0 / smallest as f64,
+        prosecutor_average: classes as f64 / n as f64,
+        records_at_highest_risk: nz().filter(|&(s, _)| s == smallest).map(|(s, c)| s * c).sum(),
+        share_above_threshold: nz()
+            .filter(|&(s, _)| 1.0 / s as f64 > RISK_THRESHOLD)
+            .map(|(s, c)| s * c)
+            .sum::<u64>() as f64
+            / n as f64,
+        journalist_highest: 1.0 / population(smallest),
+        journalist_average: linked,
+        marketer: linked,
+    }
+}
+
+/// [`distribution`] of classes given as a histogram, `(size, classes of that size)`.
+pub fn distribution_of_histogram(histogram: &[(u64, u64)]) -> Vec<SizeBucket> {
+    buckets(|lo, hi| {
+        let inside = histogram.iter().filter(|&&(s, _)| s >= lo && s <= hi);
+        (inside.clone().map(|&(_, c)| c).sum(), inside.map(|&(s, c)| s * c).sum())
+    })
+}
+
 /// Classes and records by class size, in fixed buckets.
 pub fn distribution(sizes: &[u64]) -> Vec<SizeBucket> {
+    buckets(|lo, hi| {
+        let inside = sizes.iter().filter(|&&s| s >= lo && s <= hi);
+        (inside.clone().count() as u64, inside.sum())
+    })
+}
+
+/// The fixed buckets, each with `(classes, records)` from `inside(lo, hi)`.
+fn buckets(inside: impl Fn(u64, u64) -> (u64, u64)) -> Vec<SizeBucket> {
     const EDGES: [(u64, u64); 9] =
         [(1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, 999), (1000, u64::MAX)];
     EDGES
         .iter()
         .map(|&(lo, hi)| {
-            let inside = sizes.iter().filter(|&&s| s >= lo && s <= hi);
+            let (classes, records) = inside(lo, hi);
             SizeBucket {
                 sizes: match (lo, hi) {
                     (l, h) if l == h => l.to_string(),
                     (l, u64::MAX) => format!("{l}+"),
                     (l, h) => format!("{l}-{h}"),
                 },
-                classes: inside.clone().count() as u64,
-                records: inside.sum(),
+                classes,
+                records,
             }
         })
         .collect()
@@ -116,5 +159,33 @@ mod tests {
         assert_eq!(d[0], SizeBucket { sizes: "1".into(), classes: 1, records: 1 });
         assert_eq!(d[2].records, 4);
         assert_eq!(d[8], SizeBucket { sizes: "1000+".into(), classes: 1, records: 1000 });
+    }
+
+    /// The figures of a histogram of class sizes are those of the sizes, bit for bit, for
+    /// random sizes (zeros and repeats included) and sampling fractions.
+    #[test]
+    fn a_histogram_of_sizes_gives_the_figures_of_the_sizes() {
+        let mut seed = 5u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for case in 0..200 {
+            let len = next(40) as usize;
+            let top = [3, 12, 60, 2000][case % 4];
+            let sizes: Vec<u64> = (0..len).map(|_| next(top)).collect();
+            let mut hist: std::collections::BTreeMap<u64, u64> = Default::default();
+            for &s in &sizes {
+                *hist.entry(s).or_default() += 1;
+            }
+            // Any order of the histogram's entries.
+            let mut h: Vec<(u64, u64)> = hist.into_iter().collect();
+            h.reverse();
+            for f in [1.0, 0.5, 0.013, 2.0] {
+                let (a, b) = (risk(&sizes, f), risk_of_histogram(&h, f));
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{sizes:?} {f}");
+            }
+            assert_eq!(distribution(&sizes), distribution_of_histogram(&h), "{sizes:?}");
+        }
     }
 }

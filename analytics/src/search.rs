@@ -895,7 +895,7 @@ impl<'a> Problem<'a> {
     }
 
     /// The evaluation of `node` from its totals.
-    fn evaluation_of(&self, node: &[u8], t: &NodeTotals) -> Evaluation {
+    pub fn evaluation_of(&self, node: &[u8], t: &NodeTotals) -> Evaluation {
         let (discernibility, loss, entropy) =
             self.totals(node, t.sum_sq, t.suppressed, &t.loss_units, &t.suppressed_by_label);
         Evaluation {
@@ -975,7 +975,7 @@ impl<'a> Problem<'a> {
     /// Per quasi-identifier (loss share 0..1, entropy bits) of a chosen node and its classes.
     /// Exact in any order of the classes, as a node's totals are ([`NodeTotals`]).
     pub fn attribute_metrics(&self, node: &[u8], classes: &Classes) -> Vec<(f64, f64)> {
-        let n = self.rows as f64;
+        let supp: u64 = classes.suppressed_sizes.iter().sum();
         (0..self.gens.len())
             .map(|j| {
                 let l = node[j] as usize;
@@ -983,8 +983,6 @@ impl<'a> Problem<'a> {
                     .iter()
                     .map(|(&lab, &rows)| rows as u128 * self.gens[j].loss_units(l, lab) as u128)
                     .sum();
-                let kept = self.gens[j].loss_of(units);
-                let supp: u64 = classes.suppressed_sizes.iter().sum();
                 let mut pairs: Vec<(u32, u64)> = classes
                     .suppressed_labels
                     .iter()
@@ -992,9 +990,51 @@ impl<'a> Problem<'a> {
                     .map(|(labels, &s)| (labels[j], s))
                     .collect();
                 merge_labels(&mut pairs);
-                let bits = self.suppressed_bits(j, node[j], &pairs);
-                let loss = if n > 0.0 { (kept + supp as f64) / n } else { 0.0 };
-                (loss, self.gen_entropy[j][l] + bits)
+                self.column_metrics(j, node[j], units, supp, &pairs)
+            })
+            .collect()
+    }
+
+    /// [`Problem::attribute_metrics`] from the node's totals (a search from totals, whose
+    /// classes are not in memory): the same figures, bit for bit, as the loss units of the kept
+    /// classes and the suppressed rows by label are what that sums.
+    pub fn attribute_metrics_of_totals(&self, node: &[u8], t: &NodeTotals) -> Vec<(f64, f64)> {
+        (0..self.gens.len())
+            .map(|j| {
+                self.column_metrics(j, node[j], t.loss_units[j], t.suppressed, &t.suppressed_by_label[j])
+            })
+            .collect()
+    }
+
+    /// (loss share, entropy bits) of column `j` at `level`: `units` the kept classes' loss
+    /// units, `supp` the suppressed rows and `pairs` them by label (ascending, merged).
+    fn column_metrics(
+        &self,
+        j: usize,
+        level: u8,
+        units: u128,
+        supp: u64,
+        pairs: &[(u32, u64)],
+    ) -> (f64, f64) {
+        let n = self.rows as f64;
+        let kept = self.gens[j].loss_of(units);
+        let bits = self.suppressed_bits(j, level, pairs);
+        let loss = if n > 0.0 { (kept + supp as f64) / n } else { 0.0 };
+        (loss, self.gen_entropy[j][level as usize] + bits)
+    }
+
+    /// Per quasi-identifier, the rows kept with each label of `node`'s level (a label's rows
+    /// less its suppressed rows in `t`).
+    pub fn kept_label_rows_of_totals(&self, node: &[u8], t: &NodeTotals) -> Vec<Vec<u64>> {
+        (0..self.gens.len())
+            .map(|j| {
+                let mut rows = self.freq[j][node[j] as usize].clone();
+                for &(lab, s) in &t.suppressed_by_label[j] {
+                    if let Some(r) = rows.get_mut(lab as usize) {
+                        *r = r.saturating_sub(s);
+                    }
+                }
+                rows
             })
             .collect()
     }

@@ -31,9 +31,10 @@ pub(crate) fn synth_patients(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `engine`: the cluster's URL and whether the search's checks run on it.
 pub(crate) fn anonymise(
     input: &Path,
-    engine: Option<&str>,
+    engine: Option<(&str, bool)>,
     policy: &Path,
     out: &Path,
     quiet: bool,
@@ -62,7 +63,9 @@ pub(crate) fn anonymise(
     let existing = if force { Existing::Replace } else { Existing::Refuse };
     let result = match engine {
         None => analytics::anonymise::anonymise_with(input, policy, out, existing, &mut progress),
-        Some(url) => anonymise_on_cluster(url, input, policy, out, existing, &mut progress)?,
+        Some((url, on_rows)) => {
+            anonymise_on_cluster(url, on_rows, input, policy, out, existing, &mut progress)?
+        }
     };
     pb.finish_and_clear();
     let outcome = result.map_err(|e| UsageError::new(e.to_string()))?;
@@ -134,6 +137,7 @@ pub(crate) fn anonymise(
 #[cfg(feature = "ballista")]
 fn anonymise_on_cluster(
     url: &str,
+    on_rows: bool,
     input: &Path,
     policy: &Path,
     out: &Path,
@@ -142,7 +146,7 @@ fn anonymise_on_cluster(
 ) -> Result<Result<analytics::anonymise::Outcome, analytics::Error>, UsageError> {
     cluster::parse::parse_engine_url(url).map_err(UsageError::new)?;
     let open = || -> Result<Box<dyn analytics::engine::Engine>, analytics::Error> {
-        Ok(Box::new(cluster::ClusterEngine::connect(url, input)?))
+        Ok(Box::new(cluster::ClusterEngine::connect(url, input)?.with_checks_on_rows(on_rows)))
     };
     Ok(analytics::anonymise::anonymise_on(&open, policy, out, existing, progress))
 }
@@ -151,6 +155,7 @@ fn anonymise_on_cluster(
 #[cfg(not(feature = "ballista"))]
 fn anonymise_on_cluster(
     url: &str,
+    _on_rows: bool,
     _input: &Path,
     _policy: &Path,
     _out: &Path,

@@ -355,6 +355,11 @@ pub(crate) enum Command {
         /// feature.
         #[arg(long, value_name = "df://HOST:PORT")]
         engine: Option<String>,
+        /// With --engine: run each of the search's checks as a job on the cluster, so that
+        /// this process never holds the combinations and its memory does not grow with them
+        /// (global recoding, k and distinct l-diversity; slower, a job per node checked).
+        #[arg(long, requires = "engine")]
+        checks_on_cluster: bool,
         /// The anonymisation policy (TOML; docs/formats.md).
         #[arg(long, value_name = "POLICY.toml")]
         policy: PathBuf,

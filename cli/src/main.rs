@@ -218,8 +218,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
         Command::ProveRow { release, table, row, out, force } => {
             return release_cmd::prove_row(&release, &table, row, out.as_deref(), force);
         }
-        Command::Anonymise { input, engine, policy, out, quiet, json, force } => {
-            return analytics_cmd::anonymise(&input, engine.as_deref(), &policy, &out, quiet, json, force);
+        Command::Anonymise { input, engine, checks_on_cluster, policy, out, quiet, json, force } => {
+            let engine = engine.as_deref().map(|url| (url, checks_on_cluster));
+            return analytics_cmd::anonymise(&input, engine, &policy, &out, quiet, json, force);
         }
         #[cfg(feature = "ballista")]
         Command::Cluster { role } => return analytics_cmd::cluster(role),

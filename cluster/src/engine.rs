@@ -23,9 +23,10 @@ use std::time::{Duration, SystemTime};
 use analytics::Error;
 use analytics::counts::Combinations;
 use analytics::data::{LocalRelease, Release};
-use analytics::engine::{Engine, Written};
+use analytics::engine::{Engine, NodeFigures, Written};
 use analytics::hierarchy::Generalisation;
 use analytics::intern::{InternError, Interner};
+use analytics::labels::Labels;
 use analytics::policy::Diversity;
 use analytics::search::{Criteria, NodeTotals};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
@@ -50,6 +51,8 @@ use crate::watch::{Watch, WatchError};
 pub const PARTS: &str = "microdata";
 /// Staging folder (inside the release's staging directory) for maps and CSV parts.
 const SCRATCH: &str = ".engine";
+/// The failing classes a search on the rows stages for the write ([`Engine::node_figures`]).
+const STAGED: &str = "failing-classes.parquet";
 /// Prefix of the engine's own column names in its queries; input columns may not use it.
 const RESERVED: &str = "__ll_";
 /// How often a running job's executors are checked.
@@ -70,6 +73,8 @@ pub struct ClusterEngine {
     /// Date and timestamp columns this machine reads otherwise than the cluster (by
     /// [`time_difference`]), with the first file that shows it: refused if counted or released.
     time_differences: Vec<(String, PathBuf, String)>,
+    /// The search's checks run on the cluster ([`ClusterEngine::with_checks_on_rows`]).
+    on_rows: bool,
 }
 
 impl std::fmt::Debug for ClusterEngine {
@@ -404,6 +409,7 @@ impl ClusterEngine {
             watch,
             job_name,
             time_differences: Vec::new(),
+            on_rows: false,
         };
         let paths: Vec<PathBuf> = engine.files.iter().map(|f| f.path.clone()).collect();
         engine.schema = engine.register("input", &paths)?;
@@ -436,6 +442,67 @@ impl ClusterEngine {
             });
         }
         Ok(engine)
+    }
+
+    /// Runs each of the search's checks as a job on the cluster, so that the client never
+    /// holds the combinations (`anonymise --checks-on-cluster`; docs/design/0016, "A client
+    /// whose memory stays flat"): slower, a job per node checked.
+    pub fn with_checks_on_rows(mut self, on: bool) -> Self {
+        self.on_rows = on;
+        self
+    }
+
+    /// How a job over `t` finds each quasi-identifier's label at `node`: level 0 by the value's
+    /// text where its labels are the values ([`Key::Value`]), else through a map written under
+    /// `scratch` and registered as `tmap{j}`.
+    fn node_keys(&self, gens: &[Generalisation], node: &[u8], scratch: &Path) -> Result<Vec<Key>, Error> {
+        std::fs::create_dir_all(scratch).map_err(|e| Error::io(scratch, e))?;
+        let mut keys = Vec::with_capacity(gens.len());
+        for (j, g) in gens.iter().enumerate() {
+            let value = self.text_of("t.", &g.column)?;
+            if node[j] == 0 && values_are_labels(g) {
+                keys.push(Key::Value(value));
+                continue;
+            }
+            let (on, columns) = totals_map(g, node[j] as usize, &value);
+            let path = scratch.join(format!("map{j}.parquet"));
+            write_text_table(&path, &["v".into(), "c".into(), "u".into()], columns)?;
+            self.register(&format!("tmap{j}"), &[path])?;
+            keys.push(Key::Map(on));
+        }
+        Ok(keys)
+    }
+
+    /// The totals of `node` grouped from the rows, for a search on the rows ([`RowChecks`]).
+    fn totals_on_rows(
+        &self,
+        gens: &[Generalisation],
+        sensitive: &[String],
+        criteria: &Criteria,
+        node: &[u8],
+        dir: &Path,
+    ) -> Result<(NodeTotals, u64), Error> {
+        let scratch = dir.join(SCRATCH).join("checks");
+        let keys = self.node_keys(gens, node, &scratch)?;
+        let s_text: Vec<String> =
+            sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
+        let l_of: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
+        let values: Vec<Option<&Labels>> =
+            keys.iter().zip(gens).map(|(k, g)| matches!(k, Key::Value(_)).then(|| g.values())).collect();
+        let mut reader = TotalsReader::with_values(values, sensitive.len());
+        self.run(&totals_sql(&keys, &s_text, criteria.k, &l_of), &mut |b| {
+            reader.add(b).map_err(|e| self.engine_err(format!("a check's result: {e}")))
+        })?;
+        let (mut t, total, missing) =
+            reader.finish().map_err(|e| self.engine_err(format!("a check's result: {e}")))?;
+        if missing > 0 {
+            return Err(self.engine_err(format!(
+                "{missing} rows have a quasi-identifier value that was not counted, or that its hierarchy refuses; \
+                 nothing was released"
+            )));
+        }
+        t.l_entropy = vec![0.0; sensitive.len()];
+        Ok((t, total))
     }
 
     fn engine_err(&self, message: impl Into<String>) -> Error {
@@ -610,6 +677,51 @@ impl ClusterEngine {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `g`'s level-0 labels are its values, code for code, with no loss: then a job can
+/// group by the value's text at level 0 instead of joining a map of every value.
+fn values_are_labels(g: &Generalisation) -> bool {
+    g.codes[0].iter().enumerate().all(|(i, &c)| c as usize == i)
+        && g.labels[0].len() == g.values().len()
+        && (0..g.values().len() as u32).all(|c| g.loss_units(0, c) == 0)
+}
+
+/// The search's checks, each a job on the cluster ([`Engine::checks_on_rows`]).
+struct RowChecks<'a> {
+    engine: &'a ClusterEngine,
+    /// The rows counted.
+    rows: u64,
+    gens: &'a [Generalisation],
+    sensitive: &'a [String],
+    criteria: &'a Criteria,
+    dir: &'a Path,
+}
+
+impl std::fmt::Debug for RowChecks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowChecks").field("engine", &self.engine.url).finish_non_exhaustive()
+    }
+}
+
+impl analytics::search::Totals for RowChecks<'_> {
+    fn node_totals(&self, node: &[u8]) -> Result<NodeTotals, String> {
+        let (t, total) = self
+            .engine
+            .totals_on_rows(self.gens, self.sensitive, self.criteria, node, self.dir)
+            .map_err(|e| match e {
+                Error::Engine { message, .. } => message,
+                other => other.to_string(),
+            })?;
+        if total != self.rows {
+            return Err(format!(
+                "node {node:?} grouped {total} rows, but {} were counted: the input changed while the release \
+                 was being made; nothing was released",
+                self.rows
+            ));
+        }
+        Ok(t)
     }
 }
 
@@ -805,22 +917,30 @@ fn totals_map(g: &Generalisation, level: usize, value: &str) -> (String, Vec<Arr
 }
 
 /// Reads the totals job's result batches ([`totals_sql`]'s columns) into a node's totals.
-struct TotalsReader {
+struct TotalsReader<'a> {
     t: NodeTotals,
     totals_rows: usize,
     total: u128,
     missing: u128,
+    /// Per quasi-identifier whose labels come as the values' text ([`Key::Value`]), its values
+    /// counted (sorted), to find each label's code.
+    values: Vec<Option<&'a Labels>>,
 }
 
-impl TotalsReader {
+impl<'a> TotalsReader<'a> {
     fn new(qi: usize, sensitive: usize) -> Self {
+        Self::with_values(vec![None; qi], sensitive)
+    }
+
+    fn with_values(values: Vec<Option<&'a Labels>>, sensitive: usize) -> Self {
+        let qi = values.len();
         let t = NodeTotals {
             loss_units: vec![0; qi],
             suppressed_by_label: vec![Vec::new(); qi],
             l_distinct: vec![0; sensitive],
             ..NodeTotals::default()
         };
-        TotalsReader { t, totals_rows: 0, total: 0, missing: 0 }
+        TotalsReader { t, totals_rows: 0, total: 0, missing: 0, values }
     }
 
     fn add(&mut self, b: &RecordBatch) -> Result<(), String> {
@@ -828,8 +948,27 @@ impl TotalsReader {
         if b.num_columns() != m + 7 + m + s {
             return Err(format!("{} columns, expected {}", b.num_columns(), m + 7 + m + s));
         }
+        // A text label becomes its value's code (null stays null: the row of totals).
         let labels = (0..m)
-            .map(|j| cast(b.column(j), &DataType::UInt32).map_err(|e| e.to_string()))
+            .map(|j| match self.values[j] {
+                None => cast(b.column(j), &DataType::UInt32).map_err(|e| e.to_string()),
+                Some(values) => {
+                    let text = cast(b.column(j), &DataType::Utf8).map_err(|e| e.to_string())?;
+                    let text = text.as_string::<i32>();
+                    let codes = (0..text.len())
+                        .map(|r| {
+                            if text.is_null(r) {
+                                return Ok(None);
+                            }
+                            let v = text.value(r);
+                            values.binary_search(v).map(|c| Some(c as u32)).map_err(|_| {
+                                format!("a value that was not counted ({v:?}): the input changed while the release was being made")
+                            })
+                        })
+                        .collect::<Result<UInt32Array, String>>()?;
+                    Ok(Arc::new(codes) as ArrayRef)
+                }
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let numbers = (m..b.num_columns())
             .map(|i| cast(b.column(i), &DataType::Decimal128(38, 0)).map_err(|e| e.to_string()))
@@ -896,29 +1035,53 @@ impl TotalsReader {
     }
 }
 
-/// The totals job ([`Engine::node_totals`]): `qi` are the expressions over the input `t` each
-/// quasi-identifier's map is joined on ([`totals_map`]: the value's text, or a built-in's label
-/// computed here) and `sensitive` the sensitive columns' text; each row is left-joined (as the
-/// write's: the input is never a join's build side) to maps `tmap{j}` (the key `v`, and at the
-/// node's level its label code `c` and loss units `u`). Result columns: the labels `a{j}` (all null
-/// in the row of totals; one set in a row of a column's label), then total rows, suppressed rows,
-/// kept classes, smallest kept class, sum of kept sizes squared, floor, each column's loss units,
-/// each sensitive attribute's fewest distinct values in a kept class, and the rows with a value
-/// missing from its map (counted, never dropped: they fail the command). A class fails with fewer
-/// than `k` rows or fewer than `l[i]` distinct values of sensitive attribute i (k and distinct l;
-/// the floor's max(k, size) assumes k <= rows, which `anonymise` checks before counting).
-fn totals_sql(qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String {
+/// How a node's job finds a quasi-identifier's label.
+#[derive(Debug, Clone)]
+enum Key {
+    /// Joined to map `tmap{j}` on this expression ([`totals_map`]).
+    Map(String),
+    /// The value's text itself (level 0, whose labels are the values; loss units 0): no map,
+    /// the client finds the label's code among the values counted.
+    Value(String),
+}
+
+/// The node's classes, as SQL common table expressions over the input `t` (no trailing comma):
+/// `r` the rows with their labels `a{j}` (a map's code, or at level 0 the value's text), loss
+/// units `u{j}`, `miss` (1 if a key is missing from its map) and sensitive text `s{i}`; `c` the
+/// classes (`a{j}`, rows `n`, `miss`, `u{j}`, distinct sensitive values `d{i}`); `f` the classes
+/// with `fail` (fewer than `k` rows, or fewer than `l[i]` distinct values of attribute i).
+fn classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
-    let mut select: Vec<String> = (0..m)
-        .map(|j| format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"))
+    let mut select: Vec<String> = qi
+        .iter()
+        .enumerate()
+        .map(|(j, key)| match key {
+            Key::Map(_) => format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"),
+            Key::Value(v) => format!("{v} AS a{j}, 0 AS u{j}"),
+        })
         .collect();
-    let missing: Vec<String> = (0..m).map(|j| format!("m{j}.v IS NULL")).collect();
-    select.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS miss", missing.join(" OR ")));
+    let missing: Vec<String> = qi
+        .iter()
+        .enumerate()
+        .filter(|(_, key)| matches!(key, Key::Map(_)))
+        .map(|(j, _)| format!("m{j}.v IS NULL"))
+        .collect();
+    if missing.is_empty() {
+        select.push("0 AS miss".into());
+    } else {
+        select.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS miss", missing.join(" OR ")));
+    }
     // Never null (a null's text is ""; coalesced again here, as the grouping below needs it).
     select.extend(sensitive.iter().enumerate().map(|(i, s)| format!("COALESCE({s}, '') AS s{i}")));
-    let joins: Vec<String> =
-        (0..m).map(|j| format!("LEFT JOIN tmap{j} m{j} ON {} = m{j}.v", qi[j])).collect();
+    let joins: Vec<String> = qi
+        .iter()
+        .enumerate()
+        .filter_map(|(j, key)| match key {
+            Key::Map(on) => Some(format!("LEFT JOIN tmap{j} m{j} ON {on} = m{j}.v")),
+            Key::Value(_) => None,
+        })
+        .collect();
     // The classes. Each sensitive attribute's distinct values in a class are counted as the
     // rows of a grouping by class and value (a grouping set per attribute), not by
     // `COUNT(DISTINCT …)`, which DataFusion keeps as a set per class (0016 "Measured": with one
@@ -950,6 +1113,26 @@ fn totals_sql(qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String 
     };
     let mut fail = vec![format!("n < {k}")];
     fail.extend(l.iter().enumerate().map(|(i, l)| format!("d{i} < {l}")));
+    format!(
+        "WITH r AS (SELECT {select} FROM input t {joins}), \
+         c AS ({classes}), \
+         f AS (SELECT *, ({fail}) AS fail FROM c)",
+        select = select.join(", "),
+        joins = joins.join(" "),
+        fail = fail.join(" OR "),
+    )
+}
+
+/// The totals job ([`Engine::node_totals`], and each check of a search on the rows): the
+/// classes of [`classes_sql`], then their totals. Result columns: the labels `a{j}` (all null
+/// in the row of totals; one set in a row of a column's label), then total rows, suppressed
+/// rows, kept classes, smallest kept class, sum of kept sizes squared, floor, each column's
+/// loss units, each sensitive attribute's fewest distinct values in a kept class, and the rows
+/// with a value missing from its map (counted, never dropped: they fail the command). The
+/// floor's max(k, size) assumes k <= rows, which `anonymise` checks before counting.
+fn totals_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
+    let m = qi.len();
+    let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
     let dec = |e: &str| format!("CAST({e} AS DECIMAL(18, 0))");
     let mut out = vec![
         "CAST(SUM(n) AS DECIMAL(38, 0))".to_string(),
@@ -973,19 +1156,101 @@ fn totals_sql(qi: &[String], sensitive: &[String], k: u64, l: &[u64]) -> String 
         std::iter::once("()".to_string()).chain(a.iter().map(|x| format!("({x})"))).collect();
     let all_null: Vec<String> = a.iter().map(|x| format!("{x} IS NULL")).collect();
     format!(
-        "WITH r AS (SELECT {select} FROM input t {joins}), \
-         c AS ({classes}), \
-         f AS (SELECT *, ({fail}) AS fail FROM c) \
+        "{classes} \
          SELECT {a}, {out} FROM f GROUP BY GROUPING SETS ({sets}) \
          HAVING ({all_null}) OR SUM(CASE WHEN fail THEN n ELSE 0 END) > 0",
-        select = select.join(", "),
-        joins = joins.join(" "),
+        classes = classes_sql(qi, sensitive, k, l),
         a = a.join(", "),
-        fail = fail.join(" OR "),
         out = out.join(", "),
         sets = sets.join(", "),
         all_null = all_null.join(" AND "),
     )
+}
+
+/// The sizes of the kept classes of [`classes_sql`], as `(size, classes)`.
+fn kept_histogram_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
+    format!(
+        "{} SELECT n, COUNT(*) AS classes FROM f WHERE NOT fail GROUP BY n",
+        classes_sql(qi, sensitive, k, l)
+    )
+}
+
+/// The failing classes of [`classes_sql`] (their labels `a{j}` and `s`, true), written to `out`
+/// for the write job to join ([`Release::Global`] with `staged`).
+fn failing_classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], out: &str) -> String {
+    let a: Vec<String> = (0..qi.len()).map(|j| format!("a{j}")).collect();
+    format!(
+        "COPY ({} SELECT {}, true AS s FROM f WHERE fail) TO {} STORED AS PARQUET",
+        classes_sql(qi, sensitive, k, l),
+        a.join(", "),
+        literal(out)
+    )
+}
+
+/// The sizes of the classes of the original values (`values`: each quasi-identifier's text),
+/// as `(size, classes)`: the risk before anonymisation.
+fn bottom_histogram_sql(values: &[String]) -> String {
+    let v: Vec<String> = values.iter().enumerate().map(|(j, e)| format!("{e} AS v{j}")).collect();
+    let keys: Vec<String> = (0..values.len()).map(|j| format!("v{j}")).collect();
+    format!(
+        "SELECT n, COUNT(*) AS classes FROM (SELECT COUNT(*) AS n FROM (SELECT {} FROM input t) GROUP BY {}) \
+         GROUP BY n",
+        v.join(", "),
+        keys.join(", ")
+    )
+}
+
+/// The kept classes of [`classes_sql`] whose entropy of sensitive attribute `i`, computed here
+/// (in whatever order the cluster adds its terms), is within `1e-9` of the smallest: each such
+/// class's rows per value, as `(a{j}…, x)`. The client computes those classes' entropies
+/// exactly as the search does ([`exact_l_entropy`]): the class with the smallest is among them,
+/// as the cluster's sums differ from the exact ones by far less than the margin.
+fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i: usize) -> String {
+    let m = qi.len();
+    let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
+    let va: Vec<String> = a.iter().map(|x| format!("v.{x}")).collect();
+    let on = |left: &str, right: &str| {
+        a.iter().map(|x| format!("{left}.{x} = {right}.{x}")).collect::<Vec<_>>().join(" AND ")
+    };
+    format!(
+        "{classes}, \
+         v AS (SELECT {a}, s{i}, COUNT(*) AS x FROM r GROUP BY {a}, s{i}), \
+         e AS (SELECT {va}, SUM(-(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE)) * LN(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE))) AS h \
+               FROM v JOIN f ON {vf} WHERE NOT f.fail GROUP BY {va}), \
+         low AS (SELECT MIN(h) AS h FROM e) \
+         SELECT {va}, v.x FROM v JOIN e ON {ve} CROSS JOIN low WHERE e.h <= low.h + 1e-9",
+        classes = classes_sql(qi, sensitive, k, l),
+        a = a.join(", "),
+        va = va.join(", "),
+        vf = on("v", "f"),
+        ve = on("v", "e"),
+    )
+}
+
+/// The smallest exp(entropy) of the classes given as rows `(class, rows of one value)`, each
+/// class's entropy summed over its values' rows from the most (as the search sums it:
+/// `analytics::search`); 0 if there are none.
+fn exact_l_entropy(rows: impl IntoIterator<Item = (Vec<String>, u64)>) -> f64 {
+    let mut classes: std::collections::HashMap<Vec<String>, Vec<u64>> = Default::default();
+    for (class, x) in rows {
+        classes.entry(class).or_default().push(x);
+    }
+    let smallest = classes
+        .into_values()
+        .map(|mut counts| {
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            let total = counts.iter().sum::<u64>() as f64;
+            let h: f64 = counts
+                .iter()
+                .map(|&n| {
+                    let p = n as f64 / total;
+                    -p * p.ln()
+                })
+                .sum();
+            h.exp()
+        })
+        .fold(f64::INFINITY, f64::min);
+    if smallest.is_finite() { smallest } else { 0.0 }
 }
 
 /// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
@@ -1175,15 +1440,29 @@ impl Engine for ClusterEngine {
                     let (key, v, codes) = map_keys(g, level, &row_text[j]);
                     let l: StringArray = codes.iter().map(|&c| Some(&g.labels[level][c as usize])).collect();
                     let path = scratch.join(format!("map{j}.parquet"));
-                    write_text_table(&path, &["v".into(), "l".into()], vec![Arc::new(v), Arc::new(l)])?;
+                    // With staged classes, each label's code too (how they name most labels).
+                    let mut columns: Vec<ArrayRef> = vec![Arc::new(v), Arc::new(l)];
+                    let mut names: Vec<String> = vec!["v".into(), "l".into()];
+                    if release.staged {
+                        columns.push(Arc::new(UInt32Array::from(codes)));
+                        names.push("c".into());
+                    }
+                    write_text_table(&path, &names, columns)?;
                     self.register(&format!("map{j}"), &[path])?;
                     on.push(key);
                 }
-                // The suppressed classes, by their labels.
+                // The suppressed classes, by their labels: those a search on the rows staged
+                // (by each label's code, or at level 0 by the value, as its checks group them:
+                // [`Key`]), or those the client lists.
                 let mut tuples: Vec<&Vec<u32>> = release.suppressed.iter().collect();
                 tuples.sort();
-                let suppress = !tuples.is_empty();
-                if suppress {
+                let suppress = !tuples.is_empty() || release.staged;
+                if release.staged {
+                    if !tuples.is_empty() {
+                        return Err(self.engine_err("internal: suppressed classes both staged and listed"));
+                    }
+                    self.register("suppressed", &[scratch.join(STAGED)])?;
+                } else if suppress {
                     let mut columns: Vec<ArrayRef> = (0..m)
                         .map(|j| {
                             let level = release.node[j] as usize;
@@ -1202,10 +1481,26 @@ impl Engine for ClusterEngine {
                     write_text_table(&path, &names, columns)?;
                     self.register("suppressed", &[path])?;
                 }
-                let labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
+                let mut labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
+                if release.staged {
+                    labels.extend((0..m).map(|j| format!("m{j}.c AS {RESERVED}c{j}")));
+                }
                 let joins: Vec<String> =
                     (0..m).map(|j| format!("LEFT JOIN map{j} m{j} ON {} = m{j}.v", on[j])).collect();
-                let suppressed_join = if suppress {
+                let suppressed_join = if release.staged {
+                    let on: Vec<String> = gens
+                        .iter()
+                        .enumerate()
+                        .map(|(j, g)| {
+                            if release.node[j] == 0 && values_are_labels(g) {
+                                format!("x.{RESERVED}l{j} = s.a{j}")
+                            } else {
+                                format!("x.{RESERVED}c{j} = s.a{j}")
+                            }
+                        })
+                        .collect();
+                    format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
+                } else if suppress {
                     let on: Vec<String> = (0..m).map(|j| format!("x.{RESERVED}l{j} = s.l{j}")).collect();
                     format!("LEFT JOIN suppressed s ON {}", on.join(" AND "))
                 } else {
@@ -1411,7 +1706,7 @@ impl Engine for ClusterEngine {
             let path = scratch.join(format!("map{j}.parquet"));
             write_text_table(&path, &["v".into(), "c".into(), "u".into()], columns)?;
             self.register(&format!("tmap{j}"), &[path])?;
-            qi_keys.push(on);
+            qi_keys.push(Key::Map(on));
         }
         let s_text: Vec<String> =
             sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
@@ -1431,6 +1726,128 @@ impl Engine for ClusterEngine {
         }
         std::fs::remove_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         Ok(Some((t, total)))
+    }
+
+    fn searches_on_rows(&self) -> bool {
+        self.on_rows
+    }
+
+    fn value_rows(&mut self, columns: &[String]) -> Result<Vec<(Labels, Vec<u64>)>, Error> {
+        self.check_types(columns)?;
+        let m = columns.len();
+        let inner: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| Ok(format!("{} AS v{j}", self.text_of("", c)?)))
+            .collect::<Result<_, Error>>()?;
+        let keys: Vec<String> = (0..m).map(|j| format!("v{j}")).collect();
+        let sets: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+        let sql = format!(
+            "SELECT {keys}, COUNT(*) AS n FROM (SELECT {inner} FROM input) GROUP BY GROUPING SETS ({sets})",
+            keys = keys.join(", "),
+            inner = inner.join(", "),
+            sets = sets.join(", "),
+        );
+        let mut got: Vec<(Labels, Vec<u64>)> = (0..m).map(|_| (Labels::default(), Vec::new())).collect();
+        let url = self.url.clone();
+        let bad = |m: String| Error::Engine {
+            engine: url.clone(),
+            message: format!("unexpected count result: {m}"),
+        };
+        self.run(&sql, &mut |batch| {
+            if batch.num_columns() != m + 1 {
+                return Err(bad(format!("{} columns, expected {}", batch.num_columns(), m + 1)));
+            }
+            let columns = (0..m).map(|j| strings(batch, j)).collect::<Result<Vec<_>, _>>().map_err(&bad)?;
+            let n = counts(batch, m).map_err(&bad)?;
+            for r in 0..batch.num_rows() {
+                // A row of grouping set j: its value set (the text is never null), the others null.
+                let mut set = (0..m).filter(|&j| !columns[j].is_null(r));
+                let (Some(j), None) = (set.next(), set.next()) else {
+                    return Err(bad("a row of no or several grouping sets".into()));
+                };
+                got[j].0.push(columns[j].value(r));
+                got[j].1.push(n[r]);
+            }
+            Ok(())
+        })?;
+        // Sorted by value, as the local engine's codes are.
+        got.into_iter()
+            .zip(columns)
+            .map(|((values, rows), c)| {
+                let mut order: Vec<u32> = (0..values.len() as u32).collect();
+                order.par_sort_unstable_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+                if order.windows(2).any(|w| values[w[0] as usize] == values[w[1] as usize]) {
+                    return Err(bad(format!("a value of column '{c}' counted twice")));
+                }
+                let sorted: Labels = order.iter().map(|&i| &values[i as usize]).collect();
+                Ok((sorted, order.iter().map(|&i| rows[i as usize]).collect()))
+            })
+            .collect()
+    }
+
+    fn checks_on_rows<'a>(
+        &'a self,
+        gens: &'a [Generalisation],
+        sensitive: &'a [String],
+        criteria: &'a Criteria,
+        rows: u64,
+        dir: &'a Path,
+    ) -> Result<Box<dyn analytics::search::Totals + 'a>, Error> {
+        if criteria.diversity.iter().any(|&(_, d)| d != Diversity::Distinct) {
+            return Err(self.engine_err("internal: the checks on the rows decide k and distinct l only"));
+        }
+        Ok(Box::new(RowChecks { engine: self, rows, gens, sensitive, criteria, dir }))
+    }
+
+    fn node_figures(
+        &self,
+        gens: &[Generalisation],
+        sensitive: &[String],
+        criteria: &Criteria,
+        node: &[u8],
+        dir: &Path,
+    ) -> Result<NodeFigures, Error> {
+        let scratch = dir.join(SCRATCH).join("checks");
+        let keys = self.node_keys(gens, node, &scratch)?;
+        let s_text: Vec<String> =
+            sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
+        let l: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
+        let k = criteria.k;
+        let histogram = |sql: &str, what: &str| -> Result<Vec<(u64, u64)>, Error> {
+            let mut h = Vec::new();
+            self.run(sql, &mut |b| {
+                let err = |e: String| self.engine_err(format!("{what}: {e}"));
+                let (size, n) = (counts(b, 0).map_err(err)?, counts(b, 1).map_err(err)?);
+                h.extend(size.into_iter().zip(n));
+                Ok(())
+            })?;
+            Ok(h)
+        };
+        let kept_histogram =
+            histogram(&kept_histogram_sql(&keys, &s_text, k, &l), "the kept classes' sizes")?;
+        let values: Vec<String> =
+            gens.iter().map(|g| self.text_of("t.", &g.column)).collect::<Result<_, _>>()?;
+        let bottom_histogram = histogram(&bottom_histogram_sql(&values), "the original classes' sizes")?;
+        let mut l_entropy = Vec::with_capacity(sensitive.len());
+        for i in 0..sensitive.len() {
+            let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+            self.run(&entropy_candidates_sql(&keys, &s_text, k, &l, i), &mut |b| {
+                let err = |e: String| self.engine_err(format!("the classes of least entropy: {e}"));
+                let labels =
+                    (0..gens.len()).map(|j| strings(b, j)).collect::<Result<Vec<_>, _>>().map_err(err)?;
+                let x = counts(b, gens.len()).map_err(err)?;
+                for (r, &x) in x.iter().enumerate() {
+                    rows.push((labels.iter().map(|c| c.value(r).to_string()).collect(), x));
+                }
+                Ok(())
+            })?;
+            l_entropy.push(exact_l_entropy(rows));
+        }
+        // The failing classes, for the write job to suppress.
+        let staged = plain_path(&dir.join(SCRATCH).join(STAGED))?;
+        self.run(&failing_classes_sql(&keys, &s_text, k, &l, &staged), &mut |_| Ok(()))?;
+        Ok(NodeFigures { kept_histogram, bottom_histogram, l_entropy })
     }
 }
 
