@@ -6,6 +6,8 @@
 # k=10 (examples/patients/policy.toml), global recoding unless RECODING is local (the example
 # policy as it is: one level per combination).
 #   scripts/bench-cluster.sh [PARTS ROWS_PER_PART [RECODING]]   default: 10 1000000 global
+# With CHECKS_ON_CLUSTER=1 the cluster run passes --checks-on-cluster (global recoding only):
+# every check of the search is a job on the cluster and the client never holds the combinations.
 # Prints wall time and peak memory of the client (/usr/bin/time) for the cluster run and for
 # the local engine on the same rows (one Parquet file of them all), and checks the two releases
 # make the same decision (report figures, tables, microdata rows as multisets).
@@ -57,7 +59,9 @@ measure() { # measure NAME CMD...: wall seconds and peak RSS of the command (the
 }
 ROWS=$((PARTS * PER))
 echo "== $ROWS synthetic patients in $PARTS parts, 6 QIs, k=10, $RECODING recoding ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB); cluster: scheduler + 2 executors (2 slots, 4 GiB each) on loopback"
-measure "cluster (--engine df://…)" "$L" anonymise --engine "df://127.0.0.1:$P" --input "$DATA/parts" --policy "$W/policy.toml" --out "$W/cluster" --json
+ON_ROWS=()
+[ -z "${CHECKS_ON_CLUSTER:-}" ] || ON_ROWS=(--checks-on-cluster)
+measure "cluster (--engine df://…${ON_ROWS[*]:+ ${ON_ROWS[*]}})" "$L" anonymise --engine "df://127.0.0.1:$P" "${ON_ROWS[@]}" --input "$DATA/parts" --policy "$W/policy.toml" --out "$W/cluster" --json
 measure "local, same rows (one Parquet)" "$L" anonymise --input "$DATA/all.parquet" --policy "$W/policy.toml" --out "$W/local" --json
 python3 - "$W/local" "$W/cluster" <<'PY'
 import csv, hashlib, json, os, sys

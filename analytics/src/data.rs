@@ -930,6 +930,7 @@ mod tests {
         let release = GlobalRelease {
             node: vec![1, 0],
             suppressed: [vec![label(0, 1, "40-49"), label(1, 0, "")]].into_iter().collect(),
+            staged: false,
         };
         let mut df = df!(
             "age" => ["31", "47", "35", "47"],

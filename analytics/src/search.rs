@@ -3136,6 +3136,45 @@ mod tests {
                     assert_eq!(fields(&a), fields(&b), "case {case} {metric:?} node {node:?}");
                 }
             }
+            // The report's figures of a node from its totals (a search on the rows) are those
+            // from its classes: per-column loss and entropy, rows kept per label, accuracy.
+            for i in 0..lat.size as u32 {
+                lat.decode(i, &mut node);
+                let t = q.node_totals(&node).unwrap();
+                let (_, classes) = p.evaluate_full(&node).unwrap();
+                let bits = |v: Vec<(f64, f64)>| -> Vec<(u64, u64)> {
+                    v.into_iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect()
+                };
+                assert_eq!(
+                    bits(q.attribute_metrics_of_totals(&node, &t)),
+                    bits(p.attribute_metrics(&node, &classes)),
+                    "case {case} node {node:?}"
+                );
+                let kept = q.kept_label_rows_of_totals(&node, &t);
+                for (j, rows) in kept.iter().enumerate() {
+                    let listed: FxHashMap<u32, u64> = (0..rows.len() as u32)
+                        .filter(|&c| rows[c as usize] > 0)
+                        .map(|c| (c, rows[c as usize]))
+                        .collect();
+                    assert_eq!(listed, classes.kept_label_rows[j], "case {case} node {node:?} column {j}");
+                }
+                let withheld: std::collections::HashSet<&[u32]> =
+                    classes.suppressed_labels.iter().map(Vec::as_slice).collect();
+                let flags: Vec<bool> = (0..base.len())
+                    .map(|r| {
+                        let tuple: Vec<u32> = (0..m)
+                            .map(|j| gens[j].codes[node[j] as usize][base.qi.get(j, r) as usize])
+                            .collect();
+                        withheld.contains(tuple.as_slice())
+                    })
+                    .collect();
+                let rec = crate::recoding::Recoding::uniform(&node, base.len(), flags);
+                assert_eq!(
+                    crate::accuracy::global_accuracy(&gens, &rows_of, &node, &kept, t.suppressed),
+                    crate::accuracy::column_accuracy(&gens, &base, &rec),
+                    "case {case} node {node:?}"
+                );
+            }
             for metric in [Metric::Discernibility, Metric::Loss, Metric::Entropy] {
                 match (p.search(metric), q.search(metric)) {
                     (Ok((a, _)), Ok((b, stats))) => {

@@ -756,3 +756,24 @@ fn local_release_with_more_combinations_than_a_u64_holds_is_written_truthfully()
     assert_eq!(count.smallest, r["result"]["achieved_k"].as_u64().unwrap());
     assert!(count.distinct_l.iter().all(|(_, l)| *l >= 2), "{count:?}");
 }
+
+/// `--checks-on-cluster` needs a cluster: without `--engine` the command is refused, naming
+/// the flag it needs, and writes nothing.
+#[test]
+fn checks_on_the_cluster_need_an_engine() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("rel");
+    let o = ledgerless(&[
+        "anonymise",
+        "--checks-on-cluster",
+        "--input",
+        "in.parquet",
+        "--policy",
+        "policy.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("--engine"), "{}", err(&o));
+    assert!(!out.exists());
+}

@@ -315,6 +315,34 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
         listing(&d.join("cluster-rel")),
         ["microdata", "microdata.csv", "report.html", "report.json", "tables"]
     );
+    // 1b. Every check of the search a job on the cluster (--checks-on-cluster: the client
+    //     never holds the combinations): the same release.
+    ok(&anonymise(d, "parts", "global.toml", "on-rows-rel", Some(&url))
+        .arg("--checks-on-cluster")
+        .output()
+        .unwrap());
+    let c = report(&d.join("on-rows-rel"));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables", "policy"] {
+        assert_eq!(a[field], c[field], "--checks-on-cluster: report field {field} differs");
+    }
+    assert!(c["result"]["records_suppressed"].as_u64().unwrap() > 0, "nothing suppressed: {}", c["result"]);
+    for n in &names {
+        assert_eq!(
+            std::fs::read(d.join("on-rows-rel/tables").join(n)).unwrap(),
+            std::fs::read(d.join("local-rel/tables").join(n)).unwrap(),
+            "--checks-on-cluster: table {n} differs"
+        );
+    }
+    assert_eq!(rows(&d.join("on-rows-rel/microdata.csv")), rows(&d.join("local-rel/microdata.csv")));
+    assert_eq!(listing(&d.join("on-rows-rel")), listing(&d.join("cluster-rel")));
+    // Refused, naming why, where a node's totals cannot decide: local recoding.
+    let o = anonymise(d, "parts", "local.toml", "on-rows-local", Some(&url))
+        .arg("--checks-on-cluster")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("run it without --checks-on-cluster"), "{err}");
+    assert!(!d.join("on-rows-local").exists());
     // A pattern names the same files.
     ok(&anonymise(d, "parts/p*.parquet", "global.toml", "pattern-rel", Some(&url)).output().unwrap());
     assert_eq!(report(&d.join("pattern-rel"))["result"], b["result"]);

@@ -1955,14 +1955,21 @@ mod tests {
             let text_of = |c: &str| text(&format!("t.{}", ident(c)), &DataType::Utf8).expect("text");
             let s_text: Vec<String> = (0..s_count).map(|i| text_of(&format!("s{i}"))).collect();
             // The job with the maps of `node` (map 0's first key dropped if `drop_first`).
-            let run = |node: &[u8], drop_first: bool, k: u64, l: &[u64]| {
+            // The job with the maps of `node` (map 0's first key dropped if `drop_first`); with
+            // `by_value`, as a check of a search on the rows: level 0 by the value's text.
+            let run = |node: &[u8], drop_first: bool, by_value: bool, k: u64, l: &[u64]| {
                 let mut on = Vec::new();
                 for (j, g) in gens.iter().enumerate() {
-                    let (key, mut columns) = totals_map(g, node[j] as usize, &text_of(&format!("q{j}")));
+                    let value = text_of(&format!("q{j}"));
+                    if by_value && node[j] == 0 && values_are_labels(g) {
+                        on.push(Key::Value(value));
+                        continue;
+                    }
+                    let (key, mut columns) = totals_map(g, node[j] as usize, &value);
                     if drop_first && j == 0 {
                         columns = columns.iter().map(|a| a.slice(1, a.len() - 1)).collect();
                     }
-                    on.push(key);
+                    on.push(Key::Map(key));
                     let fields: Vec<Field> = ["v", "c", "u"]
                         .iter()
                         .zip(&columns)
@@ -1980,12 +1987,61 @@ mod tests {
                 let sql = totals_sql(&on, &s_text, k, l);
                 let batches =
                     rt.block_on(async { ctx.sql(&sql).await?.collect().await }).expect("the job runs");
-                let mut reader = TotalsReader::new(m, s_count);
+                let values: Vec<Option<&Labels>> = on
+                    .iter()
+                    .zip(&gens)
+                    .map(|(key, g)| matches!(key, Key::Value(_)).then(|| g.values()))
+                    .collect();
+                let mut reader = TotalsReader::with_values(values, s_count);
                 for b in &batches {
                     reader.add(b).expect("read");
                 }
-                reader.finish().expect("totals")
+                let (t, total, missing) = reader.finish().expect("totals");
+                (t, total, missing, on)
             };
+            let collect = |sql: &str| -> Vec<RecordBatch> {
+                rt.block_on(async { ctx.sql(sql).await?.collect().await }).expect("the job runs")
+            };
+            let histogram = |sql: &str| -> Vec<(u64, u64)> {
+                let mut h: Vec<(u64, u64)> = collect(sql)
+                    .iter()
+                    .flat_map(|b| {
+                        counts(b, 0).expect("sizes").into_iter().zip(counts(b, 1).expect("classes"))
+                    })
+                    .collect();
+                h.sort_unstable();
+                h
+            };
+            let histogram_of = |sizes: &[u64]| -> Vec<(u64, u64)> {
+                let mut h: std::collections::BTreeMap<u64, u64> = Default::default();
+                for &s in sizes {
+                    *h.entry(s).or_default() += 1;
+                }
+                h.into_iter().collect()
+            };
+            // A label of a job's result as its code: a value's position among the values, or
+            // the map's code.
+            let code_of = |key: &Key, g: &Generalisation, a: &ArrayRef, r: usize| -> u32 {
+                match key {
+                    Key::Value(_) => {
+                        let text = cast(a, &DataType::Utf8).expect("text");
+                        g.values().binary_search(text.as_string::<i32>().value(r)).expect("a value") as u32
+                    }
+                    Key::Map(_) => cast(a, &DataType::UInt32)
+                        .expect("code")
+                        .as_primitive::<datafusion::arrow::datatypes::UInt32Type>()
+                        .value(r),
+                }
+            };
+            // The classes of the original values, as the search counts them.
+            let bottom: Vec<String> = (0..m).map(|j| text_of(&format!("q{j}"))).collect();
+            assert_eq!(
+                histogram(&bottom_histogram_sql(&bottom)),
+                histogram_of(&base.bottom_class_sizes().expect("sorted"))
+            );
+            let scratch = std::env::temp_dir().join(format!("ll-figures-{}-{s_count}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&scratch);
+            std::fs::create_dir_all(&scratch).expect("scratch");
             let nodes: Vec<Vec<u8>> = gens.iter().fold(vec![Vec::new()], |nodes, g| {
                 nodes
                     .iter()
@@ -2006,19 +2062,88 @@ mod tests {
                     diversity: ls[..s_count].iter().map(|&l| (l, Diversity::Distinct)).collect(),
                 };
                 let p = Problem::new(&gens, &base, criteria);
-                for node in &nodes {
-                    let (theirs, total, missing) = run(node, false, k, &ls[..s_count]);
+                for (n, node) in nodes.iter().enumerate() {
+                    let (theirs, total, missing, _) = run(node, false, false, k, &ls[..s_count]);
                     let mut mine = p.node_totals(node).expect("totals");
-                    mine.l_entropy.clear();
+                    let l_entropy = std::mem::take(&mut mine.l_entropy);
                     assert_eq!(missing, 0);
                     assert_eq!(mine.difference(rows as u64, &theirs, total), None, "k {k} node {node:?}");
                     checked += usize::from(theirs.suppressed > 0 && theirs.kept > 0);
+                    // As a check of a search on the rows (for the first k), and a chosen node's
+                    // figures (for every other node: the test's time).
+                    if k != ks[s_count][0] {
+                        continue;
+                    }
+                    let (theirs, total, missing, keys) = run(node, false, true, k, &ls[..s_count]);
+                    assert_eq!(missing, 0);
+                    assert_eq!(
+                        mine.difference(rows as u64, &theirs, total),
+                        None,
+                        "on rows: k {k} node {node:?}"
+                    );
+                    if n % 2 == 1 {
+                        continue;
+                    }
+                    let (_, classes) = p.evaluate_full(node).expect("classes");
+                    let l = &ls[..s_count];
+                    assert_eq!(
+                        histogram(&kept_histogram_sql(&keys, &s_text, k, l)),
+                        histogram_of(&classes.kept_sizes),
+                        "kept sizes: k {k} node {node:?}"
+                    );
+                    for (i, &mine) in l_entropy.iter().enumerate() {
+                        let rows: Vec<(Vec<String>, u64)> =
+                            collect(&entropy_candidates_sql(&keys, &s_text, k, l, i))
+                                .iter()
+                                .flat_map(|b| {
+                                    let labels: Vec<StringArray> =
+                                        (0..m).map(|j| strings(b, j).expect("labels")).collect();
+                                    let x = counts(b, m).expect("rows");
+                                    (0..b.num_rows())
+                                        .map(|r| {
+                                            (labels.iter().map(|c| c.value(r).to_string()).collect(), x[r])
+                                        })
+                                        .collect::<Vec<_>>()
+                                })
+                                .collect();
+                        let theirs = exact_l_entropy(rows);
+                        assert_eq!(
+                            theirs.to_bits(),
+                            mine.to_bits(),
+                            "entropy l {i}: k {k} node {node:?}: {theirs} {mine}"
+                        );
+                    }
+                    let out = scratch.join("failing.parquet");
+                    let _ = std::fs::remove_file(&out);
+                    collect(&failing_classes_sql(&keys, &s_text, k, l, &plain_path(&out).expect("path")));
+                    let failing: Vec<RecordBatch> = rt
+                        .block_on(async {
+                            ctx.read_parquet(plain_path(&out).expect("path"), Default::default())
+                                .await?
+                                .collect()
+                                .await
+                        })
+                        .expect("the failing classes");
+                    let mut staged: Vec<Vec<u32>> = failing
+                        .iter()
+                        .flat_map(|b| {
+                            (0..b.num_rows())
+                                .map(|r| {
+                                    (0..m).map(|j| code_of(&keys[j], &gens[j], b.column(j), r)).collect()
+                                })
+                                .collect::<Vec<Vec<u32>>>()
+                        })
+                        .collect();
+                    let mut listed = classes.suppressed_labels.clone();
+                    staged.sort();
+                    listed.sort();
+                    assert_eq!(staged, listed, "failing classes: k {k} node {node:?}");
                 }
             }
             assert!(checked > 5, "too few nodes with both kept and suppressed classes: {checked}");
             // A key missing from its map (column 0's first value, or its first label at level 1
             // if the job computes its labels): its rows are counted as missing, not dropped.
-            let (_, total, missing) = run(&vec![1; m], true, 2, &ls[..s_count]);
+            let (_, total, missing, _) = run(&vec![1; m], true, false, 2, &ls[..s_count]);
             let by_label = label_sql(&gens[0], 1, "v").is_some();
             let dropped = (0..rows)
                 .filter(
@@ -2027,6 +2152,7 @@ mod tests {
                 .count() as u128;
             assert!(dropped > 0);
             assert_eq!((total, missing), (rows as u64, dropped));
+            std::fs::remove_dir_all(&scratch).expect("scratch removed");
         }
     }
 
