@@ -1760,14 +1760,14 @@ impl Engine for ClusterEngine {
             }
             let columns = (0..m).map(|j| strings(batch, j)).collect::<Result<Vec<_>, _>>().map_err(&bad)?;
             let n = counts(batch, m).map_err(&bad)?;
-            for r in 0..batch.num_rows() {
+            for (r, &n) in n.iter().enumerate() {
                 // A row of grouping set j: its value set (the text is never null), the others null.
                 let mut set = (0..m).filter(|&j| !columns[j].is_null(r));
                 let (Some(j), None) = (set.next(), set.next()) else {
                     return Err(bad("a row of no or several grouping sets".into()));
                 };
                 got[j].0.push(columns[j].value(r));
-                got[j].1.push(n[r]);
+                got[j].1.push(n);
             }
             Ok(())
         })?;
