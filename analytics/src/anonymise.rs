@@ -320,13 +320,7 @@ fn build(
 
     progress(Stage::Searching);
     let t1 = Instant::now();
-    let criteria = Criteria {
-        k: policy.k,
-        max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
-        diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
-    };
-    let weights: Vec<Option<f64>> = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
-    let max_levels: Vec<Option<u8>> = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    let (criteria, weights, max_levels) = criteria_of(policy, rows);
     // Risk before anonymisation, from the classes of the original values, before the search
     // and dropped at once (one size per class: as many as rows when the data is nearly unique).
     let before = |sizes: &[u64]| (risk::risk(sizes, policy.sampling_fraction), risk::distribution(sizes));
@@ -473,6 +467,18 @@ fn build(
         seconds: [t_read, t_search],
     };
     finish(input, policy, &keep, dir, progress, decided)
+}
+
+/// The policy's criteria for `rows` rows, and its per-column weights and highest levels.
+fn criteria_of(policy: &Policy, rows: u64) -> (Criteria, Vec<Option<f64>>, Vec<Option<u8>>) {
+    let criteria = Criteria {
+        k: policy.k,
+        max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
+        diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
+    };
+    let weights = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
+    let max_levels = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    (criteria, weights, max_levels)
 }
 
 /// What the search decided and what the report says of it, from either kind of search.
@@ -672,13 +678,7 @@ fn search_on_rows(
 
     progress(Stage::Searching);
     let t1 = Instant::now();
-    let criteria = Criteria {
-        k: policy.k,
-        max_suppressed: (policy.suppression_limit * rows as f64 + 1e-9).floor() as u64,
-        diversity: policy.sensitive.iter().map(|s| (s.l, s.diversity)).collect(),
-    };
-    let weights: Vec<Option<f64>> = policy.quasi_identifiers.iter().map(|q| q.weight).collect();
-    let max_levels: Vec<Option<u8>> = policy.quasi_identifiers.iter().map(|q| q.max_level).collect();
+    let (criteria, weights, max_levels) = criteria_of(policy, rows);
     let oracle = input.checks_on_rows(&gens, sens_cols, &criteria, rows, dir)?;
     // A check that failed on the cluster is the engine's error.
     let failed = |e: SearchError| match e {

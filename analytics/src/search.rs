@@ -280,6 +280,23 @@ struct Grouping {
     first: Vec<u32>,
 }
 
+/// The entropy (in nats) of a class's sensitive values from their rows (`counts`, one per
+/// distinct value, in any order; sorted here, most first), summed from the most frequent
+/// value, so that any engine that has a class's counts gets the same bits (the cluster's
+/// `--checks-on-cluster`).
+pub fn class_entropy(counts: &mut [u64]) -> f64 {
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    let total = counts.iter().sum::<u64>() as f64;
+    let h: f64 = counts
+        .iter()
+        .map(|&n| {
+            let p = n as f64 / total;
+            -p * p.ln()
+        })
+        .sum();
+    h
+}
+
 /// Per-attribute tables the search and the metrics use.
 #[derive(Debug)]
 pub struct Problem<'a> {
@@ -753,15 +770,7 @@ impl<'a> Problem<'a> {
                     }
                     counts.push(n);
                 }
-                counts.sort_unstable_by(|a, b| b.cmp(a));
-                let total = size[c] as f64;
-                let h: f64 = counts
-                    .iter()
-                    .map(|&n| {
-                        let p = n as f64 / total;
-                        -p * p.ln()
-                    })
-                    .sum();
+                let h = class_entropy(&mut counts);
                 distinct[c] = counts.len() as u64;
                 entropy[c] = h.exp();
                 let ok = match diversity {

@@ -1237,18 +1237,7 @@ fn exact_l_entropy(rows: impl IntoIterator<Item = (Vec<String>, u64)>) -> f64 {
     }
     let smallest = classes
         .into_values()
-        .map(|mut counts| {
-            counts.sort_unstable_by(|a, b| b.cmp(a));
-            let total = counts.iter().sum::<u64>() as f64;
-            let h: f64 = counts
-                .iter()
-                .map(|&n| {
-                    let p = n as f64 / total;
-                    -p * p.ln()
-                })
-                .sum();
-            h.exp()
-        })
+        .map(|mut counts| analytics::search::class_entropy(&mut counts).exp())
         .fold(f64::INFINITY, f64::min);
     if smallest.is_finite() { smallest } else { 0.0 }
 }
