@@ -438,7 +438,7 @@ fn build(
         None => Release::Global(GlobalRelease {
             node: best.node.clone(),
             suppressed: classes.suppressed_labels.iter().cloned().collect(),
-            staged: false,
+            staged: None,
         }),
         Some(l) => Release::Local(local_release(&gens, &base, &l.recoding)?),
     };
@@ -705,15 +705,18 @@ fn search_on_rows(
         != (wide(totals.kept), wide(rows - totals.suppressed), totals.sum_sq, totals.min_kept)
         || bottom_rows != wide(rows)
         || figures.l_entropy.len() != sens_cols.len()
+        || figures.staged_rows != totals.suppressed
     {
         return Err(Error::Engine {
             engine: input.engine_name(),
             message: format!(
-                "the classes of node {node:?} ({classes} kept, {kept_rows} rows) are not those its totals \
-                 count ({} kept, {} rows), or the original values' classes hold {bottom_rows} rows, not {rows}; \
-                 nothing was released",
+                "the classes of node {node:?} ({classes} kept, {kept_rows} rows; {} rows in failing classes \
+                 staged) are not those its totals count ({} kept, {} rows; {} suppressed), or the original \
+                 values' classes hold {bottom_rows} rows, not {rows}; nothing was released",
+                figures.staged_rows,
                 totals.kept,
-                rows - totals.suppressed
+                rows - totals.suppressed,
+                totals.suppressed
             ),
         });
     }
@@ -754,7 +757,7 @@ fn search_on_rows(
         release: Release::Global(GlobalRelease {
             node,
             suppressed: Default::default(),
-            staged: totals.suppressed > 0,
+            staged: (totals.suppressed > 0).then_some(totals.suppressed),
         }),
         gens,
         seconds: [t_read, t_search],

@@ -516,9 +516,10 @@ pub struct GlobalRelease {
     pub node: Vec<u8>,
     /// Label codes (per quasi-identifier, at the node's level) of the suppressed classes.
     pub suppressed: rustc_hash::FxHashSet<Vec<u32>>,
-    /// The suppressed classes are not in `suppressed` but those the engine staged for the node
-    /// (a search on the rows: [`crate::engine::Engine::node_figures`]).
-    pub staged: bool,
+    /// `Some(rows)`: the suppressed classes are not in `suppressed` but those the engine staged
+    /// for the node (a search on the rows: [`crate::engine::Engine::node_figures`]), holding
+    /// `rows` rows; the engine refuses to write unless it suppresses exactly those.
+    pub staged: Option<u64>,
 }
 
 impl GlobalRelease {
@@ -930,7 +931,7 @@ mod tests {
         let release = GlobalRelease {
             node: vec![1, 0],
             suppressed: [vec![label(0, 1, "40-49"), label(1, 0, "")]].into_iter().collect(),
-            staged: false,
+            staged: None,
         };
         let mut df = df!(
             "age" => ["31", "47", "35", "47"],

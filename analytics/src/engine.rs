@@ -35,6 +35,8 @@ pub struct NodeFigures {
     /// Per sensitive attribute: the smallest exp(entropy of its values) in a kept class (0 if
     /// none), computed as the search does (`NodeTotals::l_entropy`).
     pub l_entropy: Vec<f64>,
+    /// The rows of the failing classes the engine staged for the write.
+    pub staged_rows: u64,
 }
 
 /// A data engine: the local polars engine ([`LocalEngine`]) or a cluster (crate `cluster`).
@@ -114,7 +116,7 @@ pub trait Engine {
     }
     /// For a search on the rows: the chosen `node`'s [`NodeFigures`]; also stages its
     /// suppressed classes under `dir` for [`Engine::write_microdata`] (a [`Release::Global`]
-    /// whose `staged` is set).
+    /// whose `staged` is their rows).
     fn node_figures(
         &self,
         _gens: &[Generalisation],
@@ -187,7 +189,7 @@ impl Engine for LocalEngine {
         release: Release,
         dir: &Path,
     ) -> Result<Written, Error> {
-        if matches!(&release, Release::Global(g) if g.staged) {
+        if matches!(&release, Release::Global(g) if g.staged.is_some()) {
             return Err(Error::Polars("internal: the local engine stages no suppressed classes".into()));
         }
         let index = ValueCodes::new(&gens);

@@ -326,6 +326,8 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
         assert_eq!(a[field], c[field], "--checks-on-cluster: report field {field} differs");
     }
     assert!(c["result"]["records_suppressed"].as_u64().unwrap() > 0, "nothing suppressed: {}", c["result"]);
+    // The search's own statistics differ (no roll-ups from totals), not the lattice.
+    assert_eq!(a["search"]["lattice_size"], c["search"]["lattice_size"]);
     for n in &names {
         assert_eq!(
             std::fs::read(d.join("on-rows-rel/tables").join(n)).unwrap(),
@@ -355,6 +357,14 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     assert!(global.contains(sensitive));
     let recursive = global.replace(sensitive, &format!("{sensitive}\ndiversity = \"recursive\"\nc = 0.5"));
     std::fs::write(d.join("recursive.toml"), recursive).unwrap();
+    // Refused with --checks-on-cluster, naming why: a node's totals do not decide it.
+    let o = anonymise(d, "parts", "recursive.toml", "on-rows-recursive", Some(&url))
+        .arg("--checks-on-cluster")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not by a node's totals"), "{err}");
+    assert!(!d.join("on-rows-recursive").exists());
     ok(&anonymise(d, "all.csv", "recursive.toml", "recursive-local", None).output().unwrap());
     ok(&anonymise(d, "parts", "recursive.toml", "recursive-cluster", Some(&url)).output().unwrap());
     same_decision(d, "recursive-local", "recursive-cluster", "recursive l-diversity");

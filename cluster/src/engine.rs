@@ -465,8 +465,13 @@ impl ClusterEngine {
                 continue;
             }
             let (on, columns) = totals_map(g, node[j] as usize, &value);
-            let path = scratch.join(format!("map{j}.parquet"));
-            write_text_table(&path, &["v".into(), "c".into(), "u".into()], columns)?;
+            // One file per column and level, written once: a path always holds the same map.
+            let path = scratch.join(format!("map{j}-{}.parquet", node[j]));
+            if !path.exists() {
+                let tmp = scratch.join(format!("map{j}-{}.tmp", node[j]));
+                write_text_table(&tmp, &["v".into(), "c".into(), "u".into()], columns)?;
+                std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+            }
             self.register(&format!("tmap{j}"), &[path])?;
             keys.push(Key::Map(on));
         }
@@ -1175,12 +1180,12 @@ fn kept_histogram_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> St
     )
 }
 
-/// The failing classes of [`classes_sql`] (their labels `a{j}` and `s`, true), written to `out`
-/// for the write job to join ([`Release::Global`] with `staged`).
+/// The failing classes of [`classes_sql`] (their labels `a{j}`, rows `n` and `s`, true),
+/// written to `out` for the write job to join ([`Release::Global`] with `staged`).
 fn failing_classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], out: &str) -> String {
     let a: Vec<String> = (0..qi.len()).map(|j| format!("a{j}")).collect();
     format!(
-        "COPY ({} SELECT {}, true AS s FROM f WHERE fail) TO {} STORED AS PARQUET",
+        "COPY ({} SELECT {}, n, true AS s FROM f WHERE fail) TO {} STORED AS PARQUET",
         classes_sql(qi, sensitive, k, l),
         a.join(", "),
         literal(out)
@@ -1200,46 +1205,60 @@ fn bottom_histogram_sql(values: &[String]) -> String {
     )
 }
 
-/// The kept classes of [`classes_sql`] whose entropy of sensitive attribute `i`, computed here
-/// (in whatever order the cluster adds its terms), is within `1e-9` of the smallest: each such
-/// class's rows per value, as `(a{j}…, x)`. The client computes those classes' entropies
-/// exactly as the search does ([`exact_l_entropy`]): the class with the smallest is among them,
-/// as the cluster's sums differ from the exact ones by far less than the margin.
+/// The value-count profiles of the kept classes of [`classes_sql`] whose entropy of sensitive
+/// attribute `i`, summed here (in whatever order the cluster adds its terms), is near the
+/// least: each profile once, as its rows per value, most first, joined by commas. The client
+/// computes their entropies exactly as the search does ([`exact_l_entropy`]). The margin
+/// bounds both sums' rounding: a sum of d non-negative terms, each within a few units of
+/// rounding u (ln, a division, a product), is within (d + 4) u h of the exact h, so the least
+/// exact entropy's class is within 2 (d + 4) u (h + 1) of the least summed here, with d and h
+/// the largest of any kept class (1e-9 more for good measure).
 fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i: usize) -> String {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
-    let va: Vec<String> = a.iter().map(|x| format!("v.{x}")).collect();
     let on = |left: &str, right: &str| {
         a.iter().map(|x| format!("{left}.{x} = {right}.{x}")).collect::<Vec<_>>().join(" AND ")
     };
+    let of = |t: &str| a.iter().map(|x| format!("{t}.{x}")).collect::<Vec<_>>().join(", ");
     format!(
         "{classes}, \
          v AS (SELECT {a}, s{i}, COUNT(*) AS x FROM r GROUP BY {a}, s{i}), \
-         e AS (SELECT {va}, SUM(-(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE)) * LN(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE))) AS h \
+         e AS (SELECT {va}, COUNT(*) AS d, \
+               SUM(-(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE)) * LN(CAST(v.x AS DOUBLE) / CAST(f.n AS DOUBLE))) AS h \
                FROM v JOIN f ON {vf} WHERE NOT f.fail GROUP BY {va}), \
-         low AS (SELECT MIN(h) AS h FROM e) \
-         SELECT {va}, v.x FROM v JOIN e ON {ve} CROSS JOIN low WHERE e.h <= low.h + 1e-9",
+         low AS (SELECT MIN(h) AS h, MAX(d) AS d, MAX(h) AS top FROM e), \
+         near AS (SELECT {ea} FROM e CROSS JOIN low \
+                  WHERE e.h <= low.h + 1e-9 + 2.3e-16 * (CAST(low.d AS DOUBLE) + 4.0) * (low.top + 1.0)), \
+         p AS (SELECT string_agg(CAST(v.x AS VARCHAR), ',' ORDER BY v.x DESC) AS profile \
+               FROM v JOIN near ON {vn} GROUP BY {va}) \
+         SELECT profile FROM p GROUP BY profile",
         classes = classes_sql(qi, sensitive, k, l),
         a = a.join(", "),
-        va = va.join(", "),
+        va = of("v"),
+        ea = of("e"),
         vf = on("v", "f"),
-        ve = on("v", "e"),
+        vn = on("v", "near"),
     )
 }
 
-/// The smallest exp(entropy) of the classes given as rows `(class, rows of one value)`, each
-/// class's entropy summed over its values' rows from the most (as the search sums it:
-/// `analytics::search`); 0 if there are none.
-fn exact_l_entropy(rows: impl IntoIterator<Item = (Vec<String>, u64)>) -> f64 {
-    let mut classes: std::collections::HashMap<Vec<String>, Vec<u64>> = Default::default();
-    for (class, x) in rows {
-        classes.entry(class).or_default().push(x);
+/// The smallest exp(entropy) of the classes whose rows per value are `profiles` (each as
+/// [`entropy_candidates_sql`] gives it), computed as the search does
+/// ([`analytics::search::class_entropy`]); 0 if there are none.
+fn exact_l_entropy<'p>(profiles: impl IntoIterator<Item = &'p str>) -> Result<f64, String> {
+    let mut smallest = f64::INFINITY;
+    for p in profiles {
+        let mut counts = p
+            .split(',')
+            .map(|x| {
+                x.parse::<u64>().map_err(|_| format!("a class's rows per value that are not counts: {p:?}"))
+            })
+            .collect::<Result<Vec<u64>, String>>()?;
+        if counts.contains(&0) {
+            return Err(format!("a class's rows per value that are not counts: {p:?}"));
+        }
+        smallest = smallest.min(analytics::search::class_entropy(&mut counts).exp());
     }
-    let smallest = classes
-        .into_values()
-        .map(|mut counts| analytics::search::class_entropy(&mut counts).exp())
-        .fold(f64::INFINITY, f64::min);
-    if smallest.is_finite() { smallest } else { 0.0 }
+    Ok(if smallest.is_finite() { smallest } else { 0.0 })
 }
 
 /// `files` input files (in their sorted order) split into at most `jobs` (at least one) runs of
@@ -1432,7 +1451,7 @@ impl Engine for ClusterEngine {
                     // With staged classes, each label's code too (how they name most labels).
                     let mut columns: Vec<ArrayRef> = vec![Arc::new(v), Arc::new(l)];
                     let mut names: Vec<String> = vec!["v".into(), "l".into()];
-                    if release.staged {
+                    if release.staged.is_some() {
                         columns.push(Arc::new(UInt32Array::from(codes)));
                         names.push("c".into());
                     }
@@ -1445,8 +1464,8 @@ impl Engine for ClusterEngine {
                 // [`Key`]), or those the client lists.
                 let mut tuples: Vec<&Vec<u32>> = release.suppressed.iter().collect();
                 tuples.sort();
-                let suppress = !tuples.is_empty() || release.staged;
-                if release.staged {
+                let suppress = !tuples.is_empty() || release.staged.is_some();
+                if release.staged.is_some() {
                     if !tuples.is_empty() {
                         return Err(self.engine_err("internal: suppressed classes both staged and listed"));
                     }
@@ -1471,12 +1490,12 @@ impl Engine for ClusterEngine {
                     self.register("suppressed", &[path])?;
                 }
                 let mut labels: Vec<String> = (0..m).map(|j| format!("m{j}.l AS {RESERVED}l{j}")).collect();
-                if release.staged {
+                if release.staged.is_some() {
                     labels.extend((0..m).map(|j| format!("m{j}.c AS {RESERVED}c{j}")));
                 }
                 let joins: Vec<String> =
                     (0..m).map(|j| format!("LEFT JOIN map{j} m{j} ON {} = m{j}.v", on[j])).collect();
-                let suppressed_join = if release.staged {
+                let suppressed_join = if release.staged.is_some() {
                     let on: Vec<String> = gens
                         .iter()
                         .enumerate()
@@ -1510,6 +1529,28 @@ impl Engine for ClusterEngine {
                 (labels, joins, String::new())
             }
         };
+        // Staged classes (a search on the rows): before anything is written, the rows the
+        // write's own joins would suppress must be exactly the rows the search suppressed, or
+        // failing classes could be released in the clear.
+        if let Release::Global(analytics::data::GlobalRelease { staged: Some(expected), .. }) = &release {
+            let sql = format!(
+                "SELECT COUNT(s.s) FROM (SELECT t.*, {labels} FROM input t {joins}) x {suppressed_join}",
+                labels = labels.join(", "),
+            );
+            let mut matched = 0u64;
+            self.run(&sql, &mut |b| {
+                matched += counts(b, 0)
+                    .map_err(|e| self.engine_err(format!("the rows to suppress: {e}")))?
+                    .iter()
+                    .sum::<u64>();
+                Ok(())
+            })?;
+            if matched != *expected {
+                return Err(self.engine_err(format!(
+                    "the write would suppress {matched} rows, but the search suppressed {expected}; nothing was released"
+                )));
+            }
+        }
         // Suppressed classes are joined by their labels (a local map carries `*` itself).
         let suppress = !suppressed_join.is_empty();
         // Suppressed rows get `*`: read, map, suppress, write the group's part.
@@ -1820,23 +1861,31 @@ impl Engine for ClusterEngine {
         let bottom_histogram = histogram(&bottom_histogram_sql(&values), "the original classes' sizes")?;
         let mut l_entropy = Vec::with_capacity(sensitive.len());
         for i in 0..sensitive.len() {
-            let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+            let mut profiles: Vec<String> = Vec::new();
             self.run(&entropy_candidates_sql(&keys, &s_text, k, &l, i), &mut |b| {
-                let err = |e: String| self.engine_err(format!("the classes of least entropy: {e}"));
-                let labels =
-                    (0..gens.len()).map(|j| strings(b, j)).collect::<Result<Vec<_>, _>>().map_err(err)?;
-                let x = counts(b, gens.len()).map_err(err)?;
-                for (r, &x) in x.iter().enumerate() {
-                    rows.push((labels.iter().map(|c| c.value(r).to_string()).collect(), x));
-                }
+                let p = strings(b, 0)
+                    .map_err(|e| self.engine_err(format!("the classes of least entropy: {e}")))?;
+                profiles.extend((0..p.len()).map(|r| p.value(r).to_string()));
                 Ok(())
             })?;
-            l_entropy.push(exact_l_entropy(rows));
+            let least = exact_l_entropy(profiles.iter().map(String::as_str))
+                .map_err(|e| self.engine_err(format!("the classes of least entropy: {e}")))?;
+            l_entropy.push(least);
         }
-        // The failing classes, for the write job to suppress.
-        let staged = plain_path(&dir.join(SCRATCH).join(STAGED))?;
-        self.run(&failing_classes_sql(&keys, &s_text, k, &l, &staged), &mut |_| Ok(()))?;
-        Ok(NodeFigures { kept_histogram, bottom_histogram, l_entropy })
+        // The failing classes, for the write job to suppress; read back, so that the client
+        // can check they hold the rows the search suppressed.
+        let path = dir.join(SCRATCH).join(STAGED);
+        self.run(&failing_classes_sql(&keys, &s_text, k, &l, &plain_path(&path)?), &mut |_| Ok(()))?;
+        self.register("staged", &[path])?;
+        let mut staged_rows = 0u64;
+        self.run("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM staged", &mut |b| {
+            staged_rows += counts(b, 0)
+                .map_err(|e| self.engine_err(format!("the staged classes: {e}")))?
+                .iter()
+                .sum::<u64>();
+            Ok(())
+        })?;
+        Ok(NodeFigures { kept_histogram, bottom_histogram, l_entropy, staged_rows })
     }
 }
 
@@ -2081,21 +2130,16 @@ mod tests {
                         "kept sizes: k {k} node {node:?}"
                     );
                     for (i, &mine) in l_entropy.iter().enumerate() {
-                        let rows: Vec<(Vec<String>, u64)> =
-                            collect(&entropy_candidates_sql(&keys, &s_text, k, l, i))
-                                .iter()
-                                .flat_map(|b| {
-                                    let labels: Vec<StringArray> =
-                                        (0..m).map(|j| strings(b, j).expect("labels")).collect();
-                                    let x = counts(b, m).expect("rows");
-                                    (0..b.num_rows())
-                                        .map(|r| {
-                                            (labels.iter().map(|c| c.value(r).to_string()).collect(), x[r])
-                                        })
-                                        .collect::<Vec<_>>()
-                                })
-                                .collect();
-                        let theirs = exact_l_entropy(rows);
+                        let profiles: Vec<String> = collect(&entropy_candidates_sql(&keys, &s_text, k, l, i))
+                            .iter()
+                            .flat_map(|b| {
+                                let p = strings(b, 0).expect("profiles");
+                                (0..p.len()).map(|r| p.value(r).to_string()).collect::<Vec<_>>()
+                            })
+                            .collect();
+                        let distinct: std::collections::HashSet<&String> = profiles.iter().collect();
+                        assert_eq!(distinct.len(), profiles.len(), "a profile twice: {profiles:?}");
+                        let theirs = exact_l_entropy(profiles.iter().map(String::as_str)).expect("profiles");
                         assert_eq!(
                             theirs.to_bits(),
                             mine.to_bits(),
@@ -2127,6 +2171,9 @@ mod tests {
                     staged.sort();
                     listed.sort();
                     assert_eq!(staged, listed, "failing classes: k {k} node {node:?}");
+                    let staged_rows: u64 =
+                        failing.iter().map(|b| counts(b, m).expect("rows").iter().sum::<u64>()).sum();
+                    assert_eq!(staged_rows, classes.suppressed_sizes.iter().sum::<u64>());
                 }
             }
             assert!(checked > 5, "too few nodes with both kept and suppressed classes: {checked}");
@@ -2177,6 +2224,22 @@ mod tests {
             &[1],
             [&[], &[3], &[]],
         );
+    }
+
+    /// The least entropy of the candidate profiles is the search's own, and a profile that is
+    /// not a list of positive counts fails, naming it.
+    #[test]
+    fn the_least_entropy_is_computed_as_the_search_does_and_bad_profiles_fail() {
+        let least = exact_l_entropy(["3,1", "2,2", "5"]).expect("profiles");
+        assert_eq!(least.to_bits(), 1f64.to_bits(), "one value: exp(0)");
+        let two = exact_l_entropy(["3,1", "2,2"]).expect("profiles");
+        let mut counts = vec![1, 3];
+        assert_eq!(two.to_bits(), analytics::search::class_entropy(&mut counts).exp().to_bits());
+        assert_eq!(exact_l_entropy([]), Ok(0.0));
+        for bad in ["3,,1", "0", "x", "2,0"] {
+            let e = exact_l_entropy([bad]).expect_err(bad);
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
+        }
     }
 
     /// [`label_sql`] gives, for every value a built-in accepts, the hierarchy's label at every
