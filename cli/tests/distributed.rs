@@ -567,4 +567,27 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains("killed-rel")).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
     drop(cluster);
+
+    // 5. The same during the search's checks (--checks-on-cluster), on a fresh cluster: the
+    //    search stops with the engine's error, never a decision from the nodes checked before.
+    let mut cluster = Cluster::start(d, 2);
+    let mut run = anonymise(d, "parts", "global.toml", "killed-checks", Some(&cluster.url()))
+        .arg("--checks-on-cluster")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_staging(d, &mut run, "killed-checks", ".engine/checks", 20);
+    std::thread::sleep(Duration::from_millis(200));
+    let victim = &mut cluster.executors[1];
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let o = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "the run succeeded after an executor was killed: {err}");
+    assert!(err.contains("engine error (df://127.0.0.1:"), "{err}");
+    assert!(err.contains("stopped during the run"), "{err}");
+    assert!(!d.join("killed-checks").exists(), "a RELEASEDIR was left");
+    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains("killed-checks")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
