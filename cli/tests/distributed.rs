@@ -544,40 +544,30 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     assert!(left.is_empty(), "left behind after the rerun: {left:?}");
 
     // 4. An executor killed mid-run: non-zero exit naming the engine error, no RELEASEDIR,
-    //    no staging directory or part file left.
+    //    no staging directory or part file left. Killed once the run writes the release (its
+    //    staging directory has the parts folder: the counting job is done and the write jobs
+    //    are running).
     let mut cluster = cluster;
-    let mut run = anonymise(d, "parts", "global.toml", "killed-rel", Some(&url))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the run writes the release (its staging directory has the parts folder: the
-    // counting job is done and the write jobs are running), then kill.
-    wait_for_staging(d, &mut run, "killed-rel", "microdata", 20);
-    std::thread::sleep(Duration::from_millis(200));
-    let victim = &mut cluster.executors[1];
-    victim.kill().unwrap();
-    victim.wait().unwrap();
-    let o = run.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "the run succeeded after an executor was killed: {err}");
-    assert!(err.contains("engine error (df://127.0.0.1:"), "{err}");
-    assert!(err.contains("stopped during the run"), "{err}");
-    assert!(!d.join("killed-rel").exists(), "a RELEASEDIR was left");
-    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains("killed-rel")).collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    kill_an_executor_mid_run(d, &mut cluster, "killed-rel", "microdata", &[]);
     drop(cluster);
 
     // 5. The same during the search's checks (--checks-on-cluster), on a fresh cluster: the
     //    search stops with the engine's error, never a decision from the nodes checked before.
     let mut cluster = Cluster::start(d, 2);
-    let mut run = anonymise(d, "parts", "global.toml", "killed-checks", Some(&cluster.url()))
-        .arg("--checks-on-cluster")
+    kill_an_executor_mid_run(d, &mut cluster, "killed-checks", ".engine/checks", &["--checks-on-cluster"]);
+}
+
+/// Runs the global policy on the parts into `release` (with `args`), kills an executor once
+/// the run's staging directory has `stage`, and checks the run fails naming the engine error
+/// and leaves no RELEASEDIR and no staging directory.
+fn kill_an_executor_mid_run(d: &Path, cluster: &mut Cluster, release: &str, stage: &str, args: &[&str]) {
+    let mut run = anonymise(d, "parts", "global.toml", release, Some(&cluster.url()))
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_staging(d, &mut run, "killed-checks", ".engine/checks", 20);
+    wait_for_staging(d, &mut run, release, stage, 20);
     std::thread::sleep(Duration::from_millis(200));
     let victim = &mut cluster.executors[1];
     victim.kill().unwrap();
@@ -587,7 +577,7 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     assert!(!o.status.success(), "the run succeeded after an executor was killed: {err}");
     assert!(err.contains("engine error (df://127.0.0.1:"), "{err}");
     assert!(err.contains("stopped during the run"), "{err}");
-    assert!(!d.join("killed-checks").exists(), "a RELEASEDIR was left");
-    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains("killed-checks")).collect();
+    assert!(!d.join(release).exists(), "a RELEASEDIR was left");
+    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains(release)).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
