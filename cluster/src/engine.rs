@@ -1208,11 +1208,13 @@ fn bottom_histogram_sql(values: &[String]) -> String {
 /// The value-count profiles of the kept classes of [`classes_sql`] whose entropy of sensitive
 /// attribute `i`, summed here (in whatever order the cluster adds its terms), is near the
 /// least: each profile once, as its rows per value, most first, joined by commas. The client
-/// computes their entropies exactly as the search does ([`exact_l_entropy`]). The margin
-/// bounds both sums' rounding: a sum of d non-negative terms, each within a few units of
-/// rounding u (ln, a division, a product), is within (d + 4) u h of the exact h, so the least
-/// exact entropy's class is within 2 (d + 4) u (h + 1) of the least summed here, with d and h
-/// the largest of any kept class (1e-9 more for good measure).
+/// computes their entropies exactly as the search does ([`exact_l_entropy`]). The margin: a
+/// sum of d non-negative terms, each within a few units of rounding u of its exact value
+/// (a division, ln, a product), is within (d + 4) u (h + 1) of the exact h, whatever the
+/// order; the class whose entropy the search's own sum makes least is then within four such
+/// bounds of the least summed here (its two sums and the least class's two), so with d and h
+/// the largest of any kept class, 4 (d + 4) u (h + 1) ≤ 4.5e-16 (d + 4) (h + 1) covers it
+/// (1e-9 more for good measure).
 fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i: usize) -> String {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
@@ -1228,7 +1230,7 @@ fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i
                FROM v JOIN f ON {vf} WHERE NOT f.fail GROUP BY {va}), \
          low AS (SELECT MIN(h) AS h, MAX(d) AS d, MAX(h) AS top FROM e), \
          near AS (SELECT {ea} FROM e CROSS JOIN low \
-                  WHERE e.h <= low.h + 1e-9 + 2.3e-16 * (CAST(low.d AS DOUBLE) + 4.0) * (low.top + 1.0)), \
+                  WHERE e.h <= low.h + 1e-9 + 4.5e-16 * (CAST(low.d AS DOUBLE) + 4.0) * (low.top + 1.0)), \
          p AS (SELECT string_agg(CAST(v.x AS VARCHAR), ',' ORDER BY v.x DESC) AS profile \
                FROM v JOIN near ON {vn} GROUP BY {va}) \
          SELECT profile FROM p GROUP BY profile",
@@ -1868,6 +1870,12 @@ impl Engine for ClusterEngine {
                 profiles.extend((0..p.len()).map(|r| p.value(r).to_string()));
                 Ok(())
             })?;
+            // Kept classes have an entropy, so some profile must come back.
+            if profiles.is_empty() && kept_histogram.iter().any(|&(_, n)| n > 0) {
+                return Err(
+                    self.engine_err("the classes of least entropy: none came back, but classes are kept")
+                );
+            }
             let least = exact_l_entropy(profiles.iter().map(String::as_str))
                 .map_err(|e| self.engine_err(format!("the classes of least entropy: {e}")))?;
             l_entropy.push(least);
