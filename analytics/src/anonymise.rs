@@ -679,7 +679,7 @@ fn search_on_rows(
     progress(Stage::Searching);
     let t1 = Instant::now();
     let (criteria, weights, max_levels) = criteria_of(policy, rows);
-    let oracle = input.checks_on_rows(&gens, sens_cols, &criteria, rows, dir)?;
+    let oracle = input.checks_on_rows(&gens, sens_cols, &criteria, &value_rows, dir)?;
     // A check that failed on the cluster is the engine's error.
     let failed = |e: SearchError| match e {
         SearchError::Totals(message) => Error::Engine { engine: input.engine_name(), message },

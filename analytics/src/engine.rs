@@ -102,14 +102,15 @@ pub trait Engine {
     }
     /// For a search on the rows: the [`Totals`] of each node the search checks, grouped from
     /// the rows under `criteria` (k and distinct l), with `gens`' codes and the `sensitive`
-    /// columns; a node whose classes do not hold the `rows` counted fails. Scratch files go
-    /// under `dir`.
+    /// columns; `value_rows` are each quasi-identifier's rows per value counted, and a node
+    /// whose classes do not hold those rows fails. Scratch files go under `dir`. May prepare
+    /// the rows first (a cluster encodes them once), so it can take as long as a check.
     fn checks_on_rows<'a>(
         &'a self,
         _gens: &'a [Generalisation],
         _sensitive: &'a [String],
         _criteria: &'a Criteria,
-        _rows: u64,
+        _value_rows: &'a [Vec<u64>],
         _dir: &'a Path,
     ) -> Result<Box<dyn Totals + 'a>, Error> {
         Err(Error::Polars("internal: this engine cannot search on the rows".into()))

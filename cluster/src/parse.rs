@@ -28,6 +28,22 @@ pub struct Executor {
     pub host: String,
     /// Its Arrow Flight port.
     pub port: u16,
+    /// What it offers (absent from an older scheduler's answer: then one core).
+    #[serde(default)]
+    pub specification: Specification,
+}
+
+/// An executor's resources as the scheduler lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct Specification {
+    /// The tasks it runs at once (its `--vcores`).
+    pub vcores: u32,
+}
+
+impl Default for Specification {
+    fn default() -> Self {
+        Specification { vcores: 1 }
+    }
 }
 
 impl Executor {
@@ -111,7 +127,12 @@ mod tests {
     #[test]
     fn scheduler_answers_parse_or_are_refused() {
         let e = executors(r#"[{"id":"e1","host":"h","port":7,"last_seen":1}]"#).expect("executors");
-        assert_eq!(e, [Executor { id: "e1".into(), host: "h".into(), port: 7 }]);
+        let one = Specification { vcores: 1 };
+        assert_eq!(e, [Executor { id: "e1".into(), host: "h".into(), port: 7, specification: one }]);
+        let e =
+            executors(r#"[{"id":"e1","host":"h","port":7,"specification":{"vcores":6}}]"#).expect("vcores");
+        assert_eq!(e[0].specification.vcores, 6);
+        assert!(executors(r#"[{"id":"e1","host":"h","port":7,"specification":{"vcores":-1}}]"#).is_err());
         assert!(executors("<html>").expect_err("html").contains("not a list of executors"));
         assert!(executors(r#"[{"id":"e1","host":"h","port":70000}]"#).is_err(), "a port beyond u16");
         let j = jobs(r#"[{"job_id":"a","job_name":"n","status":"Running","x":1}]"#).expect("jobs");
