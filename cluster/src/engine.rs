@@ -78,8 +78,9 @@ pub struct ClusterEngine {
     time_differences: Vec<(String, PathBuf, String)>,
     /// The search's checks run on the cluster ([`ClusterEngine::with_checks_on_rows`]).
     on_rows: bool,
-    /// Set once the rows are encoded and registered as `enc` ([`ClusterEngine::encode`]).
-    encoded: std::sync::OnceLock<()>,
+    /// Set once the rows are encoded and registered as `enc` ([`ClusterEngine::encode`]), to
+    /// what they were encoded for.
+    encoded: std::sync::OnceLock<EncodedFor>,
 }
 
 impl std::fmt::Debug for ClusterEngine {
@@ -502,8 +503,13 @@ impl ClusterEngine {
         rows: u64,
         dir: &Path,
     ) -> Result<(), Error> {
-        if self.encoded.get().is_some() {
-            return Ok(());
+        let wanted = EncodedFor::of(gens, sensitive, dir);
+        if let Some(done) = self.encoded.get() {
+            return if *done == wanted {
+                Ok(())
+            } else {
+                Err(self.engine_err("internal: the rows were encoded for another policy or run"))
+            };
         }
         let scratch = dir.join(SCRATCH).join("encoded");
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
@@ -553,22 +559,14 @@ impl ClusterEngine {
             );
         }
         self.register("enc", &parts)?;
-        // A value missing from its map has no code at any level: counted, never dropped.
-        let missing: Vec<String> =
-            (0..gens.len()).map(|j| format!("{} IS NULL", encoded_column(j, 0))).collect();
+        // A value missing from its map has no code: counted, never dropped.
         let mut got = (0u64, 0u64);
-        self.run(
-            &format!(
-                "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) FROM enc",
-                missing.join(" OR ")
-            ),
-            &mut |b| {
-                let err = |e: String| self.engine_err(format!("the encoded rows: {e}"));
-                got.0 += counts(b, 0).map_err(err)?.iter().sum::<u64>();
-                got.1 += counts(b, 1).map_err(err)?.iter().sum::<u64>();
-                Ok(())
-            },
-        )?;
+        self.run(&encoded_count_sql(gens), &mut |b| {
+            let err = |e: String| self.engine_err(format!("the encoded rows: {e}"));
+            got.0 += counts(b, 0).map_err(err)?.iter().sum::<u64>();
+            got.1 += counts(b, 1).map_err(err)?.iter().sum::<u64>();
+            Ok(())
+        })?;
         if got.1 > 0 {
             return Err(self.engine_err(format!(
                 "{} rows have a quasi-identifier value that was not counted: the input changed while the release \
@@ -583,7 +581,10 @@ impl ClusterEngine {
                 got.0
             )));
         }
-        let _ = self.encoded.set(());
+        // The checks' loss units come from the values' rows counted: the input must be the
+        // one counted (checked again before the commit).
+        self.check_input_unchanged()?;
+        let _ = self.encoded.set(wanted);
         Ok(())
     }
 
@@ -798,6 +799,43 @@ impl ClusterEngine {
         }
         Ok(())
     }
+}
+
+/// What the rows were encoded for ([`ClusterEngine::encode`]): the staging directory, each
+/// quasi-identifier's column and labels per level, the sensitive columns. Encoding again for
+/// anything else is refused: table `enc` would hold another hierarchy's codes.
+#[derive(Debug, PartialEq, Eq)]
+struct EncodedFor {
+    dir: PathBuf,
+    columns: Vec<(String, Vec<usize>)>,
+    sensitive: Vec<String>,
+}
+
+impl EncodedFor {
+    fn of(gens: &[Generalisation], sensitive: &[String], dir: &Path) -> Self {
+        EncodedFor {
+            dir: dir.to_path_buf(),
+            columns: gens
+                .iter()
+                .map(|g| (g.column.clone(), g.labels.iter().map(|l| l.len()).collect()))
+                .collect(),
+            sensitive: sensitive.to_vec(),
+        }
+    }
+}
+
+/// The count of the encoded rows ([`encode_select`]'s columns for `gens`) and of those with a
+/// code missing at any level (a value its map lacks), as two BIGINT columns.
+fn encoded_count_sql(gens: &[Generalisation]) -> String {
+    let missing: Vec<String> = gens
+        .iter()
+        .enumerate()
+        .flat_map(|(j, g)| (0..=g.height()).map(move |l| format!("{} IS NULL", encoded_column(j, l))))
+        .collect();
+    format!(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) FROM enc",
+        missing.join(" OR ")
+    )
 }
 
 /// Whether `g`'s level-0 labels are its values, code for code, with no loss: then a job can
@@ -2072,8 +2110,17 @@ impl Engine for ClusterEngine {
         if value_rows.len() != gens.len() {
             return Err(self.engine_err("internal: the values' rows are not one per quasi-identifier"));
         }
-        let rows = value_rows.first().map(|r| r.iter().sum()).unwrap_or(0);
+        let sums: Vec<u64> = value_rows.iter().map(|r| r.iter().sum()).collect();
+        let rows = sums.first().copied().unwrap_or(0);
+        if sums.iter().any(|&s| s != rows) {
+            return Err(
+                self.engine_err(format!("internal: the values' rows add up to {sums:?}, not one number"))
+            );
+        }
         self.encode(gens, sensitive, rows, dir)?;
+        // The checks' scratch directory (the maps of `node_keys`), made as they begin.
+        let checks = dir.join(SCRATCH).join("checks");
+        std::fs::create_dir_all(&checks).map_err(|e| Error::io(&checks, e))?;
         Ok(Box::new(RowChecks {
             engine: self,
             rows,
@@ -2267,23 +2314,7 @@ mod tests {
             // The rows encoded as a search on the rows encodes them (the maps and the job's
             // select of [`ClusterEngine::encode`]), and each value's rows.
             for (j, g) in gens.iter().enumerate() {
-                let (names, batches) = encoding_map(g);
-                let batches: Vec<RecordBatch> = batches
-                    .map(|columns| {
-                        let fields: Vec<Field> = names
-                            .iter()
-                            .zip(&columns)
-                            .map(|(n, a)| Field::new(n, a.data_type().clone(), true))
-                            .collect();
-                        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("map")
-                    })
-                    .collect();
-                let schema = batches[0].schema();
-                ctx.register_table(
-                    format!("emap{j}"),
-                    Arc::new(MemTable::try_new(schema, vec![batches]).expect("map")),
-                )
-                .expect("register map");
+                ctx.register_table(format!("emap{j}"), Arc::new(map_table(g, false))).expect("register map");
             }
             let values: Vec<String> = (0..m).map(|j| text_of(&format!("q{j}"))).collect();
             let encoded = rt
@@ -2530,6 +2561,104 @@ mod tests {
             assert!(dropped > 0);
             assert_eq!((total, missing), (rows as u64, dropped));
             scratch_dir.close().expect("scratch removed");
+        }
+    }
+
+    /// Quasi-identifier `g`'s encoding map as a table ([`encoding_map`]), without its first
+    /// value if `drop_first`.
+    fn map_table(g: &Generalisation, drop_first: bool) -> datafusion::datasource::MemTable {
+        let (names, batches) = encoding_map(g);
+        let mut batches: Vec<RecordBatch> = batches
+            .map(|columns| {
+                let fields: Vec<Field> = names
+                    .iter()
+                    .zip(&columns)
+                    .map(|(n, a)| Field::new(n, a.data_type().clone(), true))
+                    .collect();
+                RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("map")
+            })
+            .collect();
+        if drop_first {
+            batches[0] = batches[0].slice(1, batches[0].num_rows() - 1);
+        }
+        let schema = batches[0].schema();
+        datafusion::datasource::MemTable::try_new(schema, vec![batches]).expect("map")
+    }
+
+    /// The encoding gives each row its value's code at every level and its sensitive text; a
+    /// value its map lacks is counted as missing (the run then fails), never dropped.
+    #[test]
+    fn the_encoding_codes_every_level_and_counts_a_value_its_map_lacks() {
+        use datafusion::datasource::MemTable;
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let values: Vec<String> = (1..=6).map(|v| v.to_string()).collect();
+        let spec = HierarchySpec::Interval { widths: vec![2, 4], range: None };
+        let gens = vec![Generalisation::build("q0", &spec, &values).expect("hierarchy")];
+        let rows = ["1", "2", "2", "3", "5", "6", "6", "6"];
+        let sens = [Some("x"), None, Some("y"), Some("x"), Some("x"), Some("z"), None, Some("x")];
+        for drop_first in [false, true] {
+            let ctx = SessionContext::new();
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("q0", DataType::Utf8, false),
+                Field::new("s0", DataType::Utf8, true),
+            ]));
+            let input = RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(StringArray::from(rows.to_vec())), Arc::new(StringArray::from(sens.to_vec()))],
+            )
+            .expect("input");
+            ctx.register_table(
+                "input",
+                Arc::new(MemTable::try_new(schema, vec![vec![input]]).expect("input")),
+            )
+            .expect("register");
+            ctx.register_table("emap0", Arc::new(map_table(&gens[0], drop_first))).expect("register map");
+            let text_of = |c: &str| text(&format!("t.{}", ident(c)), &DataType::Utf8).expect("text");
+            let sql = encode_select("input", &[text_of("q0")], &gens, &[text_of("s0")]);
+            let run =
+                |sql: &str| rt.block_on(async { ctx.sql(sql).await?.collect().await }).expect("the job runs");
+            let encoded = run(&sql);
+            let schema = encoded[0].schema();
+            ctx.register_table(
+                "enc",
+                Arc::new(MemTable::try_new(schema, vec![encoded.clone()]).expect("enc")),
+            )
+            .expect("register enc");
+            let got = run(&encoded_count_sql(&gens));
+            let (total, missing) =
+                (counts(&got[0], 0).expect("rows")[0], counts(&got[0], 1).expect("missing")[0]);
+            // Value "1" (the map's first) is on one row.
+            assert_eq!((total, missing), (8, u64::from(drop_first)), "drop_first {drop_first}");
+            if drop_first {
+                continue;
+            }
+            // Each row's code at each level the hierarchy's, the sensitive text with a null as "".
+            let b = &encoded[0];
+            let h = gens[0].height();
+            assert_eq!(b.num_columns(), h + 2);
+            let levels: Vec<ArrayRef> =
+                (0..=h).map(|l| cast(b.column(l), &DataType::UInt32).expect("codes")).collect();
+            let text = strings(b, h + 1).expect("text");
+            let mut got: Vec<(Vec<u32>, String)> = (0..b.num_rows())
+                .map(|r| {
+                    let codes = levels
+                        .iter()
+                        .map(|a| a.as_primitive::<datafusion::arrow::datatypes::UInt32Type>().value(r))
+                        .collect();
+                    (codes, text.value(r).to_string())
+                })
+                .collect();
+            let mut expected: Vec<(Vec<u32>, String)> = rows
+                .iter()
+                .zip(sens)
+                .map(|(v, s)| {
+                    let code = values.binary_search(&v.to_string()).expect("value");
+                    ((0..=h).map(|l| gens[0].codes[l][code]).collect(), s.unwrap_or("").to_string())
+                })
+                .collect();
+            got.sort();
+            expected.sort();
+            assert_eq!(got, expected);
         }
     }
 
