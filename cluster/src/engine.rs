@@ -591,14 +591,20 @@ impl ClusterEngine {
     /// The keys of `node` over the encoded rows ([`Key::Code`]) and the sensitive columns' text
     /// there; an internal error if the rows were not encoded.
     fn coded_keys(&self, node: &[u8], sensitive: usize) -> Result<(Vec<Key>, Vec<String>), Error> {
-        if self.encoded.get().is_none() {
+        let Some(encoded) = self.encoded.get() else {
             return Err(self.engine_err("internal: the rows were not encoded before a check"));
-        }
+        };
         let keys = node
             .iter()
             .enumerate()
-            .map(|(j, &l)| Key::Code(format!("t.{}", encoded_column(j, l as usize))))
-            .collect();
+            .map(|(j, &l)| {
+                let labels =
+                    encoded.columns.get(j).and_then(|(_, n)| n.get(l as usize)).ok_or_else(|| {
+                        self.engine_err(format!("internal: no level {l} of quasi-identifier {j} was encoded"))
+                    })?;
+                Ok(Key::Code(format!("t.{}", encoded_column(j, l as usize)), *labels as u64))
+            })
+            .collect::<Result<_, Error>>()?;
         Ok((keys, (0..sensitive).map(|i| format!("t.s{i}")).collect()))
     }
 
@@ -825,12 +831,18 @@ impl EncodedFor {
 }
 
 /// The count of the encoded rows ([`encode_select`]'s columns for `gens`) and of those with a
-/// code missing at any level (a value its map lacks), as two BIGINT columns.
+/// code missing at any level (a value its map lacks) or not below its level's labels (which
+/// the packing of codes, [`packed_key`], relies on), as two BIGINT columns.
 fn encoded_count_sql(gens: &[Generalisation]) -> String {
     let missing: Vec<String> = gens
         .iter()
         .enumerate()
-        .flat_map(|(j, g)| (0..=g.height()).map(move |l| format!("{} IS NULL", encoded_column(j, l))))
+        .flat_map(|(j, g)| {
+            (0..=g.height()).map(move |l| {
+                let e = encoded_column(j, l);
+                format!("{e} IS NULL OR {e} >= {}", g.labels[l].len())
+            })
+        })
         .collect();
     format!(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) FROM enc",
@@ -1304,43 +1316,81 @@ enum Key {
     /// The value's text itself (level 0, whose labels are the values; loss units 0): no map,
     /// the client finds the label's code among the values counted.
     Value(String),
-    /// The label's code, a column of the encoded rows `enc` ([`ClusterEngine::encode`]): no
-    /// map and no text. The job reports loss units 0; the client adds them from the labels'
-    /// rows ([`add_loss_units`]).
-    Code(String),
+    /// The label's code, a column of the encoded rows `enc` ([`ClusterEngine::encode`]), and
+    /// the number of labels at its level (every code is below it): no map and no text. The
+    /// job reports loss units 0; the client adds them from the labels' rows ([`add_loss_units`]).
+    Code(String, u64),
+}
+
+/// The codes of `qi` packed into one BIGINT, `SUM(code_j * multiplier_j)` (the last column
+/// varies fastest), with each column's `(multiplier, labels)`: if every key is a code and
+/// every combination of labels is below 2^63. One integer groups 2-3 times faster than six
+/// (0016, "Packed classes"); the packing is one-to-one, as each code is below its labels.
+fn packed_key(qi: &[Key]) -> Option<(String, Vec<(u64, u64)>)> {
+    if qi.is_empty() {
+        return None;
+    }
+    let codes: Vec<(&str, u64)> = qi
+        .iter()
+        .map(|key| match key {
+            Key::Code(e, labels) => Some((e.as_str(), (*labels).max(1))),
+            Key::Map(_) | Key::Value(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let mut radix = vec![(0, 0); codes.len()];
+    let mut multiplier: u64 = 1;
+    for (j, &(_, labels)) in codes.iter().enumerate().rev() {
+        radix[j] = (multiplier, labels);
+        multiplier = multiplier.checked_mul(labels).filter(|&m| m <= 1 << 63)?;
+    }
+    let terms: Vec<String> =
+        codes.iter().zip(&radix).map(|(&(e, _), &(m, _))| format!("CAST({e} AS BIGINT) * {m}")).collect();
+    Some((format!("({})", terms.join(" + ")), radix))
 }
 
 /// The table a node's job reads: the encoded rows if its keys are codes, else the input.
 fn source_of(qi: &[Key]) -> &'static str {
-    if qi.iter().any(|k| matches!(k, Key::Code(_))) { "enc" } else { "input" }
+    if qi.iter().any(|k| matches!(k, Key::Code(..))) { "enc" } else { "input" }
 }
 
 /// The node's classes, as SQL common table expressions over the input `t` (no trailing comma):
-/// `r` the rows with their labels `a{j}` (a map's code, or at level 0 the value's text), loss
-/// units `u{j}`, `miss` (1 if a key is missing from its map) and sensitive text `s{i}`; `c` the
-/// classes (`a{j}`, rows `n`, `miss`, `u{j}`, distinct sensitive values `d{i}`); `f` the classes
-/// with `fail` (fewer than `k` rows, or fewer than `l[i]` distinct values of attribute i).
-fn classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
+/// `r` the rows with their class (its labels `a{j}`: a map's code, a code, or at level 0 the
+/// value's text; or, for codes that pack, their packed `key`, [`packed_key`]), loss units
+/// `u{j}`, `miss` (1 if a key is missing from its map) and sensitive text `s{i}`; `c` the
+/// classes (the class columns, rows `n`, `miss`, `u{j}`, distinct sensitive values `d{i}`);
+/// `f` the classes with their labels `a{j}` and `fail` (fewer than `k` rows, or fewer than
+/// `l[i]` distinct values of attribute i). Returns the SQL and the class columns of `r`.
+fn classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> (String, Vec<String>) {
     let m = qi.len();
     let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
-    let mut select: Vec<String> = qi
-        .iter()
-        .enumerate()
-        .map(|(j, key)| match key {
-            Key::Map(_) => format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"),
-            Key::Value(v) | Key::Code(v) => format!("{v} AS a{j}, 0 AS u{j}"),
-        })
-        .collect();
+    // Codes count no loss and miss no map: their units and misses are constants of `f`.
+    let coded = qi.iter().all(|key| matches!(key, Key::Code(..)));
+    let packed = packed_key(qi);
+    let mut select: Vec<String> = match &packed {
+        Some((key, _)) => vec![format!("{key} AS key")],
+        None => qi
+            .iter()
+            .enumerate()
+            .map(|(j, key)| match key {
+                Key::Map(_) => format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"),
+                Key::Code(v, _) => format!("{v} AS a{j}"),
+                Key::Value(v) => format!("{v} AS a{j}, 0 AS u{j}"),
+            })
+            .collect(),
+    };
+    let ck: Vec<String> = if packed.is_some() { vec!["key".to_string()] } else { a.clone() };
     let missing: Vec<String> = qi
         .iter()
         .enumerate()
         .filter(|(_, key)| matches!(key, Key::Map(_)))
         .map(|(j, _)| format!("m{j}.v IS NULL"))
         .collect();
-    if missing.is_empty() {
-        select.push("0 AS miss".into());
-    } else {
-        select.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS miss", missing.join(" OR ")));
+    if !coded {
+        if missing.is_empty() {
+            select.push("0 AS miss".into());
+        } else {
+            select.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS miss", missing.join(" OR ")));
+        }
     }
     // Never null (a null's text is ""; coalesced again here, as the grouping below needs it).
     select.extend(sensitive.iter().enumerate().map(|(i, s)| format!("COALESCE({s}, '') AS s{i}")));
@@ -1349,61 +1399,84 @@ fn classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
         .enumerate()
         .filter_map(|(j, key)| match key {
             Key::Map(on) => Some(format!("LEFT JOIN tmap{j} m{j} ON {on} = m{j}.v")),
-            Key::Value(_) | Key::Code(_) => None,
+            Key::Value(_) | Key::Code(..) => None,
         })
         .collect();
     // The classes. Each sensitive attribute's distinct values in a class are counted as the
     // rows of a grouping by class and value (a grouping set per attribute), not by
     // `COUNT(DISTINCT …)`, which DataFusion keeps as a set per class (0016 "Measured": with one
     // sensitive attribute the job took 8.1 s instead of 13.5 s at 10M rows).
-    let mut part: Vec<String> = vec!["COUNT(*) AS n".into(), "SUM(miss) AS miss".into()];
-    part.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+    let mut part: Vec<String> = vec!["COUNT(*) AS n".into()];
+    if !coded {
+        part.push("SUM(miss) AS miss".into());
+        part.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+    }
     let sv: Vec<String> = (0..sensitive.len()).map(|i| format!("s{i}")).collect();
     let classes = if sv.is_empty() {
-        format!("SELECT {a}, {part} FROM r GROUP BY {a}", a = a.join(", "), part = part.join(", "))
+        format!("SELECT {ck}, {part} FROM r GROUP BY {ck}", ck = ck.join(", "), part = part.join(", "))
     } else if sv.len() == 1 {
         // One attribute: a plain grouping by class and value (a single grouping set costs
         // DataFusion twice the time at 10M rows on nearly unique classes, 0016 "Measured").
-        let mut class = vec!["SUM(n) AS n".to_string(), "SUM(miss) AS miss".to_string()];
-        class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+        let mut class = vec!["SUM(n) AS n".to_string()];
+        if !coded {
+            class.push("SUM(miss) AS miss".into());
+            class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+        }
         class.push("COUNT(s0) AS d0".into());
         format!(
-            "SELECT {a}, {class} FROM (SELECT {a}, s0, {part} FROM r GROUP BY {a}, s0) p GROUP BY {a}",
-            a = a.join(", "),
+            "SELECT {ck}, {class} FROM (SELECT {ck}, s0, {part} FROM r GROUP BY {ck}, s0) p GROUP BY {ck}",
+            ck = ck.join(", "),
             class = class.join(", "),
             part = part.join(", "),
         )
     } else {
         // A row of set i holds one value of attribute i (never null: the text of a null is "")
         // and nulls for the others; set 0's rows hold the rows and the missing values.
-        let sets: Vec<String> = sv.iter().map(|x| format!("({}, {x})", a.join(", "))).collect();
-        let mut class = vec![
-            "SUM(CASE WHEN s0 IS NOT NULL THEN n END) AS n".to_string(),
-            "SUM(CASE WHEN s0 IS NOT NULL THEN miss END) AS miss".to_string(),
-        ];
-        class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+        let sets: Vec<String> = sv.iter().map(|x| format!("({}, {x})", ck.join(", "))).collect();
+        let mut class = vec!["SUM(CASE WHEN s0 IS NOT NULL THEN n END) AS n".to_string()];
+        if !coded {
+            class.push("SUM(CASE WHEN s0 IS NOT NULL THEN miss END) AS miss".into());
+            class.extend((0..m).map(|j| format!("MAX(u{j}) AS u{j}")));
+        }
         class.extend(sv.iter().enumerate().map(|(i, x)| format!("COUNT({x}) AS d{i}")));
         format!(
-            "SELECT {a}, {class} FROM (SELECT {a}, {sv}, {part} FROM r GROUP BY GROUPING SETS ({sets})) p \
-             GROUP BY {a}",
-            a = a.join(", "),
+            "SELECT {ck}, {class} FROM (SELECT {ck}, {sv}, {part} FROM r GROUP BY GROUPING SETS ({sets})) p \
+             GROUP BY {ck}",
+            ck = ck.join(", "),
             class = class.join(", "),
             sv = sv.join(", "),
             part = part.join(", "),
             sets = sets.join(", "),
         )
     };
+    // `f`: the labels unpacked, and a code's constants.
+    let mut labels: Vec<String> = match &packed {
+        Some((_, radix)) => radix
+            .iter()
+            .enumerate()
+            .map(|(j, (multiplier, labels))| {
+                format!("CAST((key / {multiplier}) % {labels} AS INT UNSIGNED) AS a{j}")
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    if coded {
+        labels.push("CAST(0 AS BIGINT) AS miss".into());
+        labels.extend((0..m).map(|j| format!("CAST(0 AS BIGINT) AS u{j}")));
+    }
     let mut fail = vec![format!("n < {k}")];
     fail.extend(l.iter().enumerate().map(|(i, l)| format!("d{i} < {l}")));
-    format!(
+    let sql = format!(
         "WITH r AS (SELECT {select} FROM {source} t {joins}), \
          c AS ({classes}), \
-         f AS (SELECT *, ({fail}) AS fail FROM c)",
+         f AS (SELECT *, {labels}({fail}) AS fail FROM c)",
         select = select.join(", "),
         source = source_of(qi),
         joins = joins.join(" "),
+        labels = labels.iter().map(|x| format!("{x}, ")).collect::<String>(),
         fail = fail.join(" OR "),
-    )
+    );
+    (sql, ck)
 }
 
 /// The totals job ([`Engine::node_totals`], and each check of a search on the rows): the
@@ -1442,7 +1515,7 @@ fn totals_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
         "{classes} \
          SELECT {a}, {out} FROM f GROUP BY GROUPING SETS ({sets}) \
          HAVING ({all_null}) OR SUM(CASE WHEN fail THEN n ELSE 0 END) > 0",
-        classes = classes_sql(qi, sensitive, k, l),
+        classes = classes_sql(qi, sensitive, k, l).0,
         a = a.join(", "),
         out = out.join(", "),
         sets = sets.join(", "),
@@ -1454,7 +1527,7 @@ fn totals_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
 fn kept_histogram_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> String {
     format!(
         "{} SELECT n, COUNT(*) AS classes FROM f WHERE NOT fail GROUP BY n",
-        classes_sql(qi, sensitive, k, l)
+        classes_sql(qi, sensitive, k, l).0
     )
 }
 
@@ -1464,7 +1537,7 @@ fn failing_classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], out:
     let a: Vec<String> = (0..qi.len()).map(|j| format!("a{j}")).collect();
     format!(
         "COPY ({} SELECT {}, n, true AS s FROM f WHERE fail) TO {} STORED AS PARQUET",
-        classes_sql(qi, sensitive, k, l),
+        classes_sql(qi, sensitive, k, l).0,
         a.join(", "),
         literal(out)
     )
@@ -1494,8 +1567,8 @@ fn bottom_histogram_sql(values: &[String], table: &str) -> String {
 /// the largest of any kept class, 4 (d + 4) u (h + 1) ≤ 4.5e-16 (d + 4) (h + 1) covers it
 /// (1e-9 more for good measure).
 fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i: usize) -> String {
-    let m = qi.len();
-    let a: Vec<String> = (0..m).map(|j| format!("a{j}")).collect();
+    // Grouped and joined by the class columns (the packed key, or the labels).
+    let (classes, a) = classes_sql(qi, sensitive, k, l);
     let on = |left: &str, right: &str| {
         a.iter().map(|x| format!("{left}.{x} = {right}.{x}")).collect::<Vec<_>>().join(" AND ")
     };
@@ -1512,7 +1585,6 @@ fn entropy_candidates_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64], i
          p AS (SELECT string_agg(CAST(v.x AS VARCHAR), ',' ORDER BY v.x DESC) AS profile \
                FROM v JOIN near ON {vn} GROUP BY {va}) \
          SELECT profile FROM p GROUP BY profile",
-        classes = classes_sql(qi, sensitive, k, l),
         a = a.join(", "),
         va = of("v"),
         ea = of("e"),
@@ -2153,7 +2225,12 @@ impl Engine for ClusterEngine {
         // Jobs 0 and 1 the histograms of the kept and the original classes' sizes, 2 the
         // staging of the failing classes, 3 + i the profiles of least entropy of sensitive
         // attribute i: independent, so run at once.
-        let values: Vec<String> = (0..gens.len()).map(|j| format!("t.{}", encoded_column(j, 0))).collect();
+        // The original classes: the level-0 codes, packed if they pack.
+        let (bottom, _) = self.coded_keys(&vec![0; gens.len()], 0)?;
+        let values: Vec<String> = match packed_key(&bottom) {
+            Some((key, _)) => vec![key],
+            None => (0..gens.len()).map(|j| format!("t.{}", encoded_column(j, 0))).collect(),
+        };
         let path = dir.join(SCRATCH).join(STAGED);
         let mut sqls = vec![
             kept_histogram_sql(&codes, &s_codes, k, &l),
@@ -2333,13 +2410,21 @@ mod tests {
                     v[code(j, r) as usize] += 1;
                 }
             }
-            let (s_codes, coded): (Vec<String>, _) =
-                ((0..s_count).map(|i| format!("t.s{i}")).collect(), |node: &[u8]| -> Vec<Key> {
+            // The keys of `node` over the encoded rows: packed into one integer, as the engine
+            // groups them, or (`wide`: each level's labels claimed to be 2^40, so that six
+            // cannot pack) one column per quasi-identifier.
+            let (s_codes, coded_as): (Vec<String>, _) =
+                ((0..s_count).map(|i| format!("t.s{i}")).collect(), |node: &[u8], wide: bool| -> Vec<Key> {
                     node.iter()
                         .enumerate()
-                        .map(|(j, &l)| Key::Code(format!("t.{}", encoded_column(j, l as usize))))
+                        .map(|(j, &l)| {
+                            let labels = if wide { 1 << 40 } else { gens[j].labels[l as usize].len() as u64 };
+                            Key::Code(format!("t.{}", encoded_column(j, l as usize)), labels)
+                        })
                         .collect()
                 });
+            let coded = |node: &[u8]| coded_as(node, false);
+            assert!(m < 2 || packed_key(&coded_as(&vec![0; m], true)).is_none(), "wide keys do not pack");
             // The job with the maps of `node` (map 0's first key dropped if `drop_first`).
             // The job with the maps of `node` (map 0's first key dropped if `drop_first`); with
             // `by_value`, as a check of a search on the rows: level 0 by the value's text.
@@ -2413,7 +2498,7 @@ mod tests {
                         let text = cast(a, &DataType::Utf8).expect("text");
                         g.values().binary_search(text.as_string::<i32>().value(r)).expect("a value") as u32
                     }
-                    Key::Map(_) | Key::Code(_) => cast(a, &DataType::UInt32)
+                    Key::Map(_) | Key::Code(..) => cast(a, &DataType::UInt32)
                         .expect("code")
                         .as_primitive::<datafusion::arrow::datatypes::UInt32Type>()
                         .value(r),
@@ -2422,7 +2507,8 @@ mod tests {
             // The classes of the original values, as the search counts them.
             let bottom: Vec<String> = (0..m).map(|j| text_of(&format!("q{j}"))).collect();
             let bottom_codes: Vec<String> = (0..m).map(|j| format!("t.{}", encoded_column(j, 0))).collect();
-            for (values, table) in [(&bottom, "input"), (&bottom_codes, "enc")] {
+            let bottom_packed = vec![packed_key(&coded(&vec![0; m])).expect("the test's codes pack").0];
+            for (values, table) in [(&bottom, "input"), (&bottom_codes, "enc"), (&bottom_packed, "enc")] {
                 assert_eq!(
                     histogram(&bottom_histogram_sql(values, table)),
                     histogram_of(&base.bottom_class_sizes().expect("sorted"))
@@ -2471,21 +2557,26 @@ mod tests {
                         None,
                         "on rows: k {k} node {node:?}"
                     );
-                    // And from the encoded rows, the loss units added by the client.
-                    let sql = totals_sql(&coded(node), &s_codes, k, &ls[..s_count]);
-                    let mut reader = TotalsReader::new(m, s_count);
-                    for b in &collect(&sql) {
-                        reader.add(b).expect("read");
+                    // And from the encoded rows, packed and not, the loss units added by the
+                    // client.
+                    for wide in [false, true] {
+                        let keys = coded_as(node, wide);
+                        assert_eq!(packed_key(&keys).is_some(), !wide || m == 1, "packing of {node:?}");
+                        let sql = totals_sql(&keys, &s_codes, k, &ls[..s_count]);
+                        let mut reader = TotalsReader::new(m, s_count);
+                        for b in &collect(&sql) {
+                            reader.add(b).expect("read");
+                        }
+                        let (mut theirs, total, missing) = reader.finish().expect("totals");
+                        assert_eq!(missing, 0);
+                        assert!(theirs.loss_units.iter().all(|&u| u == 0), "a coded job counts no loss");
+                        add_loss_units(&mut theirs, &gens, &value_rows, node).expect("loss units");
+                        assert_eq!(
+                            mine.difference(rows as u64, &theirs, total),
+                            None,
+                            "encoded (wide {wide}): k {k} node {node:?}"
+                        );
                     }
-                    let (mut theirs, total, missing) = reader.finish().expect("totals");
-                    assert_eq!(missing, 0);
-                    assert!(theirs.loss_units.iter().all(|&u| u == 0), "a coded job counts no loss");
-                    add_loss_units(&mut theirs, &gens, &value_rows, node).expect("loss units");
-                    assert_eq!(
-                        mine.difference(rows as u64, &theirs, total),
-                        None,
-                        "encoded: k {k} node {node:?}"
-                    );
                     if n % 2 == 1 {
                         continue;
                     }
@@ -2493,16 +2584,20 @@ mod tests {
                     let l = &ls[..s_count];
                     // The figures from the encoded rows, as a search on the rows finds them; the
                     // kept sizes by the labels too.
-                    for (keys, s_text) in [(&keys, &s_text), (&coded(node), &s_codes)] {
+                    for (keys, s_text) in
+                        [(&keys, &s_text), (&coded(node), &s_codes), (&coded_as(node, true), &s_codes)]
+                    {
                         assert_eq!(
                             histogram(&kept_histogram_sql(keys, s_text, k, l)),
                             histogram_of(&classes.kept_sizes),
                             "kept sizes: k {k} node {node:?}"
                         );
                     }
-                    for (i, &mine) in l_entropy.iter().enumerate() {
+                    for ((i, &mine), wide) in
+                        l_entropy.iter().enumerate().flat_map(|p| [(p, false), (p, true)])
+                    {
                         let profiles: Vec<String> =
-                            collect(&entropy_candidates_sql(&coded(node), &s_codes, k, l, i))
+                            collect(&entropy_candidates_sql(&coded_as(node, wide), &s_codes, k, l, i))
                                 .iter()
                                 .flat_map(|b| {
                                     let p = strings(b, 0).expect("profiles");
@@ -2515,7 +2610,7 @@ mod tests {
                         assert_eq!(
                             theirs.to_bits(),
                             mine.to_bits(),
-                            "entropy l {i}: k {k} node {node:?}: {theirs} {mine}"
+                            "entropy l {i} (wide {wide}): k {k} node {node:?}: {theirs} {mine}"
                         );
                     }
                     let out = scratch.join("failing.parquet");
@@ -2585,8 +2680,25 @@ mod tests {
         datafusion::datasource::MemTable::try_new(schema, vec![batches]).expect("map")
     }
 
+    /// Codes pack into one BIGINT, last column fastest, while every combination is below 2^63;
+    /// not past it, nor with a key that is not a code, nor with no key.
+    #[test]
+    fn codes_pack_while_every_combination_fits_in_a_bigint() {
+        let code = |labels: u64| Key::Code("t.e".into(), labels);
+        let (sql, radix) = packed_key(&[code(10), code(7), code(0)]).expect("packs");
+        assert_eq!(radix, vec![(7, 10), (1, 7), (1, 1)]);
+        assert_eq!(sql, "(CAST(t.e AS BIGINT) * 7 + CAST(t.e AS BIGINT) * 1 + CAST(t.e AS BIGINT) * 1)");
+        let fits = packed_key(&[code(1 << 31), code(1 << 31), code(2)]).expect("2^63 - 1 is the largest key");
+        assert_eq!(fits.1[0], (1 << 32, 1 << 31));
+        assert!(packed_key(&[code(1 << 31), code(1 << 31), code(2), code(2)]).is_none(), "2^64 does not fit");
+        assert!(packed_key(&[code(3), Key::Value("t.v".into())]).is_none());
+        assert!(packed_key(&[code(3), Key::Map("t.v".into())]).is_none());
+        assert!(packed_key(&[]).is_none());
+    }
+
     /// The encoding gives each row its value's code at every level and its sensitive text; a
-    /// value its map lacks is counted as missing (the run then fails), never dropped.
+    /// value its map lacks, or a code beyond its level's labels, is counted as missing (the run
+    /// then fails), never dropped.
     #[test]
     fn the_encoding_codes_every_level_and_counts_a_value_its_map_lacks() {
         use datafusion::datasource::MemTable;
@@ -2596,7 +2708,16 @@ mod tests {
         let gens = vec![Generalisation::build("q0", &spec, &values).expect("hierarchy")];
         let rows = ["1", "2", "2", "3", "5", "6", "6", "6"];
         let sens = [Some("x"), None, Some("y"), Some("x"), Some("x"), Some("z"), None, Some("x")];
-        for drop_first in [false, true] {
+        // 0: the map; 1: its first value dropped; 2: its last value's top code one past the
+        // top level's labels (the packing would fold it into another label).
+        for mode in 0..3 {
+            let drop_first = mode == 1;
+            let mut mapped = gens[0].clone();
+            if mode == 2 {
+                let top = mapped.height();
+                let last = mapped.codes[top].len() - 1;
+                mapped.codes[top][last] = mapped.labels[top].len() as u32;
+            }
             let ctx = SessionContext::new();
             let schema = Arc::new(Schema::new(vec![
                 Field::new("q0", DataType::Utf8, false),
@@ -2612,7 +2733,7 @@ mod tests {
                 Arc::new(MemTable::try_new(schema, vec![vec![input]]).expect("input")),
             )
             .expect("register");
-            ctx.register_table("emap0", Arc::new(map_table(&gens[0], drop_first))).expect("register map");
+            ctx.register_table("emap0", Arc::new(map_table(&mapped, drop_first))).expect("register map");
             let text_of = |c: &str| text(&format!("t.{}", ident(c)), &DataType::Utf8).expect("text");
             let sql = encode_select("input", &[text_of("q0")], &gens, &[text_of("s0")]);
             let run =
@@ -2627,9 +2748,9 @@ mod tests {
             let got = run(&encoded_count_sql(&gens));
             let (total, missing) =
                 (counts(&got[0], 0).expect("rows")[0], counts(&got[0], 1).expect("missing")[0]);
-            // Value "1" (the map's first) is on one row.
-            assert_eq!((total, missing), (8, u64::from(drop_first)), "drop_first {drop_first}");
-            if drop_first {
+            // Value "1" (the map's first) is on one row, "6" (its last) on three.
+            assert_eq!((total, missing), (8, [0, 1, 3][mode]), "mode {mode}");
+            if mode > 0 {
                 continue;
             }
             // Each row's code at each level the hierarchy's, the sensitive text with a null as "".
