@@ -4,8 +4,8 @@
 //! - The cluster's release makes the same decision as the local engine on the same rows: the
 //!   same node, suppressed rows, classes, figures, tables and (as a multiset) microdata rows.
 //! - So does a local recoding (one level per combination), and typed Parquet input.
-//! - The client killed outright while it writes a local recoding leaves no RELEASEDIR, and the
-//!   same command run again completes.
+//! - The client killed outright while it writes a local recoding, or as the search's checks
+//!   on the cluster begin, leaves no RELEASEDIR, and the same command run again completes.
 //! - An executor killed mid-run fails the command naming the engine error, and leaves no
 //!   RELEASEDIR and no part file.
 //!
@@ -509,39 +509,28 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
     // 3b. The client killed outright (SIGKILL) while it writes a local recoding's combination
     //     map: no RELEASEDIR; the same command run again completes, equal to the local engine's
     //     release, and leaves no staging directory behind.
-    let mut run = anonymise(d, "parts", "local.toml", "client-killed", Some(&url))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_staging(d, &mut run, "client-killed", ".engine/combinations.parquet", 5);
-    run.kill().unwrap();
-    run.wait().unwrap();
-    assert!(!d.join("client-killed").exists(), "a RELEASEDIR was left by a killed client");
-    // A killed client cancels nothing: jobs it had submitted finish into its abandoned staging
-    // directory (docs/design/0016). Wait for them, so none writes after the rerun's clean-up.
-    let jobs_url = format!("http://127.0.0.1:{}/api/jobs", cluster.port);
-    let start = Instant::now();
-    loop {
-        let body = ureq::get(&jobs_url).call().unwrap().body_mut().read_to_string().unwrap();
-        let jobs: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let busy =
-            jobs.as_array().unwrap().iter().any(|j| j["status"] == "Running" || j["status"] == "Queued");
-        if !busy {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "the killed client's jobs never ended: {body}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    ok(&anonymise(d, "parts", "local.toml", "client-killed", Some(&url)).output().unwrap());
-    let again = report(&d.join("client-killed"));
-    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
-        assert_eq!(again[field], la[field], "rerun after a kill: report field {field} differs");
-    }
-    assert_eq!(rows(&d.join("client-killed/microdata.csv")), rows(&d.join("local-local/microdata.csv")));
-    let left: Vec<String> =
-        listing(d).into_iter().filter(|n| n.contains("client-killed") && n != "client-killed").collect();
-    assert!(left.is_empty(), "left behind after the rerun: {left:?}");
+    kill_the_client_and_run_again(
+        d,
+        &cluster,
+        "local.toml",
+        "client-killed",
+        ".engine/combinations.parquet",
+        &[],
+        &la,
+        "local-local",
+    );
+    // 3c. The same with the search's checks on the cluster, killed as the checks begin (the
+    //     rows encoded into the staging directory).
+    kill_the_client_and_run_again(
+        d,
+        &cluster,
+        "global.toml",
+        "checks-client-kill",
+        ".engine/checks",
+        &["--checks-on-cluster"],
+        &a,
+        "local-rel",
+    );
 
     // 4. An executor killed mid-run: non-zero exit naming the engine error, no RELEASEDIR,
     //    no staging directory or part file left. Killed once the run writes the release (its
@@ -580,4 +569,55 @@ fn kill_an_executor_mid_run(d: &Path, cluster: &mut Cluster, release: &str, stag
     assert!(!d.join(release).exists(), "a RELEASEDIR was left");
     let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains(release)).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Runs `policy` on the parts into `release` (with `args`), kills the client outright
+/// (SIGKILL) once its staging directory has `stage`, and checks: no RELEASEDIR; the same
+/// command run again completes with `expected`'s report figures and the rows of the local
+/// release `local`, and leaves no staging directory behind.
+#[allow(clippy::too_many_arguments)]
+fn kill_the_client_and_run_again(
+    d: &Path,
+    cluster: &Cluster,
+    policy: &str,
+    release: &str,
+    stage: &str,
+    args: &[&str],
+    expected: &serde_json::Value,
+    local: &str,
+) {
+    let url = cluster.url();
+    let mut run = anonymise(d, "parts", policy, release, Some(&url))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_staging(d, &mut run, release, stage, 5);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(!d.join(release).exists(), "a RELEASEDIR was left by a killed client");
+    // A killed client cancels nothing: jobs it had submitted finish into its abandoned staging
+    // directory (docs/design/0016). Wait for them, so none writes after the rerun's clean-up.
+    let jobs_url = format!("http://127.0.0.1:{}/api/jobs", cluster.port);
+    let start = Instant::now();
+    loop {
+        let body = ureq::get(&jobs_url).call().unwrap().body_mut().read_to_string().unwrap();
+        let jobs: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let busy =
+            jobs.as_array().unwrap().iter().any(|j| j["status"] == "Running" || j["status"] == "Queued");
+        if !busy {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the killed client's jobs never ended: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok(&anonymise(d, "parts", policy, release, Some(&url)).args(args).output().unwrap());
+    let again = report(&d.join(release));
+    for field in ["result", "information_loss", "risk", "class_sizes", "attributes", "tables"] {
+        assert_eq!(again[field], expected[field], "rerun after a kill: report field {field} differs");
+    }
+    assert_eq!(rows(&d.join(release).join("microdata.csv")), rows(&d.join(local).join("microdata.csv")));
+    let left: Vec<String> = listing(d).into_iter().filter(|n| n.contains(release) && n != release).collect();
+    assert!(left.is_empty(), "left behind after the rerun: {left:?}");
 }

@@ -53,6 +53,11 @@ pub const PARTS: &str = "microdata";
 const SCRATCH: &str = ".engine";
 /// The failing classes a search on the rows stages for the write ([`Engine::node_figures`]).
 const STAGED: &str = "failing-classes.parquet";
+/// Folder under [`SCRATCH`] of the encoded rows and their maps ([`ClusterEngine::encode`]).
+const ENCODED: &str = "encoded";
+/// Folder under [`SCRATCH`] of the checks' maps ([`ClusterEngine::node_keys`]), made as a search
+/// on the rows begins its checks.
+const CHECKS: &str = "checks";
 /// Prefix of the engine's own column names in its queries; input columns may not use it.
 const RESERVED: &str = "__ll_";
 /// How often a running job's executors are checked.
@@ -511,7 +516,7 @@ impl ClusterEngine {
                 Err(self.engine_err("internal: the rows were encoded for another policy or run"))
             };
         }
-        let scratch = dir.join(SCRATCH).join("encoded");
+        let scratch = dir.join(SCRATCH).join(ENCODED);
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         for (j, g) in gens.iter().enumerate() {
             let path = scratch.join(format!("map{j}.parquet"));
@@ -543,7 +548,8 @@ impl ClusterEngine {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let mut written = 0u64;
-        self.run_all(&sqls, &mut |_, b| {
+        let what = |i: usize| format!("the encoding of {}", self.files[i].path.display());
+        self.run_all(&sqls, &what, &mut |_, b| {
             written += counts(b, 0)
                 .map_err(|e| self.engine_err(format!("the encoding's result: {e}")))?
                 .iter()
@@ -680,14 +686,16 @@ impl ClusterEngine {
     /// Runs `sql` on the cluster, handing each result batch to `each`, while watching the
     /// executors; an executor lost cancels the job and fails.
     fn run(&self, sql: &str, each: &mut dyn FnMut(&RecordBatch) -> Result<(), Error>) -> Result<(), Error> {
-        self.run_all(&[sql.to_string()], &mut |_, b| each(b))
+        self.run_all(&[sql.to_string()], &|_| "a job".to_string(), &mut |_, b| each(b))
     }
 
     /// Runs several jobs at once (their results handed over with the job's index), watched
-    /// together: the first failure or executor lost cancels all of them.
+    /// together: the first failure or executor lost cancels all of them. `what` names job i in
+    /// a failure's message.
     fn run_all(
         &self,
         sqls: &[String],
+        what: &dyn Fn(usize) -> String,
         each: &mut dyn FnMut(usize, &RecordBatch) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.watch.check().map_err(|e| self.engine_err(lost_message(&e)))?;
@@ -696,13 +704,13 @@ impl ClusterEngine {
             .rt
             .block_on(async {
                 let mut plans = Vec::new();
-                for sql in sqls {
-                    let df = ctx.sql(sql).await?;
-                    plans.push(df.create_physical_plan().await?);
+                for (i, sql) in sqls.iter().enumerate() {
+                    let plan = async { ctx.sql(sql).await?.create_physical_plan().await };
+                    plans.push(plan.await.map_err(|e| format!("planning {}: {e}", what(i)))?);
                 }
-                Ok::<_, datafusion::error::DataFusionError>(plans)
+                Ok::<_, String>(plans)
             })
-            .map_err(|e| self.engine_err(e.to_string()))?;
+            .map_err(|e| self.engine_err(e))?;
         let task_ctx = ctx.task_ctx();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Result<RecordBatch, String>)>(4);
         let outcome: Result<(), Error> = self.rt.block_on(async {
@@ -732,7 +740,7 @@ impl ClusterEngine {
                 tokio::select! {
                     got = rx.recv() => match got {
                         None => break Ok(()),
-                        Some((_, Err(e))) => break Err(self.engine_err(format!("a job failed: {e}"))),
+                        Some((i, Err(e))) => break Err(self.engine_err(format!("{} failed: {e}", what(i)))),
                         Some((i, Ok(batch))) => {
                             if let Err(e) = each(i, &batch) {
                                 break Err(e);
@@ -1947,7 +1955,8 @@ impl Engine for ClusterEngine {
             ));
         }
         let mut written = vec![0u64; sqls.len()];
-        self.run_all(&sqls, &mut |i, b| {
+        let what = |i: usize| format!("the write of part {}", names[i]);
+        self.run_all(&sqls, &what, &mut |i, b| {
             written[i] += counts(b, 0).map_err(Error::Polars)?.iter().sum::<u64>();
             Ok(())
         })?;
@@ -1970,7 +1979,7 @@ impl Engine for ClusterEngine {
                 literal(&out)
             ));
         }
-        self.run_all(&sqls, &mut |_, _| Ok(()))?;
+        self.run_all(&sqls, &|i| format!("the CSV of part {}", names[i]), &mut |_, _| Ok(()))?;
         let csv_names: Vec<String> = names.iter().map(|n| format!("{n}.csv")).collect();
         let extra = unexpected_files(&csv_dir, &csv_names)?;
         if !extra.is_empty() {
@@ -2191,7 +2200,7 @@ impl Engine for ClusterEngine {
         }
         self.encode(gens, sensitive, rows, dir)?;
         // The checks' scratch directory (the maps of `node_keys`), made as they begin.
-        let checks = dir.join(SCRATCH).join("checks");
+        let checks = dir.join(SCRATCH).join(CHECKS);
         std::fs::create_dir_all(&checks).map_err(|e| Error::io(&checks, e))?;
         Ok(Box::new(RowChecks {
             engine: self,
@@ -2216,7 +2225,7 @@ impl Engine for ClusterEngine {
         // joins to the input, by the node's labels as the write finds them (so the staged rows,
         // checked against the search's, also check one grouping against the other).
         let (codes, s_codes) = self.coded_keys(node, sensitive.len())?;
-        let scratch = dir.join(SCRATCH).join("checks");
+        let scratch = dir.join(SCRATCH).join(CHECKS);
         let keys = self.node_keys(gens, node, &scratch)?;
         let s_text: Vec<String> =
             sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
@@ -2240,7 +2249,16 @@ impl Engine for ClusterEngine {
         sqls.extend((0..sensitive.len()).map(|i| entropy_candidates_sql(&codes, &s_codes, k, &l, i)));
         let mut histograms: [Vec<(u64, u64)>; 2] = Default::default();
         let mut profiles: Vec<Vec<String>> = vec![Vec::new(); sensitive.len()];
-        self.run_all(&sqls, &mut |job, b| {
+        let name = |job: usize| {
+            match job {
+                0 => "the kept classes' sizes",
+                1 => "the original classes' sizes",
+                2 => "the staging of the failing classes",
+                _ => "the classes of least entropy",
+            }
+            .to_string()
+        };
+        self.run_all(&sqls, &name, &mut |job, b| {
             let what = match job {
                 0 => "the kept classes' sizes",
                 1 => "the original classes' sizes",
