@@ -566,13 +566,20 @@ impl ClusterEngine {
         }
         self.register("enc", &parts)?;
         // A value missing from its map has no code: counted, never dropped.
-        let mut got = (0u64, 0u64);
+        let mut got = (0u64, 0u64, 0u64);
         self.run(&encoded_count_sql(gens), &mut |b| {
             let err = |e: String| self.engine_err(format!("the encoded rows: {e}"));
             got.0 += counts(b, 0).map_err(err)?.iter().sum::<u64>();
             got.1 += counts(b, 1).map_err(err)?.iter().sum::<u64>();
+            got.2 += counts(b, 2).map_err(err)?.iter().sum::<u64>();
             Ok(())
         })?;
+        if got.2 > 0 {
+            return Err(self.engine_err(format!(
+                "internal: {} encoded rows have a code beyond its level's labels; nothing was released",
+                got.2
+            )));
+        }
         if got.1 > 0 {
             return Err(self.engine_err(format!(
                 "{} rows have a quasi-identifier value that was not counted: the input changed while the release \
@@ -838,24 +845,23 @@ impl EncodedFor {
     }
 }
 
-/// The count of the encoded rows ([`encode_select`]'s columns for `gens`) and of those with a
-/// code missing at any level (a value its map lacks) or not below its level's labels (which
-/// the packing of codes, [`packed_key`], relies on), as two BIGINT columns.
+/// The count of the encoded rows ([`encode_select`]'s columns for `gens`), of those with a
+/// code missing at any level (a value its map lacks), and of those with a code not below its
+/// level's labels (which the packing of codes, [`packed_key`], relies on), as three BIGINT
+/// columns.
 fn encoded_count_sql(gens: &[Generalisation]) -> String {
-    let missing: Vec<String> = gens
-        .iter()
-        .enumerate()
-        .flat_map(|(j, g)| {
-            (0..=g.height()).map(move |l| {
-                let e = encoded_column(j, l);
-                format!("{e} IS NULL OR {e} >= {}", g.labels[l].len())
-            })
-        })
-        .collect();
-    format!(
-        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) FROM enc",
-        missing.join(" OR ")
-    )
+    let (mut missing, mut beyond) = (Vec::new(), Vec::new());
+    for (j, g) in gens.iter().enumerate() {
+        for l in 0..=g.height() {
+            let e = encoded_column(j, l);
+            missing.push(format!("{e} IS NULL"));
+            beyond.push(format!("{e} >= {}", g.labels[l].len()));
+        }
+    }
+    let rows_where = |c: &[String]| {
+        format!("CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT)", c.join(" OR "))
+    };
+    format!("SELECT CAST(COUNT(*) AS BIGINT), {}, {} FROM enc", rows_where(&missing), rows_where(&beyond))
 }
 
 /// Whether `g`'s level-0 labels are its values, code for code, with no loss: then a job can
@@ -1204,7 +1210,8 @@ struct TotalsReader<'a> {
     total: u128,
     missing: u128,
     /// Per quasi-identifier whose labels come as the values' text ([`Key::Value`]), its values
-    /// counted (sorted), to find each label's code.
+    /// counted (sorted), to find each label's code. Only the tests' totals by value set it:
+    /// the engine's totals jobs read maps' codes or the encoded codes.
     values: Vec<Option<&'a Labels>>,
 }
 
@@ -1213,6 +1220,7 @@ impl<'a> TotalsReader<'a> {
         Self::with_values(vec![None; qi], sensitive)
     }
 
+    /// A reader of totals whose labels are in part the values' text (`values[j]` set).
     fn with_values(values: Vec<Option<&'a Labels>>, sensitive: usize) -> Self {
         let qi = values.len();
         let t = NodeTotals {
@@ -1331,9 +1339,10 @@ enum Key {
 }
 
 /// The codes of `qi` packed into one BIGINT, `SUM(code_j * multiplier_j)` (the last column
-/// varies fastest), with each column's `(multiplier, labels)`: if every key is a code and
-/// every combination of labels is below 2^63. One integer groups 2-3 times faster than six
-/// (0016, "Packed classes"); the packing is one-to-one, as each code is below its labels.
+/// varies fastest), with each column's `(multiplier, labels)`: if every key is a code and the
+/// number of combinations of labels is at most i64::MAX. One integer groups 2-3 times faster
+/// than six columns (0016, "Packed classes"); the packing is one-to-one, as each code is
+/// below its labels (the encoding's count checks it).
 fn packed_key(qi: &[Key]) -> Option<(String, Vec<(u64, u64)>)> {
     if qi.is_empty() {
         return None;
@@ -1349,7 +1358,9 @@ fn packed_key(qi: &[Key]) -> Option<(String, Vec<(u64, u64)>)> {
     let mut multiplier: u64 = 1;
     for (j, &(_, labels)) in codes.iter().enumerate().rev() {
         radix[j] = (multiplier, labels);
-        multiplier = multiplier.checked_mul(labels).filter(|&m| m <= 1 << 63)?;
+        // At most i64::MAX: every literal and partial sum is then a BIGINT (a literal of
+        // 2^63 would be read as unsigned, and the key as a decimal).
+        multiplier = multiplier.checked_mul(labels).filter(|&m| m <= i64::MAX as u64)?;
     }
     let terms: Vec<String> =
         codes.iter().zip(&radix).map(|(&(e, _), &(m, _))| format!("CAST({e} AS BIGINT) * {m}")).collect();
@@ -1381,8 +1392,9 @@ fn classes_sql(qi: &[Key], sensitive: &[String], k: u64, l: &[u64]) -> (String, 
             .enumerate()
             .map(|(j, key)| match key {
                 Key::Map(_) => format!("COALESCE(m{j}.c, 4294967295) AS a{j}, COALESCE(m{j}.u, 0) AS u{j}"),
-                Key::Code(v, _) => format!("{v} AS a{j}"),
-                Key::Value(v) => format!("{v} AS a{j}, 0 AS u{j}"),
+                // With other keys (no caller mixes them), units as a value's.
+                Key::Code(v, _) if coded => format!("{v} AS a{j}"),
+                Key::Value(v) | Key::Code(v, _) => format!("{v} AS a{j}, 0 AS u{j}"),
             })
             .collect(),
     };
@@ -2254,7 +2266,7 @@ impl Engine for ClusterEngine {
                 0 => "the kept classes' sizes",
                 1 => "the original classes' sizes",
                 2 => "the staging of the failing classes",
-                _ => "the classes of least entropy",
+                i => return format!("the classes of least entropy of '{}'", sensitive[i - 3]),
             }
             .to_string()
         };
@@ -2706,9 +2718,12 @@ mod tests {
         let (sql, radix) = packed_key(&[code(10), code(7), code(0)]).expect("packs");
         assert_eq!(radix, vec![(7, 10), (1, 7), (1, 1)]);
         assert_eq!(sql, "(CAST(t.e AS BIGINT) * 7 + CAST(t.e AS BIGINT) * 1 + CAST(t.e AS BIGINT) * 1)");
-        let fits = packed_key(&[code(1 << 31), code(1 << 31), code(2)]).expect("2^63 - 1 is the largest key");
-        assert_eq!(fits.1[0], (1 << 32, 1 << 31));
-        assert!(packed_key(&[code(1 << 31), code(1 << 31), code(2), code(2)]).is_none(), "2^64 does not fit");
+        let most = i64::MAX as u64 / 3;
+        let fits = packed_key(&[code(3), code(most)]).expect("i64::MAX - 1 is the largest key");
+        assert_eq!(fits.1, vec![(most, 3), (1, most)]);
+        assert!(packed_key(&[code(1 << 31), code(1 << 31), code(2)]).is_none(), "2^63 combinations");
+        assert!(packed_key(&[code(1), code(1 << 31), code(1 << 32)]).is_none(), "2^63 combinations");
+        assert!(packed_key(&[code(1 << 32), code(1 << 32), code(2)]).is_none(), "2^65 combinations");
         assert!(packed_key(&[code(3), Key::Value("t.v".into())]).is_none());
         assert!(packed_key(&[code(3), Key::Map("t.v".into())]).is_none());
         assert!(packed_key(&[]).is_none());
@@ -2726,8 +2741,8 @@ mod tests {
         let gens = vec![Generalisation::build("q0", &spec, &values).expect("hierarchy")];
         let rows = ["1", "2", "2", "3", "5", "6", "6", "6"];
         let sens = [Some("x"), None, Some("y"), Some("x"), Some("x"), Some("z"), None, Some("x")];
-        // 0: the map; 1: its first value dropped; 2: its last value's top code one past the
-        // top level's labels (the packing would fold it into another label).
+        // 0: the map; 1: its first value dropped (a missing code); 2: its last value's top
+        // code one past the top level's labels (the packing would fold it into another label).
         for mode in 0..3 {
             let drop_first = mode == 1;
             let mut mapped = gens[0].clone();
@@ -2764,10 +2779,10 @@ mod tests {
             )
             .expect("register enc");
             let got = run(&encoded_count_sql(&gens));
-            let (total, missing) =
-                (counts(&got[0], 0).expect("rows")[0], counts(&got[0], 1).expect("missing")[0]);
+            let count = |i: usize| counts(&got[0], i).expect("a count")[0];
             // Value "1" (the map's first) is on one row, "6" (its last) on three.
-            assert_eq!((total, missing), (8, [0, 1, 3][mode]), "mode {mode}");
+            let expected = [(8, 0, 0), (8, 1, 0), (8, 0, 3)][mode];
+            assert_eq!((count(0), count(1), count(2)), expected, "mode {mode}");
             if mode > 0 {
                 continue;
             }
