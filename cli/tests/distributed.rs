@@ -254,6 +254,30 @@ fn rows(path: &Path) -> (String, Vec<String>) {
 }
 
 /// Names under `dir` (recursively), for "nothing left behind".
+/// Starts `policy` on the parts into `release` on the cluster at `url` (with `args`, its
+/// standard error to `stderr`), and returns it running once its staging directory has `stage`
+/// ([`wait_for_staging`]).
+#[allow(clippy::too_many_arguments)]
+fn run_until_staged(
+    d: &Path,
+    url: &str,
+    policy: &str,
+    release: &str,
+    stage: &str,
+    args: &[&str],
+    stderr: Stdio,
+    poll_ms: u64,
+) -> std::process::Child {
+    let mut run = anonymise(d, "parts", policy, release, Some(url))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    wait_for_staging(d, &mut run, release, stage, poll_ms);
+    run
+}
+
 /// Waits (up to 60 s, polling every `poll_ms`) until the running `run`'s staging directory for
 /// RELEASEDIR `release` in `d` holds `path`; fails if the run ends first.
 fn wait_for_staging(d: &Path, run: &mut std::process::Child, release: &str, path: &str, poll_ms: u64) {
@@ -550,13 +574,7 @@ fn the_cluster_makes_the_local_engines_release_and_fails_closed_when_an_executor
 /// the run's staging directory has `stage`, and checks the run fails naming the engine error
 /// and leaves no RELEASEDIR and no staging directory.
 fn kill_an_executor_mid_run(d: &Path, cluster: &mut Cluster, release: &str, stage: &str, args: &[&str]) {
-    let mut run = anonymise(d, "parts", "global.toml", release, Some(&cluster.url()))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_staging(d, &mut run, release, stage, 20);
+    let run = run_until_staged(d, &cluster.url(), "global.toml", release, stage, args, Stdio::piped(), 20);
     std::thread::sleep(Duration::from_millis(200));
     let victim = &mut cluster.executors[1];
     victim.kill().unwrap();
@@ -587,13 +605,7 @@ fn kill_the_client_and_run_again(
     local: &str,
 ) {
     let url = cluster.url();
-    let mut run = anonymise(d, "parts", policy, release, Some(&url))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_staging(d, &mut run, release, stage, 5);
+    let mut run = run_until_staged(d, &url, policy, release, stage, args, Stdio::null(), 5);
     run.kill().unwrap();
     run.wait().unwrap();
     assert!(!d.join(release).exists(), "a RELEASEDIR was left by a killed client");
