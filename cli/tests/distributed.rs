@@ -253,7 +253,6 @@ fn rows(path: &Path) -> (String, Vec<String>) {
     (header, rows)
 }
 
-/// Names under `dir` (recursively), for "nothing left behind".
 /// Starts `policy` on the parts into `release` on the cluster at `url` (with `args`, its
 /// standard error to `stderr`), and returns it running once its staging directory has `stage`
 /// ([`wait_for_staging`]).
@@ -290,6 +289,7 @@ fn wait_for_staging(d: &Path, run: &mut std::process::Child, release: &str, path
     }
 }
 
+/// The names in `dir` (not below it), sorted, for "nothing left behind".
 fn listing(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -607,8 +607,12 @@ fn kill_the_client_and_run_again(
     let url = cluster.url();
     let mut run = run_until_staged(d, &url, policy, release, stage, args, Stdio::null(), 5);
     run.kill().unwrap();
-    run.wait().unwrap();
+    // Killed, not ended on its own (which would have removed its staging directory itself).
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(run.wait().unwrap().signal(), Some(9), "the run ended before the kill");
     assert!(!d.join(release).exists(), "a RELEASEDIR was left by a killed client");
+    let prefix = format!(".{release}.partial-");
+    assert!(listing(d).iter().any(|n| n.starts_with(&prefix)), "the killed client left no staging directory");
     // A killed client cancels nothing: jobs it had submitted finish into its abandoned staging
     // directory (docs/design/0016). Wait for them, so none writes after the rerun's clean-up.
     let jobs_url = format!("http://127.0.0.1:{}/api/jobs", cluster.port);

@@ -567,7 +567,7 @@ impl ClusterEngine {
         self.register("enc", &parts)?;
         // A value missing from its map has no code: counted, never dropped.
         let mut got = (0u64, 0u64, 0u64);
-        self.run(&encoded_count_sql(gens), &mut |b| {
+        self.run_as(&encoded_count_sql(gens), "the count of the encoded rows", &mut |b| {
             let err = |e: String| self.engine_err(format!("the encoded rows: {e}"));
             got.0 += counts(b, 0).map_err(err)?.iter().sum::<u64>();
             got.1 += counts(b, 1).map_err(err)?.iter().sum::<u64>();
@@ -635,7 +635,10 @@ impl ClusterEngine {
         let l_of: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
         let mut reader = TotalsReader::new(gens.len(), sensitive);
         let err = |e: String| self.engine_err(format!("a check's result: {e}"));
-        self.run(&totals_sql(&keys, &s_text, criteria.k, &l_of), &mut |b| reader.add(b).map_err(err))?;
+        let what = format!("the check of node {node:?}");
+        self.run_as(&totals_sql(&keys, &s_text, criteria.k, &l_of), &what, &mut |b| {
+            reader.add(b).map_err(err)
+        })?;
         let (mut t, total, missing) = reader.finish().map_err(err)?;
         if missing > 0 {
             return Err(err(format!("{missing} rows have no code")));
@@ -693,7 +696,17 @@ impl ClusterEngine {
     /// Runs `sql` on the cluster, handing each result batch to `each`, while watching the
     /// executors; an executor lost cancels the job and fails.
     fn run(&self, sql: &str, each: &mut dyn FnMut(&RecordBatch) -> Result<(), Error>) -> Result<(), Error> {
-        self.run_all(&[sql.to_string()], &|_| "a job".to_string(), &mut |_, b| each(b))
+        self.run_as(sql, "a job", each)
+    }
+
+    /// [`Self::run`], naming the job `what` in a failure's message.
+    fn run_as(
+        &self,
+        sql: &str,
+        what: &str,
+        each: &mut dyn FnMut(&RecordBatch) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.run_all(&[sql.to_string()], &|_| what.to_string(), &mut |_, b| each(b))
     }
 
     /// Runs several jobs at once (their results handed over with the job's index), watched
@@ -2719,7 +2732,7 @@ mod tests {
         assert_eq!(radix, vec![(7, 10), (1, 7), (1, 1)]);
         assert_eq!(sql, "(CAST(t.e AS BIGINT) * 7 + CAST(t.e AS BIGINT) * 1 + CAST(t.e AS BIGINT) * 1)");
         let most = i64::MAX as u64 / 3;
-        let fits = packed_key(&[code(3), code(most)]).expect("i64::MAX - 1 is the largest key");
+        let fits = packed_key(&[code(3), code(most)]).expect("i64::MAX - 1 combinations");
         assert_eq!(fits.1, vec![(most, 3), (1, most)]);
         assert!(packed_key(&[code(1 << 31), code(1 << 31), code(2)]).is_none(), "2^63 combinations");
         assert!(packed_key(&[code(1), code(1 << 31), code(1 << 32)]).is_none(), "2^63 combinations");
