@@ -2256,15 +2256,15 @@ impl Engine for ClusterEngine {
             sensitive.iter().map(|c| self.text_of("t.", c)).collect::<Result<_, _>>()?;
         let l: Vec<u64> = criteria.diversity.iter().map(|&(l, _)| l).collect();
         let k = criteria.k;
-        // Jobs 0 and 1 the histograms of the kept and the original classes' sizes, 2 the
-        // staging of the failing classes, 3 + i the profiles of least entropy of sensitive
-        // attribute i: independent, so run at once.
         // The original classes: the level-0 codes, packed if they pack.
         let (bottom, _) = self.coded_keys(&vec![0; gens.len()], 0)?;
         let values: Vec<String> = match packed_key(&bottom) {
             Some((key, _)) => vec![key],
             None => (0..gens.len()).map(|j| format!("t.{}", encoded_column(j, 0))).collect(),
         };
+        // Jobs 0 and 1 the histograms of the kept and the original classes' sizes, 2 the
+        // staging of the failing classes, 3 + i the profiles of least entropy of sensitive
+        // attribute i: independent, so run at once.
         let path = dir.join(SCRATCH).join(STAGED);
         let mut sqls = vec![
             kept_histogram_sql(&codes, &s_codes, k, &l),
@@ -2284,13 +2284,10 @@ impl Engine for ClusterEngine {
             .to_string()
         };
         self.run_all(&sqls, &name, &mut |job, b| {
-            let what = match job {
-                0 => "the kept classes' sizes",
-                1 => "the original classes' sizes",
-                2 => return Ok(()),
-                _ => "the classes of least entropy",
-            };
-            let err = |e: String| self.engine_err(format!("{what}: {e}"));
+            if job == 2 {
+                return Ok(());
+            }
+            let err = |e: String| self.engine_err(format!("{}: {e}", name(job)));
             if job < 2 {
                 let (size, n) = (counts(b, 0).map_err(err)?, counts(b, 1).map_err(err)?);
                 histograms[job].extend(size.into_iter().zip(n));
